@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: Apache-2.0
+# shimvisor: the map of the build. Per binary: its objects and the -l libraries it links.
+# Conventions: each component's sources are every .c in its directory; its entry point is
+# main.c (left out of the component's archive so tests can link the rest).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+CC      ?= cc
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=2 -Werror \
+	   -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+	   -DPB_ENABLE_MALLOC -I. -I$(B)/gen
+LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+
+NANOPB_LIB := -l:libprotobuf-nanopb.a
+PROTOS     := ttrpc task report control monitor init
+GEN_C      := $(PROTOS:%=$(B)/gen/%.pb.c)
+GEN_H      := $(PROTOS:%=$(B)/gen/%.pb.h)
+
+objs = $(patsubst %.c,$(B)/%.o,$(1))
+COMMON_SRC := $(wildcard common/*.c)
+WIRE_SRC   := $(wildcard wire/*.c)
+WORKER_SRC := $(filter-out worker/main.c,$(wildcard worker/*.c))
+INIT_SRC   := $(filter-out worker/init/main.c,$(wildcard worker/init/*.c))
+SUP_SRC    := $(filter-out supervisor/main.c,$(wildcard supervisor/*.c))
+LIBSV_SRC  := $(wildcard client/lib/*.c)
+CLI_SRC    := $(filter-out client/cli/main.c,$(wildcard client/cli/*.c))
+
+LIB_COMMON := $(B)/libsvcommon.a
+LIB_WIRE   := $(B)/libsvwire.a
+LIB_WORKER := $(B)/libsvworker.a
+LIB_INIT   := $(B)/libsvinit.a
+LIB_SUP    := $(B)/libsvsupervisor.a
+LIB_SV     := $(B)/libshimvisor.a
+LIB_CLI    := $(B)/libsvcli.a
+
+INIT_LIBS  := -lcjson -lcap-ng -lseccomp -lmnl
+SUP_LIBS   := -lcjson -linih
+
+BINS := $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(B)/shimvisor
+UNIT_SRC   := $(wildcard selftest/unit/test_*.c)
+UNIT_BINS  := $(patsubst selftest/unit/%.c,$(B)/selftest/%,$(UNIT_SRC))
+E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
+
+.PHONY: all deps check unit e2e demo install clean bench fuzz
+all: $(BINS)
+
+deps:
+	@sh mk/deps.sh
+
+$(B)/gen/%.pb.c $(B)/gen/%.pb.h: wire/%.proto wire/sv.options
+	@mkdir -p $(B)/gen
+	nanopb_generator.py -q -f wire/sv.options -I wire -D $(B)/gen $<
+
+$(B)/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
+
+$(LIB_COMMON): $(call objs,$(COMMON_SRC))
+$(LIB_WIRE):   $(call objs,$(WIRE_SRC)) $(GEN_C:.c=.o)
+$(LIB_WORKER): $(call objs,$(WORKER_SRC))
+$(LIB_INIT):   $(call objs,$(INIT_SRC))
+$(LIB_SUP):    $(call objs,$(SUP_SRC))
+$(LIB_SV):     $(call objs,$(LIBSV_SRC))
+$(LIB_CLI):    $(call objs,$(CLI_SRC))
+$(B)/lib%.a:
+	@mkdir -p $(B)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/shimvisord: $(B)/supervisor/main.o $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(NANOPB_LIB)
+$(B)/shimvisor-worker: $(B)/worker/main.o $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NANOPB_LIB)
+$(B)/shimvisor-init: $(B)/worker/init/main.o $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(INIT_LIBS) $(NANOPB_LIB)
+$(B)/shimvisor: $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NANOPB_LIB)
+
+# Unit tests link every component archive (only what they use is pulled in) and Check.
+ALL_LIBS := $(LIB_SUP) $(LIB_WORKER) $(LIB_INIT) $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
+$(B)/selftest/%: $(B)/selftest/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(shell pkg-config --libs check)
+
+unit: $(UNIT_BINS)
+
+# The test command (README, .ci/run): set-up, build, every suite under prove (TAP).
+check: deps
+	$(MAKE) all unit
+	prove -f $(UNIT_BINS) $(E2E_TESTS)
+
+demo: deps
+	$(MAKE) all
+	sh mk/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(B)/shimvisor $(DESTDIR)$(PREFIX)/bin/
+	ln -sf ../sbin/shimvisor-worker $(DESTDIR)$(PREFIX)/bin/containerd-shim-shimvisor-v2
+	install -d $(DESTDIR)/etc/shimvisor $(DESTDIR)/etc/init.d
+	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
+	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
+
+clean:
+	rm -rf $(B)
+
+.SECONDARY:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

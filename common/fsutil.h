@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common/fsutil.h: dirfd-relative file helpers (O_NOFOLLOW|O_CLOEXEC), atomic writes,
+ * recursive removal that never follows links nor crosses mounts. 0 or -errno. */
+#ifndef SV_COMMON_FSUTIL_H
+#define SV_COMMON_FSUTIL_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write name.tmp, fsync, rename to name (in dirfd). */
+int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/* Read a whole small file (at most max bytes; -EFBIG beyond). NUL-terminated, malloc'd. */
+int sv_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len);
+/* mkdirat that accepts an existing directory; then open it O_DIRECTORY|O_NOFOLLOW. */
+int sv_mkdir_open(int dirfd, const char *name, mode_t mode);
+/* mkdir -p of an absolute path (each component created with mode). */
+int sv_mkdir_p(const char *path, mode_t mode);
+/* Remove name (a file or a directory tree) under dirfd; never follows symlinks and
+ * never descends into another mount (a busy mount point is an error, -EBUSY). ENOENT is 0. */
+int sv_remove_tree(int dirfd, const char *name);
+/* Set FD_CLOEXEC / O_NONBLOCK. */
+int sv_set_cloexec(int fd, int on);
+int sv_set_nonblock(int fd, int on);
+/* Path of the directory holding the running executable (no trailing slash). */
+int sv_self_dir(char *buf, size_t sz);
+
+#endif

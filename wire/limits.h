@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* wire/limits.h: every fd number, size cap and well-known name shared by shimvisor's processes. */
+#ifndef SV_WIRE_LIMITS_H
+#define SV_WIRE_LIMITS_H
+
+/* Fixed fds of an exec'd shimvisor-worker (everything else is closed before exec). */
+#define SV_FD_LISTEN        3   /* listening shim socket */
+#define SV_FD_REPORT        4   /* write end of the report pipe (absent under containerd) */
+
+/* Fixed fds of an exec'd shimvisor-init (the task's first stage, see worker/init/). */
+#define SV_INIT_FD_CONFIG   3   /* config.json, read-only */
+#define SV_INIT_FD_SYNC     4   /* socketpair end to the worker (SOCK_SEQPACKET) */
+#define SV_INIT_FD_STDIO    5   /* 5, 6, 7: the task's stdin, stdout, stderr */
+
+/* ttrpc v1.1 framing (PROTOCOL.md §2.1). */
+#define SV_TTRPC_HEADER_LEN     10
+#define SV_TTRPC_MAX_BODY       (4u << 20)
+#define SV_TTRPC_TYPE_REQUEST   1
+#define SV_TTRPC_TYPE_RESPONSE  2
+
+#define SV_REPORT_MAX           (64u << 10)   /* one Report on the report pipe */
+#define SV_MONITOR_MAX_MSG      (256u << 10)  /* one engine<->monitor packet */
+#define SV_CONFIG_MAX           (192u << 10)  /* a config.json the daemon accepts */
+
+#define SV_ID_MAX               76            /* ids and namespaces */
+#define SV_CONN_MAX             256           /* client connections per process */
+
+#define SV_NS_METADATA_KEY  "containerd-namespace-ttrpc"
+#define SV_TASK_SERVICE     "containerd.task.v2.Task"
+#define SV_EVENTS_SERVICE   "containerd.services.events.ttrpc.v1.Events"
+#define SV_CONTROL_SERVICE  "shimvisor.v1.Control"
+#define SV_DEFAULT_NS       "default"
+
+/* Files in a bundle directory. */
+#define SV_BUNDLE_CONFIG    "config.json"
+#define SV_BUNDLE_ADDRESS   "address"
+#define SV_BUNDLE_EXIT      "exit"          /* "<status> <sec> <nsec>\n", tmp+rename, by the worker */
+#define SV_BUNDLE_INIT_PID  "init.pid"      /* "<pid> <starttime>\n" of the task's init */
+#define SV_BUNDLE_WORKER_PID "worker.pid"
+#define SV_BUNDLE_LOG       "log"
+#define SV_BUNDLE_ROOTFS    "rootfs"
+
+#define SV_VERSION          "0.1.0"
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* wire/ttrpc.h: the one ttrpc frame reader and writer (10-byte big-endian header, 4 MiB cap
+ * checked before any allocation), non-blocking output queues, and Request/Response bodies. */
+#ifndef SV_WIRE_TTRPC_H
+#define SV_WIRE_TTRPC_H
+#include <stddef.h>
+#include <stdint.h>
+#include <pb.h>
+#include "limits.h"
+#include "ttrpc.pb.h"
+
+struct ttrpc_hdr {
+	uint32_t len;
+	uint32_t stream;
+	uint8_t type;
+	uint8_t flags;
+};
+
+void ttrpc_hdr_pack(uint8_t out[SV_TTRPC_HEADER_LEN], const struct ttrpc_hdr *h);
+void ttrpc_hdr_unpack(const uint8_t in[SV_TTRPC_HEADER_LEN], struct ttrpc_hdr *h);
+
+/* Incremental reader for a non-blocking stream fd. */
+struct ttrpc_reader {
+	uint8_t hdrbuf[SV_TTRPC_HEADER_LEN];
+	size_t have;            /* bytes of header+body read so far */
+	struct ttrpc_hdr hdr;   /* valid once have >= SV_TTRPC_HEADER_LEN */
+	uint8_t *body;          /* malloc'd, hdr.len bytes (NULL when len is 0) */
+};
+
+/* Read what is available. Returns 1 when a whole frame is in r->hdr/r->body (the caller
+ * consumes it, then calls ttrpc_reader_next), 0 when the fd would block, -ECONNRESET at EOF
+ * (also mid-frame), -EMSGSIZE when the header announces more than SV_TTRPC_MAX_BODY
+ * (nothing allocated), -ENOMEM, or another -errno from read(). */
+int ttrpc_read(struct ttrpc_reader *r, int fd);
+void ttrpc_reader_next(struct ttrpc_reader *r);   /* drop the consumed frame */
+void ttrpc_reader_free(struct ttrpc_reader *r);
+
+/* A growable output queue: frames are appended whole, flushed as the fd accepts. */
+struct sv_outq {
+	uint8_t *buf;
+	size_t len, off, cap;
+};
+int sv_outq_frame(struct sv_outq *q, uint32_t stream, uint8_t type, const void *body, size_t len);
+int sv_outq_append(struct sv_outq *q, const void *data, size_t len);
+/* Write queued bytes: 0 when empty afterwards, 1 when bytes remain (wait for POLLOUT),
+ * or -errno (-EPIPE when the peer is gone). */
+int sv_outq_flush(struct sv_outq *q, int fd);
+static inline int sv_outq_pending(const struct sv_outq *q) { return q->len > q->off; }
+void sv_outq_free(struct sv_outq *q);
+
+/* Request/Response bodies. `payload_fields`/`payload` may be NULL for an empty payload.
+ * ns may be NULL (no metadata). timeout_ns 0 = none. Output is a new malloc'd buffer. */
+int ttrpc_encode_request(const char *service, const char *method, const char *ns, int64_t timeout_ns,
+			 const pb_msgdesc_t *payload_fields, const void *payload, uint8_t **out, size_t *len);
+/* code SV_OK: payload only; otherwise status {code, message} and no payload. */
+int ttrpc_encode_response(int code, const char *message, const pb_msgdesc_t *payload_fields,
+			  const void *payload, uint8_t **out, size_t *len);
+/* Convenience: encode a response and queue it as a frame on `stream`. */
+int ttrpc_queue_response(struct sv_outq *q, uint32_t stream, int code, const char *message,
+			 const pb_msgdesc_t *payload_fields, const void *payload);
+
+/* The namespace in a decoded request's metadata, or NULL. */
+const char *ttrpc_request_ns(const sv_Request *req);
+
+/* Blocking client call on a connected stream fd (libshimvisor and short-lived tools):
+ * sends one request on `stream`, reads frames until the response with that stream id
+ * (others are an error), decodes the payload into resp (if resp_fields). Waits at most
+ * timeout_ms (-1 = forever). Returns 0, or -errno; *code and msg (if non-NULL) get the
+ * ttrpc status (SV_OK on success). */
+int ttrpc_call(int fd, uint32_t stream, const char *service, const char *method, const char *ns,
+	       const pb_msgdesc_t *req_fields, const void *req,
+	       const pb_msgdesc_t *resp_fields, void *resp, int timeout_ms,
+	       int *code, char *msg, size_t msgsz);
+/* Blocking: read one whole frame with a timeout (-1 forever). Caller frees *body. */
+int ttrpc_read_frame(int fd, struct ttrpc_hdr *hdr, uint8_t **body, int timeout_ms);
+/* Blocking: write all bytes (retries EINTR/EAGAIN with poll). */
+int sv_write_all(int fd, const void *buf, size_t len);
+
+#endif
