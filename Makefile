@@ -81,11 +81,19 @@ $(B)/shimvisor-init: $(B)/worker/init/main.o $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMO
 $(B)/shimvisor: $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(NANOPB_LIB)
 
-# Unit tests link every component archive (only what they use is pulled in) and Check.
-ALL_LIBS := $(LIB_SUP) $(LIB_WORKER) $(LIB_INIT) $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
-$(B)/selftest/%: $(B)/selftest/unit/%.o $(ALL_LIBS)
+# Unit tests: selftest/unit/test_<component>_<what>.c links that component's archives and Check.
+TEST_LIBS_common := $(LIB_COMMON)
+TEST_LIBS_wire   := $(LIB_WIRE) $(LIB_COMMON)
+TEST_LIBS_init   := $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMON)
+TEST_LIBS_worker := $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
+TEST_LIBS_sup    := $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
+TEST_LIBS_client := $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+test_comp = $(firstword $(subst _, ,$(1)))
+.SECONDEXPANSION:
+$(B)/selftest/test_%: $(B)/selftest/unit/test_%.o $$(TEST_LIBS_$$(call test_comp,$$*))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(shell pkg-config --libs check)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(CHECK_LIBS)
 
 unit: $(UNIT_BINS)
 
