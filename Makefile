@@ -9,7 +9,7 @@ B       := build
 CC      ?= cc
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=2 -Werror \
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -Werror \
 	   -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
 	   -DPB_ENABLE_MALLOC -I. -I$(B)/gen
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed

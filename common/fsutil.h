@@ -6,16 +6,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Write name.tmp, fsync, rename to name (in dirfd). */
+/* Write name.tmp (O_NOFOLLOW, mode before umask), fsync, rename to name (in dirfd).
+ * The .tmp file is unlinked on failure. */
 int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* Read a whole small file (at most max bytes; -EFBIG beyond). NUL-terminated, malloc'd. */
 int sv_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len);
-/* mkdirat that accepts an existing directory; then open it O_DIRECTORY|O_NOFOLLOW. */
+/* mkdirat that accepts an existing directory; then open it O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC.
+ * Returns the new directory fd (>= 0) or -errno. */
 int sv_mkdir_open(int dirfd, const char *name, mode_t mode);
 /* mkdir -p of an absolute path (each component created with mode). */
 int sv_mkdir_p(const char *path, mode_t mode);
 /* Remove name (a file or a directory tree) under dirfd; never follows symlinks and
- * never descends into another mount (a busy mount point is an error, -EBUSY). ENOENT is 0. */
+ * never descends into another mount (a busy mount point is an error, -EBUSY). ENOENT is 0.
+ * name is one path component (no '/', not "." or ".."; else -EINVAL). Mounts are told
+ * apart by statx mount id (bind mounts too), falling back to st_dev. Like rm -rf it
+ * removes what it can and returns the first error. */
 int sv_remove_tree(int dirfd, const char *name);
 /* Set FD_CLOEXEC / O_NONBLOCK. */
 int sv_set_cloexec(int fd, int on);

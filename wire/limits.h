@@ -20,7 +20,10 @@
 
 #define SV_REPORT_MAX           (64u << 10)   /* one Report on the report pipe */
 #define SV_MONITOR_MAX_MSG      (256u << 10)  /* one engine<->monitor packet */
-#define SV_CONFIG_MAX           (192u << 10)  /* a config.json the daemon accepts */
+/* Debian's nanopb runtime is built with a 16-bit pb_size_t: one bytes field holds at most
+ * 65535 bytes (larger ones fail to decode, never truncate). */
+#define SV_BYTES_MAX            65535u
+#define SV_CONFIG_MAX           SV_BYTES_MAX  /* a config.json the daemon accepts */
 
 #define SV_ID_MAX               76            /* ids and namespaces */
 #define SV_CONN_MAX             256           /* client connections per process */

@@ -30,7 +30,8 @@ struct ttrpc_reader {
 /* Read what is available. Returns 1 when a whole frame is in r->hdr/r->body (the caller
  * consumes it, then calls ttrpc_reader_next), 0 when the fd would block, -ECONNRESET at EOF
  * (also mid-frame), -EMSGSIZE when the header announces more than SV_TTRPC_MAX_BODY
- * (nothing allocated), -ENOMEM, or another -errno from read(). */
+ * (nothing allocated; r->hdr stays valid so the caller can answer RESOURCE_EXHAUSTED on
+ * r->hdr.stream, then must drop the connection), -ENOMEM, or another -errno from read(). */
 int ttrpc_read(struct ttrpc_reader *r, int fd);
 void ttrpc_reader_next(struct ttrpc_reader *r);   /* drop the consumed frame */
 void ttrpc_reader_free(struct ttrpc_reader *r);
@@ -43,7 +44,9 @@ struct sv_outq {
 int sv_outq_frame(struct sv_outq *q, uint32_t stream, uint8_t type, const void *body, size_t len);
 int sv_outq_append(struct sv_outq *q, const void *data, size_t len);
 /* Write queued bytes: 0 when empty afterwards, 1 when bytes remain (wait for POLLOUT),
- * or -errno (-EPIPE when the peer is gone). */
+ * or -errno (-EPIPE when the peer is gone). Sockets use send(MSG_NOSIGNAL); other fds
+ * (pipes) fall back to write(), so a process writing to pipes must ignore SIGPIPE.
+ * The fd must be non-blocking. */
 int sv_outq_flush(struct sv_outq *q, int fd);
 static inline int sv_outq_pending(const struct sv_outq *q) { return q->len > q->off; }
 void sv_outq_free(struct sv_outq *q);
@@ -65,13 +68,19 @@ const char *ttrpc_request_ns(const sv_Request *req);
 /* Blocking client call on a connected stream fd (libshimvisor and short-lived tools):
  * sends one request on `stream`, reads frames until the response with that stream id
  * (others are an error), decodes the payload into resp (if resp_fields). Waits at most
- * timeout_ms (-1 = forever). Returns 0, or -errno; *code and msg (if non-NULL) get the
- * ttrpc status (SV_OK on success). */
+ * timeout_ms (-1 = forever; also sent as timeout_nano). Frames that are not responses are
+ * skipped; a response on another stream is -EPROTO. Returns 0 when a response arrived:
+ * *code and msg (if non-NULL) get its status (SV_OK, msg ""); the payload is decoded only
+ * for SV_OK. resp (if resp_fields) is always left initialised, so sv_pb_free is safe.
+ * On -errno (-ETIMEDOUT, -ECONNRESET, -EBADMSG, ...) *code = sv_code_from_errno(err) and
+ * msg = strerror. */
 int ttrpc_call(int fd, uint32_t stream, const char *service, const char *method, const char *ns,
 	       const pb_msgdesc_t *req_fields, const void *req,
 	       const pb_msgdesc_t *resp_fields, void *resp, int timeout_ms,
 	       int *code, char *msg, size_t msgsz);
-/* Blocking: read one whole frame with a timeout (-1 forever). Caller frees *body. */
+/* Blocking: read one whole frame with a timeout (-1 forever); the fd may be blocking or
+ * not. Caller frees *body (NULL for an empty body). -ETIMEDOUT, -ECONNRESET, -EMSGSIZE
+ * (*hdr filled, body not read), -errno. */
 int ttrpc_read_frame(int fd, struct ttrpc_hdr *hdr, uint8_t **body, int timeout_ms);
 /* Blocking: write all bytes (retries EINTR/EAGAIN with poll). */
 int sv_write_all(int fd, const void *buf, size_t len);

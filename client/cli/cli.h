@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client/cli/cli.h: the shimvisor CLI's internal interfaces (parsing, formatting, commands). */
+#ifndef SV_CLI_H
+#define SV_CLI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "client/shimvisor.h"
+
+/* Exit codes of the CLI's own failures (a task's status is passed through as is). */
+#define CLI_EXIT_FAIL   1       /* the daemon or the system said no */
+#define CLI_EXIT_USAGE  2       /* bad command line, or not implemented yet */
+
+#define CLI_ERR_MAX     512
+
+/* Global options. */
+struct cli {
+	const char *address;        /* -a, $SHIMVISOR_ADDRESS, default socket */
+	const char *ns;             /* -n, $SHIMVISOR_NAMESPACE, "default" */
+};
+
+/* Print "shimvisor: <fmt>" as one line on stderr; returns CLI_EXIT_FAIL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Connect and set the namespace, printing the error; NULL on failure. */
+struct sv_client *cli_connect(const struct cli *g);
+/* Print "shimvisor: <what>: <daemon's message>" for a failed call; returns CLI_EXIT_FAIL. */
+int cli_call_error(struct sv_client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- opts.c: a small getopt with long options, no global state ---- */
+struct opt_def {
+	const char *lng;            /* "rm" for --rm, or NULL */
+	char shrt;                  /* 'd' for -d, or 0 */
+	bool arg;                   /* takes a value */
+	int key;                    /* returned by opt_next (> 0) */
+};
+struct opt_scan {
+	int argc;
+	char **argv;
+	int i;                      /* next argv index; the first operand once opt_next gives 0 */
+	int sub;                    /* position in a cluster of short options */
+	const char *cmd;            /* for messages */
+	char err[CLI_ERR_MAX];
+};
+void opt_init(struct opt_scan *s, int argc, char **argv, const char *cmd);
+/* The next option's key (> 0) and *arg; 0 at the first operand or after "--"; -1 on a bad
+ * option (s->err holds "cmd: why"). Options stop at the first operand. */
+int opt_next(struct opt_scan *s, const struct opt_def *defs, const char **arg);
+
+/* Parsers: 0 or -EINVAL with a "what: why" message in err. */
+int cli_parse_signal(const char *s, uint32_t *sig, char *err, size_t errsz);
+const char *cli_signal_name(uint32_t sig);          /* "TERM", or NULL */
+int cli_parse_user(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid,
+		   char *err, size_t errsz);
+int cli_parse_u32(const char *s, uint32_t *v);
+/* "invalid id "x": must match ..." unless valid; what is "id" or "namespace". */
+int cli_check_id(const char *what, const char *id, char *err, size_t errsz);
+
+/* ---- run_opts.c: run/create command lines and the Create request they make ---- */
+struct run_opts {
+	bool create;                /* the create command: never started, always detached */
+	bool rm, detach;
+	const char *rootfs, *bundle, *cwd, *hostname, *net;
+	bool set_user, has_gid;
+	uint32_t uid, gid;
+	char **env;                 /* strdup'ed "K=V" */
+	size_t env_count;
+	const char *id;
+	char **args;                /* into argv; none = /bin/sh */
+	size_t args_count;
+	/* filled by run_opts_request: */
+	char *bundle_abs;
+	char *rootfs_abs;
+	pb_bytes_array_t *bundle_config;
+};
+/* argv[0] is the command name. 0, -EINVAL (usage) or -ENOSYS (not implemented yet), with
+ * the whole message (after "shimvisor: ") in err. */
+int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *err, size_t errsz);
+/* Fill req (pointers into o); reads the bundle's config.json. 0 or -errno with err set. */
+int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, size_t errsz);
+void run_opts_free(struct run_opts *o);
+
+/* ---- sbuf.c: a growable output buffer ---- */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void sb_putc(struct sbuf *b, char ch);
+void sb_put(struct sbuf *b, const char *s, size_t n);
+void sb_puts(struct sbuf *b, const char *s);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *sb_str(struct sbuf *b);                 /* NUL-terminated ("" when empty) */
+void sb_free(struct sbuf *b);
+/* Write it all to fd; 0 or -errno. */
+int sb_flush_fd(struct sbuf *b, int fd);
+
+/* ---- json.c: a small JSON writer (valid UTF-8 out, whatever bytes come in) ---- */
+#define JW_DEPTH 8
+struct jw {
+	struct sbuf *b;
+	int depth;
+	bool comma[JW_DEPTH];       /* a value was written at this level */
+	bool after_key;
+};
+void jw_init(struct jw *w, struct sbuf *b);
+void jw_obj(struct jw *w);
+void jw_obj_end(struct jw *w);
+void jw_arr(struct jw *w);
+void jw_arr_end(struct jw *w);
+void jw_key(struct jw *w, const char *k);
+void jw_str(struct jw *w, const char *s);           /* NULL writes "" */
+void jw_u64(struct jw *w, uint64_t v);
+void jw_i64(struct jw *w, int64_t v);
+void jw_bool(struct jw *w, bool v);
+/* Append s as a JSON string literal with quotes (escapes, invalid UTF-8 -> U+FFFD). */
+void json_escape(struct sbuf *b, const char *s, size_t n);
+
+/* ---- format.c: what the commands print ---- */
+/* RFC 3339, UTC, nanoseconds: "2006-01-02T15:04:05.000000000Z". An absent or all-zero
+ * timestamp prints as Go's zero time, 0001-01-01T00:00:00.000000000Z. */
+#define CLI_TIME_MAX 48
+void cli_fmt_time(char buf[CLI_TIME_MAX], bool has, const sv_Timestamp *ts);
+struct task_view {
+	const char *ns;             /* NULL: no "namespace" key */
+	const char *id;
+	uint32_t status, pid, exit_status;
+	bool has_exited_at;
+	sv_Timestamp exited_at;
+	const char *bundle;
+};
+void task_view_json(struct jw *w, const struct task_view *t);
+void task_view_text(struct sbuf *b, const struct task_view *t);    /* "key: value" lines */
+void cli_ls_table(struct sbuf *b, const sv_CtlListResponse *l, bool quiet);
+void cli_ls_json(struct sbuf *b, const sv_CtlListResponse *l);
+/* One line (with '\n') for an event, as JSON or as "TIMESTAMP TOPIC ID FIELDS". */
+void cli_event_json(struct sbuf *b, const sv_Envelope *env);
+void cli_event_text(struct sbuf *b, const sv_Envelope *env);
+
+/* ---- commands (argv[0] is the command's name); each returns the exit code ---- */
+int cmd_run(const struct cli *g, int argc, char **argv);
+int cmd_create(const struct cli *g, int argc, char **argv);
+int cmd_start(const struct cli *g, int argc, char **argv);
+int cmd_kill(const struct cli *g, int argc, char **argv);
+int cmd_wait(const struct cli *g, int argc, char **argv);
+int cmd_delete(const struct cli *g, int argc, char **argv);
+int cmd_state(const struct cli *g, int argc, char **argv);
+int cmd_ps(const struct cli *g, int argc, char **argv);
+int cmd_ls(const struct cli *g, int argc, char **argv);
+int cmd_events(const struct cli *g, int argc, char **argv);
+int cmd_version(const struct cli *g, int argc, char **argv);
+
+/* ---- run_io.c: the FIFOs of an attached run and the copy loop ---- */
+struct run_io {
+	char dir[256];              /* private mkdtemp dir, "" when none */
+	char path[3][300];          /* stdin, stdout, stderr FIFOs */
+	int in_rdwr;                /* O_RDWR stdin FIFO held until Start */
+	int in_w;                   /* O_WRONLY stdin FIFO after Start */
+	int out, err;               /* O_RDONLY|O_NONBLOCK stdout/stderr FIFOs */
+};
+/* Make the dir and FIFOs and open them (before Create). 0 or -errno. */
+int run_io_setup(struct run_io *io);
+/* After Start: switch stdin to a write-only end. */
+int run_io_started(struct run_io *io);
+/* Copy stdin -> task, task stdout/stderr -> 1/2, forward signals with Kill on ctl, and
+ * take the Wait answer from waiter (sv_wait_send already done). Returns 0 with *status,
+ * or -errno (the message printed). */
+int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *waiter,
+		const char *id, uint32_t *status);
+void run_io_cleanup(struct run_io *io);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client/cli/cmd_info.c: the commands about the daemon as a whole: ls, events, version. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli/cli.h"
+#include "wire/limits.h"
+
+enum { K_QUIET = 1, K_FORMAT };
+
+/* Options of ls and events; no operands. */
+static int scan(int argc, char **argv, bool allow_quiet, bool *quiet, bool *json)
+{
+	static const struct opt_def defs[] = {
+		{ "quiet", 'q', false, K_QUIET }, { "format", 0, true, K_FORMAT },
+		{ NULL, 0, false, 0 },
+	};
+	struct opt_scan s;
+	const char *arg;
+	int key;
+
+	opt_init(&s, argc, argv, argv[0]);
+	while ((key = opt_next(&s, defs, &arg)) > 0) {
+		if (key == K_QUIET && allow_quiet) {
+			*quiet = true;
+		} else if (key == K_QUIET) {
+			cli_error("%s: unknown option -q", argv[0]);
+			return CLI_EXIT_USAGE;
+		} else if (strcmp(arg, "json") == 0) {
+			*json = true;
+		} else if (strcmp(arg, "text") != 0 && strcmp(arg, "table") != 0) {
+			cli_error("%s: invalid --format \"%.32s\": want json", argv[0], arg);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (key < 0) {
+		cli_error("%s", s.err);
+		return CLI_EXIT_USAGE;
+	}
+	if (s.i < argc) {
+		cli_error("%s: unexpected argument \"%.64s\"", argv[0], argv[s.i]);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_ls(const struct cli *g, int argc, char **argv)
+{
+	bool quiet = false, json = false;
+	sv_CtlListResponse l;
+	struct sbuf b = { 0 };
+	struct sv_client *c;
+	int rc = scan(argc, argv, true, &quiet, &json);
+
+	if (rc)
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_list(c, &l);
+	if (rc < 0) {
+		rc = cli_call_error(c, rc, "ls");
+		sv_close(c);
+		return rc;
+	}
+	if (json)
+		cli_ls_json(&b, &l);
+	else
+		cli_ls_table(&b, &l, quiet);
+	if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
+		rc = cli_error("ls: write output: %s", strerror(-rc));
+	sb_free(&b);
+	sv_pb_free(sv_CtlListResponse_fields, &l);
+	sv_close(c);
+	return rc;
+}
+
+int cmd_events(const struct cli *g, int argc, char **argv)
+{
+	bool quiet = false, json = false;
+	struct sbuf b = { 0 };
+	struct sv_client *c;
+	sv_Envelope env;
+	int rc = scan(argc, argv, false, &quiet, &json);
+
+	if (rc)
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_subscribe(c);
+	while (rc == 0 && (rc = sv_next_event(c, &env, -1)) == 0) {
+		if (json)
+			cli_event_json(&b, &env);
+		else
+			cli_event_text(&b, &env);
+		sv_pb_free(sv_Envelope_fields, &env);
+		rc = sb_flush_fd(&b, STDOUT_FILENO);
+		if (rc < 0) {
+			/* the reader went away (e.g. "| head"): not an error of ours */
+			rc = rc == -EPIPE ? 0 : cli_error("events: write output: %s", strerror(-rc));
+			sb_free(&b);
+			sv_close(c);
+			return rc;
+		}
+	}
+	rc = cli_call_error(c, rc, "events");
+	sb_free(&b);
+	sv_close(c);
+	return rc;
+}
+
+int cmd_version(const struct cli *g, int argc, char **argv)
+{
+	sv_CtlVersionResponse v;
+	struct sv_client *c;
+	struct sbuf b = { 0 };
+	int rc;
+
+	if (argc > 1) {
+		cli_error("version: unexpected argument \"%.64s\"", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	sb_printf(&b, "Client:\n  Version:  %s\n\n", SV_VERSION);
+	sb_flush_fd(&b, STDOUT_FILENO);
+	if (!(c = cli_connect(g))) {
+		sb_free(&b);
+		return CLI_EXIT_FAIL;
+	}
+	rc = sv_version(c, &v);
+	if (rc < 0) {
+		rc = cli_call_error(c, rc, "version");
+	} else {
+		sb_printf(&b, "Server:\n  Version:  %s\n  Revision: %s\n",
+			  v.version ? v.version : "", v.revision ? v.revision : "");
+		if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
+			rc = cli_error("version: write output: %s", strerror(-rc));
+		sv_pb_free(sv_CtlVersionResponse_fields, &v);
+	}
+	sb_free(&b);
+	sv_close(c);
+	return rc;
+}

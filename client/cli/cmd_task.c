@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client/cli/cmd_task.c: the commands about one task: start, kill, wait, delete, state, ps. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli/cli.h"
+
+static const struct opt_def no_opts[] = { { NULL, 0, false, 0 } };
+
+/* Options are scanned already; take exactly one valid ID from what is left. */
+static int one_id(const struct opt_scan *s, const char *usage, const char **id)
+{
+	char err[CLI_ERR_MAX];
+
+	if (s->i >= s->argc || s->i + 1 < s->argc) {
+		cli_error("%s: %s (usage: %s)", s->cmd, s->i >= s->argc ? "missing ID" : "too many arguments",
+			  usage);
+		return CLI_EXIT_USAGE;
+	}
+	*id = s->argv[s->i];
+	if (cli_check_id("id", *id, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Scan the command's options, handing each to on(); print errors. */
+static int scan(struct opt_scan *s, const struct opt_def *defs, int argc, char **argv,
+		int (*on)(int key, const char *arg, void *ctx), void *ctx)
+{
+	const char *arg;
+	int key, rc;
+
+	opt_init(s, argc, argv, argv[0]);
+	while ((key = opt_next(s, defs, &arg)) > 0) {
+		rc = on(key, arg, ctx);
+		if (rc)
+			return rc;
+	}
+	if (key < 0) {
+		cli_error("%s", s->err);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int no_opt(int key, const char *arg, void *ctx)
+{
+	(void)key; (void)arg; (void)ctx;
+	return 0;
+}
+
+static int start_opt(int key, const char *arg, void *ctx)
+{
+	(void)key; (void)arg; (void)ctx;
+	cli_error("start -a: not implemented yet");
+	return CLI_EXIT_USAGE;
+}
+
+int cmd_start(const struct cli *g, int argc, char **argv)
+{
+	static const struct opt_def defs[] = { { "attach", 'a', false, 1 }, { NULL, 0, false, 0 } };
+	struct sv_client *c;
+	struct opt_scan s;
+	const char *id;
+	int rc = scan(&s, defs, argc, argv, start_opt, NULL);
+
+	if (rc || (rc = one_id(&s, "start ID", &id)))
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_start(c, id, NULL);
+	if (rc < 0)
+		rc = cli_call_error(c, rc, "start %s", id);
+	sv_close(c);
+	return rc;
+}
+
+struct kill_args { uint32_t sig; bool all; };
+
+static int kill_opt(int key, const char *arg, void *ctx)
+{
+	struct kill_args *k = ctx;
+	char err[CLI_ERR_MAX];
+
+	if (key == 2) {
+		k->all = true;
+		return 0;
+	}
+	if (cli_parse_signal(arg, &k->sig, err, sizeof(err)) < 0) {
+		cli_error("kill: %s", err);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_kill(const struct cli *g, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {
+		{ "signal", 's', true, 1 }, { "all", 'a', false, 2 }, { NULL, 0, false, 0 },
+	};
+	struct kill_args k = { .sig = 15, .all = false };
+	struct sv_client *c;
+	struct opt_scan s;
+	const char *id;
+	int rc = scan(&s, defs, argc, argv, kill_opt, &k);
+
+	if (rc || (rc = one_id(&s, "kill [-s SIG] [--all] ID", &id)))
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_kill(c, id, k.sig, k.all);
+	if (rc < 0)
+		rc = cli_call_error(c, rc, "kill %s", id);
+	sv_close(c);
+	return rc;
+}
+
+int cmd_wait(const struct cli *g, int argc, char **argv)
+{
+	struct sv_client *c;
+	struct opt_scan s;
+	const char *id;
+	uint32_t status = 0;
+	int rc = scan(&s, no_opts, argc, argv, no_opt, NULL);
+
+	if (rc || (rc = one_id(&s, "wait ID", &id)))
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_wait(c, id, &status, NULL);
+	if (rc < 0)
+		rc = cli_call_error(c, rc, "wait %s", id);
+	else
+		rc = status > 255 ? 255 : (int)status;
+	sv_close(c);
+	return rc;
+}
+
+static int delete_opt(int key, const char *arg, void *ctx)
+{
+	(void)key; (void)arg;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int cmd_delete(const struct cli *g, int argc, char **argv)
+{
+	static const struct opt_def defs[] = { { "force", 'f', false, 1 }, { NULL, 0, false, 0 } };
+	struct sv_client *c;
+	struct opt_scan s;
+	bool force = false;
+	char err[CLI_ERR_MAX];
+	int rc = scan(&s, defs, argc, argv, delete_opt, &force);
+
+	if (rc)
+		return rc;
+	if (s.i >= argc) {
+		cli_error("delete: missing ID (usage: delete [-f] ID...)");
+		return CLI_EXIT_USAGE;
+	}
+	for (int i = s.i; i < argc; i++) {
+		if (cli_check_id("id", argv[i], err, sizeof(err)) < 0) {
+			cli_error("%s", err);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	for (int i = s.i; i < argc; i++) {
+		int e = sv_delete(c, argv[i], force, NULL);
+
+		if (e < 0)
+			rc = cli_call_error(c, e, "delete %s", argv[i]);
+	}
+	sv_close(c);
+	return rc;
+}
+
+static int format_opt(int key, const char *arg, void *ctx)
+{
+	(void)key;
+	if (strcmp(arg, "json") == 0) {
+		*(bool *)ctx = true;
+		return 0;
+	}
+	if (strcmp(arg, "text") == 0 || strcmp(arg, "table") == 0)
+		return 0;
+	cli_error("invalid --format \"%.32s\": want json", arg);
+	return CLI_EXIT_USAGE;
+}
+
+int cmd_state(const struct cli *g, int argc, char **argv)
+{
+	static const struct opt_def defs[] = { { "format", 0, true, 1 }, { NULL, 0, false, 0 } };
+	struct sv_client *c;
+	struct opt_scan s;
+	sv_StateResponse st;
+	struct task_view v;
+	struct sbuf b = { 0 };
+	const char *id;
+	bool json = false;
+	int rc = scan(&s, defs, argc, argv, format_opt, &json);
+
+	if (rc || (rc = one_id(&s, "state ID [--format json]", &id)))
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_state(c, id, &st);
+	if (rc < 0) {
+		rc = cli_call_error(c, rc, "state %s", id);
+		sv_close(c);
+		return rc;
+	}
+	v = (struct task_view){
+		.id = st.id[0] ? st.id : id, .status = st.status, .pid = st.pid,
+		.exit_status = st.exit_status, .has_exited_at = st.has_exited_at,
+		.exited_at = st.exited_at, .bundle = st.bundle,
+	};
+	if (json) {
+		struct jw w;
+
+		jw_init(&w, &b);
+		task_view_json(&w, &v);
+		sb_putc(&b, '\n');
+	} else {
+		task_view_text(&b, &v);
+	}
+	if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
+		rc = cli_error("state: write output: %s", strerror(-rc));
+	sb_free(&b);
+	sv_pb_free(sv_StateResponse_fields, &st);
+	sv_close(c);
+	return rc;
+}
+
+int cmd_ps(const struct cli *g, int argc, char **argv)
+{
+	struct sv_client *c;
+	struct opt_scan s;
+	struct sbuf b = { 0 };
+	uint32_t *pids;
+	size_t n;
+	const char *id;
+	int rc = scan(&s, no_opts, argc, argv, no_opt, NULL);
+
+	if (rc || (rc = one_id(&s, "ps ID", &id)))
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_pids(c, id, &pids, &n);
+	if (rc < 0) {
+		rc = cli_call_error(c, rc, "ps %s", id);
+		sv_close(c);
+		return rc;
+	}
+	sb_puts(&b, "PID\n");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&b, "%u\n", pids[i]);
+	if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
+		rc = cli_error("ps: write output: %s", strerror(-rc));
+	sb_free(&b);
+	free(pids);
+	sv_close(c);
+	return rc;
+}

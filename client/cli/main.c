@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client/cli/main.c: the shimvisor command: global options, then one command from the table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/cli/cli.h"
+#include "wire/limits.h"
+
+typedef int (*cmd_fn)(const struct cli *g, int argc, char **argv);
+
+static const struct { const char *name; cmd_fn fn; } commands[] = {
+	{ "run", cmd_run }, { "create", cmd_create }, { "start", cmd_start },
+	{ "kill", cmd_kill }, { "wait", cmd_wait }, { "delete", cmd_delete },
+	{ "ls", cmd_ls }, { "state", cmd_state }, { "ps", cmd_ps },
+	{ "events", cmd_events }, { "version", cmd_version },
+	/* the rest of the contract, still to come */
+	{ "exec", NULL }, { "pause", NULL }, { "resume", NULL }, { "stats", NULL },
+	{ "update", NULL }, { "logs", NULL }, { "selftest", NULL },
+};
+
+static const char usage[] =
+	"usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]\n"
+	"  run [--rm] [-d] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
+	"      [--hostname H] [--net none|host|loopback] ID [CMD...]\n"
+	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
+	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"
+	"  events [--format json] | version\n"
+	"  (exec, pause, resume, stats, update, logs, selftest: not implemented yet)\n"
+	"environment: SHIMVISOR_ADDRESS (-a), SHIMVISOR_NAMESPACE (-n)\n";
+
+int main(int argc, char **argv)
+{
+	static const struct opt_def defs[] = {
+		{ "address", 'a', true, 'a' },
+		{ "namespace", 'n', true, 'n' },
+		{ "help", 'h', false, 'h' },
+		{ NULL, 0, false, 0 },
+	};
+	struct cli g = { .address = sv_default_address(), .ns = getenv(SV_ENV_NAMESPACE) };
+	char err[CLI_ERR_MAX];
+	struct opt_scan s;
+	const char *arg;
+	int key;
+
+	if (!g.ns || !*g.ns)
+		g.ns = SV_DEFAULT_NS;
+	opt_init(&s, argc, argv, "shimvisor");
+	while ((key = opt_next(&s, defs, &arg)) > 0) {
+		if (key == 'a')
+			g.address = arg;
+		else if (key == 'n')
+			g.ns = arg;
+		else {
+			fputs(usage, stdout);
+			return 0;
+		}
+	}
+	if (key < 0) {
+		fprintf(stderr, "shimvisor: %s\n", s.err + strlen("shimvisor: "));
+		return CLI_EXIT_USAGE;
+	}
+	if (s.i >= argc) {
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (cli_check_id("namespace", g.ns, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[s.i], "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[s.i], commands[i].name) != 0)
+			continue;
+		if (!commands[i].fn) {
+			cli_error("%s: not implemented yet", commands[i].name);
+			return CLI_EXIT_USAGE;
+		}
+		return commands[i].fn(&g, argc - s.i, argv + s.i);
+	}
+	cli_error("unknown command \"%.64s\" (see shimvisor --help)", argv[s.i]);
+	return CLI_EXIT_USAGE;
+}

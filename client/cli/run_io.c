@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client/cli/run_io.c: an attached run's stdio FIFOs, and the one poll loop that copies
+ * them, forwards signals to the task and takes its exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client/cli/cli.h"
+#include "wire/ttrpc.h"
+
+#define IO_CHUNK        65536
+#define DRAIN_GRACE_MS  2000    /* after the exit: silence this long on output ends the copy */
+
+static const char *const fifo_names[3] = { "stdin", "stdout", "stderr" };
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int run_io_setup(struct run_io *io)
+{
+	const char *tmp = getenv("TMPDIR");
+	int rc;
+
+	memset(io, 0, sizeof(*io));
+	io->in_rdwr = io->in_w = io->out = io->err = -1;
+	if (!tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	if (snprintf(io->dir, sizeof(io->dir), "%s/shimvisor-run.XXXXXX", tmp) >= (int)sizeof(io->dir)) {
+		io->dir[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	if (!mkdtemp(io->dir)) {               /* mode 0700 */
+		rc = -errno;
+		io->dir[0] = '\0';
+		return rc;
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(io->path[i], sizeof(io->path[i]), "%s/%s", io->dir, fifo_names[i]);
+		if (mkfifo(io->path[i], 0600) < 0)
+			return -errno;
+	}
+	/* Our read ends first, so the worker's opens never block; stdin held O_RDWR so the
+	 * task cannot see EOF before we are connected. */
+	io->out = open(io->path[1], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (io->out < 0)
+		return -errno;
+	io->err = open(io->path[2], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (io->err < 0)
+		return -errno;
+	io->in_rdwr = open(io->path[0], O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (io->in_rdwr < 0)
+		return -errno;
+	return 0;
+}
+
+int run_io_started(struct run_io *io)
+{
+	io->in_w = open(io->path[0], O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (io->in_w < 0)
+		return -errno;
+	close_fd(&io->in_rdwr);
+	return 0;
+}
+
+void run_io_cleanup(struct run_io *io)
+{
+	close_fd(&io->in_rdwr);
+	close_fd(&io->in_w);
+	close_fd(&io->out);
+	close_fd(&io->err);
+	if (!io->dir[0])
+		return;
+	for (int i = 0; i < 3; i++)
+		if (io->path[i][0])
+			unlink(io->path[i]);
+	rmdir(io->dir);
+	io->dir[0] = '\0';
+}
+
+struct pump {
+	char buf[IO_CHUNK];
+	size_t len, off;
+	bool eof;
+};
+
+/* stdin -> task: read when empty, write what the FIFO takes. */
+static void pump_stdin(struct run_io *io, struct pump *p, short rev_in, short rev_out)
+{
+	if (rev_in && p->len == 0 && !p->eof) {
+		ssize_t n = read(STDIN_FILENO, p->buf, sizeof(p->buf));
+
+		if (n > 0) {
+			p->len = (size_t)n;
+			p->off = 0;
+		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			p->eof = true;           /* EOF, or an unreadable stdin */
+		}
+	}
+	if ((rev_out || p->len) && io->in_w >= 0 && p->off < p->len) {
+		ssize_t n = write(io->in_w, p->buf + p->off, p->len - p->off);
+
+		if (n > 0) {
+			p->off += (size_t)n;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			p->eof = true;           /* the task closed its stdin: drop the rest */
+			p->off = p->len;
+		}
+		if (p->off == p->len)
+			p->len = p->off = 0;
+	}
+	if (p->eof && p->len == 0)
+		close_fd(&io->in_w);         /* the task sees EOF */
+}
+
+/* task output -> our fd; one read per wake-up. Returns true on activity. */
+static bool pump_out(int *fd, int to, bool *broken, char *buf)
+{
+	ssize_t n = read(*fd, buf, IO_CHUNK);
+
+	if (n > 0) {
+		if (!*broken && sv_write_all(to, buf, (size_t)n) < 0)
+			*broken = true;          /* our reader is gone: keep draining, discard */
+		return true;
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		close_fd(fd);
+	return n == 0;
+}
+
+static int make_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void forward_signals(int sfd, struct sv_client *ctl, const char *id)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int rc = sv_kill(ctl, id, si.ssi_signo, false);
+
+		if (rc < 0 && rc != -ENOENT)
+			cli_call_error(ctl, rc, "run: forward signal %u to %s", si.ssi_signo, id);
+	}
+}
+
+enum { P_IN, P_INW, P_OUT, P_ERR, P_SIG, P_WAIT, P_N };
+
+int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *waiter,
+		const char *id, uint32_t *status)
+{
+	struct pump *in = calloc(1, sizeof(*in));
+	char *obuf = malloc(IO_CHUNK);
+	bool out_broken = false, err_broken = false, done = false;
+	int sfd = make_signalfd(), rc = -EIO;
+
+	if (!in || !obuf || sfd < 0) {
+		rc = sfd < 0 ? -errno : -ENOMEM;
+		cli_error("run: %s", strerror(-rc));
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	while (io->out >= 0 || io->err >= 0 || (!done && waiter)) {
+		struct pollfd pfd[P_N] = {
+			[P_IN] = { .fd = !in->eof && in->len == 0 && io->in_w >= 0 ? STDIN_FILENO : -1,
+				   .events = POLLIN },
+			[P_INW] = { .fd = in->len ? io->in_w : -1, .events = POLLOUT },
+			[P_OUT] = { .fd = io->out, .events = POLLIN },
+			[P_ERR] = { .fd = io->err, .events = POLLIN },
+			[P_SIG] = { .fd = sfd, .events = POLLIN },
+			[P_WAIT] = { .fd = !done && waiter ? sv_client_fd(waiter) : -1, .events = POLLIN },
+		};
+		int n = poll(pfd, P_N, done ? DRAIN_GRACE_MS : -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			cli_error("run: poll: %s", strerror(-rc));
+			goto out;
+		}
+		if (n == 0)
+			break;          /* exited, and its output has been quiet for the grace */
+		if (pfd[P_IN].revents & POLLNVAL)
+			in->eof = true;
+		pump_stdin(io, in, pfd[P_IN].revents, pfd[P_INW].revents);
+		if (pfd[P_OUT].revents)
+			pump_out(&io->out, STDOUT_FILENO, &out_broken, obuf);
+		if (pfd[P_ERR].revents)
+			pump_out(&io->err, STDERR_FILENO, &err_broken, obuf);
+		if (pfd[P_SIG].revents)
+			forward_signals(sfd, ctl, id);
+		if (pfd[P_WAIT].revents) {
+			rc = sv_wait_recv(waiter, status, NULL);
+			if (rc < 0)
+				waiter = NULL;      /* the caller waits again once output ends */
+			else
+				done = true;
+		}
+	}
+	if (!done)
+		rc = rc < 0 ? rc : -EIO;
+out:
+	if (sfd >= 0)
+		close(sfd);
+	close_fd(&io->in_w);
+	free(in);
+	free(obuf);
+	return done ? 0 : rc;
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client/lib/tasks.c: one libshimvisor function per unary method of shimvisor.v1.Control. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/lib/client_impl.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+
+static void set_id(char dst[80], const char *id)
+{
+	size_t n = strlen(id);      /* checked by sv_client_check_id: < 80 */
+
+	memcpy(dst, id, n + 1);
+}
+
+int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid)
+{
+	sv_CreateTaskResponse resp;
+	int err;
+
+	if (memchr(req->id, '\0', sizeof(req->id)) == NULL)
+		return sv_client_fail(c, -EINVAL, "invalid id: not terminated");
+	err = sv_client_check_id(c, req->id);
+	if (err < 0)
+		return err;
+	err = sv_client_call(c, "Create", c->timeout_ms, sv_CtlCreateRequest_fields, req,
+			     sv_CreateTaskResponse_fields, &resp);
+	if (err < 0)
+		return err;
+	if (pid)
+		*pid = resp.pid;
+	sv_pb_free(sv_CreateTaskResponse_fields, &resp);
+	return 0;
+}
+
+int sv_start(struct sv_client *c, const char *id, uint32_t *pid)
+{
+	sv_StartRequest req = sv_StartRequest_init_zero;
+	sv_StartResponse resp;
+	int err = sv_client_check_id(c, id);
+
+	if (err < 0)
+		return err;
+	set_id(req.id, id);
+	err = sv_client_call(c, "Start", c->timeout_ms, sv_StartRequest_fields, &req,
+			     sv_StartResponse_fields, &resp);
+	if (err < 0)
+		return err;
+	if (pid)
+		*pid = resp.pid;
+	sv_pb_free(sv_StartResponse_fields, &resp);
+	return 0;
+}
+
+int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all)
+{
+	sv_KillRequest req = sv_KillRequest_init_zero;
+	int err = sv_client_check_id(c, id);
+
+	if (err < 0)
+		return err;
+	set_id(req.id, id);
+	req.signal = sig;
+	req.all = all;
+	return sv_client_call(c, "Kill", c->timeout_ms, sv_KillRequest_fields, &req, NULL, NULL);
+}
+
+int sv_wait_send(struct sv_client *c, const char *id)
+{
+	sv_WaitRequest req = sv_WaitRequest_init_zero;
+	uint32_t stream;
+	int err = sv_client_check_id(c, id);
+
+	if (err < 0)
+		return err;
+	if (c->sub_stream || c->wait_stream)
+		return sv_client_fail(c, -EBUSY, "connection is busy");
+	set_id(req.id, id);
+	err = sv_client_send(c, "Wait", sv_WaitRequest_fields, &req, &stream);
+	if (err < 0)
+		return err;
+	c->wait_stream = stream;
+	return 0;
+}
+
+int sv_wait_recv(struct sv_client *c, uint32_t *status, sv_Timestamp *exited_at)
+{
+	sv_WaitResponse resp;
+	uint32_t stream = c->wait_stream;
+	int err;
+
+	if (!stream)
+		return sv_client_fail(c, -EINVAL, "no wait pending");
+	err = sv_client_recv(c, stream, -1, sv_WaitResponse_fields, &resp);
+	c->wait_stream = 0;
+	if (err < 0)
+		return err;
+	if (status)
+		*status = resp.exit_status;
+	if (exited_at) {
+		if (resp.has_exited_at)
+			*exited_at = resp.exited_at;
+		else
+			*exited_at = (sv_Timestamp)sv_Timestamp_init_zero;
+	}
+	sv_pb_free(sv_WaitResponse_fields, &resp);
+	return 0;
+}
+
+int sv_wait(struct sv_client *c, const char *id, uint32_t *status, sv_Timestamp *exited_at)
+{
+	int err = sv_wait_send(c, id);
+
+	if (err < 0)
+		return err;
+	return sv_wait_recv(c, status, exited_at);
+}
+
+int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out)
+{
+	sv_StateRequest req = sv_StateRequest_init_zero;
+	int err = sv_client_check_id(c, id);
+
+	memset(out, 0, sizeof(*out));
+	if (err < 0)
+		return err;
+	set_id(req.id, id);
+	return sv_client_call(c, "State", c->timeout_ms, sv_StateRequest_fields, &req,
+			      sv_StateResponse_fields, out);
+}
+
+int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n)
+{
+	sv_PidsRequest req = sv_PidsRequest_init_zero;
+	sv_PidsResponse resp;
+	int err = sv_client_check_id(c, id);
+
+	*pids = NULL;
+	*n = 0;
+	if (err < 0)
+		return err;
+	set_id(req.id, id);
+	err = sv_client_call(c, "Pids", c->timeout_ms, sv_PidsRequest_fields, &req,
+			     sv_PidsResponse_fields, &resp);
+	if (err < 0)
+		return err;
+	if (resp.processes_count) {
+		*pids = calloc(resp.processes_count, sizeof(**pids));
+		if (!*pids) {
+			sv_pb_free(sv_PidsResponse_fields, &resp);
+			return sv_client_fail(c, -ENOMEM, "out of memory");
+		}
+		for (pb_size_t i = 0; i < resp.processes_count; i++)
+			(*pids)[i] = resp.processes[i].pid;
+		*n = resp.processes_count;
+	}
+	sv_pb_free(sv_PidsResponse_fields, &resp);
+	return 0;
+}
+
+int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse *out)
+{
+	sv_CtlDeleteRequest req = sv_CtlDeleteRequest_init_zero;
+	sv_DeleteResponse resp;
+	int err = sv_client_check_id(c, id);
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (err < 0)
+		return err;
+	set_id(req.id, id);
+	req.force = force;
+	err = sv_client_call(c, "Delete", c->timeout_ms, sv_CtlDeleteRequest_fields, &req,
+			     sv_DeleteResponse_fields, out ? out : &resp);
+	if (err == 0 && !out)
+		sv_pb_free(sv_DeleteResponse_fields, &resp);
+	return err;
+}
+
+int sv_list(struct sv_client *c, sv_CtlListResponse *out)
+{
+	sv_CtlListRequest req = sv_CtlListRequest_init_zero;
+
+	memset(out, 0, sizeof(*out));
+	return sv_client_call(c, "List", c->timeout_ms, sv_CtlListRequest_fields, &req,
+			      sv_CtlListResponse_fields, out);
+}
+
+int sv_version(struct sv_client *c, sv_CtlVersionResponse *out)
+{
+	sv_Empty req = sv_Empty_init_zero;
+
+	memset(out, 0, sizeof(*out));
+	return sv_client_call(c, "Version", c->timeout_ms, sv_Empty_fields, &req,
+			      sv_CtlVersionResponse_fields, out);
+}

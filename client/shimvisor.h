@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client/shimvisor.h: libshimvisor, the C client API of shimvisord's control socket. */
+#ifndef SHIMVISOR_H
+#define SHIMVISOR_H
+/*
+ * One `struct sv_client` is one connection to shimvisord (ttrpc over a unix socket). Calls
+ * are blocking and unary, one at a time per client; a program that needs two things at once
+ * (e.g. stream output while a Wait is pending, or follow events while it sends commands)
+ * opens a second client. Every function returns 0 or a negative errno; a status from the
+ * daemon is mapped to an errno:
+ *
+ *   NOT_FOUND -ENOENT, ALREADY_EXISTS -EEXIST, INVALID_ARGUMENT -EINVAL,
+ *   FAILED_PRECONDITION -EBUSY, UNIMPLEMENTED -ENOSYS, UNAVAILABLE -ECONNREFUSED,
+ *   DEADLINE_EXCEEDED -ETIMEDOUT, any other code -EIO.
+ *
+ * sv_last_error() then holds the daemon's message (or a local description) and
+ * sv_last_code() the ttrpc status code (SV_OK for local errors).
+ *
+ * Messages are the nanopb structs generated from wire/control.proto and wire/task.proto.
+ * Decoded responses own heap memory: release them with sv_pb_free(sv_<Msg>_fields, msg)
+ * (wire/pbio.h). Request strings other than ids are plain `char *` pointers owned by the
+ * caller.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "control.pb.h"
+#include "task.pb.h"
+#include "wire/pbio.h"
+
+#define SV_DEFAULT_ADDRESS   "/run/shimvisor/shimvisord.sock"
+#define SV_ENV_ADDRESS       "SHIMVISOR_ADDRESS"
+#define SV_ENV_NAMESPACE     "SHIMVISOR_NAMESPACE"
+#define SV_CALL_TIMEOUT_MS   60000      /* default per-call limit; Wait has none */
+
+struct sv_client;
+
+/* Connect to address (a path, "unix://" accepted); NULL = $SHIMVISOR_ADDRESS or
+ * SV_DEFAULT_ADDRESS. The namespace starts as $SHIMVISOR_NAMESPACE or "default". */
+int sv_connect(const char *address, struct sv_client **out);
+void sv_close(struct sv_client *c);                       /* NULL is fine */
+/* -EINVAL unless ns matches [A-Za-z0-9][A-Za-z0-9_.-]{0,75}. */
+int sv_set_namespace(struct sv_client *c, const char *ns);
+const char *sv_namespace(const struct sv_client *c);
+/* Per-call limit in ms for every call but Wait and events (-1 = none). */
+void sv_set_timeout(struct sv_client *c, int timeout_ms);
+const char *sv_last_error(const struct sv_client *c);
+int sv_last_code(const struct sv_client *c);
+/* The connection's fd, for poll() with sv_wait_send/sv_wait_recv or sv_next_event. */
+int sv_client_fd(const struct sv_client *c);
+/* The address sv_connect(NULL, ...) uses. */
+const char *sv_default_address(void);
+
+/* Task methods of shimvisor.v1.Control. Ids are checked with sv_id_valid first (-EINVAL). */
+int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid);
+int sv_start(struct sv_client *c, const char *id, uint32_t *pid);
+int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all);
+/* Blocks until the task has exited (at once if it has). exited_at may be NULL. */
+int sv_wait(struct sv_client *c, const char *id, uint32_t *status, sv_Timestamp *exited_at);
+/* The same in two halves, for a poll loop: send, then receive once sv_client_fd() is
+ * readable (sv_wait_recv blocks until the answer is whole). One pending wait per client. */
+int sv_wait_send(struct sv_client *c, const char *id);
+int sv_wait_recv(struct sv_client *c, uint32_t *status, sv_Timestamp *exited_at);
+/* out: free with sv_pb_free(sv_StateResponse_fields, out). status is an sv_TaskStatus. */
+int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out);
+/* Host pids of the task's processes: *pids is malloc'd (free()), *n its length. */
+int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n);
+/* out may be NULL; else free with sv_pb_free(sv_DeleteResponse_fields, out). */
+int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse *out);
+/* Tasks of the client's namespace: free with sv_pb_free(sv_CtlListResponse_fields, out). */
+int sv_list(struct sv_client *c, sv_CtlListResponse *out);
+/* Free with sv_pb_free(sv_CtlVersionResponse_fields, out). */
+int sv_version(struct sv_client *c, sv_CtlVersionResponse *out);
+
+/* Events. After sv_subscribe the connection carries only events: use another client for
+ * calls. sv_next_event waits at most timeout_ms (-1 = forever): 0 and an envelope (free
+ * with sv_pb_free(sv_Envelope_fields, env)), -ETIMEDOUT, -ECONNRESET when the daemon
+ * closed the stream, or an error the daemon answered with. */
+int sv_subscribe(struct sv_client *c);
+int sv_next_event(struct sv_client *c, sv_Envelope *env, int timeout_ms);
+
+/* An envelope's event, decoded by its type_url (containerd.events.<Name>). */
+enum sv_event_kind {
+	SV_EVENT_UNKNOWN = 0, SV_EVENT_CREATE, SV_EVENT_START, SV_EVENT_EXIT, SV_EVENT_DELETE,
+	SV_EVENT_OOM, SV_EVENT_EXEC_ADDED, SV_EVENT_EXEC_STARTED, SV_EVENT_PAUSED,
+	SV_EVENT_RESUMED,
+};
+/* Which optional fields an event carries (its message type defines them). */
+#define SV_EVF_PID          0x01u
+#define SV_EVF_EXIT_STATUS  0x02u
+#define SV_EVF_EXITED_AT    0x04u
+#define SV_EVF_BUNDLE       0x08u
+#define SV_EVF_EXEC_ID      0x10u   /* set only when the event names an exec (non-init) */
+
+struct sv_event {
+	enum sv_event_kind kind;
+	const char *name;               /* "TaskExit", ...; the type_url's last part if unknown */
+	unsigned fields;                /* SV_EVF_* */
+	char container_id[80];
+	char exec_id[80];
+	uint32_t pid;
+	uint32_t exit_status;
+	sv_Timestamp exited_at;
+	char bundle[4096];
+};
+/* -EBADMSG when the event's bytes do not decode as its type; an unknown type_url is
+ * SV_EVENT_UNKNOWN with only `name` set, and returns 0. */
+int sv_event_decode(const sv_Envelope *env, struct sv_event *ev);
+/* "TaskExit" -> SV_EVENT_EXIT style lookups; NULL / SV_EVENT_UNKNOWN when not known. */
+const char *sv_event_kind_name(enum sv_event_kind k);
+/* The name of an sv_TaskStatus: "created", "running", "stopped", "paused", "pausing", "unknown". */
+const char *sv_status_name(uint32_t status);
+/* Map a ttrpc status code to the negative errno described above (SV_OK -> 0). */
+int sv_errno_from_code(int code);
+
+#endif

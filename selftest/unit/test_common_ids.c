@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_common_ids.c: the id/namespace grammar [A-Za-z0-9][A-Za-z0-9_.-]{0,75}. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ids.h"
+#include "wire/limits.h"
+
+START_TEST(id_table)
+{
+	static const struct { const char *id; bool ok; } t[] = {
+		{ "a", true }, { "Z", true }, { "0", true }, { "t1", true },
+		{ "my-task_1.2", true }, { "a..b", true }, { "a-", true }, { "a.", true },
+		{ "0.-_", true }, { "default", true }, { "k8s.io", true },
+		{ "", false }, { ".", false }, { "..", false }, { ".a", false },
+		{ "-a", false }, { "_a", false }, { "a/b", false }, { "/a", false },
+		{ "a b", false }, { " a", false }, { "a ", false }, { "a\tb", false },
+		{ "a\nb", false }, { "a:b", false }, { "a*", false }, { "a\\b", false },
+		{ "caf\xc3\xa9", false }, { "\xc3\xa9t\xc3\xa9", false }, { "a\x7f", false },
+		{ "a\x01", false }, { "a%2fb", false }, { "../etc", false },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_msg(sv_id_valid(t[i].id) == t[i].ok, "\"%s\" should be %s", t[i].id,
+			      t[i].ok ? "valid" : "invalid");
+	ck_assert(!sv_id_valid(NULL));
+}
+END_TEST
+
+START_TEST(id_length)
+{
+	char s[SV_ID_MAX + 2];
+
+	memset(s, 'a', sizeof(s));
+	s[SV_ID_MAX] = '\0';
+	ck_assert_uint_eq(strlen(s), 76);
+	ck_assert(sv_id_valid(s));
+	s[SV_ID_MAX - 1] = '.';
+	ck_assert(sv_id_valid(s));
+	s[SV_ID_MAX] = 'a';
+	s[SV_ID_MAX + 1] = '\0';
+	ck_assert_uint_eq(strlen(s), 77);
+	ck_assert(!sv_id_valid(s));
+	/* fits the generated char[80] fields with room to spare */
+	ck_assert_int_lt(SV_ID_MAX, 80);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("common_ids");
+	TCase *tc = tcase_create("ids");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, id_table);
+	tcase_add_test(tc, id_length);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_common_log.c: logger line format, one write per line, sv_die's exit status. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static int log_pipe(int p[2])
+{
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	sv_log_set_fd(p[1]);
+	return p[0];
+}
+
+static void expect_line(int fd, const char *want)
+{
+	char buf[2048];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(lines)
+{
+	int p[2], rd;
+
+	sv_log_init("/usr/sbin/shimvisord");
+	ck_assert_str_eq(sv_prog(), "shimvisord");
+	rd = log_pipe(p);
+	sv_warn("hello %d", 42);
+	expect_line(rd, "shimvisord: hello 42\n");
+	sv_warn_err(-ENOENT, "open %s", "x");
+	expect_line(rd, "shimvisord: open x: No such file or directory\n");
+	sv_warn_err(0, "plain");
+	expect_line(rd, "shimvisord: plain\n");
+	sv_debug("hidden");
+	sv_log_set_debug(1);
+	sv_debug("shown");
+	expect_line(rd, "shimvisord: debug: shown\n");
+	errno = EXDEV;
+	sv_warn("keeps errno");
+	ck_assert_int_eq(errno, EXDEV);
+	expect_line(rd, "shimvisord: keeps errno\n");
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(long_line_truncated)
+{
+	char big[4000], buf[8192];
+	int p[2], rd;
+	ssize_t n;
+
+	sv_log_init("t");
+	rd = log_pipe(p);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sv_warn_err(-EIO, "%s", big);
+	n = read(rd, buf, sizeof(buf));
+	ck_assert_int_gt(n, 10);
+	ck_assert_int_le(n, 1024);
+	ck_assert_int_eq(buf[n - 1], '\n');
+	ck_assert_int_eq(memcmp(buf, "t: xxx", 6), 0);
+	ck_assert_int_eq(read(rd, buf, sizeof(buf)), -1);   /* exactly one write */
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(die_exits_1)
+{
+	int p[2];
+
+	sv_log_init("dying");
+	log_pipe(p);   /* keep the line off the TAP stream's stderr */
+	sv_die(-EPERM, "cannot %s", "continue");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("common_log");
+	TCase *tc = tcase_create("log");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, lines);
+	tcase_add_test(tc, long_line_truncated);
+	tcase_add_exit_test(tc, die_exits_1, 1);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

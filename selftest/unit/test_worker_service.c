@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_worker_service.c: shimvisor-worker end to end over its socket and report pipe. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include "common/fsutil.h"
+#include "wire/limits.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+#include "wire/ttrpc.h"
+#include "report.pb.h"
+#include "task.pb.h"
+
+#define NS "testns"
+#define ID "t1"
+#define CALL_MS 10000
+
+struct tw {
+	char bundle[64];
+	char sock[108];
+	char build[4096];
+	pid_t pid;              /* the worker */
+	int rep;                /* read end of the report pipe */
+	uint8_t rbuf[SV_REPORT_MAX + 16];
+	size_t rlen;
+};
+
+static void build_dir(char *buf, size_t sz)
+{
+	const char *e = getenv("SV_TEST_BUILD_DIR");
+	char self[4000];
+
+	if (e) {
+		snprintf(buf, sz, "%s", e);
+		return;
+	}
+	ck_assert_int_eq(sv_self_dir(self, sizeof(self)), 0);   /* build/selftest */
+	snprintf(buf, sz, "%s/..", self);
+}
+
+static int have_init(const struct tw *w)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s/shimvisor-init", w->build);
+	return access(p, X_OK) == 0;
+}
+
+static const char *ns_all =
+	"{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"},{\"type\":\"network\"}";
+static const char *ns_nopid =
+	"{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"},{\"type\":\"network\"}";
+
+static void make_bundle(struct tw *w, const char *args_json, const char *namespaces)
+{
+	char cfg[4096];
+	int dfd, n;
+
+	snprintf(w->bundle, sizeof(w->bundle), "/tmp/svw.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(w->bundle));
+	n = snprintf(cfg, sizeof(cfg),
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
+		"\"args\":[%s],\"env\":[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"],\"cwd\":\"/\"},"
+		"\"root\":{\"path\":\"/\",\"readonly\":true},\"hostname\":\"t1\","
+		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]},"
+		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"noexec\"]},"
+		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}],"
+		"\"linux\":{\"namespaces\":[%s]}}",
+		args_json, namespaces);
+	dfd = open(w->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_CONFIG, cfg, (size_t)n, 0644), 0);
+	close(dfd);
+}
+
+static void start_worker(struct tw *w)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char exe[4200];
+	int lfd, p[2];
+
+	snprintf(exe, sizeof(exe), "%s/shimvisor-worker", w->build);
+	snprintf(w->sock, sizeof(w->sock), "%s/s.sock", w->bundle);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", w->sock);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	w->pid = fork();
+	ck_assert_int_ge(w->pid, 0);
+	if (w->pid == 0) {
+		int a = fcntl(lfd, F_DUPFD_CLOEXEC, 10), b = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
+
+		/* a failed test must not leave its worker behind */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (a < 0 || b < 0 || chdir(w->bundle) < 0 || dup2(a, SV_FD_LISTEN) < 0 ||
+		    dup2(b, SV_FD_REPORT) < 0)
+			_exit(120);
+		close_range(SV_FD_REPORT + 1, ~0U, 0);
+		execl(exe, exe, "-namespace", NS, "-id=" ID, "--debug=false", "-unknown-flag", "x", NULL);
+		_exit(121);
+	}
+	close(lfd);
+	close(p[1]);
+	w->rep = p[0];
+	w->rlen = 0;
+}
+
+static int connect_worker(const struct tw *w)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", w->sock);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* One blocking call; returns the ttrpc status code. */
+static int call(int fd, uint32_t *stream, const char *method, const pb_msgdesc_t *qf, const void *q,
+		const pb_msgdesc_t *rf, void *r, char *msg, size_t msgsz)
+{
+	int code = -1, err;
+	char m[256];
+
+	err = ttrpc_call(fd, *stream, SV_TASK_SERVICE, method, NULL, qf, q, rf, r, CALL_MS, &code,
+			 msg ? msg : m, msg ? msgsz : sizeof(m));
+	*stream += 2;
+	ck_assert_msg(err == 0, "%s: transport error %d", method, err);
+	return code;
+}
+
+/* Next report (blocking, bounded). */
+static void next_report(struct tw *w, sv_Report *out)
+{
+	for (;;) {
+		size_t h, b;
+		int r = sv_report_peek(w->rbuf, w->rlen, &h, &b);
+		struct pollfd p = { .fd = w->rep, .events = POLLIN };
+		ssize_t n;
+
+		ck_assert_int_ge(r, 0);
+		if (r == 1) {
+			ck_assert_int_eq(sv_pb_decode(sv_Report_fields, out, w->rbuf + h, b), 0);
+			memmove(w->rbuf, w->rbuf + h + b, w->rlen - h - b);
+			w->rlen -= h + b;
+			return;
+		}
+		ck_assert_int_eq(poll(&p, 1, CALL_MS), 1);
+		n = read(w->rep, w->rbuf + w->rlen, sizeof(w->rbuf) - w->rlen);
+		ck_assert_int_gt(n, 0);
+		w->rlen += (size_t)n;
+	}
+}
+
+static void expect_event(struct tw *w, uint64_t seq, const char *topic, const char *type)
+{
+	sv_Report r;
+
+	next_report(w, &r);
+	ck_assert_uint_eq(r.seq, seq);
+	ck_assert_uint_eq(r.which_kind, sv_Report_event_tag);
+	ck_assert_str_eq(r.kind.event.topic, topic);
+	ck_assert_str_eq(r.kind.event.namespace, NS);
+	ck_assert(r.kind.event.has_timestamp && r.kind.event.timestamp.seconds > 0);
+	ck_assert(r.kind.event.has_event);
+	ck_assert_str_eq(r.kind.event.event.type_url, type);
+	sv_pb_free(sv_Report_fields, &r);
+}
+
+static void expect_hello(struct tw *w)
+{
+	sv_Report r;
+
+	next_report(w, &r);
+	ck_assert_uint_eq(r.seq, 1);
+	ck_assert_uint_eq(r.which_kind, sv_Report_hello_tag);
+	ck_assert_str_eq(r.kind.hello.version, SV_VERSION);
+	ck_assert_uint_eq(r.kind.hello.worker_pid, (uint32_t)w->pid);
+	sv_pb_free(sv_Report_fields, &r);
+}
+
+static int wait_worker(struct tw *w)
+{
+	int st = 0;
+
+	ck_assert_int_eq(waitpid(w->pid, &st, 0), w->pid);
+	close(w->rep);
+	return st;
+}
+
+static void rm_bundle(struct tw *w)
+{
+	int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_int_ge(tmp, 0);
+	ck_assert_int_eq(sv_remove_tree(tmp, w->bundle + 5), 0);
+	close(tmp);
+}
+
+static uint32_t do_create(struct tw *w, int fd, uint32_t *s)
+{
+	sv_CreateTaskRequest q = { .id = ID, .bundle = w->bundle };
+	sv_CreateTaskResponse r = { 0 };
+	char msg[256] = "";
+	int code = call(fd, s, "Create", sv_CreateTaskRequest_fields, &q,
+			sv_CreateTaskResponse_fields, &r, msg, sizeof(msg));
+
+	ck_assert_msg(code == SV_OK, "Create: %d %s", code, msg);
+	ck_assert_uint_gt(r.pid, 0);
+	return r.pid;
+}
+
+static void do_shutdown(struct tw *w, int fd, uint32_t *s)
+{
+	sv_ShutdownRequest q = { .id = ID };
+
+	ck_assert_int_eq(call(fd, s, "Shutdown", sv_ShutdownRequest_fields, &q, NULL, NULL, NULL, 0), SV_OK);
+	ck_assert_int_eq(wait_worker(w), 0);
+	ck_assert_int_ne(access(w->sock, F_OK), 0);     /* the worker removed its socket */
+	close(fd);
+}
+
+START_TEST(test_lifecycle)
+{
+	struct tw w;
+	sv_ConnectRequest cq = { .id = ID };
+	sv_ConnectResponse cr = { 0 };
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_WaitRequest wq = { .id = ID };
+	sv_WaitResponse wr;
+	sv_StateRequest tq = { .id = ID };
+	sv_StateResponse tr;
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	struct ttrpc_hdr h;
+	uint8_t *body = NULL, *req = NULL;
+	size_t len;
+	sv_Response resp;
+	uint32_t s = 1, pid;
+	char *exitf = NULL;
+	size_t elen;
+	int fd, fd2, dfd, st;
+	unsigned es;
+
+	build_dir(w.build, sizeof(w.build));
+	if (!have_init(&w)) {
+		printf("# SKIP shimvisor-init not built\n");
+		return;
+	}
+	make_bundle(&w, "\"/bin/sh\",\"-c\",\"exit 3\"", ns_all);
+	start_worker(&w);
+	expect_hello(&w);
+	fd = connect_worker(&w);
+	fd2 = connect_worker(&w);
+
+	pid = do_create(&w, fd, &s);
+	expect_event(&w, 2, "/tasks/create", "containerd.events.TaskCreate");
+	ck_assert_int_eq(call(fd, &s, "Connect", sv_ConnectRequest_fields, &cq,
+			      sv_ConnectResponse_fields, &cr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(cr.shim_pid, (uint32_t)w.pid);
+	ck_assert_uint_eq(cr.task_pid, pid);
+	sv_pb_free(sv_ConnectResponse_fields, &cr);
+
+	/* Wait before Start, on a second connection: deferred, answered at exit. */
+	ck_assert_int_eq(ttrpc_encode_request(SV_TASK_SERVICE, "Wait", NULL, 0, sv_WaitRequest_fields,
+					      &wq, &req, &len), 0);
+	{
+		struct sv_outq q = { 0 };
+
+		ck_assert_int_eq(sv_outq_frame(&q, 7, SV_TTRPC_TYPE_REQUEST, req, len), 0);
+		ck_assert_int_eq(sv_write_all(fd2, q.buf, q.len), 0);
+		sv_outq_free(&q);
+	}
+	free(req);
+
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(sr.pid, pid);
+
+	ck_assert_int_eq(ttrpc_read_frame(fd2, &h, &body, CALL_MS), 0);
+	ck_assert_uint_eq(h.stream, 7);
+	ck_assert_int_eq(sv_pb_decode(sv_Response_fields, &resp, body, h.len), 0);
+	ck_assert(!resp.has_status || resp.status.code == 0);
+	ck_assert_ptr_nonnull(resp.payload);
+	ck_assert_int_eq(sv_pb_decode(sv_WaitResponse_fields, &wr, resp.payload->bytes,
+				      resp.payload->size), 0);
+	ck_assert_uint_eq(wr.exit_status, 3);
+	ck_assert(wr.has_exited_at && wr.exited_at.seconds > 0);
+	sv_pb_free(sv_Response_fields, &resp);
+	free(body);
+
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(tr.status, sv_TaskStatus_STOPPED);
+	ck_assert_uint_eq(tr.exit_status, 3);
+	ck_assert_uint_eq(tr.pid, pid);
+	ck_assert_str_eq(tr.id, ID);
+	ck_assert_str_eq(tr.bundle, w.bundle);
+	sv_pb_free(sv_StateResponse_fields, &tr);
+
+	/* the exit file was written before /tasks/exit */
+	dfd = open(w.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(sv_read_file(dfd, SV_BUNDLE_EXIT, 128, &exitf, &elen), 0);
+	ck_assert_int_eq(sscanf(exitf, "%u", &es), 1);
+	ck_assert_uint_eq(es, 3);
+	free(exitf);
+	ck_assert_int_eq(sv_read_file(dfd, SV_BUNDLE_INIT_PID, 128, &exitf, &elen), 0);
+	ck_assert_int_eq(atoi(exitf), (int)pid);
+	free(exitf);
+	close(dfd);
+
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(dr.exit_status, 3);
+	ck_assert_uint_eq(dr.pid, pid);
+	/* forgotten */
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, NULL, 0), SV_NOT_FOUND);
+
+	expect_event(&w, 3, "/tasks/start", "containerd.events.TaskStart");
+	expect_event(&w, 4, "/tasks/exit", "containerd.events.TaskExit");
+	expect_event(&w, 5, "/tasks/delete", "containerd.events.TaskDelete");
+	close(fd2);
+	do_shutdown(&w, fd, &s);
+	(void)st;
+	rm_bundle(&w);
+}
+END_TEST
+
+static void kill_case(const char *nss, uint32_t sig, bool all, uint32_t want)
+{
+	struct tw w;
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_KillRequest kq = { .id = ID, .signal = sig, .all = all };
+	sv_WaitRequest wq = { .id = ID };
+	sv_WaitResponse wr = { 0 };
+	sv_PidsRequest pq = { .id = ID };
+	sv_PidsResponse pr;
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	char msg[256];
+	uint32_t s = 1, pid;
+	int fd;
+
+	build_dir(w.build, sizeof(w.build));
+	if (!have_init(&w)) {
+		printf("# SKIP shimvisor-init not built\n");
+		return;
+	}
+	make_bundle(&w, "\"/bin/sleep\",\"1000\"", nss);
+	start_worker(&w);
+	fd = connect_worker(&w);
+	pid = do_create(&w, fd, &s);
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Pids", sv_PidsRequest_fields, &pq, sv_PidsResponse_fields, &pr,
+			      NULL, 0), SV_OK);
+	ck_assert_uint_eq(pr.processes_count, 1);
+	ck_assert_uint_eq(pr.processes[0].pid, pid);
+	sv_pb_free(sv_PidsResponse_fields, &pr);
+	/* Delete of a running task is refused */
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_FAILED_PRECONDITION);
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, msg, sizeof(msg)), SV_UNKNOWN);
+	ck_assert_str_eq(msg, "cannot start a running process");
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr,
+			      NULL, 0), SV_OK);
+	ck_assert_uint_eq(wr.exit_status, want);
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, msg, sizeof(msg)),
+			 SV_NOT_FOUND);
+	ck_assert_str_eq(msg, "process already finished: not found");
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(dr.exit_status, want);
+	do_shutdown(&w, fd, &s);
+	rm_bundle(&w);
+}
+
+START_TEST(test_kill_sigkill) { kill_case(ns_all, SIGKILL, false, 137); }
+END_TEST
+START_TEST(test_kill_all) { kill_case(ns_all, SIGKILL, true, 137); }
+END_TEST
+START_TEST(test_kill_sigterm_hostpid) { kill_case(ns_nopid, SIGTERM, false, 143); }
+END_TEST
+
+/* A created, never started task: Kill works; Delete of another created one kills it (137). */
+START_TEST(test_created_delete)
+{
+	struct tw w;
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	sv_StateRequest tq = { .id = ID };
+	sv_StateResponse tr;
+	uint32_t s = 1;
+	int fd;
+
+	build_dir(w.build, sizeof(w.build));
+	if (!have_init(&w)) {
+		printf("# SKIP shimvisor-init not built\n");
+		return;
+	}
+	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
+	start_worker(&w);
+	fd = connect_worker(&w);
+	do_create(&w, fd, &s);
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(tr.status, sv_TaskStatus_CREATED);
+	sv_pb_free(sv_StateResponse_fields, &tr);
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(dr.exit_status, 137);
+	do_shutdown(&w, fd, &s);
+	rm_bundle(&w);
+}
+END_TEST
+
+/* Bad clients lose their own connection only; errors carry the right codes. */
+START_TEST(test_bad_clients)
+{
+	struct tw w;
+	static const char garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	uint8_t overcap[SV_TTRPC_HEADER_LEN];
+	struct ttrpc_hdr h = { .len = SV_TTRPC_MAX_BODY + 1, .stream = 1, .type = 1 };
+	sv_ConnectRequest cq = { .id = ID };
+	sv_ConnectResponse cr = { 0 };
+	sv_StateRequest tq = { .id = ID };
+	sv_StateResponse tr;
+	sv_KillRequest kq = { .id = ID, .signal = 9 };
+	uint8_t *req = NULL, *body = NULL, junk[64];
+	size_t len;
+	struct ttrpc_hdr rh;
+	char msg[256];
+	uint32_t s = 1;
+	int fd, bad, bad2, bad3, code = 0;
+	sv_Response resp;
+	ssize_t n;
+
+	build_dir(w.build, sizeof(w.build));
+	make_bundle(&w, "\"/bin/true\"", ns_all);
+	start_worker(&w);
+	expect_hello(&w);
+	fd = connect_worker(&w);
+	ck_assert_int_eq(call(fd, &s, "Connect", sv_ConnectRequest_fields, &cq,
+			      sv_ConnectResponse_fields, &cr, NULL, 0), SV_OK);
+	sv_pb_free(sv_ConnectResponse_fields, &cr);
+
+	/* garbage: a huge announced length -> the connection is closed */
+	bad = connect_worker(&w);
+	ck_assert_int_eq(sv_write_all(bad, garbage, sizeof(garbage) - 1), 0);
+	/* over-cap header: RESOURCE_EXHAUSTED, then closed */
+	bad2 = connect_worker(&w);
+	ttrpc_hdr_pack(overcap, &h);
+	ck_assert_int_eq(sv_write_all(bad2, overcap, sizeof(overcap)), 0);
+	ck_assert_int_eq(ttrpc_read_frame(bad2, &rh, &body, CALL_MS), 0);
+	ck_assert_int_eq(sv_pb_decode(sv_Response_fields, &resp, body, rh.len), 0);
+	ck_assert_int_eq(resp.status.code, SV_RESOURCE_EXHAUSTED);
+	sv_pb_free(sv_Response_fields, &resp);
+	free(body);
+	/* a body that is not protobuf: INVALID_ARGUMENT; an even stream id: INVALID_ARGUMENT */
+	bad3 = connect_worker(&w);
+	{
+		struct sv_outq q = { 0 };
+		static const uint8_t notpb[] = { 0xff, 0xff, 0xff, 0xff, 0xff };
+
+		ck_assert_int_eq(sv_outq_frame(&q, 3, SV_TTRPC_TYPE_REQUEST, notpb, sizeof(notpb)), 0);
+		ck_assert_int_eq(ttrpc_encode_request(SV_TASK_SERVICE, "Connect", NULL, 0,
+						      sv_ConnectRequest_fields, &cq, &req, &len), 0);
+		ck_assert_int_eq(sv_outq_frame(&q, 4, SV_TTRPC_TYPE_REQUEST, req, len), 0);
+		free(req);
+		ck_assert_int_eq(sv_write_all(bad3, q.buf, q.len), 0);
+		sv_outq_free(&q);
+	}
+	ck_assert_int_eq(ttrpc_read_frame(bad3, &rh, &body, CALL_MS), 0);
+	ck_assert_uint_eq(rh.stream, 3);
+	ck_assert_int_eq(sv_pb_decode(sv_Response_fields, &resp, body, rh.len), 0);
+	ck_assert_int_eq(resp.status.code, SV_INVALID_ARGUMENT);
+	sv_pb_free(sv_Response_fields, &resp);
+	free(body);
+	ck_assert_int_eq(ttrpc_read_frame(bad3, &rh, &body, CALL_MS), 0);
+	ck_assert_uint_eq(rh.stream, 4);
+	ck_assert_int_eq(sv_pb_decode(sv_Response_fields, &resp, body, rh.len), 0);
+	ck_assert_int_eq(resp.status.code, SV_INVALID_ARGUMENT);
+	sv_pb_free(sv_Response_fields, &resp);
+	free(body);
+
+	/* the first connection is undisturbed; errors map as containerd expects */
+	ck_assert_int_eq(call(fd, &s, "Connect", sv_ConnectRequest_fields, &cq,
+			      sv_ConnectResponse_fields, &cr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(cr.shim_pid, (uint32_t)w.pid);
+	sv_pb_free(sv_ConnectResponse_fields, &cr);
+	ck_assert_int_eq(call(fd, &s, "Frobnicate", NULL, NULL, NULL, NULL, msg, sizeof(msg)),
+			 SV_UNIMPLEMENTED);
+	ck_assert_str_eq(msg, "method Frobnicate");
+	ck_assert_int_eq(call(fd, &s, "Pause", NULL, NULL, NULL, NULL, msg, sizeof(msg)), SV_UNIMPLEMENTED);
+	ck_assert_int_eq(ttrpc_call(fd, s, "no.such.Service", "X", NULL, NULL, NULL, NULL, NULL, CALL_MS,
+				    &code, msg, sizeof(msg)), 0);
+	s += 2;
+	ck_assert_int_eq(code, SV_UNIMPLEMENTED);
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, msg, sizeof(msg)), SV_NOT_FOUND);
+	ck_assert_str_eq(msg, "container not created: not found");
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_NOT_FOUND);
+
+	/* the garbage connection was closed by the worker */
+	{
+		struct pollfd p = { .fd = bad, .events = POLLIN };
+
+		ck_assert_int_eq(poll(&p, 1, CALL_MS), 1);
+		while ((n = read(bad, junk, sizeof(junk))) > 0)
+			;
+		ck_assert_int_le(n, 0);
+	}
+	close(bad);
+	close(bad2);
+	close(bad3);
+	do_shutdown(&w, fd, &s);
+	rm_bundle(&w);
+}
+END_TEST
+
+static void run_delete_action(struct tw *w, sv_DeleteResponse *r)
+{
+	char exe[4200];
+	uint8_t buf[256];
+	size_t len = 0;
+	ssize_t n;
+	int p[2], st;
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/shimvisor-worker", w->build);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) < 0)
+			_exit(120);
+		execl(exe, exe, "-namespace", NS, "-address", "/run/x.sock", "-publish-binary", "/bin/false",
+		      "-id", ID, "-bundle", w->bundle, "delete", NULL);
+		_exit(121);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)n;
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(sv_pb_decode(sv_DeleteResponse_fields, r, buf, len), 0);
+}
+
+START_TEST(test_delete_action_dead_worker)
+{
+	struct tw w;
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_DeleteResponse r;
+	uint32_t s = 1, pid;
+	int fd, st = 0;
+
+	build_dir(w.build, sizeof(w.build));
+	if (!have_init(&w)) {
+		printf("# SKIP shimvisor-init not built\n");
+		return;
+	}
+	/* orphans of the killed worker come to us, so we can check they died */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
+	start_worker(&w);
+	fd = connect_worker(&w);
+	pid = do_create(&w, fd, &s);
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	close(fd);
+	kill(w.pid, SIGKILL);
+	wait_worker(&w);
+	ck_assert_int_eq(kill((pid_t)pid, 0), 0);
+
+	run_delete_action(&w, &r);
+	ck_assert_uint_eq(r.pid, pid);
+	ck_assert_uint_eq(r.exit_status, 137);
+	ck_assert(r.has_exited_at && r.exited_at.seconds > 0);
+	ck_assert_int_eq(waitpid((pid_t)pid, &st, 0), (pid_t)pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* idempotent */
+	run_delete_action(&w, &r);
+	ck_assert_uint_eq(r.exit_status, 137);
+	rm_bundle(&w);
+}
+END_TEST
+
+START_TEST(test_delete_action_recorded_exit)
+{
+	struct tw w;
+	sv_DeleteResponse r;
+	int dfd;
+
+	build_dir(w.build, sizeof(w.build));
+	make_bundle(&w, "\"/bin/true\"", ns_all);
+	dfd = open(w.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_INIT_PID, "999999 12\n", 10, 0644), 0);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_EXIT, "3 1700000000 5\n", 15, 0644), 0);
+	run_delete_action(&w, &r);
+	ck_assert_uint_eq(r.pid, 999999);
+	ck_assert_uint_eq(r.exit_status, 3);
+	ck_assert_int_eq(r.exited_at.seconds, 1700000000);
+	ck_assert_int_eq(r.exited_at.nanos, 5);
+	/* nothing recorded at all: 137, pid 0 */
+	ck_assert_int_eq(unlinkat(dfd, SV_BUNDLE_INIT_PID, 0), 0);
+	ck_assert_int_eq(unlinkat(dfd, SV_BUNDLE_EXIT, 0), 0);
+	run_delete_action(&w, &r);
+	ck_assert_uint_eq(r.pid, 0);
+	ck_assert_uint_eq(r.exit_status, 137);
+	close(dfd);
+	rm_bundle(&w);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("worker_service");
+	TCase *tc = tcase_create("service");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_bad_clients);
+	tcase_add_test(tc, test_delete_action_recorded_exit);
+	tcase_add_test(tc, test_lifecycle);
+	tcase_add_test(tc, test_kill_sigkill);
+	tcase_add_test(tc, test_kill_all);
+	tcase_add_test(tc, test_kill_sigterm_hostpid);
+	tcase_add_test(tc, test_created_delete);
+	tcase_add_test(tc, test_delete_action_dead_worker);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_set_tap(sr, "-");
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/config.c: shimvisord defaults and the ini config file, parsed with libinih. */
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+
+void sv_config_defaults(struct sv_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->root, sizeof(c->root), "/var/lib/shimvisor");
+	snprintf(c->state, sizeof(c->state), "/run/shimvisor");
+	snprintf(c->address, sizeof(c->address), "/run/shimvisor/shimvisord.sock");
+	snprintf(c->group, sizeof(c->group), "shimvisor");
+	c->reattach_timeout_ms = 2000;
+	c->cleanup_timeout_ms = 5000;
+	c->ready_fd = -1;
+}
+
+struct load_ctx {
+	struct sv_config *c;
+	char *err;
+	size_t errsz;
+	int bad;
+};
+
+static int set_str(char *dst, size_t sz, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= sz)
+		return -1;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int set_int(int *dst, const char *v, int min, int max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -1;
+	*dst = (int)n;
+	return 0;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *l = user;
+	struct sv_config *c = l->c;
+	int r = -1, b;
+
+	if (strcmp(section, "daemon") != 0) {
+		r = -1;
+	} else if (!strcmp(name, "root")) {
+		r = set_str(c->root, sizeof(c->root), value);
+	} else if (!strcmp(name, "state")) {
+		r = set_str(c->state, sizeof(c->state), value);
+	} else if (!strcmp(name, "address")) {
+		r = set_str(c->address, sizeof(c->address), value);
+	} else if (!strcmp(name, "worker")) {
+		r = set_str(c->worker, sizeof(c->worker), value);
+	} else if (!strcmp(name, "pidfile")) {
+		r = set_str(c->pidfile, sizeof(c->pidfile), value);
+	} else if (!strcmp(name, "group")) {
+		r = set_str(c->group, sizeof(c->group), value);
+	} else if (!strcmp(name, "reattach_timeout_ms")) {
+		r = set_int(&c->reattach_timeout_ms, value, 1, 600000);
+	} else if (!strcmp(name, "cleanup_timeout_ms")) {
+		r = set_int(&c->cleanup_timeout_ms, value, 1, 600000);
+	} else if (!strcmp(name, "debug")) {
+		r = set_int(&b, value, 0, 1);
+		if (!r)
+			c->debug = b;
+	}
+	if (r < 0 && !l->bad) {
+		l->bad = 1;
+		snprintf(l->err, l->errsz, "[%s] %s = %s: unknown key or bad value", section, name, value);
+	}
+	return r == 0;
+}
+
+int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz)
+{
+	struct load_ctx l = { .c = c, .err = err, .errsz = errsz };
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	r = ini_parse_file(f, on_entry, &l);
+	fclose(f);
+	if (r > 0 && !l.bad)
+		snprintf(err, errsz, "%s: line %d: syntax error", path, r);
+	else if (l.bad)
+		snprintf(err + strlen(err), errsz - strlen(err), " (%s)", path);
+	return r ? -EINVAL : 0;
+}

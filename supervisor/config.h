@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/config.h: shimvisord's settings: defaults, config file (libinih), options. */
+#ifndef SV_SUP_CONFIG_H
+#define SV_SUP_CONFIG_H
+#include <limits.h>
+#include <stdbool.h>
+
+struct sv_config {
+	char root[PATH_MAX];        /* persistent work dirs: <root>/<ns>/<id> */
+	char state[PATH_MAX];       /* bundles: <state>/<ns>/<id>; sockets: <state>/.s/ */
+	char address[PATH_MAX];     /* control socket */
+	char worker[PATH_MAX];      /* shimvisor-worker; "" = next to shimvisord, else PATH */
+	char pidfile[PATH_MAX];
+	char group[64];             /* group that may use the control socket */
+	int reattach_timeout_ms;    /* per-worker deadline when re-attaching after a restart */
+	int cleanup_timeout_ms;     /* bound on a dead worker's `delete` action */
+	bool foreground;
+	bool debug;
+	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
+};
+
+void sv_config_defaults(struct sv_config *c);
+/* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
+ * reattach_timeout_ms=, cleanup_timeout_ms=, debug=). A missing default file is fine;
+ * a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
+int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);
+
+#define SV_DEFAULT_CONFIG "/etc/shimvisor/shimvisord.conf"
+
+#endif

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/control.c: shimvisor.v1.Control, a table of methods served on the control socket. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/ids.h"
+#include "common/log.h"
+#include "engine.h"
+#include "wire/bytes.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+
+static const struct reply_to nobody;
+
+struct call {
+	struct engine *e;
+	struct conn *c;
+	struct reply_to rt;
+	const char *ns;
+	const pb_bytes_array_t *payload;
+};
+
+static int decode(struct call *k, const pb_msgdesc_t *fields, void *msg)
+{
+	const pb_bytes_array_t *p = k->payload;
+
+	if (sv_pb_decode(fields, msg, p ? p->bytes : NULL, p ? p->size : 0) < 0) {
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, "request does not decode", NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static struct task *lookup(struct call *k, const char *id)
+{
+	char msg[160];
+	struct task *t;
+
+	if (!sv_id_valid(id)) {
+		snprintf(msg, sizeof(msg), "invalid id \"%.80s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", id);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		return NULL;
+	}
+	t = task_find(k->e, k->ns, id);
+	if (!t || t->st == T_FAILED) {
+		snprintf(msg, sizeof(msg), "task %s: not found", id);
+		reply(k->e, k->rt, SV_NOT_FOUND, msg, NULL, NULL);
+		return NULL;
+	}
+	return t;
+}
+
+static void m_create(struct call *k)
+{
+	sv_CtlCreateRequest *rq = calloc(1, sizeof(*rq));
+	sv_MonRequest mr = { .which_op = sv_MonRequest_spawn_tag };
+	char err[256], msg[320];
+	char *json = NULL;
+	size_t len = 0;
+	struct task *t;
+
+	if (!rq || decode(k, sv_CtlCreateRequest_fields, rq) < 0) {
+		free(rq);
+		return;
+	}
+	if (!sv_id_valid(rq->id)) {
+		snprintf(msg, sizeof(msg), "invalid id \"%.80s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", rq->id);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
+	if (task_find(k->e, k->ns, rq->id)) {
+		snprintf(msg, sizeof(msg), "task %s: already exists", rq->id);
+		reply(k->e, k->rt, SV_ALREADY_EXISTS, msg, NULL, NULL);
+		goto out;
+	}
+	err[0] = 0;
+	if (spec_build(rq, &json, &len, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "spec: %s", err);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
+	t = task_new(k->e, k->ns, rq->id);
+	if (!t) {
+		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+		goto out;
+	}
+	t->create_rt = k->rt;
+	t->create_req = rq;
+	rq = NULL;
+	snprintf(mr.op.spawn.ns, sizeof(mr.op.spawn.ns), "%s", t->ns);
+	snprintf(mr.op.spawn.id, sizeof(mr.op.spawn.id), "%s", t->id);
+	mr.op.spawn.config = sv_bytes_new(json, len);
+	if (!mr.op.spawn.config || mon_send(k->e, t, &mr) < 0) {
+		reply(k->e, k->rt, SV_UNAVAILABLE, "the monitor did not take the request", NULL, NULL);
+		task_free(k->e, t);
+	}
+	free(mr.op.spawn.config);
+out:
+	free(json);
+	if (rq) {
+		sv_pb_free(sv_CtlCreateRequest_fields, rq);
+		free(rq);
+	}
+}
+
+static void m_start(struct call *k)
+{
+	sv_StartRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_StartRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+		return;
+	if (t->st == T_DELETING || t->worker_gone) {
+		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", NULL, NULL);
+		return;
+	}
+	link_call(k->e, t, W_START, "Start", sv_StartRequest_fields, &rq, k->rt, 30000);
+}
+
+static void m_kill(struct call *k)
+{
+	sv_KillRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_KillRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+		return;
+	if (t->exited || t->worker_gone) {
+		reply(k->e, k->rt, SV_NOT_FOUND, "process already finished: not found", NULL, NULL);
+		return;
+	}
+	if (rq.signal == 0 || rq.signal >= 65) {
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, "invalid signal", NULL, NULL);
+		return;
+	}
+	link_call(k->e, t, W_KILL, "Kill", sv_KillRequest_fields, &rq, k->rt, 10000);
+}
+
+static void m_wait(struct call *k)
+{
+	sv_WaitRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_WaitRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+		return;
+	if (t->exited) {
+		sv_WaitResponse wr = { .exit_status = t->exit_status, .has_exited_at = true,
+				       .exited_at = { t->exited_at.tv_sec, (int32_t)t->exited_at.tv_nsec } };
+		reply(k->e, k->rt, SV_OK, NULL, sv_WaitResponse_fields, &wr);
+		return;
+	}
+	struct waiter *w = calloc(1, sizeof(*w));
+	if (!w) {
+		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+		return;
+	}
+	w->rt = k->rt;
+	w->next = t->waiters;
+	t->waiters = w;
+}
+
+static void fill_state(const struct task *t, sv_StateResponse *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", t->id);
+	s->bundle = t->bundle;
+	s->pid = t->pid;
+	s->status = task_status(t);
+	s->exit_status = t->exit_status;
+	if (t->exited) {
+		s->has_exited_at = true;
+		s->exited_at.seconds = t->exited_at.tv_sec;
+		s->exited_at.nanos = (int32_t)t->exited_at.tv_nsec;
+	}
+}
+
+static void m_state(struct call *k)
+{
+	sv_StateRequest rq;
+	sv_StateResponse s;
+	struct task *t;
+
+	if (decode(k, sv_StateRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+		return;
+	fill_state(t, &s);
+	reply(k->e, k->rt, SV_OK, NULL, sv_StateResponse_fields, &s);
+}
+
+static void m_pids(struct call *k)
+{
+	sv_PidsRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_PidsRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+		return;
+	if (t->exited || t->worker_gone) {
+		sv_PidsResponse empty = { 0 };
+		reply(k->e, k->rt, SV_OK, NULL, sv_PidsResponse_fields, &empty);
+		return;
+	}
+	link_call(k->e, t, W_PIDS, "Pids", sv_PidsRequest_fields, &rq, k->rt, 10000);
+}
+
+static void m_delete(struct call *k)
+{
+	sv_CtlDeleteRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_CtlDeleteRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+		return;
+	if (t->delete_rt.conn || t->st == T_DELETING || t->kill_then_delete) {
+		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "delete already in progress: failed precondition",
+		      NULL, NULL);
+		return;
+	}
+	if (t->worker_gone) {
+		t->delete_rt = k->rt;   /* the cleanup in flight answers */
+		return;
+	}
+	if (!t->exited && t->st != T_CREATED) {
+		if (!rq.force) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "task must be stopped before deletion: %s: failed precondition",
+				 task_state_name(t));
+			reply(k->e, k->rt, SV_FAILED_PRECONDITION, msg, NULL, NULL);
+			return;
+		}
+		sv_KillRequest kq = { .signal = SIGKILL, .all = true };
+		snprintf(kq.id, sizeof(kq.id), "%s", t->id);
+		t->delete_rt = k->rt;
+		t->kill_then_delete = true;
+		link_call(k->e, t, W_KILL, "Kill", sv_KillRequest_fields, &kq, nobody, 10000);
+		return;
+	}
+	t->delete_rt = k->rt;
+	task_begin_delete(k->e, t);
+}
+
+static void m_list(struct call *k)
+{
+	sv_CtlListResponse resp = { 0 };
+	size_t n = 0, i = 0;
+	struct task *t;
+
+	for (t = k->e->tasks; t; t = t->next)
+		if (!strcmp(t->ns, k->ns) && t->st != T_FAILED)
+			n++;
+	resp.tasks = n ? calloc(n, sizeof(*resp.tasks)) : NULL;
+	if (n && !resp.tasks) {
+		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+		return;
+	}
+	for (t = k->e->tasks; t && i < n; t = t->next) {
+		if (strcmp(t->ns, k->ns) || t->st == T_FAILED)
+			continue;
+		sv_CtlTask *ct = &resp.tasks[i++];
+		snprintf(ct->namespace, sizeof(ct->namespace), "%s", t->ns);
+		snprintf(ct->id, sizeof(ct->id), "%s", t->id);
+		ct->pid = t->pid;
+		ct->status = task_status(t);
+		ct->exit_status = t->exit_status;
+		ct->bundle = t->bundle;
+		if (t->exited) {
+			ct->has_exited_at = true;
+			ct->exited_at.seconds = t->exited_at.tv_sec;
+			ct->exited_at.nanos = (int32_t)t->exited_at.tv_nsec;
+		}
+	}
+	resp.tasks_count = (pb_size_t)i;
+	reply(k->e, k->rt, SV_OK, NULL, sv_CtlListResponse_fields, &resp);
+	free(resp.tasks);
+}
+
+static void m_subscribe(struct call *k)
+{
+	k->c->subscriber = true;
+	k->c->sub_stream = k->rt.stream;
+}
+
+static void m_version(struct call *k)
+{
+	sv_CtlVersionResponse v = { .version = SV_VERSION, .revision = "shimvisor" };
+
+	reply(k->e, k->rt, SV_OK, NULL, sv_CtlVersionResponse_fields, &v);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct call *);
+} methods[] = {
+	{ "Create", m_create }, { "Start", m_start }, { "Kill", m_kill }, { "Wait", m_wait },
+	{ "State", m_state }, { "Pids", m_pids }, { "Delete", m_delete }, { "List", m_list },
+	{ "Subscribe", m_subscribe }, { "Version", m_version },
+};
+
+void control_request(struct engine *e, struct conn *c)
+{
+	struct call k = { .e = e, .c = c, .rt = { c->serial, c->rd.hdr.stream } };
+	char msg[160];
+	sv_Request rq;
+	size_t i;
+
+	if (c->rd.hdr.type != SV_TTRPC_TYPE_REQUEST)
+		return;
+	if ((c->rd.hdr.stream & 1) == 0) {
+		reply(e, k.rt, SV_INVALID_ARGUMENT, "StreamID must be odd for client initiated streams", NULL, NULL);
+		return;
+	}
+	if (sv_pb_decode(sv_Request_fields, &rq, c->rd.body, c->rd.hdr.len) < 0) {
+		/* a body that is not a Request: the sender loses its connection */
+		reply(e, k.rt, SV_INVALID_ARGUMENT, "unmarshal request error", NULL, NULL);
+		c->closing = true;
+		return;
+	}
+	k.ns = ttrpc_request_ns(&rq);
+	if (!k.ns || !k.ns[0])
+		k.ns = SV_DEFAULT_NS;
+	k.payload = rq.payload;
+	if (!rq.service || strcmp(rq.service, SV_CONTROL_SERVICE) != 0) {
+		snprintf(msg, sizeof(msg), "service %.100s", rq.service ? rq.service : "");
+		reply(e, k.rt, SV_UNIMPLEMENTED, msg, NULL, NULL);
+	} else if (!sv_id_valid(k.ns)) {
+		snprintf(msg, sizeof(msg), "invalid namespace \"%.80s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", k.ns);
+		reply(e, k.rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+	} else {
+		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+			if (rq.method && !strcmp(rq.method, methods[i].name))
+				break;
+		if (i < sizeof(methods) / sizeof(methods[0])) {
+			methods[i].fn(&k);
+		} else {
+			snprintf(msg, sizeof(msg), "method %.100s", rq.method ? rq.method : "");
+			reply(e, k.rt, SV_UNIMPLEMENTED, msg, NULL, NULL);
+		}
+	}
+	sv_pb_free(sv_Request_fields, &rq);
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/engine.c: the engine's poll loop, connections and the monitor channel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "engine.h"
+#include "monchan.h"
+#include "monitor.h"
+#include "monitor.pb.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+
+#define OUTQ_MAX (8u << 20)     /* a client that reads nothing loses its connection */
+
+struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind)
+{
+	struct conn *c;
+
+	if (e->nconns == e->conns_cap) {
+		size_t n = e->conns_cap ? e->conns_cap * 2 : 32;
+		struct conn **nc = realloc(e->conns, n * sizeof(*nc));
+		if (!nc)
+			return NULL;
+		e->conns = nc;
+		e->conns_cap = n;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->kind = kind;
+	c->serial = ++e->next_serial;
+	c->next_stream = 1;
+	e->conns[e->nconns++] = c;
+	return c;
+}
+
+struct conn *conn_by_serial(struct engine *e, uint64_t serial)
+{
+	for (size_t i = 0; i < e->nconns; i++)
+		if (e->conns[i]->serial == serial)
+			return e->conns[i];
+	return NULL;
+}
+
+void conn_close(struct engine *e, struct conn *c)
+{
+	for (size_t i = 0; i < e->nconns; i++) {
+		if (e->conns[i] == c) {
+			e->conns[i] = e->conns[--e->nconns];
+			break;
+		}
+	}
+	if (c->kind == CONN_WORKER)
+		link_closed(e, c);
+	close(c->fd);
+	ttrpc_reader_free(&c->rd);
+	sv_outq_free(&c->out);
+	free(c);
+}
+
+void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
+	   const pb_msgdesc_t *fields, const void *payload)
+{
+	struct conn *c;
+
+	if (!rt.conn)
+		return;
+	c = conn_by_serial(e, rt.conn);
+	if (!c)
+		return;         /* the client went away */
+	if (ttrpc_queue_response(&c->out, rt.stream, code, msg, fields, payload) < 0)
+		c->closing = true;
+}
+
+int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
+{
+	rq->seq = ++e->next_mon_seq;
+	if (rq->seq == 0)
+		rq->seq = ++e->next_mon_seq;
+	if (t)
+		t->mon_seq = rq->seq;
+	return monchan_send(e->mon_fd, sv_MonRequest_fields, rq, -1);
+}
+
+static void accept_clients(struct engine *e)
+{
+	for (;;) {
+		int fd = accept4(e->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		if (e->nconns >= SV_CONN_MAX * 4 || !conn_new(e, fd, CONN_CLIENT)) {
+			close(fd);
+			return;
+		}
+	}
+}
+
+static struct task *task_by_seq(struct engine *e, uint32_t seq)
+{
+	for (struct task *t = e->tasks; t; t = t->next)
+		if (t->mon_seq == seq)
+			return t;
+	return NULL;
+}
+
+static int monitor_input(struct engine *e)
+{
+	sv_MonReply rep;
+	struct task *t;
+	int fd, r;
+
+	for (;;) {
+		r = monchan_recv(e->mon_fd, sv_MonReply_fields, &rep, &fd);
+		if (r <= 0)
+			return r;
+		t = rep.seq ? task_by_seq(e, rep.seq) : task_find(e, rep.ns, rep.id);
+		if (t && rep.seq)
+			t->mon_seq = 0;
+		if (!t) {
+			if (fd >= 0)
+				close(fd);
+		} else if (rep.which_r == sv_MonReply_exited_tag) {
+			if (fd >= 0)
+				close(fd);
+			if (t->worker_pid == rep.r.exited.pid)
+				task_worker_gone(e, t);
+		} else if (rep.which_r == sv_MonReply_cleaned_tag || (rep.err && t->cleanup_sent)) {
+			if (fd >= 0)
+				close(fd);
+			task_cleaned(e, t, &rep.r.cleaned, rep.err);
+		} else {
+			task_spawned(e, t, &rep, fd);   /* takes fd */
+		}
+		sv_pb_free(sv_MonReply_fields, &rep);
+	}
+}
+
+static void signals(struct engine *e)
+{
+	struct signalfd_siginfo si;
+
+	while (read(e->sig_fd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			e->stopping = true;
+}
+
+static void conn_input(struct engine *e, struct conn *c)
+{
+	int r;
+
+	for (;;) {
+		r = ttrpc_read(&c->rd, c->fd);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			if (r == -EMSGSIZE && c->kind == CONN_CLIENT) {
+				ttrpc_queue_response(&c->out, c->rd.hdr.stream, SV_RESOURCE_EXHAUSTED,
+						     "message exceeds maximum message size", NULL, NULL);
+				sv_outq_flush(&c->out, c->fd);
+			}
+			c->closing = true;
+			sv_outq_free(&c->out);
+			return;
+		}
+		if (c->kind == CONN_CLIENT)
+			control_request(e, c);
+		else
+			link_frame(e, c);
+		ttrpc_reader_next(&c->rd);
+		if (c->closing)
+			return;
+	}
+}
+
+enum pkind { P_SIG, P_MON, P_CTL, P_CONN, P_REPORT };
+struct pref {
+	enum pkind kind;
+	uint64_t serial;
+	struct task *task;
+};
+
+int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
+{
+	struct engine eng = { .cfg = cfg, .ctl_fd = ctl_fd, .mon_fd = mon_fd, .ready_fd = ready_fd };
+	struct engine *e = &eng;
+	struct pollfd *pfd = NULL;
+	struct pref *pref = NULL;
+	size_t pcap = 0;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	e->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (e->sig_fd < 0)
+		sv_die(-errno, "engine: signalfd");
+	sv_set_nonblock(ctl_fd, 1);
+	sv_set_nonblock(mon_fd, 1);
+
+	recovery_scan(e);
+	if (e->ready_fd >= 0) {
+		(void)!write(e->ready_fd, "\n", 1);
+		close(e->ready_fd);
+		e->ready_fd = -1;
+	}
+
+	while (!e->stopping) {
+		size_t ntasks = 0, n = 0;
+		int64_t next = INT64_MAX, now = sv_now_ms();
+
+		for (struct task *t = e->tasks; t; t = t->next)
+			ntasks++;
+		link_deadlines(e, now, &next);
+		size_t want = 3 + e->nconns + ntasks;
+		if (want > pcap) {
+			pfd = realloc(pfd, want * sizeof(*pfd));
+			pref = realloc(pref, want * sizeof(*pref));
+			if (!pfd || !pref)
+				sv_die(-ENOMEM, "engine");
+			pcap = want;
+		}
+		pfd[n] = (struct pollfd){ .fd = e->sig_fd, .events = POLLIN };
+		pref[n++] = (struct pref){ .kind = P_SIG };
+		pfd[n] = (struct pollfd){ .fd = e->mon_fd, .events = POLLIN };
+		pref[n++] = (struct pref){ .kind = P_MON };
+		pfd[n] = (struct pollfd){ .fd = e->ctl_fd, .events = POLLIN };
+		pref[n++] = (struct pref){ .kind = P_CTL };
+		for (size_t i = 0; i < e->nconns; i++) {
+			struct conn *c = e->conns[i];
+			short ev = c->closing ? 0 : POLLIN;
+			if (sv_outq_pending(&c->out))
+				ev |= POLLOUT;
+			pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
+			pref[n++] = (struct pref){ .kind = P_CONN, .serial = c->serial };
+		}
+		for (struct task *t = e->tasks; t; t = t->next) {
+			if (t->report_fd < 0)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = t->report_fd, .events = POLLIN };
+			pref[n++] = (struct pref){ .kind = P_REPORT, .task = t };
+		}
+		int timeout = -1;
+		if (next != INT64_MAX)
+			timeout = next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+			sv_die(-errno, "engine: poll");
+
+		for (size_t i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			switch (pref[i].kind) {
+			case P_SIG:
+				signals(e);
+				break;
+			case P_MON:
+				if (monitor_input(e) < 0) {
+					sv_warn("engine: the monitor is gone");
+					return 1;
+				}
+				break;
+			case P_CTL:
+				accept_clients(e);
+				break;
+			case P_REPORT: {
+				/* the task may have been freed by an earlier event in this round */
+				struct task *t;
+				for (t = e->tasks; t && t != pref[i].task; t = t->next)
+					;
+				if (t && t->report_fd == pfd[i].fd)
+					task_report_input(e, t);
+				break;
+			}
+			case P_CONN: {
+				struct conn *c = conn_by_serial(e, pref[i].serial);
+				if (!c)
+					break;
+				if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+					conn_input(e, c);
+				break;
+			}
+			}
+		}
+		/* flush every queue; close what is finished */
+		for (size_t i = 0; i < e->nconns;) {
+			struct conn *c = e->conns[i];
+			int r = 0;
+			if (sv_outq_pending(&c->out))
+				r = sv_outq_flush(&c->out, c->fd);
+			if (r < 0 || (c->out.len - c->out.off) > OUTQ_MAX)
+				c->closing = true, sv_outq_free(&c->out);
+			if (c->closing && !sv_outq_pending(&c->out)) {
+				conn_close(e, c);
+				continue;
+			}
+			i++;
+		}
+	}
+	free(pfd);
+	free(pref);
+	return 0;
+}

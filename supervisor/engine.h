@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/engine.h: the unprivileged engine: control socket, task table, worker links,
+ * event fan-out. One struct engine, one poll loop (engine.c). */
+#ifndef SV_SUP_ENGINE_H
+#define SV_SUP_ENGINE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "config.h"
+#include "control.pb.h"
+#include "monitor.pb.h"
+#include "task.pb.h"
+#include "ttrpc.pb.h"
+#include "wire/ttrpc.h"
+
+struct task;
+
+/* Something waiting for an answer on a client connection: (connection serial, stream). */
+struct reply_to {
+	uint64_t conn;          /* 0 = nobody */
+	uint32_t stream;
+};
+
+enum conn_kind { CONN_CLIENT, CONN_WORKER };
+
+/* Our outstanding call on a worker link. */
+enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT };
+struct wcall {
+	uint32_t stream;
+	enum wcall_op op;
+	struct reply_to rt;
+	int64_t deadline_ms;    /* 0 = none */
+	struct wcall *next;
+};
+
+struct conn {
+	uint64_t serial;
+	int fd;
+	enum conn_kind kind;
+	struct ttrpc_reader rd;
+	struct sv_outq out;
+	bool closing;           /* close once the queue is flushed */
+	/* clients */
+	bool subscriber;
+	uint32_t sub_stream;
+	/* workers */
+	struct task *task;
+	uint32_t next_stream;
+	struct wcall *calls;
+};
+
+enum task_state {
+	T_CREATING,     /* spawn or Create in flight */
+	T_CREATED,
+	T_RUNNING,
+	T_STOPPED,
+	T_DELETING,     /* Delete done, worker shutting down, bundle being removed */
+	T_FAILED,       /* create failed; being torn down */
+	T_UNKNOWN,      /* re-attach pending */
+};
+
+struct waiter {
+	struct reply_to rt;
+	struct waiter *next;
+};
+
+struct task {
+	char ns[80], id[80];
+	enum task_state st;
+	uint32_t pid, worker_pid;
+	bool exited;
+	uint32_t exit_status;
+	struct timespec exited_at;
+	char *bundle;
+	bool adopted;           /* re-attached after a restart: no report pipe, events synthesized */
+	bool exit_published, delete_published;
+	bool cleanup_sent, worker_gone;
+	int report_fd;
+	uint8_t *rbuf;          /* partial report bytes */
+	size_t rlen;
+	struct conn *link;      /* our ttrpc connection to the worker */
+	uint32_t mon_seq;       /* outstanding monitor request */
+	struct reply_to create_rt, delete_rt;
+	bool kill_then_delete;  /* delete -f: delete once the exit is seen */
+	sv_CtlCreateRequest *create_req;  /* kept until the worker's Create is sent */
+	sv_DeleteResponse del;  /* result of Delete, returned once the bundle is gone */
+	struct waiter *waiters;
+	struct task *next;
+};
+
+struct engine {
+	const struct sv_config *cfg;
+	int ctl_fd;             /* listening control socket */
+	int mon_fd;             /* SEQPACKET to the monitor */
+	int sig_fd;
+	int ready_fd;
+	struct conn **conns;
+	size_t nconns, conns_cap;
+	uint64_t next_serial;
+	struct task *tasks;
+	uint32_t next_mon_seq;
+	bool stopping;
+};
+
+int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd);
+
+/* engine.c */
+struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind);
+void conn_close(struct engine *e, struct conn *c);
+struct conn *conn_by_serial(struct engine *e, uint64_t serial);
+void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
+	   const pb_msgdesc_t *fields, const void *payload);
+int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq);
+
+/* tasks.c: the table and every state transition */
+struct task *task_find(struct engine *e, const char *ns, const char *id);
+struct task *task_new(struct engine *e, const char *ns, const char *id);
+void task_free(struct engine *e, struct task *t);
+void task_apply_event(struct engine *e, struct task *t, const sv_Envelope *env);
+void task_exited(struct engine *e, struct task *t, uint32_t status, const sv_Timestamp *at);
+void task_worker_gone(struct engine *e, struct task *t);
+void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err);
+void task_report_input(struct engine *e, struct task *t);
+void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd);
+void task_created(struct engine *e, struct task *t, int code, const char *msg, uint32_t pid,
+		  struct reply_to rt);
+void task_started(struct engine *e, struct task *t, uint32_t pid);
+void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
+		  const sv_DeleteResponse *dr);
+void task_reattached(struct engine *e, struct task *t, int code, const sv_ConnectResponse *cr);
+void task_reattach_state(struct engine *e, struct task *t, int code, const sv_StateResponse *sr);
+void task_waited(struct engine *e, struct task *t, int code, const sv_WaitResponse *wr);
+void task_begin_delete(struct engine *e, struct task *t);
+uint32_t task_status(const struct task *t);
+const char *task_state_name(const struct task *t);
+
+/* events.c */
+void publish(struct engine *e, const char *ns, const char *topic, const char *type,
+	     const pb_msgdesc_t *fields, const void *msg);
+void publish_envelope(struct engine *e, const sv_Envelope *env);
+
+/* worker_link.c: our ttrpc client side of each worker */
+int link_open(struct engine *e, struct task *t, const char *address);
+int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
+	      const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms);
+void link_frame(struct engine *e, struct conn *c);
+void link_closed(struct engine *e, struct conn *c);
+void link_deadlines(struct engine *e, int64_t now, int64_t *next);
+
+/* control.c: the shimvisor.v1.Control methods */
+void control_request(struct engine *e, struct conn *c);
+
+/* spec.c: config.json for a create request */
+int spec_build(const sv_CtlCreateRequest *rq, char **json, size_t *len, char *err, size_t errsz);
+
+/* recovery.c */
+void recovery_scan(struct engine *e);
+
+#endif

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/main.c: shimvisord: options, single-instance lock, control socket, then the
+ * split into the root monitor (this process) and the engine (its child). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "config.h"
+#include "engine.h"
+#include "monitor.h"
+#include "wire/limits.h"
+
+_Noreturn static void usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: shimvisord [-c FILE] [--root DIR] [--state DIR] [--address SOCK] [-F]\n"
+		"                  [--pidfile FILE] [--worker PATH] [--ready-fd N] [-D] [--version]\n");
+	exit(code);
+}
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "root", required_argument, NULL, 'r' },
+	{ "state", required_argument, NULL, 's' },
+	{ "address", required_argument, NULL, 'a' },
+	{ "foreground", no_argument, NULL, 'F' },
+	{ "pidfile", required_argument, NULL, 'p' },
+	{ "worker", required_argument, NULL, 'w' },
+	{ "ready-fd", required_argument, NULL, 'R' },
+	{ "debug", no_argument, NULL, 'D' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static void set_path(char *dst, size_t sz, const char *v, const char *what)
+{
+	if (v[0] != '/' || strlen(v) >= sz)
+		sv_die(0, "%s: want an absolute path shorter than %zu bytes", what, sz);
+	memcpy(dst, v, strlen(v) + 1);
+}
+
+static void parse_options(int argc, char **argv, struct sv_config *cfg)
+{
+	const char *file = SV_DEFAULT_CONFIG;
+	bool explicit_file = false;
+	char err[512] = "";
+	int o;
+
+	/* first pass: the config file, so that options override it */
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "c:FDh", longopts, NULL)) != -1)
+		if (o == 'c')
+			file = optarg, explicit_file = true;
+	if (sv_config_load(cfg, file, explicit_file, err, sizeof(err)) < 0)
+		sv_die(0, "config: %s", err);
+	opterr = 1;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "c:FDh", longopts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			break;
+		case 'r':
+			set_path(cfg->root, sizeof(cfg->root), optarg, "--root");
+			break;
+		case 's':
+			set_path(cfg->state, sizeof(cfg->state), optarg, "--state");
+			break;
+		case 'a':
+			set_path(cfg->address, sizeof(cfg->address), optarg, "--address");
+			break;
+		case 'F':
+			cfg->foreground = true;
+			break;
+		case 'p':
+			set_path(cfg->pidfile, sizeof(cfg->pidfile), optarg, "--pidfile");
+			break;
+		case 'w':
+			set_path(cfg->worker, sizeof(cfg->worker), optarg, "--worker");
+			break;
+		case 'R':
+			cfg->ready_fd = atoi(optarg);
+			if (cfg->ready_fd < 3 || fcntl(cfg->ready_fd, F_GETFD) < 0)
+				sv_die(0, "--ready-fd %s: not an open descriptor", optarg);
+			break;
+		case 'D':
+			cfg->debug = true;
+			break;
+		case 'V':
+			printf("shimvisord %s\n", SV_VERSION);
+			exit(0);
+		case 'h':
+			usage(0);
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+}
+
+static int bind_control(const struct sv_config *cfg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX];
+	struct group *g;
+	int fd;
+
+	if (strlen(cfg->address) >= sizeof(sa.sun_path))
+		sv_die(-ENAMETOOLONG, "control socket %s", cfg->address);
+	snprintf(dir, sizeof(dir), "%s", cfg->address);
+	*strrchr(dir, '/') = 0;
+	if (dir[0] && sv_mkdir_p(dir, 0711) < 0)
+		sv_die(-errno, "mkdir %s", dir);
+	memcpy(sa.sun_path, cfg->address, strlen(cfg->address) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		sv_die(-errno, "socket");
+	unlink(cfg->address);   /* we hold the instance lock: any socket there is stale */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		sv_die(-errno, "bind %s", cfg->address);
+	g = cfg->group[0] ? getgrnam(cfg->group) : NULL;
+	if (g && chown(cfg->address, 0, g->gr_gid) < 0)
+		sv_warn("chown %s: %s", cfg->address, strerror(errno));
+	if (chmod(cfg->address, g ? 0660 : 0600) < 0 || listen(fd, 128) < 0)
+		sv_die(-errno, "listen %s", cfg->address);
+	return fd;
+}
+
+/* Without -F: the parent returns once the daemon serves (or failed), like s6 readiness. */
+static void daemonize(struct sv_config *cfg)
+{
+	int p[2], null;
+	char c;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		sv_die(-errno, "pipe");
+	pid = fork();
+	if (pid < 0)
+		sv_die(-errno, "fork");
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		if (!cfg->debug)
+			dup2(null, 2);
+		close(null);
+	}
+	cfg->ready_fd = p[1];
+}
+
+int main(int argc, char **argv)
+{
+	static struct sv_config cfg;
+	struct monitor m = { .cfg = &cfg };
+	char path[PATH_MAX], pid[32];
+	int lock, ctl, sp[2], r;
+	sigset_t set;
+	pid_t engine;
+
+	sv_log_init("shimvisord");
+	sv_config_defaults(&cfg);
+	parse_options(argc, argv, &cfg);
+	sv_log_set_debug(cfg.debug);
+	if (geteuid() != 0)
+		sv_die(0, "must run as root (the monitor creates namespaces and mounts)");
+	umask(077);
+	if (sv_mkdir_p(cfg.state, 0711) < 0 || sv_mkdir_p(cfg.root, 0711) < 0)
+		sv_die(-errno, "state %s / root %s", cfg.state, cfg.root);
+	m.state_fd = open(cfg.state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	m.root_fd = open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m.state_fd < 0 || m.root_fd < 0)
+		sv_die(-errno, "open state/root");
+	m.sock_dir_fd = sv_mkdir_open(m.state_fd, ".s", 0700);
+	if (m.sock_dir_fd < 0)
+		sv_die(m.sock_dir_fd, "%s/.s", cfg.state);
+	lock = openat(m.state_fd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+		sv_die(lock < 0 ? -errno : 0, "another shimvisord serves %s", cfg.state);
+	r = monitor_find_worker(&cfg, m.worker_path, sizeof(m.worker_path));
+	if (r < 0)
+		sv_die(r, "shimvisor-worker not found (next to shimvisord, on PATH, or worker=)");
+
+	if (!cfg.foreground)
+		daemonize(&cfg);
+	if (cfg.pidfile[0]) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", cfg.pidfile);
+		*strrchr(dir, '/') = 0;
+		int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (dfd < 0 || sv_write_atomic(dfd, strrchr(cfg.pidfile, '/') + 1, pid, strlen(pid), 0644) < 0)
+			sv_warn("pidfile %s: cannot write", cfg.pidfile);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	ctl = bind_control(&cfg);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		sv_die(-errno, "socketpair");
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	pid_t monitor_pid = getpid();
+	engine = fork();
+	if (engine < 0)
+		sv_die(-errno, "fork engine");
+	if (engine == 0) {
+		/* the engine: it serves clients; it holds no lock, no monitor end, no dirs */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != monitor_pid)
+			_exit(1);
+		close(sp[0]);
+		close(lock);
+		close(m.state_fd);
+		close(m.root_fd);
+		close(m.sock_dir_fd);
+		prctl(PR_SET_NAME, "shimvisord-eng");
+		_exit(engine_run(&cfg, ctl, sp[1], cfg.ready_fd));
+	}
+	close(sp[1]);
+	close(ctl);
+	if (cfg.ready_fd >= 0)
+		close(cfg.ready_fd);
+	m.engine_fd = sp[0];
+	m.engine_pid = engine;
+	sv_set_nonblock(m.engine_fd, 1);
+	m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m.sig_fd < 0)
+		sv_die(-errno, "signalfd");
+	r = monitor_run(&m);
+	/* a clean stop leaves workers and tasks running; only our own files go */
+	unlink(cfg.address);
+	if (cfg.pidfile[0])
+		unlink(cfg.pidfile);
+	(void)path;
+	return r;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/monchan.c: nanopb messages with an optional fd over a SEQPACKET socket. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "monchan.h"
+#include "wire/limits.h"
+#include "wire/pbio.h"
+
+int monchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, int pass_fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr mh = { 0 };
+	struct iovec iov;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int r;
+
+	r = sv_pb_encode(fields, msg, &buf, &len);
+	if (r < 0)
+		return r;
+	if (len > SV_MONITOR_MAX_MSG) {
+		free(buf);
+		return -EMSGSIZE;
+	}
+	if (len == 0) {         /* a zero-length SEQPACKET reads as EOF: never send one */
+		free(buf);
+		return -EINVAL;
+	}
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (pass_fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : 0;
+	free(buf);
+	return r;
+}
+
+int monchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct msghdr mh = { 0 };
+	struct iovec iov;
+	uint8_t *buf;
+	ssize_t n;
+	int r;
+
+	*fd = -1;
+	buf = malloc(SV_MONITOR_MAX_MSG);
+	if (!buf)
+		return -ENOMEM;
+	iov.iov_base = buf;
+	iov.iov_len = SV_MONITOR_MAX_MSG;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+		free(buf);
+		return r;
+	}
+	/* take every passed fd; keep the first, close any extra */
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+	if (n == 0) {
+		free(buf);
+		if (*fd >= 0)
+			close(*fd), *fd = -1;
+		return -ECONNRESET;
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		r = -EBADMSG;
+	} else {
+		r = sv_pb_decode(fields, msg, buf, (size_t)n);
+		r = r < 0 ? r : 1;
+	}
+	free(buf);
+	if (r < 0 && *fd >= 0)
+		close(*fd), *fd = -1;
+	return r;
+}

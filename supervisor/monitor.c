@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/monitor.c: the root monitor's loop and its table of permitted engine requests. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/fsutil.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/sha256.h"
+#include "monchan.h"
+#include "monitor.h"
+#include "monitor.pb.h"
+#include "spawn.h"
+#include "wire/bytes.h"
+#include "wire/limits.h"
+#include "wire/pbio.h"
+
+#define CLEANER_OUT_MAX (64u << 10)
+
+int64_t sv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sv_shim_socket_path(const char *state, const char *ns, const char *id, char *out, size_t sz)
+{
+	char key[PATH_MAX + 2 * 80], hex[33];
+	int n;
+
+	n = snprintf(key, sizeof(key), "%s/%s/%s", state, ns, id);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -ENAMETOOLONG;
+	sv_sha256_hex(key, (size_t)n, hex, 16);
+	n = snprintf(out, sz, "%s/.s/%s", state, hex);
+	if (n < 0 || (size_t)n >= sz || (size_t)n >= 108)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static struct mon_child *child_add(struct monitor *m)
+{
+	if (m->nchildren == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 16;
+		struct mon_child *n = realloc(m->children, ncap * sizeof(*n));
+		if (!n)
+			return NULL;
+		m->children = n;
+		m->cap = ncap;
+	}
+	struct mon_child *c = &m->children[m->nchildren++];
+	memset(c, 0, sizeof(*c));
+	c->out_fd = -1;
+	return c;
+}
+
+static void child_del(struct monitor *m, struct mon_child *c)
+{
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	free(c->out);
+	*c = m->children[--m->nchildren];
+}
+
+static struct mon_child *child_find(struct monitor *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid == pid)
+			return &m->children[i];
+	return NULL;
+}
+
+static void reply_base(sv_MonReply *rep, uint32_t seq, const char *ns, const char *id)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->seq = seq;
+	snprintf(rep->ns, sizeof(rep->ns), "%s", ns);
+	snprintf(rep->id, sizeof(rep->id), "%s", id);
+}
+
+static void send_reply(struct monitor *m, const sv_MonReply *rep, int fd)
+{
+	int r = monchan_send(m->engine_fd, sv_MonReply_fields, rep, fd);
+
+	if (r < 0)
+		sv_warn_err(r, "monitor: reply to engine");
+}
+
+static void send_error(struct monitor *m, uint32_t seq, const char *ns, const char *id, int err)
+{
+	sv_MonReply rep;
+
+	reply_base(&rep, seq, ns, id);
+	rep.err = err < 0 ? -err : err;
+	send_reply(m, &rep, -1);
+}
+
+/* Remove everything of ns/id: rootfs mount (if one is left), bundle, socket, work dir. */
+static int remove_task(struct monitor *m, const char *ns, const char *id)
+{
+	char path[PATH_MAX + 200];
+	int nsfd, r = 0, r2;
+
+	snprintf(path, sizeof(path), "%s/%s/%s/%s", m->cfg->state, ns, id, SV_BUNDLE_ROOTFS);
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+		sv_warn("umount %s: %s", path, strerror(errno));
+	nsfd = openat(m->state_fd, ns, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (nsfd >= 0) {
+		r = sv_remove_tree(nsfd, id);
+		close(nsfd);
+		unlinkat(m->state_fd, ns, AT_REMOVEDIR);     /* only if now empty */
+	}
+	if (sv_shim_socket_path(m->cfg->state, ns, id, path, sizeof(path)) == 0)
+		unlinkat(m->sock_dir_fd, strrchr(path, '/') + 1, 0);
+	nsfd = openat(m->root_fd, ns, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (nsfd >= 0) {
+		r2 = sv_remove_tree(nsfd, id);
+		if (r == 0)
+			r = r2;
+		close(nsfd);
+		unlinkat(m->root_fd, ns, AT_REMOVEDIR);
+	}
+	if (r < 0)
+		sv_warn_err(r, "remove task %s/%s", ns, id);
+	return r;
+}
+
+static void finish_cleanup(struct monitor *m, uint32_t seq, const char *ns, const char *id,
+			   const uint8_t *out, size_t len)
+{
+	pb_bytes_array_t *resp = NULL;
+	sv_MonReply rep;
+	int r;
+
+	r = remove_task(m, ns, id);
+	reply_base(&rep, seq, ns, id);
+	rep.err = r < 0 ? -r : 0;
+	rep.which_r = sv_MonReply_cleaned_tag;
+	if (len)
+		resp = sv_bytes_new(out, len);
+	rep.r.cleaned.delete_response = resp;
+	send_reply(m, &rep, -1);
+	free(resp);
+}
+
+static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
+{
+	const sv_MonSpawn *s = &rq->op.spawn;
+	struct spawn_result res;
+	struct mon_child *c;
+	sv_MonReply rep;
+	int r;
+
+	if (!sv_id_valid(s->ns) || !sv_id_valid(s->id)) {
+		send_error(m, rq->seq, "", "", EINVAL);
+		return 0;
+	}
+	if (!s->config || s->config->size == 0) {   /* the size is bounded by the field type */
+		send_error(m, rq->seq, s->ns, s->id, EINVAL);
+		return 0;
+	}
+	r = spawn_worker(m, s->ns, s->id, s->config->bytes, s->config->size, &res);
+	if (r < 0) {
+		send_error(m, rq->seq, s->ns, s->id, r);
+		return 0;
+	}
+	c = child_add(m);
+	if (c) {
+		c->pid = res.pid;
+		c->kind = CHILD_WORKER;
+		snprintf(c->ns, sizeof(c->ns), "%s", s->ns);
+		snprintf(c->id, sizeof(c->id), "%s", s->id);
+	}
+	reply_base(&rep, rq->seq, s->ns, s->id);
+	rep.which_r = sv_MonReply_spawned_tag;
+	rep.r.spawned.pid = (uint32_t)res.pid;
+	rep.r.spawned.address = res.address;
+	rep.r.spawned.bundle = res.bundle;
+	send_reply(m, &rep, res.report_fd);
+	close(res.report_fd);
+	return 0;
+}
+
+static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
+{
+	const sv_MonCleanup *cl = &rq->op.cleanup;
+	struct mon_child *c;
+	int out_fd;
+	pid_t pid;
+
+	if (!sv_id_valid(cl->ns) || !sv_id_valid(cl->id)) {
+		send_error(m, rq->seq, "", "", EINVAL);
+		return 0;
+	}
+	if (cl->dead) {
+		pid = spawn_cleaner(m, cl->ns, cl->id, &out_fd);
+		if (pid > 0) {
+			c = child_add(m);
+			if (c) {
+				c->pid = pid;
+				c->kind = CHILD_CLEANER;
+				c->seq = rq->seq;
+				c->out_fd = out_fd;
+				c->deadline_ms = sv_now_ms() + m->cfg->cleanup_timeout_ms;
+				snprintf(c->ns, sizeof(c->ns), "%s", cl->ns);
+				snprintf(c->id, sizeof(c->id), "%s", cl->id);
+				return 0;
+			}
+			kill(pid, SIGKILL);
+			close(out_fd);
+		}
+		/* no cleaner (no bundle, or it could not run): remove what is there */
+	}
+	finish_cleanup(m, rq->seq, cl->ns, cl->id, NULL, 0);
+	return 0;
+}
+
+/* The permitted requests. Anything else from the engine is fatal to the daemon. */
+static const struct {
+	pb_size_t tag;
+	int (*handle)(struct monitor *, const sv_MonRequest *);
+} requests[] = {
+	{ sv_MonRequest_spawn_tag, mon_spawn },
+	{ sv_MonRequest_cleanup_tag, mon_cleanup },
+};
+
+static int engine_input(struct monitor *m)
+{
+	sv_MonRequest rq;
+	int fd, r;
+	size_t i;
+
+	for (;;) {
+		r = monchan_recv(m->engine_fd, sv_MonRequest_fields, &rq, &fd);
+		if (r <= 0)
+			return r;
+		if (fd >= 0)
+			close(fd);  /* the engine passes no fds to the monitor */
+		for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+			if (requests[i].tag == rq.which_op)
+				break;
+		if (i == sizeof(requests) / sizeof(requests[0]) || rq.seq == 0) {
+			sv_warn("monitor: request %u from the engine is not permitted", rq.which_op);
+			sv_pb_free(sv_MonRequest_fields, &rq);
+			return -EPROTO;
+		}
+		r = requests[i].handle(m, &rq);
+		sv_pb_free(sv_MonRequest_fields, &rq);
+		if (r < 0)
+			return r;
+	}
+}
+
+static void cleaner_read(struct mon_child *c)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = read(c->out_fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(c->out_fd);
+			c->out_fd = -1;
+			return;
+		}
+		if (c->out_len + (size_t)n > CLEANER_OUT_MAX)
+			continue;       /* over the cap: drain, keep what fits */
+		uint8_t *nb = realloc(c->out, c->out_len + (size_t)n);
+		if (!nb)
+			continue;
+		c->out = nb;
+		memcpy(c->out + c->out_len, buf, (size_t)n);
+		c->out_len += (size_t)n;
+	}
+}
+
+static void cleaners_progress(struct monitor *m)
+{
+	int64_t now = sv_now_ms();
+
+	for (size_t i = 0; i < m->nchildren;) {
+		struct mon_child *c = &m->children[i];
+		if (c->kind != CHILD_CLEANER) {
+			i++;
+			continue;
+		}
+		if (!c->exited && now >= c->deadline_ms) {
+			sv_warn("cleanup of %s/%s took over %d ms: killed", c->ns, c->id,
+				m->cfg->cleanup_timeout_ms);
+			kill(c->pid, SIGKILL);
+			c->deadline_ms = INT64_MAX;
+		}
+		if (c->exited && c->out_fd >= 0 && now >= c->deadline_ms) {
+			close(c->out_fd);       /* a grandchild holds the pipe: stop waiting */
+			c->out_fd = -1;
+		}
+		if (c->exited && c->out_fd < 0) {
+			finish_cleanup(m, c->seq, c->ns, c->id, c->out, c->out_len);
+			child_del(m, c);
+			continue;
+		}
+		i++;
+	}
+}
+
+static void reap(struct monitor *m)
+{
+	sv_MonReply rep;
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == m->engine_pid) {
+			m->engine_pid = 0;
+			continue;
+		}
+		struct mon_child *c = child_find(m, pid);
+		if (!c)
+			continue;       /* an orphan of a dead task, reparented to us */
+		if (c->kind == CHILD_WORKER) {
+			reply_base(&rep, 0, c->ns, c->id);
+			rep.which_r = sv_MonReply_exited_tag;
+			rep.r.exited.pid = (uint32_t)pid;
+			rep.r.exited.wstatus = st;
+			send_reply(m, &rep, -1);
+			child_del(m, c);
+		} else {
+			c->exited = 1;
+			c->deadline_ms = sv_now_ms() + 1000;   /* grace to drain its stdout */
+		}
+	}
+}
+
+static int signals(struct monitor *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(m);
+		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			m->stopping = 1;
+			if (m->engine_pid > 0)
+				kill(m->engine_pid, SIGTERM);
+		}
+	}
+	return 0;
+}
+
+int monitor_run(struct monitor *m)
+{
+	struct pollfd *pfd = NULL;
+	size_t pcap = 0;
+	int r;
+
+	for (;;) {
+		size_t n = 0, want = 2 + m->nchildren;
+		int64_t next = INT64_MAX;
+
+		if (m->engine_pid == 0)
+			return m->stopping ? 0 : 1;
+		if (want > pcap) {
+			struct pollfd *np = realloc(pfd, want * sizeof(*np));
+			if (!np)
+				sv_die(-ENOMEM, "monitor");
+			pfd = np;
+			pcap = want;
+		}
+		pfd[n++] = (struct pollfd){ .fd = m->sig_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = m->engine_fd, .events = POLLIN };
+		for (size_t i = 0; i < m->nchildren; i++) {
+			struct mon_child *c = &m->children[i];
+			if (c->kind != CHILD_CLEANER)
+				continue;
+			if (c->out_fd >= 0)
+				pfd[n++] = (struct pollfd){ .fd = c->out_fd, .events = POLLIN };
+			if (c->deadline_ms < next)
+				next = c->deadline_ms;
+		}
+		int timeout = -1;
+		if (next != INT64_MAX) {
+			int64_t d = next - sv_now_ms();
+			timeout = d < 0 ? 0 : (int)(d > 60000 ? 60000 : d);
+		}
+		r = poll(pfd, n, timeout);
+		if (r < 0 && errno != EINTR)
+			sv_die(-errno, "monitor: poll");
+		if (pfd[0].revents)
+			signals(m);
+		if (pfd[1].revents) {
+			r = engine_input(m);
+			if (r < 0 && r != -EBADMSG) {
+				if (m->engine_pid > 0)
+					kill(m->engine_pid, SIGKILL);
+				if (r != -ECONNRESET || !m->stopping)
+					sv_warn_err(r, "monitor: engine channel");
+				free(pfd);
+				return m->stopping ? 0 : 1;
+			}
+			if (r == -EBADMSG) {
+				sv_warn("monitor: undecodable request from the engine");
+				if (m->engine_pid > 0)
+					kill(m->engine_pid, SIGKILL);
+				free(pfd);
+				return 1;
+			}
+		}
+		for (size_t i = 0; i < m->nchildren; i++)
+			if (m->children[i].kind == CHILD_CLEANER && m->children[i].out_fd >= 0)
+				cleaner_read(&m->children[i]);
+		cleaners_progress(m);
+	}
+}

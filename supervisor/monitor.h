@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/monitor.h: the root monitor: spawns workers, reaps them, runs a dead worker's
+ * cleanup and removes bundles. It serves a fixed table of requests from the engine and
+ * parses no client bytes: config.json and DeleteResponse bytes pass through it opaque. */
+#ifndef SV_SUP_MONITOR_H
+#define SV_SUP_MONITOR_H
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "config.h"
+
+struct mon_child {
+	pid_t pid;
+	enum { CHILD_WORKER, CHILD_CLEANER } kind;
+	char ns[80], id[80];
+	uint32_t seq;             /* cleaner: the request to answer */
+	int out_fd;               /* cleaner: its stdout, or -1 at EOF */
+	uint8_t *out;             /* cleaner: what it printed (capped) */
+	size_t out_len;
+	int exited;               /* cleaner: reaped */
+	int64_t deadline_ms;      /* cleaner: SIGKILL after this (CLOCK_MONOTONIC) */
+};
+
+struct monitor {
+	const struct sv_config *cfg;
+	int engine_fd;            /* SEQPACKET to the engine */
+	pid_t engine_pid;
+	int sig_fd;
+	int state_fd, root_fd, sock_dir_fd;
+	char worker_path[PATH_MAX];
+	struct mon_child *children;
+	size_t nchildren, cap;
+	int stopping;
+};
+
+/* Run the monitor's loop until SIGTERM/SIGINT or the engine's death. Returns an exit code. */
+int monitor_run(struct monitor *m);
+/* Find shimvisor-worker: cfg->worker, else next to our executable, else on PATH. */
+int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz);
+/* The shim socket path of ns/id: <state>/.s/<32 hex of sha256("<state>/<ns>/<id>")>. */
+int sv_shim_socket_path(const char *state, const char *ns, const char *id, char *out, size_t sz);
+
+int64_t sv_now_ms(void);
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/recovery.c: after a (re)start, find every bundle, re-attach live workers,
+ * clean up dead ones, remove empty bundles and orphan work dirs. Never blocks the loop:
+ * each re-attach is a Connect call with its own deadline. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "common/fsutil.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "engine.h"
+#include "wire/limits.h"
+
+static const struct reply_to nobody;
+
+static void cleanup_orphan(struct engine *e, const char *ns, const char *id)
+{
+	sv_MonRequest rq = { .which_op = sv_MonRequest_cleanup_tag };
+
+	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "%s", ns);
+	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "%s", id);
+	rq.op.cleanup.dead = false;
+	mon_send(e, NULL, &rq);
+}
+
+static void recover_bundle(struct engine *e, int nsfd, const char *ns, const char *id)
+{
+	char *addr = NULL, path[PATH_MAX];
+	struct task *t;
+	size_t len;
+	int bfd;
+
+	bfd = openat(nsfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return;
+	if (faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    sv_read_file(bfd, SV_BUNDLE_ADDRESS, 256, &addr, &len) < 0) {
+		/* an empty or half-made bundle: no worker was ever started from it */
+		close(bfd);
+		cleanup_orphan(e, ns, id);
+		return;
+	}
+	close(bfd);
+	t = task_new(e, ns, id);
+	if (!t) {
+		free(addr);
+		return;
+	}
+	t->adopted = true;
+	t->st = T_UNKNOWN;
+	snprintf(path, sizeof(path), "%s/%s/%s", e->cfg->state, ns, id);
+	t->bundle = strdup(path);
+	if (link_open(e, t, addr) < 0) {
+		/* no socket, or nobody listening: the worker is dead */
+		sv_debug("recover %s/%s: worker gone", ns, id);
+		task_worker_gone(e, t);
+	} else {
+		sv_ConnectRequest cq = { 0 };
+		snprintf(cq.id, sizeof(cq.id), "%s", id);
+		link_call(e, t, W_CONNECT, "Connect", sv_ConnectRequest_fields, &cq, nobody,
+			  e->cfg->reattach_timeout_ms);
+	}
+	free(addr);
+}
+
+/* Call fn for every valid ns/id directory pair under dirfd. */
+static void walk(struct engine *e, int dirfd, void (*fn)(struct engine *, int, const char *, const char *))
+{
+	DIR *d = fdopendir(dup(dirfd));
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!sv_id_valid(de->d_name))
+			continue;       /* ".", "..", ".s", ".lock", and anything not ours */
+		int nsfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nsfd < 0)
+			continue;
+		DIR *nd = fdopendir(dup(nsfd));
+		struct dirent *ie;
+		char ns[80];
+		snprintf(ns, sizeof(ns), "%s", de->d_name);
+		while (nd && (ie = readdir(nd)))
+			if (sv_id_valid(ie->d_name))
+				fn(e, nsfd, ns, ie->d_name);
+		if (nd)
+			closedir(nd);
+		close(nsfd);
+	}
+	closedir(d);
+}
+
+static void check_workdir(struct engine *e, int nsfd, const char *ns, const char *id)
+{
+	(void)nsfd;
+	if (!task_find(e, ns, id))
+		cleanup_orphan(e, ns, id);
+}
+
+void recovery_scan(struct engine *e)
+{
+	int fd;
+
+	fd = open(e->cfg->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		walk(e, fd, recover_bundle);
+		close(fd);
+	}
+	fd = open(e->cfg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		walk(e, fd, check_workdir);
+		close(fd);
+	}
+}

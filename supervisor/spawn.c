@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/spawn.c: bundle and socket creation, and the fixed fd contract of exec'd workers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "monitor.h"
+#include "spawn.h"
+#include "wire/limits.h"
+
+static char *const worker_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	NULL,
+};
+
+int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz)
+{
+	char dir[PATH_MAX];
+	const char *path;
+
+	if (cfg->worker[0]) {
+		snprintf(out, sz, "%s", cfg->worker);
+		return access(out, X_OK) == 0 ? 0 : -errno;
+	}
+	if (sv_self_dir(dir, sizeof(dir)) == 0) {
+		snprintf(out, sz, "%s/shimvisor-worker", dir);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n && (size_t)snprintf(out, sz, "%.*s/shimvisor-worker", (int)n, path) < sz &&
+		    access(out, X_OK) == 0)
+			return 0;
+		path += n + (path[n] == ':');
+	}
+	return -ENOENT;
+}
+
+/* In a forked child: reset what the monitor changed, then put `fd` on `target`. */
+static void child_reset(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+static int child_fd_to(int fd, int target)
+{
+	if (fd == target)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+static int make_listener(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);           /* a fresh bundle's socket name: anything there is stale */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 64) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
+		 size_t len, struct spawn_result *res)
+{
+	char sock[PATH_MAX], pidbuf[32];
+	int nsfd = -1, bfd = -1, wfd = -1, lfd = -1, pipefd[2] = { -1, -1 }, r;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	res->report_fd = -1;
+	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sizeof(sock));
+	if (r < 0)
+		return r;
+	snprintf(res->address, sizeof(res->address), "unix://%s", sock);
+	if ((size_t)snprintf(res->bundle, sizeof(res->bundle), "%s/%s/%s", m->cfg->state, ns, id) >=
+	    sizeof(res->bundle))
+		return -ENAMETOOLONG;
+
+	nsfd = sv_mkdir_open(m->state_fd, ns, 0711);
+	if (nsfd < 0)
+		return nsfd;
+	if (mkdirat(nsfd, id, 0700) < 0) {
+		r = -errno;
+		close(nsfd);
+		return r;           /* -EEXIST: a bundle of that id is still there */
+	}
+	bfd = openat(nsfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	wfd = sv_mkdir_open(m->root_fd, ns, 0711);
+	if (wfd >= 0) {
+		int w = sv_mkdir_open(wfd, id, 0711);
+		close(wfd);
+		wfd = w;
+	}
+	if (wfd < 0) {
+		r = wfd;
+		goto fail;
+	}
+	close(wfd);
+	r = sv_write_atomic(bfd, SV_BUNDLE_CONFIG, config, len, 0600);
+	if (r < 0)
+		goto fail;
+	if (mkdirat(bfd, SV_BUNDLE_ROOTFS, 0711) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	lfd = make_listener(sock);
+	if (lfd < 0) {
+		r = lfd;
+		goto fail;
+	}
+	r = sv_write_atomic(bfd, SV_BUNDLE_ADDRESS, res->address, strlen(res->address), 0600);
+	if (r < 0)
+		goto fail;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (pid == 0) {
+		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
+				 "-bundle", res->bundle, NULL };
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC), err = null;
+
+		child_reset();
+		setsid();
+		if (m->cfg->debug)
+			err = openat(bfd, "worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (null < 0 || err < 0 || fchdir(bfd) < 0)
+			_exit(127);
+		/* move the two contract fds above the range they land in, then into place */
+		lfd = fcntl(lfd, F_DUPFD_CLOEXEC, 10);
+		pipefd[1] = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10);
+		if (lfd < 0 || pipefd[1] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(err, 2) < 0 || child_fd_to(lfd, SV_FD_LISTEN) < 0 ||
+		    child_fd_to(pipefd[1], SV_FD_REPORT) < 0)
+			_exit(127);
+		close_range(SV_FD_REPORT + 1, ~0U, 0);
+		execve(m->worker_path, argv, worker_env);
+		_exit(127);
+	}
+	close(lfd);
+	close(pipefd[1]);
+	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)pid);
+	sv_write_atomic(bfd, SV_BUNDLE_WORKER_PID, pidbuf, strlen(pidbuf), 0600);
+	close(bfd);
+	close(nsfd);
+	res->pid = pid;
+	res->report_fd = pipefd[0];
+	return 0;
+fail:
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sock);
+	}
+	if (pipefd[0] >= 0)
+		close(pipefd[0]), close(pipefd[1]);
+	if (bfd >= 0)
+		close(bfd);
+	sv_remove_tree(nsfd, id);
+	close(nsfd);
+	return r;
+}
+
+pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd)
+{
+	char bundle[PATH_MAX];
+	int bfd, p[2];
+	pid_t pid;
+
+	*out_fd = -1;
+	if ((size_t)snprintf(bundle, sizeof(bundle), "%s/%s/%s", m->cfg->state, ns, id) >= sizeof(bundle))
+		return -ENAMETOOLONG;
+	bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(bfd);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(bfd), close(p[0]), close(p[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
+				 "-bundle", bundle, "delete", NULL };
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		child_reset();
+		setsid();
+		if (null < 0 || fchdir(bfd) < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 ||
+		    dup2(null, 2) < 0)
+			_exit(127);
+		close_range(3, ~0U, 0);
+		execve(m->worker_path, argv, worker_env);
+		_exit(127);
+	}
+	close(bfd);
+	close(p[1]);
+	sv_set_nonblock(p[0], 1);
+	*out_fd = p[0];
+	return pid;
+}

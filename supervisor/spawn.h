@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/spawn.h: the monitor's fork+exec of workers and of a dead worker's cleanup. */
+#ifndef SV_SUP_SPAWN_H
+#define SV_SUP_SPAWN_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct monitor;
+
+struct spawn_result {
+	pid_t pid;
+	int report_fd;            /* read end of the report pipe, for the engine */
+	char address[128];        /* unix:///... */
+	char bundle[4096];
+};
+
+/* Make the bundle (config.json, rootfs/), the work dir and the listening shim socket, then
+ * fork+exec the worker on fds SV_FD_LISTEN/SV_FD_REPORT. ns and id are already valid. */
+int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
+		 size_t len, struct spawn_result *res);
+/* Run `shimvisor-worker ... delete` in the bundle with stdout on a pipe (*out_fd,
+ * non-blocking). Returns its pid, or a negative errno (-ENOENT: no bundle). */
+pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd);
+
+#endif

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/spec.c: the OCI config.json of a create request: generated from the CLI's
+ * options, or the client's --bundle config with root.path made absolute. */
+#include <errno.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "wire/limits.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *const default_caps[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+};
+
+static const char *const masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap",
+};
+
+static const char *const readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static cJSON *strings(const char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
+static void add_mount(cJSON *mounts, const char *dst, const char *type, const char *src,
+		      const char *const *opts, size_t nopts)
+{
+	cJSON *m = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(m, "destination", dst);
+	cJSON_AddStringToObject(m, "type", type);
+	cJSON_AddStringToObject(m, "source", src);
+	cJSON_AddItemToObject(m, "options", strings(opts, nopts));
+	cJSON_AddItemToArray(mounts, m);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static cJSON *default_mounts(void)
+{
+	static const char *const proc[] = { "nosuid", "noexec", "nodev" };
+	static const char *const dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k" };
+	static const char *const pts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620" };
+	static const char *const shm[] = { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" };
+	static const char *const mq[] = { "nosuid", "noexec", "nodev" };
+	static const char *const sys[] = { "nosuid", "noexec", "nodev", "ro" };
+	static const char *const tmp[] = { "nosuid", "nodev", "mode=1777" };
+	cJSON *m = cJSON_CreateArray();
+
+	add_mount(m, "/proc", "proc", "proc", proc, N(proc));
+	add_mount(m, "/dev", "tmpfs", "tmpfs", dev, N(dev));
+	add_mount(m, "/dev/pts", "devpts", "devpts", pts, N(pts));
+	add_mount(m, "/dev/shm", "tmpfs", "shm", shm, N(shm));
+	add_mount(m, "/dev/mqueue", "mqueue", "mqueue", mq, N(mq));
+	add_mount(m, "/sys", "sysfs", "sysfs", sys, N(sys));
+	add_mount(m, "/tmp", "tmpfs", "tmpfs", tmp, N(tmp));
+	return m;
+}
+
+static cJSON *namespaces(const char *net)
+{
+	static const char *const base[] = { "pid", "ipc", "uts", "mount" };
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < N(base); i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", base[i]);
+		cJSON_AddItemToArray(a, o);
+	}
+	if (strcmp(net, "host") != 0) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "network");
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_t errsz)
+{
+	const char *net = rq->net && rq->net[0] ? rq->net : "loopback";
+	static const char *const sh[] = { "/bin/sh" };
+	cJSON *s, *p, *user, *env, *root, *linux_, *caps, *annotations;
+	char buf[PATH_MAX + 16];
+
+	if (strcmp(net, "none") && strcmp(net, "host") && strcmp(net, "loopback")) {
+		snprintf(err, errsz, "net mode \"%.32s\": want none, host or loopback", net);
+		return -EINVAL;
+	}
+	if (rq->rootfs && rq->rootfs[0] && rq->rootfs[0] != '/') {
+		snprintf(err, errsz, "rootfs \"%.200s\" is not an absolute path", rq->rootfs);
+		return -EINVAL;
+	}
+	if (rq->cwd && rq->cwd[0] && rq->cwd[0] != '/') {
+		snprintf(err, errsz, "cwd \"%.200s\" is not an absolute path", rq->cwd);
+		return -EINVAL;
+	}
+	s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "ociVersion", "1.0.2");
+	p = cJSON_AddObjectToObject(s, "process");
+	cJSON_AddBoolToObject(p, "terminal", rq->terminal);
+	user = cJSON_AddObjectToObject(p, "user");
+	cJSON_AddNumberToObject(user, "uid", rq->set_user ? rq->uid : 0);
+	cJSON_AddNumberToObject(user, "gid", rq->set_user ? rq->gid : 0);
+	if (rq->args_count) {
+		cJSON *a = cJSON_AddArrayToObject(p, "args");
+		for (pb_size_t i = 0; i < rq->args_count; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(rq->args[i] ? rq->args[i] : ""));
+	} else {
+		cJSON_AddItemToObject(p, "args", strings(sh, 1));
+	}
+	env = cJSON_AddArrayToObject(p, "env");
+	cJSON_AddItemToArray(env, cJSON_CreateString(DEFAULT_PATH));
+	snprintf(buf, sizeof(buf), "HOSTNAME=%s", rq->hostname && rq->hostname[0] ? rq->hostname : rq->id);
+	cJSON_AddItemToArray(env, cJSON_CreateString(buf));
+	for (pb_size_t i = 0; i < rq->env_count; i++) {
+		if (!rq->env[i] || !strchr(rq->env[i], '=')) {
+			snprintf(err, errsz, "env \"%.64s\" is not KEY=VALUE", rq->env[i] ? rq->env[i] : "");
+			cJSON_Delete(s);
+			return -EINVAL;
+		}
+		cJSON_AddItemToArray(env, cJSON_CreateString(rq->env[i]));
+	}
+	cJSON_AddStringToObject(p, "cwd", rq->cwd && rq->cwd[0] ? rq->cwd : "/");
+	caps = cJSON_AddObjectToObject(p, "capabilities");
+	cJSON_AddItemToObject(caps, "bounding", strings(default_caps, N(default_caps)));
+	cJSON_AddItemToObject(caps, "effective", strings(default_caps, N(default_caps)));
+	cJSON_AddItemToObject(caps, "permitted", strings(default_caps, N(default_caps)));
+	cJSON_AddBoolToObject(p, "noNewPrivileges", true);
+	root = cJSON_AddObjectToObject(s, "root");
+	if (rq->rootfs && rq->rootfs[0]) {
+		cJSON_AddStringToObject(root, "path", rq->rootfs);
+		cJSON_AddBoolToObject(root, "readonly", false);
+	} else {
+		cJSON_AddStringToObject(root, "path", "/");
+		cJSON_AddBoolToObject(root, "readonly", true);
+	}
+	cJSON_AddStringToObject(s, "hostname", rq->hostname && rq->hostname[0] ? rq->hostname : rq->id);
+	cJSON_AddItemToObject(s, "mounts", default_mounts());
+	linux_ = cJSON_AddObjectToObject(s, "linux");
+	cJSON_AddItemToObject(linux_, "namespaces", namespaces(net));
+	cJSON_AddItemToObject(linux_, "maskedPaths", strings(masked, N(masked)));
+	cJSON_AddItemToObject(linux_, "readonlyPaths", strings(readonly, N(readonly)));
+	annotations = cJSON_AddObjectToObject(s, "annotations");
+	cJSON_AddStringToObject(annotations, "io.shimvisor.net", net);
+	*out = s;
+	return 0;
+}
+
+/* A client's config.json: an object, root.path absolute against bundle_dir. */
+static int adopt(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_t errsz)
+{
+	const pb_bytes_array_t *b = rq->bundle_config;
+	cJSON *s = cJSON_ParseWithLength((const char *)b->bytes, b->size);
+	cJSON *root, *path;
+	char abs[PATH_MAX];
+
+	if (!s || !cJSON_IsObject(s)) {
+		snprintf(err, errsz, "the bundle's config.json is not a JSON object");
+		cJSON_Delete(s);
+		return -EINVAL;
+	}
+	root = cJSON_GetObjectItemCaseSensitive(s, "root");
+	path = root ? cJSON_GetObjectItemCaseSensitive(root, "path") : NULL;
+	if (!cJSON_IsString(path) || !path->valuestring[0]) {
+		snprintf(err, errsz, "the bundle's config.json has no root.path");
+		cJSON_Delete(s);
+		return -EINVAL;
+	}
+	if (path->valuestring[0] != '/') {
+		if (!rq->bundle_dir || rq->bundle_dir[0] != '/') {
+			snprintf(err, errsz, "relative root.path needs an absolute bundle directory");
+			cJSON_Delete(s);
+			return -EINVAL;
+		}
+		snprintf(abs, sizeof(abs), "%s/%s", rq->bundle_dir, path->valuestring);
+		cJSON_SetValuestring(path, abs);
+	}
+	*out = s;
+	return 0;
+}
+
+int spec_build(const sv_CtlCreateRequest *rq, char **json, size_t *len, char *err, size_t errsz)
+{
+	cJSON *s = NULL;
+	int r;
+
+	if (rq->bundle_config && rq->bundle_config->size) {
+		if ((size_t)rq->bundle_config->size + 1 > SV_CONFIG_MAX + 1u) {
+			snprintf(err, errsz, "config.json is over %u bytes", SV_CONFIG_MAX);
+			return -EMSGSIZE;
+		}
+		r = adopt(rq, &s, err, errsz);
+	} else {
+		r = generate(rq, &s, err, errsz);
+	}
+	if (r < 0)
+		return r;
+	*json = cJSON_PrintUnformatted(s);
+	cJSON_Delete(s);
+	if (!*json) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	*len = strlen(*json);
+	if (*len > SV_CONFIG_MAX) {
+		free(*json);
+		*json = NULL;
+		snprintf(err, errsz, "config.json is over %u bytes", SV_CONFIG_MAX);
+		return -EMSGSIZE;
+	}
+	return 0;
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/worker_link.c: the engine as a ttrpc client of each worker's shim socket. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "engine.h"
+#include "monitor.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+
+int link_open(struct engine *e, struct task *t, const char *address)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = address;
+	struct conn *c;
+	int fd;
+
+	if (!path)
+		return -EINVAL;
+	if (!strncmp(path, "unix://", 7))
+		path += 7;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a unix connect completes at once into the listen backlog, wedged worker or not */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	sv_set_nonblock(fd, 1);
+	c = conn_new(e, fd, CONN_WORKER);
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->task = t;
+	t->link = c;
+	return 0;
+}
+
+int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
+	      const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms)
+{
+	struct conn *c = t->link;
+	struct wcall *w;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!c || c->closing) {
+		reply(e, rt, SV_UNAVAILABLE, "the task's worker is gone: unavailable", NULL, NULL);
+		return -ENOTCONN;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	r = ttrpc_encode_request(SV_TASK_SERVICE, method, t->ns,
+				 timeout_ms > 0 ? (int64_t)timeout_ms * 1000000 : 0, fields, req, &body, &len);
+	if (r == 0)
+		r = sv_outq_frame(&c->out, c->next_stream, SV_TTRPC_TYPE_REQUEST, body, len);
+	free(body);
+	if (r < 0) {
+		free(w);
+		reply(e, rt, SV_INTERNAL, "request to the worker failed", NULL, NULL);
+		return r;
+	}
+	w->stream = c->next_stream;
+	c->next_stream += 2;
+	w->op = op;
+	w->rt = rt;
+	w->deadline_ms = timeout_ms > 0 ? sv_now_ms() + timeout_ms : 0;
+	w->next = c->calls;
+	c->calls = w;
+	return 0;
+}
+
+static void relay_raw(struct engine *e, struct reply_to rt, int code, const char *msg,
+		      const pb_bytes_array_t *payload)
+{
+	sv_Response resp = { 0 };
+	sv_Status st = { .code = code, .message = (char *)msg };
+	struct conn *c;
+	uint8_t *body = NULL;
+	size_t len = 0;
+
+	if (!rt.conn || !(c = conn_by_serial(e, rt.conn)))
+		return;
+	if (code != SV_OK) {
+		resp.has_status = true;
+		resp.status = st;
+	} else {
+		resp.payload = (pb_bytes_array_t *)payload;
+	}
+	if (sv_pb_encode(sv_Response_fields, &resp, &body, &len) < 0 ||
+	    sv_outq_frame(&c->out, rt.stream, SV_TTRPC_TYPE_RESPONSE, body, len) < 0)
+		c->closing = true;
+	free(body);
+}
+
+/* Hand one reply (or a failure: code != OK, payload NULL) to whoever wanted it. */
+static void complete(struct engine *e, struct task *t, struct wcall *w, int code, const char *msg,
+		     const pb_bytes_array_t *payload)
+{
+	const uint8_t *b = payload ? payload->bytes : NULL;
+	size_t n = payload ? payload->size : 0;
+
+	switch (w->op) {
+	case W_CREATE: {
+		sv_CreateTaskResponse r = { 0 };
+		if (code == SV_OK && sv_pb_decode(sv_CreateTaskResponse_fields, &r, b, n) < 0)
+			code = SV_INTERNAL, msg = "bad Create response from the worker";
+		if (t)
+			task_created(e, t, code, msg, r.pid, w->rt);
+		else
+			reply(e, w->rt, SV_UNAVAILABLE, "task is gone", NULL, NULL);
+		break;
+	}
+	case W_START: {
+		sv_StartResponse r = { 0 };
+		if (code == SV_OK && sv_pb_decode(sv_StartResponse_fields, &r, b, n) == 0 && t)
+			task_started(e, t, r.pid);
+		relay_raw(e, w->rt, code, msg, payload);
+		break;
+	}
+	case W_KILL:
+	case W_PIDS:
+		relay_raw(e, w->rt, code, msg, payload);
+		break;
+	case W_DELETE: {
+		sv_DeleteResponse r = { 0 };
+		bool ok = code == SV_OK && sv_pb_decode(sv_DeleteResponse_fields, &r, b, n) == 0;
+		if (t)
+			task_deleted(e, t, ok || code != SV_OK ? code : SV_INTERNAL, msg, ok ? &r : NULL);
+		break;
+	}
+	case W_CONNECT: {
+		sv_ConnectResponse r = { 0 };
+		if (code == SV_OK && sv_pb_decode(sv_ConnectResponse_fields, &r, b, n) < 0)
+			code = SV_INTERNAL;
+		if (t)
+			task_reattached(e, t, code, &r);
+		break;
+	}
+	case W_STATE: {
+		sv_StateResponse r = { 0 };
+		if (code == SV_OK && sv_pb_decode(sv_StateResponse_fields, &r, b, n) < 0)
+			code = SV_INTERNAL;
+		if (t)
+			task_reattach_state(e, t, code, &r);
+		sv_pb_free(sv_StateResponse_fields, &r);
+		break;
+	}
+	case W_WAIT: {
+		sv_WaitResponse r = { 0 };
+		if (code == SV_OK && sv_pb_decode(sv_WaitResponse_fields, &r, b, n) < 0)
+			code = SV_INTERNAL;
+		if (t)
+			task_waited(e, t, code, &r);
+		break;
+	}
+	case W_SHUTDOWN:
+		break;
+	}
+}
+
+static struct wcall *take_call(struct conn *c, uint32_t stream)
+{
+	for (struct wcall **pp = &c->calls; *pp; pp = &(*pp)->next) {
+		if ((*pp)->stream == stream) {
+			struct wcall *w = *pp;
+			*pp = w->next;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+void link_frame(struct engine *e, struct conn *c)
+{
+	sv_Response resp;
+	struct wcall *w;
+
+	if (c->rd.hdr.type != SV_TTRPC_TYPE_RESPONSE)
+		return;
+	w = take_call(c, c->rd.hdr.stream);
+	if (!w)
+		return;         /* answered after its deadline: already failed */
+	if (sv_pb_decode(sv_Response_fields, &resp, c->rd.body, c->rd.hdr.len) < 0) {
+		complete(e, c->task, w, SV_INTERNAL, "undecodable response from the worker", NULL);
+	} else {
+		int code = resp.has_status ? resp.status.code : SV_OK;
+		complete(e, c->task, w, code, resp.has_status ? resp.status.message : NULL,
+			 code == SV_OK ? resp.payload : NULL);
+		sv_pb_free(sv_Response_fields, &resp);
+	}
+	free(w);
+}
+
+void link_closed(struct engine *e, struct conn *c)
+{
+	struct task *t = c->task;
+
+	while (c->calls) {
+		struct wcall *w = c->calls;
+		c->calls = w->next;
+		complete(e, t, w, SV_UNAVAILABLE, "the task's worker closed its connection: unavailable", NULL);
+		free(w);
+	}
+	if (t && t->link == c) {
+		t->link = NULL;
+		/* a worker we did not spawn has no exit notice from the monitor: EOF is its death */
+		if (t->adopted)
+			task_worker_gone(e, t);
+	}
+}
+
+void link_deadlines(struct engine *e, int64_t now, int64_t *next)
+{
+	for (size_t i = 0; i < e->nconns; i++) {
+		struct conn *c = e->conns[i];
+		if (c->kind != CONN_WORKER)
+			continue;
+		for (struct wcall **pp = &c->calls; *pp;) {
+			struct wcall *w = *pp;
+			if (!w->deadline_ms) {
+				pp = &w->next;
+				continue;
+			}
+			if (now < w->deadline_ms) {
+				if (w->deadline_ms < *next)
+					*next = w->deadline_ms;
+				pp = &w->next;
+				continue;
+			}
+			if (w->op == W_CONNECT || w->op == W_STATE) {
+				/* a wedged worker: never stall the daemon, never kill a live task */
+				if (c->task)
+					sv_warn("re-attach %s/%s: no answer within %d ms; still waiting",
+						c->task->ns, c->task->id, e->cfg->reattach_timeout_ms);
+				w->deadline_ms = 0;
+				pp = &w->next;
+				continue;
+			}
+			*pp = w->next;
+			complete(e, c->task, w, SV_DEADLINE_EXCEEDED, "the task's worker did not answer in time",
+				 NULL);
+			free(w);
+		}
+	}
+}

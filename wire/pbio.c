@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* wire/pbio.c: nanopb encode/decode to and from heap buffers, and the varint-prefixed Report framing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "pbio.h"
+#include "limits.h"
+
+int sv_pb_encode(const pb_msgdesc_t *fields, const void *msg, uint8_t **out, size_t *len)
+{
+	size_t size = 0;
+	pb_ostream_t os;
+	uint8_t *buf;
+
+	*out = NULL;
+	*len = 0;
+	if (!pb_get_encoded_size(&size, fields, msg))
+		return -EINVAL;
+	if (size == 0)
+		return 0;
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	os = pb_ostream_from_buffer(buf, size);
+	if (!pb_encode(&os, fields, msg) || os.bytes_written != size) {
+		free(buf);
+		return -EINVAL;
+	}
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
+int sv_pb_decode(const pb_msgdesc_t *fields, void *msg, const void *buf, size_t len)
+{
+	pb_istream_t is = pb_istream_from_buffer(buf, len);
+
+	if (!pb_decode_ex(&is, fields, msg, 0)) {
+		pb_release(fields, msg);
+		/* leave msg in its default (empty) state */
+		is = pb_istream_from_buffer(NULL, 0);
+		pb_decode_ex(&is, fields, msg, 0);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void sv_pb_free(const pb_msgdesc_t *fields, void *msg)
+{
+	pb_istream_t is = pb_istream_from_buffer(NULL, 0);
+
+	pb_release(fields, msg);
+	/* pb_msgdesc_t carries no struct size, so "zero" means: reset every field to its
+	 * proto3 default (NULL pointers, zero counts, has_ flags false). */
+	pb_decode_ex(&is, fields, msg, 0);
+}
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+int sv_report_frame(const pb_msgdesc_t *fields, const void *msg, uint8_t **out, size_t *len)
+{
+	size_t size = 0, hl;
+	uint8_t pfx[10], *buf;
+	pb_ostream_t os;
+
+	*out = NULL;
+	*len = 0;
+	if (!pb_get_encoded_size(&size, fields, msg))
+		return -EINVAL;
+	if (size > SV_REPORT_MAX)
+		return -EMSGSIZE;
+	hl = varint_put(pfx, size);
+	buf = malloc(hl + size);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, pfx, hl);
+	os = pb_ostream_from_buffer(buf + hl, size);
+	if (!pb_encode(&os, fields, msg) || os.bytes_written != size) {
+		free(buf);
+		return -EINVAL;
+	}
+	*out = buf;
+	*len = hl + size;
+	return 0;
+}
+
+int sv_report_peek(const uint8_t *buf, size_t len, size_t *hdr, size_t *body)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < 10; i++) {
+		if (i >= len)
+			return 0;   /* prefix incomplete */
+		uint8_t b = buf[i];
+
+		if (i == 9 && b > 1)
+			return -EBADMSG;   /* more than 64 bits */
+		v |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (v > SV_REPORT_MAX)
+			return -EMSGSIZE;   /* the value can only grow from here */
+		if (!(b & 0x80)) {
+			if (len - (i + 1) < v)
+				return 0;
+			*hdr = i + 1;
+			*body = (size_t)v;
+			return 1;
+		}
+	}
+	return -EBADMSG;
+}
+
+int sv_strlcpy_pb(char *dst, size_t dstsz, const char *src)
+{
+	size_t n;
+
+	if (dstsz == 0)
+		return -ENAMETOOLONG;
+	if (!src) {
+		dst[0] = '\0';
+		return 0;
+	}
+	n = strlen(src);
+	if (n >= dstsz) {
+		memcpy(dst, src, dstsz - 1);
+		dst[dstsz - 1] = '\0';
+		return -ENAMETOOLONG;
+	}
+	memcpy(dst, src, n + 1);
+	return 0;
+}

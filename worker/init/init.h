@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/init/init.h: shimvisor-init's context and the steps main.c runs in order. */
+#ifndef SV_INIT_INIT_H
+#define SV_INIT_INIT_H
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "worker/init/spec.h"
+
+/* The first failure: a negative errno and "what: why" (sent as INIT_ERROR). */
+struct init_err {
+	int rc;
+	char msg[512];
+};
+
+/* Record "<what>: strerror(-rc)" (first failure wins) and return rc (negative errno). */
+int init_fail(struct init_err *e, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Record "<what>" verbatim and return rc. */
+int init_failmsg(struct init_err *e, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct init {
+	const char *bundle;             /* absolute BUNDLE_DIR */
+	int sync_fd;                    /* SV_INIT_FD_SYNC */
+	struct spec spec;
+	char rootfs[PATH_MAX];          /* BUNDLE_DIR/rootfs: the new root before pivot */
+	int rootfd;                     /* O_PATH fd of rootfs once bound, else -1 */
+	int new_mntns, new_netns, new_utsns;
+	void *seccomp;                  /* scmp_filter_ctx, built and not yet loaded */
+	int seccomp_loaded;
+	struct init_err err;
+};
+
+/* sync.c: the InitSync exchange with the worker on in->sync_fd. */
+int sync_send(int fd, int type, unsigned pid, int err, const char *msg);
+int sync_wait_start(int fd);            /* 0 on START; -EPIPE on EOF; -EBADMSG */
+_Noreturn void init_abort(struct init *in);  /* send INIT_ERROR with in->err; _exit(127) */
+
+/* namespaces.c: join (path) and create the spec's namespaces, then send INIT_PID. With a
+ * pid namespace this forks: the parent sends the child's pid and _exits; the child (pid 1
+ * of the namespace) returns once the pid is sent. */
+int ns_enter(struct init *in);
+
+/* rootfs.c: propagation, the root bind, pivot_root, read-only root, masked/readonly paths. */
+int rootfs_prepare(struct init *in);
+int rootfs_pivot(struct init *in);
+int rootfs_finish(struct init *in);
+
+/* mounts.c: the spec's mounts under the new root, and safe target lookup. */
+struct mount_opts {
+	unsigned long flags;            /* MS_* to set */
+	unsigned long clear;            /* MS_* explicitly cleared ("rw", "suid", ...) */
+	unsigned long propagation;      /* MS_PRIVATE|MS_SHARED|MS_SLAVE|MS_UNBINDABLE, |MS_REC */
+	int bind, rbind;
+	char data[1024];                /* filesystem-specific options, comma separated */
+};
+int mount_opts_parse(char *const *options, size_t n, struct mount_opts *o);
+/* Resolve path inside rootfd (never escaping it), creating missing directories, and the
+ * last component as a file when as_file. An O_PATH fd in *fd. */
+int mount_target(int rootfd, const char *path, int create, int as_file, int *fd);
+int mounts_apply(struct init *in);
+/* Mount a tmpfs on /dev when the spec has no /dev mount; *made = 1 then. */
+int mounts_default_dev(struct init *in, int *made);
+/* Whether the spec mounts a tmpfs on /dev. */
+int mounts_dev_is_tmpfs(const struct spec *s);
+
+/* devices.c: the minimal /dev (nodes, symlinks) under rootfs. */
+int devices_setup(struct init *in);
+
+/* netlink.c: bring the loopback interface up in the current net namespace. */
+int netlink_lo_up(void);
+
+/* process.c: hostname, sysctl, rlimits, oom score, cwd, stdio, exec. */
+int process_hostname(struct init *in);
+int process_sysctl(struct init *in);
+int process_limits(struct init *in);
+int process_cwd(struct init *in);
+int process_stdio(struct init *in);
+int process_exec(struct init *in);     /* returns only on failure */
+
+/* caps.c: capabilities, ids and no_new_privs, in the order bounding, ids, caps, nnp. */
+int caps_apply(struct init *in);
+/* Whether the final effective set keeps CAP_SYS_ADMIN (seccomp can then load late). */
+int caps_keep_sys_admin(const struct init *in);
+
+/* seccomp.c: build the filter before READY, load it last. */
+int sv_seccomp_prepare(struct init *in);
+int sv_seccomp_load(struct init *in);
+void sv_seccomp_release(struct init *in);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/init/main.c: shimvisor-init, the task's first stage: read config.json, build the
+ * namespaces, root and process the spec asks for, wait for START, exec the task. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "init.pb.h"
+#include "wire/limits.h"
+#include "worker/init/init.h"
+
+static int read_config(struct init *in)
+{
+	size_t cap = 16384, len = 0;
+	char *buf = malloc(cap);
+	int rc;
+
+	if (!buf)
+		return init_fail(&in->err, -ENOMEM, "config.json");
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb = cap > SV_CONFIG_MAX ? NULL : realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				return init_fail(&in->err, cap > SV_CONFIG_MAX ? -EFBIG : -ENOMEM,
+						 "config.json");
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(SV_INIT_FD_CONFIG, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			free(buf);
+			return init_fail(&in->err, rc, "read config.json");
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(SV_INIT_FD_CONFIG);
+	if (len > SV_CONFIG_MAX) {
+		free(buf);
+		return init_fail(&in->err, -EFBIG, "config.json");
+	}
+	rc = spec_parse(buf, len, &in->spec, in->err.msg, sizeof(in->err.msg));
+	free(buf);
+	if (rc)
+		in->err.rc = rc;
+	return rc;
+}
+
+/* Namespaces through pivot_root and the read-only root. */
+static int setup_root(struct init *in)
+{
+	int made_dev = 0, rc;
+
+	if ((rc = ns_enter(in)))
+		return rc;
+	if (!in->new_mntns && !spec_find_ns(&in->spec, CLONE_NEWNS))
+		return init_failmsg(&in->err, -EINVAL,
+				    "linux.namespaces: a mount namespace is required");
+	if (in->new_mntns) {
+		if ((rc = rootfs_prepare(in)) || (rc = mounts_default_dev(in, &made_dev)) ||
+		    (rc = mounts_apply(in)))
+			return rc;
+		if ((made_dev || mounts_dev_is_tmpfs(&in->spec)) && (rc = devices_setup(in)))
+			return rc;
+		if ((rc = rootfs_pivot(in)))
+			return rc;
+	}
+	if (in->new_netns && (rc = netlink_lo_up()))
+		return init_fail(&in->err, rc, "network: bring lo up");
+	if ((rc = process_hostname(in)) || (rc = process_sysctl(in)))
+		return rc;
+	if (in->new_mntns && (rc = rootfs_finish(in)))
+		return rc;
+	return 0;
+}
+
+/* Limits, the seccomp filter (built now, loaded last) and the privilege drop. */
+static int setup_process(struct init *in)
+{
+	const struct spec_process *p = &in->spec.process;
+	int rc;
+
+	if ((rc = process_limits(in)) || (rc = sv_seccomp_prepare(in)))
+		return rc;
+	/* Without no_new_privs, only CAP_SYS_ADMIN may load a filter: when the task will not
+	 * hold it, load before dropping privileges (the filter must allow the rest). */
+	if (in->seccomp && !p->no_new_privs && !caps_keep_sys_admin(in) &&
+	    (rc = sv_seccomp_load(in)))
+		return rc;
+	if ((rc = caps_apply(in)) || (rc = process_cwd(in)))
+		return rc;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct init in;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	in.sync_fd = SV_INIT_FD_SYNC;
+	in.rootfd = -1;
+	if (fcntl(in.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+		_exit(127);     /* no sync fd: nobody to tell */
+	if (argc != 2 || argv[1][0] != '/') {
+		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR (absolute)");
+		init_abort(&in);
+	}
+	in.bundle = argv[1];
+	if (read_config(&in) || setup_root(&in) || setup_process(&in))
+		init_abort(&in);
+	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL)))
+		_exit(127);
+	rc = sync_wait_start(in.sync_fd);
+	if (rc == -EPIPE)
+		_exit(127);     /* the worker gave up on us */
+	if (rc) {
+		init_fail(&in.err, rc, "sync: waiting for START");
+		init_abort(&in);
+	}
+	if (process_stdio(&in) || sv_seccomp_load(&in))
+		init_abort(&in);
+	process_exec(&in);
+	init_abort(&in);
+}

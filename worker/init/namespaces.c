@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/init/namespaces.c: join the spec's namespaces by path, create the others, and fork
+ * into a pid namespace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "init.pb.h"
+#include "worker/init/init.h"
+
+/* Order of setns: the mount namespace last, since it changes how later paths resolve. */
+static const int join_order[] = {
+	CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWNS,
+};
+#define NJOIN (sizeof(join_order) / sizeof(join_order[0]))
+
+static int join_paths(struct init *in)
+{
+	int fds[NJOIN];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < NJOIN; i++) {
+		const struct spec_ns *n = spec_find_ns(&in->spec, join_order[i]);
+
+		fds[i] = -1;
+		if (!n || !n->path)
+			continue;
+		fds[i] = open(n->path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			rc = init_fail(&in->err, -errno, "namespace %s", n->path);
+			break;
+		}
+	}
+	for (size_t k = 0; rc == 0 && k < NJOIN; k++)
+		if (fds[k] >= 0 && setns(fds[k], join_order[k]) < 0)
+			rc = init_fail(&in->err, -errno, "setns %s",
+				       spec_find_ns(&in->spec, join_order[k])->path);
+	for (size_t k = 0; k < i && k < NJOIN; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	return rc;
+}
+
+/* Parent side of the pid-namespace fork: report the child's pid, then let it run. */
+static _Noreturn void parent_report(struct init *in, pid_t child, int go_fd)
+{
+	int rc = sync_send(in->sync_fd, sv_InitSyncType_INIT_PID, (unsigned)child, 0, NULL);
+
+	/* One byte releases the child; EOF without it tells the child to give up. */
+	if (rc == 0 && write(go_fd, "g", 1) != 1)
+		rc = -EIO;
+	close(go_fd);
+	_exit(rc ? 1 : 0);
+}
+
+int ns_enter(struct init *in)
+{
+	const struct spec_ns *pidns;
+	int flags = 0, gate[2];
+	ssize_t n;
+	char b;
+	pid_t pid;
+
+	if (spec_find_ns(&in->spec, CLONE_NEWUSER))
+		return init_failmsg(&in->err, -EOPNOTSUPP,
+				    "linux.namespaces: user namespaces are not supported yet");
+	for (size_t i = 0; i < in->spec.nns; i++)
+		if (!in->spec.ns[i].path)
+			flags |= in->spec.ns[i].flag;
+	if (join_paths(in))
+		return in->err.rc;
+	if (flags && unshare(flags) < 0)
+		return init_fail(&in->err, -errno, "unshare");
+	in->new_mntns = !!(flags & CLONE_NEWNS);
+	in->new_netns = !!(flags & CLONE_NEWNET);
+	in->new_utsns = !!(flags & CLONE_NEWUTS);
+
+	pidns = spec_find_ns(&in->spec, CLONE_NEWPID);
+	if (!pidns) {
+		int rc = sync_send(in->sync_fd, sv_InitSyncType_INIT_PID, (unsigned)getpid(), 0,
+				   NULL);
+
+		return rc ? init_fail(&in->err, rc, "sync: send pid") : 0;
+	}
+	/* A new or joined pid namespace takes effect for children only: fork. The child waits
+	 * until the parent has sent INIT_PID, so the worker always reads it first. */
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		return init_fail(&in->err, -errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		int rc = -errno;
+
+		close(gate[0]);
+		close(gate[1]);
+		return init_fail(&in->err, rc, "fork");
+	}
+	if (pid > 0) {
+		close(gate[0]);
+		parent_report(in, pid, gate[1]);
+	}
+	close(gate[1]);
+	while ((n = read(gate[0], &b, 1)) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
+	if (n != 1)
+		_exit(127);     /* the parent could not report us: the worker gets EOF */
+	return 0;
+}

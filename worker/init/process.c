@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/init/process.c: the task's process settings (hostname, sysctl, rlimits, oom score,
+ * umask, cwd, stdio) and the final PATH-searching exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "wire/limits.h"
+#include "worker/init/init.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int process_hostname(struct init *in)
+{
+	const char *h = in->spec.hostname;
+
+	if (!h)
+		return 0;
+	if (sethostname(h, strlen(h)) < 0)
+		return init_fail(&in->err, -errno, "sethostname %s", h);
+	return 0;
+}
+
+/* Only sysctls that belong to a namespace the task has may be written. */
+static int sysctl_allowed(const struct spec *s, const char *key)
+{
+	static const char *const ipc[] = {
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+		"kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+	};
+
+	for (size_t i = 0; i < sizeof(ipc) / sizeof(ipc[0]); i++)
+		if (!strcmp(key, ipc[i]))
+			return spec_find_ns(s, CLONE_NEWIPC) != NULL;
+	if (!strncmp(key, "fs.mqueue.", 10))
+		return spec_find_ns(s, CLONE_NEWIPC) != NULL;
+	if (!strncmp(key, "net.", 4))
+		return spec_find_ns(s, CLONE_NEWNET) != NULL;
+	if (!strcmp(key, "kernel.hostname") || !strcmp(key, "kernel.domainname"))
+		return spec_find_ns(s, CLONE_NEWUTS) != NULL;
+	return 0;
+}
+
+int process_sysctl(struct init *in)
+{
+	for (size_t i = 0; i < in->spec.nsysctl; i++) {
+		const struct spec_kv *kv = &in->spec.sysctl[i];
+		char path[PATH_MAX];
+		size_t l = strlen(kv->value);
+		ssize_t n;
+		int fd;
+
+		if (!kv->key[0] || strstr(kv->key, "..") || strchr(kv->key, '/') ||
+		    kv->key[0] == '.' || !sysctl_allowed(&in->spec, kv->key))
+			return init_failmsg(&in->err, -EPERM,
+					    "linux.sysctl: %s is not namespaced for this task",
+					    kv->key);
+		if ((size_t)snprintf(path, sizeof(path), "/proc/sys/%s", kv->key) >= sizeof(path))
+			return init_fail(&in->err, -ENAMETOOLONG, "linux.sysctl");
+		for (char *c = path + 10; *c; c++)
+			if (*c == '.')
+				*c = '/';
+		fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return init_fail(&in->err, -errno, "sysctl %s", kv->key);
+		n = write(fd, kv->value, l);
+		if (n < 0 || (size_t)n != l) {
+			int rc = n < 0 ? -errno : -EIO;
+
+			close(fd);
+			return init_fail(&in->err, rc, "sysctl %s", kv->key);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+int process_limits(struct init *in)
+{
+	const struct spec_process *p = &in->spec.process;
+
+	for (size_t i = 0; i < p->nrlimits; i++) {
+		struct rlimit rl = {
+			.rlim_cur = (rlim_t)p->rlimits[i].soft,
+			.rlim_max = (rlim_t)p->rlimits[i].hard,
+		};
+
+		if (setrlimit((__rlimit_resource_t)p->rlimits[i].resource, &rl) < 0)
+			return init_fail(&in->err, -errno, "process.rlimits[%zu]", i);
+	}
+	if (p->has_oom_score_adj) {
+		char v[16];
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		int l = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+
+		if (fd < 0 || write(fd, v, (size_t)l) != l) {
+			int rc = -errno;
+
+			if (fd >= 0)
+				close(fd);
+			return init_fail(&in->err, rc, "process.oomScoreAdj");
+		}
+		close(fd);
+	}
+	umask(p->has_umask ? (mode_t)p->umask : 022);
+	return 0;
+}
+
+int process_cwd(struct init *in)
+{
+	if (chdir(in->spec.process.cwd) < 0)
+		return init_fail(&in->err, -errno, "process.cwd %s", in->spec.process.cwd);
+	return 0;
+}
+
+int process_stdio(struct init *in)
+{
+	sigset_t all;
+
+	for (int i = 0; i < 3; i++)
+		if (dup2(SV_INIT_FD_STDIO + i, i) < 0)
+			return init_fail(&in->err, -errno, "stdio fd %d", SV_INIT_FD_STDIO + i);
+	/* Keep 0-2 and the sync fd (close-on-exec); close everything else. */
+	if (close_range(3, SV_INIT_FD_SYNC - 1, 0) < 0 ||
+	    close_range(SV_INIT_FD_SYNC + 1, ~0U, 0) < 0)
+		return init_fail(&in->err, -errno, "close_range");
+	if (in->spec.process.terminal) {
+		if (setsid() < 0)
+			return init_fail(&in->err, -errno, "setsid");
+		if (ioctl(0, TIOCSCTTY, 0) < 0)
+			return init_fail(&in->err, -errno, "terminal: set controlling tty");
+	}
+	/* The task starts with default signal dispositions and nothing blocked. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	return 0;
+}
+
+static const char *env_path(char *const *env)
+{
+	for (; *env; env++)
+		if (!strncmp(*env, "PATH=", 5))
+			return *env + 5;
+	return DEFAULT_PATH;
+}
+
+int process_exec(struct init *in)
+{
+	char *const *argv = in->spec.process.args;
+	char *const *envp = in->spec.process.env;
+	const char *file = argv[0], *path, *p;
+	size_t fl = strlen(file);
+	int saw_eacces = 0, err = ENOENT;
+
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return init_fail(&in->err, -errno, "exec %s", file);
+	}
+	path = env_path(envp);
+	for (p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dl = (size_t)(end - p);
+		char full[PATH_MAX];
+
+		if (dl + 1 + fl < sizeof(full)) {
+			if (dl)
+				memcpy(full, p, dl);
+			else
+				full[dl++] = '.';   /* an empty PATH element is the cwd */
+			full[dl] = '/';
+			memcpy(full + dl + 1, file, fl + 1);
+			execve(full, argv, envp);
+			err = errno;
+			if (err == EACCES)
+				saw_eacces = 1;
+			else if (err != ENOENT && err != ENOTDIR && err != ESTALE &&
+				 err != ELOOP && err != ENAMETOOLONG && err != ENODEV &&
+				 err != ETIMEDOUT)
+				return init_fail(&in->err, -err, "exec %s", full);
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	return init_fail(&in->err, saw_eacces ? -EACCES : -ENOENT,
+			 "exec %s (PATH=%s)", file, path);
+}

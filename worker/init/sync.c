@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/init/sync.c: the InitSync exchange with the worker, and the error record. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "init.pb.h"
+#include "wire/pbio.h"
+#include "worker/init/init.h"
+
+static int vfail(struct init_err *e, int rc, int with_errno, const char *fmt, va_list ap)
+{
+	size_t l;
+
+	if (e->rc)
+		return rc;
+	e->rc = rc < 0 ? rc : -EINVAL;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	l = strlen(e->msg);
+	if (with_errno && l < sizeof(e->msg))
+		snprintf(e->msg + l, sizeof(e->msg) - l, ": %s", strerror(-e->rc));
+	return rc;
+}
+
+int init_fail(struct init_err *e, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(e, rc, 1, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int init_failmsg(struct init_err *e, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(e, rc, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sync_send(int fd, int type, unsigned pid, int err, const char *msg)
+{
+	sv_InitSync m = sv_InitSync_init_zero;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int rc;
+
+	m.type = (sv_InitSyncType)type;
+	m.pid = pid;
+	m.err = err;
+	m.message = (char *)msg;
+	rc = sv_pb_encode(sv_InitSync_fields, &m, &buf, &len);
+	if (rc)
+		return rc;
+	do
+		n = send(fd, buf ? (const void *)buf : "", len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	rc = n < 0 ? -errno : ((size_t)n != len ? -EIO : 0);
+	free(buf);
+	return rc;
+}
+
+int sync_wait_start(int fd)
+{
+	uint8_t buf[256];
+	sv_InitSync m;
+	ssize_t n;
+	int type, rc;
+
+	do
+		n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	if ((size_t)n > sizeof(buf))
+		return -EMSGSIZE;
+	rc = sv_pb_decode(sv_InitSync_fields, &m, buf, (size_t)n);
+	if (rc)
+		return rc;
+	type = m.type;
+	sv_pb_free(sv_InitSync_fields, &m);
+	return type == sv_InitSyncType_INIT_START ? 0 : -EBADMSG;
+}
+
+_Noreturn void init_abort(struct init *in)
+{
+	int err = in->err.rc < 0 ? -in->err.rc : EINVAL;
+
+	sync_send(in->sync_fd, sv_InitSyncType_INIT_ERROR, 0, err,
+		  in->err.msg[0] ? in->err.msg : "init: failed");
+	_exit(127);
+}

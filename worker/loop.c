@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/loop.c: the worker's one poll() loop: signals via signalfd, clients, init sync, events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "worker.h"
+
+enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_REPORT, P_FWD };
+
+struct pset {
+	struct pollfd *fds;
+	unsigned char *kind;
+	struct conn **conn;
+	size_t n, cap;
+};
+
+int64_t w_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int pset_add(struct pset *p, int fd, short events, enum pkind k, struct conn *c)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct pollfd *f = realloc(p->fds, cap * sizeof(*f));
+		unsigned char *kk;
+		struct conn **cc;
+
+		if (!f)
+			return -ENOMEM;
+		p->fds = f;
+		kk = realloc(p->kind, cap);
+		if (!kk)
+			return -ENOMEM;
+		p->kind = kk;
+		cc = realloc(p->conn, cap * sizeof(*cc));
+		if (!cc)
+			return -ENOMEM;
+		p->conn = cc;
+		p->cap = cap;
+	}
+	p->fds[p->n] = (struct pollfd){ .fd = fd, .events = events };
+	p->kind[p->n] = (unsigned char)k;
+	p->conn[p->n] = c;
+	p->n++;
+	return 0;
+}
+
+static void unlink_socket(struct worker *w)
+{
+	char *addr = NULL;
+	size_t len;
+	struct sockaddr_un sa;
+	socklen_t sl = sizeof(sa);
+
+	if (sv_read_file(AT_FDCWD, SV_BUNDLE_ADDRESS, 4096, &addr, &len) == 0 &&
+	    strncmp(addr, "unix://", 7) == 0) {
+		while (len > 7 && (addr[len - 1] == '\n' || addr[len - 1] == ' '))
+			addr[--len] = '\0';
+		if (addr[7] == '/')
+			unlink(addr + 7);
+		free(addr);
+		return;
+	}
+	free(addr);
+	if (w->listen_fd >= 0 && getsockname(w->listen_fd, (struct sockaddr *)&sa, &sl) == 0 &&
+	    sl > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] == '/') {
+		((char *)&sa)[sl < sizeof(sa) ? sl : sizeof(sa) - 1] = '\0';
+		unlink(sa.sun_path);
+	}
+}
+
+_Noreturn void w_exit_now(struct worker *w, int code)
+{
+	unlink_socket(w);
+	_exit(code);
+}
+
+static int signals_setup(struct worker *w)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	w->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return w->sig_fd < 0 ? -errno : 0;
+}
+
+static void signals_input(struct worker *w)
+{
+	struct signalfd_siginfo si;
+	bool chld = false;
+
+	while (read(w->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			chld = true;
+		} else if (!w->exiting) {
+			sv_debug("signal %u: shutting down", si.ssi_signo);
+			w->exiting = true;
+			w->exit_deadline_ms = w_now_ms() + W_EXIT_GRACE_MS;
+		}
+	}
+	if (chld)
+		reap_children(w);
+}
+
+static bool all_flushed(const struct worker *w)
+{
+	const struct conn *c;
+
+	for (c = w->conns; c; c = c->next)
+		if (sv_outq_pending(&c->out))
+			return false;
+	return ev_idle(w);
+}
+
+int w_serve(struct worker *w)
+{
+	struct pset p = { 0 };
+	int err;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		sv_warn_err(-errno, "PR_SET_CHILD_SUBREAPER");
+	err = signals_setup(w);
+	if (err < 0)
+		sv_die(err, "signalfd");
+	ev_hello(w);
+
+	for (;;) {
+		struct conn *c, *cn;
+		int64_t now, deadline = 0;
+		int timeout = -1, n;
+		short fev = 0;
+		int ffd;
+		size_t i;
+
+		/* Everything produced by the last round may now be flushed. */
+		for (c = w->conns; c; c = cn) {
+			cn = c->next;
+			if (sv_outq_pending(&c->out) && conn_output(w, c) < 0)
+				conn_close(w, c);
+			else if (c->closing && !sv_outq_pending(&c->out))
+				conn_close(w, c);
+		}
+		if (w->exiting && (all_flushed(w) || w_now_ms() >= w->exit_deadline_ms))
+			w_exit_now(w, 0);
+
+		p.n = 0;
+		err = pset_add(&p, w->sig_fd, POLLIN, P_SIG, NULL);
+		if (!err && !w->exiting && w->nconns < SV_CONN_MAX)
+			err = pset_add(&p, w->listen_fd, POLLIN, P_LISTEN, NULL);
+		for (c = w->conns; c && !err; c = c->next) {
+			short e = 0;
+
+			if (!c->closing && c->out.len - c->out.off < W_OUTQ_HIGH)
+				e |= POLLIN;
+			if (sv_outq_pending(&c->out))
+				e |= POLLOUT;
+			err = pset_add(&p, c->fd, e, P_CONN, c);
+		}
+		if (!err && w->task && w->task->sync_fd >= 0)
+			err = pset_add(&p, w->task->sync_fd, POLLIN, P_SYNC, NULL);
+		if (!err && w->ev.report_fd >= 0 && sv_outq_pending(&w->ev.rq))
+			err = pset_add(&p, w->ev.report_fd, POLLOUT, P_REPORT, NULL);
+		ffd = ev_poll_fd(w, &fev);
+		if (!err && ffd >= 0)
+			err = pset_add(&p, ffd, fev, P_FWD, NULL);
+		if (err < 0)
+			sv_die(err, "poll set");
+
+		if (w->ev.fwd_deadline_ms)
+			deadline = w->ev.fwd_deadline_ms;
+		if (w->exiting && (!deadline || w->exit_deadline_ms < deadline))
+			deadline = w->exit_deadline_ms;
+		if (deadline) {
+			now = w_now_ms();
+			timeout = deadline > now ? (int)(deadline - now) : 0;
+		}
+
+		n = poll(p.fds, p.n, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			sv_die(-errno, "poll");
+		}
+		now = w_now_ms();
+		if (w->ev.fwd_deadline_ms && now >= w->ev.fwd_deadline_ms)
+			ev_timer(w, now);
+		for (i = 0; i < p.n && n > 0; i++) {
+			short re = p.fds[i].revents;
+
+			if (!re)
+				continue;
+			switch (p.kind[i]) {
+			case P_SIG:
+				signals_input(w);
+				break;
+			case P_LISTEN:
+				conn_accept(w);
+				break;
+			case P_CONN:
+				c = p.conn[i];
+				if (re & POLLOUT) {
+					if (conn_output(w, c) < 0) {
+						conn_close(w, c);
+						p.conn[i] = NULL;
+						break;
+					}
+				}
+				if (re & (POLLIN | POLLHUP | POLLERR))
+					conn_input(w, c);  /* may close c */
+				break;
+			case P_SYNC:
+				if (w->task && w->task->sync_fd == p.fds[i].fd)
+					proc_sync_input(w, w->task);
+				break;
+			case P_REPORT:
+				ev_report_ready(w);
+				break;
+			case P_FWD:
+				ev_fwd_ready(w, re);
+				break;
+			}
+		}
+	}
+}

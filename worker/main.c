@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/main.c: shimvisor-worker entry point: parse flags, run an action or serve the task. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "common/fsutil.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "worker.h"
+
+/* Under containerd, our stderr goes to the bundle's `log` FIFO (containerd holds it open). */
+static void open_log_fifo(void)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(AT_FDCWD, SV_BUNDLE_LOG, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISFIFO(st.st_mode))
+		return;
+	fd = open(SV_BUNDLE_LOG, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fd != STDERR_FILENO) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct worker w;     /* zeroed; one per process, passed explicitly below */
+	int report_fd = -1;
+
+	sv_log_init("shimvisor-worker");
+	wopts_parse(&w.o, argc, argv);
+	sv_log_set_debug(w.o.debug);
+	w.listen_fd = -1;
+	w.sig_fd = -1;
+	if (!w.o.ns || !*w.o.ns)
+		sv_die(0, "shim namespace cannot be empty");
+	if (!sv_id_valid(w.o.ns))
+		sv_die(0, "invalid namespace %s", w.o.ns);
+	if (!w.o.id || !sv_id_valid(w.o.id))
+		sv_die(0, "invalid or missing -id");
+	if (w.o.bundle && *w.o.bundle && chdir(w.o.bundle) < 0)
+		sv_die(-errno, "chdir %s", w.o.bundle);
+	if (sv_self_dir(w.self_dir, sizeof(w.self_dir)) < 0)
+		sv_die(-errno, "cannot find own directory");
+
+	if (w.o.action && strcmp(w.o.action, "start") == 0)
+		return action_start(&w, argc, argv) < 0 ? 1 : 0;
+	if (w.o.action && strcmp(w.o.action, "delete") == 0)
+		return action_delete(&w) < 0 ? 1 : 0;
+	if (w.o.action)
+		sv_die(0, "unknown action %s", w.o.action);
+
+	if (fcntl(SV_FD_REPORT, F_GETFD) >= 0) {
+		report_fd = SV_FD_REPORT;
+		sv_set_cloexec(report_fd, 1);
+		sv_set_nonblock(report_fd, 1);
+	} else {
+		open_log_fifo();
+	}
+	if (fcntl(SV_FD_LISTEN, F_GETFD) < 0)
+		sv_die(-EBADF, "no listening socket on fd %d", SV_FD_LISTEN);
+	w.listen_fd = SV_FD_LISTEN;
+	sv_set_cloexec(w.listen_fd, 1);
+	sv_set_nonblock(w.listen_fd, 1);
+	ev_init(&w, report_fd);
+	return w_serve(&w) < 0 ? 1 : 0;
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/shim_actions.c: containerd's one-shot actions `start` (daemonize) and `delete` (cleanup). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/sha256.h"
+#include "wire/pbio.h"
+#include "task.pb.h"
+#include "worker.h"
+
+#define SOCK_DIR "/run/shimvisor/s"
+
+/* /run/shimvisor/s/<32 hex of sha256("<address>/<ns>/<id>")> (filepath.Join-like). */
+int w_socket_path(const struct wopts *o, char *buf, size_t sz)
+{
+	char key[4096 + 2 * 80 + 4], hex[33];
+	int n;
+
+	if (o->address && *o->address)
+		n = snprintf(key, sizeof(key), "%s/%s/%s", o->address, o->ns, o->id);
+	else
+		n = snprintf(key, sizeof(key), "%s/%s", o->ns, o->id);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -ENAMETOOLONG;
+	sv_sha256_hex(key, (size_t)n, hex, 16);
+	n = snprintf(buf, sz, SOCK_DIR "/%s", hex);
+	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+}
+
+static int sock_answers(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int write_out(const char *s, size_t len)
+{
+	return sv_write_all(STDOUT_FILENO, s, len);
+}
+
+int action_start(struct worker *w, int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char addr[sizeof(sa.sun_path) + 8], buf[4096];
+	int fd, err, reuse = 0, nullfd;
+	pid_t pid;
+	size_t total = 0;
+	ssize_t r;
+
+	(void)argc;
+	/* options (an Any) on stdin: read to EOF, bounded, ignored for now */
+	while ((r = read(STDIN_FILENO, buf, sizeof(buf))) > 0 && total < (16u << 20))
+		total += (size_t)r;
+
+	err = w_socket_path(&w->o, sa.sun_path, sizeof(sa.sun_path));
+	if (err < 0)
+		sv_die(err, "socket path");
+	err = sv_mkdir_p(SOCK_DIR, 0700);
+	if (err < 0)
+		sv_die(err, "mkdir %s", SOCK_DIR);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		sv_die(-errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno != EADDRINUSE)
+			sv_die(-errno, "bind %s", sa.sun_path);
+		if (sock_answers(&sa)) {
+			reuse = 1;
+		} else {
+			unlink(sa.sun_path);
+			if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				sv_die(-errno, "bind %s", sa.sun_path);
+		}
+	}
+	if (!reuse) {
+		if (listen(fd, 64) < 0)
+			sv_die(-errno, "listen");
+		chmod(sa.sun_path, 0600);
+	}
+	snprintf(addr, sizeof(addr), "unix://%s", sa.sun_path);
+	err = sv_write_atomic(AT_FDCWD, SV_BUNDLE_ADDRESS, addr, strlen(addr), 0644);
+	if (err < 0)
+		sv_die(err, "write %s", SV_BUNDLE_ADDRESS);
+	if (reuse)
+		return write_out(addr, strlen(addr));
+
+	pid = fork();
+	if (pid < 0)
+		sv_die(-errno, "fork");
+	if (pid == 0) {
+		char *nargv[16];
+		int i = 0;
+
+		setsid();
+		nullfd = open("/dev/null", O_RDWR);
+		if (nullfd < 0)
+			_exit(127);
+		dup2(nullfd, STDIN_FILENO);
+		dup2(nullfd, STDOUT_FILENO);
+		dup2(nullfd, STDERR_FILENO);
+		if (fd == SV_FD_LISTEN) {
+			fcntl(fd, F_SETFD, 0);
+		} else if (dup2(fd, SV_FD_LISTEN) < 0) {
+			_exit(127);
+		}
+		/* No fd 4: its absence is what says "containerd mode". */
+		close_range(SV_FD_LISTEN + 1, ~0U, 0);
+		nargv[i++] = argv[0];
+		nargv[i++] = (char *)"-namespace";
+		nargv[i++] = (char *)w->o.ns;
+		nargv[i++] = (char *)"-id";
+		nargv[i++] = (char *)w->o.id;
+		if (w->o.address) {
+			nargv[i++] = (char *)"-address";
+			nargv[i++] = (char *)w->o.address;
+		}
+		if (w->o.publish_binary) {
+			nargv[i++] = (char *)"-publish-binary";
+			nargv[i++] = (char *)w->o.publish_binary;
+		}
+		if (w->o.debug)
+			nargv[i++] = (char *)"-debug";
+		nargv[i] = NULL;
+		execv("/proc/self/exe", nargv);
+		_exit(127);
+	}
+	close(fd);
+	return write_out(addr, strlen(addr));
+}
+
+/* Kill a leftover init if it is still the same process; wait (bounded) until it is gone. */
+static void kill_leftover(pid_t pid, unsigned long long starttime)
+{
+	unsigned long long st;
+	int pfd;
+
+	if (pid <= 0 || proc_starttime(pid, &st) < 0 || st != starttime)
+		return;
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return;
+	/* the pidfd pins the identity: no pid reuse race between the check and the kill */
+	if (proc_starttime(pid, &st) == 0 && st == starttime &&
+	    syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		while (poll(&p, 1, 2000) < 0 && errno == EINTR)
+			;
+	}
+	close(pfd);
+}
+
+int action_delete(struct worker *w)
+{
+	sv_DeleteResponse r;
+	char *s = NULL;
+	size_t len;
+	uint8_t *out = NULL;
+	size_t olen = 0;
+	struct timespec now;
+	int pid = 0;
+	unsigned long long starttime = 0;
+	bool have_exit = false;
+
+	(void)w;
+	memset(&r, 0, sizeof(r));
+	if (sv_read_file(AT_FDCWD, SV_BUNDLE_INIT_PID, 128, &s, &len) == 0) {
+		if (sscanf(s, "%d %llu", &pid, &starttime) < 1)
+			pid = 0;
+		free(s);
+		s = NULL;
+	}
+	if (sv_read_file(AT_FDCWD, SV_BUNDLE_EXIT, 128, &s, &len) == 0) {
+		unsigned int status;
+		long long sec;
+		long nsec;
+
+		if (sscanf(s, "%u %lld %ld", &status, &sec, &nsec) == 3 && nsec >= 0 && nsec < 1000000000) {
+			r.exit_status = status;
+			r.exited_at.seconds = sec;
+			r.exited_at.nanos = (int32_t)nsec;
+			have_exit = true;
+		}
+		free(s);
+		s = NULL;
+	}
+	if (!have_exit) {
+		kill_leftover(pid, starttime);
+		clock_gettime(CLOCK_REALTIME, &now);
+		r.exit_status = 128 + SIGKILL;
+		r.exited_at.seconds = now.tv_sec;
+		r.exited_at.nanos = (int32_t)now.tv_nsec;
+	}
+	r.pid = pid > 0 ? (uint32_t)pid : 0;
+	r.has_exited_at = true;
+
+	if (umount2(SV_BUNDLE_ROOTFS, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		sv_warn_err(-errno, "umount %s", SV_BUNDLE_ROOTFS);
+	if (sv_read_file(AT_FDCWD, SV_BUNDLE_ADDRESS, 4096, &s, &len) == 0) {
+		if (strncmp(s, "unix:///", 8) == 0) {
+			while (len > 7 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+				s[--len] = '\0';
+			unlink(s + 7);
+		}
+		free(s);
+	}
+	if (sv_pb_encode(sv_DeleteResponse_fields, &r, &out, &olen) < 0)
+		return -ENOMEM;
+	if (olen && write_out((const char *)out, olen) < 0) {
+		free(out);
+		return -EIO;
+	}
+	free(out);
+	return 0;
+}

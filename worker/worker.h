@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/worker.h: shimvisor-worker's one context struct and the interfaces between its files. */
+#ifndef SV_WORKER_H
+#define SV_WORKER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/types.h>
+#include <pb.h>
+#include "wire/limits.h"
+#include "wire/ttrpc.h"
+
+#define W_ID_SZ 80
+#define W_MAX_WAITERS 1024          /* deferred replies (Wait) in all */
+#define W_OUTQ_HIGH (1u << 20)      /* stop reading a client whose replies pile up */
+#define W_EVQ_MAX 256               /* events queued for an absent Forward peer */
+#define W_FWD_TIMEOUT_MS 5000       /* one Forward attempt */
+#define W_EXIT_GRACE_MS 2000        /* flush budget when exiting */
+
+/* Command line (Go flag style). */
+struct wopts {
+	const char *ns, *id, *bundle, *address, *publish_binary, *socket;
+	bool debug;
+	const char *action;         /* NULL = serve */
+};
+int wopts_parse(struct wopts *o, int argc, char **argv);
+
+/* One client connection. */
+struct conn {
+	struct conn *next;
+	uint64_t cid;               /* never reused; deferred replies name it */
+	int fd;
+	bool closing;               /* flush then close; read nothing more */
+	struct ttrpc_reader rd;
+	struct sv_outq out;
+};
+
+/* A reply owed later (Create, Start, Wait). */
+struct pending {
+	uint64_t cid;               /* 0 = none */
+	uint32_t stream;
+};
+
+enum tstatus { T_CREATING = 0, T_CREATED, T_RUNNING, T_STOPPED };
+
+struct task {
+	char id[W_ID_SZ];
+	char *bundle, *in, *out, *err;
+	bool terminal;
+	int bundle_fd;
+	enum tstatus status;
+	pid_t stage1;               /* the forked shimvisor-init */
+	pid_t pid;                  /* the task's init (from INIT_PID) */
+	unsigned long long starttime;
+	ino_t pidns;                /* init's pid ns inode, 0 = unknown */
+	bool own_pidns;
+	int sync_fd;                /* -1 once closed */
+	bool start_sent;
+	int readers[2];             /* kept read ends of the stdout/stderr FIFOs */
+	struct pending create_rep, start_rep;
+	bool exited;                /* reaped, exit recorded */
+	bool exit_deferred;         /* reaped while Start pending: publish after start */
+	int exit_status;
+	struct timespec exited_at;
+	struct pending *waiters;
+	size_t nwaiters, capwaiters;
+};
+
+/* Event sink: report pipe (shimvisord) or Forward to containerd. */
+struct evq_item {
+	struct evq_item *next;
+	uint8_t *buf;               /* encoded ttrpc Request body (Forward) */
+	size_t len;
+	int tries;
+};
+
+struct events {
+	uint64_t seq;
+	bool report_mode;           /* started with a report pipe on SV_FD_REPORT */
+	uint32_t fwd_next;          /* next client stream id (odd) */
+	/* report pipe */
+	int report_fd;              /* -1 = containerd mode or gone */
+	struct sv_outq rq;
+	/* Forward */
+	char *ttrpc_path;           /* NULL = nowhere to send */
+	int fwd_fd;
+	bool fwd_connecting;
+	uint32_t fwd_stream;        /* in flight, 0 = none */
+	struct ttrpc_reader fwd_rd;
+	struct sv_outq fwd_out;
+	struct evq_item *head, *tail;
+	size_t count;
+	int64_t fwd_deadline_ms;    /* 0 = none: retry time or reply deadline */
+	int backoff_ms;
+};
+
+struct worker {
+	struct wopts o;
+	int listen_fd, sig_fd;
+	struct conn *conns;
+	size_t nconns;
+	uint64_t next_cid;
+	struct task *task;          /* NULL: never created, or deleted */
+	size_t npending_total;
+	struct events ev;
+	bool exiting;
+	int64_t exit_deadline_ms;
+	char self_dir[4096];
+};
+
+/* loop.c */
+int64_t w_now_ms(void);
+int w_serve(struct worker *w);
+_Noreturn void w_exit_now(struct worker *w, int code);
+
+/* conn.c */
+void conn_accept(struct worker *w);
+void conn_input(struct worker *w, struct conn *c);
+int conn_output(struct worker *w, struct conn *c);
+void conn_close(struct worker *w, struct conn *c);
+struct conn *conn_find(struct worker *w, uint64_t cid);
+/* Queue a reply on a live connection (no-op if it went away). */
+void w_reply(struct worker *w, uint64_t cid, uint32_t stream, int code, const char *msg,
+	     const pb_msgdesc_t *fields, const void *payload);
+void w_reply_pending(struct worker *w, struct pending *p, int code, const char *msg,
+		     const pb_msgdesc_t *fields, const void *payload);
+
+/* task_service.c */
+void task_dispatch(struct worker *w, struct conn *c, uint32_t stream, const char *method,
+		   const uint8_t *payload, size_t len);
+void task_forget_conn(struct worker *w, uint64_t cid);
+
+/* process.c */
+int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3]);
+void proc_sync_input(struct worker *w, struct task *t);
+int proc_send_start(struct task *t);
+void task_free(struct worker *w, struct task *t);
+int proc_kill_sync(pid_t pid, int timeout_ms);
+
+/* stdio.c */
+int stdio_open(struct task *t, int fds[3]);
+
+/* reap.c */
+void reap_children(struct worker *w);
+void task_exited(struct worker *w, struct task *t, int status);
+int proc_starttime(pid_t pid, unsigned long long *st);
+int proc_pidns(pid_t pid, ino_t *ino);
+int proc_scan_ns(ino_t ns, pid_t **pids, size_t *n);
+
+/* events.c */
+void ev_init(struct worker *w, int report_fd);
+void ev_publish(struct worker *w, const char *topic, const char *type,
+		const pb_msgdesc_t *fields, const void *msg);
+void ev_hello(struct worker *w);
+bool ev_idle(const struct worker *w);
+int ev_poll_fd(struct worker *w, short *events);   /* forward fd to poll, or -1 */
+void ev_report_ready(struct worker *w);
+void ev_fwd_ready(struct worker *w, short revents);
+void ev_timer(struct worker *w, int64_t now);
+
+/* shim_actions.c */
+int action_start(struct worker *w, int argc, char **argv);
+int action_delete(struct worker *w);
+int w_socket_path(const struct wopts *o, char *buf, size_t sz);
+
+#endif
