@@ -207,20 +207,26 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	sv_set_nonblock(ctl_fd, 1);
 	sv_set_nonblock(mon_fd, 1);
 
+	e->recovery_deadline_ms = sv_now_ms() + cfg->reattach_timeout_ms;
 	recovery_scan(e);
-	if (e->ready_fd >= 0) {
-		(void)!write(e->ready_fd, "\n", 1);
-		close(e->ready_fd);
-		e->ready_fd = -1;
-	}
 
 	while (!e->stopping) {
-		size_t ntasks = 0, n = 0;
+		size_t ntasks = 0, n = 0, unknown = 0;
 		int64_t next = INT64_MAX, now = sv_now_ms();
 
-		for (struct task *t = e->tasks; t; t = t->next)
+		for (struct task *t = e->tasks; t; t = t->next) {
 			ntasks++;
+			unknown += t->st == T_UNKNOWN && !t->worker_gone;
+		}
 		link_deadlines(e, now, &next);
+		/* ready once every bundle found at start-up is re-attached or given up on */
+		if (e->ready_fd >= 0 && (!unknown || now >= e->recovery_deadline_ms)) {
+			(void)!write(e->ready_fd, "\n", 1);
+			close(e->ready_fd);
+			e->ready_fd = -1;
+		} else if (e->ready_fd >= 0 && e->recovery_deadline_ms < next) {
+			next = e->recovery_deadline_ms;
+		}
 		size_t want = 3 + e->nconns + ntasks;
 		if (want > pcap) {
 			pfd = realloc(pfd, want * sizeof(*pfd));

@@ -99,6 +99,7 @@ struct engine {
 	uint64_t next_serial;
 	struct task *tasks;
 	uint32_t next_mon_seq;
+	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
 	bool stopping;
 };
 

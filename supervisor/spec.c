@@ -94,7 +94,7 @@ static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_
 	const char *net = rq->net && rq->net[0] ? rq->net : "loopback";
 	static const char *const sh[] = { "/bin/sh" };
 	cJSON *s, *p, *user, *env, *root, *linux_, *caps, *annotations;
-	char buf[PATH_MAX + 16];
+	char buf[PATH_MAX + 16], host[64];
 
 	if (strcmp(net, "none") && strcmp(net, "host") && strcmp(net, "loopback")) {
 		snprintf(err, errsz, "net mode \"%.32s\": want none, host or loopback", net);
@@ -104,6 +104,12 @@ static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_
 		snprintf(err, errsz, "rootfs \"%.200s\" is not an absolute path", rq->rootfs);
 		return -EINVAL;
 	}
+	if (rq->hostname && strlen(rq->hostname) > 64) {
+		snprintf(err, errsz, "hostname \"%.64s...\" is longer than 64 bytes", rq->hostname);
+		return -EINVAL;
+	}
+	/* the default hostname is the id, cut to what sethostname takes */
+	snprintf(host, sizeof(host), "%s", rq->hostname && rq->hostname[0] ? rq->hostname : rq->id);
 	if (rq->cwd && rq->cwd[0] && rq->cwd[0] != '/') {
 		snprintf(err, errsz, "cwd \"%.200s\" is not an absolute path", rq->cwd);
 		return -EINVAL;
@@ -124,7 +130,7 @@ static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_
 	}
 	env = cJSON_AddArrayToObject(p, "env");
 	cJSON_AddItemToArray(env, cJSON_CreateString(DEFAULT_PATH));
-	snprintf(buf, sizeof(buf), "HOSTNAME=%s", rq->hostname && rq->hostname[0] ? rq->hostname : rq->id);
+	snprintf(buf, sizeof(buf), "HOSTNAME=%s", host);
 	cJSON_AddItemToArray(env, cJSON_CreateString(buf));
 	for (pb_size_t i = 0; i < rq->env_count; i++) {
 		if (!rq->env[i] || !strchr(rq->env[i], '=')) {
@@ -148,7 +154,7 @@ static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_
 		cJSON_AddStringToObject(root, "path", "/");
 		cJSON_AddBoolToObject(root, "readonly", true);
 	}
-	cJSON_AddStringToObject(s, "hostname", rq->hostname && rq->hostname[0] ? rq->hostname : rq->id);
+	cJSON_AddStringToObject(s, "hostname", host);
 	cJSON_AddItemToObject(s, "mounts", default_mounts());
 	linux_ = cJSON_AddObjectToObject(s, "linux");
 	cJSON_AddItemToObject(linux_, "namespaces", namespaces(net));

@@ -30,9 +30,10 @@ static void open_log_fifo(void)
 
 int main(int argc, char **argv)
 {
-	static struct worker w;     /* zeroed; one per process, passed explicitly below */
+	struct worker w;            /* the one context, passed explicitly from here on */
 	int report_fd = -1;
 
+	memset(&w, 0, sizeof(w));
 	sv_log_init("shimvisor-worker");
 	wopts_parse(&w.o, argc, argv);
 	sv_log_set_debug(w.o.debug);

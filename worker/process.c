@@ -240,6 +240,7 @@ void task_free(struct worker *w, struct task *t)
 		w->npending_total--;
 	}
 	free(t->waiters);
+	rootfs_unmount(t);
 	if (t->sync_fd >= 0)
 		close(t->sync_fd);
 	if (t->bundle_fd >= 0)

@@ -91,10 +91,9 @@ static void m_create(struct call *k)
 		reply(k, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
-	if (req.rootfs_count > 0 || (req.checkpoint && *req.checkpoint) || req.terminal) {
+	if ((req.checkpoint && *req.checkpoint) || req.terminal) {
 		reply(k, SV_UNIMPLEMENTED, req.terminal ? "terminal: not implemented" :
-		      req.rootfs_count ? "rootfs mounts: not implemented" : "checkpoint: not implemented",
-		      NULL, NULL);
+		      "checkpoint: not implemented", NULL, NULL);
 		goto out;
 	}
 	t = calloc(1, sizeof(*t));
@@ -115,6 +114,11 @@ static void m_create(struct call *k)
 	t->bundle_fd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->bundle_fd < 0) {
 		reply_errno(k, -errno, "open bundle");
+		goto fail;
+	}
+	err = rootfs_mount(t, req.rootfs, req.rootfs_count);
+	if (err < 0) {
+		reply_errno(k, err, "mount rootfs");
 		goto fail;
 	}
 	cfg = openat(t->bundle_fd, SV_BUNDLE_CONFIG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

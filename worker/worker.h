@@ -48,6 +48,7 @@ struct task {
 	char id[W_ID_SZ];
 	char *bundle, *in, *out, *err;
 	bool terminal;
+	int rootfs_mounted;         /* how many of Create's rootfs mounts are on bundle/rootfs */
 	int bundle_fd;
 	enum tstatus status;
 	pid_t stage1;               /* the forked shimvisor-init */
@@ -137,6 +138,11 @@ void proc_sync_input(struct worker *w, struct task *t);
 int proc_send_start(struct task *t);
 void task_free(struct worker *w, struct task *t);
 int proc_kill_sync(pid_t pid, int timeout_ms);
+
+/* rootfs.c */
+struct _sv_Mount;
+int rootfs_mount(struct task *t, const struct _sv_Mount *mounts, size_t n);
+void rootfs_unmount(struct task *t);
 
 /* stdio.c */
 int stdio_open(struct task *t, int fds[3]);

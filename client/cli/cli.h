@@ -40,12 +40,21 @@ struct opt_scan {
 	int i;                      /* next argv index; the first operand once opt_next gives 0 */
 	int sub;                    /* position in a cluster of short options */
 	const char *cmd;            /* for messages */
+	bool permute;               /* options may follow operands (all but run/create) */
+	char **ops;                 /* permute: the operands met, in order */
+	int nops;
 	char err[CLI_ERR_MAX];
 };
+/* Options stop at the first operand (run ID CMD...). */
 void opt_init(struct opt_scan *s, int argc, char **argv, const char *cmd);
-/* The next option's key (> 0) and *arg; 0 at the first operand or after "--"; -1 on a bad
- * option (s->err holds "cmd: why"). Options stop at the first operand. */
+/* Options anywhere, as GNU getopt (state ID --format json); -ENOMEM. Free with opt_free. */
+int opt_init_permute(struct opt_scan *s, int argc, char **argv, const char *cmd);
+void opt_free(struct opt_scan *s);
+/* The next option's key (> 0) and *arg; 0 when options are over (the first operand, or
+ * "--", or the end); -1 on a bad option (s->err holds "cmd: why"). */
 int opt_next(struct opt_scan *s, const struct opt_def *defs, const char **arg);
+/* The operands once opt_next gave 0: *ops and the count. */
+int opt_operands(const struct opt_scan *s, char ***ops);
 
 /* Parsers: 0 or -EINVAL with a "what: why" message in err. */
 int cli_parse_signal(const char *s, uint32_t *sig, char *err, size_t errsz);

@@ -39,7 +39,7 @@ static int scan(int argc, char **argv, bool allow_quiet, bool *quiet, bool *json
 		cli_error("%s", s.err);
 		return CLI_EXIT_USAGE;
 	}
-	if (s.i < argc) {
+	if (s.i < argc) {       /* no operands: the first one ends the options, and is refused */
 		cli_error("%s: unexpected argument \"%.64s\"", argv[0], argv[s.i]);
 		return CLI_EXIT_USAGE;
 	}

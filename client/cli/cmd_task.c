@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/cli/cmd_task.c: the commands about one task: start, kill, wait, delete, state, ps. */
+#include <signal.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,39 +11,46 @@
 
 static const struct opt_def no_opts[] = { { NULL, 0, false, 0 } };
 
-/* Options are scanned already; take exactly one valid ID from what is left. */
-static int one_id(const struct opt_scan *s, const char *usage, const char **id)
+/* Options are scanned already; take exactly one valid ID from the operands, and free s. */
+static int one_id(struct opt_scan *s, const char *usage, const char **id)
 {
-	char err[CLI_ERR_MAX];
+	char err[CLI_ERR_MAX], **ops;
+	int n = opt_operands(s, &ops), rc = 0;
 
-	if (s->i >= s->argc || s->i + 1 < s->argc) {
-		cli_error("%s: %s (usage: %s)", s->cmd, s->i >= s->argc ? "missing ID" : "too many arguments",
+	if (n != 1) {
+		cli_error("%s: %s (usage: %s)", s->cmd, n == 0 ? "missing ID" : "too many arguments",
 			  usage);
-		return CLI_EXIT_USAGE;
-	}
-	*id = s->argv[s->i];
-	if (cli_check_id("id", *id, err, sizeof(err)) < 0) {
+		rc = CLI_EXIT_USAGE;
+	} else if (cli_check_id("id", ops[0], err, sizeof(err)) < 0) {
 		cli_error("%s", err);
-		return CLI_EXIT_USAGE;
+		rc = CLI_EXIT_USAGE;
+	} else {
+		*id = ops[0];
 	}
-	return 0;
+	opt_free(s);
+	return rc;
 }
 
-/* Scan the command's options, handing each to on(); print errors. */
+/* Scan the command's options (anywhere on the line), handing each to on(); print errors.
+ * On success the caller owns s (one_id or opt_free releases it). */
 static int scan(struct opt_scan *s, const struct opt_def *defs, int argc, char **argv,
 		int (*on)(int key, const char *arg, void *ctx), void *ctx)
 {
 	const char *arg;
 	int key, rc;
 
-	opt_init(s, argc, argv, argv[0]);
+	if (opt_init_permute(s, argc, argv, argv[0]) < 0)
+		return cli_error("%s: out of memory", argv[0]);
 	while ((key = opt_next(s, defs, &arg)) > 0) {
 		rc = on(key, arg, ctx);
-		if (rc)
+		if (rc) {
+			opt_free(s);
 			return rc;
+		}
 	}
 	if (key < 0) {
 		cli_error("%s", s->err);
+		opt_free(s);
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
@@ -103,7 +111,7 @@ int cmd_kill(const struct cli *g, int argc, char **argv)
 	static const struct opt_def defs[] = {
 		{ "signal", 's', true, 1 }, { "all", 'a', false, 2 }, { NULL, 0, false, 0 },
 	};
-	struct kill_args k = { .sig = 15, .all = false };
+	struct kill_args k = { .sig = SIGKILL,   /* like docker kill: a task's pid 1 ignores unhandled signals */ .all = false };
 	struct sv_client *c;
 	struct opt_scan s;
 	const char *id;
@@ -151,33 +159,42 @@ static int delete_opt(int key, const char *arg, void *ctx)
 int cmd_delete(const struct cli *g, int argc, char **argv)
 {
 	static const struct opt_def defs[] = { { "force", 'f', false, 1 }, { NULL, 0, false, 0 } };
-	struct sv_client *c;
+	struct sv_client *c = NULL;
 	struct opt_scan s;
 	bool force = false;
 	char err[CLI_ERR_MAX];
 	int rc = scan(&s, defs, argc, argv, delete_opt, &force);
 
+	char **ids;
+	int n;
+
 	if (rc)
 		return rc;
-	if (s.i >= argc) {
+	n = opt_operands(&s, &ids);
+	if (n == 0) {
 		cli_error("delete: missing ID (usage: delete [-f] ID...)");
-		return CLI_EXIT_USAGE;
+		rc = CLI_EXIT_USAGE;
 	}
-	for (int i = s.i; i < argc; i++) {
-		if (cli_check_id("id", argv[i], err, sizeof(err)) < 0) {
+	for (int i = 0; i < n && !rc; i++) {
+		if (cli_check_id("id", ids[i], err, sizeof(err)) < 0) {
 			cli_error("%s", err);
-			return CLI_EXIT_USAGE;
+			rc = CLI_EXIT_USAGE;
 		}
 	}
-	if (!(c = cli_connect(g)))
-		return CLI_EXIT_FAIL;
-	for (int i = s.i; i < argc; i++) {
-		int e = sv_delete(c, argv[i], force, NULL);
+	if (!rc && !(c = cli_connect(g)))
+		rc = CLI_EXIT_FAIL;
+	if (rc) {
+		opt_free(&s);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		int e = sv_delete(c, ids[i], force, NULL);
 
 		if (e < 0)
-			rc = cli_call_error(c, e, "delete %s", argv[i]);
+			rc = cli_call_error(c, e, "delete %s", ids[i]);
 	}
 	sv_close(c);
+	opt_free(&s);
 	return rc;
 }
 

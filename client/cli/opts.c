@@ -95,6 +95,31 @@ static int next_short(struct opt_scan *s, const struct opt_def *defs, const char
 	return opt_fail(s, "unknown option %s", name);
 }
 
+int opt_init_permute(struct opt_scan *s, int argc, char **argv, const char *cmd)
+{
+	opt_init(s, argc, argv, cmd);
+	s->permute = true;
+	s->ops = calloc((size_t)argc + 1, sizeof(*s->ops));
+	return s->ops ? 0 : -ENOMEM;
+}
+
+void opt_free(struct opt_scan *s)
+{
+	free(s->ops);
+	s->ops = NULL;
+	s->nops = 0;
+}
+
+int opt_operands(const struct opt_scan *s, char ***ops)
+{
+	if (s->permute) {
+		*ops = s->ops;
+		return s->nops;
+	}
+	*ops = s->argv + s->i;
+	return s->argc - s->i;
+}
+
 int opt_next(struct opt_scan *s, const struct opt_def *defs, const char **arg)
 {
 	const char *word;
@@ -102,14 +127,21 @@ int opt_next(struct opt_scan *s, const struct opt_def *defs, const char **arg)
 	*arg = NULL;
 	if (s->sub)
 		return next_short(s, defs, arg);
-	if (s->i >= s->argc)
-		return 0;
-	word = s->argv[s->i];
-	if (word[0] != '-' || word[1] == '\0')
-		return 0;
-	if (strcmp(word, "--") == 0) {
-		s->i++;
-		return 0;
+	for (;;) {
+		if (s->i >= s->argc)
+			return 0;
+		word = s->argv[s->i];
+		if (strcmp(word, "--") == 0) {
+			s->i++;
+			while (s->permute && s->i < s->argc)
+				s->ops[s->nops++] = s->argv[s->i++];
+			return 0;
+		}
+		if (word[0] == '-' && word[1] != '\0')
+			break;
+		if (!s->permute)
+			return 0;
+		s->ops[s->nops++] = s->argv[s->i++];
 	}
 	if (word[1] == '-')
 		return next_long(s, defs, arg);

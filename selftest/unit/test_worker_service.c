@@ -402,10 +402,29 @@ END_TEST
 START_TEST(test_kill_sigterm_hostpid) { kill_case(ns_nopid, SIGTERM, false, 143); }
 END_TEST
 
-/* A created, never started task: Kill works; Delete of another created one kills it (137). */
+static int is_mounted(const char *path)
+{
+	char *mi = NULL, needle[200];
+	size_t len;
+	int r;
+
+	ck_assert_int_eq(sv_read_file(AT_FDCWD, "/proc/self/mountinfo", 1u << 20, &mi, &len), 0);
+	snprintf(needle, sizeof(needle), " %s ", path);
+	r = strstr(mi, needle) != NULL;
+	free(mi);
+	return r;
+}
+
+/* A created, never started task: Delete kills it (137); its rootfs mounts come and go. */
 START_TEST(test_created_delete)
 {
 	struct tw w;
+	char *opts[] = { (char *)"nosuid", (char *)"size=1m", (char *)"ro" };
+	sv_Mount m = { .type = (char *)"tmpfs", .source = (char *)"tmpfs", .options_count = 3,
+		       .options = opts };
+	sv_CreateTaskRequest cq = { .id = ID, .rootfs_count = 1, .rootfs = &m };
+	sv_CreateTaskResponse cr = { 0 };
+	char rootfs[128];
 	sv_DeleteRequest dq = { .id = ID };
 	sv_DeleteResponse dr = { 0 };
 	sv_StateRequest tq = { .id = ID };
@@ -419,9 +438,14 @@ START_TEST(test_created_delete)
 		return;
 	}
 	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", w.bundle);
+	ck_assert_int_eq(mkdir(rootfs, 0711), 0);
+	cq.bundle = w.bundle;
 	start_worker(&w);
 	fd = connect_worker(&w);
-	do_create(&w, fd, &s);
+	ck_assert_int_eq(call(fd, &s, "Create", sv_CreateTaskRequest_fields, &cq,
+			      sv_CreateTaskResponse_fields, &cr, NULL, 0), SV_OK);
+	ck_assert(is_mounted(rootfs));
 	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
 			      &tr, NULL, 0), SV_OK);
 	ck_assert_uint_eq(tr.status, sv_TaskStatus_CREATED);
@@ -429,6 +453,7 @@ START_TEST(test_created_delete)
 	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
 			      &dr, NULL, 0), SV_OK);
 	ck_assert_uint_eq(dr.exit_status, 137);
+	ck_assert(!is_mounted(rootfs));
 	do_shutdown(&w, fd, &s);
 	rm_bundle(&w);
 }

@@ -24,6 +24,8 @@ int process_hostname(struct init *in)
 
 	if (!h)
 		return 0;
+	if (!in->new_utsns)     /* never rename a uts namespace we joined */
+		return init_failmsg(&in->err, -EINVAL, "hostname: needs a new uts namespace");
 	if (sethostname(h, strlen(h)) < 0)
 		return init_fail(&in->err, -errno, "sethostname %s", h);
 	return 0;

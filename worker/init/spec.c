@@ -350,6 +350,7 @@ static int parse_root(struct jctx *j, const cJSON *root, struct spec *s)
 int spec_parse(const char *json, size_t len, struct spec *out, char *err, size_t errsz)
 {
 	struct jctx j = { .err = err, .errsz = errsz };
+	const char *end = NULL;
 	cJSON *root;
 	int rc;
 
@@ -360,7 +361,14 @@ int spec_parse(const char *json, size_t len, struct spec *out, char *err, size_t
 		j_fail(&j, "", NULL, "empty");
 		return -EINVAL;
 	}
-	root = cJSON_ParseWithLength(json, len);
+	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	/* Only whitespace may follow the value. */
+	while (root && end < json + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (root && end < json + len) {
+		cJSON_Delete(root);
+		root = NULL;
+	}
 	if (!root) {
 		j_fail(&j, "", NULL, "not valid JSON");
 		return -EINVAL;

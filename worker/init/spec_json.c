@@ -123,6 +123,10 @@ int j_item_u64(struct jctx *j, const cJSON *it, const char *where, const char *k
 	if (!cJSON_IsNumber(it))
 		return j_fail(j, where, key, "must be a number");
 	d = it->valuedouble;
+	if (d == TWO_64) {      /* 18446744073709551615 rounds to 2^64 as a double */
+		*out = UINT64_MAX;
+		return 0;
+	}
 	if (!(d >= 0 && d < TWO_64))
 		return j_fail(j, where, key, "is out of range");
 	v = (uint64_t)d;

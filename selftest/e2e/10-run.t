@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# selftest/e2e/10-run.t: `shimvisor run`: output, exit status, stdin, isolation, options.
+. "$(dirname "$0")/lib.sh"
+
+test_output_and_status() {
+	daemon_start
+	out=$("$SV" run --rm hello /bin/echo hello) || fail "run: $?"
+	[ "$out" = hello ] || fail "output: '$out'"
+	"$SV" run --rm st /bin/sh -c 'echo to-err >&2; exit 7' 2>"$T/err"
+	rc=$?
+	[ $rc = 7 ] || fail "exit status $rc, want 7"
+	grep -qx to-err "$T/err" || fail "stderr: $(cat "$T/err")"
+	"$SV" ls -q | grep -q . && fail "--rm left a task: $("$SV" ls)"
+	return 0
+}
+
+test_stdin_forwarded() {
+	daemon_start
+	out=$(printf 'line1\nline2\n' | "$SV" run --rm cat /bin/cat) || fail "run: $?"
+	[ "$out" = "line1
+line2" ] || fail "cat output: '$out'"
+	# a reader that waits for EOF: stdin must be closed when ours ends
+	out=$(printf 'abc' | "$SV" run --rm wc /usr/bin/wc -c) || fail "run wc"
+	[ "$(echo $out)" = 3 ] || fail "wc: '$out'"
+}
+
+test_pid_uts_mount_isolation() {
+	daemon_start
+	echo host-marker > "/tmp/sv-marker-$$"
+	out=$("$SV" run --rm iso /bin/sh -c 'echo $$; hostname; ls /tmp | wc -l; cat /proc/1/comm') || fail "run"
+	rm -f "/tmp/sv-marker-$$"
+	set -- $out
+	[ "$1" = 1 ] || fail "pid inside is $1, want 1"
+	[ "$2" = iso ] || fail "hostname '$2', want iso"
+	[ "$3" = 0 ] || fail "host /tmp is visible inside ($3 entries)"
+	[ "$4" = sh ] || fail "pid 1 is '$4'"
+	[ "$(hostname)" != iso ] || fail "host hostname changed"
+	h=$("$SV" run --rm --hostname box h2 /bin/hostname) || fail "--hostname"
+	[ "$h" = box ] || fail "--hostname gave '$h'"
+}
+
+test_host_root_read_only() {
+	daemon_start
+	"$SV" run --rm ro /bin/sh -c 'touch /usr/sv-should-not-exist' 2>/dev/null && fail "root is writable"
+	[ -e /usr/sv-should-not-exist ] && { rm -f /usr/sv-should-not-exist; fail "wrote to the host"; }
+	"$SV" run --rm rw /bin/sh -c 'echo x > /tmp/f && cat /tmp/f' | grep -qx x || fail "/tmp not writable"
+	out=$("$SV" run --rm dev /bin/sh -c 'for d in null zero full random urandom tty; do [ -c /dev/$d ] || echo missing $d; done')
+	[ -z "$out" ] || fail "$out"
+}
+
+test_network_namespace() {
+	daemon_start
+	out=$("$SV" run --rm net /bin/sh -c 'ls /sys/class/net; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags') || fail "run"
+	echo "$out" | head -n1 | grep -qx lo || fail "interfaces: $out"
+	[ "$(echo "$out" | wc -l)" -le 4 ] || fail "host interfaces visible: $out"
+	flags=$(echo "$out" | tail -n1)
+	[ $(( flags & 1 )) = 1 ] || fail "lo is not up (flags $flags)"
+	hostns=$("$SV" run --rm --net host nh /bin/sh -c 'ls /sys/class/net | wc -l')
+	[ "$hostns" = "$(ls /sys/class/net | wc -l)" ] || fail "--net host sees $hostns interfaces"
+}
+
+test_env_cwd_user() {
+	daemon_start
+	out=$("$SV" run --rm -e FOO=bar -e X=1 --cwd /usr -u 1000:1001 eu /bin/sh -c 'echo $FOO$X; pwd; id -u; id -g') || fail "run"
+	[ "$out" = "bar1
+/usr
+1000
+1001" ] || fail "got: $out"
+}
+
+test_rootfs_dir() {
+	[ -x /bin/busybox ] || skip_case "busybox-static is not installed"
+	daemon_start
+	mkdir -p "$T/rfs/bin"
+	cp /bin/busybox "$T/rfs/bin/"
+	for a in sh echo cat ls hostname; do ln -s busybox "$T/rfs/bin/$a"; done
+	out=$("$SV" run --rm --rootfs "$T/rfs" bb /bin/sh -c 'ls /bin | wc -l; echo made > /made; cat /made') || fail "run --rootfs"
+	[ "$(echo "$out" | tail -n1)" = made ] || fail "got: $out"
+	[ -f "$T/rfs/made" ] || fail "write did not land in the rootfs"
+	[ "$(echo "$out" | head -n1)" = 6 ] || fail "rootfs /bin: $out"
+}
+
+test_missing_binary_fails_cleanly() {
+	daemon_start
+	"$SV" run --rm nobin /no/such/binary 2>"$T/err" && fail "run of a missing binary succeeded"
+	grep -q '^shimvisor: ' "$T/err" || fail "error not in 'shimvisor: what: why' form: $(cat "$T/err")"
+	[ "$(wc -l < "$T/err")" = 1 ] || fail "error is not one line: $(cat "$T/err")"
+	"$SV" ls -q | grep -q . && fail "a failed run left a task"
+	[ -z "$(ls "$T/state/default" 2>/dev/null)" ] || fail "bundle left: $(ls "$T/state/default")"
+	return 0
+}
+
+run_cases "$@"

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# selftest/e2e/30-dead-worker.t: a worker killed with SIGKILL: its task is killed, the exit is
+# published (the recorded status when there is one), nothing is left.
+. "$(dirname "$0")/lib.sh"
+
+test_kill9_worker_with_running_task() {
+	daemon_start
+	events_start
+	"$SV" run -d dw /bin/sh -c 'sleep 1000 & exec sleep 1001' || fail "run"
+	pid=$("$SV" state --format json dw | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	ns=$(readlink /proc/$pid/ns/pid)
+	w=$(worker_pid dw)
+	[ -n "$w" ] || fail "no worker"
+	kill -9 "$w"
+	ev=$(events_wait 15 '"/tasks/delete"' '"dw"') || fail "no delete event"
+	line=$(grep '"/tasks/exit"' "$T/events" | grep '"dw"') || fail "no exit event"
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["exit_status"]==137, d' "$line" || fail "exit: $line"
+	[ "$(grep -c '"/tasks/exit"' "$T/events")" = 1 ] || fail "exit published twice"
+	kill -0 "$pid" 2>/dev/null && fail "task init $pid still alive"
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] && fail "process ${p#/proc/} of the task's pid namespace left"
+	done
+	[ -e "$T/state/default/dw" ] && fail "bundle left"
+	[ -e "$T/root/default/dw" ] && fail "work dir left"
+	[ -z "$(ls -A "$T/state/.s")" ] || fail "socket left: $(ls -A "$T/state/.s")"
+	grep -qF "$T/state" /proc/self/mountinfo && fail "mount left"
+	"$SV" ls -q | grep -q . && fail "task still listed"
+	# the daemon goes on serving
+	[ "$("$SV" run --rm after /bin/echo ok)" = ok ] || fail "daemon stopped serving"
+}
+
+test_kill9_worker_after_exit_keeps_status() {
+	daemon_start
+	events_start
+	"$SV" run -d ex /bin/sh -c 'exit 3' || fail "run"
+	"$SV" wait ex; [ $? = 3 ] || fail "wait"
+	events_wait 10 '"/tasks/exit"' '"ex"' >/dev/null || fail "no exit event"
+	kill -9 "$(worker_pid ex)"
+	events_wait 15 '"/tasks/delete"' '"ex"' >/dev/null || fail "no delete event"
+	[ "$(grep -c '"/tasks/exit"' "$T/events")" = 1 ] || fail "exit published twice"
+	line=$(grep '"/tasks/delete"' "$T/events")
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["exit_status"]==3, d' "$line" || fail "delete: $line"
+	[ -e "$T/state/default/ex" ] && fail "bundle left"
+	return 0
+}
+
+test_worker_dies_while_daemon_down_records_status() {
+	daemon_start
+	"$SV" run -d rec /bin/sh -c 'read x; exit 9' < /dev/null || fail "run"
+	"$SV" wait rec; [ $? = 9 ] || fail "wait"
+	w=$(worker_pid rec)
+	daemon_kill9
+	kill -9 "$w"
+	timeout 5 tail --pid="$w" -f /dev/null
+	daemon_start
+	events_start
+	# the restarted daemon found a dead worker: cleaned up, exit reported with the recorded 9
+	"$SV" ls -q | grep -qx rec && { events_wait 15 '"/tasks/delete"' '"rec"' >/dev/null || fail "no delete"; }
+	[ -e "$T/state/default/rec" ] && fail "bundle left"
+	return 0
+}
+
+run_cases "$@"

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# selftest/e2e/40-restart.t: tasks and workers outlive a SIGKILL of the daemon; the restarted
+# daemon re-attaches, reports exits that happened meanwhile with their real status, and one
+# wedged worker never stalls it.
+. "$(dirname "$0")/lib.sh"
+
+test_reattach_after_kill9() {
+	daemon_start
+	"$SV" run -d long /bin/sleep 1000 || fail "run long"
+	"$SV" run -d short /bin/sh -c 'read x; exit 5' || fail "run short"   # stdin: /dev/null
+	"$SV" run -d later /bin/sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 6' || fail "run later"
+	long_pid=$("$SV" state --format json long | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	"$SV" wait short; [ $? = 5 ] || fail "short"
+	daemon_kill9
+	kill -0 "$long_pid" || fail "task died with the daemon"
+	# exit while the daemon is down
+	later=$(pgrep -f 'while \[ ! -e /tmp/go' | head -n1)
+	nsenter -t "$later" -m touch /tmp/go || fail "nsenter"
+	timeout 10 tail --pid="$later" -f /dev/null
+	daemon_start
+	"$SV" ls | grep -E '^default +long +[0-9]+ +running' >/dev/null || fail "long not re-attached: $("$SV" ls)"
+	"$SV" wait later; rc=$?; [ $rc = 6 ] || fail "later: wait gave $rc, want 6"
+	"$SV" wait short; [ $? = 5 ] || fail "short after restart"
+	"$SV" kill -s KILL long || fail "kill long"
+	"$SV" wait long; [ $? = 137 ] || fail "long status"
+	"$SV" delete long short later || fail "delete"
+	[ -z "$(ls "$T/state" | grep -v '^\.')" ] || fail "bundles left: $(find "$T/state")"
+}
+
+test_exit_event_after_restart() {
+	daemon_start
+	"$SV" run -d x1 /bin/sleep 1000 || fail "run"
+	pid=$("$SV" state --format json x1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	daemon_kill9
+	daemon_start
+	events_start
+	"$SV" ls | grep -q 'x1.*running' || fail "not re-attached"
+	kill -9 "$pid"
+	ev=$(events_wait 10 '"/tasks/exit"' '"x1"') || fail "no exit event after re-attach"
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["exit_status"]==137, d' "$ev" || fail "$ev"
+	"$SV" delete x1 || fail "delete"
+	events_wait 10 '"/tasks/delete"' '"x1"' >/dev/null || fail "no delete event"
+}
+
+test_wedged_worker_does_not_stall_restart() {
+	daemon_start --worker "$BUILD/shimvisor-worker"
+	"$SV" run -d stuck /bin/sleep 1000 || fail "run"
+	w=$(worker_pid stuck)
+	daemon_kill9
+	kill -STOP "$w"
+	start=$(date +%s%N)
+	daemon_start
+	[ "$("$SV" run --rm fresh /bin/echo served)" = served ] || fail "new task not served"
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	note "daemon served a new task ${ms} ms after restart with a wedged worker"
+	kill -CONT "$w"
+	"$SV" kill -s KILL stuck
+	"$SV" wait stuck; [ $? = 137 ] || fail "wedged task not adopted after SIGCONT"
+	"$SV" delete stuck || fail "delete"
+}
+
+test_restart_removes_empty_bundles_and_orphans() {
+	mkdir -p "$T/state/default/empty" "$T/root/default/orphan"
+	daemon_start
+	[ -e "$T/state/default/empty" ] && fail "empty bundle left"
+	[ -e "$T/root/default/orphan" ] && fail "orphan work dir left"
+	return 0
+}
+
+run_cases "$@"

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_client_args.c: the CLI's command-line parsing, without a daemon. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client/cli/cli.h"
+#include "wire/limits.h"
+
+#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
+static int ARGC(char **v)
+{
+	int n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+static char err[CLI_ERR_MAX];
+
+START_TEST(signals)
+{
+	static const struct { const char *in; int want; } ok[] = {
+		{ "TERM", SIGTERM }, { "SIGTERM", SIGTERM }, { "term", SIGTERM }, { "sigkill", SIGKILL },
+		{ "9", 9 }, { "15", 15 }, { "USR1", SIGUSR1 }, { "SIGHUP", SIGHUP }, { "CHLD", SIGCHLD },
+		{ "WINCH", SIGWINCH }, { "64", 64 }, { "1", 1 },
+	};
+	static const char *const bad[] = {
+		"", "0", "65", "-1", "9x", "FOO", "SIGFOO", "SIG", "RTMIN+99", "RTMAX+1", "RTMIN-1",
+		" 9", "99999999999",
+	};
+	uint32_t sig;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		sig = 0;
+		ck_assert_msg(cli_parse_signal(ok[i].in, &sig, err, sizeof(err)) == 0, "%s", ok[i].in);
+		ck_assert_uint_eq(sig, (uint32_t)ok[i].want);
+	}
+	ck_assert_int_eq(cli_parse_signal("RTMIN", &sig, err, sizeof(err)), 0);
+	ck_assert_uint_eq(sig, (uint32_t)SIGRTMIN);
+	ck_assert_int_eq(cli_parse_signal("SIGRTMIN+2", &sig, err, sizeof(err)), 0);
+	ck_assert_uint_eq(sig, (uint32_t)SIGRTMIN + 2);
+	ck_assert_int_eq(cli_parse_signal("rtmax-1", &sig, err, sizeof(err)), 0);
+	ck_assert_uint_eq(sig, (uint32_t)SIGRTMAX - 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(cli_parse_signal(bad[i], &sig, err, sizeof(err)) == -EINVAL, "%s", bad[i]);
+	ck_assert_ptr_nonnull(strstr(err, "invalid signal"));
+	ck_assert_str_eq(cli_signal_name(SIGTERM), "TERM");
+	ck_assert_ptr_null(cli_signal_name(0));
+}
+END_TEST
+
+START_TEST(users)
+{
+	uint32_t uid = 7, gid = 7;
+	bool has_gid = true;
+	static const char *const bad[] = {
+		"", "abc", "1000:", ":5", "1000:x", "4294967296", "1:2:3", "-1", "root", "1000 ",
+		"123456789012345678901234567890123",
+	};
+
+	ck_assert_int_eq(cli_parse_user("1000", &uid, &gid, &has_gid, err, sizeof(err)), 0);
+	ck_assert_uint_eq(uid, 1000);
+	ck_assert(!has_gid);
+	ck_assert_int_eq(cli_parse_user("1000:100", &uid, &gid, &has_gid, err, sizeof(err)), 0);
+	ck_assert_uint_eq(uid, 1000);
+	ck_assert_uint_eq(gid, 100);
+	ck_assert(has_gid);
+	ck_assert_int_eq(cli_parse_user("0:0", &uid, &gid, &has_gid, err, sizeof(err)), 0);
+	ck_assert_uint_eq(uid, 0);
+	ck_assert_uint_eq(gid, 0);
+	ck_assert_int_eq(cli_parse_user("4294967295:4294967295", &uid, &gid, &has_gid, err, sizeof(err)), 0);
+	ck_assert_uint_eq(uid, 4294967295u);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(cli_parse_user(bad[i], &uid, &gid, &has_gid, err, sizeof(err)) == -EINVAL,
+			      "%s", bad[i]);
+}
+END_TEST
+
+START_TEST(ids)
+{
+	char long_id[100];
+
+	ck_assert_int_eq(cli_check_id("id", "t1", err, sizeof(err)), 0);
+	ck_assert_int_eq(cli_check_id("id", "A.b_c-9", err, sizeof(err)), 0);
+	ck_assert_int_eq(cli_check_id("id", "bad/id", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "invalid id \"bad/id\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+	ck_assert_int_eq(cli_check_id("id", "a\nb", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "invalid id \"a\\x0ab\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+	ck_assert_int_eq(cli_check_id("id", "", err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(cli_check_id("id", ".x", err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(cli_check_id("id", "..", err, sizeof(err)), -EINVAL);
+	memset(long_id, 'a', 76);
+	long_id[76] = '\0';
+	ck_assert_int_eq(cli_check_id("id", long_id, err, sizeof(err)), 0);
+	long_id[76] = 'a';
+	long_id[77] = '\0';
+	ck_assert_int_eq(cli_check_id("id", long_id, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(cli_check_id("namespace", "x y", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "invalid namespace \"x y\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+}
+END_TEST
+
+START_TEST(run_env_accumulates)
+{
+	char **v = ARGV("run", "-e", "A=1", "--env", "B=2", "-eC=3", "--env=D=4", "-e", "E=",
+			"-e", "FROM_ENV", "-e", "UNSET_X", "t1", "echo", "-e", "x");
+	struct run_opts o;
+
+	setenv("FROM_ENV", "hello world", 1);
+	unsetenv("UNSET_X");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(o.env_count, 6);
+	ck_assert_str_eq(o.env[0], "A=1");
+	ck_assert_str_eq(o.env[1], "B=2");
+	ck_assert_str_eq(o.env[2], "C=3");
+	ck_assert_str_eq(o.env[3], "D=4");
+	ck_assert_str_eq(o.env[4], "E=");
+	ck_assert_str_eq(o.env[5], "FROM_ENV=hello world");
+	ck_assert_str_eq(o.id, "t1");
+	/* options stop at the ID: the command keeps its own -e */
+	ck_assert_uint_eq(o.args_count, 3);
+	ck_assert_str_eq(o.args[0], "echo");
+	ck_assert_str_eq(o.args[1], "-e");
+	run_opts_free(&o);
+
+	v = ARGV("run", "-e", "=x", "t1");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "invalid -e"));
+	run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(run_options)
+{
+	char **v = ARGV("run", "--rm", "--rootfs", "/srv/r", "--cwd=/tmp", "-u", "5:6", "--hostname",
+			"h1", "--net", "none", "t2");
+	struct run_opts o;
+	sv_CtlCreateRequest req;
+
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert(o.rm && !o.detach);
+	ck_assert_str_eq(o.rootfs, "/srv/r");
+	ck_assert_str_eq(o.cwd, "/tmp");
+	ck_assert_str_eq(o.hostname, "h1");
+	ck_assert_str_eq(o.net, "none");
+	ck_assert(o.set_user && o.has_gid);
+	ck_assert_uint_eq(o.uid, 5);
+	ck_assert_uint_eq(o.gid, 6);
+	ck_assert_uint_eq(o.args_count, 0);
+	run_opts_free(&o);
+
+	/* no CMD: /bin/sh; create is detached; -d alone */
+	v = ARGV("create", "t3");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, true, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+	ck_assert_str_eq(req.id, "t3");
+	ck_assert_uint_eq(req.args_count, 1);
+	ck_assert_str_eq(req.args[0], "/bin/sh");
+	ck_assert(req.detach);
+	ck_assert(!req.set_user);
+	run_opts_free(&o);
+
+	v = ARGV("run", "-d", "t4", "sleep", "1");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+	ck_assert(req.detach);
+	ck_assert_uint_eq(req.args_count, 2);
+	run_opts_free(&o);
+
+	v = ARGV("run", "-u", "0", "t5", "true");   /* no GID: the host's passwd says root's */
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+	ck_assert(req.set_user && !req.detach);
+	ck_assert_uint_eq(req.uid, 0);
+	ck_assert_uint_eq(req.gid, 0);
+	run_opts_free(&o);
+}
+END_TEST
+
+static void expect_run(char **v, int argc, bool create, int want, const char *msg)
+{
+	struct run_opts o;
+
+	ck_assert_int_eq(cli_parse_run(argc, v, create, &o, err, sizeof(err)), want);
+	ck_assert_msg(strstr(err, msg) != NULL, "\"%s\" lacks \"%s\"", err, msg);
+	run_opts_free(&o);
+}
+#define EXPECT_RUN(create, want, msg, ...) \
+	do { char **v_ = ARGV(__VA_ARGS__); expect_run(v_, ARGC(v_), create, want, msg); } while (0)
+
+START_TEST(run_refusals)
+{
+	EXPECT_RUN(false, -EINVAL, "missing ID", "run", "--rm");
+	EXPECT_RUN(false, -EINVAL, "invalid id \"../x\"", "run", "../x", "true");
+	EXPECT_RUN(false, -EINVAL, "unknown option --bogus", "run", "--bogus", "t1");
+	EXPECT_RUN(false, -EINVAL, "unknown option -z", "run", "-z", "t1");
+	EXPECT_RUN(false, -EINVAL, "option --rootfs needs a value", "run", "--rootfs");
+	EXPECT_RUN(false, -EINVAL, "option -e needs a value", "run", "-e");
+	EXPECT_RUN(false, -EINVAL, "takes no value", "run", "--rm=yes", "t1");
+	EXPECT_RUN(false, -EINVAL, "exclude each other", "run", "--rootfs", "/a", "--bundle", "/b", "t1");
+	EXPECT_RUN(false, -EINVAL, "invalid --net", "run", "--net", "wifi", "t1");
+	EXPECT_RUN(false, -EINVAL, "invalid user", "run", "-u", "bob", "t1");
+	EXPECT_RUN(true, -EINVAL, "only for run", "create", "-d", "t1");
+	EXPECT_RUN(true, -EINVAL, "only for run", "create", "--rm", "t1");
+	EXPECT_RUN(false, -ENOSYS, "run -t: not implemented yet", "run", "-t", "t1");
+	EXPECT_RUN(false, -ENOSYS, "run --memory: not implemented yet", "run", "--memory", "1M", "t1");
+	EXPECT_RUN(false, -ENOSYS, "run --pids: not implemented yet", "run", "--pids", "5", "t1");
+	EXPECT_RUN(false, -ENOSYS, "run --cpus: not implemented yet", "run", "--cpus", "1", "t1");
+	EXPECT_RUN(false, -ENOSYS, "run --restart: not implemented yet", "run", "--restart", "always", "t1");
+	EXPECT_RUN(false, -ENOSYS, "--net bridge", "run", "--net", "bridge", "t1");
+	EXPECT_RUN(true, -ENOSYS, "create -t: not implemented yet", "create", "-t", "t1");
+}
+END_TEST
+
+START_TEST(short_clusters_and_dashdash)
+{
+	char **v = ARGV("run", "-de", "K=V", "--", "-notanopt");
+	struct run_opts o;
+
+	/* "-de K=V": -d then -e with the next word; after "--" the ID may not be an option */
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "invalid id \"-notanopt\""));
+	run_opts_free(&o);
+	v = ARGV("run", "-de", "K=V", "--", "t9", "--rm");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert(o.detach && !o.rm);
+	ck_assert_uint_eq(o.env_count, 1);
+	ck_assert_str_eq(o.args[0], "--rm");
+	run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(bundle_is_read)
+{
+	char dir[] = "/tmp/svtest-bundle.XXXXXX", path[64], *cwd;
+	static const char cfg[] = "{\"ociVersion\":\"1.0.2\"}";
+	char **v;
+	struct run_opts o;
+	sv_CtlCreateRequest req;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, cfg, sizeof(cfg) - 1), (ssize_t)sizeof(cfg) - 1);
+	close(fd);
+	/* a relative DIR becomes absolute */
+	cwd = getcwd(NULL, 0);
+	ck_assert_int_eq(chdir("/tmp"), 0);
+	v = ARGV("run", "--bundle", dir + 5, "b1");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+	ck_assert_str_eq(req.bundle_dir, dir);
+	ck_assert_uint_eq(req.bundle_config->size, sizeof(cfg) - 1);
+	ck_assert_mem_eq(req.bundle_config->bytes, cfg, sizeof(cfg) - 1);
+	run_opts_free(&o);
+
+	/* over SV_CONFIG_MAX: refused */
+	ck_assert_int_eq(truncate(path, SV_CONFIG_MAX + 1), 0);
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), -EFBIG);
+	ck_assert_ptr_nonnull(strstr(err, "larger than"));
+	run_opts_free(&o);
+	unlink(path);
+	rmdir(dir);
+	v = ARGV("run", "--bundle", "/nonexistent/b", "b1");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), -ENOENT);
+	run_opts_free(&o);
+	ck_assert_int_eq(chdir(cwd), 0);
+	free(cwd);
+}
+END_TEST
+
+/* A listening socket no one should connect to, and stderr captured. */
+static int listener(char *path, size_t sz)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	snprintf(path, sz, "/tmp/svtest-sock.%d", (int)getpid());
+	unlink(path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	return fd;
+}
+
+static void no_connection(int lfd)
+{
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	ck_assert_int_eq(c, -1);
+	ck_assert_int_eq(errno, EAGAIN);
+}
+
+typedef int (*cmd_fn)(const struct cli *g, int argc, char **argv);
+
+START_TEST(bad_ids_never_connect)
+{
+	static const struct { cmd_fn fn; const char *name; } cmds[] = {
+		{ cmd_run, "run" }, { cmd_create, "create" }, { cmd_start, "start" },
+		{ cmd_kill, "kill" }, { cmd_wait, "wait" }, { cmd_delete, "delete" },
+		{ cmd_state, "state" }, { cmd_ps, "ps" },
+	};
+	char path[108], line[512];
+	struct cli g = { .ns = "default" };
+	int lfd = listener(path, sizeof(path)), p[2];
+	FILE *f;
+
+	g.address = path;
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char **v = ARGV((char *)cmds[i].name, "bad/id");
+
+		ck_assert_int_eq(cmds[i].fn(&g, 2, v), CLI_EXIT_USAGE);
+		no_connection(lfd);
+	}
+	{       /* delete checks every id before it connects */
+		char **v = ARGV("delete", "good", "bad id");
+
+		ck_assert_int_eq(cmd_delete(&g, ARGC(v), v), CLI_EXIT_USAGE);
+		no_connection(lfd);
+	}
+	{
+		char **v = ARGV("kill", "-s", "NOPE", "t1");
+
+		ck_assert_int_eq(cmd_kill(&g, ARGC(v), v), CLI_EXIT_USAGE);
+		no_connection(lfd);
+	}
+	close(p[1]);
+	close(STDERR_FILENO);
+	f = fdopen(p[0], "r");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+		ck_assert_str_eq(line, "shimvisor: invalid id \"bad/id\": must match "
+				       "[A-Za-z0-9][A-Za-z0-9_.-]{0,75}\n");
+	}
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "shimvisor: invalid id \"bad id\": must match "
+			       "[A-Za-z0-9][A-Za-z0-9_.-]{0,75}\n");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_ptr_nonnull(strstr(line, "shimvisor: kill: invalid signal \"NOPE\""));
+	fclose(f);
+	close(lfd);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(generic_scanner)
+{
+	static const struct opt_def defs[] = {
+		{ "format", 0, true, 'f' }, { "quiet", 'q', false, 'q' }, { "signal", 's', true, 's' },
+		{ NULL, 0, false, 0 },
+	};
+	char **v = ARGV("ls", "-qsKILL", "--format", "json", "-", "x");
+	struct opt_scan s;
+	const char *arg;
+
+	opt_init(&s, ARGC(v), v, "ls");
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 'q');
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 's');
+	ck_assert_str_eq(arg, "KILL");
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 'f');
+	ck_assert_str_eq(arg, "json");
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 0);
+	ck_assert_int_eq(s.i, 4);           /* "-" is an operand */
+	/* permuting (all commands but run/create): options after operands, "--" ends them */
+	v = ARGV("state", "t1", "--format", "json", "t2", "-q", "--", "-q");
+	ck_assert_int_eq(opt_init_permute(&s, ARGC(v), v, "state"), 0);
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 'f');
+	ck_assert_str_eq(arg, "json");
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 'q');
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 0);
+	{
+		char **ops;
+
+		ck_assert_int_eq(opt_operands(&s, &ops), 3);
+		ck_assert_str_eq(ops[0], "t1");
+		ck_assert_str_eq(ops[1], "t2");
+		ck_assert_str_eq(ops[2], "-q");
+	}
+	opt_free(&s);
+	v = ARGV("ls", "--form", "json");
+	opt_init(&s, ARGC(v), v, "ls");
+	ck_assert_int_eq(opt_next(&s, defs, &arg), -1);
+	ck_assert_str_eq(s.err, "ls: unknown option --form");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("client_args");
+	TCase *tc = tcase_create("args");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, signals);
+	tcase_add_test(tc, users);
+	tcase_add_test(tc, ids);
+	tcase_add_test(tc, run_env_accumulates);
+	tcase_add_test(tc, run_options);
+	tcase_add_test(tc, run_refusals);
+	tcase_add_test(tc, short_clusters_and_dashdash);
+	tcase_add_test(tc, bundle_is_read);
+	tcase_add_test(tc, bad_ids_never_connect);
+	tcase_add_test(tc, generic_scanner);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

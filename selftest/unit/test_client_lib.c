@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_client_lib.c: libshimvisor and `run` against a small fake shimvisord. */
+#include <check.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client/cli/cli.h"
+#include "wire/limits.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+#include "wire/ttrpc.h"
+
+/* ---- the fake daemon: canned answers, one fake task that really runs ---- */
+#define MAXC 8
+struct fake {
+	int lfd, sfd, log;
+	int conn[MAXC];
+	pid_t task;
+	int io[3];
+	bool exited;
+	uint32_t status;
+	struct { int fd; uint32_t stream; } wait[4];
+	int nwait;
+};
+
+static void reply(int fd, uint32_t stream, int code, const char *msg,
+		  const pb_msgdesc_t *fields, const void *payload)
+{
+	uint8_t *body = NULL, hdr[SV_TTRPC_HEADER_LEN];
+	size_t len = 0;
+	struct ttrpc_hdr h;
+
+	if (ttrpc_encode_response(code, msg, fields, payload, &body, &len) < 0)
+		_exit(90);
+	h = (struct ttrpc_hdr){ .len = (uint32_t)len, .stream = stream, .type = SV_TTRPC_TYPE_RESPONSE };
+	ttrpc_hdr_pack(hdr, &h);
+	sv_write_all(fd, hdr, sizeof(hdr));
+	if (len)
+		sv_write_all(fd, body, len);
+	free(body);
+}
+
+static void send_event(int fd, uint32_t stream, const char *topic, const char *name,
+		       const pb_msgdesc_t *fields, const void *msg)
+{
+	sv_Envelope env = { .has_timestamp = true, .timestamp = { 1700000000, 1 },
+			    .namespace = "default", .topic = (char *)topic, .has_event = true };
+	char url[64];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	sv_pb_encode(fields, msg, &buf, &len);
+	snprintf(url, sizeof(url), "containerd.events.%s", name);
+	env.event.type_url = url;
+	env.event.value = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(len + 1));
+	env.event.value->size = (pb_size_t)len;
+	memcpy(env.event.value->bytes, buf, len);
+	reply(fd, stream, SV_OK, NULL, sv_Envelope_fields, &env);
+	free(env.event.value);
+	free(buf);
+}
+
+static void run_task(struct fake *f, bool sleeper)
+{
+	char buf[256];
+	ssize_t n;
+
+	f->task = fork();
+	if (f->task != 0)
+		return;
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);     /* not Check's handler, which kills the whole group */
+	}
+	if (f->io[0] < 0)
+		_exit(3);                    /* a detached task: no stdio */
+	if (sleeper) {
+		for (;;)
+			pause();
+	}
+	fcntl(f->io[0], F_SETFL, 0);
+	while ((n = read(f->io[0], buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			buf[i] = (char)toupper((unsigned char)buf[i]);
+		if (write(f->io[1], buf, (size_t)n) != n)
+			_exit(91);
+	}
+	if (write(f->io[2], "err\n", 4) != 4)
+		_exit(92);
+	_exit(3);
+}
+
+static void answer_waits(struct fake *f)
+{
+	sv_WaitResponse w = { .exit_status = f->status, .has_exited_at = true, .exited_at = { 5, 0 } };
+
+	for (int i = 0; i < f->nwait; i++)
+		reply(f->wait[i].fd, f->wait[i].stream, SV_OK, NULL, sv_WaitResponse_fields, &w);
+	f->nwait = 0;
+}
+
+static void handle(struct fake *f, int fd, uint32_t stream, sv_Request *rq)
+{
+	const char *m = rq->method ? rq->method : "";
+	const void *pl = rq->payload ? (const void *)rq->payload->bytes : "";
+	size_t pn = rq->payload ? rq->payload->size : 0;
+	const char *ns = ttrpc_request_ns(rq);
+
+	dprintf(f->log, "%s %s\n", m, ns ? ns : "-");
+	if (!strcmp(m, "Version")) {
+		sv_CtlVersionResponse v = { .version = (char *)"9.9", .revision = (char *)(ns ? ns : "") };
+
+		reply(fd, stream, SV_OK, NULL, sv_CtlVersionResponse_fields, &v);
+	} else if (!strcmp(m, "Create")) {
+		sv_CtlCreateRequest c;
+		sv_CreateTaskResponse r = { .pid = 100 };
+
+		sv_pb_decode(sv_CtlCreateRequest_fields, &c, pl, pn);
+		dprintf(f->log, "args %s detach %d env %u\n", c.args_count ? c.args[0] : "-", c.detach,
+			c.env_count);
+		if (!strcmp(c.id, "dup")) {
+			reply(fd, stream, SV_ALREADY_EXISTS, "task dup: already exists", NULL, NULL);
+		} else {
+			if (c.stdout && *c.stdout) {
+				f->io[0] = open(c.stdin, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+				f->io[1] = open(c.stdout, O_WRONLY | O_CLOEXEC);
+				f->io[2] = open(c.stderr, O_WRONLY | O_CLOEXEC);
+			}
+			reply(fd, stream, SV_OK, NULL, sv_CreateTaskResponse_fields, &r);
+		}
+		sv_pb_free(sv_CtlCreateRequest_fields, &c);
+	} else if (!strcmp(m, "Start")) {
+		sv_StartRequest s;
+		sv_StartResponse r = { .pid = 100 };
+
+		sv_pb_decode(sv_StartRequest_fields, &s, pl, pn);
+		run_task(f, !strcmp(s.id, "sleeper"));
+		for (int i = 0; i < 3; i++)
+			close(f->io[i]);
+		reply(fd, stream, SV_OK, NULL, sv_StartResponse_fields, &r);
+	} else if (!strcmp(m, "Kill")) {
+		sv_KillRequest k;
+
+		sv_pb_decode(sv_KillRequest_fields, &k, pl, pn);
+		dprintf(f->log, "signal %u all %d\n", k.signal, k.all);
+		if (f->task > 0 && !f->exited)
+			kill(f->task, (int)k.signal);
+		reply(fd, stream, SV_OK, NULL, NULL, NULL);
+	} else if (!strcmp(m, "Wait")) {
+		f->wait[f->nwait].fd = fd;
+		f->wait[f->nwait++].stream = stream;
+		if (f->exited)
+			answer_waits(f);
+	} else if (!strcmp(m, "State")) {
+		sv_StateRequest s;
+		sv_StateResponse r = { .id = "t1", .pid = 100, .status = sv_TaskStatus_RUNNING,
+				       .bundle = (char *)"/b" };
+
+		sv_pb_decode(sv_StateRequest_fields, &s, pl, pn);
+		if (strcmp(s.id, "t1"))
+			reply(fd, stream, SV_NOT_FOUND, "task nope: not found", NULL, NULL);
+		else
+			reply(fd, stream, SV_OK, NULL, sv_StateResponse_fields, &r);
+	} else if (!strcmp(m, "Pids")) {
+		sv_ProcessInfo p[2] = { { .pid = 100 }, { .pid = 101 } };
+		sv_PidsResponse r = { .processes_count = 2, .processes = p };
+
+		reply(fd, stream, SV_OK, NULL, sv_PidsResponse_fields, &r);
+	} else if (!strcmp(m, "Delete")) {
+		sv_CtlDeleteRequest d;
+		sv_DeleteResponse r = { .pid = 100, .exit_status = 3 };
+
+		sv_pb_decode(sv_CtlDeleteRequest_fields, &d, pl, pn);
+		dprintf(f->log, "delete %s force %d\n", d.id, d.force);
+		if (!strcmp(d.id, "busy"))
+			reply(fd, stream, SV_FAILED_PRECONDITION, "task busy is running", NULL, NULL);
+		else
+			reply(fd, stream, SV_OK, NULL, sv_DeleteResponse_fields, &r);
+	} else if (!strcmp(m, "List")) {
+		sv_CtlTask t[1] = { { .namespace = "default", .id = "t1", .pid = 100, .status = 2 } };
+		sv_CtlListResponse r = { .tasks_count = 1, .tasks = t };
+
+		reply(fd, stream, SV_OK, NULL, sv_CtlListResponse_fields, &r);
+	} else if (!strcmp(m, "Subscribe")) {
+		sv_TaskStart s = { .container_id = "t1", .pid = 100 };
+		sv_TaskExit e = { .container_id = "t1", .id = "t1", .pid = 100, .exit_status = 7 };
+
+		reply(fd, stream, SV_OK, NULL, NULL, NULL);   /* an empty frame is skipped */
+		send_event(fd, stream, "/tasks/start", "TaskStart", sv_TaskStart_fields, &s);
+		send_event(fd, stream, "/tasks/exit", "TaskExit", sv_TaskExit_fields, &e);
+	} else {
+		reply(fd, stream, SV_UNIMPLEMENTED, "method not here", NULL, NULL);
+	}
+}
+
+static void reap(struct fake *f)
+{
+	struct signalfd_siginfo si;
+	int st;
+
+	while (read(f->sfd, &si, sizeof(si)) > 0)
+		;
+	if (f->task > 0 && waitpid(f->task, &st, WNOHANG) == f->task) {
+		f->exited = true;
+		f->status = WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 128u + (uint32_t)WTERMSIG(st);
+		answer_waits(f);
+	}
+}
+
+static _Noreturn void serve(int lfd, int log)
+{
+	struct fake f = { .lfd = lfd, .log = log, .io = { -1, -1, -1 } };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	f.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	for (int i = 0; i < MAXC; i++)
+		f.conn[i] = -1;
+	for (;;) {
+		struct pollfd p[MAXC + 2] = { { .fd = lfd, .events = POLLIN }, { .fd = f.sfd, .events = POLLIN } };
+
+		for (int i = 0; i < MAXC; i++)
+			p[i + 2] = (struct pollfd){ .fd = f.conn[i], .events = POLLIN };
+		if (poll(p, MAXC + 2, -1) < 0)
+			continue;
+		if (p[0].revents) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			for (int i = 0; i < MAXC && c >= 0; i++)
+				if (f.conn[i] < 0) {
+					f.conn[i] = c;
+					c = -1;
+				}
+		}
+		if (p[1].revents)
+			reap(&f);
+		for (int i = 0; i < MAXC; i++) {
+			struct ttrpc_hdr h;
+			uint8_t *body = NULL;
+			sv_Request rq;
+
+			if (!p[i + 2].revents)
+				continue;
+			if (ttrpc_read_frame(f.conn[i], &h, &body, 1000) < 0) {
+				close(f.conn[i]);
+				f.conn[i] = -1;
+				continue;
+			}
+			if (sv_pb_decode(sv_Request_fields, &rq, body ? body : (uint8_t *)"", h.len) == 0) {
+				handle(&f, f.conn[i], h.stream, &rq);
+				sv_pb_free(sv_Request_fields, &rq);
+			}
+			free(body);
+		}
+	}
+}
+
+static char sock[108], logpath[64];
+static pid_t server;
+
+static void start_server(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), log;
+
+	snprintf(sock, sizeof(sock), "/tmp/svtest-lib.%d.sock", (int)getpid());
+	snprintf(logpath, sizeof(logpath), "/tmp/svtest-lib.%d.log", (int)getpid());
+	unlink(sock);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	server = fork();
+	if (server == 0)
+		serve(lfd, log);
+	close(lfd);
+	close(log);
+}
+
+static void stop_server(void)
+{
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	unlink(sock);
+	unlink(logpath);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* ---- the tests ---- */
+START_TEST(calls_and_errors)
+{
+	struct sv_client *c;
+	sv_CtlVersionResponse v;
+	sv_StateResponse st;
+	sv_CtlListResponse l;
+	sv_DeleteResponse d;
+	sv_CtlCreateRequest cr = { .id = "dup" };
+	uint32_t *pids, pid;
+	size_t n;
+
+	start_server();
+	setenv(SV_ENV_NAMESPACE, "ns1", 1);
+	ck_assert_int_eq(sv_connect(sock, &c), 0);
+	ck_assert_str_eq(sv_namespace(c), "ns1");
+	ck_assert_int_eq(sv_version(c, &v), 0);
+	ck_assert_str_eq(v.version, "9.9");
+	ck_assert_str_eq(v.revision, "ns1");       /* the namespace travelled as metadata */
+	sv_pb_free(sv_CtlVersionResponse_fields, &v);
+	ck_assert_int_eq(sv_set_namespace(c, "bad ns"), -EINVAL);
+	ck_assert_int_eq(sv_set_namespace(c, "default"), 0);
+
+	ck_assert_int_eq(sv_state(c, "t1", &st), 0);
+	ck_assert_str_eq(st.id, "t1");
+	ck_assert_uint_eq(st.pid, 100);
+	ck_assert_uint_eq(st.status, sv_TaskStatus_RUNNING);
+	ck_assert_str_eq(st.bundle, "/b");
+	sv_pb_free(sv_StateResponse_fields, &st);
+	ck_assert_int_eq(sv_state(c, "nope", &st), -ENOENT);
+	ck_assert_str_eq(sv_last_error(c), "task nope: not found");
+	ck_assert_int_eq(sv_last_code(c), SV_NOT_FOUND);
+	ck_assert_int_eq(sv_state(c, "../x", &st), -EINVAL);     /* never sent */
+	ck_assert_int_eq(sv_create(c, &cr, &pid), -EEXIST);
+	ck_assert_int_eq(sv_delete(c, "busy", false, NULL), -EBUSY);
+	ck_assert_str_eq(sv_last_error(c), "task busy is running");
+	ck_assert_int_eq(sv_delete(c, "t1", true, &d), 0);
+	ck_assert_uint_eq(d.exit_status, 3);
+	ck_assert_int_eq(sv_pids(c, "t1", &pids, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(pids[1], 101);
+	free(pids);
+	ck_assert_int_eq(sv_kill(c, "t1", 9, true), 0);
+	ck_assert_int_eq(sv_list(c, &l), 0);
+	ck_assert_uint_eq(l.tasks_count, 1);
+	ck_assert_str_eq(l.tasks[0].id, "t1");
+	sv_pb_free(sv_CtlListResponse_fields, &l);
+	/* async wait; the call after it on the same client is refused while it is pending */
+	strcpy(cr.id, "t1");
+	ck_assert_int_eq(sv_create(c, &cr, &pid), 0);
+	ck_assert_int_eq(sv_start(c, "t1", &pid), 0);
+	ck_assert_uint_eq(pid, 100);
+	ck_assert_int_eq(sv_wait_send(c, "t1"), 0);
+	ck_assert_int_eq(sv_kill(c, "t1", 9, false), -EBUSY);
+	{
+		uint32_t status = 0;
+		sv_Timestamp ts;
+
+		ck_assert_int_eq(sv_wait_recv(c, &status, &ts), 0);
+		ck_assert_uint_eq(status, 3);       /* the fake task read EOF and left with 3 */
+		ck_assert_int_eq(ts.seconds, 5);
+	}
+	sv_close(c);
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "Version ns1\n"));
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "signal 9 all 1\n"));
+	ck_assert_int_eq(sv_connect("/nonexistent/sock", &c), -ENOENT);
+	ck_assert_ptr_null(c);
+	stop_server();
+}
+END_TEST
+
+START_TEST(events_stream)
+{
+	struct sv_client *c;
+	sv_Envelope env;
+	struct sv_event ev;
+
+	start_server();
+	ck_assert_int_eq(sv_connect(sock, &c), 0);
+	ck_assert_int_eq(sv_subscribe(c), 0);
+	ck_assert_int_eq(sv_next_event(c, &env, 2000), 0);
+	ck_assert_str_eq(env.topic, "/tasks/start");
+	ck_assert_int_eq(sv_event_decode(&env, &ev), 0);
+	ck_assert_int_eq(ev.kind, SV_EVENT_START);
+	ck_assert_uint_eq(ev.pid, 100);
+	sv_pb_free(sv_Envelope_fields, &env);
+	ck_assert_int_eq(sv_next_event(c, &env, 2000), 0);
+	ck_assert_int_eq(sv_event_decode(&env, &ev), 0);
+	ck_assert_int_eq(ev.kind, SV_EVENT_EXIT);
+	ck_assert_uint_eq(ev.exit_status, 7);
+	ck_assert_str_eq(ev.container_id, "t1");
+	sv_pb_free(sv_Envelope_fields, &env);
+	ck_assert_int_eq(sv_next_event(c, &env, 50), -ETIMEDOUT);
+	ck_assert_int_eq(sv_state(c, "t1", &(sv_StateResponse){ 0 }), -EBUSY);
+	stop_server();
+	ck_assert_int_eq(sv_next_event(c, &env, 2000), -ECONNRESET);
+	sv_close(c);
+}
+END_TEST
+
+/* Run `argv` through cmd_run in a child with stdin from `in` and stdout/stderr into files;
+ * `sig` (if not 0) is sent to it at once: it is blocked from birth, so it waits for the copy
+ * loop, which forwards it to the task. */
+static int run_cli(char **argv, int argc, const char *in, char *out, char *err, int sig)
+{
+	char opath[64], epath[64];
+	struct cli g = { .address = sock, .ns = "default" };
+	int p[2], o, e, rc;
+	sigset_t set, old;
+	pid_t kid;
+
+	snprintf(opath, sizeof(opath), "/tmp/svtest-lib.%d.out", (int)getpid());
+	snprintf(epath, sizeof(epath), "/tmp/svtest-lib.%d.err", (int)getpid());
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(write(p[1], in, strlen(in)), (ssize_t)strlen(in));
+	close(p[1]);
+	o = open(opath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	e = open(epath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	kid = fork();
+	if (kid == 0) {
+		dup2(p[0], 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		_exit(cmd_run(&g, argc, argv));
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (sig)
+		kill(kid, sig);
+	close(p[0]);
+	close(o);
+	close(e);
+	ck_assert_int_eq(waitpid(kid, &rc, 0), kid);
+	strcpy(out, slurp(opath));
+	strcpy(err, slurp(epath));
+	unlink(opath);
+	unlink(epath);
+	ck_assert(WIFEXITED(rc));
+	return WEXITSTATUS(rc);
+}
+
+START_TEST(run_attached_copies_and_exits_with_status)
+{
+	char *argv[] = { (char *)"run", (char *)"--rm", (char *)"-e", (char *)"A=1", (char *)"t1",
+			 (char *)"tr", NULL };
+	char out[4096], err[4096];
+
+	start_server();
+	ck_assert_int_eq(run_cli(argv, 6, "hello\nworld\n", out, err, 0), 3);
+	ck_assert_str_eq(out, "HELLO\nWORLD\n");
+	ck_assert_str_eq(err, "err\n");
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "args tr detach 0 env 1\n"));
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "delete t1 force 0\n"));
+	stop_server();
+}
+END_TEST
+
+START_TEST(run_forwards_signals)
+{
+	char *argv[] = { (char *)"run", (char *)"sleeper", NULL };
+	char out[4096], err[4096];
+
+	start_server();
+	ck_assert_int_eq(run_cli(argv, 2, "", out, err, SIGINT), 128 + SIGINT);
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "signal 2 all 0\n"));
+	stop_server();
+}
+END_TEST
+
+START_TEST(cli_errors_are_one_line)
+{
+	struct cli g = { .address = "/nonexistent/sock", .ns = "default" };
+	char *argv[] = { (char *)"state", (char *)"t1", NULL };
+	char line[256];
+	int p[2];
+	FILE *f;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	dup2(p[1], 2);
+	close(p[1]);
+	ck_assert_int_eq(cmd_state(&g, 2, argv), CLI_EXIT_FAIL);
+	start_server();
+	g.address = sock;
+	argv[1] = (char *)"nope";
+	ck_assert_int_eq(cmd_state(&g, 2, argv), CLI_EXIT_FAIL);
+	stop_server();
+	close(2);
+	f = fdopen(p[0], "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "shimvisor: connect /nonexistent/sock: No such file or directory\n");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "shimvisor: state nope: task nope: not found\n");
+	fclose(f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("client_lib");
+	TCase *tc = tcase_create("lib");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, calls_and_errors);
+	tcase_add_test(tc, events_stream);
+	tcase_add_test(tc, run_attached_copies_and_exits_with_status);
+	tcase_add_test(tc, run_forwards_signals);
+	tcase_add_test(tc, cli_errors_are_one_line);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

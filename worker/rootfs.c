@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/rootfs.c: mount Create's rootfs mounts on bundle/rootfs, and take them down again. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include "common/log.h"
+#include "task.pb.h"
+#include "worker.h"
+
+static const struct mflag {
+	const char *name;
+	unsigned long set, clear;
+} mflags[] = {
+	{ "ro", MS_RDONLY, 0 },        { "rw", 0, MS_RDONLY },
+	{ "nosuid", MS_NOSUID, 0 },    { "suid", 0, MS_NOSUID },
+	{ "nodev", MS_NODEV, 0 },      { "dev", 0, MS_NODEV },
+	{ "noexec", MS_NOEXEC, 0 },    { "exec", 0, MS_NOEXEC },
+	{ "sync", MS_SYNCHRONOUS, 0 }, { "async", 0, MS_SYNCHRONOUS },
+	{ "noatime", MS_NOATIME, 0 },  { "atime", 0, MS_NOATIME },
+	{ "nodiratime", MS_NODIRATIME, 0 }, { "relatime", MS_RELATIME, 0 },
+	{ "strictatime", MS_STRICTATIME, 0 },
+	{ "bind", MS_BIND, 0 },        { "rbind", MS_BIND | MS_REC, 0 },
+	{ "defaults", 0, 0 },
+};
+
+/* Split options into MS_* flags and a comma-joined data string (malloc'd). */
+static int parse_opts(const sv_Mount *m, unsigned long *flags, char **data)
+{
+	size_t i, k, len = 0, cap = 1;
+	char *d;
+
+	*flags = 0;
+	for (i = 0; i < m->options_count; i++)
+		cap += strlen(m->options[i] ? m->options[i] : "") + 1;
+	d = malloc(cap);
+	if (!d)
+		return -ENOMEM;
+	d[0] = '\0';
+	for (i = 0; i < m->options_count; i++) {
+		const char *o = m->options[i] ? m->options[i] : "";
+		bool known = false;
+
+		for (k = 0; k < sizeof(mflags) / sizeof(mflags[0]); k++) {
+			if (strcmp(o, mflags[k].name) == 0) {
+				*flags = (*flags & ~mflags[k].clear) | mflags[k].set;
+				known = true;
+				break;
+			}
+		}
+		if (known || !*o)
+			continue;
+		if (len)
+			d[len++] = ',';
+		memcpy(d + len, o, strlen(o) + 1);
+		len += strlen(o);
+	}
+	*data = d;
+	return 0;
+}
+
+int rootfs_mount(struct task *t, const sv_Mount *mounts, size_t n)
+{
+	char target[4200];
+	size_t i;
+
+	if ((size_t)snprintf(target, sizeof(target), "%s/%s", t->bundle, SV_BUNDLE_ROOTFS) >= sizeof(target))
+		return -ENAMETOOLONG;
+	for (i = 0; i < n; i++) {
+		const sv_Mount *m = &mounts[i];
+		unsigned long flags;
+		char *data = NULL;
+		int err;
+
+		if (!m->type || !m->source)
+			return -EINVAL;
+		err = parse_opts(m, &flags, &data);
+		if (err < 0)
+			return err;
+		if (mount(m->source, target, m->type, flags & ~MS_RDONLY, *data ? data : NULL) < 0)
+			err = -errno;
+		else if ((flags & MS_RDONLY) &&
+			 mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & MS_REC), NULL) < 0 &&
+			 mount(NULL, target, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0)
+			err = -errno;
+		free(data);
+		if (err < 0) {
+			sv_warn_err(err, "mount %s (%s) on %s", m->source, m->type, target);
+			rootfs_unmount(t);
+			return err;
+		}
+		t->rootfs_mounted++;
+	}
+	return 0;
+}
+
+void rootfs_unmount(struct task *t)
+{
+	char target[4200];
+
+	/* stacked mounts come off one by one */
+	snprintf(target, sizeof(target), "%s/%s", t->bundle, SV_BUNDLE_ROOTFS);
+	for (; t->rootfs_mounted > 0; t->rootfs_mounted--)
+		if (umount2(target, MNT_DETACH) < 0)
+			sv_warn_err(-errno, "umount %s", target);
+}
