@@ -11,6 +11,7 @@
 #include "monitor.pb.h"
 #include "task.pb.h"
 #include "ttrpc.pb.h"
+#include "task_state.h"
 #include "wire/ttrpc.h"
 
 struct task;
@@ -49,15 +50,6 @@ struct conn {
 	struct wcall *calls;
 };
 
-enum task_state {
-	T_CREATING,     /* spawn or Create in flight */
-	T_CREATED,
-	T_RUNNING,
-	T_STOPPED,
-	T_DELETING,     /* Delete done, worker shutting down, bundle being removed */
-	T_FAILED,       /* create failed; being torn down */
-	T_UNKNOWN,      /* re-attach pending */
-};
 
 struct waiter {
 	struct reply_to rt;
@@ -117,6 +109,7 @@ int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq);
 struct task *task_find(struct engine *e, const char *ns, const char *id);
 struct task *task_new(struct engine *e, const char *ns, const char *id);
 void task_free(struct engine *e, struct task *t);
+void task_move(struct task *t, enum task_event ev);
 void task_apply_event(struct engine *e, struct task *t, const sv_Envelope *env);
 void task_exited(struct engine *e, struct task *t, uint32_t status, const sv_Timestamp *at);
 void task_worker_gone(struct engine *e, struct task *t);

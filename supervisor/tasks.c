@@ -72,6 +72,11 @@ void task_free(struct engine *e, struct task *t)
 	free(t);
 }
 
+void task_move(struct task *t, enum task_event ev)
+{
+	t->st = task_next(t->st, ev);
+}
+
 uint32_t task_status(const struct task *t)
 {
 	switch (t->st) {
@@ -137,8 +142,7 @@ void task_exited(struct engine *e, struct task *t, uint32_t status, const sv_Tim
 	} else {
 		clock_gettime(CLOCK_REALTIME, &t->exited_at);
 	}
-	if (t->st != T_DELETING && t->st != T_FAILED)
-		t->st = T_STOPPED;
+	task_move(t, TE_EXITED);
 	sv_WaitResponse wr = { .exit_status = status, .has_exited_at = true, .exited_at = ts_of(t->exited_at) };
 	while (t->waiters) {
 		struct waiter *w = t->waiters;
@@ -192,7 +196,7 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 	if (r < 0 || !cr) {
 		reply(e, t->create_rt, SV_UNAVAILABLE, "connect to the new worker failed", NULL, NULL);
 		t->create_rt = nobody;
-		t->st = T_FAILED;
+		task_move(t, TE_FAILED);
 		return;     /* its exit notice (or none) leads to the cleanup */
 	}
 	snprintf(rq.id, sizeof(rq.id), "%s", t->id);
@@ -225,13 +229,11 @@ void task_apply_event(struct engine *e, struct task *t, const sv_Envelope *env)
 		sv_TaskCreate ev;
 		if (sv_pb_decode(sv_TaskCreate_fields, &ev, b, n) == 0) {
 			t->pid = ev.pid;
-			if (t->st == T_CREATING)
-				t->st = T_CREATED;
+			task_move(t, TE_CREATED);
 			sv_pb_free(sv_TaskCreate_fields, &ev);
 		}
 	} else if (!strcmp(topic, "/tasks/start")) {
-		if (t->st == T_CREATED || t->st == T_CREATING)
-			t->st = T_RUNNING;
+		task_move(t, TE_STARTED);
 	} else if (!strcmp(topic, "/tasks/exit")) {
 		sv_TaskExit ev;
 		if (sv_pb_decode(sv_TaskExit_fields, &ev, b, n) == 0) {
@@ -369,15 +371,14 @@ void task_created(struct engine *e, struct task *t, int code, const char *msg, u
 {
 	if (code != SV_OK) {
 		reply(e, rt, code, msg, NULL, NULL);
-		t->st = T_FAILED;
+		task_move(t, TE_FAILED);
 		sv_ShutdownRequest sq = { 0 };
 		snprintf(sq.id, sizeof(sq.id), "%s", t->id);
 		link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 5000);
 		return;
 	}
 	t->pid = pid;
-	if (t->st == T_CREATING)
-		t->st = T_CREATED;
+	task_move(t, TE_CREATED);
 	sv_CreateTaskResponse resp = { .pid = pid };
 	reply(e, rt, SV_OK, NULL, sv_CreateTaskResponse_fields, &resp);
 }
@@ -386,8 +387,7 @@ void task_started(struct engine *e, struct task *t, uint32_t pid)
 {
 	if (pid)
 		t->pid = pid;
-	if (t->st == T_CREATED || t->st == T_CREATING || t->st == T_UNKNOWN)
-		t->st = T_RUNNING;
+	task_move(t, TE_STARTED);
 	if (t->adopted) {
 		sv_TaskStart ev = { .pid = t->pid };
 		snprintf(ev.container_id, sizeof(ev.container_id), "%s", t->id);
@@ -411,7 +411,7 @@ void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		t->del = (sv_DeleteResponse){ .pid = t->pid, .exit_status = t->exit_status,
 					      .has_exited_at = true, .exited_at = ts_of(t->exited_at) };
 	}
-	t->st = T_DELETING;
+	task_move(t, TE_DELETED);
 	if (t->adopted) {
 		publish_exit(e, t);
 		publish_delete(e, t);
@@ -427,7 +427,7 @@ void task_reattached(struct engine *e, struct task *t, int code, const sv_Connec
 	if (code != SV_OK) {
 		/* alive but holding no task: let it go, then remove what is left */
 		sv_warn("re-attach %s/%s: the worker has no task", t->ns, t->id);
-		t->st = T_FAILED;
+		task_move(t, TE_FAILED);
 		sv_ShutdownRequest sq = { 0 };
 		snprintf(sq.id, sizeof(sq.id), "%s", t->id);
 		link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 5000);
@@ -448,14 +448,14 @@ void task_reattach_state(struct engine *e, struct task *t, int code, const sv_St
 		t->pid = sr->pid;
 	switch (sr->status) {
 	case sv_TaskStatus_CREATED:
-		t->st = T_CREATED;
+		task_move(t, TE_CREATED);
 		break;
 	case sv_TaskStatus_STOPPED:
 		task_exited(e, t, sr->exit_status, sr->has_exited_at ? &sr->exited_at : NULL);
 		publish_exit(e, t);     /* it exited while we were down */
 		return;
 	default:
-		t->st = T_RUNNING;
+		task_move(t, TE_STARTED);
 		break;
 	}
 	sv_WaitRequest wq = { 0 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_client_args.c: the CLI's command-line parsing, without a daemon. */
 #include <check.h>
+#include "tap_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -404,8 +405,6 @@ int main(void)
 {
 	Suite *s = suite_create("client_args");
 	TCase *tc = tcase_create("args");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, signals);
@@ -419,11 +418,5 @@ int main(void)
 	tcase_add_test(tc, bad_ids_never_connect);
 	tcase_add_test(tc, generic_scanner);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_client_json.c: the CLI's JSON writer and its state/ls/events output. */
 #include <check.h>
+#include "tap_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,8 +311,6 @@ int main(void)
 {
 	Suite *s = suite_create("client_json");
 	TCase *tc = tcase_create("json");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, escaping);
@@ -321,11 +320,5 @@ int main(void)
 	tcase_add_test(tc, event_others);
 	tcase_add_test(tc, state_and_ls);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }

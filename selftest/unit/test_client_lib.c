@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_client_lib.c: libshimvisor and `run` against a small fake shimvisord. */
 #include <check.h>
+#include "tap_main.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -515,8 +516,6 @@ int main(void)
 {
 	Suite *s = suite_create("client_lib");
 	TCase *tc = tcase_create("lib");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, calls_and_errors);
@@ -525,11 +524,5 @@ int main(void)
 	tcase_add_test(tc, run_forwards_signals);
 	tcase_add_test(tc, cli_errors_are_one_line);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_common_fs.c: atomic writes, bounded reads, mkdir, mount-safe removal, fd flags, SHA-256. */
 #include <check.h>
+#include "tap_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -337,8 +338,6 @@ int main(void)
 {
 	Suite *s = suite_create("common_fs");
 	TCase *tc = tcase_create("fs");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, atomic_write);
@@ -349,11 +348,5 @@ int main(void)
 	tcase_add_test(tc, fd_flags_and_self_dir);
 	tcase_add_test(tc, sha256_vectors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }

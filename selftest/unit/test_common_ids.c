@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_common_ids.c: the id/namespace grammar [A-Za-z0-9][A-Za-z0-9_.-]{0,75}. */
 #include <check.h>
+#include "tap_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,18 +52,10 @@ int main(void)
 {
 	Suite *s = suite_create("common_ids");
 	TCase *tc = tcase_create("ids");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, id_table);
 	tcase_add_test(tc, id_length);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }

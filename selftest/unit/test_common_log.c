@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_common_log.c: logger line format, one write per line, sv_die's exit status. */
 #include <check.h>
+#include "tap_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -88,19 +89,11 @@ int main(void)
 {
 	Suite *s = suite_create("common_log");
 	TCase *tc = tcase_create("log");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, lines);
 	tcase_add_test(tc, long_line_truncated);
 	tcase_add_exit_test(tc, die_exits_1, 1);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_wire_report.c: Report framing (varint prefix), pbio helpers and status codes. */
 #include <check.h>
+#include "tap_main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,8 +219,6 @@ int main(void)
 {
 	Suite *s = suite_create("wire_report");
 	TCase *tc = tcase_create("report");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, frame_round_trip);
@@ -230,11 +229,5 @@ int main(void)
 	tcase_add_test(tc, pb_helpers);
 	tcase_add_test(tc, status_codes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }

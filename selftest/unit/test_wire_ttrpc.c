@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_wire_ttrpc.c: ttrpc framing, reader caps, output queue, worked bytes and blocking calls. */
 #include <check.h>
+#include "tap_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -568,8 +569,6 @@ int main(void)
 {
 	Suite *s = suite_create("wire_ttrpc");
 	TCase *tc = tcase_create("ttrpc");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, hdr_round_trip);
@@ -589,11 +588,5 @@ int main(void)
 	tcase_add_test(tc, call_skips_non_responses);
 	tcase_add_test(tc, call_failures);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sv_run_suite(s);
 }
