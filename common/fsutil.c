@@ -31,7 +31,7 @@ static int write_fd_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+static int write_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, int sync)
 {
 	char tmp[NAME_MAX + 1];
 	int fd, err;
@@ -44,7 +44,7 @@ int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, m
 	if (fd < 0)
 		return -errno;
 	err = write_fd_all(fd, data, len);
-	if (err == 0 && fsync(fd) < 0)
+	if (err == 0 && sync && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && err == 0 && errno != EINTR)
 		err = -errno;
@@ -53,6 +53,16 @@ int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, m
 	if (err < 0)
 		unlinkat(dirfd, tmp, 0);
 	return err;
+}
+
+int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	return write_replace(dirfd, name, data, len, mode, 1);
+}
+
+int sv_replace_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	return write_replace(dirfd, name, data, len, mode, 0);
 }
 
 int sv_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len)

@@ -9,6 +9,9 @@
 /* Write name.tmp (O_NOFOLLOW, mode before umask), fsync, rename to name (in dirfd).
  * The .tmp file is unlinked on failure. */
 int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/* The same without fsync: for runtime state (bundles), which a power loss removes along with
+ * the tasks it describes. Readers still see the old or the new content, never a mix. */
+int sv_replace_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* Read a whole small file (at most max bytes; -EFBIG beyond). NUL-terminated, malloc'd. */
 int sv_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len);
 /* mkdirat that accepts an existing directory; then open it O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC.

@@ -127,7 +127,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		goto fail;
 	}
 	close(wfd);
-	r = sv_write_atomic(bfd, SV_BUNDLE_CONFIG, config, len, 0600);
+	r = sv_replace_file(bfd, SV_BUNDLE_CONFIG, config, len, 0600);
 	if (r < 0)
 		goto fail;
 	if (mkdirat(bfd, SV_BUNDLE_ROOTFS, 0711) < 0) {
@@ -139,7 +139,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		r = lfd;
 		goto fail;
 	}
-	r = sv_write_atomic(bfd, SV_BUNDLE_ADDRESS, res->address, strlen(res->address), 0600);
+	r = sv_replace_file(bfd, SV_BUNDLE_ADDRESS, res->address, strlen(res->address), 0600);
 	if (r < 0)
 		goto fail;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -176,7 +176,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 	close(lfd);
 	close(pipefd[1]);
 	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)pid);
-	sv_write_atomic(bfd, SV_BUNDLE_WORKER_PID, pidbuf, strlen(pidbuf), 0600);
+	sv_replace_file(bfd, SV_BUNDLE_WORKER_PID, pidbuf, strlen(pidbuf), 0600);
 	close(bfd);
 	close(nsfd);
 	res->pid = pid;

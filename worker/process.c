@@ -111,7 +111,7 @@ static void on_ready(struct worker *w, struct task *t)
 	if (proc_pidns(t->pid, &t->pidns) == 0 && proc_pidns(getpid(), &self) == 0)
 		t->own_pidns = t->pidns != self;
 	n = snprintf(line, sizeof(line), "%d %llu\n", (int)t->pid, t->starttime);
-	err = sv_write_atomic(t->bundle_fd, SV_BUNDLE_INIT_PID, line, (size_t)n, 0644);
+	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_INIT_PID, line, (size_t)n, 0644);
 	if (err < 0)
 		sv_warn_err(err, "write %s", SV_BUNDLE_INIT_PID);
 	t->status = T_CREATED;

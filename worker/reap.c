@@ -41,7 +41,7 @@ void task_exited(struct worker *w, struct task *t, int wstatus)
 	}
 	n = snprintf(line, sizeof(line), "%d %lld %ld\n", t->exit_status,
 		     (long long)t->exited_at.tv_sec, (long)t->exited_at.tv_nsec);
-	err = sv_write_atomic(t->bundle_fd, SV_BUNDLE_EXIT, line, (size_t)n, 0644);
+	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_EXIT, line, (size_t)n, 0644);
 	if (err < 0)
 		sv_warn_err(err, "write %s", SV_BUNDLE_EXIT);
 	t->status = T_STOPPED;
