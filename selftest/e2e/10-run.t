@@ -91,4 +91,42 @@ test_missing_binary_fails_cleanly() {
 	return 0
 }
 
+test_bundle_dir() {
+	[ -x /bin/busybox ] || skip_case "busybox-static is not installed"
+	daemon_start
+	mkdir -p "$T/b/rootfs/bin"
+	cp /bin/busybox "$T/b/rootfs/bin/"
+	ln -s busybox "$T/b/rootfs/bin/sh"
+	cat > "$T/b/config.json" <<JSON
+{"ociVersion":"1.0.2",
+ "process":{"args":["/bin/sh","-c","echo from-bundle \$GREETING; echo \$\$"],"env":["GREETING=hi"],"cwd":"/","user":{"uid":0,"gid":0}},
+ "root":{"path":"rootfs","readonly":true},
+ "hostname":"bundled",
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"}]}}
+JSON
+	out=$("$SV" run --rm --bundle "$T/b" bun) || fail "run --bundle: $?"
+	[ "$out" = "from-bundle hi
+1" ] || fail "got: $out"
+	[ -e "$T/b/rootfs/proc/1" ] && fail "proc mounted on the host side"
+	return 0
+}
+
+test_make_install() {
+	make -C "$HERE/../.." -s install DESTDIR="$T/dest" PREFIX=/usr >/dev/null || fail "make install"
+	for f in usr/sbin/shimvisord usr/sbin/shimvisor-worker usr/sbin/shimvisor-init usr/bin/shimvisor \
+		 etc/shimvisor/shimvisord.conf etc/init.d/shimvisord; do
+		[ -e "$T/dest/$f" ] || fail "$f not installed"
+	done
+	[ "$(readlink "$T/dest/usr/bin/containerd-shim-shimvisor-v2")" = ../sbin/shimvisor-worker ] || fail "shim link"
+	# the installed daemon finds its worker next to itself and serves
+	T_SAVE=$T
+	"$T/dest/usr/sbin/shimvisord" --root "$T/root" --state "$T/state" --address "$T/ctl.sock" --pidfile "$T/shimvisord.pid" \
+		|| fail "installed daemon did not start"
+	DAEMON_PID=$(cat "$T/shimvisord.pid")
+	export SHIMVISOR_ADDRESS="$T/ctl.sock"
+	[ "$("$T/dest/usr/bin/shimvisor" run --rm inst /bin/echo installed)" = installed ] || fail "installed run"
+	: "$T_SAVE"
+}
+
 run_cases "$@"
