@@ -74,8 +74,11 @@ $(B)/lib%.a:
 
 $(B)/shimvisord: $(B)/supervisor/main.o $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(NANOPB_LIB)
+# The worker stays resident for a task's whole life: static-pie keeps its private memory to its
+# own dirty pages (no ld.so, no per-process relocation of libc), ~76 KiB instead of ~120 KiB.
+# It uses neither NSS nor dlopen, which static glibc cannot serve.
 $(B)/shimvisor-worker: $(B)/worker/main.o $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(NANOPB_LIB)
+	$(CC) $(LDFLAGS) -static-pie -o $@ $^ $(NANOPB_LIB)
 $(B)/shimvisor-init: $(B)/worker/init/main.o $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(INIT_LIBS) $(NANOPB_LIB)
 $(B)/shimvisor: $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)

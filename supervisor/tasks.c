@@ -264,10 +264,11 @@ static void report_close(struct task *t)
 	t->rlen = 0;
 }
 
-/* Read and apply every whole Report the worker has written; EOF closes the pipe. */
+/* Read and apply every whole Report the worker has written; EOF closes the pipe. The buffer
+ * holds only a partial frame between reads and is freed when empty. */
 void task_report_input(struct engine *e, struct task *t)
 {
-	const size_t cap = SV_REPORT_MAX + 16;
+	uint8_t chunk[4096];
 
 	while (t->report_fd >= 0) {
 		size_t hdr, body;
@@ -291,17 +292,27 @@ void task_report_input(struct engine *e, struct task *t)
 			report_close(t);
 			return;
 		}
-		if (!t->rbuf && !(t->rbuf = malloc(cap)))
-			return;
-		k = read(t->report_fd, t->rbuf + t->rlen, cap - t->rlen);
-		if (k > 0)
-			t->rlen += (size_t)k;
-		else if (k < 0 && errno == EINTR)
+		if (t->rlen == 0) {
+			free(t->rbuf);
+			t->rbuf = NULL;
+		}
+		k = read(t->report_fd, chunk, sizeof(chunk));
+		if (k < 0 && errno == EINTR)
 			continue;
-		else if (k < 0 && errno == EAGAIN)
+		if (k < 0 && errno == EAGAIN)
 			return;
-		else
+		if (k <= 0) {
 			report_close(t);
+			return;
+		}
+		uint8_t *nb = realloc(t->rbuf, t->rlen + (size_t)k);
+		if (!nb) {
+			report_close(t);
+			return;
+		}
+		t->rbuf = nb;
+		memcpy(t->rbuf + t->rlen, chunk, (size_t)k);
+		t->rlen += (size_t)k;
 	}
 }
 

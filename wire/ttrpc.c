@@ -196,7 +196,10 @@ int sv_outq_flush(struct sv_outq *q, int fd)
 		q->off += (size_t)n;
 	}
 	if (q->off == q->len) {
-		q->off = q->len = 0;
+		/* idle connections hold no buffer: per-task memory matters more than a malloc */
+		free(q->buf);
+		q->buf = NULL;
+		q->off = q->len = q->cap = 0;
 		return 0;
 	}
 	if (q->off > q->len / 2)

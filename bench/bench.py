@@ -1,0 +1,1039 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# bench/bench.py: `make bench` driver: shimvisor vs a private containerd 1.6 + runc-v2 shim vs the unshare floor.
+"""Measures, in one run, on one machine:
+
+  1. idle per-task monitor memory at N detached `sleep 100000` tasks (shimvisor-worker vs
+     containerd-shim-runc-v2) and the daemons' RSS growth per task;
+  2. run-to-exit latency of /bin/true (unshare floor, `shimvisor run --rm`, `ctr run --rm`),
+     interleaved round-robin per iteration;
+  3. throughput: N detached tasks started 4 at a time, then `delete -f` 4 at a time.
+
+Everything runs under a private scratch directory; everything started is stopped on every
+exit path (see Cleanup). Stdlib only. Run as root: `make bench` or `python3 bench/bench.py`.
+"""
+import argparse
+import concurrent.futures as cf
+import datetime
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+BUILD = os.path.join(TOP, "build")
+SV = os.path.join(BUILD, "shimvisor")
+SVD = os.path.join(BUILD, "shimvisord")
+CTR_NS = "bench"
+SV_NS = "bench"
+UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
+CG_ROOT = "/sys/fs/cgroup"
+
+# Targets from the issue's performance section, and the anchor figures (2026-11-23 run,
+# /work/shared/research/anchor-figures.md) quoted for the peers not run here (conmon).
+TARGET_USS_KIB = 100
+TARGET_PSS_KIB = 150
+TARGET_DAEMON_KIB = 8
+TARGET_LAT_VS_FLOOR = 1.7
+TARGET_LAT_VS_CTR = 15.0
+TARGET_START_RATE = 400.0
+TARGET_DELETE_MS = 2.5
+ANCHOR = {
+    "runc_shim_uss_mib": 2.35, "conmon_uss_mib": 0.32, "containerd_growth_kib": 176,
+    "conmon_crun_rate": 76.5, "ctr_runc_rate": 24.9, "ctr_runc_lat_ms": 110.3,
+    "unshare_lat_ms": 3.51, "conmon_crun_lat_ms": 25.39,
+}
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+def run(cmd, timeout=60, check=True, env=None, quiet=False):
+    """Run cmd (list), bounded; returns CompletedProcess with text output."""
+    try:
+        cp = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise BenchError("timed out after %ss: %s" % (timeout, " ".join(cmd)))
+    if check and cp.returncode != 0:
+        raise BenchError("failed (rc %d): %s\n%s" % (cp.returncode, " ".join(cmd),
+                                                      (cp.stderr or "").strip()[-2000:]))
+    return cp
+
+
+def timed(cmd, timeout=60, env=None):
+    """Wall time (ns) of one fork+exec+wait of cmd; raises on failure."""
+    t0 = time.perf_counter_ns()
+    try:
+        cp = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise BenchError("timed out after %ss: %s" % (timeout, " ".join(cmd)))
+    dt = time.perf_counter_ns() - t0
+    if cp.returncode != 0:
+        raise BenchError("failed (rc %d): %s\n%s" % (cp.returncode, " ".join(cmd),
+                                                      cp.stderr.decode(errors="replace").strip()[-2000:]))
+    return dt
+
+
+def pctl(xs, q):
+    """Percentile q in [0,100] with linear interpolation."""
+    s = sorted(xs)
+    if not s:
+        return float("nan")
+    k = (len(s) - 1) * q / 100.0
+    f = int(k)
+    c = min(f + 1, len(s) - 1)
+    return s[f] + (s[c] - s[f]) * (k - f)
+
+
+def summ(xs):
+    return {"n": len(xs), "median": pctl(xs, 50), "p10": pctl(xs, 10), "p90": pctl(xs, 90),
+            "mean": statistics.fmean(xs) if xs else float("nan")}
+
+
+def smaps_rollup(pid):
+    """Rss, Pss, USS (Private_Clean+Private_Dirty) in KiB of one process, or None if gone."""
+    out = {}
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                    out[parts[0][:-1]] = int(parts[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return {"rss": out.get("Rss", 0), "pss": out.get("Pss", 0),
+            "uss": out.get("Private_Clean", 0) + out.get("Private_Dirty", 0)}
+
+
+def proc_threads(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def proc_ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+        return int(s[s.rindex(")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def proc_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def all_pids():
+    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
+
+
+def children_of(pids):
+    """All descendants of the given pids (one /proc scan, transitive)."""
+    pp = {}
+    for p in all_pids():
+        pp.setdefault(proc_ppid(p), []).append(p)
+    out, todo = set(), list(pids)
+    while todo:
+        p = todo.pop()
+        for c in pp.get(p, []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as gone
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+        return st[st.rindex(")") + 2] != "Z"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def wait_gone(pids, timeout):
+    end = time.monotonic() + timeout
+    pids = [p for p in pids if p]
+    while time.monotonic() < end:
+        for p in pids:
+            try:
+                os.waitpid(p, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if not any(alive(p) for p in pids):
+            return True
+        time.sleep(0.05)
+    return not any(alive(p) for p in pids)
+
+
+def mounts_under(path):
+    prefix = path.rstrip("/") + "/"
+    res = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].encode().decode("unicode_escape")
+            if mp == path or mp.startswith(prefix):
+                res.append(mp)
+    return res
+
+
+def pool_run(cmds, conc, timeout=60):
+    """Run each command list (or list of command lists, run in sequence) with `conc` workers;
+    returns (wall_s, [per-item seconds], [errors])."""
+    def one(item):
+        seq = item if isinstance(item[0], list) else [item]
+        t0 = time.perf_counter_ns()
+        for c in seq:
+            cp = subprocess.run(c, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, timeout=timeout)
+            if cp.returncode != 0:
+                return (time.perf_counter_ns() - t0) / 1e9, "%s: rc %d: %s" % (
+                    " ".join(c), cp.returncode, cp.stderr.decode(errors="replace").strip()[-300:])
+        return (time.perf_counter_ns() - t0) / 1e9, None
+    t0 = time.perf_counter_ns()
+    ex = cf.ThreadPoolExecutor(max_workers=conc)
+    try:
+        res = list(ex.map(one, cmds))
+    except BaseException:
+        ex.shutdown(wait=True, cancel_futures=True)  # running calls are bounded by `timeout`
+        raise
+    ex.shutdown(wait=True)
+    wall = (time.perf_counter_ns() - t0) / 1e9
+    return wall, [r[0] for r in res], [r[1] for r in res if r[1]]
+
+
+# --------------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.scr = None
+        self.rfs = None
+        self.ctd_proc = None
+        self.svd_proc = None
+        self.svd_log = None
+        self.ctd_log = None
+        self.cg_before = set()
+        self.shim_socks_before = set()
+        self.results = {"targets": {}, "notes": []}
+        self.cleaned = False
+
+    # ---- set-up ------------------------------------------------------------------
+    def preflight(self):
+        if os.geteuid() != 0:
+            raise BenchError("must run as root (namespaces, containerd)")
+        for b in (SV, SVD, os.path.join(BUILD, "shimvisor-worker"), os.path.join(BUILD, "shimvisor-init")):
+            if not os.access(b, os.X_OK):
+                raise BenchError("%s missing: run `make` first" % b)
+        for t in ("containerd", "ctr", "runc", "containerd-shim-runc-v2", "busybox", "unshare"):
+            if not shutil.which(t):
+                raise BenchError("%s not found: run `sh bench/deps.sh` as root" % t)
+        self.ctr = shutil.which("ctr")
+
+    def machine(self):
+        m = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "kernel": platform.release(), "arch": platform.machine(), "nproc": os.cpu_count()}
+        try:
+            with open("/proc/cpuinfo") as f:
+                for line in f:
+                    if line.startswith("model name"):
+                        m["cpu"] = line.split(":", 1)[1].strip()
+                        break
+        except OSError:
+            pass
+        try:
+            with open("/proc/meminfo") as f:
+                for line in f:
+                    if line.startswith("MemTotal:"):
+                        m["mem_gib"] = round(int(line.split()[1]) / 1048576, 1)
+        except OSError:
+            pass
+        try:
+            with open("/etc/os-release") as f:
+                for line in f:
+                    if line.startswith("PRETTY_NAME="):
+                        m["os"] = line.split("=", 1)[1].strip().strip('"')
+        except OSError:
+            pass
+        virt = []
+        if "hypervisor" in open("/proc/cpuinfo").read():
+            virt.append("virtual machine (cpu hypervisor flag)")
+        if shutil.which("systemd-detect-virt"):
+            cp = run(["systemd-detect-virt", "-c"], check=False, timeout=5)
+            if cp.stdout.strip() and cp.stdout.strip() != "none":
+                virt.append("container: " + cp.stdout.strip())
+        m["virt"] = ", ".join(virt)
+        m["loadavg_start"] = open("/proc/loadavg").read().split()[:3]
+        m["cgroups"] = "v2" if os.path.exists(CG_ROOT + "/cgroup.controllers") else "v1"
+        tmpfs = run(["stat", "-f", "-c", "%T", tempfile.gettempdir()], check=False, timeout=5).stdout.strip()
+        m["scratch_fs"] = tmpfs
+        v = {}
+        v["containerd"] = run(["containerd", "--version"], check=False).stdout.strip()
+        v["runc"] = run(["runc", "--version"], check=False).stdout.strip().replace("\n", "; ")
+        v["ctr"] = run(["ctr", "--version"], check=False).stdout.strip()
+        v["shimvisor"] = " ".join(run([SV, "version"], check=False).stdout.split())
+        try:
+            v["shimvisor_git"] = run(["git", "-C", TOP, "describe", "--always", "--dirty"], check=False).stdout.strip()
+        except BenchError:
+            pass
+        v["python"] = platform.python_version()
+        for pkg in ("containerd", "runc", "busybox-static"):
+            v["deb:" + pkg] = run(["dpkg-query", "-W", "-f=${Version}", pkg], check=False).stdout.strip()
+        m["versions"] = v
+        self.results["machine"] = m
+
+    def make_scratch(self):
+        self.scr = tempfile.mkdtemp(prefix="shimvisor-bench.", dir=self.args.tmpdir)
+        os.chmod(self.scr, 0o711)
+        log("scratch dir " + self.scr)
+        # cgroup dirs and shim sockets that exist before: ours are the new ones
+        for ctl in os.listdir(CG_ROOT):
+            p = os.path.join(CG_ROOT, ctl, CTR_NS)
+            if os.path.isdir(p):
+                self.cg_before.add(p)
+        if os.path.isdir("/run/containerd/s"):
+            self.shim_socks_before = set(os.listdir("/run/containerd/s"))
+
+    def make_rootfs(self):
+        rfs = os.path.join(self.scr, "rootfs")
+        for d in ("bin", "dev", "proc", "sys", "tmp", "etc", "root", "run"):
+            os.makedirs(os.path.join(rfs, d), exist_ok=True)
+        os.chmod(os.path.join(rfs, "tmp"), 0o1777)
+        bb = shutil.which("busybox")
+        shutil.copy2(os.path.realpath(bb), os.path.join(rfs, "bin", "busybox"))
+        applets = run([bb, "--list"]).stdout.split()
+        for a in applets:
+            if a == "busybox" or "/" in a:
+                continue
+            os.symlink("busybox", os.path.join(rfs, "bin", a))
+        for d in ("sbin", "usr"):
+            os.symlink("bin" if d == "sbin" else ".", os.path.join(rfs, d))
+        with open(os.path.join(rfs, "etc", "passwd"), "w") as f:
+            f.write("root:x:0:0:root:/root:/bin/sh\n")
+        with open(os.path.join(rfs, "etc", "group"), "w") as f:
+            f.write("root:x:0:\n")
+        ldd = run(["ldd", bb], check=False)
+        if "not a dynamic executable" not in ldd.stdout + ldd.stderr:
+            raise BenchError("%s is dynamically linked: install busybox-static" % bb)
+        self.rfs = rfs
+        log("busybox rootfs at %s (%d applets)" % (rfs, len(applets)))
+
+    def start_containerd(self):
+        d = os.path.join(self.scr, "ctd")
+        os.makedirs(d)
+        self.ctd_sock = os.path.join(d, "containerd.sock")
+        self.runc_root = os.path.join(self.scr, "runc")
+        os.makedirs(self.runc_root)
+        os.makedirs(os.path.join(self.scr, "logs"))
+        cfg = os.path.join(d, "config.toml")
+        with open(cfg, "w") as f:
+            f.write("""# private containerd for shimvisor's bench (written by bench/bench.py)
+version = 2
+root = "{d}/root"
+state = "{d}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "{d}/containerd.sock"
+
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+
+[debug]
+  address = "{d}/debug.sock"
+  level = "warn"
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{d}/opt"
+""".format(d=d))
+        self.ctd_log = open(os.path.join(d, "containerd.log"), "w")
+        self.ctd_proc = subprocess.Popen(["containerd", "--config", cfg], stdin=subprocess.DEVNULL,
+                                         stdout=self.ctd_log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        log("private containerd pid %d, socket %s" % (self.ctd_proc.pid, self.ctd_sock))
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            if self.ctd_proc.poll() is not None:
+                raise BenchError("containerd exited (rc %s); see %s" % (self.ctd_proc.returncode, self.ctd_log.name))
+            if os.path.exists(self.ctd_sock):
+                cp = run(self.ctr_cmd("version"), check=False, timeout=5)
+                if cp.returncode == 0 and "Server:" in cp.stdout:
+                    return
+            time.sleep(0.1)
+        raise BenchError("containerd did not answer `ctr version` within 30 s")
+
+    def ctr_cmd(self, *a):
+        return [self.ctr, "-a", self.ctd_sock, "-n", CTR_NS] + list(a)
+
+    def start_shimvisord(self):
+        d = os.path.join(self.scr, "sv")
+        os.makedirs(d)
+        self.sv_sock = os.path.join(d, "ctl.sock")
+        self.sv_env = dict(os.environ, SHIMVISOR_ADDRESS=self.sv_sock, SHIMVISOR_NAMESPACE=SV_NS)
+        self.svd_log = open(os.path.join(d, "daemon.log"), "w")
+        r, w = os.pipe()
+        self.svd_proc = subprocess.Popen(
+            [SVD, "-F", "--root", d + "/root", "--state", d + "/state", "--address", self.sv_sock,
+             "--pidfile", d + "/pid", "--ready-fd", str(w)],
+            stdin=subprocess.DEVNULL, stdout=self.svd_log, stderr=subprocess.STDOUT,
+            pass_fds=(w,), start_new_session=True)
+        os.close(w)
+        rd, _, _ = select.select([r], [], [], 15)
+        data = os.read(r, 1) if rd else b""
+        os.close(r)
+        if not data:
+            raise BenchError("shimvisord not ready within 15 s; see %s" % self.svd_log.name)
+        log("private shimvisord pid %d, socket %s" % (self.svd_proc.pid, self.sv_sock))
+
+    def show(self, cmd):
+        """A command as printed in RESULTS.md: scratch dir as $SCR, binaries relative to the repo."""
+        return " ".join(cmd).replace(self.scr, "$SCR").replace(BUILD + "/", "build/")
+
+    def sv_cmd(self, *a):
+        return [SV, "-a", self.sv_sock, "-n", SV_NS] + list(a)
+
+    def svd_pids(self):
+        mon = self.svd_proc.pid
+        eng = [p for p in children_of([mon]) if proc_ppid(p) == mon and proc_comm(p) == "shimvisord-eng"]
+        return [mon] + eng
+
+    def daemon_rss(self, pids):
+        tot = 0
+        for p in pids:
+            s = smaps_rollup(p)
+            if s:
+                tot += s["rss"]
+        return tot
+
+    # ---- task helpers --------------------------------------------------------------
+    def sv_ls(self):
+        out = run(self.sv_cmd("ls", "--format", "json"), timeout=20).stdout.strip()
+        return json.loads(out) if out else []
+
+    def ctr_tasks(self):
+        """{id: (pid, status)} from `ctr task ls`."""
+        out = run(self.ctr_cmd("task", "ls"), timeout=30).stdout.splitlines()[1:]
+        res = {}
+        for line in out:
+            f = line.split()
+            if len(f) >= 3:
+                res[f[0]] = (int(f[1]), f[2])
+        return res
+
+    def wait_running(self, kind, ids, timeout=60):
+        ids = set(ids)
+        end = time.monotonic() + timeout
+        while True:
+            if kind == "sv":
+                st = {t["id"]: (t.get("pid", 0), t.get("status")) for t in self.sv_ls()}
+                ok = {i: st[i][0] for i in ids if i in st and st[i][1] == "running" and st[i][0] > 0}
+            else:
+                st = self.ctr_tasks()
+                ok = {i: st[i][0] for i in ids if i in st and st[i][1] == "RUNNING" and st[i][0] > 0}
+            if len(ok) == len(ids) or time.monotonic() > end:
+                return ok
+            time.sleep(0.2)
+
+    def sv_run_d(self, tid, rootfs=False):
+        a = ["run", "-d"] + (["--rootfs", self.rfs] if rootfs else []) + [tid, "/bin/sleep", "100000"]
+        return self.sv_cmd(*a)
+
+    def ctr_run_d(self, tid):
+        return self.ctr_cmd("run", "-d", "--log-uri", "file://%s/logs/%s.log" % (self.scr, tid),
+                            "--runc-root", self.runc_root, "--rootfs", self.rfs, tid, "/bin/sleep", "100000")
+
+    def ctr_rm(self, tid):
+        return [self.ctr_cmd("task", "rm", "-f", tid), self.ctr_cmd("container", "rm", tid)]
+
+    def sv_delete_all(self, conc=4):
+        ids = [t["id"] for t in self.sv_ls()]
+        if ids:
+            pool_run([self.sv_cmd("delete", "-f", i) for i in ids], conc, timeout=20)
+        left = self.sv_ls()
+        if left:
+            raise BenchError("shimvisor tasks left after delete -f: %s" % [t["id"] for t in left][:10])
+
+    def ctr_delete_all(self, conc=4):
+        tasks = list(self.ctr_tasks())
+        if tasks:
+            pool_run([self.ctr_cmd("task", "rm", "-f", i) for i in tasks], conc, timeout=30)
+        cons = run(self.ctr_cmd("container", "ls", "-q"), timeout=30).stdout.split()
+        if cons:
+            pool_run([self.ctr_cmd("container", "rm", i) for i in cons], conc, timeout=30)
+        if self.ctr_tasks():
+            raise BenchError("ctr tasks left after task rm -f")
+
+    # ---- 1. memory -------------------------------------------------------------------
+    def mem_stack(self, kind, n, label, rootfs=False):
+        log("memory: %s, %d detached sleep tasks, 4 at a time" % (label, n))
+        if kind == "sv":
+            dpids = self.svd_pids()
+        else:
+            dpids = [self.ctd_proc.pid]
+        idp = "mem-%s" % "".join(c for c in label if c.isalnum())
+        # one warm-up task (start, run, delete) so one-off first-use costs are not counted per task
+        if kind == "sv":
+            run(self.sv_run_d(idp + "-warm", rootfs), timeout=30)
+            run(self.sv_cmd("delete", "-f", idp + "-warm"), timeout=30)
+        else:
+            run(self.ctr_run_d(idp + "-warm"), timeout=60)
+            for c in self.ctr_rm(idp + "-warm"):
+                run(c, timeout=60)
+        time.sleep(self.args.settle)
+        before = self.daemon_rss(dpids)
+        ids = ["%s-%03d" % (idp, i) for i in range(n)]
+        if kind == "sv":
+            cmds = [self.sv_run_d(i, rootfs) for i in ids]
+        else:
+            cmds = [self.ctr_run_d(i) for i in ids]
+        wall, per, errs = pool_run(cmds, 4, timeout=60)
+        if errs:
+            raise BenchError("%s: %d of %d starts failed; first: %s" % (label, len(errs), n, errs[0]))
+        running = self.wait_running(kind, ids, timeout=60)
+        if len(running) != n:
+            raise BenchError("%s: only %d of %d tasks running" % (label, len(running), n))
+        time.sleep(self.args.settle)
+        mons, seen = [], set()
+        for tid, pid in running.items():
+            pp = proc_ppid(pid)
+            if pp and pp not in seen:
+                seen.add(pp)
+                mons.append(pp)
+        samples = []
+        for m in mons:
+            s = smaps_rollup(m)
+            if s:
+                s["threads"] = proc_threads(m)
+                s["comm"] = proc_comm(m)
+                samples.append(s)
+        after = self.daemon_rss(dpids if kind == "ctr" else self.svd_pids())
+        comms = sorted({s["comm"] for s in samples})
+        r = {"label": label, "n": n, "monitors_seen": len(samples), "monitor_comm": comms,
+             "uss_kib": summ([s["uss"] for s in samples]),
+             "pss_kib": summ([s["pss"] for s in samples]),
+             "rss_kib": summ([s["rss"] for s in samples]),
+             "threads": statistics.median([s["threads"] for s in samples]) if samples else 0,
+             "daemon_rss_before_kib": before, "daemon_rss_after_kib": after,
+             "daemon_growth_per_task_kib": (after - before) / n,
+             "start_wall_s": wall, "start_rate": n / wall}
+        log("  %s: monitors %d (%s), USS median %.0f KiB, PSS %.0f KiB, RSS %.0f KiB; daemon %d -> %d KiB (%.1f KiB/task)"
+            % (label, len(samples), ",".join(comms), r["uss_kib"]["median"], r["pss_kib"]["median"],
+               r["rss_kib"]["median"], before, after, r["daemon_growth_per_task_kib"]))
+        if kind == "sv":
+            self.sv_delete_all()
+        else:
+            self.ctr_delete_all()
+        return r
+
+    # ---- 2. latency --------------------------------------------------------------------
+    def latency(self):
+        runs, warm = self.args.lat_runs, self.args.lat_warmup
+        log("latency: /bin/true run-to-exit, %d runs + %d warmups, interleaved round-robin" % (runs, warm))
+        modes = [
+            ("fork+exec /bin/true", lambda i: ["/bin/true"], None),
+            ("unshare floor", lambda i: UNSHARE, None),
+            ("shimvisor run --rm", lambda i: self.sv_cmd("run", "--rm", "lat-sv-%d" % i, "/bin/true"), None),
+            ("shimvisor run --rm --rootfs RFS",
+             lambda i: self.sv_cmd("run", "--rm", "--rootfs", self.rfs, "lat-svr-%d" % i, "/bin/true"), None),
+            ("ctr run --rm (runc)",
+             lambda i: self.ctr_cmd("run", "--rm", "--runc-root", self.runc_root, "--rootfs", self.rfs,
+                                    "lat-ctr-%d" % i, "/bin/true"), None),
+            ("ctr version (client start-up)", lambda i: self.ctr_cmd("version"), None),
+            ("shimvisor version (client start-up)", lambda i: self.sv_cmd("version"), None),
+        ]
+        samples = {m[0]: [] for m in modes}
+        for i in range(warm + runs):
+            for name, mk, env in modes:
+                dt = timed(mk(i), timeout=60, env=env)
+                if i >= warm:
+                    samples[name].append(dt / 1e6)
+        res = {name: summ(xs) for name, xs in samples.items()}
+        self.results.setdefault("raw", {})["lat_ms"] = samples
+        for name, s in res.items():
+            log("  %-34s median %7.2f ms [p10 %.2f - p90 %.2f]" % (name, s["median"], s["p10"], s["p90"]))
+        cmds = {name: self.show(mk(0)) for name, mk, _ in modes}
+        return {"stats": res, "commands": cmds, "runs": runs, "warmup": warm}
+
+    def hyperfine(self):
+        if not shutil.which("hyperfine") or self.args.no_hyperfine:
+            return None
+        log("hyperfine (cross-check): unshare floor and shimvisor run --rm")
+        out = os.path.join(self.scr, "hyperfine.json")
+        cp = run(["hyperfine", "-N", "--warmup", "3", "--runs", str(self.args.lat_runs), "--export-json", out,
+                  " ".join(UNSHARE), " ".join(self.sv_cmd("run", "--rm", "hf", "/bin/true"))],
+                 check=False, timeout=300)
+        if cp.returncode != 0:
+            self.results["notes"].append("hyperfine failed: " + cp.stderr.strip()[-300:])
+            return None
+        with open(out) as f:
+            js = json.load(f)
+        res = {}
+        for r in js["results"]:
+            res[self.show([r["command"]])] = {
+                "median": r["median"] * 1e3, "mean": r["mean"] * 1e3, "stddev": (r.get("stddev") or 0) * 1e3}
+        return res
+
+    # ---- 3. throughput -------------------------------------------------------------
+    def throughput(self, kind, n, reps):
+        label = "shimvisor" if kind == "sv" else "ctr+runc"
+        log("throughput: %s, %d detached tasks 4 at a time, then delete -f 4 at a time, %d reps" % (label, n, reps))
+        out = []
+        for rep in range(reps):
+            ids = ["tp%d-%03d" % (rep, i) for i in range(n)]
+            if kind == "sv":
+                start = [self.sv_run_d(i) for i in ids]
+                stop = [self.sv_cmd("delete", "-f", i) for i in ids]
+            else:
+                start = [self.ctr_run_d(i) for i in ids]
+                stop = [self.ctr_rm(i) for i in ids]
+            w1, p1, e1 = pool_run(start, 4, timeout=60)
+            running = self.wait_running(kind, ids, timeout=60)
+            w2, p2, e2 = pool_run(stop, 4, timeout=60)
+            r = {"start_wall_s": w1, "start_rate": n / w1, "start_ms": summ([x * 1e3 for x in p1]),
+                 "start_errors": len(e1), "running": len(running),
+                 "delete_wall_s": w2, "delete_ms_each": w2 * 1e3 / n, "delete_ms": summ([x * 1e3 for x in p2]),
+                 "delete_errors": len(e2)}
+            if e1 or e2:
+                r["first_error"] = (e1 + e2)[0]
+            log("  rep %d: start %.2f s = %.1f tasks/s (per call median %.1f ms, %d errors, %d running); "
+                "delete %.2f s = %.2f ms/task (per call median %.1f ms, %d errors)"
+                % (rep + 1, w1, n / w1, r["start_ms"]["median"], len(e1), len(running), w2, r["delete_ms_each"],
+                   r["delete_ms"]["median"], len(e2)))
+            out.append(r)
+            # anything left (errors) goes before the next rep
+            if kind == "sv":
+                self.sv_delete_all()
+            else:
+                self.ctr_delete_all()
+        med = lambda k: statistics.median([r[k] for r in out])
+        return {"n": n, "reps": out, "start_rate": med("start_rate"), "start_wall_s": med("start_wall_s"),
+                "delete_wall_s": med("delete_wall_s"), "delete_ms_each": med("delete_ms_each"),
+                "start_ms_median": statistics.median([r["start_ms"]["median"] for r in out]),
+                "delete_ms_median": statistics.median([r["delete_ms"]["median"] for r in out]),
+                "errors": sum(r["start_errors"] + r["delete_errors"] for r in out)}
+
+    def xargs_check(self, n):
+        """Cross-check of the shimvisor start rate with plain `xargs -P4` (no Python pool)."""
+        ids = "\n".join("xa-%03d" % i for i in range(n)) + "\n"
+        base = self.sv_cmd()
+        t0 = time.perf_counter_ns()
+        cp = subprocess.run(["xargs", "-P4", "-I{}"] + base + ["run", "-d", "{}", "/bin/sleep", "100000"],
+                            input=ids.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        w1 = (time.perf_counter_ns() - t0) / 1e9
+        ok1 = cp.returncode == 0
+        t0 = time.perf_counter_ns()
+        cp = subprocess.run(["xargs", "-P4", "-I{}"] + base + ["delete", "-f", "{}"],
+                            input=ids.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        w2 = (time.perf_counter_ns() - t0) / 1e9
+        ok2 = cp.returncode == 0
+        self.sv_delete_all()
+        r = {"n": n, "start_wall_s": w1, "start_rate": n / w1, "delete_wall_s": w2,
+             "delete_ms_each": w2 * 1e3 / n, "ok": ok1 and ok2}
+        log("  xargs -P4 cross-check: start %.1f tasks/s, delete %.2f ms/task%s"
+            % (r["start_rate"], r["delete_ms_each"], "" if r["ok"] else " (some calls failed)"))
+        return r
+
+    # ---- clean-up ------------------------------------------------------------------
+    def cleanup(self):
+        if self.cleaned:
+            return
+        self.cleaned = True
+        if not self.scr:
+            return
+        log("cleaning up " + self.scr)
+        # 1. tasks, through the stacks themselves (bounded)
+        if self.svd_proc and self.svd_proc.poll() is None:
+            try:
+                self.sv_delete_all()
+            except Exception as e:
+                log("  shimvisor delete: %s" % e)
+        if self.ctd_proc and self.ctd_proc.poll() is None:
+            try:
+                self.ctr_delete_all()
+            except Exception as e:
+                log("  ctr delete: %s" % e)
+        # 2. the daemons, by pid
+        for name, p in (("shimvisord", self.svd_proc), ("containerd", self.ctd_proc)):
+            if not p or p.poll() is not None:
+                continue
+            extra = self.svd_pids()[1:] if name == "shimvisord" else []
+            try:
+                p.terminate()
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                log("  %s pid %d: SIGKILL" % (name, p.pid))
+                for q in [p.pid] + extra:
+                    try:
+                        os.kill(q, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            wait_gone(extra, 5)
+        # 3. anything left that names the scratch dir (workers, shims, engine) and its descendants
+        me = os.getpid()
+        left = [p for p in all_pids() if p != me and self.scr in proc_cmdline(p)]
+        if left:
+            victims = set(left) | children_of(left)
+            victims.discard(me)
+            log("  killing %d leftover processes: %s" % (len(victims), sorted(victims)[:20]))
+            for q in victims:
+                try:
+                    os.kill(q, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            wait_gone(list(victims), 5)
+        # 4. runc state left behind (cgroups of killed containers)
+        rr = os.path.join(self.scr, "runc")
+        if os.path.isdir(rr):
+            for cid in os.listdir(rr):
+                run(["runc", "--root", rr, "delete", "-f", cid], check=False, timeout=10)
+        # 5. cgroup dirs we created (ctr's /<namespace>/<id>), only when empty
+        for ctl in os.listdir(CG_ROOT):
+            top = os.path.join(CG_ROOT, ctl, CTR_NS)
+            if top in self.cg_before or not os.path.isdir(top):
+                continue
+            for sub in sorted(os.listdir(top)):
+                p = os.path.join(top, sub)
+                if os.path.isdir(p):
+                    try:
+                        os.rmdir(p)
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(top)
+            except OSError:
+                pass
+        # 6. shim sockets that appeared during the run and no longer answer
+        if os.path.isdir("/run/containerd/s"):
+            for s in set(os.listdir("/run/containerd/s")) - self.shim_socks_before:
+                path = os.path.join("/run/containerd/s", s)
+                c = socket.socket(socket.AF_UNIX)
+                try:
+                    c.settimeout(1)
+                    c.connect(path)
+                except OSError:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+                finally:
+                    c.close()
+        # 7. mounts under the scratch dir, deepest first
+        for mp in sorted(mounts_under(self.scr), key=len, reverse=True):
+            run(["umount", "-l", mp], check=False, timeout=10)
+        for f in (self.svd_log, self.ctd_log):
+            if f:
+                f.close()
+        # 8. the scratch dir, unless something is still mounted in it
+        if mounts_under(self.scr):
+            log("  mounts still under %s: left in place" % self.scr)
+        elif self.args.keep:
+            log("  --keep: scratch dir left at %s" % self.scr)
+        else:
+            shutil.rmtree(self.scr, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def report(b, res, path):
+    m = res["machine"]
+    lines = []
+    P = lines.append
+    kib = lambda x: "%.0f" % x
+    targets = []
+    T = lambda *t: targets.append(t)
+    if res.get("mem"):
+        mem_sv, mem_ctr = res["mem"]["shimvisor"], res["mem"]["ctr+runc"]
+        T("worker USS median at N=%d (KiB)" % mem_sv["n"], mem_sv["uss_kib"]["median"], "<= %d" % TARGET_USS_KIB,
+          mem_sv["uss_kib"]["median"] <= TARGET_USS_KIB,
+          "runc-v2 shim %s (%.1fx ours); anchor conmon %d" % (kib(mem_ctr["uss_kib"]["median"]),
+                                                             mem_ctr["uss_kib"]["median"] / max(mem_sv["uss_kib"]["median"], 1),
+                                                             ANCHOR["conmon_uss_mib"] * 1024))
+        T("worker PSS median at N=%d (KiB)" % mem_sv["n"], mem_sv["pss_kib"]["median"], "<= %d" % TARGET_PSS_KIB,
+          mem_sv["pss_kib"]["median"] <= TARGET_PSS_KIB,
+          "runc-v2 shim %s (%.1fx ours)" % (kib(mem_ctr["pss_kib"]["median"]),
+                                           mem_ctr["pss_kib"]["median"] / max(mem_sv["pss_kib"]["median"], 1)))
+        T("daemon RSS growth per task (KiB)", mem_sv["daemon_growth_per_task_kib"], "<= %d" % TARGET_DAEMON_KIB,
+          mem_sv["daemon_growth_per_task_kib"] <= TARGET_DAEMON_KIB,
+          "containerd %.1f" % mem_ctr["daemon_growth_per_task_kib"])
+    if res.get("lat"):
+        lat = res["lat"]["stats"]
+        floor = lat["unshare floor"]["median"]
+        svl = lat["shimvisor run --rm"]["median"]
+        ctl = lat["ctr run --rm (runc)"]["median"]
+        T("`run --rm /bin/true` median / unshare floor", svl / floor, "<= %.1fx" % TARGET_LAT_VS_FLOOR,
+          svl / floor <= TARGET_LAT_VS_FLOOR, "%.2f ms vs %.2f ms" % (svl, floor))
+        T("`ctr run --rm` median / `run --rm` median", ctl / svl, ">= %.0fx" % TARGET_LAT_VS_CTR,
+          ctl / svl >= TARGET_LAT_VS_CTR, "%.2f ms vs %.2f ms" % (ctl, svl))
+    if res.get("tp"):
+        tsv, tctr = res["tp"]["shimvisor"], res["tp"]["ctr+runc"]
+        T("start rate, %d tasks 4 at a time (tasks/s)" % tsv["n"], tsv["start_rate"], ">= %d" % TARGET_START_RATE,
+          tsv["start_rate"] >= TARGET_START_RATE,
+          "ctr+runc %.1f (%d tasks; %.1fx slower); anchor conmon+crun %.1f" % (
+              tctr["start_rate"], tctr["n"], tsv["start_rate"] / tctr["start_rate"], ANCHOR["conmon_crun_rate"]))
+        T("`delete -f` of all %d, 4 at a time (ms per task, wall/N)" % tsv["n"], tsv["delete_ms_each"],
+          "<= %.1f" % TARGET_DELETE_MS, tsv["delete_ms_each"] <= TARGET_DELETE_MS,
+          "per-call median %.2f ms; ctr+runc %.1f ms/task" % (tsv["delete_ms_median"], tctr["delete_ms_each"]))
+    res["targets"] = [{"what": t[0], "value": t[1], "target": t[2], "pass": t[3], "peer": t[4]} for t in targets]
+
+    P("# shimvisor benchmark results")
+    P("")
+    P("Written by `make bench` (bench/bench.py%s). Numbers from one run; compare only figures from the same run."
+      % ("" if res["phases"] == ["mem", "lat", "tp"] else " --phases " + ",".join(res["phases"])))
+    P("")
+    P("- **Date:** %s" % m["date"])
+    P("- **Machine:** %s, %s CPUs (nproc), %s GiB RAM%s; Linux %s %s; %s; cgroups %s; scratch on %s"
+      % (m.get("cpu", "?"), m["nproc"], m.get("mem_gib", "?"), (", " + m["virt"]) if m.get("virt") else "",
+         m["kernel"], m["arch"], m.get("os", "?"), m["cgroups"], m.get("scratch_fs", "?")))
+    v = m["versions"]
+    P("- **Versions:** %s (deb %s); %s (deb %s); busybox-static %s; shimvisor %s (git %s); python %s"
+      % (v["containerd"], v["deb:containerd"], v["runc"], v["deb:runc"], v["deb:busybox-static"],
+         v.get("shimvisor") or "?", v.get("shimvisor_git", "?"), v["python"]))
+    P("- **Run time:** %.0f s; load average at start %s, at end %s (shared VM: other work may run beside)"
+      % (res["elapsed_s"], " ".join(m["loadavg_start"]), " ".join(m["loadavg_end"])))
+    P("")
+    P("## Targets")
+    P("")
+    P("| target | measured | target | verdict | peer (same run unless marked anchor) |")
+    P("|---|---|---|---|---|")
+    for t in targets:
+        val = ("%.2f" % t[1]) if isinstance(t[1], float) else str(t[1])
+        P("| %s | %s | %s | **%s** | %s |" % (t[0], val, t[2], verdict(t[3]), t[4]))
+    P("")
+    if res.get("mem"):
+        P("## 1. Idle per-task monitor memory (N detached `sleep 100000` tasks, read %g s after all run)" % b.args.settle)
+        P("")
+        P("| stack | N (seen) | monitor USS median (KiB) | PSS median (KiB) | RSS median (KiB) | USS p10-p90 | threads | daemon RSS before -> after (KiB) | daemon growth per task (KiB) | per task ≈ PSS + growth (KiB) |")
+        P("|---|---|---|---|---|---|---|---|---|---|")
+        for key in res["mem"]:
+            r = res["mem"][key]
+            P("| %s | %d (%d) | %s | %s | %s | %s-%s | %g | %d -> %d | %.1f | %.0f |"
+              % (key, r["n"], r["monitors_seen"], kib(r["uss_kib"]["median"]), kib(r["pss_kib"]["median"]),
+                 kib(r["rss_kib"]["median"]), kib(r["uss_kib"]["p10"]), kib(r["uss_kib"]["p90"]), r["threads"],
+                 r["daemon_rss_before_kib"], r["daemon_rss_after_kib"], r["daemon_growth_per_task_kib"],
+                 r["pss_kib"]["median"] + r["daemon_growth_per_task_kib"]))
+        P("")
+        P("Ratios: runc-v2 shim / shimvisor-worker USS %.1fx, PSS %.1fx, RSS %.1fx; containerd / shimvisord growth per task %s."
+          % (mem_ctr["uss_kib"]["median"] / max(mem_sv["uss_kib"]["median"], 1),
+             mem_ctr["pss_kib"]["median"] / max(mem_sv["pss_kib"]["median"], 1),
+             mem_ctr["rss_kib"]["median"] / max(mem_sv["rss_kib"]["median"], 1),
+             ("%.1fx" % (mem_ctr["daemon_growth_per_task_kib"] / mem_sv["daemon_growth_per_task_kib"]))
+             if mem_sv["daemon_growth_per_task_kib"] > 0 else "n/a (ours did not grow)"))
+        P("Anchor (2026-11-23, not re-run here): runc-v2 shim USS 2.35 MiB; conmon 0.32 MiB; containerd growth 176 KiB/task.")
+        P("")
+    if res.get("lat"):
+        P("## 2. Run-to-exit latency of `/bin/true` (ms; %d interleaved round-robin iterations after %d warm-ups)"
+          % (res["lat"]["runs"], res["lat"]["warmup"]))
+        P("")
+        P("| path | median | p10 | p90 | mean | / unshare floor | command |")
+        P("|---|---|---|---|---|---|---|")
+        for name, s in lat.items():
+            P("| %s | %.2f | %.2f | %.2f | %.2f | %.2fx | `%s` |" % (name, s["median"], s["p10"], s["p90"], s["mean"],
+                                                               s["median"] / floor, res["lat"]["commands"][name]))
+        P("")
+        P("`ctr run --rm` / `shimvisor run --rm`: %.1fx (anchor: ctr+runc 110.3 ms, conmon+crun 25.4 ms, unshare 3.5 ms)."
+          % (ctl / svl))
+        P("Timed with `time.perf_counter_ns()` around `subprocess.run` from CPython; its own fork/exec cost is the first row.")
+        if res.get("hyperfine"):
+            P("")
+            P("hyperfine cross-check (`hyperfine -N --warmup 3 --runs %d`):" % b.args.lat_runs)
+            P("")
+            for cmd, s in res["hyperfine"].items():
+                P("- `%s`: median %.2f ms (mean %.2f ± %.2f)" % (cmd, s["median"], s["mean"], s["stddev"]))
+        P("")
+    if res.get("tp"):
+        P("## 3. Throughput: detached `sleep` tasks started 4 at a time, then deleted 4 at a time")
+        P("")
+        P("| stack | N | reps | start wall s (median) | start tasks/s (reps) | start per-call median ms | delete wall s | delete ms/task (wall/N) | delete per-call median ms | errors |")
+        P("|---|---|---|---|---|---|---|---|---|---|")
+        for key, t in res["tp"].items():
+            P("| %s | %d | %d | %.3f | %.1f (%s) | %.1f | %.3f | %.2f | %.1f | %d |"
+              % (key, t["n"], len(t["reps"]), t["start_wall_s"], t["start_rate"],
+                 ", ".join("%.1f" % r["start_rate"] for r in t["reps"]), t["start_ms_median"], t["delete_wall_s"],
+                 t["delete_ms_each"], t["delete_ms_median"], t["errors"]))
+        if res.get("xargs"):
+            x = res["xargs"]
+            P("| shimvisor, plain `xargs -P4` | %d | 1 | %.3f | %.1f | — | %.3f | %.2f | — | %s |"
+              % (x["n"], x["start_wall_s"], x["start_rate"], x["delete_wall_s"], x["delete_ms_each"],
+                 "0" if x["ok"] else "some"))
+        P("")
+        P("Start rate ratio shimvisor / ctr+runc: %.1fx. Anchor: ctr+runc 24.9 tasks/s, conmon+crun 76.5 tasks/s (100 tasks)."
+          % (tsv["start_rate"] / tctr["start_rate"]))
+        P("")
+    P("## Commands")
+    P("")
+    P("`$SCR` is the private scratch dir (`%s/shimvisor-bench.XXXXXX`), `RFS=$SCR/rootfs` a busybox-static rootfs "
+      "(`busybox` + one symlink per applet in /bin), `SV=build/shimvisor -a $SCR/sv/ctl.sock -n %s`, "
+      "`CTR=ctr -a $SCR/ctd/containerd.sock -n %s`." % (b.args.tmpdir, SV_NS, CTR_NS))
+    P("")
+    P("- containerd: `containerd --config $SCR/ctd/config.toml` (root, state, grpc/ttrpc/debug sockets under "
+      "`$SCR/ctd`, `disabled_plugins = [\"io.containerd.grpc.v1.cri\"]`), fresh for this run; ready when `$CTR version` answers.")
+    P("- shimvisord: `build/shimvisord -F --root $SCR/sv/root --state $SCR/sv/state --address $SCR/sv/ctl.sock "
+      "--pidfile $SCR/sv/pid --ready-fd FD`.")
+    P("- memory, shimvisor: `$SV run -d ID /bin/sleep 100000` (host / read-only, the default), and the `--rootfs RFS` row "
+      "with `$SV run -d --rootfs RFS ID /bin/sleep 100000`; monitor = parent of the task's init (`state` pid) = shimvisor-worker; "
+      "daemon = monitor + shimvisord-eng.")
+    P("- memory, ctr: `$CTR run -d --log-uri file://$SCR/logs/ID.log --runc-root $SCR/runc --rootfs RFS ID /bin/sleep 100000`; "
+      "monitor = parent of the task's init = containerd-shim-runc-v2; daemon = containerd.")
+    P("- USS/PSS/RSS: `Private_Clean+Private_Dirty`, `Pss`, `Rss` of `/proc/PID/smaps_rollup`; daemon growth = (Rss after - Rss before)/N, "
+      "before read %g s after one warm-up task (started and deleted) on the running daemon, after read %g s after the last task runs; "
+      "monitors are read at that same point." % (b.args.settle, b.args.settle))
+    P("- throughput: a 4-thread pool runs `$SV run -d ID /bin/sleep 100000` per task, then `$SV delete -f ID` per task; "
+      "ctr: `$CTR run -d ...` as above, then `$CTR task rm -f ID && $CTR container rm ID` per task.")
+    P("- clean-up: every task deleted through its stack, daemons stopped by pid, leftovers naming `$SCR` killed, "
+      "mounts under `$SCR` unmounted, `$SCR` removed.")
+    if res["notes"]:
+        P("")
+        P("## Notes")
+        P("")
+        for n in res["notes"]:
+            P("- " + n)
+    P("")
+    text = "\n".join(lines)
+    with open(path, "w") as f:
+        f.write(text)
+    return targets
+
+
+def print_table(targets):
+    print()
+    print("%-58s %12s %10s  %-5s  %s" % ("target", "measured", "target", "", "peer"))
+    for t in targets:
+        val = ("%.2f" % t[1]) if isinstance(t[1], float) else str(t[1])
+        print("%-58s %12s %10s  %-5s  %s" % (t[0], val, t[2], verdict(t[3]), t[4]))
+    print()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mem-n", type=int, default=100, help="tasks per stack for memory (default 100)")
+    ap.add_argument("--tp-n", type=int, default=200, help="tasks for shimvisor throughput (default 200)")
+    ap.add_argument("--tp-ctr-n", type=int, default=200, help="tasks for ctr throughput (default 200)")
+    ap.add_argument("--reps", type=int, default=3, help="throughput repetitions for shimvisor (default 3)")
+    ap.add_argument("--ctr-reps", type=int, default=2, help="throughput repetitions for ctr (default 2)")
+    ap.add_argument("--lat-runs", type=int, default=50)
+    ap.add_argument("--lat-warmup", type=int, default=3)
+    ap.add_argument("--settle", type=float, default=5.0, help="seconds idle before memory reads (default 5)")
+    ap.add_argument("--no-hyperfine", action="store_true")
+    ap.add_argument("--no-rootfs-mem", action="store_true", help="skip the shimvisor --rootfs memory row")
+    ap.add_argument("--phases", default="mem,lat,tp", help="which measurements (default mem,lat,tp)")
+    ap.add_argument("--tmpdir", default="/tmp")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch dir (debugging)")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
+    args = ap.parse_args()
+    phases = [x for x in args.phases.split(",") if x]
+    if not phases or set(phases) - {"mem", "lat", "tp"}:
+        ap.error("--phases: a comma-separated subset of mem,lat,tp")
+
+    b = Bench(args)
+
+    def on_signal(sig, _frm):
+        raise KeyboardInterrupt("signal %d" % sig)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    t_start = time.monotonic()
+    rc = 0
+    try:
+        b.preflight()
+        b.machine()
+        b.make_scratch()
+        b.make_rootfs()
+        b.start_containerd()
+        b.start_shimvisord()
+        res = b.results
+        res["phases"] = phases
+        if "mem" in phases:
+            res["mem"] = {}
+            # memory first, on fresh daemons
+            res["mem"]["shimvisor"] = b.mem_stack("sv", args.mem_n, "shimvisor")
+            res["mem"]["ctr+runc"] = b.mem_stack("ctr", args.mem_n, "ctr+runc")
+            if not args.no_rootfs_mem:
+                res["mem"]["shimvisor --rootfs RFS"] = b.mem_stack("sv", args.mem_n, "shimvisor-rootfs", rootfs=True)
+        if "lat" in phases:
+            res["lat"] = b.latency()
+            res["hyperfine"] = b.hyperfine()
+        if "tp" in phases:
+            res["tp"] = {}
+            res["tp"]["shimvisor"] = b.throughput("sv", args.tp_n, args.reps)
+            res["xargs"] = b.xargs_check(args.tp_n)
+            res["tp"]["ctr+runc"] = b.throughput("ctr", args.tp_ctr_n, args.ctr_reps)
+        if "tp" in phases and args.tp_ctr_n != args.tp_n:
+            res["notes"].append("ctr throughput used N=%d (shimvisor N=%d)" % (args.tp_ctr_n, args.tp_n))
+        res["elapsed_s"] = time.monotonic() - t_start
+        res["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+        targets = report(b, res, args.out)
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1, default=str)
+        print_table(targets)
+        log("wrote %s and %s" % (args.out, args.json))
+    except KeyboardInterrupt as e:
+        log("interrupted (%s)" % e)
+        rc = 130
+    except BenchError as e:
+        log("error: %s" % e)
+        rc = 1
+    finally:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            b.cleanup()
+        except Exception as e:
+            log("cleanup error: %s" % e)
+            rc = rc or 1
+    log("done in %.0f s" % (time.monotonic() - t_start))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
