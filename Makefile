@@ -118,6 +118,18 @@ install: all
 	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
 	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
 
+# libFuzzer targets for every decoder (clang); FUZZ_TIME seconds each.
+FUZZ_TIME ?= 30
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DPB_ENABLE_MALLOC -I. -I$(B)/gen
+FUZZ_SRC := $(wildcard selftest/fuzz/fuzz_*.c)
+fuzz: $(GEN_C)
+	@mkdir -p $(B)/fuzz
+	for f in $(FUZZ_SRC); do t=$$(basename $$f .c); \
+	  extra=""; case $$t in fuzz_spec) extra="$(INIT_SRC) -lcjson -lcap-ng -lseccomp -lmnl";; esac; \
+	  clang $(FUZZ_CFLAGS) $$f $(WIRE_SRC) $(COMMON_SRC) $(GEN_C) $$extra -l:libprotobuf-nanopb.a -o $(B)/fuzz/$$t || exit 1; \
+	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=16384 -print_final_stats=0 || exit 1; \
+	done
+
 clean:
 	rm -rf $(B)
 

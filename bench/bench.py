@@ -524,6 +524,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                 run(c, timeout=60)
         time.sleep(self.args.settle)
         before = self.daemon_rss(dpids)
+        before_parts = {proc_comm(p): (smaps_rollup(p) or {}).get("rss", 0) for p in dpids}
         ids = ["%s-%03d" % (idp, i) for i in range(n)]
         if kind == "sv":
             cmds = [self.sv_run_d(i, rootfs) for i in ids]
@@ -549,7 +550,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                 s["threads"] = proc_threads(m)
                 s["comm"] = proc_comm(m)
                 samples.append(s)
-        after = self.daemon_rss(dpids if kind == "ctr" else self.svd_pids())
+        dpids = dpids if kind == "ctr" else self.svd_pids()
+        after = self.daemon_rss(dpids)
+        after_parts = {proc_comm(p): (smaps_rollup(p) or {}).get("rss", 0) for p in dpids}
         comms = sorted({s["comm"] for s in samples})
         r = {"label": label, "n": n, "monitors_seen": len(samples), "monitor_comm": comms,
              "uss_kib": summ([s["uss"] for s in samples]),
@@ -558,10 +561,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
              "threads": statistics.median([s["threads"] for s in samples]) if samples else 0,
              "daemon_rss_before_kib": before, "daemon_rss_after_kib": after,
              "daemon_growth_per_task_kib": (after - before) / n,
+             "daemon_parts_kib": {k: [before_parts.get(k, 0), after_parts.get(k, 0)] for k in after_parts},
              "start_wall_s": wall, "start_rate": n / wall}
-        log("  %s: monitors %d (%s), USS median %.0f KiB, PSS %.0f KiB, RSS %.0f KiB; daemon %d -> %d KiB (%.1f KiB/task)"
+        log("  %s: monitors %d (%s), USS median %.0f KiB, PSS %.0f KiB, RSS %.0f KiB; daemon %d -> %d KiB (%.1f KiB/task; %s)"
             % (label, len(samples), ",".join(comms), r["uss_kib"]["median"], r["pss_kib"]["median"],
-               r["rss_kib"]["median"], before, after, r["daemon_growth_per_task_kib"]))
+               r["rss_kib"]["median"], before, after, r["daemon_growth_per_task_kib"],
+               ", ".join("%s %d -> %d" % (k, v[0], v[1]) for k, v in r["daemon_parts_kib"].items())))
         if kind == "sv":
             self.sv_delete_all()
         else:
@@ -600,10 +605,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     def hyperfine(self):
         if not shutil.which("hyperfine") or self.args.no_hyperfine:
             return None
-        log("hyperfine (cross-check): unshare floor and shimvisor run --rm")
+        log("hyperfine (cross-check): unshare floor, shimvisor run --rm, ctr run --rm")
         out = os.path.join(self.scr, "hyperfine.json")
         cp = run(["hyperfine", "-N", "--warmup", "3", "--runs", str(self.args.lat_runs), "--export-json", out,
-                  " ".join(UNSHARE), " ".join(self.sv_cmd("run", "--rm", "hf", "/bin/true"))],
+                  " ".join(UNSHARE), " ".join(self.sv_cmd("run", "--rm", "hf", "/bin/true")),
+                  " ".join(self.ctr_cmd("run", "--rm", "--runc-root", self.runc_root, "--rootfs", self.rfs, "hf",
+                                        "/bin/true"))],
                  check=False, timeout=300)
         if cp.returncode != 0:
             self.results["notes"].append("hyperfine failed: " + cp.stderr.strip()[-300:])
@@ -611,9 +618,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         with open(out) as f:
             js = json.load(f)
         res = {}
-        for r in js["results"]:
-            res[self.show([r["command"]])] = {
-                "median": r["median"] * 1e3, "mean": r["mean"] * 1e3, "stddev": (r.get("stddev") or 0) * 1e3}
+        for key, r in zip(("unshare floor", "shimvisor run --rm", "ctr run --rm (runc)"), js["results"]):
+            res[key] = {"command": self.show([r["command"]]),
+                        "median": r["median"] * 1e3, "mean": r["mean"] * 1e3, "stddev": (r.get("stddev") or 0) * 1e3}
+        for k, s in res.items():
+            log("  %-34s median %7.2f ms (mean %.2f ± %.2f)" % (k, s["median"], s["mean"], s["stddev"]))
         return res
 
     # ---- 3. throughput -------------------------------------------------------------
@@ -887,8 +896,13 @@ def report(b, res, path):
             P("")
             P("hyperfine cross-check (`hyperfine -N --warmup 3 --runs %d`):" % b.args.lat_runs)
             P("")
-            for cmd, s in res["hyperfine"].items():
-                P("- `%s`: median %.2f ms (mean %.2f ± %.2f)" % (cmd, s["median"], s["mean"], s["stddev"]))
+            for name, s in res["hyperfine"].items():
+                P("- %s `%s`: median %.2f ms (mean %.2f ± %.2f)" % (name, s["command"], s["median"], s["mean"], s["stddev"]))
+            hf = res["hyperfine"]
+            P("")
+            P("hyperfine ratios: `run --rm` / unshare floor %.2fx (target <= %.1fx); `ctr run --rm` / `run --rm` %.1fx (target >= %.0fx)."
+              % (hf["shimvisor run --rm"]["median"] / hf["unshare floor"]["median"], TARGET_LAT_VS_FLOOR,
+                 hf["ctr run --rm (runc)"]["median"] / hf["shimvisor run --rm"]["median"], TARGET_LAT_VS_CTR))
         P("")
     if res.get("tp"):
         P("## 3. Throughput: detached `sleep` tasks started 4 at a time, then deleted 4 at a time")
