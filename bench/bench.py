@@ -3,6 +3,7 @@
 # bench/bench.py: `make bench` driver: shimvisor vs a private containerd 1.6 + runc-v2 shim vs the unshare floor.
 """Measures, in one run, on one machine:
 
+  (run in the order 2, 1, 3)
   1. idle per-task monitor memory at N detached `sleep 100000` tasks (shimvisor-worker vs
      containerd-shim-runc-v2) and the daemons' RSS growth per task;
   2. run-to-exit latency of /bin/true (unshare floor, `shimvisor run --rm`, `ctr run --rm`),
@@ -877,6 +878,10 @@ def report(b, res, path):
              mem_ctr["rss_kib"]["median"] / max(mem_sv["rss_kib"]["median"], 1),
              ("%.1fx" % (mem_ctr["daemon_growth_per_task_kib"] / mem_sv["daemon_growth_per_task_kib"]))
              if mem_sv["daemon_growth_per_task_kib"] > 0 else "n/a (ours did not grow)"))
+        for key, r in res["mem"].items():
+            P("Daemon RSS by process, %s (KiB, before -> after): %s." % (key, ", ".join(
+                "%s %d -> %d" % (k, v[0], v[1]) for k, v in r["daemon_parts_kib"].items())))
+        P("")
         P("Anchor (2026-11-23, not re-run here): runc-v2 shim USS 2.35 MiB; conmon 0.32 MiB; containerd growth 176 KiB/task.")
         P("")
     if res.get("lat"):
@@ -1007,21 +1012,32 @@ def main():
         b.start_shimvisord()
         res = b.results
         res["phases"] = phases
+        # latency first: mass task creation/teardown (memory, throughput) leaves the kernel tearing
+        # down hundreds of namespaces in the background, which slows every namespace-creating path
+        if "lat" in phases:
+            res["lat"] = b.latency()
+            res["hyperfine"] = b.hyperfine()
         if "mem" in phases:
             res["mem"] = {}
-            # memory first, on fresh daemons
             res["mem"]["shimvisor"] = b.mem_stack("sv", args.mem_n, "shimvisor")
             res["mem"]["ctr+runc"] = b.mem_stack("ctr", args.mem_n, "ctr+runc")
             if not args.no_rootfs_mem:
                 res["mem"]["shimvisor --rootfs RFS"] = b.mem_stack("sv", args.mem_n, "shimvisor-rootfs", rootfs=True)
-        if "lat" in phases:
-            res["lat"] = b.latency()
-            res["hyperfine"] = b.hyperfine()
         if "tp" in phases:
             res["tp"] = {}
             res["tp"]["shimvisor"] = b.throughput("sv", args.tp_n, args.reps)
             res["xargs"] = b.xargs_check(args.tp_n)
             res["tp"]["ctr+runc"] = b.throughput("ctr", args.tp_ctr_n, args.ctr_reps)
+        res["notes"] += [
+            "Target verdicts use the first shimvisor memory row (default: host / read-only) and the interleaved "
+            "harness medians; hyperfine figures are a cross-check only.",
+            "`delete -f ... <= 2.5 ms each` is read as wall time of deleting all N, 4 at a time, divided by N; "
+            "the per-call latency (median over calls, 4 in flight) is reported beside it.",
+            "Order: latency (fresh daemons), then memory, then throughput. Daemon growth is measured once per row on "
+            "the same long-running daemons (after the latency runs and one warm-up task); the first shimvisor row "
+            "includes the daemon's first growth to N live tasks (tables, heap), later rows reuse it.",
+            "Peers not run here (conmon+crun) are quoted from /work/shared/research/anchor-figures.md (2026-11-23).",
+        ]
         if "tp" in phases and args.tp_ctr_n != args.tp_n:
             res["notes"].append("ctr throughput used N=%d (shimvisor N=%d)" % (args.tp_ctr_n, args.tp_n))
         res["elapsed_s"] = time.monotonic() - t_start

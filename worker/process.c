@@ -206,7 +206,8 @@ void proc_sync_input(struct worker *w, struct task *t)
 		}
 		switch (m.type) {
 		case sv_InitSyncType_INIT_PID:
-			if (m.pid > 0 && t->pid <= 0)
+			/* a host pid, never 1 or ourselves (kill() must not hit those) */
+			if (m.pid > 1 && (pid_t)m.pid != getpid() && t->pid <= 0)
 				t->pid = (pid_t)m.pid;
 			break;
 		case sv_InitSyncType_INIT_READY:

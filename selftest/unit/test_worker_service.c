@@ -563,102 +563,6 @@ START_TEST(test_bad_clients)
 }
 END_TEST
 
-static void run_delete_action(struct tw *w, sv_DeleteResponse *r)
-{
-	char exe[4200];
-	uint8_t buf[256];
-	size_t len = 0;
-	ssize_t n;
-	int p[2], st;
-	pid_t pid;
-
-	snprintf(exe, sizeof(exe), "%s/shimvisor-worker", w->build);
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (dup2(p[1], STDOUT_FILENO) < 0)
-			_exit(120);
-		execl(exe, exe, "-namespace", NS, "-address", "/run/x.sock", "-publish-binary", "/bin/false",
-		      "-id", ID, "-bundle", w->bundle, "delete", NULL);
-		_exit(121);
-	}
-	close(p[1]);
-	while ((n = read(p[0], buf + len, sizeof(buf) - len)) > 0)
-		len += (size_t)n;
-	close(p[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ck_assert_int_eq(sv_pb_decode(sv_DeleteResponse_fields, r, buf, len), 0);
-}
-
-START_TEST(test_delete_action_dead_worker)
-{
-	struct tw w;
-	sv_StartRequest sq = { .id = ID };
-	sv_StartResponse sr = { 0 };
-	sv_DeleteResponse r;
-	uint32_t s = 1, pid;
-	int fd, st = 0;
-
-	build_dir(w.build, sizeof(w.build));
-	if (!have_init(&w)) {
-		printf("# SKIP shimvisor-init not built\n");
-		return;
-	}
-	/* orphans of the killed worker come to us, so we can check they died */
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
-	start_worker(&w);
-	fd = connect_worker(&w);
-	pid = do_create(&w, fd, &s);
-	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
-			      &sr, NULL, 0), SV_OK);
-	close(fd);
-	kill(w.pid, SIGKILL);
-	wait_worker(&w);
-	ck_assert_int_eq(kill((pid_t)pid, 0), 0);
-
-	run_delete_action(&w, &r);
-	ck_assert_uint_eq(r.pid, pid);
-	ck_assert_uint_eq(r.exit_status, 137);
-	ck_assert(r.has_exited_at && r.exited_at.seconds > 0);
-	ck_assert_int_eq(waitpid((pid_t)pid, &st, 0), (pid_t)pid);
-	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	/* idempotent */
-	run_delete_action(&w, &r);
-	ck_assert_uint_eq(r.exit_status, 137);
-	rm_bundle(&w);
-}
-END_TEST
-
-START_TEST(test_delete_action_recorded_exit)
-{
-	struct tw w;
-	sv_DeleteResponse r;
-	int dfd;
-
-	build_dir(w.build, sizeof(w.build));
-	make_bundle(&w, "\"/bin/true\"", ns_all);
-	dfd = open(w.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_INIT_PID, "999999 12\n", 10, 0644), 0);
-	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_EXIT, "3 1700000000 5\n", 15, 0644), 0);
-	run_delete_action(&w, &r);
-	ck_assert_uint_eq(r.pid, 999999);
-	ck_assert_uint_eq(r.exit_status, 3);
-	ck_assert_int_eq(r.exited_at.seconds, 1700000000);
-	ck_assert_int_eq(r.exited_at.nanos, 5);
-	/* nothing recorded at all: 137, pid 0 */
-	ck_assert_int_eq(unlinkat(dfd, SV_BUNDLE_INIT_PID, 0), 0);
-	ck_assert_int_eq(unlinkat(dfd, SV_BUNDLE_EXIT, 0), 0);
-	run_delete_action(&w, &r);
-	ck_assert_uint_eq(r.pid, 0);
-	ck_assert_uint_eq(r.exit_status, 137);
-	close(dfd);
-	rm_bundle(&w);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *su = suite_create("worker_service");
@@ -668,13 +572,11 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_bad_clients);
-	tcase_add_test(tc, test_delete_action_recorded_exit);
 	tcase_add_test(tc, test_lifecycle);
 	tcase_add_test(tc, test_kill_sigkill);
 	tcase_add_test(tc, test_kill_all);
 	tcase_add_test(tc, test_kill_sigterm_hostpid);
 	tcase_add_test(tc, test_created_delete);
-	tcase_add_test(tc, test_delete_action_dead_worker);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_set_tap(sr, "-");

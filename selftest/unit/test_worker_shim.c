@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_worker_shim.c: shimvisor-worker as containerd's shim: `start`, Forward, `delete`. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include "common/fsutil.h"
+#include "wire/limits.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+#include "wire/ttrpc.h"
+#include "task.pb.h"
+
+#define NS "shimns"
+#define ID "c1"
+#define CALL_MS 10000
+
+struct tb {
+	char build[4096];
+	char bundle[64];
+	char evsock[108];
+	char addr[160];         /* what `start` printed */
+};
+
+static void build_dir(char *buf, size_t sz)
+{
+	const char *e = getenv("SV_TEST_BUILD_DIR");
+	char self[4000];
+
+	if (e) {
+		snprintf(buf, sz, "%s", e);
+		return;
+	}
+	ck_assert_int_eq(sv_self_dir(self, sizeof(self)), 0);   /* build/selftest */
+	snprintf(buf, sz, "%s/..", self);
+}
+
+static int have_init(const struct tb *b)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s/shimvisor-init", b->build);
+	return access(p, X_OK) == 0;
+}
+
+static void make_bundle(struct tb *b, const char *args_json)
+{
+	char cfg[4096];
+	int dfd, n;
+
+	build_dir(b->build, sizeof(b->build));
+	snprintf(b->bundle, sizeof(b->bundle), "/tmp/svs.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(b->bundle));
+	n = snprintf(cfg, sizeof(cfg),
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[%s],"
+		"\"env\":[\"PATH=/usr/bin:/bin\"],\"cwd\":\"/\"},\"root\":{\"path\":\"/\",\"readonly\":true},"
+		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\"]},"
+		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}],"
+		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},"
+		"{\"type\":\"uts\"},{\"type\":\"network\"}]}}", args_json);
+	dfd = open(b->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_CONFIG, cfg, (size_t)n, 0644), 0);
+	close(dfd);
+	snprintf(b->evsock, sizeof(b->evsock), "%s/ev.sock", b->bundle);
+}
+
+static void rm_bundle(struct tb *b)
+{
+	int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_int_ge(tmp, 0);
+	ck_assert_int_eq(sv_remove_tree(tmp, b->bundle + 5), 0);
+	close(tmp);
+}
+
+/* Run `shimvisor-worker ... ACTION` in the bundle as containerd does; stdout into out. */
+static size_t run_action(struct tb *b, const char *action, uint8_t *out, size_t outsz)
+{
+	char exe[4200], env[160];
+	size_t len = 0;
+	ssize_t n;
+	int p[2], st;
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/shimvisor-worker", b->build);
+	snprintf(env, sizeof(env), "TTRPC_ADDRESS=%s", b->evsock);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *envp[] = { env, NULL };
+		int nul = open("/dev/null", O_RDONLY);
+
+		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 || dup2(p[1], STDOUT_FILENO) < 0 ||
+		    chdir(b->bundle) < 0)
+			_exit(120);
+		execle(exe, exe, "-namespace", NS, "-address", b->bundle, "-publish-binary", "/bin/false",
+		       "-id", ID, "-bundle", b->bundle, action, NULL, envp);
+		_exit(121);
+	}
+	close(p[1]);
+	/* `start`: EOF only once the daemon has let go of the pipe too */
+	while ((n = read(p[0], out + len, outsz - len)) > 0)
+		len += (size_t)n;
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return len;
+}
+
+static int shim_start(struct tb *b)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint8_t out[200];
+	size_t len = run_action(b, "start", out, sizeof(out) - 1);
+	char *addr = NULL;
+	size_t alen;
+	int dfd, fd;
+
+	out[len] = '\0';
+	ck_assert_int_eq(strncmp((char *)out, "unix:///run/shimvisor/s/", 24), 0);
+	ck_assert_uint_eq(len, 24 + 32);
+	snprintf(b->addr, sizeof(b->addr), "%s", (char *)out);
+	dfd = open(b->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(sv_read_file(dfd, SV_BUNDLE_ADDRESS, 200, &addr, &alen), 0);
+	ck_assert_str_eq(addr, b->addr);
+	free(addr);
+	close(dfd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", b->addr + 7);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static int call(int fd, uint32_t *stream, const char *method, const pb_msgdesc_t *qf, const void *q,
+		const pb_msgdesc_t *rf, void *r)
+{
+	int code = -1, err;
+	char m[256];
+
+	err = ttrpc_call(fd, *stream, SV_TASK_SERVICE, method, NULL, qf, q, rf, r, CALL_MS, &code,
+			 m, sizeof(m));
+	*stream += 2;
+	ck_assert_msg(err == 0, "%s: transport error %d", method, err);
+	ck_assert_msg(code == SV_OK, "%s: %d %s", method, code, m);
+	return code;
+}
+
+static int listen_events(struct tb *b)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", b->evsock);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+/* Serve one Events/Forward call as containerd would and check its topic. */
+static void expect_forward(int fd, const char *topic)
+{
+	struct ttrpc_hdr h;
+	uint8_t *body = NULL;
+	sv_Request req;
+	sv_ForwardRequest fr;
+	struct sv_outq q = { 0 };
+
+	ck_assert_int_eq(ttrpc_read_frame(fd, &h, &body, CALL_MS), 0);
+	ck_assert_uint_eq(h.type, SV_TTRPC_TYPE_REQUEST);
+	ck_assert_uint_eq(h.stream & 1, 1);
+	ck_assert_int_eq(sv_pb_decode(sv_Request_fields, &req, body, h.len), 0);
+	ck_assert_str_eq(req.service, SV_EVENTS_SERVICE);
+	ck_assert_str_eq(req.method, "Forward");
+	ck_assert_ptr_nonnull(ttrpc_request_ns(&req));
+	ck_assert_str_eq(ttrpc_request_ns(&req), NS);
+	ck_assert_ptr_nonnull(req.payload);
+	ck_assert_int_eq(sv_pb_decode(sv_ForwardRequest_fields, &fr, req.payload->bytes,
+				      req.payload->size), 0);
+	ck_assert(fr.has_envelope && fr.envelope.has_event && fr.envelope.has_timestamp);
+	ck_assert_str_eq(fr.envelope.topic, topic);
+	ck_assert_str_eq(fr.envelope.namespace, NS);
+	sv_pb_free(sv_ForwardRequest_fields, &fr);
+	sv_pb_free(sv_Request_fields, &req);
+	free(body);
+	ck_assert_int_eq(sv_outq_frame(&q, h.stream, SV_TTRPC_TYPE_RESPONSE, NULL, 0), 0);
+	ck_assert_int_eq(sv_write_all(fd, q.buf, q.len), 0);
+	sv_outq_free(&q);
+}
+
+START_TEST(test_start_and_forward)
+{
+	struct tb b;
+	sv_CreateTaskRequest cq = { .id = ID };
+	sv_CreateTaskResponse cr = { 0 };
+	sv_ConnectRequest nq = { .id = ID };
+	sv_ConnectResponse nr = { 0 };
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_WaitRequest wq = { .id = ID };
+	sv_WaitResponse wr = { 0 };
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	sv_ShutdownRequest xq = { .id = ID };
+	uint32_t s = 1;
+	pid_t shim;
+	int fd, lev, ev, st;
+
+	make_bundle(&b, "\"/bin/sh\",\"-c\",\"exit 4\"");
+	if (!have_init(&b)) {
+		printf("# SKIP shimvisor-init not built\n");
+		rm_bundle(&b);
+		return;
+	}
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);   /* the daemon comes to us */
+	lev = listen_events(&b);
+	fd = shim_start(&b);
+	cq.bundle = b.bundle;
+	call(fd, &s, "Create", sv_CreateTaskRequest_fields, &cq, sv_CreateTaskResponse_fields, &cr);
+	call(fd, &s, "Connect", sv_ConnectRequest_fields, &nq, sv_ConnectResponse_fields, &nr);
+	ck_assert_uint_eq(nr.task_pid, cr.pid);
+	shim = (pid_t)nr.shim_pid;
+	ck_assert_int_gt(shim, 1);
+	sv_pb_free(sv_ConnectResponse_fields, &nr);
+	call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields, &sr);
+	call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr);
+	ck_assert_uint_eq(wr.exit_status, 4);
+	call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields, &dr);
+	ck_assert_uint_eq(dr.exit_status, 4);
+	/* containerd's events service answers late: the events wait, in order */
+	ev = accept4(lev, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(ev, 0);
+	expect_forward(ev, "/tasks/create");
+	expect_forward(ev, "/tasks/start");
+	expect_forward(ev, "/tasks/exit");
+	expect_forward(ev, "/tasks/delete");
+	call(fd, &s, "Shutdown", sv_ShutdownRequest_fields, &xq, NULL, NULL);
+	ck_assert_int_eq(waitpid(shim, &st, 0), shim);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_ne(access(b.addr + 7, F_OK), 0);
+	close(ev);
+	close(lev);
+	close(fd);
+	rm_bundle(&b);
+}
+END_TEST
+
+static void delete_action(struct tb *b, sv_DeleteResponse *r)
+{
+	uint8_t out[128];
+	size_t len = run_action(b, "delete", out, sizeof(out));
+
+	ck_assert_int_eq(sv_pb_decode(sv_DeleteResponse_fields, r, out, len), 0);
+}
+
+/* The shim was SIGKILLed while its task ran: `delete` kills the task and says 137. */
+START_TEST(test_delete_dead_shim)
+{
+	struct tb b;
+	sv_CreateTaskRequest cq = { .id = ID };
+	sv_CreateTaskResponse cr = { 0 };
+	sv_ConnectRequest nq = { .id = ID };
+	sv_ConnectResponse nr = { 0 };
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_DeleteResponse r;
+	uint32_t s = 1;
+	pid_t shim;
+	int fd, st = 0;
+
+	make_bundle(&b, "\"/bin/sleep\",\"1000\"");
+	if (!have_init(&b)) {
+		printf("# SKIP shimvisor-init not built\n");
+		rm_bundle(&b);
+		return;
+	}
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);   /* orphans come to us */
+	fd = shim_start(&b);
+	cq.bundle = b.bundle;
+	call(fd, &s, "Create", sv_CreateTaskRequest_fields, &cq, sv_CreateTaskResponse_fields, &cr);
+	call(fd, &s, "Connect", sv_ConnectRequest_fields, &nq, sv_ConnectResponse_fields, &nr);
+	shim = (pid_t)nr.shim_pid;
+	ck_assert_int_gt(shim, 1);
+	sv_pb_free(sv_ConnectResponse_fields, &nr);
+	call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields, &sr);
+	close(fd);
+	ck_assert_int_eq(kill(shim, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(shim, &st, 0), shim);
+	ck_assert_int_eq(kill((pid_t)cr.pid, 0), 0);
+
+	delete_action(&b, &r);
+	ck_assert_uint_eq(r.pid, cr.pid);
+	ck_assert_uint_eq(r.exit_status, 137);
+	ck_assert(r.has_exited_at && r.exited_at.seconds > 0);
+	ck_assert_int_eq(waitpid((pid_t)cr.pid, &st, 0), (pid_t)cr.pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	ck_assert_int_ne(access(b.addr + 7, F_OK), 0);      /* socket removed */
+	delete_action(&b, &r);                              /* idempotent */
+	ck_assert_uint_eq(r.exit_status, 137);
+	rm_bundle(&b);
+}
+END_TEST
+
+START_TEST(test_delete_recorded_exit)
+{
+	struct tb b;
+	sv_DeleteResponse r;
+	int dfd;
+
+	make_bundle(&b, "\"/bin/true\"");
+	dfd = open(b.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_INIT_PID, "999999 12\n", 10, 0644), 0);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_EXIT, "3 1700000000 5\n", 15, 0644), 0);
+	delete_action(&b, &r);
+	ck_assert_uint_eq(r.pid, 999999);
+	ck_assert_uint_eq(r.exit_status, 3);
+	ck_assert_int_eq(r.exited_at.seconds, 1700000000);
+	ck_assert_int_eq(r.exited_at.nanos, 5);
+	/* nothing recorded at all: pid 0, 137 */
+	ck_assert_int_eq(unlinkat(dfd, SV_BUNDLE_INIT_PID, 0), 0);
+	ck_assert_int_eq(unlinkat(dfd, SV_BUNDLE_EXIT, 0), 0);
+	delete_action(&b, &r);
+	ck_assert_uint_eq(r.pid, 0);
+	ck_assert_uint_eq(r.exit_status, 137);
+	close(dfd);
+	rm_bundle(&b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("worker_shim");
+	TCase *tc = tcase_create("shim");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_delete_recorded_exit);
+	tcase_add_test(tc, test_start_and_forward);
+	tcase_add_test(tc, test_delete_dead_shim);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_set_tap(sr, "-");
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
