@@ -118,6 +118,10 @@ install: all
 	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
 	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
 
+# Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).
+bench: all
+	sh bench/deps.sh && python3 bench/bench.py
+
 # libFuzzer targets for every decoder (clang); FUZZ_TIME seconds each.
 FUZZ_TIME ?= 30
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DPB_ENABLE_MALLOC -I. -I$(B)/gen
