@@ -386,6 +386,9 @@ class Bench:
         self.ctd_sock = os.path.join(d, "containerd.sock")
         self.runc_root = os.path.join(self.scr, "runc")
         os.makedirs(self.runc_root)
+        # runtime state on tmpfs, as /run is on a real host (both stacks alike)
+        self.tmpfs_mount(os.path.join(d, "state"))
+        self.tmpfs_mount(self.runc_root)
         os.makedirs(os.path.join(self.scr, "logs"))
         cfg = os.path.join(d, "config.toml")
         with open(cfg, "w") as f:
@@ -430,9 +433,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     def ctr_cmd(self, *a):
         return [self.ctr, "-a", self.ctd_sock, "-n", CTR_NS] + list(a)
 
+    def tmpfs_mount(self, path):
+        os.makedirs(path, exist_ok=True)
+        run(["mount", "-t", "tmpfs", "-o", "mode=0711", "tmpfs", path], timeout=10)
+
     def start_shimvisord(self):
         d = os.path.join(self.scr, "sv")
         os.makedirs(d)
+        self.tmpfs_mount(os.path.join(d, "state"))
         self.sv_sock = os.path.join(d, "ctl.sock")
         self.sv_env = dict(os.environ, SHIMVISOR_ADDRESS=self.sv_sock, SHIMVISOR_NAMESPACE=SV_NS)
         self.svd_log = open(os.path.join(d, "daemon.log"), "w")
@@ -970,6 +978,7 @@ def report(b, res, path):
       "(`busybox` + one symlink per applet in /bin), `SV=$SCR/bin/shimvisor -a $SCR/sv/ctl.sock -n %s` (`$SCR/bin` = a copy of build/ taken at the start), "
       "`CTR=ctr -a $SCR/ctd/containerd.sock -n %s`." % (b.args.tmpdir, SV_NS, CTR_NS))
     P("")
+    P("- runtime state on tmpfs, as `/run` is on a real host: `$SCR/ctd/state`, `$SCR/runc` and `$SCR/sv/state` are tmpfs mounts.")
     P("- containerd: `containerd --config $SCR/ctd/config.toml` (root, state, grpc/ttrpc/debug sockets under "
       "`$SCR/ctd`, `disabled_plugins = [\"io.containerd.grpc.v1.cri\"]`), fresh for this run; ready when `$CTR version` answers.")
     P("- shimvisord: `$SCR/bin/shimvisord -F --root $SCR/sv/root --state $SCR/sv/state --address $SCR/sv/ctl.sock "

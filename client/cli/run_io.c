@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/cli/run_io.c: an attached run's stdio FIFOs, and the one poll loop that copies
  * them, forwards signals to the task and takes its exit status. */
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,15 +29,28 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Where the FIFOs go: $XDG_RUNTIME_DIR, then $TMPDIR, then /dev/shm when it is a writable
+ * tmpfs (FIFOs hold no data, and a tmpfs makes them without a journal), then /tmp. */
+static const char *fifo_base(void)
+{
+	const char *v[] = { getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR") };
+	struct statfs sf;
+
+	for (size_t i = 0; i < 2; i++)
+		if (v[i] && v[i][0] == '/' && access(v[i], W_OK | X_OK) == 0)
+			return v[i];
+	if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC && access("/dev/shm", W_OK | X_OK) == 0)
+		return "/dev/shm";
+	return "/tmp";
+}
+
 int run_io_setup(struct run_io *io)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = fifo_base();
 	int rc;
 
 	memset(io, 0, sizeof(*io));
 	io->in_rdwr = io->in_w = io->out = io->err = -1;
-	if (!tmp || tmp[0] != '/')
-		tmp = "/tmp";
 	if (snprintf(io->dir, sizeof(io->dir), "%s/shimvisor-run.XXXXXX", tmp) >= (int)sizeof(io->dir)) {
 		io->dir[0] = '\0';
 		return -ENAMETOOLONG;

@@ -56,6 +56,8 @@ test_network_namespace() {
 	[ "$(echo "$out" | wc -l)" -le 4 ] || fail "host interfaces visible: $out"
 	flags=$(echo "$out" | tail -n1)
 	[ $(( flags & 1 )) = 1 ] || fail "lo is not up (flags $flags)"
+	flags=$("$SV" run --rm --net none nn /bin/cat /sys/class/net/lo/flags) || fail "--net none"
+	[ $(( flags & 1 )) = 0 ] || fail "--net none: lo is up (flags $flags)"
 	hostns=$("$SV" run --rm --net host nh /bin/sh -c 'ls /sys/class/net | wc -l')
 	[ "$hostns" = "$(ls /sys/class/net | wc -l)" ] || fail "--net host sees $hostns interfaces"
 }

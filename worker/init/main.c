@@ -77,7 +77,7 @@ static int setup_root(struct init *in)
 		if ((rc = rootfs_pivot(in)))
 			return rc;
 	}
-	if (in->new_netns && (rc = netlink_lo_up()))
+	if (in->new_netns && !in->spec.lo_down && (rc = netlink_lo_up()))
 		return init_fail(&in->err, rc, "network: bring lo up");
 	if ((rc = process_hostname(in)) || (rc = process_sysctl(in)))
 		return rc;

@@ -347,6 +347,22 @@ static int parse_root(struct jctx *j, const cJSON *root, struct spec *s)
 	return 0;
 }
 
+/* shimvisor's own annotations: io.shimvisor.net ("none" | "loopback" | "host"). */
+static int parse_annotations(struct jctx *j, const cJSON *root, struct spec *out)
+{
+	const cJSON *a = NULL;
+	char *net = NULL;
+	int rc = j_object(j, root, "annotations", "", &a);
+
+	if (rc || !a)
+		return rc;
+	rc = j_string(j, a, "io.shimvisor.net", "annotations", 0, &net);
+	if (!rc && net)
+		out->lo_down = !strcmp(net, "none");
+	free(net);
+	return rc;
+}
+
 int spec_parse(const char *json, size_t len, struct spec *out, char *err, size_t errsz)
 {
 	struct jctx j = { .err = err, .errsz = errsz };
@@ -375,6 +391,8 @@ int spec_parse(const char *json, size_t len, struct spec *out, char *err, size_t
 	}
 	if (!cJSON_IsObject(root))
 		rc = j_fail(&j, "", NULL, "must be a JSON object");
+	else if ((rc = parse_annotations(&j, root, out)))
+		;
 	else if (!(rc = parse_process(&j, root, &out->process)) &&
 		 !(rc = parse_root(&j, root, out)) &&
 		 !(rc = j_string(&j, root, "hostname", "", 0, &out->hostname)) &&

@@ -92,6 +92,7 @@ struct spec {
 	struct spec_kv *sysctl;
 	size_t nsysctl;
 	struct spec_seccomp *seccomp;   /* NULL when absent */
+	int lo_down;                    /* annotation io.shimvisor.net = "none": leave lo down */
 };
 
 /* Parse config.json. 0, or -EINVAL/-ENOMEM with "what: why" in err. On failure *out holds
