@@ -166,6 +166,11 @@ void task_begin_delete(struct engine *e, struct task *t)
 		return;
 	}
 	link_call(e, t, W_DELETE, "Delete", sv_DeleteRequest_fields, &rq, nobody, 10000);
+	/* pipelined: the worker serves requests in order, and Shutdown with a task left
+	 * (a Delete that failed) is a no-op */
+	sv_ShutdownRequest sq = { 0 };
+	snprintf(sq.id, sizeof(sq.id), "%s", t->id);
+	link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 10000);
 }
 
 /* The monitor made the bundle and started the worker: connect and send Create. */
@@ -427,9 +432,7 @@ void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		publish_exit(e, t);
 		publish_delete(e, t);
 	}
-	sv_ShutdownRequest sq = { 0 };
-	snprintf(sq.id, sizeof(sq.id), "%s", t->id);
-	link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 5000);
+	/* the Shutdown sent behind the Delete ends the worker; its exit leads to the cleanup */
 }
 
 /* Re-attach after a restart (recovery.c starts it with Connect). */

@@ -224,6 +224,10 @@ static int kill_all(struct task *t, int sig)
 
 	if (!t->own_pidns || !t->pidns)
 		return kill(t->pid, sig) < 0 ? -errno : 0;
+	/* SIGKILL of a pid namespace's init makes the kernel kill everything else in it:
+	 * no need to walk /proc (which costs O(every process on the host)) */
+	if (sig == SIGKILL)
+		return kill(t->pid, sig) < 0 ? -errno : 0;
 	err = proc_scan_ns(t->pidns, &pids, &n);
 	if (err < 0)
 		return err;
