@@ -47,6 +47,8 @@ void ttrpc_hdr_unpack(const uint8_t in[SV_TTRPC_HEADER_LEN], struct ttrpc_hdr *h
 
 /* One or more read() calls; with `once` at most one (for blocking fds behind poll()).
  * 1 = frame complete, 0 = incomplete / would block, -errno. */
+#define READER_FIRST_ALLOC (64u << 10)
+
 static int reader_fill(struct ttrpc_reader *r, int fd, int once)
 {
 	for (;;) {
@@ -61,8 +63,16 @@ static int reader_fill(struct ttrpc_reader *r, int fd, int once)
 
 			if (got >= r->hdr.len)
 				return 1;
+			if (got == r->cap) {
+				size_t ncap = r->cap * 2 < r->hdr.len ? r->cap * 2 : r->hdr.len;
+				uint8_t *nb = realloc(r->body, ncap);
+				if (!nb)
+					return -ENOMEM;
+				r->body = nb;
+				r->cap = ncap;
+			}
 			dst = r->body + got;
-			want = r->hdr.len - got;
+			want = r->cap - got;
 		}
 		ssize_t n = read(fd, dst, want);
 		if (n < 0) {
@@ -81,7 +91,8 @@ static int reader_fill(struct ttrpc_reader *r, int fd, int once)
 				return -EMSGSIZE;   /* r->hdr stays valid: stream id for the error reply */
 			if (r->hdr.len == 0)
 				return 1;
-			r->body = malloc(r->hdr.len);
+			r->cap = r->hdr.len < READER_FIRST_ALLOC ? r->hdr.len : READER_FIRST_ALLOC;
+			r->body = malloc(r->cap);
 			if (!r->body) {
 				r->have = 0;
 				return -ENOMEM;
@@ -106,6 +117,7 @@ void ttrpc_reader_next(struct ttrpc_reader *r)
 	free(r->body);
 	r->body = NULL;
 	r->have = 0;
+	r->cap = 0;
 	memset(&r->hdr, 0, sizeof(r->hdr));
 }
 

@@ -24,7 +24,9 @@ struct ttrpc_reader {
 	uint8_t hdrbuf[SV_TTRPC_HEADER_LEN];
 	size_t have;            /* bytes of header+body read so far */
 	struct ttrpc_hdr hdr;   /* valid once have >= SV_TTRPC_HEADER_LEN */
-	uint8_t *body;          /* malloc'd, hdr.len bytes (NULL when len is 0) */
+	uint8_t *body;          /* malloc'd, hdr.len bytes once whole (NULL when len is 0) */
+	size_t cap;             /* allocated: grows with what arrives, so a peer that
+				 * announces 4 MiB and sends nothing holds 64 KiB */
 };
 
 /* Read what is available. Returns 1 when a whole frame is in r->hdr/r->body (the caller

@@ -180,6 +180,27 @@ START_TEST(reader_cap_exact)
 }
 END_TEST
 
+/* A peer that announces a large body and sends little holds little of our memory. */
+START_TEST(reader_grows_with_data)
+{
+	struct ttrpc_reader r = { 0 };
+	struct ttrpc_hdr h = { .len = SV_TTRPC_MAX_BODY, .stream = 1, .type = SV_TTRPC_TYPE_REQUEST };
+	uint8_t hdr[SV_TTRPC_HEADER_LEN], some[100] = { 0 };
+	int sv[2];
+
+	sockpair(sv);
+	ttrpc_hdr_pack(hdr, &h);
+	ck_assert_int_eq(write(sv[1], hdr, sizeof(hdr)), (int)sizeof(hdr));
+	ck_assert_int_eq(write(sv[1], some, sizeof(some)), (int)sizeof(some));
+	ck_assert_int_eq(ttrpc_read(&r, sv[0]), 0);
+	ck_assert_uint_le(r.cap, 64u << 10);
+	ck_assert_uint_eq(r.have, SV_TTRPC_HEADER_LEN + sizeof(some));
+	ttrpc_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 START_TEST(reader_eof_mid_frame)
 {
 	static const uint8_t f[] = { 0, 0, 0, 4, 0, 0, 0, 1, 1, 0, 'a', 'b' };
@@ -575,6 +596,7 @@ int main(void)
 	tcase_add_test(tc, reader_byte_by_byte);
 	tcase_add_test(tc, reader_cap_oversize);
 	tcase_add_test(tc, reader_cap_exact);
+	tcase_add_test(tc, reader_grows_with_data);
 	tcase_add_test(tc, reader_eof_mid_frame);
 	tcase_add_test(tc, worked_connect_request);
 	tcase_add_test(tc, worked_connect_response);
