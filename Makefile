@@ -36,7 +36,9 @@ LIB_SUP    := $(B)/libsvsupervisor.a
 LIB_SV     := $(B)/libshimvisor.a
 LIB_CLI    := $(B)/libsvcli.a
 
-INIT_LIBS  := -lcjson -lcap-ng -lseccomp -lmnl
+# libseccomp and libcap-ng are linked statically (Debian ships their .a): fewer objects for
+# ld.so to map in every task's first stage. cJSON and libmnl have no .a in Debian.
+INIT_LIBS  := -Wl,-Bstatic -lcap-ng -lseccomp -Wl,-Bdynamic -lcjson -lmnl
 SUP_LIBS   := -lcjson -linih
 
 BINS := $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(B)/shimvisor
