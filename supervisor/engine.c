@@ -13,9 +13,9 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "engine.h"
-#include "monchan.h"
 #include "monitor.h"
 #include "monitor.pb.h"
+#include "wire/fdchan.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
 
@@ -89,7 +89,7 @@ int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 		rq->seq = ++e->next_mon_seq;
 	if (t)
 		t->mon_seq = rq->seq;
-	return monchan_send(e->mon_fd, sv_MonRequest_fields, rq, -1);
+	return fdchan_send(e->mon_fd, sv_MonRequest_fields, rq, NULL, 0);
 }
 
 static void accept_clients(struct engine *e)
@@ -117,12 +117,15 @@ static int monitor_input(struct engine *e)
 {
 	sv_MonReply rep;
 	struct task *t;
-	int fd, r;
+	int fds[FDCHAN_MAX_FDS], nfds, fd, r;
 
 	for (;;) {
-		r = monchan_recv(e->mon_fd, sv_MonReply_fields, &rep, &fd);
+		r = fdchan_recv(e->mon_fd, sv_MonReply_fields, &rep, fds, &nfds, MSG_DONTWAIT);
 		if (r <= 0)
 			return r;
+		fd = nfds > 0 ? fds[0] : -1;
+		while (nfds > 1)
+			close(fds[--nfds]);
 		t = rep.seq ? task_by_seq(e, rep.seq) : task_find(e, rep.ns, rep.id);
 		if (t && rep.seq)
 			t->mon_seq = 0;

@@ -173,7 +173,7 @@ static void daemonize(struct sv_config *cfg)
 int main(int argc, char **argv)
 {
 	static struct sv_config cfg;
-	struct monitor m = { .cfg = &cfg };
+	struct monitor m = { .cfg = &cfg, .idle_fd = -1 };
 	char path[PATH_MAX], pid[32];
 	int lock, ctl, sp[2], r;
 	sigset_t set;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -16,11 +17,11 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/sha256.h"
-#include "monchan.h"
 #include "monitor.h"
 #include "monitor.pb.h"
 #include "spawn.h"
 #include "wire/bytes.h"
+#include "wire/fdchan.h"
 #include "wire/limits.h"
 #include "wire/pbio.h"
 
@@ -91,7 +92,7 @@ static void reply_base(sv_MonReply *rep, uint32_t seq, const char *ns, const cha
 
 static void send_reply(struct monitor *m, const sv_MonReply *rep, int fd)
 {
-	int r = monchan_send(m->engine_fd, sv_MonReply_fields, rep, fd);
+	int r = fdchan_send(m->engine_fd, sv_MonReply_fields, rep, &fd, fd >= 0);
 
 	if (r < 0)
 		sv_warn_err(r, "monitor: reply to engine");
@@ -154,6 +155,20 @@ static void finish_cleanup(struct monitor *m, uint32_t seq, const char *ns, cons
 	free(resp);
 }
 
+/* Keep one worker exec'd and waiting (spawn.c: spawn_idle). */
+static void warm_up(struct monitor *m)
+{
+	struct mon_child *c;
+
+	if (m->idle_fd >= 0 || spawn_idle(m) < 0 || m->idle_fd < 0)
+		return;
+	c = child_add(m);
+	if (c) {
+		c->pid = m->idle_pid;
+		c->kind = CHILD_IDLE;
+	}
+}
+
 static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 {
 	const sv_MonSpawn *s = &rq->op.spawn;
@@ -175,7 +190,9 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 		send_error(m, rq->seq, s->ns, s->id, r);
 		return 0;
 	}
-	c = child_add(m);
+	c = child_find(m, res.pid);      /* the warm worker, now assigned */
+	if (!c)
+		c = child_add(m);
 	if (c) {
 		c->pid = res.pid;
 		c->kind = CHILD_WORKER;
@@ -189,6 +206,7 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	rep.r.spawned.bundle = res.bundle;
 	send_reply(m, &rep, res.report_fd);
 	close(res.report_fd);
+	warm_up(m);                     /* off the request's path: the next task's worker */
 	return 0;
 }
 
@@ -238,15 +256,15 @@ static const struct {
 static int engine_input(struct monitor *m)
 {
 	sv_MonRequest rq;
-	int fd, r;
+	int fds[FDCHAN_MAX_FDS], nfds, r;
 	size_t i;
 
 	for (;;) {
-		r = monchan_recv(m->engine_fd, sv_MonRequest_fields, &rq, &fd);
+		r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, &rq, fds, &nfds, MSG_DONTWAIT);
 		if (r <= 0)
 			return r;
-		if (fd >= 0)
-			close(fd);  /* the engine passes no fds to the monitor */
+		while (nfds > 0)
+			close(fds[--nfds]);  /* the engine passes no fds to the monitor */
 		for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
 			if (requests[i].tag == rq.which_op)
 				break;
@@ -332,7 +350,14 @@ static void reap(struct monitor *m)
 		struct mon_child *c = child_find(m, pid);
 		if (!c)
 			continue;       /* an orphan of a dead task, reparented to us */
-		if (c->kind == CHILD_WORKER) {
+		if (c->kind == CHILD_IDLE) {
+			if (m->idle_pid == pid) {
+				close(m->idle_fd);
+				m->idle_fd = -1;
+				m->idle_pid = 0;
+			}
+			child_del(m, c);
+		} else if (c->kind == CHILD_WORKER) {
 			reply_base(&rep, 0, c->ns, c->id);
 			rep.which_r = sv_MonReply_exited_tag;
 			rep.r.exited.pid = (uint32_t)pid;
@@ -367,6 +392,8 @@ int monitor_run(struct monitor *m)
 	struct pollfd *pfd = NULL;
 	size_t pcap = 0;
 	int r;
+
+	warm_up(m);
 
 	for (;;) {
 		size_t n = 0, want = 2 + m->nchildren;

@@ -11,7 +11,7 @@
 
 struct mon_child {
 	pid_t pid;
-	enum { CHILD_WORKER, CHILD_CLEANER } kind;
+	enum { CHILD_WORKER, CHILD_CLEANER, CHILD_IDLE } kind;
 	char ns[80], id[80];
 	uint32_t seq;             /* cleaner: the request to answer */
 	int out_fd;               /* cleaner: its stdout, or -1 at EOF */
@@ -28,6 +28,8 @@ struct monitor {
 	int sig_fd;
 	int state_fd, root_fd, sock_dir_fd;
 	char worker_path[PATH_MAX];
+	pid_t idle_pid;           /* a warm worker waiting on idle_fd, or 0 */
+	int idle_fd;
 	struct mon_child *children;
 	size_t nchildren, cap;
 	int stopping;

@@ -14,6 +14,8 @@
 #include "common/log.h"
 #include "monitor.h"
 #include "spawn.h"
+#include "monitor.pb.h"
+#include "wire/fdchan.h"
 #include "wire/limits.h"
 
 static char *const worker_env[] = {
@@ -86,6 +88,60 @@ static int make_listener(const char *path)
 	return fd;
 }
 
+/* Give the warm worker this task. The hand-over socket is spent either way. */
+static int hand_over(struct monitor *m, const char *ns, const char *id, const char *bundle,
+		     int lfd, int report_fd)
+{
+	sv_WorkerAssign a = { .bundle = (char *)bundle };
+	int fds[2] = { lfd, report_fd }, r;
+
+	snprintf(a.ns, sizeof(a.ns), "%s", ns);
+	snprintf(a.id, sizeof(a.id), "%s", id);
+	r = fdchan_send(m->idle_fd, sv_WorkerAssign_fields, &a, fds, 2);
+	close(m->idle_fd);
+	m->idle_fd = -1;
+	if (r < 0) {
+		/* it died idle: its exit is reaped as an unknown child */
+		m->idle_pid = 0;
+	}
+	return r;
+}
+
+int spawn_idle(struct monitor *m)
+{
+	int sp[2], null;
+	pid_t pid;
+
+	if (m->idle_fd >= 0 || m->cfg->debug)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(sp[0]), close(sp[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char *argv[] = { "shimvisor-worker", "idle", NULL };
+
+		child_reset();
+		setsid();
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10);
+		if (null < 0 || sp[1] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    child_fd_to(sp[1], SV_FD_HANDOVER) < 0 || chdir("/") < 0)
+			_exit(127);
+		close_range(SV_FD_HANDOVER + 1, ~0U, 0);
+		execve(m->worker_path, argv, worker_env);
+		_exit(127);
+	}
+	close(sp[1]);
+	m->idle_fd = sp[0];
+	m->idle_pid = pid;
+	return 0;
+}
+
 int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
 		 size_t len, struct spawn_result *res)
 {
@@ -146,6 +202,11 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		r = -errno;
 		goto fail;
 	}
+	if (m->idle_fd >= 0 && hand_over(m, ns, id, res->bundle, lfd, pipefd[1]) == 0) {
+		pid = m->idle_pid;
+		m->idle_pid = 0;
+		goto spawned;
+	}
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
@@ -173,6 +234,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		execve(m->worker_path, argv, worker_env);
 		_exit(127);
 	}
+spawned:
 	close(lfd);
 	close(pipefd[1]);
 	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)pid);

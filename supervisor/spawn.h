@@ -19,6 +19,10 @@ struct spawn_result {
  * fork+exec the worker on fds SV_FD_LISTEN/SV_FD_REPORT. ns and id are already valid. */
 int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
 		 size_t len, struct spawn_result *res);
+/* Exec a warm worker (`shimvisor-worker idle`) ahead of need: spawn_worker hands it the
+ * next task instead of forking and exec'ing on the request's path. Not with debug (the
+ * worker's stderr goes to its bundle then). Sets m->idle_pid/idle_fd; 0 or -errno. */
+int spawn_idle(struct monitor *m);
 /* Run `shimvisor-worker ... delete` in the bundle with stdout on a pipe (*out_fd,
  * non-blocking). Returns its pid, or a negative errno (-ENOENT: no bundle). */
 pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd);

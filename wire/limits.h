@@ -6,6 +6,7 @@
 /* Fixed fds of an exec'd shimvisor-worker (everything else is closed before exec). */
 #define SV_FD_LISTEN        3   /* listening shim socket */
 #define SV_FD_REPORT        4   /* write end of the report pipe (absent under containerd) */
+#define SV_FD_HANDOVER      3   /* a warm (idle) worker's socket to the monitor, until assigned */
 
 /* Fixed fds of an exec'd shimvisor-init (the task's first stage, see worker/init/). */
 #define SV_INIT_FD_CONFIG   3   /* config.json, read-only */

@@ -39,6 +39,8 @@ int main(int argc, char **argv)
 	sv_log_set_debug(w.o.debug);
 	w.listen_fd = -1;
 	w.sig_fd = -1;
+	if (w.o.action && strcmp(w.o.action, "idle") == 0)
+		worker_await_assignment(&w);    /* a warm worker: serve once given a task */
 	if (!w.o.ns || !*w.o.ns)
 		sv_die(0, "shim namespace cannot be empty");
 	if (!sv_id_valid(w.o.ns))

@@ -110,6 +110,9 @@ struct worker {
 	char self_dir[4096];
 };
 
+/* handover.c: a warm worker's wait for its task (fills o.ns/id/bundle, fds 3 and 4) */
+int worker_await_assignment(struct worker *w);
+
 /* loop.c */
 int64_t w_now_ms(void);
 int w_serve(struct worker *w);

@@ -74,7 +74,9 @@ events_wait() {
 	: "$filter"
 }
 
-worker_pid() { pgrep -f -- "shimvisor-worker -namespace ${2:-default} -id $1 -bundle $T/" | head -n1; }
+# The worker of task $1 (namespace $2): the monitor records it in the bundle (a warm worker's
+# command line names no task).
+worker_pid() { cat "$T/state/${2:-default}/$1/worker.pid"; }
 
 case_cleanup() {
 	set +e

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* supervisor/monchan.c: nanopb messages with an optional fd over a SEQPACKET socket. */
+/* wire/fdchan.c: nanopb messages with fds over a SEQPACKET socket. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "monchan.h"
-#include "wire/limits.h"
-#include "wire/pbio.h"
+#include "fdchan.h"
+#include "limits.h"
+#include "pbio.h"
 
-int monchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, int pass_fd)
+int fdchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, const int *fds, int nfds)
 {
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * FDCHAN_MAX_FDS)];
 	} cm;
 	struct msghdr mh = { 0 };
 	struct iovec iov;
@@ -37,15 +37,19 @@ int monchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, int pass
 	iov.iov_len = len;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	if (pass_fd >= 0) {
+	if (nfds < 0 || nfds > FDCHAN_MAX_FDS) {
+		free(buf);
+		return -EINVAL;
+	}
+	if (nfds > 0) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 	}
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
@@ -55,11 +59,18 @@ int monchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, int pass
 	return r;
 }
 
-int monchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fd)
+static void close_all(int *fds, int *nfds)
+{
+	for (int i = 0; i < *nfds; i++)
+		close(fds[i]);
+	*nfds = 0;
+}
+
+int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags)
 {
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		char buf[CMSG_SPACE(sizeof(int) * FDCHAN_MAX_FDS)];
 	} cm;
 	struct msghdr mh = { 0 };
 	struct iovec iov;
@@ -67,7 +78,7 @@ int monchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fd)
 	ssize_t n;
 	int r;
 
-	*fd = -1;
+	*nfds = 0;
 	buf = malloc(SV_MONITOR_MAX_MSG);
 	if (!buf)
 		return -ENOMEM;
@@ -78,14 +89,14 @@ int monchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fd)
 	mh.msg_control = cm.buf;
 	mh.msg_controllen = sizeof(cm.buf);
 	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		r = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
 		free(buf);
 		return r;
 	}
-	/* take every passed fd; keep the first, close any extra */
+	/* take the passed fds; close any beyond the caller's room */
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -93,16 +104,15 @@ int monchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fd)
 		for (size_t i = 0; i < nfd; i++) {
 			int f;
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = f;
+			if (*nfds < FDCHAN_MAX_FDS)
+				fds[(*nfds)++] = f;
 			else
 				close(f);
 		}
 	}
 	if (n == 0) {
 		free(buf);
-		if (*fd >= 0)
-			close(*fd), *fd = -1;
+		close_all(fds, nfds);
 		return -ECONNRESET;
 	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
@@ -112,7 +122,7 @@ int monchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fd)
 		r = r < 0 ? r : 1;
 	}
 	free(buf);
-	if (r < 0 && *fd >= 0)
-		close(*fd), *fd = -1;
+	if (r < 0)
+		close_all(fds, nfds);
 	return r;
 }

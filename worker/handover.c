@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/handover.c: a warm worker waits, exec'd ahead of need, until the monitor assigns it
+ * a task: then it takes the task's listening socket and report pipe onto their fixed fds. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "common/ids.h"
+#include "common/log.h"
+#include "monitor.pb.h"
+#include "wire/fdchan.h"
+#include "wire/pbio.h"
+#include "worker.h"
+
+static char as_ns[80], as_id[80], as_bundle[PATH_MAX];
+
+static int fd_to(int fd, int target)
+{
+	if (dup2(fd, target) < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+int worker_await_assignment(struct worker *w)
+{
+	sv_WorkerAssign a;
+	int fds[FDCHAN_MAX_FDS], n = 0, r, l, rp;
+
+	r = fdchan_recv(SV_FD_HANDOVER, sv_WorkerAssign_fields, &a, fds, &n, 0);
+	if (r == -ECONNRESET)
+		_exit(0);               /* the monitor went away before it needed us */
+	if (r != 1)
+		sv_die(r, "hand-over");
+	if (n != 2 || !sv_id_valid(a.ns) || !sv_id_valid(a.id) || !a.bundle || a.bundle[0] != '/' ||
+	    strlen(a.bundle) >= sizeof(as_bundle))
+		sv_die(-EPROTO, "hand-over: bad assignment");
+	snprintf(as_ns, sizeof(as_ns), "%s", a.ns);
+	snprintf(as_id, sizeof(as_id), "%s", a.id);
+	snprintf(as_bundle, sizeof(as_bundle), "%s", a.bundle);
+	sv_pb_free(sv_WorkerAssign_fields, &a);
+	/* lift both fds clear of 3 and 4, then put them in place of the hand-over socket */
+	l = fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
+	rp = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+	close(fds[0]);
+	close(fds[1]);
+	close(SV_FD_HANDOVER);
+	if (l < 0 || rp < 0 || fd_to(l, SV_FD_LISTEN) < 0 || fd_to(rp, SV_FD_REPORT) < 0)
+		sv_die(-errno, "hand-over: fds");
+	w->o.ns = as_ns;
+	w->o.id = as_id;
+	w->o.bundle = as_bundle;
+	w->o.action = NULL;
+	return 0;
+}
