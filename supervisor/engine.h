@@ -66,7 +66,7 @@ struct task {
 	char *bundle;
 	bool adopted;           /* re-attached after a restart: no report pipe, events synthesized */
 	bool exit_published, delete_published;
-	bool cleanup_sent, worker_gone;
+	bool cleanup_sent, worker_gone, cleaned;
 	int report_fd;
 	uint8_t *rbuf;          /* partial report bytes */
 	size_t rlen;

@@ -321,10 +321,28 @@ void task_report_input(struct engine *e, struct task *t)
 	}
 }
 
-void task_worker_gone(struct engine *e, struct task *t)
+static void send_cleanup(struct engine *e, struct task *t, bool dead)
 {
 	sv_MonRequest rq = { .which_op = sv_MonRequest_cleanup_tag };
 
+	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "%s", t->ns);
+	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "%s", t->id);
+	rq.op.cleanup.dead = dead;
+	t->cleanup_sent = true;
+	if (mon_send(e, t, &rq) < 0)
+		sv_warn("task %s/%s: cleanup request failed", t->ns, t->id);
+}
+
+/* A delete is done once the worker is gone and its bundle removed, in either order. */
+static void finish_delete(struct engine *e, struct task *t)
+{
+	reply(e, t->delete_rt, SV_OK, NULL, sv_DeleteResponse_fields, &t->del);
+	t->delete_rt = nobody;
+	task_free(e, t);
+}
+
+void task_worker_gone(struct engine *e, struct task *t)
+{
 	if (t->worker_gone)
 		return;
 	t->worker_gone = true;
@@ -335,12 +353,10 @@ void task_worker_gone(struct engine *e, struct task *t)
 		t->link->closing = true;
 		t->link = NULL;
 	}
-	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "%s", t->ns);
-	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "%s", t->id);
-	rq.op.cleanup.dead = !(t->st == T_DELETING || t->st == T_FAILED);
-	t->cleanup_sent = true;
-	if (mon_send(e, t, &rq) < 0)
-		sv_warn("task %s/%s: cleanup request failed", t->ns, t->id);
+	if (!t->cleanup_sent)
+		send_cleanup(e, t, !(t->st == T_DELETING || t->st == T_FAILED));
+	else if (t->cleaned && t->st == T_DELETING)
+		finish_delete(e, t);
 }
 
 void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err)
@@ -348,9 +364,9 @@ void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int
 	if (err)
 		sv_warn("task %s/%s: cleanup: %s", t->ns, t->id, strerror(err));
 	if (t->st == T_DELETING) {
-		reply(e, t->delete_rt, SV_OK, NULL, sv_DeleteResponse_fields, &t->del);
-		t->delete_rt = nobody;
-		task_free(e, t);
+		t->cleaned = true;
+		if (t->worker_gone)
+			finish_delete(e, t);
 		return;
 	}
 	if (t->st == T_FAILED) {
@@ -432,7 +448,10 @@ void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		publish_exit(e, t);
 		publish_delete(e, t);
 	}
-	/* the Shutdown sent behind the Delete ends the worker; its exit leads to the cleanup */
+	/* the Shutdown sent behind the Delete ends the worker; meanwhile the monitor removes the
+	 * bundle (the worker writes nothing there after Delete) */
+	if (!t->cleanup_sent && !t->worker_gone)
+		send_cleanup(e, t, false);
 }
 
 /* Re-attach after a restart (recovery.c starts it with Connect). */

@@ -39,8 +39,13 @@ int main(int argc, char **argv)
 	sv_log_set_debug(w.o.debug);
 	w.listen_fd = -1;
 	w.sig_fd = -1;
-	if (w.o.action && strcmp(w.o.action, "idle") == 0)
-		worker_await_assignment(&w);    /* a warm worker: serve once given a task */
+	w.warm_init_fd = -1;
+	if (w.o.action && strcmp(w.o.action, "idle") == 0) {
+		/* a warm worker: its task's first stage is exec'd now too, then both wait */
+		if (sv_self_dir(w.self_dir, sizeof(w.self_dir)) == 0)
+			proc_warm_init(&w);
+		worker_await_assignment(&w);
+	}
 	if (!w.o.ns || !*w.o.ns)
 		sv_die(0, "shim namespace cannot be empty");
 	if (!sv_id_valid(w.o.ns))

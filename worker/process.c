@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "wire/fdchan.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
 #include "init.pb.h"
@@ -45,12 +46,82 @@ static _Noreturn void exec_init(const char *path, const char *bundle, const int 
 	_exit(127);
 }
 
+int proc_warm_init(struct worker *w)
+{
+	char path[4096 + 32];
+	int sp[2];
+	pid_t pid;
+
+	if (w->warm_init_fd >= 0)
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		close(sp[0]);
+		close(sp[1]);
+		return err;
+	}
+	if (pid == 0) {
+		char *const argv[] = { path, "--warm", NULL };
+		char *const envp[] = { NULL };
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 16);
+		if (null < 0 || sp[1] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    dup2(sp[1], SV_INIT_FD_SYNC) < 0)
+			_exit(127);
+		close_range(3, SV_INIT_FD_SYNC - 1, 0);
+		close_range(SV_INIT_FD_SYNC + 1, ~0U, 0);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	close(sp[1]);
+	/* above the fds a hand-over puts in place (SV_FD_LISTEN, SV_FD_REPORT) */
+	w->warm_init_fd = fcntl(sp[0], F_DUPFD_CLOEXEC, 10);
+	close(sp[0]);
+	if (w->warm_init_fd < 0) {
+		kill(pid, SIGKILL);     /* reaped as a stranger */
+		return -errno;
+	}
+	w->warm_init_pid = pid;
+	return 0;
+}
+
+/* Give the warm init this task; the warm one is spent either way. */
+static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
+{
+	sv_InitSync m = { .type = sv_InitSyncType_INIT_CONFIG, .message = t->bundle };
+	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err;
+
+	err = fdchan_send(w->warm_init_fd, sv_InitSync_fields, &m, fds, 4);
+	if (err < 0) {
+		close(w->warm_init_fd);     /* it died: reaped as a stranger */
+	} else {
+		sv_set_nonblock(w->warm_init_fd, 1);
+		t->sync_fd = w->warm_init_fd;
+		t->stage1 = w->warm_init_pid;
+	}
+	w->warm_init_fd = -1;
+	w->warm_init_pid = 0;
+	return err;
+}
+
 int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
 {
 	char path[4096 + 32];
 	int sp[2], src[5];
 	pid_t pid;
 
+	if (w->warm_init_fd >= 0 && t->bundle && use_warm_init(w, t, cfg_fd, stdio) == 0)
+		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)

@@ -108,6 +108,8 @@ struct worker {
 	bool exiting;
 	int64_t exit_deadline_ms;
 	char self_dir[4096];
+	pid_t warm_init_pid;        /* a shimvisor-init exec'd ahead of Create, or 0 */
+	int warm_init_fd;           /* its sync socket, or -1 */
 };
 
 /* handover.c: a warm worker's wait for its task (fills o.ns/id/bundle, fds 3 and 4) */
@@ -137,6 +139,8 @@ void task_forget_conn(struct worker *w, uint64_t cid);
 
 /* process.c */
 int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3]);
+/* Exec shimvisor-init --warm now, so that Create only hands it the task. 0 or -errno. */
+int proc_warm_init(struct worker *w);
 void proc_sync_input(struct worker *w, struct task *t);
 int proc_send_start(struct task *t);
 void task_free(struct worker *w, struct task *t);

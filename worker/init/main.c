@@ -8,8 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <stdio.h>
 #include "init.pb.h"
+#include "wire/fdchan.h"
 #include "wire/limits.h"
+#include "wire/pbio.h"
 #include "worker/init/init.h"
 
 static int read_config(struct init *in)
@@ -104,6 +108,46 @@ static int setup_process(struct init *in)
 	return 0;
 }
 
+/* Warm mode: exec'd before the task is known, with only the sync socket. Wait for CONFIG
+ * (the bundle dir, and config.json + stdio as fds), put the fds on 3 and 5..7, go on. */
+static int warm_wait(struct init *in)
+{
+	static char bundle[PATH_MAX];
+	static const int to[4] = { SV_INIT_FD_CONFIG, SV_INIT_FD_STDIO, SV_INIT_FD_STDIO + 1,
+				   SV_INIT_FD_STDIO + 2 };
+	int fds[FDCHAN_MAX_FDS], tmp[4], n = 0, i, rc;
+	sv_InitSync m;
+
+	rc = fdchan_recv(in->sync_fd, sv_InitSync_fields, &m, fds, &n, 0);
+	if (rc == -ECONNRESET)
+		_exit(0);               /* the worker went away before it needed us */
+	if (rc != 1)
+		return init_fail(&in->err, rc < 0 ? rc : -EPROTO, "sync: waiting for CONFIG");
+	rc = 0;
+	if (m.type != sv_InitSyncType_INIT_CONFIG || n != 4 || !m.message || m.message[0] != '/' ||
+	    strlen(m.message) >= sizeof(bundle))
+		rc = init_failmsg(&in->err, -EPROTO, "sync: a warm init wants CONFIG with 4 fds");
+	else
+		snprintf(bundle, sizeof(bundle), "%s", m.message);
+	sv_pb_free(sv_InitSync_fields, &m);
+	for (i = 0; i < n && !rc; i++) {
+		tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16);
+		if (tmp[i] < 0)
+			rc = init_fail(&in->err, -errno, "sync: CONFIG fds");
+	}
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	for (i = 0; i < 4 && !rc; i++)
+		if (dup2(tmp[i], to[i]) < 0)
+			rc = init_fail(&in->err, -errno, "sync: CONFIG fds");
+	if (rc)
+		return rc;
+	for (i = 0; i < 4; i++)
+		close(tmp[i]);
+	in->bundle = bundle;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct init in;
@@ -114,11 +158,15 @@ int main(int argc, char **argv)
 	in.rootfd = -1;
 	if (fcntl(in.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);     /* no sync fd: nobody to tell */
-	if (argc != 2 || argv[1][0] != '/') {
-		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR (absolute)");
+	if (argc == 2 && strcmp(argv[1], "--warm") == 0) {
+		if (warm_wait(&in))
+			init_abort(&in);
+	} else if (argc != 2 || argv[1][0] != '/') {
+		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR (absolute) | --warm");
 		init_abort(&in);
+	} else {
+		in.bundle = argv[1];
 	}
-	in.bundle = argv[1];
 	if (read_config(&in) || setup_root(&in) || setup_process(&in))
 		init_abort(&in);
 	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL)))
