@@ -77,16 +77,22 @@ static void run_task(struct fake *f, bool sleeper)
 	char buf[256];
 	ssize_t n;
 
-	f->task = fork();
-	if (f->task != 0)
-		return;
-	{
-		sigset_t none;
+	sigset_t intr, old, none;
 
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);     /* not Check's handler, which kills the whole group */
+	/* a Kill may land right after the fork: the child must meet it with SIG_DFL, never with
+	 * Check's inherited handler (which kills the whole group), so SIGINT stays blocked until
+	 * the handler is reset */
+	sigemptyset(&intr);
+	sigaddset(&intr, SIGINT);
+	sigprocmask(SIG_BLOCK, &intr, &old);
+	f->task = fork();
+	if (f->task != 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
 	}
+	signal(SIGINT, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (f->io[0] < 0)
 		_exit(3);                    /* a detached task: no stdio */
 	if (sleeper) {
