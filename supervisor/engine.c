@@ -132,6 +132,8 @@ static int monitor_input(struct engine *e)
 		if (!t) {
 			if (fd >= 0)
 				close(fd);
+			if (rep.seq && rep.which_r == sv_MonReply_cleaned_tag && e->orphans_pending)
+				e->orphans_pending--;
 		} else if (rep.which_r == sv_MonReply_exited_tag) {
 			if (fd >= 0)
 				close(fd);
@@ -223,7 +225,7 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 		}
 		link_deadlines(e, now, &next);
 		/* ready once every bundle found at start-up is re-attached or given up on */
-		if (e->ready_fd >= 0 && (!unknown || now >= e->recovery_deadline_ms)) {
+		if (e->ready_fd >= 0 && ((!unknown && !e->orphans_pending) || now >= e->recovery_deadline_ms)) {
 			(void)!write(e->ready_fd, "\n", 1);
 			close(e->ready_fd);
 			e->ready_fd = -1;

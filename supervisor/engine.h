@@ -92,6 +92,7 @@ struct engine {
 	struct task *tasks;
 	uint32_t next_mon_seq;
 	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
+	unsigned orphans_pending;       /* start-up cleanups of bundles/work dirs with no task */
 	bool stopping;
 };
 

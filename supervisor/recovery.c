@@ -24,7 +24,8 @@ static void cleanup_orphan(struct engine *e, const char *ns, const char *id)
 	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "%s", ns);
 	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "%s", id);
 	rq.op.cleanup.dead = false;
-	mon_send(e, NULL, &rq);
+	if (mon_send(e, NULL, &rq) == 0)
+		e->orphans_pending++;   /* readiness waits for it (engine.c) */
 }
 
 static void recover_bundle(struct engine *e, int nsfd, const char *ns, const char *id)
