@@ -14,10 +14,10 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/unixsock.h"
 #include "config.h"
 #include "engine.h"
 #include "monitor.h"
@@ -115,29 +115,21 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 
 static int bind_control(const struct sv_config *cfg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[PATH_MAX];
 	struct group *g;
 	int fd;
 
-	if (strlen(cfg->address) >= sizeof(sa.sun_path))
-		sv_die(-ENAMETOOLONG, "control socket %s", cfg->address);
 	snprintf(dir, sizeof(dir), "%s", cfg->address);
 	*strrchr(dir, '/') = 0;
 	if (dir[0] && sv_mkdir_p(dir, 0711) < 0)
 		sv_die(-errno, "mkdir %s", dir);
-	memcpy(sa.sun_path, cfg->address, strlen(cfg->address) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		sv_die(-errno, "socket");
-	unlink(cfg->address);   /* we hold the instance lock: any socket there is stale */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		sv_die(-errno, "bind %s", cfg->address);
 	g = cfg->group[0] ? getgrnam(cfg->group) : NULL;
+	/* we hold the instance lock: any socket there is stale */
+	fd = sv_unix_listen(cfg->address, g ? 0660 : 0600, 128);
+	if (fd < 0)
+		sv_die(fd, "listen %s", cfg->address);
 	if (g && chown(cfg->address, 0, g->gr_gid) < 0)
 		sv_warn("chown %s: %s", cfg->address, strerror(errno));
-	if (chmod(cfg->address, g ? 0660 : 0600) < 0 || listen(fd, 128) < 0)
-		sv_die(-errno, "listen %s", cfg->address);
 	return fd;
 }
 

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/unixsock.h"
 #include "monitor.h"
 #include "spawn.h"
 #include "monitor.pb.h"
@@ -67,26 +67,6 @@ static int child_fd_to(int fd, int target)
 	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-static int make_listener(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);           /* a fresh bundle's socket name: anything there is stale */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 64) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
 
 /* Give the warm worker this task. The hand-over socket is spent either way. */
 static int hand_over(struct monitor *m, const char *ns, const char *id, const char *bundle,
@@ -190,7 +170,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		r = -errno;
 		goto fail;
 	}
-	lfd = make_listener(sock);
+	lfd = sv_unix_listen(sock, 0600, 64);   /* a fresh bundle: anything there is stale */
 	if (lfd < 0) {
 		r = lfd;
 		goto fail;

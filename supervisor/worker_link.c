@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/unixsock.h"
 #include "engine.h"
 #include "monitor.h"
 #include "wire/pbio.h"
@@ -16,27 +16,12 @@
 
 int link_open(struct engine *e, struct task *t, const char *address)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = address;
 	struct conn *c;
-	int fd;
-
-	if (!path)
-		return -EINVAL;
-	if (!strncmp(path, "unix://", 7))
-		path += 7;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	/* a unix connect completes at once into the listen backlog, wedged worker or not */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
+	int fd = sv_unix_connect(address);
+
+	if (fd < 0)
+		return fd;
 	sv_set_nonblock(fd, 1);
 	c = conn_new(e, fd, CONN_WORKER);
 	if (!c) {

@@ -22,17 +22,24 @@
 
 #define SYNC_MSG_MAX 4096
 
+/* In a forked child: undo the worker's signal set-up before exec. */
+static void child_reset_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 /* In the child: move the five fds onto 3..7, close everything else, exec. Never returns. */
 static _Noreturn void exec_init(const char *path, const char *bundle, const int src[5])
 {
 	char *const argv[] = { (char *)path, (char *)bundle, NULL };
 	char *const envp[] = { NULL };
 	int tmp[5], i;
-	sigset_t none;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	child_reset_signals();
 	for (i = 0; i < 5; i++) {
 		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 16);
 		if (tmp[i] < 0)
@@ -69,11 +76,8 @@ int proc_warm_init(struct worker *w)
 		char *const argv[] = { path, "--warm", NULL };
 		char *const envp[] = { NULL };
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		sigset_t none;
 
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		child_reset_signals();
 		sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 16);
 		if (null < 0 || sp[1] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
 		    dup2(sp[1], SV_INIT_FD_SYNC) < 0)

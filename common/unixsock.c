@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common/unixsock.c: unix stream sockets by path. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "unixsock.h"
+
+int sv_unix_addr(struct sockaddr_un *sa, const char *path)
+{
+	size_t n;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (!strncmp(path, "unix://", 7))
+		path += 7;
+	n = strlen(path);
+	if (n == 0)
+		return -EINVAL;
+	if (n >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, n + 1);
+	return 0;
+}
+
+int sv_unix_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, r = sv_unix_addr(&sa, path);
+
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int sv_unix_listen(const char *path, mode_t mode, int backlog)
+{
+	struct sockaddr_un sa;
+	int fd, r = sv_unix_addr(&sa, path);
+
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, mode) < 0 ||
+	    listen(fd, backlog) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common/unixsock.h: unix stream sockets by path (a "unix://" prefix is accepted). */
+#ifndef SV_COMMON_UNIXSOCK_H
+#define SV_COMMON_UNIXSOCK_H
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* Fill sa for path. 0, -EINVAL (no path) or -ENAMETOOLONG. */
+int sv_unix_addr(struct sockaddr_un *sa, const char *path);
+/* A SOCK_STREAM|SOCK_CLOEXEC socket connected to path: the fd, or -errno. */
+int sv_unix_connect(const char *path);
+/* Bind path (a socket file already there is replaced: callers hold the right to the name),
+ * chmod it to mode, listen: the fd, or -errno. */
+int sv_unix_listen(const char *path, mode_t mode, int backlog);
+
+#endif
