@@ -723,6 +723,18 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             % (r["start_rate"], r["delete_ms_each"], "" if r["ok"] else " (some calls failed)"))
         return r
 
+    def kernel_floor_rate(self, n):
+        """The kernel's own rate for the same parallelism: `unshare` of the five namespaces
+        running /bin/true, 4 at a time (no rootfs, no mounts, no monitor)."""
+        cmd = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
+        t0 = time.perf_counter_ns()
+        cp = subprocess.run(["xargs", "-P4", "-n1", "-I{}"] + cmd, input=("x\n" * n).encode(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        w = (time.perf_counter_ns() - t0) / 1e9
+        r = {"n": n, "wall_s": w, "rate": n / w, "ok": cp.returncode == 0}
+        log("  kernel floor: unshare 5 namespaces + /bin/true, 4 at a time: %.1f /s" % r["rate"])
+        return r
+
     # ---- clean-up ------------------------------------------------------------------
     def cleanup(self):
         if self.cleaned:
@@ -971,6 +983,12 @@ def report(b, res, path):
         P("")
         P("Start rate ratio shimvisor / ctr+runc: %.1fx. Anchor: ctr+runc 24.9 tasks/s, conmon+crun 76.5 tasks/s (100 tasks)."
           % (tsv["start_rate"] / tctr["start_rate"]))
+        if res.get("tp_floor"):
+            f = res["tp_floor"]
+            P("")
+            P("Kernel floor at the same parallelism: `unshare --pid --fork --mount --uts --ipc --net /bin/true`, "
+              "%d runs 4 at a time: %.1f /s (no rootfs, no mounts, no monitor; the task exits at once). "
+              "shimvisor's start rate is %.0f%% of it." % (f["n"], f["rate"], 100.0 * tsv["start_rate"] / f["rate"]))
         P("")
     P("## Commands")
     P("")
@@ -1074,6 +1092,7 @@ def main():
             res["tp"] = {}
             res["tp"]["shimvisor"] = b.throughput("sv", args.tp_n, args.reps)
             res["xargs"] = b.xargs_check(args.tp_n)
+            res["tp_floor"] = b.kernel_floor_rate(args.tp_n)
             res["tp"]["ctr+runc"] = b.throughput("ctr", args.tp_ctr_n, args.ctr_reps)
         res["notes"] += [
             "Target verdicts use the first shimvisor memory row (default: host / read-only) and the interleaved "
