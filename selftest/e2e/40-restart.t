@@ -68,4 +68,26 @@ test_restart_removes_empty_bundles_and_orphans() {
 	return 0
 }
 
+test_sysvinit_script_restart_keeps_tasks() {
+	command -v start-stop-daemon >/dev/null || skip_case "start-stop-daemon is not installed"
+	export DAEMON="$SVD" PIDFILE="$T/shimvisord.pid"
+	export DAEMON_ARGS="--root $T/root --state $T/state --address $T/ctl.sock"
+	export SHIMVISOR_ADDRESS="$T/ctl.sock"
+	init="$HERE/../../etc/init.d/shimvisord"
+	sh "$init" start >/dev/null || fail "init script start"
+	DAEMON_PID=$(cat "$PIDFILE")
+	sh "$init" status >/dev/null || fail "status after start"
+	"$SV" run -d keep /bin/sleep 1000 || fail "run"
+	pid=$("$SV" state --format json keep | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	sh "$init" restart >/dev/null || fail "init script restart"
+	DAEMON_PID=$(cat "$PIDFILE")
+	kill -0 "$pid" || fail "the task did not survive the restart"
+	"$SV" ls | grep -E '^default +keep +[0-9]+ +running' >/dev/null || fail "not re-attached: $("$SV" ls)"
+	"$SV" delete -f keep || fail "delete"
+	sh "$init" stop >/dev/null || fail "init script stop"
+	sh "$init" status >/dev/null && fail "status after stop says running"
+	DAEMON_PID=""
+	return 0
+}
+
 run_cases "$@"
