@@ -53,6 +53,8 @@ const char *sv_default_address(void);
 
 /* Task methods of shimvisor.v1.Control. Ids are checked with sv_id_valid first (-EINVAL). */
 int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid);
+/* Create and start in one exchange (both requests sent before any reply is read): `run`. */
+int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid);
 int sv_start(struct sv_client *c, const char *id, uint32_t *pid);
 int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all);
 /* Blocks until the task has exited (at once if it has). exited_at may be NULL. */

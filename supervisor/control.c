@@ -116,6 +116,16 @@ static void m_start(struct call *k)
 		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", NULL, NULL);
 		return;
 	}
+	if (t->st == T_CREATING) {
+		/* pipelined behind its Create (`run`): sent on once the task exists */
+		if (t->start_rt.conn) {
+			reply(k->e, k->rt, SV_FAILED_PRECONDITION, "start already pending: failed precondition",
+			      NULL, NULL);
+			return;
+		}
+		t->start_rt = k->rt;
+		return;
+	}
 	link_call(k->e, t, W_START, "Start", sv_StartRequest_fields, &rq, k->rt, 30000);
 }
 

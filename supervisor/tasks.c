@@ -57,6 +57,7 @@ void task_free(struct engine *e, struct task *t)
 		reply(e, w->rt, SV_NOT_FOUND, "task was deleted: not found", NULL, NULL);
 		free(w);
 	}
+	reply(e, t->start_rt, SV_NOT_FOUND, "task is gone: not found", NULL, NULL);
 	if (t->report_fd >= 0)
 		close(t->report_fd);
 	if (t->link) {
@@ -403,6 +404,8 @@ void task_created(struct engine *e, struct task *t, int code, const char *msg, u
 {
 	if (code != SV_OK) {
 		reply(e, rt, code, msg, NULL, NULL);
+		reply(e, t->start_rt, code, msg, NULL, NULL);
+		t->start_rt = nobody;
 		task_move(t, TE_FAILED);
 		sv_ShutdownRequest sq = { 0 };
 		snprintf(sq.id, sizeof(sq.id), "%s", t->id);
@@ -413,6 +416,12 @@ void task_created(struct engine *e, struct task *t, int code, const char *msg, u
 	task_move(t, TE_CREATED);
 	sv_CreateTaskResponse resp = { .pid = pid };
 	reply(e, rt, SV_OK, NULL, sv_CreateTaskResponse_fields, &resp);
+	if (t->start_rt.conn) {
+		sv_StartRequest sq = { 0 };
+		snprintf(sq.id, sizeof(sq.id), "%s", t->id);
+		link_call(e, t, W_START, "Start", sv_StartRequest_fields, &sq, t->start_rt, 30000);
+		t->start_rt = nobody;
+	}
 }
 
 void task_started(struct engine *e, struct task *t, uint32_t pid)

@@ -20,8 +20,9 @@ static int parse(int argc, char **argv, bool create, struct run_opts *o)
 	return 0;
 }
 
-/* Create the task from o (with the given stdio paths, or detached). */
-static int create_task(struct sv_client *c, struct run_opts *o, const struct run_io *io)
+/* Create the task from o (with the given stdio paths, or detached); with start, start it in
+ * the same exchange (a failed run leaves nothing behind). */
+static int create_task(struct sv_client *c, struct run_opts *o, const struct run_io *io, bool start)
 {
 	sv_CtlCreateRequest req;
 	char err[CLI_ERR_MAX];
@@ -34,16 +35,13 @@ static int create_task(struct sv_client *c, struct run_opts *o, const struct run
 		req.stdout = (char *)io->path[1];
 		req.stderr = (char *)io->path[2];
 	}
-	rc = sv_create(c, &req, NULL);
-	if (rc < 0)
-		return cli_call_error(c, rc, "%s %s", o->create ? "create" : "run", o->id);
-	return 0;
-}
-
-/* A run that failed after Create leaves nothing behind. */
-static void discard(struct sv_client *c, const char *id)
-{
-	sv_delete(c, id, true, NULL);
+	rc = start ? sv_create_start(c, &req, NULL) : sv_create(c, &req, NULL);
+	if (rc < 0) {
+		rc = cli_call_error(c, rc, "%s %s", o->create ? "create" : "run", o->id);
+		if (start)
+			sv_delete(c, o->id, true, NULL);
+	}
+	return rc;
 }
 
 int cmd_create(const struct cli *g, int argc, char **argv)
@@ -55,7 +53,7 @@ int cmd_create(const struct cli *g, int argc, char **argv)
 	if (rc)
 		return rc;
 	c = cli_connect(g);
-	rc = c ? create_task(c, &o, NULL) : CLI_EXIT_FAIL;
+	rc = c ? create_task(c, &o, NULL, false) : CLI_EXIT_FAIL;
 	sv_close(c);
 	run_opts_free(&o);
 	return rc;
@@ -63,16 +61,7 @@ int cmd_create(const struct cli *g, int argc, char **argv)
 
 static int run_detached(struct sv_client *c, struct run_opts *o)
 {
-	int rc = create_task(c, o, NULL);
-
-	if (rc)
-		return rc;
-	rc = sv_start(c, o->id, NULL);
-	if (rc < 0) {
-		rc = cli_call_error(c, rc, "run %s: start", o->id);
-		discard(c, o->id);
-	}
-	return rc;
+	return create_task(c, o, NULL, true);
 }
 
 /* The exit status once the copy is over: a fresh connection when the first wait broke. */
@@ -102,15 +91,8 @@ static int run_attached(const struct cli *g, struct sv_client *c, struct run_opt
 		run_io_cleanup(&io);
 		return CLI_EXIT_FAIL;
 	}
-	rc = create_task(c, o, &io);
+	rc = create_task(c, o, &io, true);
 	if (rc) {
-		run_io_cleanup(&io);
-		return rc;
-	}
-	rc = sv_start(c, o->id, NULL);
-	if (rc < 0) {
-		rc = cli_call_error(c, rc, "run %s: start", o->id);
-		discard(c, o->id);
 		run_io_cleanup(&io);
 		return rc;
 	}

@@ -35,6 +35,54 @@ int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid
 	return 0;
 }
 
+int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid)
+{
+	sv_StartRequest sreq = sv_StartRequest_init_zero;
+	sv_CreateTaskResponse cresp;
+	sv_StartResponse sresp;
+	uint32_t s1, s2;
+	int err, err2;
+
+	if (memchr(req->id, '\0', sizeof(req->id)) == NULL)
+		return sv_client_fail(c, -EINVAL, "invalid id: not terminated");
+	err = sv_client_check_id(c, req->id);
+	if (err < 0)
+		return err;
+	set_id(sreq.id, req->id);
+	/* both requests leave at once; the daemon answers Create, then Start (or both with
+	 * Create's error) */
+	err = sv_client_send(c, "Create", sv_CtlCreateRequest_fields, req, &s1);
+	if (err < 0)
+		return err;
+	err = sv_client_send(c, "Start", sv_StartRequest_fields, &sreq, &s2);
+	if (err < 0)
+		return err;
+	err = sv_client_recv(c, s1, c->timeout_ms, sv_CreateTaskResponse_fields, &cresp);
+	if (err == 0)
+		sv_pb_free(sv_CreateTaskResponse_fields, &cresp);
+	else if (err == -ETIMEDOUT || err == -ECONNRESET)
+		return err;
+	if (err < 0) {
+		/* the daemon also answers the Start; keep Create's error for the caller */
+		char keep[sizeof(c->last_err)];
+		int code = c->last_code;
+
+		memcpy(keep, c->last_err, sizeof(keep));
+		if (sv_client_recv(c, s2, c->timeout_ms, sv_StartResponse_fields, &sresp) == 0)
+			sv_pb_free(sv_StartResponse_fields, &sresp);
+		memcpy(c->last_err, keep, sizeof(keep));
+		c->last_code = code;
+		return err;
+	}
+	err2 = sv_client_recv(c, s2, c->timeout_ms, sv_StartResponse_fields, &sresp);
+	if (err2 < 0)
+		return err2;
+	if (pid)
+		*pid = sresp.pid;
+	sv_pb_free(sv_StartResponse_fields, &sresp);
+	return 0;
+}
+
 int sv_start(struct sv_client *c, const char *id, uint32_t *pid)
 {
 	sv_StartRequest req = sv_StartRequest_init_zero;
