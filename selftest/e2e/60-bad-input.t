@@ -49,4 +49,13 @@ PY
 	kill -0 "$DAEMON_PID" || fail "daemon died"
 }
 
+test_refused_create_with_pipelined_start() {
+	daemon_start
+	"$SV" run --rm --cwd relative/dir rc /bin/true 2>"$T/err" && fail "a relative cwd was accepted"
+	[ "$(wc -l < "$T/err")" = 1 ] || fail "not one line: $(cat "$T/err")"
+	grep -q '^shimvisor: run rc: .*cwd' "$T/err" || fail "error: $(cat "$T/err")"
+	"$SV" ls -q | grep -q . && fail "a task was left"
+	[ "$("$SV" run --rm rc2 /bin/echo fine)" = fine ] || fail "the connection state broke"
+}
+
 run_cases "$@"
