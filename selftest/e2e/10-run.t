@@ -114,6 +114,25 @@ JSON
 	return 0
 }
 
+test_join_network_namespace_by_path() {
+	daemon_start
+	"$SV" run -d owner /bin/sleep 1000 || fail "run owner"
+	pid=$("$SV" state --format json owner | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	want=$(readlink /proc/$pid/ns/net)
+	mkdir -p "$T/j"
+	cat > "$T/j/config.json" <<JSON
+{"ociVersion":"1.0.2",
+ "process":{"args":["/bin/readlink","/proc/self/ns/net"],"env":["PATH=/bin:/usr/bin"],"cwd":"/","user":{"uid":0,"gid":0}},
+ "root":{"path":"/","readonly":true},
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"network","path":"/proc/$pid/ns/net"}]}}
+JSON
+	got=$("$SV" run --rm --bundle "$T/j" joiner) || fail "run joiner"
+	[ "$got" = "$want" ] || fail "joined $got, want $want"
+	[ "$got" != "$(readlink /proc/self/ns/net)" ] || fail "ended in the host's network namespace"
+	"$SV" delete -f owner
+}
+
 test_make_install() {
 	make -C "$HERE/../.." -s install DESTDIR="$T/dest" PREFIX=/usr >/dev/null || fail "make install"
 	for f in usr/sbin/shimvisord usr/sbin/shimvisor-worker usr/sbin/shimvisor-init usr/bin/shimvisor \

@@ -28,6 +28,8 @@ struct init {
 	char rootfs[PATH_MAX];          /* BUNDLE_DIR/rootfs: the new root before pivot */
 	int rootfd;                     /* O_PATH fd of rootfs once bound, else -1 */
 	int new_mntns, new_netns, new_utsns;
+	int pre_flags;                  /* warm mode: namespaces made ahead of the spec */
+	int host_ns[3];                 /* warm mode: the ipc, uts, net namespaces we left */
 	void *seccomp;                  /* scmp_filter_ctx, built and not yet loaded */
 	int seccomp_loaded;
 	struct init_err err;
@@ -42,6 +44,10 @@ _Noreturn void init_abort(struct init *in);  /* send INIT_ERROR with in->err; _e
  * pid namespace this forks: the parent sends the child's pid and _exits; the child (pid 1
  * of the namespace) returns once the pid is sent. */
 int ns_enter(struct init *in);
+/* Warm mode, before the spec is known: make new ipc, uts and network namespaces now (a
+ * network namespace costs ~1 ms), keeping a way back; ns_enter keeps them when the spec
+ * wants new ones, and otherwise joins the spec's or returns to the host's. */
+void ns_prepare_warm(struct init *in);
 
 /* rootfs.c: propagation, the root bind, pivot_root, read-only root, masked/readonly paths. */
 int rootfs_prepare(struct init *in);

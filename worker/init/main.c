@@ -156,9 +156,11 @@ int main(int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.sync_fd = SV_INIT_FD_SYNC;
 	in.rootfd = -1;
+	in.host_ns[0] = in.host_ns[1] = in.host_ns[2] = -1;
 	if (fcntl(in.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);     /* no sync fd: nobody to tell */
 	if (argc == 2 && strcmp(argv[1], "--warm") == 0) {
+		ns_prepare_warm(&in);
 		if (warm_wait(&in))
 			init_abort(&in);
 	} else if (argc != 2 || argv[1][0] != '/') {

@@ -56,6 +56,56 @@ static _Noreturn void parent_report(struct init *in, pid_t child, int go_fd)
 	_exit(rc ? 1 : 0);
 }
 
+static const struct {
+	int flag;
+	const char *proc;
+} pre_ns[3] = {
+	{ CLONE_NEWIPC, "/proc/self/ns/ipc" },
+	{ CLONE_NEWUTS, "/proc/self/ns/uts" },
+	{ CLONE_NEWNET, "/proc/self/ns/net" },
+};
+
+void ns_prepare_warm(struct init *in)
+{
+	int flags = 0;
+
+	for (int i = 0; i < 3; i++) {
+		/* kept above the fds CONFIG puts in place (3, 5..7) and its temporaries */
+		int fd = open(pre_ns[i].proc, O_RDONLY | O_CLOEXEC);
+
+		in->host_ns[i] = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 32) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (in->host_ns[i] >= 0)
+			flags |= pre_ns[i].flag;
+	}
+	if (flags && unshare(flags) == 0)
+		in->pre_flags = flags;
+}
+
+/* Settle the namespaces made ahead of the spec: keep what it wants new, return to the
+ * host's what it does not name (a path the spec names is joined after this). */
+static int settle_warm(struct init *in, int *flags)
+{
+	int rc = 0;
+
+	for (int i = 0; i < 3; i++) {
+		const struct spec_ns *n = spec_find_ns(&in->spec, pre_ns[i].flag);
+
+		if (!(in->pre_flags & pre_ns[i].flag)) {
+			/* not made ahead */
+		} else if (n && !n->path) {
+			*flags &= ~pre_ns[i].flag;      /* already new */
+		} else if (!n && !rc && setns(in->host_ns[i], pre_ns[i].flag) < 0) {
+			rc = init_fail(&in->err, -errno, "setns back to the host's %s", pre_ns[i].proc);
+		}
+		if (in->host_ns[i] >= 0)
+			close(in->host_ns[i]);
+		in->host_ns[i] = -1;
+	}
+	return rc;
+}
+
 int ns_enter(struct init *in)
 {
 	const struct spec_ns *pidns;
@@ -70,13 +120,15 @@ int ns_enter(struct init *in)
 	for (size_t i = 0; i < in->spec.nns; i++)
 		if (!in->spec.ns[i].path)
 			flags |= in->spec.ns[i].flag;
+	in->new_mntns = !!(flags & CLONE_NEWNS);
+	in->new_netns = !!(flags & CLONE_NEWNET);
+	in->new_utsns = !!(flags & CLONE_NEWUTS);
+	if (in->pre_flags && settle_warm(in, &flags))
+		return in->err.rc;
 	if (join_paths(in))
 		return in->err.rc;
 	if (flags && unshare(flags) < 0)
 		return init_fail(&in->err, -errno, "unshare");
-	in->new_mntns = !!(flags & CLONE_NEWNS);
-	in->new_netns = !!(flags & CLONE_NEWNET);
-	in->new_utsns = !!(flags & CLONE_NEWUTS);
 
 	pidns = spec_find_ns(&in->spec, CLONE_NEWPID);
 	if (!pidns) {
