@@ -21,9 +21,11 @@
 #include "task.pb.h"
 #include "worker.h"
 
-#define SOCK_DIR "/run/shimvisor/s"
+/* the directory shimvisord keeps its own shim sockets in (default state dir): a name no
+ * namespace can take */
+#define SOCK_DIR "/run/shimvisor/.s"
 
-/* /run/shimvisor/s/<32 hex of sha256("<address>/<ns>/<id>")> (filepath.Join-like). */
+/* /run/shimvisor/.s/<32 hex of sha256("<address>/<ns>/<id>")> (filepath.Join-like). */
 int w_socket_path(const struct wopts *o, char *buf, size_t sz)
 {
 	char key[4096 + 2 * 80 + 4], hex[33];

@@ -129,8 +129,8 @@ static int shim_start(struct tb *b)
 	int dfd, fd;
 
 	out[len] = '\0';
-	ck_assert_int_eq(strncmp((char *)out, "unix:///run/shimvisor/s/", 24), 0);
-	ck_assert_uint_eq(len, 24 + 32);
+	ck_assert_int_eq(strncmp((char *)out, "unix:///run/shimvisor/.s/", 25), 0);
+	ck_assert_uint_eq(len, 25 + 32);
 	snprintf(b->addr, sizeof(b->addr), "%s", (char *)out);
 	dfd = open(b->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_eq(sv_read_file(dfd, SV_BUNDLE_ADDRESS, 200, &addr, &alen), 0);
