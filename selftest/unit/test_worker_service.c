@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_worker_service.c: shimvisor-worker end to end over its socket and report pipe. */
 #include <check.h>
+#include "worker_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,26 +37,7 @@ struct tw {
 	size_t rlen;
 };
 
-static void build_dir(char *buf, size_t sz)
-{
-	const char *e = getenv("SV_TEST_BUILD_DIR");
-	char self[4000];
 
-	if (e) {
-		snprintf(buf, sz, "%s", e);
-		return;
-	}
-	ck_assert_int_eq(sv_self_dir(self, sizeof(self)), 0);   /* build/selftest */
-	snprintf(buf, sz, "%s/..", self);
-}
-
-static int have_init(const struct tw *w)
-{
-	char p[4200];
-
-	snprintf(p, sizeof(p), "%s/shimvisor-init", w->build);
-	return access(p, X_OK) == 0;
-}
 
 static const char *ns_all =
 	"{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"},{\"type\":\"network\"}";
@@ -65,10 +47,8 @@ static const char *ns_nopid =
 static void make_bundle(struct tw *w, const char *args_json, const char *namespaces)
 {
 	char cfg[4096];
-	int dfd, n;
+	int n;
 
-	snprintf(w->bundle, sizeof(w->bundle), "/tmp/svw.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(w->bundle));
 	n = snprintf(cfg, sizeof(cfg),
 		"{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
 		"\"args\":[%s],\"env\":[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"],\"cwd\":\"/\"},"
@@ -79,10 +59,7 @@ static void make_bundle(struct tw *w, const char *args_json, const char *namespa
 		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}],"
 		"\"linux\":{\"namespaces\":[%s]}}",
 		args_json, namespaces);
-	dfd = open(w->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(dfd, 0);
-	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_CONFIG, cfg, (size_t)n, 0644), 0);
-	close(dfd);
+	fx_make_bundle(w->bundle, sizeof(w->bundle), "svw", cfg, (size_t)n);
 }
 
 static void start_worker(struct tw *w)
@@ -203,14 +180,6 @@ static int wait_worker(struct tw *w)
 	return st;
 }
 
-static void rm_bundle(struct tw *w)
-{
-	int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	ck_assert_int_ge(tmp, 0);
-	ck_assert_int_eq(sv_remove_tree(tmp, w->bundle + 5), 0);
-	close(tmp);
-}
 
 static uint32_t do_create(struct tw *w, int fd, uint32_t *s)
 {
@@ -258,8 +227,8 @@ START_TEST(test_lifecycle)
 	int fd, fd2, dfd, st;
 	unsigned es;
 
-	build_dir(w.build, sizeof(w.build));
-	if (!have_init(&w)) {
+	fx_build_dir(w.build, sizeof(w.build));
+	if (!fx_have_init(w.build)) {
 		printf("# SKIP shimvisor-init not built\n");
 		return;
 	}
@@ -339,7 +308,7 @@ START_TEST(test_lifecycle)
 	close(fd2);
 	do_shutdown(&w, fd, &s);
 	(void)st;
-	rm_bundle(&w);
+	fx_rm_bundle(w.bundle);
 }
 END_TEST
 
@@ -359,8 +328,8 @@ static void kill_case(const char *nss, uint32_t sig, bool all, uint32_t want)
 	uint32_t s = 1, pid;
 	int fd;
 
-	build_dir(w.build, sizeof(w.build));
-	if (!have_init(&w)) {
+	fx_build_dir(w.build, sizeof(w.build));
+	if (!fx_have_init(w.build)) {
 		printf("# SKIP shimvisor-init not built\n");
 		return;
 	}
@@ -392,7 +361,7 @@ static void kill_case(const char *nss, uint32_t sig, bool all, uint32_t want)
 			      &dr, NULL, 0), SV_OK);
 	ck_assert_uint_eq(dr.exit_status, want);
 	do_shutdown(&w, fd, &s);
-	rm_bundle(&w);
+	fx_rm_bundle(w.bundle);
 }
 
 START_TEST(test_kill_sigkill) { kill_case(ns_all, SIGKILL, false, 137); }
@@ -432,8 +401,8 @@ START_TEST(test_created_delete)
 	uint32_t s = 1;
 	int fd;
 
-	build_dir(w.build, sizeof(w.build));
-	if (!have_init(&w)) {
+	fx_build_dir(w.build, sizeof(w.build));
+	if (!fx_have_init(w.build)) {
 		printf("# SKIP shimvisor-init not built\n");
 		return;
 	}
@@ -455,7 +424,7 @@ START_TEST(test_created_delete)
 	ck_assert_uint_eq(dr.exit_status, 137);
 	ck_assert(!is_mounted(rootfs));
 	do_shutdown(&w, fd, &s);
-	rm_bundle(&w);
+	fx_rm_bundle(w.bundle);
 }
 END_TEST
 
@@ -480,7 +449,7 @@ START_TEST(test_bad_clients)
 	sv_Response resp;
 	ssize_t n;
 
-	build_dir(w.build, sizeof(w.build));
+	fx_build_dir(w.build, sizeof(w.build));
 	make_bundle(&w, "\"/bin/true\"", ns_all);
 	start_worker(&w);
 	expect_hello(&w);
@@ -559,7 +528,7 @@ START_TEST(test_bad_clients)
 	close(bad2);
 	close(bad3);
 	do_shutdown(&w, fd, &s);
-	rm_bundle(&w);
+	fx_rm_bundle(w.bundle);
 }
 END_TEST
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_worker_shim.c: shimvisor-worker as containerd's shim: `start`, Forward, `delete`. */
 #include <check.h>
+#include "worker_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,35 +32,14 @@ struct tb {
 	char addr[160];         /* what `start` printed */
 };
 
-static void build_dir(char *buf, size_t sz)
-{
-	const char *e = getenv("SV_TEST_BUILD_DIR");
-	char self[4000];
 
-	if (e) {
-		snprintf(buf, sz, "%s", e);
-		return;
-	}
-	ck_assert_int_eq(sv_self_dir(self, sizeof(self)), 0);   /* build/selftest */
-	snprintf(buf, sz, "%s/..", self);
-}
-
-static int have_init(const struct tb *b)
-{
-	char p[4200];
-
-	snprintf(p, sizeof(p), "%s/shimvisor-init", b->build);
-	return access(p, X_OK) == 0;
-}
 
 static void make_bundle(struct tb *b, const char *args_json)
 {
 	char cfg[4096];
-	int dfd, n;
+	int n;
 
-	build_dir(b->build, sizeof(b->build));
-	snprintf(b->bundle, sizeof(b->bundle), "/tmp/svs.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(b->bundle));
+	fx_build_dir(b->build, sizeof(b->build));
 	n = snprintf(cfg, sizeof(cfg),
 		"{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[%s],"
 		"\"env\":[\"PATH=/usr/bin:/bin\"],\"cwd\":\"/\"},\"root\":{\"path\":\"/\",\"readonly\":true},"
@@ -68,21 +48,10 @@ static void make_bundle(struct tb *b, const char *args_json)
 		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}],"
 		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},"
 		"{\"type\":\"uts\"},{\"type\":\"network\"}]}}", args_json);
-	dfd = open(b->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(dfd, 0);
-	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_CONFIG, cfg, (size_t)n, 0644), 0);
-	close(dfd);
+	fx_make_bundle(b->bundle, sizeof(b->bundle), "svs", cfg, (size_t)n);
 	snprintf(b->evsock, sizeof(b->evsock), "%s/ev.sock", b->bundle);
 }
 
-static void rm_bundle(struct tb *b)
-{
-	int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	ck_assert_int_ge(tmp, 0);
-	ck_assert_int_eq(sv_remove_tree(tmp, b->bundle + 5), 0);
-	close(tmp);
-}
 
 /* Run `shimvisor-worker ... ACTION` in the bundle as containerd does; stdout into out. */
 static size_t run_action(struct tb *b, const char *action, uint8_t *out, size_t outsz)
@@ -219,9 +188,9 @@ START_TEST(test_start_and_forward)
 	int fd, lev, ev, st;
 
 	make_bundle(&b, "\"/bin/sh\",\"-c\",\"exit 4\"");
-	if (!have_init(&b)) {
+	if (!fx_have_init(b.build)) {
 		printf("# SKIP shimvisor-init not built\n");
-		rm_bundle(&b);
+		fx_rm_bundle(b.bundle);
 		return;
 	}
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);   /* the daemon comes to us */
@@ -253,7 +222,7 @@ START_TEST(test_start_and_forward)
 	close(ev);
 	close(lev);
 	close(fd);
-	rm_bundle(&b);
+	fx_rm_bundle(b.bundle);
 }
 END_TEST
 
@@ -281,9 +250,9 @@ START_TEST(test_delete_dead_shim)
 	int fd, st = 0;
 
 	make_bundle(&b, "\"/bin/sleep\",\"1000\"");
-	if (!have_init(&b)) {
+	if (!fx_have_init(b.build)) {
 		printf("# SKIP shimvisor-init not built\n");
-		rm_bundle(&b);
+		fx_rm_bundle(b.bundle);
 		return;
 	}
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);   /* orphans come to us */
@@ -309,7 +278,7 @@ START_TEST(test_delete_dead_shim)
 	ck_assert_int_ne(access(b.addr + 7, F_OK), 0);      /* socket removed */
 	delete_action(&b, &r);                              /* idempotent */
 	ck_assert_uint_eq(r.exit_status, 137);
-	rm_bundle(&b);
+	fx_rm_bundle(b.bundle);
 }
 END_TEST
 
@@ -335,7 +304,7 @@ START_TEST(test_delete_recorded_exit)
 	ck_assert_uint_eq(r.pid, 0);
 	ck_assert_uint_eq(r.exit_status, 137);
 	close(dfd);
-	rm_bundle(&b);
+	fx_rm_bundle(b.bundle);
 }
 END_TEST
 
