@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_worker_shim.c: shimvisor-worker as containerd's shim: `start`, Forward, `delete`. */
 #include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include "tap_main.h"
 #include "worker_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -308,23 +311,47 @@ START_TEST(test_delete_recorded_exit)
 }
 END_TEST
 
+/* Run in the test runner after the cases, failed or not: a shim daemon that a failed case
+ * started (setsid, reparented away from us) must not outlive the suite. Ours are the
+ * workers of namespace NS. */
+static void kill_leftover_shims(void)
+{
+	static const char want[] = "-namespace\0" NS;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[64], buf[4096];
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (n > 0 && strstr(buf, "shimvisor-worker") &&
+		    memmem(buf, (size_t)n, want, sizeof(want)) != NULL)
+			kill(atoi(de->d_name), SIGKILL);
+	}
+	closedir(d);
+}
+
 int main(void)
 {
 	Suite *su = suite_create("worker_shim");
 	TCase *tc = tcase_create("shim");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
+	tcase_add_unchecked_fixture(tc, NULL, kill_leftover_shims);
 	tcase_add_test(tc, test_delete_recorded_exit);
 	tcase_add_test(tc, test_start_and_forward);
 	tcase_add_test(tc, test_delete_dead_shim);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_set_tap(sr, "-");
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return sv_run_suite(su);
 }
