@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_client_lib.c: libshimvisor and `run` against a small fake shimvisord. */
 #include <check.h>
+#include <glob.h>
 #include "tap_main.h"
 #include <ctype.h>
 #include <errno.h>
@@ -518,12 +519,25 @@ START_TEST(cli_errors_are_one_line)
 }
 END_TEST
 
+/* Run in the test runner after the cases, failed or not: a case killed by its timeout
+ * leaves its fake daemon's files (named by the case's pid) behind. */
+static void remove_leftovers(void)
+{
+	glob_t g;
+
+	if (glob("/tmp/svtest-lib.*", 0, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("client_lib");
 	TCase *tc = tcase_create("lib");
 
 	tcase_set_timeout(tc, 20);
+	tcase_add_unchecked_fixture(tc, NULL, remove_leftovers);
 	tcase_add_test(tc, calls_and_errors);
 	tcase_add_test(tc, events_stream);
 	tcase_add_test(tc, run_attached_copies_and_exits_with_status);
