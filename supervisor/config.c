@@ -16,6 +16,7 @@ void sv_config_defaults(struct sv_config *c)
 	snprintf(c->group, sizeof(c->group), "shimvisor");
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
+	c->warm_delay_ms = 20;
 	c->ready_fd = -1;
 }
 
@@ -73,6 +74,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		r = set_int(&c->reattach_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "cleanup_timeout_ms")) {
 		r = set_int(&c->cleanup_timeout_ms, value, 1, 600000);
+	} else if (!strcmp(name, "warm_delay_ms")) {
+		r = set_int(&c->warm_delay_ms, value, 0, 10000);
 	} else if (!strcmp(name, "debug")) {
 		r = set_int(&b, value, 0, 1);
 		if (!r)

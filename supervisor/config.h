@@ -14,6 +14,7 @@ struct sv_config {
 	char group[64];             /* group that may use the control socket */
 	int reattach_timeout_ms;    /* per-worker deadline when re-attaching after a restart */
 	int cleanup_timeout_ms;     /* bound on a dead worker's `delete` action */
+	int warm_delay_ms;          /* wait before exec'ing the next warm worker after a spawn */
 	bool foreground;
 	bool debug;
 	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
@@ -21,7 +22,7 @@ struct sv_config {
 
 void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
- * reattach_timeout_ms=, cleanup_timeout_ms=, debug=). A missing default file is fine;
+ * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file is fine;
  * a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);
 

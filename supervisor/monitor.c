@@ -206,7 +206,10 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	rep.r.spawned.bundle = res.bundle;
 	send_reply(m, &rep, res.report_fd);
 	close(res.report_fd);
-	warm_up(m);                     /* off the request's path: the next task's worker */
+	/* the next task's warm worker, once this task's own set-up had the CPUs: exec'ing it at
+	 * once competes with that set-up (measured: run --rm 1.52x -> 1.39x the unshare floor,
+	 * start rate 244 -> 298/s, with 20 ms on 2 cores) */
+	m->warm_at_ms = sv_now_ms() + m->cfg->warm_delay_ms;
 	return 0;
 }
 
@@ -419,6 +422,8 @@ int monitor_run(struct monitor *m)
 			if (c->deadline_ms < next)
 				next = c->deadline_ms;
 		}
+		if (m->warm_at_ms && m->warm_at_ms < next)
+			next = m->warm_at_ms;
 		int timeout = -1;
 		if (next != INT64_MAX) {
 			int64_t d = next - sv_now_ms();
@@ -451,5 +456,9 @@ int monitor_run(struct monitor *m)
 			if (m->children[i].kind == CHILD_CLEANER && m->children[i].out_fd >= 0)
 				cleaner_read(&m->children[i]);
 		cleaners_progress(m);
+		if (m->warm_at_ms && sv_now_ms() >= m->warm_at_ms) {
+			m->warm_at_ms = 0;
+			warm_up(m);
+		}
 	}
 }

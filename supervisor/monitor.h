@@ -29,6 +29,7 @@ struct monitor {
 	int state_fd, root_fd, sock_dir_fd;
 	char worker_path[PATH_MAX];
 	pid_t idle_pid;           /* a warm worker waiting on idle_fd, or 0 */
+	int64_t warm_at_ms;       /* when to exec the next warm worker, 0 = not due */
 	int idle_fd;
 	struct mon_child *children;
 	size_t nchildren, cap;

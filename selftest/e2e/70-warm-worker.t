@@ -7,7 +7,8 @@
 idle_workers() { pgrep -P "$1" -f '^shimvisor-worker idle$' || true; }
 
 test_handed_over_and_replaced() {
-	daemon_start
+	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	daemon_start -c "$T/conf"
 	idle=$(idle_workers "$DAEMON_PID")
 	[ "$(echo "$idle" | grep -c .)" = 1 ] || fail "want one idle worker, have: '$idle'"
 	"$SV" run -d w1 /bin/sleep 1000 || fail "run"
@@ -32,7 +33,8 @@ test_idle_worker_goes_with_the_daemon() {
 }
 
 test_killed_idle_worker_is_replaced() {
-	daemon_start
+	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	daemon_start -c "$T/conf"
 	idle=$(idle_workers "$DAEMON_PID")
 	kill -9 "$idle"
 	timeout 5 tail --pid="$idle" -f /dev/null
