@@ -2,6 +2,7 @@
 /* selftest/unit/test_init_run.c: runs the real shimvisor-init with a bundle, the fd contract
  * and the PID/READY/START exchange, in real namespaces. */
 #include <check.h>
+#include "tap_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -579,8 +580,6 @@ int main(void)
 {
 	Suite *s = suite_create("init_run");
 	TCase *tc = tcase_create("run");
-	SRunner *sr;
-	int failed;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP shimvisor-init needs root (namespaces, mounts)\n");
@@ -608,11 +607,5 @@ int main(void)
 	tcase_add_test(tc, error_user_ns);
 	tcase_add_test(tc, error_bad_mount);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return sv_run_suite(s);
 }

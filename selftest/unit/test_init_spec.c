@@ -2,6 +2,7 @@
 /* selftest/unit/test_init_spec.c: the config.json parser (worker/init/spec.c) and the mount
  * option mapping: valid specs, defaults, a table of malformed inputs, and mutated bytes. */
 #include <check.h>
+#include "tap_main.h"
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -348,8 +349,6 @@ int main(void)
 {
 	Suite *s = suite_create("init_spec");
 	TCase *tc = tcase_create("spec");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, parse_full);
@@ -360,11 +359,5 @@ int main(void)
 	tcase_add_test(tc, parse_truncated_and_mutated);
 	tcase_add_test(tc, mount_options);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return sv_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_worker_service.c: shimvisor-worker end to end over its socket and report pipe. */
 #include <check.h>
+#include "tap_main.h"
 #include "worker_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -536,8 +537,6 @@ int main(void)
 {
 	Suite *su = suite_create("worker_service");
 	TCase *tc = tcase_create("service");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_bad_clients);
@@ -547,11 +546,5 @@ int main(void)
 	tcase_add_test(tc, test_kill_sigterm_hostpid);
 	tcase_add_test(tc, test_created_delete);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_set_tap(sr, "-");
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return sv_run_suite(su);
 }
