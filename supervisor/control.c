@@ -12,8 +12,6 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 
-static const struct reply_to nobody;
-
 struct call {
 	struct engine *e;
 	struct conn *c;

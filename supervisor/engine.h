@@ -22,6 +22,9 @@ struct reply_to {
 	uint32_t stream;
 };
 
+/* No one to answer: internal calls. */
+static const struct reply_to nobody;
+
 enum conn_kind { CONN_CLIENT, CONN_WORKER };
 
 /* Our outstanding call on a worker link. */

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 {
 	static struct sv_config cfg;
 	struct monitor m = { .cfg = &cfg, .idle_fd = -1 };
-	char path[PATH_MAX], pid[32];
+	char pid[32];
 	int lock, ctl, sp[2], r;
 	sigset_t set;
 	pid_t engine;
@@ -251,6 +251,5 @@ int main(int argc, char **argv)
 	unlink(cfg.address);
 	if (cfg.pidfile[0])
 		unlink(cfg.pidfile);
-	(void)path;
 	return r;
 }

@@ -15,8 +15,6 @@
 #include "engine.h"
 #include "wire/limits.h"
 
-static const struct reply_to nobody;
-
 static void cleanup_orphan(struct engine *e, const char *ns, const char *id)
 {
 	sv_MonRequest rq = { .which_op = sv_MonRequest_cleanup_tag };

@@ -16,8 +16,6 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 
-static const struct reply_to nobody;
-
 struct task *task_find(struct engine *e, const char *ns, const char *id)
 {
 	for (struct task *t = e->tasks; t; t = t->next)
