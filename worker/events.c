@@ -14,9 +14,8 @@
 #include "task.pb.h"
 #include "worker.h"
 
-#define FWD_MAX_TRIES 5
-#define FWD_BACKOFF_MIN_MS 1000
-#define FWD_BACKOFF_MAX_MS 16000
+#define FWD_BACKOFF_MIN_MS 250
+#define FWD_BACKOFF_MAX_MS 4000
 
 void ev_init(struct worker *w, int report_fd)
 {
@@ -130,10 +129,9 @@ static void fwd_fail(struct events *e, const char *why)
 {
 	sv_debug("forward: %s", why);
 	fwd_close(e);
-	if (e->head && ++e->head->tries >= FWD_MAX_TRIES) {
-		sv_warn("forward: dropping an event after %d attempts (%s)", FWD_MAX_TRIES, why);
-		fwd_pop(e);
-	}
+	/* never dropped: containerd may be restarting; retry, in order, with back-off */
+	if (e->head && ++e->head->tries % 8 == 0)
+		sv_warn("forward: %d attempts so far (%s); still retrying", e->head->tries, why);
 	e->fwd_deadline_ms = w_now_ms() + e->backoff_ms;
 	if (e->backoff_ms < FWD_BACKOFF_MAX_MS)
 		e->backoff_ms *= 2;

@@ -15,12 +15,12 @@
 #include "common/log.h"
 #include "worker.h"
 
-enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_REPORT, P_FWD };
+enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_PUMP, P_OOM, P_REPORT, P_FWD };
 
 struct pset {
 	struct pollfd *fds;
 	unsigned char *kind;
-	struct conn **conn;
+	void **obj;                 /* the conn, proc or pump an entry is for */
 	size_t n, cap;
 };
 
@@ -32,13 +32,13 @@ int64_t w_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int pset_add(struct pset *p, int fd, short events, enum pkind k, struct conn *c)
+static int pset_add(struct pset *p, int fd, short events, enum pkind k, void *obj)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
 		struct pollfd *f = realloc(p->fds, cap * sizeof(*f));
 		unsigned char *kk;
-		struct conn **cc;
+		void **oo;
 
 		if (!f)
 			return -ENOMEM;
@@ -47,15 +47,15 @@ static int pset_add(struct pset *p, int fd, short events, enum pkind k, struct c
 		if (!kk)
 			return -ENOMEM;
 		p->kind = kk;
-		cc = realloc(p->conn, cap * sizeof(*cc));
-		if (!cc)
+		oo = realloc(p->obj, cap * sizeof(*oo));
+		if (!oo)
 			return -ENOMEM;
-		p->conn = cc;
+		p->obj = oo;
 		p->cap = cap;
 	}
 	p->fds[p->n] = (struct pollfd){ .fd = fd, .events = events };
 	p->kind[p->n] = (unsigned char)k;
-	p->conn[p->n] = c;
+	p->obj[p->n] = obj;
 	p->n++;
 	return 0;
 }
@@ -123,6 +123,64 @@ static void signals_input(struct worker *w)
 		reap_children(w);
 }
 
+static int pset_add_proc(struct pset *p, struct proc *pr)
+{
+	struct pump *pumps[3] = { &pr->io.in, &pr->io.out, &pr->io.err };
+	int err = 0, i;
+
+	if (pr->sync_fd >= 0)
+		err = pset_add(p, pr->sync_fd, POLLIN, P_SYNC, pr);
+	for (i = 0; i < 3 && !err; i++) {
+		short ev = 0;
+		int fd = pio_poll_fd(pumps[i], &ev);
+
+		if (fd >= 0)
+			err = pset_add(p, fd, ev, P_PUMP, pumps[i]);
+	}
+	return err;
+}
+
+static int pset_add_task(struct pset *p, struct task *t)
+{
+	struct proc *pr;
+	int err = pset_add_proc(p, &t->init);
+
+	for (pr = t->execs; pr && !err; pr = pr->next)
+		err = pset_add_proc(p, pr);
+	if (!err && t->oom_fd >= 0)
+		err = pset_add(p, t->oom_fd, POLLIN, P_OOM, NULL);
+	return err;
+}
+
+/* Is pr still one of the task's processes, with this sync fd? */
+static bool proc_live(struct worker *w, struct proc *pr, int fd)
+{
+	struct proc *q;
+
+	if (!w->task)
+		return false;
+	if (pr == &w->task->init)
+		return pr->sync_fd == fd;
+	for (q = w->task->execs; q; q = q->next)
+		if (q == pr)
+			return pr->sync_fd == fd;
+	return false;
+}
+
+/* Is pp still a pump of one of the task's processes, polling fd? */
+static bool pump_live(struct worker *w, struct pump *pp, int fd)
+{
+	struct proc *q;
+	short ev;
+
+	if (!w->task)
+		return false;
+	for (q = &w->task->init; q; q = q == &w->task->init ? w->task->execs : q->next)
+		if (pp == &q->io.in || pp == &q->io.out || pp == &q->io.err)
+			return pio_poll_fd(pp, &ev) == fd;
+	return false;
+}
+
 static bool all_flushed(const struct worker *w)
 {
 	const struct conn *c;
@@ -177,8 +235,8 @@ int w_serve(struct worker *w)
 				e |= POLLOUT;
 			err = pset_add(&p, c->fd, e, P_CONN, c);
 		}
-		if (!err && w->task && w->task->sync_fd >= 0)
-			err = pset_add(&p, w->task->sync_fd, POLLIN, P_SYNC, NULL);
+		if (!err && w->task)
+			err = pset_add_task(&p, w->task);
 		if (!err && w->ev.report_fd >= 0 && sv_outq_pending(&w->ev.rq))
 			err = pset_add(&p, w->ev.report_fd, POLLOUT, P_REPORT, NULL);
 		ffd = ev_poll_fd(w, &fev);
@@ -218,11 +276,11 @@ int w_serve(struct worker *w)
 				conn_accept(w);
 				break;
 			case P_CONN:
-				c = p.conn[i];
+				c = p.obj[i];
 				if (re & POLLOUT) {
 					if (conn_output(w, c) < 0) {
 						conn_close(w, c);
-						p.conn[i] = NULL;
+						p.obj[i] = NULL;
 						break;
 					}
 				}
@@ -230,8 +288,17 @@ int w_serve(struct worker *w)
 					conn_input(w, c);  /* may close c */
 				break;
 			case P_SYNC:
-				if (w->task && w->task->sync_fd == p.fds[i].fd)
-					proc_sync_input(w, w->task);
+				/* an earlier entry may have ended the process, or the task */
+				if (proc_live(w, p.obj[i], p.fds[i].fd))
+					proc_sync_input(w, w->task, p.obj[i]);
+				break;
+			case P_PUMP:
+				if (pump_live(w, p.obj[i], p.fds[i].fd))
+					pio_ready(p.obj[i]);
+				break;
+			case P_OOM:
+				if (w->task && w->task->oom_fd == p.fds[i].fd)
+					task_oom_ready(w, w->task);
 				break;
 			case P_REPORT:
 				ev_report_ready(w);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,9 +34,8 @@ static void child_reset_signals(void)
 }
 
 /* In the child: move the five fds onto 3..7, close everything else, exec. Never returns. */
-static _Noreturn void exec_init(const char *path, const char *bundle, const int src[5])
+static _Noreturn void exec_init(const char *path, char *const argv[], const int src[5])
 {
-	char *const argv[] = { (char *)path, (char *)bundle, NULL };
 	char *const envp[] = { NULL };
 	int tmp[5], i;
 
@@ -110,116 +110,211 @@ static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int
 		close(w->warm_init_fd);     /* it died: reaped as a stranger */
 	} else {
 		sv_set_nonblock(w->warm_init_fd, 1);
-		t->sync_fd = w->warm_init_fd;
-		t->stage1 = w->warm_init_pid;
+		t->init.sync_fd = w->warm_init_fd;
+		t->init.stage1 = w->warm_init_pid;
 	}
 	w->warm_init_fd = -1;
 	w->warm_init_pid = 0;
 	return err;
 }
 
-int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
+/* Fork shimvisor-init with argv and the five fds on 3..7 (a missing stdio fd is -1 and
+ * becomes /dev/null): its pid, and our end of its sync socket. */
+static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int stdio[3],
+		 pid_t *pidp, int *syncp)
 {
 	char path[4096 + 32];
-	int sp[2], src[5];
+	int sp[2], src[5], null = -1, i;
 	pid_t pid;
 
-	if (w->warm_init_fd >= 0 && t->bundle && use_warm_init(w, t, cfg_fd, stdio) == 0)
-		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	src[0] = cfg_fd;
 	src[1] = sp[1];
-	src[2] = stdio[0];
-	src[3] = stdio[1];
-	src[4] = stdio[2];
-	pid = fork();
+	for (i = 0; i < 3; i++) {
+		if (stdio && stdio[i] >= 0) {
+			src[2 + i] = stdio[i];
+			continue;
+		}
+		if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			break;
+		src[2 + i] = null;
+	}
+	pid = i < 3 ? -1 : fork();
 	if (pid < 0) {
-		int err = -errno;
+		int err = i < 3 ? -ENFILE : -errno;
 
 		close(sp[0]);
 		close(sp[1]);
+		if (null >= 0)
+			close(null);
 		return err;
 	}
 	if (pid == 0)
-		exec_init(path, t->bundle, src);
+		exec_init(path, argv, src);
 	close(sp[1]);
+	if (null >= 0)
+		close(null);
 	sv_set_nonblock(sp[0], 1);
-	t->sync_fd = sp[0];
-	t->stage1 = pid;
-	sv_debug("shimvisor-init stage 1 is %d", (int)pid);
+	*syncp = sp[0];
+	*pidp = pid;
+	sv_debug("shimvisor-init %s is %d", argv[1], (int)pid);
 	return 0;
 }
 
-int proc_send_start(struct task *t)
+/* A memfd holding data, at offset 0. */
+static int memfd_with(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = sv_write_all(fd, data, len);
+	if (err == 0 && lseek(fd, 0, SEEK_SET) < 0)
+		err = -errno;
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
+{
+	char *const argv[] = { "shimvisor-init", t->bundle, NULL };
+
+	if (w->warm_init_fd >= 0 && t->bundle && use_warm_init(w, t, cfg_fd, stdio) == 0)
+		return 0;
+	return spawn(w, argv, cfg_fd, stdio, &t->init.stage1, &t->init.sync_fd);
+}
+
+int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
+{
+	char pidstr[16];
+	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
+	int stdio[3], spec, err, i;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
+	spec = memfd_with("exec-spec", p->spec, p->spec_len);
+	if (spec < 0)
+		return spec;
+	err = pio_open(&p->io, &(struct pio_names){ p->in, p->out, p->err, p->terminal, t->id, w->o.ns },
+		       stdio);
+	if (err < 0) {
+		close(spec);
+		return err;
+	}
+	err = spawn(w, argv, spec, stdio, &p->stage1, &p->sync_fd);
+	close(spec);
+	for (i = 0; i < 3; i++)
+		close(stdio[i]);
+	if (err < 0)
+		pio_close(&p->io);
+	return err;
+}
+
+int proc_spawn_update(struct worker *w, struct task *t, const void *json, size_t len)
+{
+	char pidstr[16];
+	char *const argv[] = { "shimvisor-init", "--update", pidstr, NULL };
+	int fd, err;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
+	fd = memfd_with("resources", json, len);
+	if (fd < 0)
+		return fd;
+	err = spawn(w, argv, fd, NULL, &t->update_pid, &t->update_fd);
+	close(fd);
+	return err;
+}
+
+int proc_send_start(struct proc *p)
 {
 	sv_InitSync m = { .type = sv_InitSyncType_INIT_START };
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int err;
 
-	if (t->sync_fd < 0)
+	if (p->sync_fd < 0)
 		return -EPIPE;
 	err = sv_pb_encode(sv_InitSync_fields, &m, &buf, &len);
 	if (err < 0)
 		return err;
 	/* an empty message still makes one packet */
-	if (send(t->sync_fd, buf ? (void *)buf : (void *)"", len, MSG_NOSIGNAL) < 0)
+	if (send(p->sync_fd, buf ? (void *)buf : (void *)"", len, MSG_NOSIGNAL) < 0)
 		err = -errno;
 	free(buf);
 	return err;
 }
 
-static void on_ready(struct worker *w, struct task *t)
+static void publish_create(struct worker *w, struct task *t)
 {
-	sv_CreateTaskResponse r = { .pid = (uint32_t)t->pid };
 	sv_TaskCreate ev;
-	sv_TaskIO io;
+
+	memset(&ev, 0, sizeof(ev));
+	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+	ev.bundle = t->bundle;
+	ev.has_io = true;
+	ev.io.stdin = t->init.in;
+	ev.io.stdout = t->init.out;
+	ev.io.stderr = t->init.err;
+	ev.io.terminal = t->init.terminal;
+	ev.pid = (uint32_t)t->init.pid;
+	ev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
+}
+
+/* The task's init is set up and held: Create completes. */
+static void init_ready(struct worker *w, struct task *t)
+{
+	struct proc *p = &t->init;
+	sv_CreateTaskResponse r = { .pid = (uint32_t)p->pid };
 	ino_t self = 0;
 	char line[64];
 	int n, err;
 
-	if (proc_starttime(t->pid, &t->starttime) < 0)
+	if (proc_starttime(p->pid, &t->starttime) < 0)
 		t->starttime = 0;
-	if (proc_pidns(t->pid, &t->pidns) == 0 && proc_pidns(getpid(), &self) == 0)
+	if (proc_pidns(p->pid, &t->pidns) == 0 && proc_pidns(getpid(), &self) == 0)
 		t->own_pidns = t->pidns != self;
-	n = snprintf(line, sizeof(line), "%d %llu\n", (int)t->pid, t->starttime);
+	n = snprintf(line, sizeof(line), "%d %llu\n", (int)p->pid, t->starttime);
 	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_INIT_PID, line, (size_t)n, 0644);
 	if (err < 0)
 		sv_warn_err(err, "write %s", SV_BUNDLE_INIT_PID);
-	t->status = T_CREATED;
-	w_reply_pending(w, &t->create_rep, SV_OK, NULL, sv_CreateTaskResponse_fields, &r);
-
-	memset(&ev, 0, sizeof(ev));
-	memset(&io, 0, sizeof(io));
-	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-	ev.bundle = t->bundle;
-	ev.has_io = true;
-	io.stdin = t->in;
-	io.stdout = t->out;
-	io.stderr = t->err;
-	io.terminal = t->terminal;
-	ev.io = io;
-	ev.pid = (uint32_t)t->pid;
-	ev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
+	task_cgroup_attach(w, t);
+	p->status = T_CREATED;
+	w_reply_pending(w, &p->create_rep, SV_OK, NULL, sv_CreateTaskResponse_fields, &r);
+	publish_create(w, t);
 }
 
-static void on_started(struct worker *w, struct task *t)
+static void on_started(struct worker *w, struct task *t, struct proc *p)
 {
-	sv_StartResponse r = { .pid = (uint32_t)t->pid };
-	sv_TaskStart ev;
+	sv_StartResponse r = { .pid = (uint32_t)p->pid };
 
-	t->status = T_RUNNING;
-	w_reply_pending(w, &t->start_rep, SV_OK, NULL, sv_StartResponse_fields, &r);
-	memset(&ev, 0, sizeof(ev));
-	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-	ev.pid = (uint32_t)t->pid;
-	ev_publish(w, "/tasks/start", "containerd.events.TaskStart", sv_TaskStart_fields, &ev);
-	if (t->exit_deferred) {
-		t->exit_deferred = false;
-		task_exited(w, t, -1);
+	p->status = T_RUNNING;
+	p->start_sent = false;
+	w_reply_pending(w, &p->start_rep, SV_OK, NULL, sv_StartResponse_fields, &r);
+	if (p == &t->init) {
+		sv_TaskStart ev;
+
+		memset(&ev, 0, sizeof(ev));
+		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+		ev.pid = (uint32_t)p->pid;
+		ev_publish(w, "/tasks/start", "containerd.events.TaskStart", sv_TaskStart_fields, &ev);
+	} else {
+		sv_TaskExecStarted ev;
+
+		memset(&ev, 0, sizeof(ev));
+		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+		memcpy(ev.exec_id, p->exec_id, sizeof(ev.exec_id));
+		ev.pid = (uint32_t)p->pid;
+		ev_publish(w, "/tasks/exec-started", "containerd.events.TaskExecStarted",
+			   sv_TaskExecStarted_fields, &ev);
+	}
+	if (p->exit_deferred) {
+		p->exit_deferred = false;
+		proc_exited(w, t, p, -1);
 	}
 }
 
@@ -229,65 +324,123 @@ static void create_failed(struct worker *w, struct task *t, const char *why)
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), "failed to create task: %s", why);
-	w_reply_pending(w, &t->create_rep, SV_UNKNOWN, msg, NULL, NULL);
-	if (t->pid > 0 && !t->exited)
-		kill(t->pid, SIGKILL);
-	if (t->stage1 > 0)
-		kill(t->stage1, SIGKILL);
+	w_reply_pending(w, &t->init.create_rep, SV_UNKNOWN, msg, NULL, NULL);
+	if (t->init.pid > 0 && !t->init.exited)
+		kill(t->init.pid, SIGKILL);
+	if (t->init.stage1 > 0)
+		kill(t->init.stage1, SIGKILL);
 	w->task = NULL;
 	task_free(w, t);
 }
 
-static void sync_closed(struct worker *w, struct task *t, const char *errmsg)
+/* Start failed: an init stays created; an exec is spent (its waiters get 255). */
+static void start_failed(struct worker *w, struct task *t, struct proc *p, const char *why)
 {
-	close(t->sync_fd);
-	t->sync_fd = -1;
-	if (t->status == T_CREATING) {
-		create_failed(w, t, errmsg ? errmsg : "shimvisor-init exited before it was ready");
-	} else if (t->status == T_CREATED && t->start_sent) {
-		if (errmsg) {
-			char msg[512];
+	char msg[512];
 
-			snprintf(msg, sizeof(msg), "failed to start task: %s", errmsg);
-			w_reply_pending(w, &t->start_rep, SV_UNKNOWN, msg, NULL, NULL);
-			t->start_sent = false;
-			if (t->exit_deferred) {
-				t->exit_deferred = false;
-				task_exited(w, t, -1);
-			}
-		} else {
-			on_started(w, t);
+	snprintf(msg, sizeof(msg), "failed to start %s: %s", p == &t->init ? "task" : "exec", why);
+	w_reply_pending(w, &p->start_rep, SV_UNKNOWN, msg, NULL, NULL);
+	p->start_sent = false;
+	if (p == &t->init) {
+		if (p->exit_deferred) {
+			p->exit_deferred = false;
+			proc_exited(w, t, p, -1);
 		}
+		return;
 	}
+	if (p->pid > 0 && !p->exited)
+		kill(p->pid, SIGKILL);
+	if (p->sync_fd >= 0) {
+		close(p->sync_fd);
+		p->sync_fd = -1;
+	}
+	if (!p->exited) {
+		p->exited = true;
+		p->exit_status = 255;
+		clock_gettime(CLOCK_REALTIME, &p->exited_at);
+	}
+	p->exit_deferred = false;
+	proc_release_waiters(w, p);
+	p->status = T_STOPPED;
+	pio_close(&p->io);
 }
 
-void proc_sync_input(struct worker *w, struct task *t)
+static void sync_closed(struct worker *w, struct task *t, struct proc *p, const char *errmsg)
 {
-	uint8_t buf[SYNC_MSG_MAX];
+	close(p->sync_fd);
+	p->sync_fd = -1;
+	if (p == &t->init && p->status == T_CREATING)
+		create_failed(w, t, errmsg ? errmsg : "shimvisor-init exited before it was ready");
+	else if (!p->start_sent)
+		return;     /* an init held before START died: the reaper tells its exit */
+	else if (errmsg || !p->go)
+		start_failed(w, t, p, errmsg ? errmsg : "shimvisor-init exited before it was ready");
+	else
+		on_started(w, t, p);    /* exec succeeded: the sync fd was close-on-exec */
+}
 
-	while (t->sync_fd >= 0) {
-		ssize_t r = recv(t->sync_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+static void on_ready(struct worker *w, struct task *t, struct proc *p)
+{
+	int err;
+
+	if (p == &t->init) {
+		if (p->status == T_CREATING)
+			init_ready(w, t);
+		return;
+	}
+	if (!p->start_sent || p->go)
+		return;
+	/* an exec runs at once: it was spawned by its Start */
+	err = proc_send_start(p);
+	if (err < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "send START: %s", strerror(-err));
+		kill(p->pid, SIGKILL);
+		start_failed(w, t, p, why);
+		return;
+	}
+	p->go = true;
+}
+
+void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
+{
+	while (p->sync_fd >= 0) {
+		int fds[FDCHAN_MAX_FDS], nfds = 0, r, i;
 		sv_InitSync m;
 
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		r = fdchan_recv(p->sync_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT);
+		if (r == 0 || r == -EINTR)
 			return;
-		if (r <= 0) {
-			sync_closed(w, t, NULL);
-			return;
-		}
-		if ((size_t)r > sizeof(buf) || sv_pb_decode(sv_InitSync_fields, &m, buf, (size_t)r) < 0) {
+		if (r == -EBADMSG) {
 			sv_warn("bad message from shimvisor-init");
 			continue;
+		}
+		if (r < 0) {
+			sync_closed(w, t, p, NULL);
+			return;
 		}
 		switch (m.type) {
 		case sv_InitSyncType_INIT_PID:
 			/* a host pid, never 1 or ourselves (kill() must not hit those) */
-			if (m.pid > 1 && (pid_t)m.pid != getpid() && t->pid <= 0)
-				t->pid = (pid_t)m.pid;
+			if (m.pid > 1 && (pid_t)m.pid != getpid() && p->pid <= 0)
+				p->pid = (pid_t)m.pid;
+			break;
+		case sv_InitSyncType_INIT_CONSOLE:
+			if (nfds == 1 && p->terminal && p->io.console < 0) {
+				pio_set_console(&p->io, fds[0]);
+				nfds = 0;
+			}
 			break;
 		case sv_InitSyncType_INIT_READY:
-			if (t->status == T_CREATING && t->pid > 0)
-				on_ready(w, t);
+			if (p->terminal && p->io.console < 0) {
+				sv_pb_free(sv_InitSync_fields, &m);
+				kill(p->pid > 0 ? p->pid : p->stage1, SIGKILL);
+				sync_closed(w, t, p, "terminal: shimvisor-init sent no console");
+				return;
+			}
+			if (p->pid > 0)
+				on_ready(w, t, p);
 			break;
 		case sv_InitSyncType_INIT_ERROR: {
 			char why[400];
@@ -295,39 +448,113 @@ void proc_sync_input(struct worker *w, struct task *t)
 			snprintf(why, sizeof(why), "%s", m.message && *m.message ? m.message :
 				 strerror(m.err > 0 ? m.err : EIO));
 			sv_pb_free(sv_InitSync_fields, &m);
-			kill(t->pid > 0 ? t->pid : t->stage1, SIGKILL);
-			sync_closed(w, t, why);
+			for (i = 0; i < nfds; i++)
+				close(fds[i]);
+			kill(p->pid > 0 ? p->pid : p->stage1, SIGKILL);
+			sync_closed(w, t, p, why);
 			return;
 		}
 		default:
 			break;
 		}
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
 		sv_pb_free(sv_InitSync_fields, &m);
 	}
 }
 
-void task_free(struct worker *w, struct task *t)
+/* Answer every Wait of p with its exit. */
+void proc_release_waiters(struct worker *w, struct proc *p)
+{
+	sv_WaitResponse r;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.exit_status = (uint32_t)p->exit_status;
+	r.has_exited_at = true;
+	r.exited_at.seconds = p->exited_at.tv_sec;
+	r.exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
+	for (i = 0; i < p->nwaiters; i++) {
+		w_reply(w, p->waiters[i].cid, p->waiters[i].stream, SV_OK, NULL, sv_WaitResponse_fields, &r);
+		w->npending_total--;
+	}
+	p->nwaiters = 0;
+	if (p->capwaiters > 16) {
+		free(p->waiters);
+		p->waiters = NULL;
+		p->capwaiters = 0;
+	}
+}
+
+/* Release what p holds (not p itself). Waiters still pending are told it is gone. */
+void proc_free(struct worker *w, struct proc *p)
 {
 	size_t i;
 
-	for (i = 0; i < t->nwaiters; i++) {
-		w_reply(w, t->waiters[i].cid, t->waiters[i].stream, SV_NOT_FOUND, "container not created: not found",
-			NULL, NULL);
+	for (i = 0; i < p->nwaiters; i++) {
+		w_reply(w, p->waiters[i].cid, p->waiters[i].stream, SV_NOT_FOUND,
+			"process does not exist: not found", NULL, NULL);
 		w->npending_total--;
 	}
-	free(t->waiters);
+	free(p->waiters);
+	p->waiters = NULL;
+	p->nwaiters = p->capwaiters = 0;
+	if (p->sync_fd >= 0)
+		close(p->sync_fd);
+	p->sync_fd = -1;
+	pio_drain(&p->io);
+	pio_close(&p->io);
+	free(p->in);
+	free(p->out);
+	free(p->err);
+	free(p->spec);
+	p->in = p->out = p->err = p->spec = NULL;
+}
+
+struct proc *task_find_exec(struct task *t, const char *exec_id)
+{
+	struct proc *p;
+
+	for (p = t->execs; p; p = p->next)
+		if (strcmp(p->exec_id, exec_id) == 0)
+			return p;
+	return NULL;
+}
+
+void task_drop_exec(struct worker *w, struct task *t, struct proc *p)
+{
+	struct proc **pp;
+
+	for (pp = &t->execs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			t->nexecs--;
+			break;
+		}
+	}
+	if (p->pid > 0 && !p->exited)
+		kill(p->pid, SIGKILL);      /* reaped as a stranger */
+	else if (p->stage1 > 0 && p->sync_fd >= 0)
+		kill(p->stage1, SIGKILL);
+	proc_free(w, p);
+	free(p);
+}
+
+void task_free(struct worker *w, struct task *t)
+{
+	while (t->execs)
+		task_drop_exec(w, t, t->execs);
+	proc_free(w, &t->init);
+	if (t->update_pid > 0)
+		kill(t->update_pid, SIGKILL);   /* reaped as a stranger */
+	if (t->update_fd >= 0)
+		close(t->update_fd);
+	w_reply_pending(w, &t->update_rep, SV_NOT_FOUND, "container deleted: not found", NULL, NULL);
+	task_cgroup_release(w, t);
 	rootfs_unmount(t);
-	if (t->sync_fd >= 0)
-		close(t->sync_fd);
 	if (t->bundle_fd >= 0)
 		close(t->bundle_fd);
-	for (i = 0; i < 2; i++)
-		if (t->readers[i] >= 0)
-			close(t->readers[i]);
 	free(t->bundle);
-	free(t->in);
-	free(t->out);
-	free(t->err);
 	free(t);
 }
 

@@ -25,58 +25,79 @@ static int exit_code(int st)
 	return 255;
 }
 
-/* The task's init is gone. wstatus < 0: status and time were already recorded. */
-void task_exited(struct worker *w, struct task *t, int wstatus)
+/* p is gone. wstatus < 0: status and time were already recorded. The init's exit is
+ * recorded in the bundle's exit file before anyone hears of it. */
+void proc_exited(struct worker *w, struct task *t, struct proc *p, int wstatus)
 {
-	sv_WaitResponse r;
 	sv_TaskExit ev;
 	char line[80];
-	size_t i;
 	int n, err;
 
 	if (wstatus >= 0) {
-		t->exit_status = exit_code(wstatus);
-		clock_gettime(CLOCK_REALTIME, &t->exited_at);
-		t->exited = true;
+		p->exit_status = exit_code(wstatus);
+		clock_gettime(CLOCK_REALTIME, &p->exited_at);
+		p->exited = true;
 	}
-	n = snprintf(line, sizeof(line), "%d %lld %ld\n", t->exit_status,
-		     (long long)t->exited_at.tv_sec, (long)t->exited_at.tv_nsec);
-	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_EXIT, line, (size_t)n, 0644);
-	if (err < 0)
-		sv_warn_err(err, "write %s", SV_BUNDLE_EXIT);
-	t->status = T_STOPPED;
-	sv_debug("task %s exited with %d", t->id, t->exit_status);
+	if (p == &t->init) {
+		n = snprintf(line, sizeof(line), "%d %lld %ld\n", p->exit_status,
+			     (long long)p->exited_at.tv_sec, (long)p->exited_at.tv_nsec);
+		err = sv_replace_file(t->bundle_fd, SV_BUNDLE_EXIT, line, (size_t)n, 0644);
+		if (err < 0)
+			sv_warn_err(err, "write %s", SV_BUNDLE_EXIT);
+	}
+	p->status = T_STOPPED;
+	sv_debug("%s %s exited with %d", p == &t->init ? "task" : "exec",
+		 p == &t->init ? t->id : p->exec_id, p->exit_status);
 
 	memset(&ev, 0, sizeof(ev));
 	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-	memcpy(ev.id, t->id, sizeof(ev.id));
-	ev.pid = (uint32_t)t->pid;
-	ev.exit_status = (uint32_t)t->exit_status;
+	memcpy(ev.id, p == &t->init ? t->id : p->exec_id, sizeof(ev.id));
+	ev.pid = (uint32_t)p->pid;
+	ev.exit_status = (uint32_t)p->exit_status;
 	ev.has_exited_at = true;
-	ev.exited_at.seconds = t->exited_at.tv_sec;
-	ev.exited_at.nanos = (int32_t)t->exited_at.tv_nsec;
+	ev.exited_at.seconds = p->exited_at.tv_sec;
+	ev.exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
 	ev_publish(w, "/tasks/exit", "containerd.events.TaskExit", sv_TaskExit_fields, &ev);
+	proc_release_waiters(w, p);
+}
 
-	memset(&r, 0, sizeof(r));
-	r.exit_status = ev.exit_status;
-	r.has_exited_at = true;
-	r.exited_at = ev.exited_at;
-	for (i = 0; i < t->nwaiters; i++) {
-		w_reply(w, t->waiters[i].cid, t->waiters[i].stream, SV_OK, NULL, sv_WaitResponse_fields, &r);
-		w->npending_total--;
+/* The process a reaped pid was, if it is one we follow. */
+static struct proc *proc_by_pid(struct task *t, pid_t pid)
+{
+	struct proc *p;
+
+	if (t->init.pid == pid)
+		return &t->init;
+	for (p = t->execs; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static void reaped(struct worker *w, struct task *t, struct proc *p, int st)
+{
+	if (p->status == T_CREATING && p == &t->init) {
+		/* dies before READY: the sync EOF fails the Create */
+		p->exited = true;
+		return;
 	}
-	t->nwaiters = 0;
-	if (t->capwaiters > 16) {
-		free(t->waiters);
-		t->waiters = NULL;
-		t->capwaiters = 0;
+	if (p->start_sent && p->status != T_RUNNING && p->sync_fd >= 0) {
+		/* Start is in flight: it completes (or fails) first, then the exit. */
+		p->exit_status = exit_code(st);
+		clock_gettime(CLOCK_REALTIME, &p->exited_at);
+		p->exited = true;
+		p->exit_deferred = true;
+		proc_sync_input(w, t, p);
+		return;
 	}
+	proc_exited(w, t, p, st);
 }
 
 void reap_children(struct worker *w)
 {
 	for (;;) {
 		struct task *t = w->task;
+		struct proc *p;
 		int st = 0;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 
@@ -85,25 +106,16 @@ void reap_children(struct worker *w)
 				continue;
 			return;
 		}
-		if (!t || pid != t->pid || t->exited) {
+		if (t && t->update_pid == pid) {
+			task_update_done(w, t, st);
+			continue;
+		}
+		p = t ? proc_by_pid(t, pid) : NULL;
+		if (!p || p->exited) {
 			sv_debug("reaped %d (%d)", (int)pid, st);
 			continue;
 		}
-		if (t->status == T_CREATING) {
-			/* dies before READY: the sync EOF fails the Create */
-			t->exited = true;
-			continue;
-		}
-		if (t->status == T_CREATED && t->start_sent && t->sync_fd >= 0) {
-			/* Start is in flight: it completes (or fails) first, then the exit. */
-			t->exit_status = exit_code(st);
-			clock_gettime(CLOCK_REALTIME, &t->exited_at);
-			t->exited = true;
-			t->exit_deferred = true;
-			proc_sync_input(w, t);
-			continue;
-		}
-		task_exited(w, t, st);
+		reaped(w, t, p, st);
 	}
 }
 

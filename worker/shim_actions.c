@@ -19,6 +19,7 @@
 #include "common/sha256.h"
 #include "wire/pbio.h"
 #include "task.pb.h"
+#include "cgroup.h"
 #include "worker.h"
 
 /* the directory shimvisord keeps its own shim sockets in (default state dir): a name no
@@ -170,6 +171,32 @@ static void kill_leftover(pid_t pid, unsigned long long starttime)
 	close(pfd);
 }
 
+/* The task's own cgroups, as the worker recorded them: kill what is left, remove them. */
+static void cleanup_cgroup(void)
+{
+	struct wcgroup *cg;
+	pid_t *pids = NULL;
+	size_t n = 0, i;
+	int err;
+
+	cg = wcg_load(AT_FDCWD, &err);
+	if (!cg) {
+		if (err != -ENOENT)
+			sv_warn_err(err, "cgroup record");
+		return;
+	}
+	wcg_freeze(cg, false, 1000);      /* a frozen process does not die */
+	if (wcg_procs(cg, &pids, &n) == 0) {
+		for (i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		free(pids);
+	}
+	err = wcg_remove(cg, 2000);
+	if (err < 0)
+		sv_warn_err(err, "remove cgroup");
+	wcg_free(cg);
+}
+
 int action_delete(struct worker *w)
 {
 	sv_DeleteResponse r;
@@ -214,7 +241,11 @@ int action_delete(struct worker *w)
 	r.pid = pid > 0 ? (uint32_t)pid : 0;
 	r.has_exited_at = true;
 
-	if (umount2(SV_BUNDLE_ROOTFS, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+	cleanup_cgroup();
+	/* Create may have stacked several mounts on rootfs: take them all down */
+	for (int i = 0; i < 16 && umount2(SV_BUNDLE_ROOTFS, MNT_DETACH) == 0; i++)
+		;
+	if (errno != EINVAL && errno != ENOENT)
 		sv_warn_err(-errno, "umount %s", SV_BUNDLE_ROOTFS);
 	if (sv_read_file(AT_FDCWD, SV_BUNDLE_ADDRESS, 4096, &s, &len) == 0) {
 		if (strncmp(s, "unix:///", 8) == 0) {

@@ -14,7 +14,7 @@
 #define W_ID_SZ 80
 #define W_MAX_WAITERS 1024          /* deferred replies (Wait) in all */
 #define W_OUTQ_HIGH (1u << 20)      /* stop reading a client whose replies pile up */
-#define W_EVQ_MAX 256               /* events queued for an absent Forward peer */
+#define W_EVQ_MAX 4096              /* events queued for an absent Forward peer (memory bound) */
 #define W_FWD_TIMEOUT_MS 5000       /* one Forward attempt */
 #define W_EXIT_GRACE_MS 2000        /* flush budget when exiting */
 
@@ -36,29 +36,46 @@ struct conn {
 	struct sv_outq out;
 };
 
-/* A reply owed later (Create, Start, Wait). */
+/* A reply owed later (Create, Start, Wait, Update). */
 struct pending {
 	uint64_t cid;               /* 0 = none */
 	uint32_t stream;
 };
 
+/* One direction of a process's stdio, copied by the worker: src -> dst. Output goes
+ * through a pump so that it never blocks when the reader goes away (a FIFO without a
+ * reader takes EPIPE: the bytes are dropped until a reader comes back). */
+struct pump {
+	int src, dst;               /* -1 = closed; the console fd is borrowed, not owned */
+	uint8_t *buf;               /* read from src, not yet taken by dst */
+	size_t len, off;
+	bool eof;                   /* src ended (or CloseIO): close dst once buf is drained */
+	bool own_src, own_dst;      /* false for the borrowed console */
+};
+
+/* A process's stdio: in (FIFO -> stdin pipe or console), out and err (pipe or console -> FIFO). */
+struct pio {
+	struct pump in, out, err;
+	int console;                /* pty master (terminal mode), or -1 */
+	pid_t logger;               /* a binary:// logging process, or 0 */
+};
+
 enum tstatus { T_CREATING = 0, T_CREATED, T_RUNNING, T_STOPPED };
 
-struct task {
-	char id[W_ID_SZ];
-	char *bundle, *in, *out, *err;
+/* The task's init or one exec: the state table of PROTOCOL.md §4. */
+struct proc {
+	struct proc *next;          /* the task's execs */
+	char exec_id[W_ID_SZ];      /* "" = the task's init */
+	char *in, *out, *err;       /* stdio as Create/Exec named it */
 	bool terminal;
-	int rootfs_mounted;         /* how many of Create's rootfs mounts are on bundle/rootfs */
-	int bundle_fd;
+	char *spec;                 /* an exec's Process JSON until Start */
+	size_t spec_len;
 	enum tstatus status;
 	pid_t stage1;               /* the forked shimvisor-init */
-	pid_t pid;                  /* the task's init (from INIT_PID) */
-	unsigned long long starttime;
-	ino_t pidns;                /* init's pid ns inode, 0 = unknown */
-	bool own_pidns;
+	pid_t pid;                  /* the process (from INIT_PID) */
 	int sync_fd;                /* -1 once closed */
-	bool start_sent;
-	int readers[2];             /* kept read ends of the stdout/stderr FIFOs */
+	bool start_sent;            /* Start asked for (start_rep) */
+	bool go;                    /* START sent to shimvisor-init */
 	struct pending create_rep, start_rep;
 	bool exited;                /* reaped, exit recorded */
 	bool exit_deferred;         /* reaped while Start pending: publish after start */
@@ -66,6 +83,28 @@ struct task {
 	struct timespec exited_at;
 	struct pending *waiters;
 	size_t nwaiters, capwaiters;
+	struct pio io;
+};
+
+struct wcgroup;
+
+struct task {
+	char id[W_ID_SZ];
+	char *bundle;
+	int rootfs_mounted;         /* how many of Create's rootfs mounts are on bundle/rootfs */
+	int bundle_fd;
+	unsigned long long starttime;
+	ino_t pidns;                /* init's pid ns inode, 0 = unknown */
+	bool own_pidns;
+	bool paused;
+	struct proc init;
+	struct proc *execs;
+	size_t nexecs;
+	struct wcgroup *cg;         /* the task's own cgroups, or NULL */
+	int oom_fd;                 /* readable on an OOM kill, or -1 */
+	pid_t update_pid;           /* a running `shimvisor-init --update`, or 0 */
+	int update_fd;              /* its sync socket */
+	struct pending update_rep;
 };
 
 /* Event sink: report pipe (shimvisord) or Forward to containerd. */
@@ -139,24 +178,55 @@ void task_forget_conn(struct worker *w, uint64_t cid);
 
 /* process.c */
 int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3]);
+/* Fork `shimvisor-init --exec` for an exec process (at its Start). 0 or -errno. */
+int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p);
+/* Fork `shimvisor-init --update` with the LinuxResources JSON; reaped into task_update_done. */
+int proc_spawn_update(struct worker *w, struct task *t, const void *json, size_t len);
 /* Exec shimvisor-init --warm now, so that Create only hands it the task. 0 or -errno. */
 int proc_warm_init(struct worker *w);
-void proc_sync_input(struct worker *w, struct task *t);
-int proc_send_start(struct task *t);
+void proc_sync_input(struct worker *w, struct task *t, struct proc *p);
+int proc_send_start(struct proc *p);
+void proc_free(struct worker *w, struct proc *p);
+void proc_release_waiters(struct worker *w, struct proc *p);
 void task_free(struct worker *w, struct task *t);
+struct proc *task_find_exec(struct task *t, const char *exec_id);
+void task_drop_exec(struct worker *w, struct task *t, struct proc *p);
 int proc_kill_sync(pid_t pid, int timeout_ms);
+
+/* task_cgroup.c: the task's cgroups once its init runs (Pause, Stats, OOM, kill --all). */
+void task_cgroup_attach(struct worker *w, struct task *t);
+void task_cgroup_release(struct worker *w, struct task *t);
+void task_oom_ready(struct worker *w, struct task *t);
+
+/* svc_control.c: the end of a `shimvisor-init --update` (reaped) */
+void task_update_done(struct worker *w, struct task *t, int wstatus);
 
 /* rootfs.c */
 struct _sv_Mount;
 int rootfs_mount(struct task *t, const struct _sv_Mount *mounts, size_t n);
 void rootfs_unmount(struct task *t);
 
-/* stdio.c */
-int stdio_open(struct task *t, int fds[3]);
+/* pio.c: open a process's stdio (fds for the child: stdin, stdout, stderr) and pump it. */
+void pio_init(struct pio *io);
+struct pio_names {
+	const char *in, *out, *err;
+	bool terminal;
+	const char *id, *ns;        /* for a binary:// logger's environment */
+};
+int pio_open(struct pio *io, const struct pio_names *nm, int fds[3]);
+/* pio_binary.c: start a binary:// logger; fds get the process's stdout and stderr. */
+int pio_open_binary(struct pio *io, const char *uri, const char *id, const char *ns, int fds[2]);
+void pio_set_console(struct pio *io, int master);
+int pio_poll_fd(struct pump *pp, short *events);    /* fd to poll for this pump, or -1 */
+void pio_ready(struct pump *pp);
+void pio_close_stdin(struct pio *io);
+void pio_drain(struct pio *io);                     /* a last non-blocking flush */
+void pio_close(struct pio *io);
+bool pio_active(const struct pio *io);
 
 /* reap.c */
 void reap_children(struct worker *w);
-void task_exited(struct worker *w, struct task *t, int status);
+void proc_exited(struct worker *w, struct task *t, struct proc *p, int status);
 int proc_starttime(pid_t pid, unsigned long long *st);
 int proc_pidns(pid_t pid, ino_t *ino);
 int proc_scan_ns(ino_t ns, pid_t **pids, size_t *n);

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/pio.c: a process's stdio as containerd names it (PROTOCOL.md §8.2-8.3): "" is
+ * /dev/null, file:// a file the process writes itself; a FIFO (bare path or fifo://) is
+ * pumped by the worker through a pipe, so that CloseIO can end stdin and output never
+ * blocks once the FIFO's reader went away; a terminal is the pty master init sends. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "common/fsutil.h"
+#include "worker.h"
+
+#define PUMP_CHUNK 16384
+#define PUMP_ROUNDS 16              /* chunks per wake-up: one busy stream cannot starve others */
+
+static uint8_t scratch[PUMP_CHUNK];
+
+static void pump_reset(struct pump *pp)
+{
+	*pp = (struct pump){ .src = -1, .dst = -1 };
+}
+
+void pio_init(struct pio *io)
+{
+	pump_reset(&io->in);
+	pump_reset(&io->out);
+	pump_reset(&io->err);
+	io->console = -1;
+	io->logger = 0;
+}
+
+static void close_src(struct pump *pp)
+{
+	if (pp->src >= 0 && pp->own_src)
+		close(pp->src);
+	pp->src = -1;
+	pp->eof = true;
+}
+
+static void close_dst(struct pump *pp)
+{
+	if (pp->dst >= 0 && pp->own_dst)
+		close(pp->dst);
+	pp->dst = -1;
+	free(pp->buf);
+	pp->buf = NULL;
+	pp->len = pp->off = 0;
+}
+
+static bool is_fifo(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Strip fifo://; refuse other schemes (binary:// is only for stdout, see pio_binary.c). */
+static int fifo_path(const char **s)
+{
+	if (strncmp(*s, "fifo://", 7) == 0)
+		*s += 7;
+	else if (strstr(*s, "://"))
+		return -EPROTONOSUPPORT;
+	return **s ? 0 : -EINVAL;
+}
+
+static int open_null(bool input)
+{
+	int fd = open("/dev/null", (input ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* stdout/stderr: the fd the process writes to, and the pump that empties it. */
+static int open_out(struct pump *pp, const char *s, bool terminal)
+{
+	int rd, wr, p[2], err;
+
+	if (!*s)
+		return open_null(false);
+	if (strncmp(s, "file://", 7) == 0) {
+		s += 7;
+		if (*s != '/')
+			return -EINVAL;
+		wr = open(s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		return wr < 0 ? -errno : wr;
+	}
+	if ((err = fifo_path(&s)) < 0)
+		return err;
+	/* A reader of our own, for as long as it takes to open the write end without blocking. */
+	rd = open(s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rd < 0)
+		return -errno;
+	wr = open(s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	err = wr < 0 ? -errno : 0;
+	close(rd);
+	if (err < 0)
+		return err;
+	if (!is_fifo(wr)) {             /* a plain file: the process writes it itself */
+		sv_set_nonblock(wr, 0);
+		return wr;
+	}
+	pp->dst = wr;
+	pp->own_dst = true;
+	if (terminal)
+		return open_null(false);    /* the console feeds this pump */
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		err = -errno;
+		close_dst(pp);
+		return err;
+	}
+	sv_set_nonblock(p[0], 1);
+	pp->src = p[0];
+	pp->own_src = true;
+	return p[1];
+}
+
+/* stdin: the fd the process reads, and the pump that fills it. */
+static int open_in(struct pump *pp, const char *s, bool terminal)
+{
+	int rd, p[2], err;
+
+	if (!*s)
+		return open_null(true);
+	if (strncmp(s, "file://", 7) == 0) {
+		s += 7;
+		if (*s != '/')
+			return -EINVAL;
+		rd = open(s, O_RDONLY | O_CLOEXEC);
+		return rd < 0 ? -errno : rd;
+	}
+	if ((err = fifo_path(&s)) < 0)
+		return err;
+	rd = open(s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rd < 0)
+		return -errno;
+	if (!is_fifo(rd)) {
+		sv_set_nonblock(rd, 0);
+		return rd;
+	}
+	pp->src = rd;
+	pp->own_src = true;
+	if (terminal)
+		return open_null(true);     /* this pump feeds the console */
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		err = -errno;
+		close_src(pp);
+		return err;
+	}
+	sv_set_nonblock(p[1], 1);
+	pp->dst = p[1];
+	pp->own_dst = true;
+	return p[0];
+}
+
+int pio_open(struct pio *io, const struct pio_names *nm, int fds[3])
+{
+	int i;
+
+	pio_init(io);
+	fds[0] = open_in(&io->in, nm->in, nm->terminal);
+	if (fds[0] >= 0 && !nm->terminal && strncmp(nm->out, "binary://", 9) == 0) {
+		int rc = pio_open_binary(io, nm->out, nm->id, nm->ns, fds + 1);
+
+		if (rc == 0)
+			return 0;
+		fds[1] = rc;
+		fds[2] = -1;
+	} else {
+		fds[1] = fds[0] < 0 ? -1 : open_out(&io->out, nm->out, nm->terminal);
+		/* a terminal has no separate stderr: the pty carries both */
+		fds[2] = fds[1] < 0 ? -1 : open_out(&io->err, nm->terminal ? "" : nm->err, false);
+	}
+	for (i = 0; i < 3; i++) {
+		if (fds[i] < 0) {
+			int rc = fds[i];
+
+			for (i = 0; i < 3; i++)
+				if (fds[i] >= 0)
+					close(fds[i]);
+			pio_close(io);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void pio_set_console(struct pio *io, int master)
+{
+	if (io->console >= 0)
+		close(io->console);
+	sv_set_nonblock(master, 1);
+	io->console = master;
+	if (!io->in.eof) {
+		io->in.dst = master;
+		io->in.own_dst = false;
+	}
+	if (io->out.dst >= 0) {
+		io->out.src = master;
+		io->out.own_src = false;
+	}
+}
+
+int pio_poll_fd(struct pump *pp, short *events)
+{
+	if (pp->off < pp->len) {
+		*events = POLLOUT;
+		return pp->dst;
+	}
+	if (pp->src >= 0 && pp->dst >= 0 && !pp->eof) {
+		*events = POLLIN;
+		return pp->src;
+	}
+	return -1;
+}
+
+/* Write what we hold; false when dst takes no more now. Bytes dst cannot ever take
+ * (no reader: EPIPE) are dropped. */
+static bool pump_flush(struct pump *pp)
+{
+	while (pp->off < pp->len) {
+		ssize_t n = write(pp->dst, pp->buf + pp->off, pp->len - pp->off);
+
+		if (n > 0) {
+			pp->off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		pp->off = pp->len;          /* EPIPE or worse: drop */
+	}
+	free(pp->buf);
+	pp->buf = NULL;
+	pp->len = pp->off = 0;
+	return true;
+}
+
+static void pump_keep(struct pump *pp, const uint8_t *p, size_t n)
+{
+	pp->buf = malloc(n);
+	if (!pp->buf)
+		return;                     /* dropped */
+	memcpy(pp->buf, p, n);
+	pp->len = n;
+	pp->off = 0;
+}
+
+void pio_ready(struct pump *pp)
+{
+	int k;
+
+	if (pp->dst < 0)
+		return;
+	if (!pump_flush(pp))
+		return;
+	for (k = 0; k < PUMP_ROUNDS && !pp->eof; k++) {
+		ssize_t n = read(pp->src, scratch, sizeof(scratch)), m;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {               /* EOF; EIO from a pty master whose slave closed */
+			close_src(pp);
+			break;
+		}
+		m = write(pp->dst, scratch, (size_t)n);
+		if (m < 0)
+			m = errno == EAGAIN ? 0 : n;    /* EPIPE: nobody reads; dropped */
+		if (m < n) {
+			pump_keep(pp, scratch + m, (size_t)(n - m));
+			return;
+		}
+	}
+	if (pp->eof && pp->off >= pp->len)
+		close_dst(pp);
+}
+
+void pio_close_stdin(struct pio *io)
+{
+	struct pump *pp = &io->in;
+
+	close_src(pp);
+	if (pp->off >= pp->len)
+		close_dst(pp);
+}
+
+void pio_drain(struct pio *io)
+{
+	struct pump *o[2] = { &io->out, &io->err };
+	int i, k;
+
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < PUMP_ROUNDS && o[i]->dst >= 0 && o[i]->src >= 0 && !o[i]->eof; k++)
+			pio_ready(o[i]);
+}
+
+void pio_close(struct pio *io)
+{
+	struct pump *all[3] = { &io->in, &io->out, &io->err };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		close_src(all[i]);
+		close_dst(all[i]);
+	}
+	if (io->console >= 0)
+		close(io->console);
+	io->console = -1;
+	if (io->logger > 0)
+		kill(io->logger, SIGTERM);      /* it ends with the pipes anyway; reaped as a stranger */
+	io->logger = 0;
+}
+
+bool pio_active(const struct pio *io)
+{
+	return io->in.dst >= 0 || io->out.dst >= 0 || io->err.dst >= 0;
+}

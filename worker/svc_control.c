@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/svc_control.c: containerd.task.v2.Task: signals, processes and execs, stdio control,
+ * and the cgroup-backed methods (Kill, Pids, Exec, CloseIO, ResizePty, Pause, Resume, Update,
+ * Stats, Checkpoint). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include "common/log.h"
+#include "wire/bytes.h"
+#include "wire/fdchan.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+#include "init.pb.h"
+#include "task.pb.h"
+#include "cgroup.h"
+#include "service.h"
+
+#define W_MAX_EXECS 256
+#define FREEZE_TIMEOUT_MS 2000
+#define OCI_PROCESS_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
+#define OCI_RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
+#define MSG_NO_CGROUP "the task has no cgroup of its own (linux.cgroupsPath): failed precondition"
+
+static int kill_all(struct task *t, int sig)
+{
+	pid_t *pids = NULL;
+	size_t n = 0, i;
+	int err;
+
+	/* SIGKILL of a pid namespace's init makes the kernel kill everything else in it:
+	 * no need to walk /proc (which costs O(every process on the host)) */
+	if (sig == SIGKILL && t->own_pidns && t->pidns)
+		return kill(t->init.pid, sig) < 0 ? -errno : 0;
+	if (t->cg)
+		err = wcg_procs(t->cg, &pids, &n);
+	else if (t->own_pidns && t->pidns)
+		err = proc_scan_ns(t->pidns, &pids, &n);
+	else
+		return kill(t->init.pid, sig) < 0 ? -errno : 0;
+	if (err < 0)
+		return err;
+	for (i = 0; i < n; i++)
+		if (pids[i] != getpid())
+			kill(pids[i], sig);
+	free(pids);
+	/* a frozen task only dies once thawed */
+	if (t->paused && (sig == SIGKILL || sig == SIGTERM) && t->cg &&
+	    wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS) == 0)
+		t->paused = false;
+	return 0;
+}
+
+void m_kill(struct call *k)
+{
+	sv_KillRequest req;
+	struct task *t;
+	struct proc *p;
+	int err;
+
+	if (svc_decode(k, sv_KillRequest_fields, &req) < 0 ||
+	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
+		return;
+	if (p->status == T_CREATING || p->pid <= 0) {
+		svc_reply(k, SV_NOT_FOUND, p == &t->init ? MSG_NOT_CREATED :
+			  "process not started: not found", NULL, NULL);
+		return;
+	}
+	if (p->status == T_STOPPED || p->exited) {
+		svc_reply(k, SV_NOT_FOUND, MSG_FINISHED, NULL, NULL);
+		return;
+	}
+	if (req.signal == 0 || req.signal > 64) {
+		svc_reply(k, SV_INVALID_ARGUMENT, "invalid signal: invalid argument", NULL, NULL);
+		return;
+	}
+	if (req.all && p == &t->init)
+		err = kill_all(t, (int)req.signal);
+	else
+		err = kill(p->pid, (int)req.signal) < 0 ? -errno : 0;
+	if (err == 0 && p == &t->init && t->paused && req.signal == SIGKILL && t->cg &&
+	    wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS) == 0)
+		t->paused = false;
+	if (err == -ESRCH)
+		svc_reply(k, SV_NOT_FOUND, MSG_FINISHED, NULL, NULL);
+	else if (err < 0)
+		svc_reply_errno(k, err, "kill");
+	else
+		svc_reply(k, SV_OK, NULL, NULL, NULL);
+}
+
+/* The task's pids: its cgroup, else its pid namespace, else what we know. */
+static int task_pids(struct task *t, pid_t **pids, size_t *n)
+{
+	struct proc *p;
+	size_t cnt = 0;
+	pid_t *v;
+
+	if (t->cg)
+		return wcg_procs(t->cg, pids, n);
+	if (t->own_pidns && t->pidns && t->init.status != T_STOPPED)
+		return proc_scan_ns(t->pidns, pids, n);
+	v = calloc(t->nexecs + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (t->init.pid > 0 && !t->init.exited)
+		v[cnt++] = t->init.pid;
+	for (p = t->execs; p; p = p->next)
+		if (p->pid > 0 && !p->exited)
+			v[cnt++] = p->pid;
+	*pids = v;
+	*n = cnt;
+	return 0;
+}
+
+/* ProcessInfo.info for an exec's pid: containerd.runc.v1.ProcessDetails{exec_id}. */
+static int exec_info(sv_ProcessInfo *pi, const struct proc *p)
+{
+	sv_ProcessDetails d;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.exec_id, p->exec_id, sizeof(d.exec_id));
+	err = sv_pb_encode(sv_ProcessDetails_fields, &d, &buf, &len);
+	if (err < 0)
+		return err;
+	pi->has_info = true;
+	pi->info.type_url = (char *)"containerd.runc.v1.ProcessDetails";
+	pi->info.value = sv_bytes_new(buf, len);
+	free(buf);
+	return pi->info.value ? 0 : -ENOMEM;
+}
+
+void m_pids(struct call *k)
+{
+	sv_PidsRequest req;
+	sv_PidsResponse r;
+	struct task *t;
+	struct proc *p;
+	pid_t *pids = NULL;
+	size_t n = 0, i;
+	int err;
+
+	if (svc_decode(k, sv_PidsRequest_fields, &req) < 0 || !(t = svc_task(k, req.id)))
+		return;
+	memset(&r, 0, sizeof(r));
+	err = task_pids(t, &pids, &n);
+	if (err < 0) {
+		svc_reply_errno(k, err, "list processes");
+		return;
+	}
+	if (n && !(r.processes = calloc(n, sizeof(*r.processes)))) {
+		svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		r.processes[i].pid = (uint32_t)pids[i];
+		for (p = t->execs; p; p = p->next)
+			if (p->pid == pids[i] && exec_info(&r.processes[i], p) < 0)
+				break;
+	}
+	r.processes_count = (pb_size_t)n;
+	svc_reply(k, SV_OK, NULL, sv_PidsResponse_fields, &r);
+	for (i = 0; i < n; i++)
+		free(r.processes[i].info.value);
+	free(r.processes);
+out:
+	free(pids);
+}
+
+void m_exec(struct call *k)
+{
+	struct worker *w = k->w;
+	sv_ExecProcessRequest req;
+	sv_TaskExecAdded ev;
+	struct task *t;
+	struct proc *p = NULL;
+	char msg[200];
+
+	if (svc_decode(k, sv_ExecProcessRequest_fields, &req) < 0)
+		return;
+	if (!(t = svc_task(k, req.id)))
+		goto out;
+	if (!req.exec_id[0] || task_find_exec(t, req.exec_id)) {
+		snprintf(msg, sizeof(msg), "id %.80s: %s", req.exec_id,
+			 req.exec_id[0] ? "already exists" : "an exec id is required: invalid argument");
+		svc_reply(k, req.exec_id[0] ? SV_ALREADY_EXISTS : SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
+	if (t->init.status == T_STOPPED || t->init.status == T_CREATING || t->paused) {
+		svc_reply(k, SV_FAILED_PRECONDITION, t->paused ? "the task is paused: failed precondition" :
+			  "the task is not running: failed precondition", NULL, NULL);
+		goto out;
+	}
+	if (!req.has_spec || !req.spec.value || !req.spec.value->size ||
+	    (req.spec.type_url && *req.spec.type_url && strcmp(req.spec.type_url, OCI_PROCESS_URL))) {
+		svc_reply(k, SV_INVALID_ARGUMENT, "exec spec: an OCI Process is required: invalid argument",
+			  NULL, NULL);
+		goto out;
+	}
+	if (t->nexecs >= W_MAX_EXECS) {
+		svc_reply(k, SV_RESOURCE_EXHAUSTED, "too many execs", NULL, NULL);
+		goto out;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto nomem;
+	p->sync_fd = -1;
+	pio_init(&p->io);
+	memcpy(p->exec_id, req.exec_id, sizeof(p->exec_id));
+	p->terminal = req.terminal;
+	p->in = strdup(req.stdin ? req.stdin : "");
+	p->out = strdup(req.stdout ? req.stdout : "");
+	p->err = strdup(req.stderr ? req.stderr : "");
+	p->spec = malloc(req.spec.value->size);
+	if (!p->in || !p->out || !p->err || !p->spec)
+		goto nomem;
+	memcpy(p->spec, req.spec.value->bytes, req.spec.value->size);
+	p->spec_len = req.spec.value->size;
+	p->status = T_CREATED;
+	p->next = t->execs;
+	t->execs = p;
+	t->nexecs++;
+	svc_reply(k, SV_OK, NULL, NULL, NULL);
+	memset(&ev, 0, sizeof(ev));
+	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+	memcpy(ev.exec_id, p->exec_id, sizeof(ev.exec_id));
+	ev_publish(w, "/tasks/exec-added", "containerd.events.TaskExecAdded", sv_TaskExecAdded_fields, &ev);
+	goto out;
+nomem:
+	svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+	if (p) {
+		proc_free(w, p);
+		free(p);
+	}
+out:
+	sv_pb_free(sv_ExecProcessRequest_fields, &req);
+}
+
+void m_close_io(struct call *k)
+{
+	sv_CloseIORequest req;
+	struct task *t;
+	struct proc *p;
+
+	if (svc_decode(k, sv_CloseIORequest_fields, &req) < 0 ||
+	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
+		return;
+	if (req.stdin)
+		pio_close_stdin(&p->io);
+	svc_reply(k, SV_OK, NULL, NULL, NULL);
+}
+
+void m_resize_pty(struct call *k)
+{
+	sv_ResizePtyRequest req;
+	struct task *t;
+	struct proc *p;
+	struct winsize ws;
+
+	if (svc_decode(k, sv_ResizePtyRequest_fields, &req) < 0 ||
+	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
+		return;
+	if (p->io.console < 0) {
+		svc_reply(k, SV_FAILED_PRECONDITION, p->terminal ? "the console is not set up yet: failed precondition" :
+			  "the process has no terminal: failed precondition", NULL, NULL);
+		return;
+	}
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_col = (unsigned short)(req.width > 0xffff ? 0xffff : req.width);
+	ws.ws_row = (unsigned short)(req.height > 0xffff ? 0xffff : req.height);
+	if (ioctl(p->io.console, TIOCSWINSZ, &ws) < 0)
+		svc_reply_errno(k, -errno, "resize pty");
+	else
+		svc_reply(k, SV_OK, NULL, NULL, NULL);
+}
+
+static void pause_resume(struct call *k, const char *id, bool pause)
+{
+	struct task *t = svc_task(k, id);
+	int err;
+
+	if (!t)
+		return;
+	if (t->init.status != T_RUNNING && t->init.status != T_CREATED) {
+		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
+			  NULL, NULL);
+		return;
+	}
+	if (!t->cg) {
+		svc_reply(k, SV_FAILED_PRECONDITION, MSG_NO_CGROUP, NULL, NULL);
+		return;
+	}
+	if (t->paused == pause) {
+		svc_reply(k, SV_FAILED_PRECONDITION, pause ? "the task is already paused: failed precondition" :
+			  "the task is not paused: failed precondition", NULL, NULL);
+		return;
+	}
+	err = wcg_freeze(t->cg, pause, FREEZE_TIMEOUT_MS);
+	if (err < 0) {
+		if (pause)
+			wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS);
+		svc_reply_errno(k, err, pause ? "freeze" : "thaw");
+		return;
+	}
+	t->paused = pause;
+	svc_reply(k, SV_OK, NULL, NULL, NULL);
+	if (pause) {
+		sv_TaskPaused ev;
+
+		memset(&ev, 0, sizeof(ev));
+		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+		ev_publish(k->w, "/tasks/paused", "containerd.events.TaskPaused", sv_TaskPaused_fields, &ev);
+	} else {
+		sv_TaskResumed ev;
+
+		memset(&ev, 0, sizeof(ev));
+		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+		ev_publish(k->w, "/tasks/resumed", "containerd.events.TaskResumed", sv_TaskResumed_fields, &ev);
+	}
+}
+
+void m_pause(struct call *k)
+{
+	sv_PauseRequest req;
+
+	if (svc_decode(k, sv_PauseRequest_fields, &req) == 0)
+		pause_resume(k, req.id, true);
+}
+
+void m_resume(struct call *k)
+{
+	sv_ResumeRequest req;
+
+	if (svc_decode(k, sv_ResumeRequest_fields, &req) == 0)
+		pause_resume(k, req.id, false);
+}
+
+void m_update(struct call *k)
+{
+	sv_UpdateTaskRequest req;
+	struct task *t;
+	int err;
+
+	if (svc_decode(k, sv_UpdateTaskRequest_fields, &req) < 0)
+		return;
+	if (!(t = svc_task(k, req.id)))
+		goto out;
+	if (t->init.status != T_RUNNING && t->init.status != T_CREATED) {
+		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
+			  NULL, NULL);
+		goto out;
+	}
+	if (!req.has_resources || !req.resources.value || !req.resources.value->size) {
+		svc_reply(k, SV_OK, NULL, NULL, NULL);     /* annotations only: nothing to do */
+		goto out;
+	}
+	if (req.resources.type_url && *req.resources.type_url &&
+	    strcmp(req.resources.type_url, OCI_RESOURCES_URL)) {
+		svc_reply(k, SV_INVALID_ARGUMENT, "update: resources must be OCI LinuxResources: invalid argument",
+			  NULL, NULL);
+		goto out;
+	}
+	if (!t->cg) {
+		svc_reply(k, SV_FAILED_PRECONDITION, MSG_NO_CGROUP, NULL, NULL);
+		goto out;
+	}
+	if (t->update_pid) {
+		svc_reply(k, SV_UNAVAILABLE, "another update is in progress: unavailable", NULL, NULL);
+		goto out;
+	}
+	err = proc_spawn_update(k->w, t, req.resources.value->bytes, req.resources.value->size);
+	if (err < 0) {
+		svc_reply_errno(k, err, "update");
+		goto out;
+	}
+	t->update_rep = (struct pending){ k->c->cid, k->stream };
+out:
+	sv_pb_free(sv_UpdateTaskRequest_fields, &req);
+}
+
+/* `shimvisor-init --update` was reaped: 0 is success, otherwise its ERROR says why. */
+void task_update_done(struct worker *w, struct task *t, int wstatus)
+{
+	char msg[512] = "update: shimvisor-init failed";
+	int fds[FDCHAN_MAX_FDS], nfds = 0, i;
+	sv_InitSync m;
+
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		w_reply_pending(w, &t->update_rep, SV_OK, NULL, NULL, NULL);
+	} else {
+		if (fdchan_recv(t->update_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT) == 1) {
+			if (m.message && *m.message)
+				snprintf(msg, sizeof(msg), "update: %s", m.message);
+			sv_pb_free(sv_InitSync_fields, &m);
+			for (i = 0; i < nfds; i++)
+				close(fds[i]);
+		}
+		w_reply_pending(w, &t->update_rep, SV_UNKNOWN, msg, NULL, NULL);
+	}
+	close(t->update_fd);
+	t->update_fd = -1;
+	t->update_pid = 0;
+}
+
+void m_stats(struct call *k)
+{
+	sv_StatsRequest req;
+	sv_StatsResponse r;
+	struct task *t;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	if (svc_decode(k, sv_StatsRequest_fields, &req) < 0 || !(t = svc_task(k, req.id)))
+		return;
+	if (!t->cg) {
+		svc_reply(k, SV_FAILED_PRECONDITION, MSG_NO_CGROUP, NULL, NULL);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	err = wcg_metrics(t->cg, (const char **)&r.stats.type_url, &buf, &len);
+	if (err < 0) {
+		svc_reply_errno(k, err, "metrics");
+		return;
+	}
+	r.has_stats = true;
+	r.stats.value = sv_bytes_new(buf, len);
+	free(buf);
+	if (!r.stats.value)
+		svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+	else
+		svc_reply(k, SV_OK, NULL, sv_StatsResponse_fields, &r);
+	free(r.stats.value);
+}
+
+void m_checkpoint(struct call *k)
+{
+	sv_CheckpointTaskRequest req;
+
+	if (svc_decode(k, sv_CheckpointTaskRequest_fields, &req) < 0)
+		return;
+	svc_reply(k, SV_UNIMPLEMENTED, "checkpoint: shimvisor does not checkpoint tasks (yet)",
+		  NULL, NULL);
+	sv_pb_free(sv_CheckpointTaskRequest_fields, &req);
+}

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/svc_task.c: containerd.task.v2.Task: the lifecycle methods (Create, Start, State,
+ * Wait, Delete, Connect, Shutdown) as the state table of PROTOCOL.md §4, and the dispatch. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "common/log.h"
+#include "wire/pbio.h"
+#include "wire/status.h"
+#include "task.pb.h"
+#include "service.h"
+
+void svc_reply(struct call *k, int code, const char *msg, const pb_msgdesc_t *f, const void *m)
+{
+	w_reply(k->w, k->c->cid, k->stream, code, msg, f, m);
+}
+
+void svc_reply_errno(struct call *k, int err, const char *what)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s: %s", what, strerror(-err));
+	svc_reply(k, sv_code_from_errno(err), msg, NULL, NULL);
+}
+
+int svc_decode(struct call *k, const pb_msgdesc_t *f, void *m)
+{
+	if (sv_pb_decode(f, m, k->payload, k->len) < 0) {
+		svc_reply(k, SV_INTERNAL, "unmarshal payload error", NULL, NULL);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+struct task *svc_task(struct call *k, const char *id)
+{
+	struct task *t = k->w->task;
+
+	if (!t || strcmp(id, t->id) != 0) {
+		svc_reply(k, SV_NOT_FOUND, MSG_NOT_CREATED, NULL, NULL);
+		return NULL;
+	}
+	return t;
+}
+
+struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struct task **tp)
+{
+	struct task *t = svc_task(k, id);
+	struct proc *p;
+	char msg[160];
+
+	if (!t)
+		return NULL;
+	*tp = t;
+	if (!exec_id || !*exec_id)
+		return &t->init;
+	p = task_find_exec(t, exec_id);
+	if (!p) {
+		snprintf(msg, sizeof(msg), "process %.80s does not exist: not found", exec_id);
+		svc_reply(k, SV_NOT_FOUND, msg, NULL, NULL);
+	}
+	return p;
+}
+
+bool svc_add_waiter(struct call *k, struct proc *p)
+{
+	struct worker *w = k->w;
+
+	if (w->npending_total >= W_MAX_WAITERS) {
+		svc_reply(k, SV_RESOURCE_EXHAUSTED, "too many waiters", NULL, NULL);
+		return false;
+	}
+	if (p->nwaiters == p->capwaiters) {
+		size_t cap = p->capwaiters ? p->capwaiters * 2 : 4;
+		struct pending *v = realloc(p->waiters, cap * sizeof(*v));
+
+		if (!v) {
+			svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+			return false;
+		}
+		p->waiters = v;
+		p->capwaiters = cap;
+	}
+	p->waiters[p->nwaiters++] = (struct pending){ k->c->cid, k->stream };
+	w->npending_total++;
+	return true;
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+static struct task *task_new(const sv_CreateTaskRequest *req)
+{
+	struct task *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->bundle_fd = t->oom_fd = t->update_fd = -1;
+	t->init.sync_fd = -1;
+	pio_init(&t->init.io);
+	memcpy(t->id, req->id, sizeof(t->id));
+	t->bundle = req->bundle && *req->bundle ? strdup(req->bundle) : getcwd(NULL, 0);
+	t->init.in = dup_or_empty(req->stdin);
+	t->init.out = dup_or_empty(req->stdout);
+	t->init.err = dup_or_empty(req->stderr);
+	t->init.terminal = req->terminal;
+	return t;
+}
+
+static void m_create(struct call *k)
+{
+	struct worker *w = k->w;
+	sv_CreateTaskRequest req;
+	struct task *t = NULL;
+	int stdio[3] = { -1, -1, -1 };
+	int cfg = -1, err, i;
+	char msg[256];
+
+	if (svc_decode(k, sv_CreateTaskRequest_fields, &req) < 0)
+		return;
+	if (w->task) {
+		snprintf(msg, sizeof(msg), "task %.80s: already exists", req.id);
+		svc_reply(k, SV_ALREADY_EXISTS, msg, NULL, NULL);
+		goto out;
+	}
+	if (strcmp(req.id, w->o.id) != 0) {
+		snprintf(msg, sizeof(msg), "task id %.80s is not this shim's (%.80s): invalid argument",
+			 req.id, w->o.id);
+		svc_reply(k, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
+	if (req.checkpoint && *req.checkpoint) {
+		svc_reply(k, SV_UNIMPLEMENTED, "restore from a checkpoint: not implemented", NULL, NULL);
+		goto out;
+	}
+	t = task_new(&req);
+	if (!t || !t->bundle || !t->init.in || !t->init.out || !t->init.err) {
+		svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+		goto fail;
+	}
+	t->bundle_fd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->bundle_fd < 0) {
+		svc_reply_errno(k, -errno, "open bundle");
+		goto fail;
+	}
+	err = rootfs_mount(t, req.rootfs, req.rootfs_count);
+	if (err < 0) {
+		svc_reply_errno(k, err, "mount rootfs");
+		goto fail;
+	}
+	cfg = openat(t->bundle_fd, SV_BUNDLE_CONFIG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (cfg < 0) {
+		svc_reply_errno(k, -errno, "open " SV_BUNDLE_CONFIG);
+		goto fail;
+	}
+	err = pio_open(&t->init.io, &(struct pio_names){ t->init.in, t->init.out, t->init.err,
+		       t->init.terminal, t->id, w->o.ns }, stdio);
+	if (err < 0) {
+		svc_reply_errno(k, err, "open stdio");
+		goto fail;
+	}
+	err = proc_spawn_init(w, t, cfg, stdio);
+	if (err < 0) {
+		svc_reply_errno(k, err, "start shimvisor-init");
+		goto fail;
+	}
+	close(cfg);
+	for (i = 0; i < 3; i++)
+		close(stdio[i]);
+	t->init.status = T_CREATING;
+	t->init.create_rep = (struct pending){ k->c->cid, k->stream };
+	w->task = t;
+	goto out;
+fail:
+	if (cfg >= 0)
+		close(cfg);
+	for (i = 0; i < 3; i++)
+		if (stdio[i] >= 0)
+			close(stdio[i]);
+	if (t)
+		task_free(w, t);
+out:
+	sv_pb_free(sv_CreateTaskRequest_fields, &req);
+}
+
+static void start_exec(struct call *k, struct task *t, struct proc *p)
+{
+	int err;
+
+	if (t->init.status != T_CREATED && t->init.status != T_RUNNING) {
+		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
+			  NULL, NULL);
+		return;
+	}
+	if (t->paused) {
+		svc_reply(k, SV_FAILED_PRECONDITION, "the task is paused: failed precondition",
+			  NULL, NULL);
+		return;
+	}
+	err = proc_spawn_exec(k->w, t, p);
+	if (err < 0) {
+		svc_reply_errno(k, err, "start exec");
+		return;
+	}
+	p->start_sent = true;
+	p->start_rep = (struct pending){ k->c->cid, k->stream };
+}
+
+static void m_start(struct call *k)
+{
+	sv_StartRequest req;
+	struct task *t;
+	struct proc *p;
+	int err;
+
+	if (svc_decode(k, sv_StartRequest_fields, &req) < 0 ||
+	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
+		return;
+	if (p->status == T_RUNNING || p->start_sent) {
+		svc_reply(k, SV_UNKNOWN, "cannot start a running process", NULL, NULL);
+		return;
+	}
+	if (p->status == T_STOPPED) {
+		svc_reply(k, SV_UNKNOWN, "cannot start a stopped process", NULL, NULL);
+		return;
+	}
+	if (p->status == T_CREATING) {
+		svc_reply(k, SV_FAILED_PRECONDITION, "process is still being created: failed precondition",
+			  NULL, NULL);
+		return;
+	}
+	if (p != &t->init) {
+		start_exec(k, t, p);
+		return;
+	}
+	err = proc_send_start(p);
+	if (err < 0) {
+		svc_reply_errno(k, err, "start");
+		return;
+	}
+	p->start_sent = p->go = true;
+	p->start_rep = (struct pending){ k->c->cid, k->stream };
+}
+
+static void m_state(struct call *k)
+{
+	sv_StateRequest req;
+	sv_StateResponse r;
+	struct task *t;
+	struct proc *p;
+	static const uint32_t st[] = { [T_CREATING] = sv_TaskStatus_UNKNOWN,
+		[T_CREATED] = sv_TaskStatus_CREATED, [T_RUNNING] = sv_TaskStatus_RUNNING,
+		[T_STOPPED] = sv_TaskStatus_STOPPED };
+
+	if (svc_decode(k, sv_StateRequest_fields, &req) < 0 ||
+	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
+		return;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.id, p == &t->init ? t->id : p->exec_id, sizeof(r.id));
+	r.bundle = t->bundle;
+	r.pid = (uint32_t)(p->pid > 0 ? p->pid : 0);
+	r.status = st[p->status];
+	if (t->paused && p->status == T_RUNNING)
+		r.status = sv_TaskStatus_PAUSED;
+	r.stdin = p->in;
+	r.stdout = p->out;
+	r.stderr = p->err;
+	r.terminal = p->terminal;
+	if (p->status == T_STOPPED) {
+		r.exit_status = (uint32_t)p->exit_status;
+		r.has_exited_at = true;
+		r.exited_at.seconds = p->exited_at.tv_sec;
+		r.exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
+	}
+	svc_reply(k, SV_OK, NULL, sv_StateResponse_fields, &r);
+}
+
+static void m_wait(struct call *k)
+{
+	sv_WaitRequest req;
+	struct task *t;
+	struct proc *p;
+
+	if (svc_decode(k, sv_WaitRequest_fields, &req) < 0 ||
+	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
+		return;
+	if (p->status == T_STOPPED) {
+		sv_WaitResponse r = { .exit_status = (uint32_t)p->exit_status, .has_exited_at = true,
+			.exited_at = { p->exited_at.tv_sec, (int32_t)p->exited_at.tv_nsec } };
+
+		svc_reply(k, SV_OK, NULL, sv_WaitResponse_fields, &r);
+		return;
+	}
+	svc_add_waiter(k, p);
+}
+
+static void delete_reply(struct call *k, const struct proc *p, sv_DeleteResponse *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->pid = (uint32_t)(p->pid > 0 ? p->pid : 0);
+	r->exit_status = (uint32_t)p->exit_status;
+	r->has_exited_at = true;
+	r->exited_at.seconds = p->exited_at.tv_sec;
+	r->exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
+	svc_reply(k, SV_OK, NULL, sv_DeleteResponse_fields, r);
+}
+
+static void m_delete(struct call *k)
+{
+	struct worker *w = k->w;
+	sv_DeleteRequest req;
+	sv_DeleteResponse r;
+	sv_TaskDelete ev;
+	struct task *t;
+	struct proc *p;
+
+	if (svc_decode(k, sv_DeleteRequest_fields, &req) < 0 ||
+	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
+		return;
+	if (p->status == T_RUNNING || p->status == T_CREATING || p->start_sent) {
+		svc_reply(k, SV_FAILED_PRECONDITION, "cannot delete a running process: failed precondition",
+			  NULL, NULL);
+		return;
+	}
+	if (p != &t->init) {
+		/* a stopped exec, or one never started (pid 0, status 0) */
+		delete_reply(k, p, &r);
+		task_drop_exec(w, t, p);
+		return;
+	}
+	if (p->status == T_CREATED) {
+		int st = proc_kill_sync(p->pid, 2000);
+
+		proc_exited(w, t, p, st < 0 ? (int)SIGKILL : st);
+	}
+	delete_reply(k, p, &r);
+	memset(&ev, 0, sizeof(ev));
+	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+	ev.pid = r.pid;
+	ev.exit_status = r.exit_status;
+	ev.has_exited_at = true;
+	ev.exited_at = r.exited_at;
+	ev_publish(w, "/tasks/delete", "containerd.events.TaskDelete", sv_TaskDelete_fields, &ev);
+	w->task = NULL;
+	task_free(w, t);
+}
+
+static void m_connect(struct call *k)
+{
+	sv_ConnectRequest req;
+	sv_ConnectResponse r;
+
+	if (svc_decode(k, sv_ConnectRequest_fields, &req) < 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.shim_pid = (uint32_t)getpid();
+	if (k->w->task && k->w->task->init.pid > 0)
+		r.task_pid = (uint32_t)k->w->task->init.pid;
+	svc_reply(k, SV_OK, NULL, sv_ConnectResponse_fields, &r);
+}
+
+static void m_shutdown(struct call *k)
+{
+	struct worker *w = k->w;
+	sv_ShutdownRequest req;
+
+	if (svc_decode(k, sv_ShutdownRequest_fields, &req) < 0)
+		return;
+	svc_reply(k, SV_OK, NULL, NULL, NULL);
+	if (!w->task && !w->exiting) {
+		w->exiting = true;
+		w->exit_deadline_ms = w_now_ms() + W_EXIT_GRACE_MS;
+	}
+}
+
+static const struct method {
+	const char *name;
+	void (*fn)(struct call *k);
+} methods[] = {
+	{ "Create", m_create }, { "Start", m_start }, { "State", m_state },
+	{ "Kill", m_kill }, { "Wait", m_wait }, { "Delete", m_delete },
+	{ "Pids", m_pids }, { "Connect", m_connect }, { "Shutdown", m_shutdown },
+	{ "Exec", m_exec }, { "CloseIO", m_close_io }, { "ResizePty", m_resize_pty },
+	{ "Pause", m_pause }, { "Resume", m_resume }, { "Update", m_update },
+	{ "Stats", m_stats }, { "Checkpoint", m_checkpoint },
+};
+
+void task_dispatch(struct worker *w, struct conn *c, uint32_t stream, const char *method,
+		   const uint8_t *payload, size_t len)
+{
+	struct call k = { w, c, stream, payload, len };
+	char msg[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (strcmp(methods[i].name, method) == 0) {
+			sv_debug("%s (stream %u)", method, stream);
+			methods[i].fn(&k);
+			return;
+		}
+	}
+	snprintf(msg, sizeof(msg), "method %.100s", method);
+	svc_reply(&k, SV_UNIMPLEMENTED, msg, NULL, NULL);
+}
+
+static void forget_in(struct worker *w, struct proc *p, uint64_t cid)
+{
+	size_t i, j;
+
+	if (p->create_rep.cid == cid)
+		p->create_rep.cid = 0;
+	if (p->start_rep.cid == cid)
+		p->start_rep.cid = 0;
+	for (i = j = 0; i < p->nwaiters; i++) {
+		if (p->waiters[i].cid == cid)
+			w->npending_total--;
+		else
+			p->waiters[j++] = p->waiters[i];
+	}
+	p->nwaiters = j;
+}
+
+/* A connection went away: its deferred replies have no one to go to. */
+void task_forget_conn(struct worker *w, uint64_t cid)
+{
+	struct task *t = w->task;
+	struct proc *p;
+
+	if (!t)
+		return;
+	forget_in(w, &t->init, cid);
+	for (p = t->execs; p; p = p->next)
+		forget_in(w, p, cid);
+	if (t->update_rep.cid == cid)
+		t->update_rep.cid = 0;
+}
