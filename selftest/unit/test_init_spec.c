@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* selftest/unit/test_init_spec.c: the config.json parser (worker/init/spec.c) and the mount
- * option mapping: valid specs, defaults, a table of malformed inputs, and mutated bytes. */
+/* selftest/unit/test_init_spec.c: the config.json parser (worker/init/spec.c), the bare
+ * Process parser of an exec (spec_process.c) and the mount option mapping: valid specs,
+ * defaults, tables of malformed inputs, and mutated bytes. */
 #include <check.h>
 #include "tap_main.h"
 #include <errno.h>
@@ -345,6 +346,104 @@ START_TEST(mount_options)
 }
 END_TEST
 
+/* containerd's ExecProcessRequest.spec: a bare OCI Process object. */
+static const char exec_process[] =
+	"{\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[5]},"
+	"\"args\":[\"sh\",\"-c\",\"id\"],\"env\":[\"PATH=/bin\",\"TERM=xterm\"],"
+	"\"cwd\":\"/work\",\"terminal\":true,"
+	"\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"
+	"\"permitted\":[\"CAP_KILL\"]},"
+	"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
+	"\"noNewPrivileges\":true,\"apparmorProfile\":\"x\",\"consoleSize\":{\"height\":1}}";
+
+START_TEST(parse_process_bare)
+{
+	struct spec_process p;
+	char err[256];
+
+	ck_assert_int_eq(spec_parse_process(exec_process, strlen(exec_process), &p, err,
+					    sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_uint_eq(p.nargs, 3);
+	ck_assert_str_eq(p.args[0], "sh");
+	ck_assert_ptr_null(p.args[3]);
+	ck_assert_uint_eq(p.nenv, 2);
+	ck_assert_str_eq(p.env[1], "TERM=xterm");
+	ck_assert_str_eq(p.cwd, "/work");
+	ck_assert(p.terminal && p.no_new_privs && p.has_caps);
+	ck_assert(p.uid == 1000 && p.gid == 100 && p.ngids == 1 && p.gids[0] == 5);
+	ck_assert(p.caps[CAPSET_BOUNDING] == (UINT64_C(1) << CAP_KILL));
+	ck_assert_uint_eq(p.nrlimits, 1);
+	ck_assert_int_eq(p.rlimits[0].resource, RLIMIT_NOFILE);
+	spec_process_free(&p);
+	ck_assert_ptr_null(p.args);
+	spec_process_free(&p);  /* twice is harmless */
+}
+END_TEST
+
+START_TEST(parse_process_defaults)
+{
+	static const char j[] = " {\"args\":[\"/bin/true\"]}\n";
+	struct spec_process p;
+	char err[64];
+
+	ck_assert_int_eq(spec_parse_process(j, strlen(j), &p, err, sizeof(err)), 0);
+	ck_assert_str_eq(p.cwd, "/");
+	ck_assert(p.env && !p.env[0] && p.nenv == 0);
+	ck_assert(!p.terminal && !p.has_caps && !p.no_new_privs && p.uid == 0 && p.gid == 0);
+	spec_process_free(&p);
+}
+END_TEST
+
+static const struct { const char *json; const char *want; } bad_process[] = {
+	{ "", "exec spec: empty" },
+	{ "{", "exec spec: not valid JSON" },
+	{ "{\"args\":[\"a\"]} x", "exec spec: not valid JSON" },
+	{ "[\"sh\"]", "exec spec: must be a JSON object" },
+	{ "{}", "exec spec: process.args: must name a program" },
+	{ "{\"process\":{\"args\":[\"sh\"]}}", "exec spec: process.args: must name a program" },
+	{ "{\"args\":[\"sh\"],\"env\":[\"X\"]}", "exec spec: process.env: entries must be KEY=VALUE" },
+	{ "{\"args\":[\"sh\"],\"cwd\":\"rel\"}", "exec spec: process.cwd: must be an absolute path" },
+	{ "{\"args\":[\"sh\"],\"terminal\":1}", "exec spec: process.terminal: must be true or false" },
+	{ "{\"args\":[\"sh\"],\"user\":{\"uid\":-1}}", "exec spec: process.user.uid: is out of range" },
+	{ "{\"args\":[\"sh\"],\"capabilities\":{\"ambient\":[\"CAP_KILL\"]}}",
+	  "exec spec: process.capabilities.ambient: must be permitted and inheritable too" },
+	{ "{\"args\":[\"sh\"],\"rlimits\":[{\"type\":\"RLIMIT_X\"}]}",
+	  "exec spec: process.rlimits[].type: unknown resource" },
+};
+
+START_TEST(parse_process_malformed)
+{
+	struct spec_process p;
+	char err[256];
+	int rc;
+
+	memset(&p, 0xa5, sizeof(p));
+	rc = spec_parse_process(bad_process[_i].json, strlen(bad_process[_i].json), &p, err,
+				sizeof(err));
+	ck_assert_msg(rc == -EINVAL, "case %d: rc %d", _i, rc);
+	ck_assert_msg(!strcmp(err, bad_process[_i].want), "case %d: error \"%s\", want \"%s\"",
+		      _i, err, bad_process[_i].want);
+	ck_assert_ptr_null(p.args);     /* nothing left to free */
+	ck_assert_ptr_null(p.rlimits);
+}
+END_TEST
+
+/* Every prefix is refused; a whole config.json is not a Process (no top-level args). */
+START_TEST(parse_process_truncated)
+{
+	size_t len = strlen(exec_process);
+	struct spec_process p;
+	char err[256];
+
+	for (size_t l = 0; l < len; l++)
+		ck_assert_int_eq(spec_parse_process(exec_process, l, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(spec_parse_process(full_spec, strlen(full_spec), &p, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "exec spec: process.args: must name a program");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("init_spec");
@@ -358,6 +457,11 @@ int main(void)
 	tcase_add_test(tc, parse_length_bound);
 	tcase_add_test(tc, parse_truncated_and_mutated);
 	tcase_add_test(tc, mount_options);
+	tcase_add_test(tc, parse_process_bare);
+	tcase_add_test(tc, parse_process_defaults);
+	tcase_add_loop_test(tc, parse_process_malformed, 0,
+			    (int)(sizeof(bad_process) / sizeof(bad_process[0])));
+	tcase_add_test(tc, parse_process_truncated);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);
 }

@@ -30,6 +30,7 @@ struct init {
 	int new_mntns, new_netns, new_utsns;
 	int pre_flags;                  /* warm mode: namespaces made ahead of the spec */
 	int host_ns[3];                 /* warm mode: the ipc, uts, net namespaces we left */
+	int console_slave;              /* process.terminal: the pty slave until exec, else -1 */
 	void *seccomp;                  /* scmp_filter_ctx, built and not yet loaded */
 	int seccomp_loaded;
 	struct init_err err;
@@ -44,10 +45,30 @@ _Noreturn void init_abort(struct init *in);  /* send INIT_ERROR with in->err; _e
  * pid namespace this forks: the parent sends the child's pid and _exits; the child (pid 1
  * of the namespace) returns once the pid is sent. */
 int ns_enter(struct init *in);
+/* Fork so that a pid namespace (set for children) applies: the parent sends INIT_PID with
+ * the child's host pid and _exits; the child returns once the pid is sent. */
+int ns_fork_report(struct init *in);
 /* Warm mode, before the spec is known: make new ipc, uts and network namespaces now (a
  * network namespace costs ~1 ms), keeping a way back; ns_enter keeps them when the spec
  * wants new ones, and otherwise joins the spec's or returns to the host's. */
 void ns_prepare_warm(struct init *in);
+
+/* config.c: in->spec from fd SV_INIT_FD_CONFIG (closed): a task's config.json; or an exec's
+ * bare Process, with the rest (seccomp, mounts) from in->bundle's config.json. */
+int config_read_task(struct init *in);
+int config_read_exec(struct init *in);
+
+/* exec_join.c: an exec process joins task pid's cgroups (under the host's cgroup mounts),
+ * then every namespace of pid's that differs from ours (one setns on a pidfd), then forks
+ * when the pid namespace changed; INIT_PID is sent as by ns_enter. */
+int exec_join(struct init *in, pid_t pid);
+
+/* console.c: process.terminal. console_setup, with the container's root in place and
+ * before READY: a pty from its /dev/ptmx, the slave owned by the process's uid, the master
+ * sent as INIT_CONSOLE. console_attach, after START: a new session, the slave as its
+ * controlling terminal and fds 0-2. */
+int console_setup(struct init *in);
+int console_attach(struct init *in);
 
 /* rootfs.c: propagation, the root bind, pivot_root, read-only root, masked/readonly paths. */
 int rootfs_prepare(struct init *in);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/init/main.c: shimvisor-init, the task's first stage: read config.json, build the
- * namespaces, root and process the spec asks for, wait for START, exec the task. */
+ * namespaces, root and process the spec asks for, wait for START, exec the task. With
+ * --exec, the same for an exec process that joins a running task. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -16,50 +17,20 @@
 #include "wire/pbio.h"
 #include "worker/init/init.h"
 
-static int read_config(struct init *in)
+/* PID of --exec: a positive decimal number. */
+static int parse_pid(const char *s, pid_t *out)
 {
-	size_t cap = 16384, len = 0;
-	char *buf = malloc(cap);
-	int rc;
+	char *end;
+	long v;
 
-	if (!buf)
-		return init_fail(&in->err, -ENOMEM, "config.json");
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb = cap > SV_CONFIG_MAX ? NULL : realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				return init_fail(&in->err, cap > SV_CONFIG_MAX ? -EFBIG : -ENOMEM,
-						 "config.json");
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(SV_INIT_FD_CONFIG, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			free(buf);
-			return init_fail(&in->err, rc, "read config.json");
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(SV_INIT_FD_CONFIG);
-	if (len > SV_CONFIG_MAX) {
-		free(buf);
-		return init_fail(&in->err, -EFBIG, "config.json");
-	}
-	rc = spec_parse(buf, len, &in->spec, in->err.msg, sizeof(in->err.msg));
-	free(buf);
-	if (rc)
-		in->err.rc = rc;
-	return rc;
+	if (*s < '1' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v > INT_MAX)
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
 }
 
 /* Namespaces through pivot_root and the read-only root. */
@@ -151,11 +122,13 @@ static int warm_wait(struct init *in)
 int main(int argc, char **argv)
 {
 	struct init in;
+	pid_t exec_pid = 0;
 	int rc;
 
 	memset(&in, 0, sizeof(in));
 	in.sync_fd = SV_INIT_FD_SYNC;
 	in.rootfd = -1;
+	in.console_slave = -1;
 	in.host_ns[0] = in.host_ns[1] = in.host_ns[2] = -1;
 	if (fcntl(in.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);     /* no sync fd: nobody to tell */
@@ -163,14 +136,24 @@ int main(int argc, char **argv)
 		ns_prepare_warm(&in);
 		if (warm_wait(&in))
 			init_abort(&in);
+	} else if (argc == 4 && strcmp(argv[1], "--exec") == 0 && argv[2][0] == '/' &&
+		   parse_pid(argv[3], &exec_pid) == 0) {
+		in.bundle = argv[2];
 	} else if (argc != 2 || argv[1][0] != '/') {
-		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR (absolute) | --warm");
+		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR | --warm | "
+			     "--exec BUNDLE_DIR PID (directories absolute)");
 		init_abort(&in);
 	} else {
 		in.bundle = argv[1];
 	}
-	if (read_config(&in) || setup_root(&in) || setup_process(&in))
+	if (exec_pid) {
+		if (config_read_exec(&in) || exec_join(&in, exec_pid) || console_setup(&in) ||
+		    setup_process(&in))
+			init_abort(&in);
+	} else if (config_read_task(&in) || setup_root(&in) || console_setup(&in) ||
+		   setup_process(&in)) {
 		init_abort(&in);
+	}
 	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL)))
 		_exit(127);
 	rc = sync_wait_start(in.sync_fd);

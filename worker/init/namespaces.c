@@ -109,10 +109,7 @@ static int settle_warm(struct init *in, int *flags)
 int ns_enter(struct init *in)
 {
 	const struct spec_ns *pidns;
-	int flags = 0, gate[2];
-	ssize_t n;
-	char b;
-	pid_t pid;
+	int flags = 0;
 
 	if (spec_find_ns(&in->spec, CLONE_NEWUSER))
 		return init_failmsg(&in->err, -EOPNOTSUPP,
@@ -137,6 +134,16 @@ int ns_enter(struct init *in)
 
 		return rc ? init_fail(&in->err, rc, "sync: send pid") : 0;
 	}
+	return ns_fork_report(in);
+}
+
+int ns_fork_report(struct init *in)
+{
+	int gate[2];
+	ssize_t n;
+	char b;
+	pid_t pid;
+
 	/* A new or joined pid namespace takes effect for children only: fork. The child waits
 	 * until the parent has sent INIT_PID, so the worker always reads it first. */
 	if (pipe2(gate, O_CLOEXEC) < 0)

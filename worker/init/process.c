@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/init/process.c: the task's process settings (hostname, sysctl, rlimits, oom score,
- * umask, cwd, stdio) and the final PATH-searching exec. */
+ * umask, cwd, stdio or the terminal) and the final PATH-searching exec. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -126,20 +125,23 @@ int process_cwd(struct init *in)
 int process_stdio(struct init *in)
 {
 	sigset_t all;
+	int rc;
 
-	for (int i = 0; i < 3; i++)
-		if (dup2(SV_INIT_FD_STDIO + i, i) < 0)
-			return init_fail(&in->err, -errno, "stdio fd %d", SV_INIT_FD_STDIO + i);
+	/* With a terminal, the pty slave is 0-2 and the stdio fds are not used. */
+	if (in->spec.process.terminal) {
+		if ((rc = console_attach(in)))
+			return rc;
+	} else {
+		for (int i = 0; i < 3; i++)
+			if (dup2(SV_INIT_FD_STDIO + i, i) < 0)
+				return init_fail(&in->err, -errno, "stdio fd %d",
+						 SV_INIT_FD_STDIO + i);
+	}
 	/* Keep 0-2 and the sync fd (close-on-exec); close everything else. */
 	if (close_range(3, SV_INIT_FD_SYNC - 1, 0) < 0 ||
 	    close_range(SV_INIT_FD_SYNC + 1, ~0U, 0) < 0)
 		return init_fail(&in->err, -errno, "close_range");
-	if (in->spec.process.terminal) {
-		if (setsid() < 0)
-			return init_fail(&in->err, -errno, "setsid");
-		if (ioctl(0, TIOCSCTTY, 0) < 0)
-			return init_fail(&in->err, -errno, "terminal: set controlling tty");
-	}
+	in->console_slave = -1;
 	/* The task starts with default signal dispositions and nothing blocked. */
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)

@@ -99,6 +99,11 @@ struct spec {
  * nothing that needs freeing; on success release it with spec_free(). */
 int spec_parse(const char *json, size_t len, struct spec *out, char *err, size_t errsz);
 void spec_free(struct spec *s);
+/* Parse a bare OCI Process object (an exec's spec), as spec_parse does config.json's
+ * "process"; errors start with "exec spec: ". Release with spec_process_free(). */
+int spec_parse_process(const char *json, size_t len, struct spec_process *out, char *err,
+		       size_t errsz);
+void spec_process_free(struct spec_process *p);
 
 /* The namespace entry of this CLONE_NEW* type, or NULL. */
 const struct spec_ns *spec_find_ns(const struct spec *s, int flag);

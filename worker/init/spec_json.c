@@ -10,16 +10,44 @@
 int j_fail(struct jctx *j, const char *where, const char *key, const char *why)
 {
 	if (j->errsz && !j->err[0])
-		snprintf(j->err, j->errsz, "config.json: %s%s%s: %s", where,
-			 key && *where ? "." : "", key ? key : "", why);
+		snprintf(j->err, j->errsz, "%s: %s%s%s%s%s", j->doc ? j->doc : "config.json",
+			 where, key && *where ? "." : "", key ? key : "",
+			 *where || key ? ": " : "", why);
 	return -EINVAL;
 }
 
 int j_nomem(struct jctx *j)
 {
 	if (j->errsz && !j->err[0])
-		snprintf(j->err, j->errsz, "config.json: %s", strerror(ENOMEM));
+		snprintf(j->err, j->errsz, "%s: %s", j->doc ? j->doc : "config.json",
+			 strerror(ENOMEM));
 	return -ENOMEM;
+}
+
+int j_parse_object(struct jctx *j, const char *json, size_t len, cJSON **root)
+{
+	const char *end = NULL;
+	cJSON *r;
+
+	*root = NULL;
+	if (!json || len == 0)
+		return j_fail(j, "", NULL, "empty");
+	r = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	/* Only whitespace may follow the value. */
+	while (r && end < json + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (r && end < json + len) {
+		cJSON_Delete(r);
+		r = NULL;
+	}
+	if (!r)
+		return j_fail(j, "", NULL, "not valid JSON");
+	if (!cJSON_IsObject(r)) {
+		cJSON_Delete(r);
+		return j_fail(j, "", NULL, "must be a JSON object");
+	}
+	*root = r;
+	return 0;
 }
 
 static const cJSON *j_get(const cJSON *obj, const char *key)

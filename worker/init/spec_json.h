@@ -6,11 +6,16 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-/* Where errors go: "config.json: <where>.<key>: <why>". */
+/* Where errors go: "<doc>: <where>.<key>: <why>"; doc is "config.json" when NULL. */
 struct jctx {
 	char *err;
 	size_t errsz;
+	const char *doc;
 };
+
+/* Parse json[0..len) as one JSON object (only whitespace may follow). The tree in *root,
+ * for cJSON_Delete; -EINVAL with the reason recorded. */
+int j_parse_object(struct jctx *j, const char *json, size_t len, cJSON **root);
 
 /* Record an error (the first one wins) and return -EINVAL. */
 int j_fail(struct jctx *j, const char *where, const char *key, const char *why);
@@ -40,6 +45,11 @@ int j_item_u64(struct jctx *j, const cJSON *it, const char *where, const char *k
 	       uint64_t *out);
 
 void j_strv_free(char **v);
+
+/* The process object, bare or as config.json's "process" (spec_process.c). Error names
+ * start with "process". */
+struct spec_process;
+int spec_parse_process_obj(struct jctx *j, const cJSON *proc, struct spec_process *p);
 
 /* linux.seccomp (spec_seccomp.c). */
 struct spec_seccomp;
