@@ -429,6 +429,195 @@ START_TEST(test_created_delete)
 }
 END_TEST
 
+
+/* Send a request without waiting for its reply (a Wait to be answered later). */
+static void send_async(int fd, uint32_t stream, const char *method, const pb_msgdesc_t *f, const void *m)
+{
+	struct sv_outq q = { 0 };
+	uint8_t *req = NULL;
+	size_t len;
+
+	ck_assert_int_eq(ttrpc_encode_request(SV_TASK_SERVICE, method, NULL, 0, f, m, &req, &len), 0);
+	ck_assert_int_eq(sv_outq_frame(&q, stream, SV_TTRPC_TYPE_REQUEST, req, len), 0);
+	ck_assert_int_eq(sv_write_all(fd, q.buf, q.len), 0);
+	sv_outq_free(&q);
+	free(req);
+}
+
+/* The reply to a Wait sent with send_async: its exit status. */
+static uint32_t recv_wait(int fd, uint32_t stream)
+{
+	struct ttrpc_hdr h;
+	uint8_t *body = NULL;
+	sv_Response resp;
+	sv_WaitResponse wr;
+	uint32_t st;
+
+	ck_assert_int_eq(ttrpc_read_frame(fd, &h, &body, CALL_MS), 0);
+	ck_assert_uint_eq(h.stream, stream);
+	ck_assert_int_eq(sv_pb_decode(sv_Response_fields, &resp, body, h.len), 0);
+	ck_assert(!resp.has_status || resp.status.code == 0);
+	ck_assert_ptr_nonnull(resp.payload);
+	ck_assert_int_eq(sv_pb_decode(sv_WaitResponse_fields, &wr, resp.payload->bytes,
+				      resp.payload->size), 0);
+	st = wr.exit_status;
+	sv_pb_free(sv_Response_fields, &resp);
+	free(body);
+	return st;
+}
+
+static int exec_add(int fd, uint32_t *s, const char *eid, const char *args, const char *out,
+		    char *msg, size_t msgsz)
+{
+	char spec[1024];
+	int n = snprintf(spec, sizeof(spec), "{\"args\":[%s],\"cwd\":\"/\",\"env\":[\"PATH=/bin:/usr/bin\"],"
+			 "\"user\":{\"uid\":0,\"gid\":0}}", args);
+	pb_bytes_array_t *v = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE((size_t)n));
+	sv_ExecProcessRequest q = { .id = ID, .stdout = (char *)out, .has_spec = true };
+	int code;
+
+	ck_assert_ptr_nonnull(v);
+	v->size = (pb_size_t)n;
+	memcpy(v->bytes, spec, (size_t)n);
+	snprintf(q.exec_id, sizeof(q.exec_id), "%s", eid);
+	q.spec.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/Process";
+	q.spec.value = v;
+	code = call(fd, s, "Exec", sv_ExecProcessRequest_fields, &q, NULL, NULL, msg, msgsz);
+	free(v);
+	return code;
+}
+
+/* Execs: registered, waited before start, run in the task's namespaces, reaped, listed,
+ * killed, deleted; a duplicate id and a failed start are errors. */
+START_TEST(test_exec)
+{
+	struct tw w;
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_StateRequest tq = { .id = ID };
+	sv_StateResponse tr;
+	sv_WaitRequest wq = { .id = ID };
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	sv_KillRequest kq = { .id = ID, .signal = SIGKILL };
+	sv_PidsRequest pq = { .id = ID };
+	sv_PidsResponse pr;
+	char msg[256], out[160], uri[200], *got;
+	size_t len;
+	uint32_t s = 1, pid, epid;
+	int fd, fd2, dfd;
+
+	fx_build_dir(w.build, sizeof(w.build));
+	if (!fx_have_init(w.build)) {
+		printf("# SKIP shimvisor-init not built\n");
+		return;
+	}
+	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
+	start_worker(&w);
+	expect_hello(&w);
+	fd = connect_worker(&w);
+	fd2 = connect_worker(&w);
+	pid = do_create(&w, fd, &s);
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	expect_event(&w, 2, "/tasks/create", "containerd.events.TaskCreate");
+	expect_event(&w, 3, "/tasks/start", "containerd.events.TaskStart");
+
+	/* e1 writes its pid (in the task's pid namespace) and hostname to a file, exits 5 */
+	snprintf(out, sizeof(out), "%s/e1.out", w.bundle);
+	snprintf(uri, sizeof(uri), "file://%s", out);
+	ck_assert_int_eq(exec_add(fd, &s, "e1", "\"/bin/sh\",\"-c\",\"echo $$ $(hostname); exit 5\"",
+				  uri, NULL, 0), SV_OK);
+	expect_event(&w, 4, "/tasks/exec-added", "containerd.events.TaskExecAdded");
+	ck_assert_int_eq(exec_add(fd, &s, "e1", "\"/bin/true\"", "", msg, sizeof(msg)), SV_ALREADY_EXISTS);
+	snprintf(tq.exec_id, sizeof(tq.exec_id), "e1");
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(tr.status, sv_TaskStatus_CREATED);
+	ck_assert_uint_eq(tr.pid, 0);
+	ck_assert_str_eq(tr.id, "e1");
+	sv_pb_free(sv_StateResponse_fields, &tr);
+	snprintf(wq.exec_id, sizeof(wq.exec_id), "e1");
+	send_async(fd2, 1, "Wait", sv_WaitRequest_fields, &wq);
+	snprintf(sq.exec_id, sizeof(sq.exec_id), "e1");
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, msg, sizeof(msg)), SV_OK);
+	epid = sr.pid;
+	ck_assert_uint_gt(epid, 0);
+	ck_assert_uint_ne(epid, pid);
+	ck_assert_uint_eq(recv_wait(fd2, 1), 5);
+	expect_event(&w, 5, "/tasks/exec-started", "containerd.events.TaskExecStarted");
+	expect_event(&w, 6, "/tasks/exit", "containerd.events.TaskExit");
+	dfd = open(w.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(sv_read_file(dfd, "e1.out", 128, &got, &len), 0);
+	ck_assert_msg(strcmp(got, "1 t1\n") != 0 && strstr(got, " t1\n"), "exec output: %s", got);
+	free(got);
+	close(dfd);
+	snprintf(dq.exec_id, sizeof(dq.exec_id), "e1");
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(dr.exit_status, 5);
+	ck_assert_uint_eq(dr.pid, epid);
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, NULL, 0), SV_NOT_FOUND);
+
+	/* e2 runs on: Pids lists it with its exec id; Kill reaches it alone */
+	ck_assert_int_eq(exec_add(fd, &s, "e2", "\"/bin/sleep\",\"1000\"", "", NULL, 0), SV_OK);
+	expect_event(&w, 7, "/tasks/exec-added", "containerd.events.TaskExecAdded");
+	snprintf(sq.exec_id, sizeof(sq.exec_id), "e2");
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	epid = sr.pid;
+	expect_event(&w, 8, "/tasks/exec-started", "containerd.events.TaskExecStarted");
+	ck_assert_int_eq(call(fd, &s, "Pids", sv_PidsRequest_fields, &pq, sv_PidsResponse_fields, &pr,
+			      NULL, 0), SV_OK);
+	ck_assert_uint_eq(pr.processes_count, 2);
+	for (pb_size_t i = 0; i < pr.processes_count; i++) {
+		if (pr.processes[i].pid == epid)
+			ck_assert(pr.processes[i].has_info &&
+				  !strcmp(pr.processes[i].info.type_url, "containerd.runc.v1.ProcessDetails"));
+		else
+			ck_assert_uint_eq(pr.processes[i].pid, pid);
+	}
+	sv_pb_free(sv_PidsResponse_fields, &pr);
+	snprintf(kq.exec_id, sizeof(kq.exec_id), "e2");
+	snprintf(wq.exec_id, sizeof(wq.exec_id), "e2");
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_OK);
+	send_async(fd2, 3, "Wait", sv_WaitRequest_fields, &wq);
+	ck_assert_uint_eq(recv_wait(fd2, 3), 137);
+	expect_event(&w, 9, "/tasks/exit", "containerd.events.TaskExit");
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_NOT_FOUND);
+
+	/* e3 cannot start (no such program): Start fails, the exec is stopped with 255 */
+	ck_assert_int_eq(exec_add(fd, &s, "e3", "\"/nonexistent\"", "", NULL, 0), SV_OK);
+	expect_event(&w, 10, "/tasks/exec-added", "containerd.events.TaskExecAdded");
+	snprintf(sq.exec_id, sizeof(sq.exec_id), "e3");
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, msg, sizeof(msg)), SV_UNKNOWN);
+	ck_assert_msg(strstr(msg, "nonexistent") != NULL, "start error: %s", msg);
+	snprintf(tq.exec_id, sizeof(tq.exec_id), "e3");
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(tr.status, sv_TaskStatus_STOPPED);
+	ck_assert_uint_eq(tr.exit_status, 255);
+	sv_pb_free(sv_StateResponse_fields, &tr);
+
+	/* the init's end; then Delete of the task forgets the remaining execs */
+	kq.exec_id[0] = '\0';
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_OK);
+	wq.exec_id[0] = '\0';
+	send_async(fd2, 5, "Wait", sv_WaitRequest_fields, &wq);
+	ck_assert_uint_eq(recv_wait(fd2, 5), 137);
+	ck_assert_int_eq(exec_add(fd, &s, "e4", "\"/bin/true\"", "", NULL, 0), SV_FAILED_PRECONDITION);
+	dq.exec_id[0] = '\0';
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	close(fd2);
+	do_shutdown(&w, fd, &s);
+	fx_rm_bundle(w.bundle);
+}
+END_TEST
+
 /* Bad clients lose their own connection only; errors carry the right codes. */
 START_TEST(test_bad_clients)
 {
@@ -547,6 +736,7 @@ int main(void)
 	tcase_add_test(tc, test_kill_all);
 	tcase_add_test(tc, test_kill_sigterm_hostpid);
 	tcase_add_test(tc, test_created_delete);
+	tcase_add_test(tc, test_exec);
 	suite_add_tcase(su, tc);
 	return sv_run_suite(su);
 }
