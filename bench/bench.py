@@ -964,7 +964,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         if left:
             victims = set(left) | children_of(left)
             victims.discard(me)
-            log("  killing %d leftover processes: %s" % (len(victims), sorted(victims)[:20]))
+            log("  killing %d leftover processes: %s" % (len(victims), "; ".join(
+                "%d %s [%s]" % (q, proc_comm(q), proc_cmdline(q).strip().replace(self.scr, "$SCR")[:160])
+                for q in sorted(victims)[:20])))
             for q in victims:
                 try:
                     os.kill(q, signal.SIGKILL)
