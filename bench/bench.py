@@ -1281,6 +1281,11 @@ def report_shim3(b, res, P):
           "alive: ours %d, runc %d; shim sockets left: ours %d, runc %d."
           % (s["tasks_not_child_of_a_shim"], r["tasks_not_child_of_a_shim"], s["shim_binary_path"],
              s["shims_left_after_rm"], r["shims_left_after_rm"], s["sockets_left_after_rm"], r["sockets_left_after_rm"]))
+        if "exe" in s["shim_comm"]:
+            P("Our shim servers' process name (comm) is `exe`, not `%s` or `shimvisor-worker`: `start` re-execs "
+              "`/proc/self/exe`, and the kernel names a process after the last component of the path it execs "
+              "(argv[0] and /proc/PID/exe stay right). `pgrep -x %s` finds none of them; they are counted by argv[0]."
+              % (SHIM3_BIN, SHIM3_BIN))
         P("")
     if res.get("shim_lat"):
         l3 = res["shim_lat"]
