@@ -122,8 +122,10 @@ install: all
 	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
 
 # Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).
+# BENCH_ARGS: e.g. "--phases shim" (only issue 3: our shim under containerd beside runc-v2's).
+BENCH_ARGS ?=
 bench: all
-	sh bench/deps.sh && python3 bench/bench.py
+	sh bench/deps.sh && python3 bench/bench.py $(BENCH_ARGS)
 
 # libFuzzer targets for every decoder (clang); FUZZ_TIME seconds each.
 FUZZ_TIME ?= 30

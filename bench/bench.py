@@ -3,12 +3,15 @@
 # bench/bench.py: `make bench` driver: shimvisor vs a private containerd 1.6 + runc-v2 shim vs the unshare floor.
 """Measures, in one run, on one machine:
 
-  (run in the order 2, 1, 3)
+  (run in the order 2, issue-3 latency, 1, issue-3 memory, 3; `--phases` picks a subset)
   1. idle per-task monitor memory at N detached `sleep 100000` tasks (shimvisor-worker vs
      containerd-shim-runc-v2) and the daemons' RSS growth per task;
   2. run-to-exit latency of /bin/true (unshare floor, `shimvisor run --rm`, `ctr run --rm`),
      interleaved round-robin per iteration;
-  3. throughput: N detached tasks started 4 at a time, then `delete -f` 4 at a time.
+  3. throughput: N detached tasks started 4 at a time, then `delete -f` 4 at a time;
+  Issue 3: our worker as containerd's shim (`ctr run --runtime io.containerd.shimvisor.v2`)
+     beside containerd-shim-runc-v2 under the same private containerd: shim USS/PSS per task
+     at N detached tasks, and `ctr run --rm /bin/true` latency interleaved A/B.
 
 Everything runs under a private scratch directory; everything started is stopped on every
 exit path (see Cleanup). Stdlib only. Run as root: `make bench` or `python3 bench/bench.py`.
@@ -39,6 +42,15 @@ CTR_NS = "bench"
 SV_NS = "bench"
 UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
 CG_ROOT = "/sys/fs/cgroup"
+# in the order they run (latency first: mass teardown leaves the kernel busy in the background)
+ALL_PHASES = ["lat", "shim-lat", "mem", "shim-mem", "tp"]
+# Issue 3: our worker as containerd's runtime v2 shim, beside containerd's own runc-v2 shim
+SHIM3_RUNTIME = "io.containerd.shimvisor.v2"
+SHIM3_BIN = "containerd-shim-shimvisor-v2"
+RUNC_RUNTIME = "io.containerd.runc.v2"
+SHIM3_NAMES = {"sv": (SHIM3_BIN, "shimvisor-worker"), "runc": ("containerd-shim-runc-v2",)}
+SHIM3_LABEL = {"sv": "shimvisor shim", "runc": "runc-v2 shim"}
+SHIM3_SOCK_DIR = {"sv": "/run/shimvisor/.s", "runc": "/run/containerd/s"}
 
 # Targets from the issue's performance section, and the anchor figures (2026-11-23 run,
 # /work/shared/research/anchor-figures.md) quoted for the peers not run here (conmon).
@@ -49,6 +61,8 @@ TARGET_LAT_VS_FLOOR = 1.7
 TARGET_LAT_VS_CTR = 15.0
 TARGET_START_RATE = 400.0
 TARGET_DELETE_MS = 2.5
+TARGET_SHIM_USS_RATIO = 10.0     # issue 3: runc-v2 shim USS per task / ours, at least
+TARGET_SHIM_LAT_RATIO = 1.0      # issue 3: `ctr run --rm` median, ours / runc-v2 shim, at most
 ANCHOR = {
     "runc_shim_uss_mib": 2.35, "conmon_uss_mib": 0.32, "containerd_growth_kib": 176,
     "conmon_crun_rate": 76.5, "ctr_runc_rate": 24.9, "ctr_runc_lat_ms": 110.3,
@@ -259,6 +273,7 @@ class Bench:
         self.shim_socks_before = set()
         self.results = {"targets": {}, "notes": []}
         self.cleaned = False
+        self.shim3_ids = {}     # task id -> kind, of every issue-3 `ctr run` (their sockets, at clean-up)
 
     # ---- set-up ------------------------------------------------------------------
     def preflight(self):
@@ -415,9 +430,18 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   path = "{d}/opt"
 """.format(d=d))
         self.ctd_log = open(os.path.join(d, "containerd.log"), "w")
+        # Issue 3: `--runtime io.containerd.shimvisor.v2` resolves to containerd-shim-shimvisor-v2,
+        # looked up in containerd's cwd, then on its PATH, then next to containerd (PROTOCOL.md 1.1).
+        # cwd = $SCR/ctd (holds no shim), PATH starts with $SCR/shim: a symlink to the worker of
+        # the build snapshot ($SCR/bin, beside its shimvisor-init).
+        shimdir = os.path.join(self.scr, "shim")
+        os.makedirs(shimdir)
+        self.shim_link = os.path.join(shimdir, SHIM3_BIN)
+        os.symlink(os.path.join(self.scr, "bin", "shimvisor-worker"), self.shim_link)
+        env = dict(os.environ, PATH=shimdir + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"))
         self.ctd_proc = subprocess.Popen(["containerd", "--config", cfg], stdin=subprocess.DEVNULL,
                                          stdout=self.ctd_log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True, cwd=d, env=env)
         log("private containerd pid %d, socket %s" % (self.ctd_proc.pid, self.ctd_sock))
         end = time.monotonic() + 30
         while time.monotonic() < end:
@@ -735,6 +759,166 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         log("  kernel floor: unshare 5 namespaces + /bin/true, 4 at a time: %.1f /s" % r["rate"])
         return r
 
+    # ---- issue 3: our worker as containerd's shim, beside containerd-shim-runc-v2 --------
+    def ctr3_run(self, kind, tid, detach, argv):
+        """`ctr run` of `argv` through runtime `kind` ("sv": io.containerd.shimvisor.v2, "runc":
+        io.containerd.runc.v2): the same spec (ctr's default) and the same rootfs for both; runc's
+        state root on tmpfs (it sets runc's options only, not the spec)."""
+        self.shim3_ids[tid] = kind
+        a = ["run"] + (["-d", "--log-uri", "file://%s/logs/%s.log" % (self.scr, tid)] if detach else ["--rm"])
+        if kind == "sv":
+            a += ["--runtime", SHIM3_RUNTIME]
+        else:
+            a += ["--runtime", RUNC_RUNTIME, "--runc-root", self.runc_root]
+        return self.ctr_cmd(*(a + ["--rootfs", self.rfs, tid] + list(argv)))
+
+    def shim3_procs(self, kind):
+        """{pid: info} of the live shim servers of our private containerd for runtime `kind`: argv[0]'s
+        basename is the shim's, the command line names our containerd's socket (`-address`), there is
+        no action word, and the parent is not itself a shim (1 or a subreaper: the shim daemonised)."""
+        names = SHIM3_NAMES[kind]
+        cand = {}
+        for p in all_pids():
+            try:
+                with open("/proc/%d/cmdline" % p, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            argv = [x.decode(errors="replace") for x in argv if x]
+            if not argv or os.path.basename(argv[0]) not in names:
+                continue
+            if self.ctd_sock not in argv or "start" in argv or "delete" in argv:
+                continue
+            cand[p] = argv
+        out = {}
+        for p, argv in cand.items():
+            pp = proc_ppid(p)
+            if pp in cand:
+                continue
+            tid = argv[argv.index("-id") + 1] if "-id" in argv[:-1] else ""
+            out[p] = {"ppid": pp, "comm": proc_comm(p), "id": tid, "argv0": argv[0]}
+        return out
+
+    def ctr3_ids(self):
+        return run(self.ctr_cmd("container", "ls", "-q"), timeout=30).stdout.split()
+
+    def shim3_clear(self, kind, ids):
+        """Between phases: kill -9 every task, `ctr task rm`, `ctr c rm`; wait until no shim server of
+        ours is left. Returns the number of shims still alive after 10 s (should be 0)."""
+        tasks = self.ctr_tasks()
+        live = [i for i in tasks if tasks[i][1] != "STOPPED"]
+        if live:
+            pool_run([self.ctr_cmd("task", "kill", "-s", "SIGKILL", i) for i in live], 4, timeout=30)
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                st = self.ctr_tasks()
+                if all(st[i][1] == "STOPPED" for i in st):
+                    break
+                time.sleep(0.2)
+        tasks = list(self.ctr_tasks())
+        if tasks:
+            pool_run([self.ctr_cmd("task", "rm", i) for i in tasks], 4, timeout=30)
+        cons = self.ctr3_ids()
+        if cons:
+            pool_run([self.ctr_cmd("container", "rm", i) for i in cons], 4, timeout=30)
+        if self.ctr_tasks() or self.ctr3_ids():
+            self.ctr_delete_all()
+        end = time.monotonic() + 10
+        left = {}
+        while time.monotonic() < end:
+            left = {**self.shim3_procs("sv"), **self.shim3_procs("runc")}
+            if not left:
+                break
+            time.sleep(0.1)
+        # sockets the shims of these ids should have removed on exit
+        socks = 0
+        for tid in ids:
+            key = "%s/%s/%s" % (self.ctd_sock, CTR_NS, tid)
+            h = hashlib.sha256(key.encode()).hexdigest()
+            path = os.path.join(SHIM3_SOCK_DIR[kind], h[:32] if kind == "sv" else h)
+            if os.path.exists(path):
+                socks += 1
+        return len(left), socks
+
+    def shim3_mem(self, kind, n):
+        label = SHIM3_LABEL[kind]
+        log("issue 3 memory: %s, %d detached `ctr run -d ... /bin/sleep 1000`, 4 at a time" % (label, n))
+        pre = self.shim3_procs(kind)
+        if pre:
+            raise BenchError("%s: %d shim servers of this containerd alive before the phase" % (label, len(pre)))
+        ids = ["m3%s-%03d" % (kind, i) for i in range(n)]
+        wall, per, errs = pool_run([self.ctr3_run(kind, i, True, ["/bin/sleep", "1000"]) for i in ids], 4, timeout=60)
+        if errs:
+            raise BenchError("%s: %d of %d `ctr run -d` failed; first: %s" % (label, len(errs), n, errs[0]))
+        running = self.wait_running("ctr", ids, timeout=60)
+        if len(running) != n:
+            raise BenchError("%s: only %d of %d tasks running" % (label, len(running), n))
+        time.sleep(self.args.settle)
+        shims = self.shim3_procs(kind)
+        samples, parents = [], {}
+        for p, info in shims.items():
+            s = smaps_rollup(p)
+            if not s:
+                continue
+            s.update(pid=p, threads=proc_threads(p), comm=info["comm"], ppid=info["ppid"], id=info["id"])
+            samples.append(s)
+            parents[info["ppid"]] = parents.get(info["ppid"], 0) + 1
+        # every task's init must be a child of a counted shim (the task's processes are not counted)
+        orphans = [i for i, pid in running.items() if proc_ppid(pid) not in shims]
+        task_comms = sorted({proc_comm(pid) for pid in running.values()})
+        binpath = ""
+        try:
+            with open(os.path.join(self.scr, "ctd", "state", "io.containerd.runtime.v2.task", CTR_NS, ids[0],
+                                   "shim-binary-path")) as f:
+                binpath = f.read().strip().replace(self.scr, "$SCR")
+        except OSError:
+            pass
+        uss = sum(s["uss"] for s in samples)
+        pss = sum(s["pss"] for s in samples)
+        rss = sum(s["rss"] for s in samples)
+        r = {"label": label, "runtime": SHIM3_RUNTIME if kind == "sv" else RUNC_RUNTIME, "n": n,
+             "shims": len(samples), "shim_comm": sorted({s["comm"] for s in samples}),
+             "shim_parents": {str(k): v for k, v in parents.items()}, "shim_binary_path": binpath,
+             "tasks_not_child_of_a_shim": len(orphans), "task_comm": task_comms,
+             "uss_sum_kib": uss, "pss_sum_kib": pss, "rss_sum_kib": rss,
+             "uss_per_task_kib": uss / n, "pss_per_task_kib": pss / n, "rss_per_task_kib": rss / n,
+             "uss_kib": summ([s["uss"] for s in samples]), "pss_kib": summ([s["pss"] for s in samples]),
+             "threads": statistics.median([s["threads"] for s in samples]) if samples else 0,
+             "start_wall_s": wall, "start_rate": n / wall, "start_ms": summ([x * 1e3 for x in per])}
+        log("  %s: %d shim servers (%s; parents %s), USS %.0f KiB/task, PSS %.0f KiB/task, RSS %.0f KiB/task, "
+            "threads %g; %d tasks not a shim's child; start %.1f tasks/s; shim-binary-path %s"
+            % (label, len(samples), ",".join(r["shim_comm"]), r["shim_parents"], r["uss_per_task_kib"],
+               r["pss_per_task_kib"], r["rss_per_task_kib"], r["threads"], len(orphans), r["start_rate"], binpath))
+        left, socks = self.shim3_clear(kind, ids)
+        r["shims_left_after_rm"], r["sockets_left_after_rm"] = left, socks
+        if left or socks:
+            log("  %s: after the clean-up %d shim servers still alive, %d of their sockets left" % (label, left, socks))
+        return r
+
+    def shim3_latency(self):
+        runs, warm = self.args.shim_lat_runs, self.args.shim_lat_warmup
+        log("issue 3 latency: `ctr run --rm ... /bin/true`, shimvisor shim vs runc-v2 shim, %d runs each + %d "
+            "warm-ups, interleaved A/B (order alternating), %g s gap" % (runs, warm, self.args.gap))
+        samples = {"sv": [], "runc": []}
+        for i in range(warm + runs):
+            order = ("sv", "runc") if i % 2 == 0 else ("runc", "sv")
+            for kind in order:
+                tid = "l3%s-%d" % (kind, i)
+                dt = timed(self.ctr3_run(kind, tid, False, ["/bin/true"]), timeout=60)
+                if i >= warm:
+                    samples[kind].append(dt / 1e6)
+                # the same aftermath wait as section 2: until this run's shim has exited, then the gap
+                shims = [p for p in all_pids() if "-id %s " % tid in proc_cmdline(p) + " "]
+                wait_gone(shims, 2)
+                time.sleep(self.args.gap)
+        left, _ = self.shim3_clear("sv", [])
+        res = {k: summ(v) for k, v in samples.items()}
+        self.results.setdefault("raw", {})["shim3_lat_ms"] = samples
+        for k, s in res.items():
+            log("  %-16s median %7.2f ms [p10 %.2f - p90 %.2f]" % (SHIM3_LABEL[k], s["median"], s["p10"], s["p90"]))
+        return {"stats": res, "runs": runs, "warmup": warm, "shims_left": left,
+                "commands": {k: self.show(self.ctr3_run(k, "ID", False, ["/bin/true"])) for k in ("sv", "runc")}}
+
     # ---- clean-up ------------------------------------------------------------------
     def cleanup(self):
         if self.cleaned:
@@ -780,7 +964,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         if left:
             victims = set(left) | children_of(left)
             victims.discard(me)
-            log("  killing %d leftover processes: %s" % (len(victims), sorted(victims)[:20]))
+            log("  killing %d leftover processes: %s" % (len(victims), "; ".join(
+                "%d %s [%s]" % (q, proc_comm(q), proc_cmdline(q).strip().replace(self.scr, "$SCR")[:160])
+                for q in sorted(victims)[:20])))
             for q in victims:
                 try:
                     os.kill(q, signal.SIGKILL)
@@ -823,6 +1009,23 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                         pass
                 finally:
                     c.close()
+        # 6b. sockets of our issue-3 shims (by their exact names) that no longer answer
+        for tid, kind in self.shim3_ids.items():
+            h = hashlib.sha256(("%s/%s/%s" % (self.ctd_sock, CTR_NS, tid)).encode()).hexdigest()
+            path = os.path.join(SHIM3_SOCK_DIR[kind], h[:32] if kind == "sv" else h)
+            if not os.path.exists(path):
+                continue
+            c = socket.socket(socket.AF_UNIX)
+            try:
+                c.settimeout(1)
+                c.connect(path)
+            except OSError:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+            finally:
+                c.close()
         # 7. mounts under the scratch dir, deepest first
         for mp in sorted(mounts_under(self.scr), key=len, reverse=True):
             run(["umount", "-l", mp], check=False, timeout=10)
@@ -882,6 +1085,19 @@ def report(b, res, path):
         T("`delete -f` of all %d, 4 at a time (ms per task, wall/N)" % tsv["n"], tsv["delete_ms_each"],
           "<= %.1f" % TARGET_DELETE_MS, tsv["delete_ms_each"] <= TARGET_DELETE_MS,
           "per-call median %.2f ms; ctr+runc %.1f ms/task" % (tsv["delete_ms_median"], tctr["delete_ms_each"]))
+    if res.get("shim_mem"):
+        m3s, m3r = res["shim_mem"]["sv"], res["shim_mem"]["runc"]
+        ratio = m3r["uss_per_task_kib"] / max(m3s["uss_per_task_kib"], 1e-9)
+        T("containerd shim USS per task at N=%d, runc-v2 shim / ours" % m3s["n"], ratio,
+          ">= %.0fx" % TARGET_SHIM_USS_RATIO, ratio >= TARGET_SHIM_USS_RATIO,
+          "%.0f KiB (runc-v2 shim) vs %.0f KiB (ours); PSS %.0f vs %.0f" % (
+              m3r["uss_per_task_kib"], m3s["uss_per_task_kib"], m3r["pss_per_task_kib"], m3s["pss_per_task_kib"]))
+    if res.get("shim_lat"):
+        l3 = res["shim_lat"]["stats"]
+        ratio = l3["sv"]["median"] / l3["runc"]["median"]
+        T("`ctr run --rm /bin/true` median, our shim / runc-v2 shim", ratio, "<= %.1fx" % TARGET_SHIM_LAT_RATIO,
+          ratio <= TARGET_SHIM_LAT_RATIO, "%.2f ms vs %.2f ms; p90 %.2f vs %.2f ms" % (
+              l3["sv"]["median"], l3["runc"]["median"], l3["sv"]["p90"], l3["runc"]["p90"]))
     res["targets"] = [{"what": t[0], "value": t[1], "target": t[2], "pass": t[3], "peer": t[4]} for t in targets]
 
     P("<!-- SPDX-License-Identifier: Apache-2.0 -->")
@@ -889,7 +1105,7 @@ def report(b, res, path):
     P("# shimvisor benchmark results")
     P("")
     P("Written by `make bench` (bench/bench.py%s). Numbers from one run; compare only figures from the same run."
-      % ("" if res["phases"] == ["mem", "lat", "tp"] else " --phases " + ",".join(res["phases"])))
+      % ("" if res["phases"] == ALL_PHASES else " --phases " + ",".join(res["phases"])))
     P("")
     P("- **Date:** %s" % m["date"])
     P("- **Machine:** %s, %s CPUs (nproc), %s GiB RAM%s; Linux %s %s; %s; cgroups %s; scratch on %s"
@@ -990,6 +1206,8 @@ def report(b, res, path):
               "%d runs 4 at a time: %.1f /s (no rootfs, no mounts, no monitor; the task exits at once). "
               "shimvisor's start rate is %.0f%% of it." % (f["n"], f["rate"], 100.0 * tsv["start_rate"] / f["rate"]))
         P("")
+    if res.get("shim_lat") or res.get("shim_mem"):
+        report_shim3(b, res, P)
     P("## Commands")
     P("")
     P("`$SCR` is the private scratch dir (`%s/shimvisor-bench.XXXXXX`), `RFS=$SCR/rootfs` a busybox-static rootfs "
@@ -1026,6 +1244,81 @@ def report(b, res, path):
     return targets
 
 
+def report_shim3(b, res, P):
+    """The section "Issue 3: containerd shim": our worker as containerd 1.6's runtime v2 shim
+    (io.containerd.shimvisor.v2) beside containerd-shim-runc-v2, one private containerd, one run."""
+    m = res["machine"]
+    P("## Issue 3: containerd shim")
+    P("")
+    P("Our worker (`shimvisor-worker`, run by containerd as `containerd-shim-shimvisor-v2`, runtime `%s`) beside "
+      "`containerd-shim-runc-v2` (runtime `%s`, with runc), both driven by the same private containerd of this run, "
+      "same `ctr` default spec, same busybox-static rootfs. %s, %s CPUs; Linux %s; measured %s."
+      % (SHIM3_RUNTIME, RUNC_RUNTIME, m.get("cpu", "?"), m["nproc"], m["kernel"], m["date"]))
+    P("")
+    if res.get("shim_mem"):
+        m3 = res["shim_mem"]
+        n = m3["sv"]["n"]
+        P("### Shim memory per task (%d detached `ctr run -d ... /bin/sleep 1000` per runtime, read %g s after all run)"
+          % (n, b.args.settle))
+        P("")
+        P("| shim | tasks | shim servers counted | USS per task (KiB) | PSS per task (KiB) | RSS per task (KiB) | USS sum (KiB) | PSS sum (KiB) | USS per shim p10-p90 | threads per shim | shim parent (count) |")
+        P("|---|---|---|---|---|---|---|---|---|---|---|")
+        for k in ("sv", "runc"):
+            r = m3[k]
+            P("| %s (%s) | %d | %d | %.1f | %.1f | %.1f | %d | %d | %.0f-%.0f | %g | %s |"
+              % (r["label"], ", ".join(r["shim_comm"]), r["n"], r["shims"], r["uss_per_task_kib"], r["pss_per_task_kib"],
+                 r["rss_per_task_kib"], r["uss_sum_kib"], r["pss_sum_kib"], r["uss_kib"]["p10"], r["uss_kib"]["p90"],
+                 r["threads"], ", ".join("%s (%d)" % (p, c) for p, c in sorted(r["shim_parents"].items()))))
+        s, r = m3["sv"], m3["runc"]
+        P("")
+        P("Ratios runc-v2 shim / ours: USS %.1fx (target >= %.0fx), PSS %.1fx, RSS %.1fx."
+          % (r["uss_per_task_kib"] / max(s["uss_per_task_kib"], 1e-9), TARGET_SHIM_USS_RATIO,
+             r["pss_per_task_kib"] / max(s["pss_per_task_kib"], 1e-9), r["rss_per_task_kib"] / max(s["rss_per_task_kib"], 1e-9)))
+        P("Start of the %d tasks, 4 at a time (for context, not a target): ours %.1f tasks/s, runc-v2 shim %.1f tasks/s."
+          % (n, s["start_rate"], r["start_rate"]))
+        P("Checks: tasks whose init is not a child of a counted shim: ours %d, runc %d (the task's own processes are "
+          "never counted); containerd's `shim-binary-path` for ours: `%s`; after the clean-up, shim servers still "
+          "alive: ours %d, runc %d; shim sockets left: ours %d, runc %d."
+          % (s["tasks_not_child_of_a_shim"], r["tasks_not_child_of_a_shim"], s["shim_binary_path"],
+             s["shims_left_after_rm"], r["shims_left_after_rm"], s["sockets_left_after_rm"], r["sockets_left_after_rm"]))
+        if "exe" in s["shim_comm"]:
+            P("Our shim servers' process name (comm) is `exe`, not `%s` or `shimvisor-worker`: `start` re-execs "
+              "`/proc/self/exe`, and the kernel names a process after the last component of the path it execs "
+              "(argv[0] and /proc/PID/exe stay right). `pgrep -x %s` finds none of them; they are counted by argv[0]."
+              % (SHIM3_BIN, SHIM3_BIN))
+        P("")
+    if res.get("shim_lat"):
+        l3 = res["shim_lat"]
+        st = l3["stats"]
+        P("### `ctr run --rm ... /bin/true` run-to-exit latency (ms; %d per shim after %d warm-up pairs, interleaved A/B)"
+          % (l3["runs"], l3["warmup"]))
+        P("")
+        P("| shim | median | p10 | p90 | mean | command |")
+        P("|---|---|---|---|---|---|")
+        for k in ("sv", "runc"):
+            x = st[k]
+            P("| %s | %.2f | %.2f | %.2f | %.2f | `%s` |" % (SHIM3_LABEL[k], x["median"], x["p10"], x["p90"], x["mean"],
+                                                          l3["commands"][k]))
+        P("")
+        P("Ratio ours / runc-v2 shim: median %.3fx (target <= %.1fx), p90 %.3fx, mean %.3fx."
+          % (st["sv"]["median"] / st["runc"]["median"], TARGET_SHIM_LAT_RATIO, st["sv"]["p90"] / st["runc"]["p90"],
+             st["sv"]["mean"] / st["runc"]["mean"]))
+        P("Each iteration runs one of each, the order alternating (ours first on even iterations); after each sample "
+          "the harness waits until that run's shim has exited, then idles %g s, as in section 2." % b.args.gap)
+        P("")
+    P("How: containerd resolves `%s` to `%s` via its PATH, whose first entry `$SCR/shim` holds only the symlink "
+      "`%s -> $SCR/bin/shimvisor-worker` (the build snapshot; `shimvisor-init` beside it); containerd's cwd is "
+      "`$SCR/ctd`. Shim servers counted: processes whose argv[0] basename is `%s` or `shimvisor-worker` (ours) or "
+      "`containerd-shim-runc-v2`, whose command line carries `-address $SCR/ctd/containerd.sock` and no action "
+      "word, and whose parent is not itself a shim; USS = `Private_Clean+Private_Dirty`, PSS = `Pss` of "
+      "`/proc/PID/smaps_rollup`, summed over those processes and divided by the task count. Between phases every "
+      "task gets `ctr task kill -s SIGKILL`, `ctr task rm`, `ctr c rm`, and the harness waits for the shims to exit. "
+      "runc's `--runc-root $SCR/runc` (tmpfs) only sets runc's options, not the spec. Shim sockets: ours in "
+      "/run/shimvisor/.s, runc's in /run/containerd/s (the same file system here)."
+      % (SHIM3_RUNTIME, SHIM3_BIN, SHIM3_BIN, SHIM3_BIN))
+    P("")
+
+
 def print_table(targets):
     print()
     print("%-58s %12s %10s  %-5s  %s" % ("target", "measured", "target", "", "peer"))
@@ -1048,15 +1341,27 @@ def main():
     ap.add_argument("--settle", type=float, default=5.0, help="seconds idle before memory reads (default 5)")
     ap.add_argument("--no-hyperfine", action="store_true")
     ap.add_argument("--no-rootfs-mem", action="store_true", help="skip the shimvisor --rootfs memory row")
-    ap.add_argument("--phases", default="mem,lat,tp", help="which measurements (default mem,lat,tp)")
+    ap.add_argument("--shim-n", type=int, default=50,
+                    help="issue 3: detached tasks per containerd shim for memory (default 50)")
+    ap.add_argument("--shim-lat-runs", type=int, default=40,
+                    help="issue 3: `ctr run --rm` samples per shim (default 40)")
+    ap.add_argument("--shim-lat-warmup", type=int, default=3)
+    ap.add_argument("--phases", default=",".join(ALL_PHASES),
+                    help="which measurements, a comma-separated subset of %s; `shim` = shim-lat,shim-mem "
+                         "(issue 3); default all" % ",".join(ALL_PHASES))
     ap.add_argument("--tmpdir", default="/tmp")
     ap.add_argument("--keep", action="store_true", help="keep the scratch dir (debugging)")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
     args = ap.parse_args()
-    phases = [x for x in args.phases.split(",") if x]
-    if not phases or set(phases) - {"mem", "lat", "tp"}:
-        ap.error("--phases: a comma-separated subset of mem,lat,tp")
+    phases = []
+    for x in args.phases.split(","):
+        for y in (["shim-lat", "shim-mem"] if x == "shim" else [x] if x else []):
+            if y not in phases:
+                phases.append(y)
+    if not phases or set(phases) - set(ALL_PHASES):
+        ap.error("--phases: a comma-separated subset of %s (or shim)" % ",".join(ALL_PHASES))
+    phases = [x for x in ALL_PHASES if x in phases]
 
     b = Bench(args)
 
@@ -1082,12 +1387,16 @@ def main():
         if "lat" in phases:
             res["lat"] = b.latency()
             res["hyperfine"] = b.hyperfine()
+        if "shim-lat" in phases:
+            res["shim_lat"] = b.shim3_latency()
         if "mem" in phases:
             res["mem"] = {}
             res["mem"]["shimvisor"] = b.mem_stack("sv", args.mem_n, "shimvisor")
             res["mem"]["ctr+runc"] = b.mem_stack("ctr", args.mem_n, "ctr+runc")
             if not args.no_rootfs_mem:
                 res["mem"]["shimvisor --rootfs RFS"] = b.mem_stack("sv", args.mem_n, "shimvisor-rootfs", rootfs=True)
+        if "shim-mem" in phases:
+            res["shim_mem"] = {"sv": b.shim3_mem("sv", args.shim_n), "runc": b.shim3_mem("runc", args.shim_n)}
         if "tp" in phases:
             res["tp"] = {}
             res["tp"]["shimvisor"] = b.throughput("sv", args.tp_n, args.reps)
@@ -1099,9 +1408,9 @@ def main():
             "harness medians; hyperfine figures are a cross-check only.",
             "`delete -f ... <= 2.5 ms each` is read as wall time of deleting all N, 4 at a time, divided by N; "
             "the per-call latency (median over calls, 4 in flight) is reported beside it.",
-            "Order: latency (fresh daemons), then memory, then throughput. Daemon growth is measured once per row on "
-            "the same long-running daemons (after the latency runs and one warm-up task); the first shimvisor row "
-            "includes the daemon's first growth to N live tasks (tables, heap), later rows reuse it.",
+            "Order: latency (fresh daemons), issue 3 latency, memory, issue 3 memory, then throughput. Daemon growth "
+            "is measured once per row on the same long-running daemons (after the latency runs and one warm-up task); "
+            "the first shimvisor row includes the daemon's first growth to N live tasks (tables, heap), later rows reuse it.",
             "Peers not run here (conmon+crun) are quoted from /work/shared/research/anchor-figures.md (2026-11-23).",
         ]
         if "tp" in phases and args.tp_ctr_n != args.tp_n:
