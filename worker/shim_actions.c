@@ -110,7 +110,7 @@ int action_start(struct worker *w, int argc, char **argv)
 		sv_die(-errno, "fork");
 	if (pid == 0) {
 		char *nargv[16];
-		int i = 0;
+		int i = 0, logfd;
 
 		setsid();
 		nullfd = open("/dev/null", O_RDWR);
@@ -118,7 +118,10 @@ int action_start(struct worker *w, int argc, char **argv)
 			_exit(127);
 		dup2(nullfd, STDIN_FILENO);
 		dup2(nullfd, STDOUT_FILENO);
-		dup2(nullfd, STDERR_FILENO);
+		/* stderr: containerd's `log` FIFO (it copies it into its own log), never
+		 * blocking: a message containerd does not read in time is lost, not waited on */
+		logfd = open(SV_BUNDLE_LOG, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY);
+		dup2(logfd >= 0 ? logfd : nullfd, STDERR_FILENO);
 		if (fd == SV_FD_LISTEN) {
 			fcntl(fd, F_SETFD, 0);
 		} else if (dup2(fd, SV_FD_LISTEN) < 0) {
@@ -142,6 +145,9 @@ int action_start(struct worker *w, int argc, char **argv)
 		if (w->o.debug)
 			nargv[i++] = (char *)"-debug";
 		nargv[i] = NULL;
+		/* by the path containerd ran, so the process is named like it ("containerd-shim") */
+		if (argv[0][0] == '/')
+			execv(argv[0], nargv);
 		execv("/proc/self/exe", nargv);
 		_exit(127);
 	}
