@@ -15,7 +15,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 NANOPB_LIB := -l:libprotobuf-nanopb.a
-PROTOS     := ttrpc task report control monitor init
+PROTOS     := $(sort $(basename $(notdir $(wildcard wire/*.proto))))
 GEN_C      := $(PROTOS:%=$(B)/gen/%.pb.c)
 GEN_H      := $(PROTOS:%=$(B)/gen/%.pb.h)
 

@@ -14,6 +14,7 @@
 #include "wire/fdchan.h"
 #include "wire/limits.h"
 #include "wire/pbio.h"
+#include "worker/init/cgroups.h"
 #include "worker/init/init.h"
 
 static int read_config(struct init *in)
@@ -159,17 +160,21 @@ int main(int argc, char **argv)
 	in.host_ns[0] = in.host_ns[1] = in.host_ns[2] = -1;
 	if (fcntl(in.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);     /* no sync fd: nobody to tell */
+	if (argc == 3 && strcmp(argv[1], "--update") == 0)
+		cgroups_update_main(&in, argv[2]);
 	if (argc == 2 && strcmp(argv[1], "--warm") == 0) {
 		ns_prepare_warm(&in);
 		if (warm_wait(&in))
 			init_abort(&in);
 	} else if (argc != 2 || argv[1][0] != '/') {
-		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR (absolute) | --warm");
+		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR (absolute) | --warm | "
+			      "--update PID");
 		init_abort(&in);
 	} else {
 		in.bundle = argv[1];
 	}
-	if (read_config(&in) || setup_root(&in) || setup_process(&in))
+	/* cgroups first: what follows (and the pid-namespace child) runs inside them */
+	if (read_config(&in) || cgroups_setup(&in) || setup_root(&in) || setup_process(&in))
 		init_abort(&in);
 	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL)))
 		_exit(127);
