@@ -124,12 +124,13 @@ out:
 /* One line of /proc/PID/cgroup. */
 struct cgline {
 	char ctrls[128];        /* "cpu,cpuacct", "name=systemd", "" (cgroup2) */
-	char path[PATH_MAX];
+	char *path;             /* malloc'd */
 };
 
 struct cglines {
-	struct cgline *l;
+	struct cgline l[CG_MAX_HIER];
 	size_t n;
+	int err;
 };
 
 static int cgline_parse(char *line, void *arg)
@@ -140,13 +141,22 @@ static int cgline_parse(char *line, void *arg)
 	if (!a || !(b = strchr(a + 1, ':')) || c->n == CG_MAX_HIER)
 		return 0;
 	*b = '\0';
-	if (strlen(a + 1) >= sizeof(c->l[0].ctrls) || strlen(b + 1) >= sizeof(c->l[0].path) ||
-	    b[1] != '/')
+	if (strlen(a + 1) >= sizeof(c->l[0].ctrls) || b[1] != '/')
 		return 0;
 	strcpy(c->l[c->n].ctrls, a + 1);
-	strcpy(c->l[c->n].path, b + 1);
+	if (!(c->l[c->n].path = strdup(b + 1))) {
+		c->err = -ENOMEM;
+		return 1;
+	}
 	c->n++;
 	return 0;
+}
+
+static void cglines_free(struct cglines *c)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		free(c->l[i].path);
+	free(c);
 }
 
 static int read_cglines(pid_t pid, struct cglines *c)
@@ -157,8 +167,9 @@ static int read_cglines(pid_t pid, struct cglines *c)
 		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	else
 		snprintf(path, sizeof(path), "/proc/self/cgroup");
-	c->n = 0;
-	return each_line(path, cgline_parse, c);
+	int rc = each_line(path, cgline_parse, c);
+
+	return rc ? rc : c->err;
 }
 
 /* Undo mountinfo's octal escapes (\040 ...) in place. */
@@ -280,24 +291,21 @@ static void v2_controllers(struct cg_hier *h)
 
 int cgfs_list(pid_t pid, struct cg_hier **out, size_t *n)
 {
-	struct cglines self = { 0 }, task = { 0 };
+	struct cglines *self = calloc(1, sizeof(*self));
+	struct cglines *task = pid ? calloc(1, sizeof(*task)) : NULL;
+	struct cg_hier *h = calloc(CG_MAX_HIER, sizeof(*h));
 	struct mi_ctx m = { 0 };
-	struct cg_hier *h;
 	size_t k = 0;
-	int rc;
+	int rc = (!self || (pid && !task) || !h) ? -ENOMEM : 0;
 
 	*out = NULL;
 	*n = 0;
-	self.l = calloc(CG_MAX_HIER, sizeof(*self.l));
-	task.l = pid ? calloc(CG_MAX_HIER, sizeof(*task.l)) : NULL;
-	h = calloc(CG_MAX_HIER, sizeof(*h));
-	rc = (!self.l || (pid && !task.l) || !h) ? -ENOMEM : 0;
 	if (!rc)
-		rc = read_cglines(0, &self);
+		rc = read_cglines(0, self);
 	if (!rc && pid)
-		rc = read_cglines(pid, &task);
-	m.self = &self;
-	m.task = pid ? &task : &self;
+		rc = read_cglines(pid, task);
+	m.self = self;
+	m.task = pid ? task : self;
 	m.h = h;
 	if (!rc)
 		rc = each_line("/proc/self/mountinfo", mi_line, &m);
@@ -318,8 +326,8 @@ int cgfs_list(pid_t pid, struct cg_hier **out, size_t *n)
 			}
 			k++;
 		}
-	free(self.l);
-	free(task.l);
+	cglines_free(self);
+	cglines_free(task);
 	if (rc) {
 		cgfs_free(h, CG_MAX_HIER);
 		return rc;

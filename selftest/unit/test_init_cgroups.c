@@ -395,6 +395,7 @@ START_TEST(update_limits)
 	char name[64], lin[600], got[64], rel[128];
 	char *spec;
 	sv_InitSync m;
+	int st;
 
 	if (!need_v1(CGC_MEMORY | CGC_PIDS))
 		return;
@@ -443,6 +444,24 @@ START_TEST(update_limits)
 	sv_pb_free(sv_InitSync_fields, &m);
 	/* but an empty update is fine */
 	ck_assert_int_eq(run_update(r.init, getpid(), "{}", &m), 0);
+	/* an exec process joins the task's cgroups */
+	{
+		char got2[256];
+		pid_t kid = fork();
+
+		ck_assert_int_ge(kid, 0);
+		if (kid == 0) {
+			struct init in;
+
+			memset(&in, 0, sizeof(in));
+			if (cgroups_join_of(&in, r.task))
+				_exit(1);
+			proc_cgroup(getpid(), "pids", got2, sizeof(got2));
+			_exit(strcmp(got2, rel) ? 2 : 0);
+		}
+		st = wait_exit(kid);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	}
 	finish(&r);
 }
 END_TEST
@@ -477,8 +496,8 @@ START_TEST(bad_resources)
 	char name[64], lin[400];
 
 	cgfx_name(name, sizeof(name), "bad");
-	snprintf(lin, sizeof(lin), ",\"cgroupsPath\":\"/%s\",\"resources\":{\"memory\":{\"limit\":\"1G\"}}",
-		 name);
+	snprintf(lin, sizeof(lin), ",\"cgroupsPath\":\"/%s\",\"resources\":"
+		 "{\"memory\":{\"limit\":\"1G\"}}", name);
 	expect_setup_error(lin, EINVAL, "config.json: linux.resources.memory.limit: must be a number");
 	expect_setup_error(",\"resources\":{\"pids\":{\"limit\":10}}", EINVAL,
 			   "linux.resources: needs linux.cgroupsPath");

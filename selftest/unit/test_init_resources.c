@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+#include "common/cgroupfs.h"
+#include "common/fsutil.h"
+#include "worker/init/cgroups.h"
 #include "worker/init/spec.h"
 #include "worker/init/spec_resources.h"
 
@@ -186,10 +191,105 @@ START_TEST(spec_paths)
 }
 END_TEST
 
+/* The cgroup2 backend's conversions, written into plain files standing in for a cgroup2
+ * directory with every controller (this host's cgroup2 may have none). */
+static const char *const v2_files[] = {
+	"memory.max", "memory.low", "memory.swap.max", "cpu.weight", "cpu.max", "cpuset.cpus",
+	"cpuset.mems", "pids.max", "io.max", "hugetlb.2MB.max", "memory.high", NULL,
+};
+
+static int v2_apply_into(const char *doc, const char *extra_file, char *dir, struct init_err *e)
+{
+	struct spec_resources *r = NULL;
+	char err[256];
+	int dfd, rc;
+
+	strcpy(dir, "/tmp/sv-v2-conv-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	for (size_t i = 0; v2_files[i]; i++)
+		ck_assert_int_eq(sv_replace_file(dfd, v2_files[i], "", 0, 0644), 0);
+	if (extra_file)
+		ck_assert_int_eq(sv_replace_file(dfd, extra_file, "", 0, 0644), 0);
+	ck_assert_msg(spec_resources_parse_json(doc, strlen(doc), &r, err, sizeof(err)) == 0,
+		      "%s", err);
+	memset(e, 0, sizeof(*e));
+	rc = cgv2_apply(dfd, ~0u & ~CGC_NAMED, r, e);
+	spec_resources_free(r);
+	close(dfd);
+	return rc;
+}
+
+static void v2_expect(const char *dir, const char *file, const char *want)
+{
+	char b[128];
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_int_ge(cgfs_read(dfd, file, b, sizeof(b)), 0);
+	close(dfd);
+	ck_assert_msg(!strcmp(b, want), "%s: \"%s\", want \"%s\"", file, b, want);
+}
+
+static void rm_dir(const char *dir)
+{
+	int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_int_eq(sv_remove_tree(tmp, dir + 5), 0);
+	close(tmp);
+}
+
+START_TEST(v2_conversions)
+{
+	struct init_err e;
+	char dir[64];
+
+	ck_assert_int_eq(v2_apply_into(
+		"{\"memory\":{\"limit\":67108864,\"reservation\":-1,\"swap\":134217728,"
+		"\"swappiness\":10,\"disableOOMKiller\":true},"
+		"\"cpu\":{\"shares\":1024,\"quota\":50000,\"period\":100000,\"cpus\":\"0\","
+		"\"mems\":\"0\"},\"pids\":{\"limit\":10},"
+		"\"blockIO\":{\"weight\":500,\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,"
+		"\"rate\":1048576}]},\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}],"
+		"\"unified\":{\"memory.high\":\"max\"}}", "io.weight", dir, &e), 0);
+	v2_expect(dir, "memory.max", "67108864");
+	v2_expect(dir, "memory.low", "max");
+	v2_expect(dir, "memory.swap.max", "67108864");   /* swap alone: 128M - 64M */
+	v2_expect(dir, "cpu.weight", "39");              /* runc's mapping of 1024 */
+	v2_expect(dir, "cpu.max", "50000 100000");
+	v2_expect(dir, "cpuset.cpus", "0");
+	v2_expect(dir, "pids.max", "10");
+	v2_expect(dir, "io.weight", "default 4950");
+	v2_expect(dir, "io.max", "8:0 rbps=1048576");
+	v2_expect(dir, "hugetlb.2MB.max", "4194304");
+	v2_expect(dir, "memory.high", "max");
+	rm_dir(dir);
+
+	/* BFQ only: io.bfq.weight keeps blkio's scale; a quota of -1 is "max" */
+	ck_assert_int_eq(v2_apply_into("{\"blockIO\":{\"weight\":500},\"cpu\":{\"quota\":-1,"
+				       "\"period\":50000},\"pids\":{\"limit\":-1}}",
+				       "io.bfq.weight", dir, &e), 0);
+	v2_expect(dir, "io.bfq.weight", "500");
+	v2_expect(dir, "cpu.max", "max 50000");
+	v2_expect(dir, "pids.max", "max");
+	rm_dir(dir);
+
+	ck_assert_int_eq(v2_apply_into("{\"cpu\":{\"realtimeRuntime\":100}}", NULL, dir, &e),
+			 -EOPNOTSUPP);
+	ck_assert_ptr_nonnull(strstr(e.msg, "realtime"));
+	rm_dir(dir);
+	ck_assert_int_eq(v2_apply_into("{\"memory\":{\"limit\":100,\"swap\":50}}", NULL, dir, &e),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "memory.swap"));
+	rm_dir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("init_resources");
 
-	SV_TCASE(s, "resources", 10, parse_values, empty_is_empty, malformed, spec_paths);
+	SV_TCASE(s, "resources", 10, parse_values, empty_is_empty, malformed, spec_paths,
+		 v2_conversions);
 	return sv_run_suite(s);
 }

@@ -20,6 +20,7 @@
 #include "metrics.pb.h"
 #include "wire/pbio.h"
 #include "worker/cgroup.h"
+#include "worker/cgroup_backend.h"
 
 /* A child that, once told, touches mib MiB, says so, and waits to be killed. */
 struct kid {
@@ -343,15 +344,13 @@ START_TEST(unified_freeze_procs_metrics)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(pids[0], k.pid);
 	free(pids);
-	if (!cgfx_exists(CGC_FREEZER, false, "/")) {
-		/* the freezer is cgroup2's only on hosts without a v1 freezer hierarchy */
-		ck_assert_int_eq(wcg_freeze(cg, true, 5000), 0);
-		ck_assert_int_eq(cgfx_read(0, true, name, "cgroup.events", ev, sizeof(ev)), 0);
-		ck_assert_ptr_nonnull(strstr(ev, "frozen 1"));
-		ck_assert_int_eq(wcg_freeze(cg, false, 5000), 0);
-		ck_assert_int_eq(cgfx_read(0, true, name, "cgroup.events", ev, sizeof(ev)), 0);
-		ck_assert_ptr_nonnull(strstr(ev, "frozen 0"));
-	}
+	/* only the cgroup2 directory is the task's own: its freezer is cgroup.freeze */
+	ck_assert_int_eq(wcg_freeze(cg, true, 5000), 0);
+	ck_assert_int_eq(cgfx_read(0, true, name, "cgroup.events", ev, sizeof(ev)), 0);
+	ck_assert_ptr_nonnull(strstr(ev, "frozen 1"));
+	ck_assert_int_eq(wcg_freeze(cg, false, 5000), 0);
+	ck_assert_int_eq(cgfx_read(0, true, name, "cgroup.events", ev, sizeof(ev)), 0);
+	ck_assert_ptr_nonnull(strstr(ev, "frozen 0"));
 	ck_assert_int_eq(wcg_metrics(cg, &url, &buf, &len), 0);
 	ck_assert_str_eq(url, "io.containerd.cgroups.v2.Metrics");
 	ck_assert_int_eq(sv_pb_decode(sv_Cg2Metrics_fields, &m, buf, len), 0);
@@ -368,8 +367,8 @@ START_TEST(unified_freeze_procs_metrics)
 }
 END_TEST
 
-/* cgroup2's freezer on a hybrid host: a dir with only cgroup2 (v1 freezer present). */
-START_TEST(unified_freeze_direct)
+/* A bundle file naming a cgroup2 directory loads, and freezes through cgroup.freeze. */
+START_TEST(unified_load_freeze)
 {
 	char name[64], ev[512];
 	struct wcgroup *cg;
@@ -410,6 +409,150 @@ START_TEST(unified_freeze_direct)
 }
 END_TEST
 
+/* A struct wcgroup over a plain directory of files standing in for a cgroup (the kernel's
+ * formats, values this host cannot produce: blkio traffic, cgroup2 controllers). */
+static struct wcgroup *fake_cg(const char *dir, bool v2, unsigned ctrls)
+{
+	struct wcgroup *cg = calloc(1, sizeof(*cg));
+
+	ck_assert_ptr_nonnull(cg);
+	cg->oom_fd = -1;
+	cg->d[0].fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(cg->d[0].fd, 0);
+	cg->d[0].v2 = v2;
+	cg->d[0].ctrls = ctrls;
+	cg->d[0].path = strdup(dir);
+	cg->n = 1;
+	return cg;
+}
+
+static void put(const char *dir, const char *file, const char *text)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);  /* in place: inotify */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+START_TEST(v1_blkio_entries)
+{
+	char dir[64], text[512], dev[64] = "";
+	unsigned maj = 8, min = 0;
+	const char *url;
+	sv_Cg1Metrics m;
+	struct wcgroup *cg;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen("/proc/partitions", "re");
+	char line[256], name[64];
+
+	/* a device the host has, so that its name is found as containerd finds it */
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %u %*u %63s", &maj, &min, name) == 3) {
+			snprintf(dev, sizeof(dev), "/dev/%s", name);
+			break;
+		}
+	if (f)
+		fclose(f);
+	strcpy(dir, "/tmp/sv-cg-fake-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(text, sizeof(text), "%u:%u Read 4096\n%u:%u Write 8192\n%u:%u Sync 0\n"
+		 "%u:%u Async 12288\n%u:%u Discard 0\n%u:%u Total 12288\nTotal 12288\n",
+		 maj, min, maj, min, maj, min, maj, min, maj, min, maj, min);
+	put(dir, "blkio.throttle.io_service_bytes", text);
+	snprintf(text, sizeof(text), "%u:%u Read 1\n%u:%u Write 2\nTotal 3\n", maj, min, maj, min);
+	put(dir, "blkio.throttle.io_serviced", text);
+	cg = fake_cg(dir, false, CGC_BLKIO);
+	ck_assert_int_eq(wcg_metrics(cg, &url, &buf, &len), 0);
+	ck_assert_int_eq(sv_pb_decode(sv_Cg1Metrics_fields, &m, buf, len), 0);
+	ck_assert(m.has_blkio && !m.has_memory && !m.has_pids);
+	ck_assert_uint_eq(m.blkio.io_service_bytes_recursive_count, 6);
+	ck_assert_str_eq(m.blkio.io_service_bytes_recursive[0].op, "Read");
+	ck_assert_uint_eq(m.blkio.io_service_bytes_recursive[0].value, 4096);
+	ck_assert_uint_eq(m.blkio.io_service_bytes_recursive[1].major, maj);
+	ck_assert_uint_eq(m.blkio.io_service_bytes_recursive[1].minor, min);
+	ck_assert_str_eq(m.blkio.io_service_bytes_recursive[3].op, "Async");
+	ck_assert_uint_eq(m.blkio.io_service_bytes_recursive[3].value, 12288);
+	ck_assert_str_eq(m.blkio.io_service_bytes_recursive[0].device ?
+			 m.blkio.io_service_bytes_recursive[0].device : "", dev);
+	ck_assert_uint_eq(m.blkio.io_serviced_recursive_count, 2);
+	ck_assert_uint_eq(m.blkio.io_serviced_recursive[1].value, 2);
+	sv_pb_free(sv_Cg1Metrics_fields, &m);
+	free(buf);
+	wcg_free(cg);
+	fx_rm_bundle(dir);
+}
+END_TEST
+
+START_TEST(v2_metrics_and_oom_files)
+{
+	char dir[64];
+	const char *url;
+	sv_Cg2Metrics m;
+	struct wcgroup *cg;
+	struct pollfd p;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	strcpy(dir, "/tmp/sv-cg-fake-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	put(dir, "pids.current", "3\n");
+	put(dir, "pids.max", "max\n");
+	put(dir, "cpu.stat", "usage_usec 100\nuser_usec 60\nsystem_usec 40\nnr_periods 5\n"
+	    "nr_throttled 1\nthrottled_usec 7\n");
+	put(dir, "memory.stat", "anon 4096\nfile 8192\nkernel_stack 16384\nslab 1\nsock 2\n"
+	    "shmem 3\nfile_mapped 4\npgfault 99\nthp_collapse_alloc 6\n");
+	put(dir, "memory.current", "12288\n");
+	put(dir, "memory.max", "max\n");
+	put(dir, "memory.swap.current", "0\n");
+	put(dir, "memory.swap.max", "1048576\n");
+	put(dir, "memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 0\n");
+	put(dir, "io.stat", "254:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n"
+	    "8:16 rbytes=5 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n");
+	cg = fake_cg(dir, true, CGC_MEMORY | CGC_PIDS | CGC_CPU | CGC_BLKIO);
+	ck_assert_int_eq(wcg_metrics(cg, &url, &buf, &len), 0);
+	ck_assert_str_eq(url, "io.containerd.cgroups.v2.Metrics");
+	ck_assert_int_eq(sv_pb_decode(sv_Cg2Metrics_fields, &m, buf, len), 0);
+	ck_assert(m.has_pids && m.pids.current == 3 && m.pids.limit == UINT64_MAX);
+	ck_assert(m.has_cpu && m.cpu.usage_usec == 100 && m.cpu.user_usec == 60 &&
+		  m.cpu.system_usec == 40 && m.cpu.nr_periods == 5 && m.cpu.nr_throttled == 1 &&
+		  m.cpu.throttled_usec == 7);
+	ck_assert(m.has_memory && m.memory.anon == 4096 && m.memory.file == 8192 &&
+		  m.memory.kernel_stack == 16384 && m.memory.pgfault == 99 &&
+		  m.memory.thp_collapse_alloc == 6);
+	ck_assert(m.memory.usage == 12288 && m.memory.usage_limit == UINT64_MAX &&
+		  m.memory.swap_limit == 1048576);
+	ck_assert(m.has_memory_events && m.memory_events.max == 2 && m.memory_events.oom == 1);
+	ck_assert(m.has_io);
+	ck_assert_uint_eq(m.io.usage_count, 2);
+	ck_assert(m.io.usage[0].major == 254 && m.io.usage[0].rbytes == 10 &&
+		  m.io.usage[0].wbytes == 20 && m.io.usage[0].rios == 1 && m.io.usage[0].wios == 2);
+	ck_assert(m.io.usage[1].major == 8 && m.io.usage[1].minor == 16 && m.io.usage[1].rbytes == 5);
+	sv_pb_free(sv_Cg2Metrics_fields, &m);
+	free(buf);
+
+	/* OOM: inotify on memory.events, the oom_kill count */
+	p.fd = wcg_oom_fd(cg);
+	p.events = POLLIN;
+	ck_assert_int_ge(p.fd, 0);
+	ck_assert(!wcg_oom_read(cg));
+	put(dir, "memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 0\n");
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert(!wcg_oom_read(cg));           /* an OOM, no kill yet */
+	put(dir, "memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\n");
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert(wcg_oom_read(cg));
+	ck_assert_int_eq(poll(&p, 1, 0), 0);    /* consumed */
+	ck_assert(!wcg_oom_read(cg));
+	wcg_free(cg);
+	fx_rm_bundle(dir);
+}
+END_TEST
+
 static void teardown(void)
 {
 	cgfx_cleanup();
@@ -432,7 +575,9 @@ int main(void)
 	tcase_add_test(tc, save_load_roundtrip);
 	tcase_add_test(tc, no_cgroup_of_its_own);
 	tcase_add_test(tc, unified_freeze_procs_metrics);
-	tcase_add_test(tc, unified_freeze_direct);
+	tcase_add_test(tc, unified_load_freeze);
+	tcase_add_test(tc, v1_blkio_entries);
+	tcase_add_test(tc, v2_metrics_and_oom_files);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);
 }

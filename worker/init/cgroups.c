@@ -194,6 +194,33 @@ fail:
 	return rc;
 }
 
+int cgroups_join_of(struct init *in, pid_t pid)
+{
+	struct cg_hier *h = NULL;
+	size_t n = 0;
+	char me[16];
+	int rc = cgfs_list(pid, &h, &n);
+
+	if (rc)
+		return init_fail(&in->err, rc, "cgroups: /proc/%d/cgroup", (int)pid);
+	snprintf(me, sizeof(me), "%d", (int)getpid());
+	for (size_t i = 0; i < n && !rc; i++) {
+		int fd;
+
+		if ((!h[i].v2 && !(h[i].ctrls & ~CGC_NAMED)) ||
+		    (h[i].own && !strcmp(h[i].own, h[i].path)))
+			continue;
+		fd = cgfs_open_dir(h[i].mnt, h[i].path, false, NULL, NULL, NULL);
+		if (fd < 0 || (rc = cgfs_write(fd, "cgroup.procs", me)))
+			rc = init_fail(&in->err, fd < 0 ? fd : rc, "cgroup %s%s: join", h[i].mnt,
+				       h[i].path);
+		if (fd >= 0)
+			close(fd);
+	}
+	cgfs_free(h, n);
+	return rc;
+}
+
 /* fd 3 whole, at most SV_CONFIG_MAX bytes. */
 static int read_fd(int fd, char **out, size_t *len)
 {

@@ -5,6 +5,7 @@
 #ifndef SV_INIT_CGROUPS_H
 #define SV_INIT_CGROUPS_H
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "worker/init/init.h"
 #include "worker/init/spec_resources.h"
@@ -13,6 +14,9 @@
  * resources, and move the calling process in (children forked later inherit them). A
  * no-op without linux.cgroupsPath. On failure the directories made are removed again. */
 int cgroups_setup(struct init *in);
+/* Move the calling process into the cgroups of pid that are not ours (an exec process
+ * joining its task). A no-op when pid has none of its own. */
+int cgroups_join_of(struct init *in, pid_t pid);
 /* `shimvisor-init --update PID`: fd 3 = LinuxResources JSON, fd 4 = sync. Applies it to
  * the cgroups of PID that are not ours; exits 0, or sends INIT_ERROR and exits 127. */
 _Noreturn void cgroups_update_main(struct init *in, const char *pid);

@@ -64,10 +64,9 @@ static int cpu(int dfd, const struct spec_resources *r, struct init_err *e)
 	char b[48];
 	int rc;
 
-	if (r->rt_runtime.set || r->rt_period.set)
-		if ((r->rt_runtime.v && r->rt_runtime.set) || (r->rt_period.v && r->rt_period.set))
-			return init_failmsg(e, -EOPNOTSUPP, "linux.resources.cpu: realtime "
-					    "scheduling is not supported on cgroup v2");
+	if ((r->rt_runtime.set && r->rt_runtime.v) || (r->rt_period.set && r->rt_period.v))
+		return init_failmsg(e, -EOPNOTSUPP, "linux.resources.cpu: realtime scheduling "
+				    "is not supported on cgroup v2");
 	if (r->cpu_shares.set && r->cpu_shares.v) {
 		/* runc's mapping of [2, 262144] onto [1, 10000] */
 		int64_t s = r->cpu_shares.v < 2 ? 2 : r->cpu_shares.v > 262144 ? 262144 :

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* worker/init/spec_resources.c: parse and validate linux.resources (and Update's LinuxResources). */
+/* worker/init/spec_resources.c: parse and validate linux.resources (and an Update's resources). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,8 @@ static int ignore_num(struct jctx *j, const cJSON *o, const char *key, const cha
 	return 0;
 }
 
-static int parse_memory(struct jctx *j, const cJSON *res, const char *base, struct spec_resources *r)
+static int parse_memory(struct jctx *j, const cJSON *res, const char *base,
+			struct spec_resources *r)
 {
 	const cJSON *m = NULL;
 	char w[WHERE_SZ];
