@@ -15,7 +15,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 NANOPB_LIB := -l:libprotobuf-nanopb.a
-PROTOS     := ttrpc task report control monitor init
+PROTOS     := $(sort $(basename $(notdir $(wildcard wire/*.proto))))
 GEN_C      := $(PROTOS:%=$(B)/gen/%.pb.c)
 GEN_H      := $(PROTOS:%=$(B)/gen/%.pb.h)
 
@@ -134,7 +134,7 @@ FUZZ_SRC := $(wildcard selftest/fuzz/fuzz_*.c)
 fuzz: $(GEN_C)
 	@mkdir -p $(B)/fuzz
 	for f in $(FUZZ_SRC); do t=$$(basename $$f .c); \
-	  extra=""; case $$t in fuzz_spec) extra="$(INIT_SRC) -lcjson -lcap-ng -lseccomp -lmnl";; esac; \
+	  extra=""; case $$t in fuzz_spec|fuzz_resources) extra="$(INIT_SRC) -lcjson -lcap-ng -lseccomp -lmnl";; esac; \
 	  clang $(FUZZ_CFLAGS) $$f $(WIRE_SRC) $(COMMON_SRC) $(GEN_C) $$extra -l:libprotobuf-nanopb.a -o $(B)/fuzz/$$t || exit 1; \
 	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=16384 -print_final_stats=0 || exit 1; \
 	done

@@ -15,6 +15,7 @@
 #include "wire/fdchan.h"
 #include "wire/limits.h"
 #include "wire/pbio.h"
+#include "worker/init/cgroups.h"
 #include "worker/init/init.h"
 
 /* PID of --exec: a positive decimal number. */
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 	in.host_ns[0] = in.host_ns[1] = in.host_ns[2] = -1;
 	if (fcntl(in.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);     /* no sync fd: nobody to tell */
+	if (argc == 3 && strcmp(argv[1], "--update") == 0)
+		cgroups_update_main(&in, argv[2]);
 	if (argc == 2 && strcmp(argv[1], "--warm") == 0) {
 		ns_prepare_warm(&in);
 		if (warm_wait(&in))
@@ -141,7 +144,7 @@ int main(int argc, char **argv)
 		in.bundle = argv[2];
 	} else if (argc != 2 || argv[1][0] != '/') {
 		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR | --warm | "
-			     "--exec BUNDLE_DIR PID (directories absolute)");
+			     "--exec BUNDLE_DIR PID (directories absolute) | --update PID");
 		init_abort(&in);
 	} else {
 		in.bundle = argv[1];
@@ -150,8 +153,9 @@ int main(int argc, char **argv)
 		if (config_read_exec(&in) || exec_join(&in, exec_pid) || console_setup(&in) ||
 		    setup_process(&in))
 			init_abort(&in);
-	} else if (config_read_task(&in) || setup_root(&in) || console_setup(&in) ||
-		   setup_process(&in)) {
+	} else if (config_read_task(&in) || cgroups_setup(&in) || setup_root(&in) ||
+		   console_setup(&in) || setup_process(&in)) {
+		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
 		init_abort(&in);
 	}
 	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL)))

@@ -9,6 +9,7 @@
 
 #include "worker/init/spec.h"
 #include "worker/init/spec_json.h"
+#include "worker/init/spec_resources.h"
 
 static const struct { const char *name; int flag; } ns_types[] = {
 	{ "pid", CLONE_NEWPID }, { "mount", CLONE_NEWNS }, { "uts", CLONE_NEWUTS },
@@ -125,6 +126,32 @@ static int parse_sysctl(struct jctx *j, const cJSON *linux_, struct spec *s)
 	return 0;
 }
 
+/* linux.cgroupsPath and linux.resources (applied by cgroups.c). */
+static int parse_cgroups(struct jctx *j, const cJSON *linux_, struct spec *s)
+{
+	const cJSON *res = NULL;
+	const char *p;
+	int rc;
+
+	if ((rc = j_string(j, linux_, "cgroupsPath", "linux", 0, &s->cgroups_path)) ||
+	    (rc = j_object(j, linux_, "resources", "linux", &res)))
+		return rc;
+	for (p = s->cgroups_path; p && *p; p += strcspn(p, "/"), p += *p == '/') {
+		size_t len = strcspn(p, "/");
+
+		if ((len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
+			return j_fail(j, "linux", "cgroupsPath", "must not contain . or ..");
+	}
+	if (s->cgroups_path && strchr(s->cgroups_path, '\n'))
+		return j_fail(j, "linux", "cgroupsPath", "must not contain a newline");
+	if (res && (rc = spec_parse_resources(j, res, "linux.resources", &s->resources)))
+		return rc;
+	if (s->resources && (!s->cgroups_path || !*s->cgroups_path) &&
+	    !spec_resources_empty(s->resources))
+		return j_fail(j, "linux", "resources", "needs linux.cgroupsPath");
+	return 0;
+}
+
 static int parse_linux(struct jctx *j, const cJSON *root, struct spec *s)
 {
 	const cJSON *linux_ = NULL, *sc = NULL;
@@ -135,6 +162,7 @@ static int parse_linux(struct jctx *j, const cJSON *root, struct spec *s)
 	if (rc || !linux_)
 		return rc;
 	if ((rc = parse_namespaces(j, linux_, s)) || (rc = parse_sysctl(j, linux_, s)) ||
+	    (rc = parse_cgroups(j, linux_, s)) ||
 	    (rc = j_strv(j, linux_, "maskedPaths", "linux", &s->masked, &s->nmasked)) ||
 	    (rc = j_strv(j, linux_, "readonlyPaths", "linux", &s->readonly, &s->nreadonly)) ||
 	    (rc = j_string(j, linux_, "rootfsPropagation", "linux", 0, &prop)))
@@ -254,5 +282,7 @@ void spec_free(struct spec *s)
 	}
 	free(s->sysctl);
 	spec_seccomp_free(s->seccomp);
+	free(s->cgroups_path);
+	spec_resources_free(s->resources);
 	memset(s, 0, sizeof(*s));
 }

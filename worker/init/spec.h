@@ -75,6 +75,8 @@ struct spec_seccomp {
 	int flag_log, flag_spec_allow;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW */
 };
 
+struct spec_resources;
+
 struct spec {
 	struct spec_process process;
 	char *root_path;
@@ -93,6 +95,8 @@ struct spec {
 	size_t nsysctl;
 	struct spec_seccomp *seccomp;   /* NULL when absent */
 	int lo_down;                    /* annotation io.shimvisor.net = "none": leave lo down */
+	char *cgroups_path;             /* linux.cgroupsPath; NULL/"" = no cgroup of its own */
+	struct spec_resources *resources; /* linux.resources, NULL when absent */
 };
 
 /* Parse config.json. 0, or -EINVAL/-ENOMEM with "what: why" in err. On failure *out holds

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* worker/init/cgroups.c: the task's cgroups in shimvisor-init: which hierarchies and where
+ * (runc's path rules), create, apply, join, undo on failure; and `--update PID`. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cgroupfs.h"
+#include "wire/limits.h"
+#include "worker/init/cgroups.h"
+
+struct cg_dir {
+	const struct cg_hier *h;
+	char path[PATH_MAX];    /* the task's cgroup, relative to h->mnt */
+	int fd;                 /* O_PATH, -1 until opened */
+	int created;            /* trailing components we made */
+	bool joined;
+};
+
+struct cg_set {
+	struct cg_hier *h;
+	size_t nh;
+	struct cg_dir *d;
+	size_t n;
+	unsigned have;          /* controllers of the chosen hierarchies */
+	bool any_v2;
+};
+
+static void set_free(struct cg_set *s)
+{
+	for (size_t i = 0; s->d && i < s->n; i++)
+		if (s->d[i].fd >= 0)
+			close(s->d[i].fd);
+	free(s->d);
+	cgfs_free(s->h, s->nh);
+	memset(s, 0, sizeof(*s));
+}
+
+static int set_add(struct cg_set *s, const struct cg_hier *h, const char *path, struct init_err *e)
+{
+	struct cg_dir *d = &s->d[s->n];
+
+	if (snprintf(d->path, sizeof(d->path), "%s", path) >= (int)sizeof(d->path))
+		return init_failmsg(e, -ENAMETOOLONG, "linux.cgroupsPath: too long");
+	d->h = h;
+	d->fd = -1;
+	s->n++;
+	s->have |= h->ctrls;
+	s->any_v2 |= h->v2;
+	return 0;
+}
+
+/* The first resource r asks for whose controller the set lacks, or NULL. */
+static const char *missing(const struct spec_resources *r, const struct cg_set *s)
+{
+	const struct {
+		unsigned ctrl;
+		bool need;
+		const char *name;
+	} t[] = {
+		{ CGC_MEMORY, r->mem_limit.set || r->mem_reservation.set || r->mem_swap.set ||
+			      r->swappiness.set || r->disable_oom_killer, "memory" },
+		{ CGC_CPU, (r->cpu_shares.set && r->cpu_shares.v) || r->cpu_quota.set ||
+			   r->cpu_period.set || r->rt_runtime.set || r->rt_period.set, "cpu" },
+		{ CGC_CPUSET, (r->cpus && *r->cpus) || (r->mems && *r->mems), "cpu.cpus/mems" },
+		{ CGC_PIDS, r->pids_limit.set && r->pids_limit.v, "pids" },
+		{ CGC_BLKIO, r->blkio_weight.set || r->nweight_dev || r->nthrottle[0] ||
+			     r->nthrottle[1] || r->nthrottle[2] || r->nthrottle[3], "blockIO" },
+		{ CGC_HUGETLB, r->nhugepages > 0, "hugepageLimits" },
+		/* cgroup2 filters devices with BPF, no controller needed */
+		{ CGC_DEVICES, r->ndevices > 0 && !s->any_v2, "devices" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].need && !(s->have & t[i].ctrl))
+			return t[i].name;
+	if (r->nunified && !s->any_v2)
+		return "unified";
+	return NULL;
+}
+
+static int apply_all(struct cg_set *s, const struct spec_resources *r, struct init_err *e)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n && !rc; i++)
+		rc = s->d[i].h->v2 ? cgv2_apply(s->d[i].fd, s->d[i].h->ctrls, r, e) :
+				     cgv1_apply(s->d[i].fd, s->d[i].h->ctrls, r, e);
+	return rc;
+}
+
+/* Put the caller back where it was and remove what we made. */
+static void undo(struct cg_set *s)
+{
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (size_t i = 0; i < s->n; i++) {
+		struct cg_dir *d = &s->d[i];
+
+		if (d->joined && d->h->own) {
+			int fd = cgfs_open_dir(d->h->mnt, d->h->own, false, NULL, NULL, NULL);
+
+			if (fd >= 0) {
+				cgfs_write(fd, "cgroup.procs", pid);
+				close(fd);
+			}
+		}
+		if (d->fd >= 0)
+			close(d->fd);
+		d->fd = -1;
+		if (d->created)
+			cgfs_rmdir_tail(d->h->mnt, d->path, d->created);
+	}
+}
+
+int cgroups_setup(struct init *in)
+{
+	const char *cp = in->spec.cgroups_path;
+	const struct spec_resources *r = in->spec.resources;
+	struct cg_set s = { 0 };
+	struct init_err *e = &in->err;
+	bool v1_any = false;
+	const char *miss;
+	char pid[16], path[PATH_MAX];
+	int rc;
+
+	if (!cp || !*cp)
+		return 0;
+	if ((rc = cgfs_list(0, &s.h, &s.nh)))
+		return init_fail(e, rc, "cgroups: /proc/self/cgroup");
+	s.d = calloc(s.nh + 1, sizeof(*s.d));
+	if (!s.d) {
+		set_free(&s);
+		return init_fail(e, -ENOMEM, "cgroups");
+	}
+	for (size_t i = 0; i < s.nh; i++)
+		v1_any |= !s.h[i].v2 && (s.h[i].ctrls & ~CGC_NAMED);
+	/* Every v1 hierarchy with a controller; cgroup2 when it has controllers, or is all. */
+	for (size_t i = 0; i < s.nh; i++) {
+		const struct cg_hier *h = &s.h[i];
+
+		if (h->v2 ? !(h->ctrls || !v1_any) : !(h->ctrls & ~CGC_NAMED))
+			continue;
+		if (cp[0] == '/')
+			snprintf(path, sizeof(path), "%s", cp);
+		else if (!h->own)
+			continue;       /* our own cgroup is not visible in this mount */
+		else if (snprintf(path, sizeof(path), "%s%s%s", h->own,
+				  strcmp(h->own, "/") ? "/" : "", cp) >= (int)sizeof(path))
+			rc = init_failmsg(e, -ENAMETOOLONG, "linux.cgroupsPath: too long");
+		if (rc || (rc = set_add(&s, h, path, e)))
+			goto fail;
+	}
+	if (s.n == 0) {
+		rc = init_failmsg(e, -EOPNOTSUPP, "linux.cgroupsPath: no cgroup hierarchy is mounted");
+		goto fail;
+	}
+	if (r && (miss = missing(r, &s))) {
+		rc = init_failmsg(e, -EOPNOTSUPP, "linux.resources.%s: no such cgroup controller "
+				  "here", miss);
+		goto fail;
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		struct cg_dir *d = &s.d[i];
+		cgfs_each_fn *each = d->h->v2 ? cgv2_enable_each :
+				     (d->h->ctrls & CGC_CPUSET) ? cgv1_cpuset_each : NULL;
+
+		d->fd = cgfs_open_dir(d->h->mnt, d->path, true, each, NULL, &d->created);
+		if (d->fd < 0) {
+			rc = init_fail(e, d->fd, "cgroup %s%s", d->h->mnt, d->path);
+			goto undo;
+		}
+	}
+	if (r && (rc = apply_all(&s, r, e)))
+		goto undo;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (size_t i = 0; i < s.n; i++) {
+		if ((rc = cgfs_write(s.d[i].fd, "cgroup.procs", pid))) {
+			init_fail(e, rc, "cgroup %s%s: join", s.d[i].h->mnt, s.d[i].path);
+			goto undo;
+		}
+		s.d[i].joined = true;
+	}
+	set_free(&s);
+	return 0;
+undo:
+	undo(&s);
+fail:
+	set_free(&s);
+	return rc;
+}
+
+int cgroups_join_of(struct init *in, pid_t pid)
+{
+	struct cg_hier *h = NULL;
+	size_t n = 0;
+	char me[16];
+	int rc = cgfs_list(pid, &h, &n);
+
+	if (rc)
+		return init_fail(&in->err, rc, "cgroups: /proc/%d/cgroup", (int)pid);
+	snprintf(me, sizeof(me), "%d", (int)getpid());
+	for (size_t i = 0; i < n && !rc; i++) {
+		int fd;
+
+		if ((!h[i].v2 && !(h[i].ctrls & ~CGC_NAMED)) ||
+		    (h[i].own && !strcmp(h[i].own, h[i].path)))
+			continue;
+		fd = cgfs_open_dir(h[i].mnt, h[i].path, false, NULL, NULL, NULL);
+		if (fd < 0 || (rc = cgfs_write(fd, "cgroup.procs", me)))
+			rc = init_fail(&in->err, fd < 0 ? fd : rc, "cgroup %s%s: join", h[i].mnt,
+				       h[i].path);
+		if (fd >= 0)
+			close(fd);
+	}
+	cgfs_free(h, n);
+	return rc;
+}
+
+/* fd 3 whole, at most SV_CONFIG_MAX bytes. */
+static int read_fd(int fd, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb = cap > SV_CONFIG_MAX ? NULL : realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				return cap > SV_CONFIG_MAX ? -EFBIG : -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int rc = -errno;
+
+			free(buf);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int update(struct init *in, pid_t pid)
+{
+	struct spec_resources *r = NULL;
+	struct cg_set s = { 0 };
+	struct init_err *e = &in->err;
+	const char *miss;
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = read_fd(SV_INIT_FD_CONFIG, &json, &len)))
+		return init_fail(e, rc, "update: read the resources");
+	rc = spec_resources_parse_json(json, len, &r, e->msg, sizeof(e->msg));
+	free(json);
+	if (rc) {
+		e->rc = rc;
+		return rc;
+	}
+	if ((rc = cgfs_list(pid, &s.h, &s.nh))) {
+		init_fail(e, rc, "update: /proc/%d/cgroup", (int)pid);
+		goto out;
+	}
+	s.d = calloc(s.nh + 1, sizeof(*s.d));
+	if (!s.d) {
+		rc = init_fail(e, -ENOMEM, "update");
+		goto out;
+	}
+	/* The task's own cgroups: those where it is not where we (its worker) are. */
+	for (size_t i = 0; i < s.nh; i++) {
+		const struct cg_hier *h = &s.h[i];
+
+		if ((!h->v2 && !(h->ctrls & ~CGC_NAMED)) || (h->own && !strcmp(h->own, h->path)))
+			continue;
+		if ((rc = set_add(&s, h, h->path, e)))
+			goto out;
+	}
+	if (!spec_resources_empty(r) && s.n == 0) {
+		rc = init_failmsg(e, -ENOENT, "update: the task has no cgroup of its own");
+		goto out;
+	}
+	if (s.n && (miss = missing(r, &s))) {
+		rc = init_failmsg(e, -EOPNOTSUPP, "resources: %s: the task has no such cgroup", miss);
+		goto out;
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		s.d[i].fd = cgfs_open_dir(s.d[i].h->mnt, s.d[i].path, false, NULL, NULL, NULL);
+		if (s.d[i].fd < 0) {
+			rc = init_fail(e, s.d[i].fd, "cgroup %s%s", s.d[i].h->mnt, s.d[i].path);
+			goto out;
+		}
+	}
+	rc = apply_all(&s, r, e);
+out:
+	set_free(&s);
+	spec_resources_free(r);
+	return rc;
+}
+
+_Noreturn void cgroups_update_main(struct init *in, const char *pidstr)
+{
+	char *end = NULL;
+	long pid = strtol(pidstr, &end, 10);
+
+	if (!*pidstr || *end || pid <= 0 || pid > INT_MAX) {
+		init_failmsg(&in->err, -EINVAL, "usage: shimvisor-init --update PID");
+		init_abort(in);
+	}
+	if (update(in, (pid_t)pid))
+		init_abort(in);
+	_exit(0);
+}
