@@ -3,6 +3,7 @@
 #include <check.h>
 #include "tap_main.h"
 #include "worker_fixture.h"
+#include "cgroup_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,7 +46,8 @@ static const char *ns_all =
 static const char *ns_nopid =
 	"{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"},{\"type\":\"network\"}";
 
-static void make_bundle(struct tw *w, const char *args_json, const char *namespaces)
+static void make_bundle_x(struct tw *w, const char *args_json, const char *namespaces,
+			  const char *linux_extra)
 {
 	char cfg[4096];
 	int n;
@@ -58,9 +60,14 @@ static void make_bundle(struct tw *w, const char *args_json, const char *namespa
 		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]},"
 		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"noexec\"]},"
 		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}],"
-		"\"linux\":{\"namespaces\":[%s]}}",
-		args_json, namespaces);
+		"\"linux\":{%s\"namespaces\":[%s]}}",
+		args_json, linux_extra, namespaces);
 	fx_make_bundle(w->bundle, sizeof(w->bundle), "svw", cfg, (size_t)n);
+}
+
+static void make_bundle(struct tw *w, const char *args_json, const char *namespaces)
+{
+	make_bundle_x(w, args_json, namespaces, "");
 }
 
 static void start_worker(struct tw *w)
@@ -618,6 +625,142 @@ START_TEST(test_exec)
 }
 END_TEST
 
+
+/* Pause/Resume, Stats, Update, OOM-capable cgroups: a task with a cgroup of its own. */
+START_TEST(test_cgroup_methods)
+{
+	struct tw w;
+	char name[64], extra[256], val[128], json[] = "{\"pids\":{\"limit\":77}}";
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_StateRequest tq = { .id = ID };
+	sv_StateResponse tr;
+	sv_PauseRequest pq = { .id = ID };
+	sv_ResumeRequest rq = { .id = ID };
+	sv_StatsRequest stq = { .id = ID };
+	sv_StatsResponse str;
+	sv_UpdateTaskRequest uq = { .id = ID, .has_resources = true };
+	sv_KillRequest kq = { .id = ID, .signal = SIGKILL, .all = true };
+	sv_WaitRequest wq = { .id = ID };
+	sv_WaitResponse wr = { 0 };
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	char msg[256];
+	uint32_t s = 1;
+	int fd;
+
+	fx_build_dir(w.build, sizeof(w.build));
+	if (!fx_have_init(w.build) || !cgfx_mnt(CGC_FREEZER, false, val, sizeof(val)) ||
+	    !cgfx_mnt(CGC_PIDS, false, val, sizeof(val))) {
+		printf("# SKIP needs shimvisor-init and the v1 freezer and pids hierarchies\n");
+		return;
+	}
+	cgfx_name(name, sizeof(name), "svc");
+	snprintf(extra, sizeof(extra), "\"cgroupsPath\":\"/%s\",\"resources\":{\"pids\":{\"limit\":50}},",
+		 name);
+	make_bundle_x(&w, "\"/bin/sleep\",\"1000\"", ns_all, extra);
+	start_worker(&w);
+	fd = connect_worker(&w);
+	do_create(&w, fd, &s);
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	ck_assert_int_eq(cgfx_read(CGC_PIDS, false, name, "pids.max", val, sizeof(val)), 0);
+	ck_assert_str_eq(val, "50");
+
+	ck_assert_int_eq(call(fd, &s, "Pause", sv_PauseRequest_fields, &pq, NULL, NULL, NULL, 0), SV_OK);
+	ck_assert_int_eq(cgfx_read(CGC_FREEZER, false, name, "freezer.state", val, sizeof(val)), 0);
+	ck_assert_str_eq(val, "FROZEN");
+	ck_assert_int_eq(call(fd, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
+			      &tr, NULL, 0), SV_OK);
+	ck_assert_uint_eq(tr.status, sv_TaskStatus_PAUSED);
+	sv_pb_free(sv_StateResponse_fields, &tr);
+	ck_assert_int_eq(call(fd, &s, "Pause", sv_PauseRequest_fields, &pq, NULL, NULL, msg, sizeof(msg)),
+			 SV_FAILED_PRECONDITION);
+	ck_assert_int_eq(call(fd, &s, "Resume", sv_ResumeRequest_fields, &rq, NULL, NULL, NULL, 0), SV_OK);
+	ck_assert_int_eq(cgfx_read(CGC_FREEZER, false, name, "freezer.state", val, sizeof(val)), 0);
+	ck_assert_str_eq(val, "THAWED");
+
+	ck_assert_int_eq(call(fd, &s, "Stats", sv_StatsRequest_fields, &stq, sv_StatsResponse_fields,
+			      &str, NULL, 0), SV_OK);
+	ck_assert(str.has_stats && str.stats.value && str.stats.value->size > 0);
+	ck_assert_str_eq(str.stats.type_url, "io.containerd.cgroups.v1.Metrics");
+	sv_pb_free(sv_StatsResponse_fields, &str);
+
+	uq.resources.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
+	uq.resources.value = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(sizeof(json) - 1));
+	ck_assert_ptr_nonnull(uq.resources.value);
+	uq.resources.value->size = sizeof(json) - 1;
+	memcpy(uq.resources.value->bytes, json, sizeof(json) - 1);
+	ck_assert_int_eq(call(fd, &s, "Update", sv_UpdateTaskRequest_fields, &uq, NULL, NULL, msg,
+			      sizeof(msg)), SV_OK);
+	ck_assert_int_eq(cgfx_read(CGC_PIDS, false, name, "pids.max", val, sizeof(val)), 0);
+	ck_assert_str_eq(val, "77");
+	memcpy(uq.resources.value->bytes, "{\"pids\":7}", 10);
+	uq.resources.value->size = 10;
+	ck_assert_int_eq(call(fd, &s, "Update", sv_UpdateTaskRequest_fields, &uq, NULL, NULL, msg,
+			      sizeof(msg)), SV_UNKNOWN);
+	ck_assert_msg(strstr(msg, "pids") != NULL, "update error: %s", msg);
+	free(uq.resources.value);
+
+	/* a paused task still dies of Kill --all SIGKILL; the cgroups go with Delete */
+	ck_assert_int_eq(call(fd, &s, "Pause", sv_PauseRequest_fields, &pq, NULL, NULL, NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr,
+			      NULL, 0), SV_OK);
+	ck_assert_uint_eq(wr.exit_status, 137);
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	ck_assert_int_eq(cgfx_read(CGC_PIDS, false, name, "pids.max", val, sizeof(val)), -ENOENT);
+	ck_assert_int_eq(cgfx_read(CGC_FREEZER, false, name, "freezer.state", val, sizeof(val)), -ENOENT);
+	do_shutdown(&w, fd, &s);
+	fx_rm_bundle(w.bundle);
+}
+END_TEST
+
+/* Without a cgroup of its own, the cgroup methods say so. */
+START_TEST(test_no_cgroup)
+{
+	struct tw w;
+	sv_PauseRequest pq = { .id = ID };
+	sv_StatsRequest stq = { .id = ID };
+	sv_StatsResponse str;
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_KillRequest kq = { .id = ID, .signal = SIGKILL };
+	sv_WaitRequest wq = { .id = ID };
+	sv_WaitResponse wr = { 0 };
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	char msg[256];
+	uint32_t s = 1;
+	int fd;
+
+	fx_build_dir(w.build, sizeof(w.build));
+	if (!fx_have_init(w.build)) {
+		printf("# SKIP shimvisor-init not built\n");
+		return;
+	}
+	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
+	start_worker(&w);
+	fd = connect_worker(&w);
+	do_create(&w, fd, &s);
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Pause", sv_PauseRequest_fields, &pq, NULL, NULL, msg, sizeof(msg)),
+			 SV_FAILED_PRECONDITION);
+	ck_assert_msg(strstr(msg, "cgroup") != NULL, "%s", msg);
+	ck_assert_int_eq(call(fd, &s, "Stats", sv_StatsRequest_fields, &stq, sv_StatsResponse_fields,
+			      &str, NULL, 0), SV_FAILED_PRECONDITION);
+	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr,
+			      NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	do_shutdown(&w, fd, &s);
+	fx_rm_bundle(w.bundle);
+}
+END_TEST
+
 /* Bad clients lose their own connection only; errors carry the right codes. */
 START_TEST(test_bad_clients)
 {
@@ -737,6 +880,9 @@ int main(void)
 	tcase_add_test(tc, test_kill_sigterm_hostpid);
 	tcase_add_test(tc, test_created_delete);
 	tcase_add_test(tc, test_exec);
+	tcase_add_test(tc, test_cgroup_methods);
+	tcase_add_test(tc, test_no_cgroup);
+	tcase_add_unchecked_fixture(tc, NULL, cgfx_cleanup);
 	suite_add_tcase(su, tc);
 	return sv_run_suite(su);
 }
