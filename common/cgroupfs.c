@@ -354,6 +354,15 @@ void cgfs_free(struct cg_hier *h, size_t n)
 	free(h);
 }
 
+bool cgfs_is_own(const struct cg_hier *h)
+{
+	if (!h->v2 && !(h->ctrls & ~CGC_NAMED))
+		return false;
+	if (h->path[strspn(h->path, "/")] == '\0')
+		return false;
+	return !h->own || strcmp(h->own, h->path) != 0;
+}
+
 int cgfs_fs_kind(int fd)
 {
 	struct statfs sf;
@@ -489,6 +498,11 @@ int cgfs_rmdir_tail(const char *mnt, const char *dir, int count)
 	rc = rmdir_tail(base, dir, count);
 	close(base);
 	return rc;
+}
+
+int cgfs_rmdir_tail_at(int base, const char *dir, int count)
+{
+	return rmdir_tail(base, dir, count);
 }
 
 int cgfs_open_abs(const char *path)

@@ -42,6 +42,9 @@ struct cg_hier {
  * the kernel's order. *out is malloc'd (release with cgfs_free); *n may be 0. */
 int cgfs_list(pid_t pid, struct cg_hier **out, size_t *n);
 void cgfs_free(struct cg_hier *h, size_t n);
+/* Whether h is a cgroup of pid's own: a hierarchy with a controller (or cgroup2), where pid
+ * is neither where the caller is nor at the root (an exited process shows the root). */
+bool cgfs_is_own(const struct cg_hier *h);
 
 /* "cpu,cpuacct" / "io memory" <-> mask (either separator; unknown names are ignored,
  * "name=..." is CGC_NAMED). v2 names: "io" is CGC_BLKIO. */
@@ -57,8 +60,10 @@ int cgfs_ctrl_names(unsigned mask, bool v2, char *buf, size_t sz);
 typedef int cgfs_each_fn(int parent, int child, bool fresh, void *arg);
 int cgfs_open_dir(const char *mnt, const char *dir, bool mkdir, cgfs_each_fn *each, void *arg,
 		  int *created);
-/* Remove the last count components of dir below mnt, deepest first (undoes a creation). */
+/* Remove the last count components of dir below mnt (or the directory fd base), deepest
+ * first: undoes a creation. */
 int cgfs_rmdir_tail(const char *mnt, const char *dir, int count);
+int cgfs_rmdir_tail_at(int base, const char *dir, int count);
 /* Open an absolute cgroup directory path the same way (no creation). */
 int cgfs_open_abs(const char *path);
 /* Whether fd is on a cgroup (v1) or cgroup2 filesystem: 1 / 2, 0 if neither, -errno. */

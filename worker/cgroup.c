@@ -103,10 +103,8 @@ struct wcgroup *wcg_open(pid_t pid, int *err)
 	for (size_t i = 0; !rc && i < nh; i++) {
 		int fd;
 
-		/* named v1 hierarchies hold no controller; where the task is where we are, it
-		 * has no cgroup of its own */
-		if ((!h[i].v2 && !(h[i].ctrls & ~CGC_NAMED)) ||
-		    (h[i].own && !strcmp(h[i].own, h[i].path)))
+		/* where the task is where we are (or at the root), it has no cgroup of its own */
+		if (!cgfs_is_own(&h[i]))
 			continue;
 		fd = cgfs_open_dir(h[i].mnt, h[i].path, false, NULL, NULL, NULL);
 		if (fd < 0)

@@ -529,6 +529,64 @@ START_TEST(refused_value_leaves_nothing)
 }
 END_TEST
 
+/* A failure after INIT_PID (a bind mount whose source is missing): the init puts itself back
+ * and removes what it made before it reports, with and without a pid namespace. */
+START_TEST(failure_after_join_removes_cgroups)
+{
+	for (int pidns = 1; pidns >= 0; pidns--) {
+		struct run r;
+		char name[64], lin[256], tag[16];
+		char *spec;
+		sv_InitSync m;
+		int st;
+
+		if (!need_v1(CGC_MEMORY | CGC_PIDS))
+			return;
+		snprintf(tag, sizeof(tag), "late%d", pidns);
+		cgfx_name(name, sizeof(name), tag);
+		snprintf(lin, sizeof(lin), ",\"cgroupsPath\":\"/%s/t\",\"resources\":{\"pids\":"
+			 "{\"limit\":9}}", name);
+		spec = make_spec("[\"/bin/true\"]", lin);
+		{
+			char *p = strstr(spec, "\"mounts\":[");
+			char *ns = strstr(spec, "{\"type\":\"pid\"},");
+			char *out = NULL;
+
+			ck_assert_ptr_nonnull(p);
+			p += strlen("\"mounts\":[");
+			ck_assert_int_gt(asprintf(&out, "%.*s{\"destination\":\"/mnt\",\"type\":\"bind\","
+						  "\"source\":\"/nonexistent/sv\",\"options\":[\"rbind\"]},%s",
+						  (int)(p - spec), spec, p), 0);
+			free(spec);
+			spec = out;
+			if (!pidns) {
+				ns = strstr(spec, "{\"type\":\"pid\"},");
+				memmove(ns, ns + strlen("{\"type\":\"pid\"},"),
+					strlen(ns + strlen("{\"type\":\"pid\"},")) + 1);
+			}
+		}
+		launch(&r, spec);
+		free(spec);
+		ck_assert_int_eq(recv_sync(r.sync, &m), sv_InitSyncType_INIT_PID);
+		r.task = (pid_t)m.pid;
+		sv_pb_free(sv_InitSync_fields, &m);
+		ck_assert_int_eq(recv_sync(r.sync, &m), sv_InitSyncType_INIT_ERROR);
+		ck_assert_msg(m.message && strstr(m.message, "/mnt"), "%s", m.message);
+		sv_pb_free(sv_InitSync_fields, &m);
+		/* removed before INIT_ERROR was sent */
+		ck_assert_msg(!cgfx_exists(CGC_MEMORY, false, name), "pidns %d", pidns);
+		ck_assert(!cgfx_exists(CGC_PIDS, false, name));
+		st = wait_exit(r.task);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+		if (r.task != r.launcher)
+			wait_exit(r.launcher);
+		close(r.sync);
+		close(r.out);
+		cleanup_bundle(&r);
+	}
+}
+END_TEST
+
 /* The warm flow: the init waits for CONFIG, then joins right after reading the config. */
 START_TEST(warm_init_joins)
 {
@@ -671,6 +729,7 @@ int main(void)
 	tcase_add_test(tc, update_limits);
 	tcase_add_test(tc, bad_resources);
 	tcase_add_test(tc, refused_value_leaves_nothing);
+	tcase_add_test(tc, failure_after_join_removes_cgroups);
 	tcase_add_test(tc, warm_init_joins);
 	tcase_add_test(tc, v2_device_filter);
 	suite_add_tcase(s, tc);

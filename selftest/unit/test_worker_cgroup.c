@@ -316,6 +316,29 @@ START_TEST(no_cgroup_of_its_own)
 }
 END_TEST
 
+/* An exited, unreaped task shows the root cgroups: never taken for its own. */
+START_TEST(zombie_is_not_at_the_root)
+{
+	char name[64], p[64];
+	struct kid k;
+	siginfo_t si;
+	int err = 0;
+
+	cgfx_name(name, sizeof(name), "zomb");
+	if (!make_v1(name, CGC_MEMORY))
+		return;
+	kid_start(&k, 0);
+	join_v1(name, k.pid);
+	kill(k.pid, SIGKILL);
+	ck_assert_int_eq(waitid(P_PID, (id_t)k.pid, &si, WEXITED | WNOWAIT), 0);
+	snprintf(p, sizeof(p), "/proc/%d", (int)k.pid);
+	ck_assert_int_eq(access(p, F_OK), 0);           /* still there, a zombie */
+	ck_assert_ptr_null(wcg_open(k.pid, &err));
+	ck_assert_int_eq(err, -ENOENT);
+	kid_end(&k);
+}
+END_TEST
+
 /* cgroup2: where it is mounted (hybrid hosts too: the unified hierarchy). */
 START_TEST(unified_freeze_procs_metrics)
 {
@@ -574,6 +597,7 @@ int main(void)
 	tcase_add_test(tc, oom_kill_event);
 	tcase_add_test(tc, save_load_roundtrip);
 	tcase_add_test(tc, no_cgroup_of_its_own);
+	tcase_add_test(tc, zombie_is_not_at_the_root);
 	tcase_add_test(tc, unified_freeze_procs_metrics);
 	tcase_add_test(tc, unified_load_freeze);
 	tcase_add_test(tc, v1_blkio_entries);

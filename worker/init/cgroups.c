@@ -2,10 +2,12 @@
 /* worker/init/cgroups.c: the task's cgroups in shimvisor-init: which hierarchies and where
  * (runc's path rules), create, apply, join, undo on failure; and `--update PID`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cgroupfs.h"
@@ -28,6 +30,112 @@ struct cg_set {
 	unsigned have;          /* controllers of the chosen hierarchies */
 	bool any_v2;
 };
+
+/* What cgroups_setup made, kept to undo it if the init fails before START. */
+struct cg_state {
+	size_t n;
+	struct cg_keep {
+		int own;        /* O_PATH of the cgroup we came from, -1 */
+		int base;       /* O_PATH of the parent of the first directory made, -1 */
+		char *tail;     /* "/a/b": the directories made below base */
+		int created;
+	} k[CG_MAX_HIER];
+};
+
+/* An fd moved out of the way of the fixed fds (3..7), or -1. */
+static int high_fd(int fd)
+{
+	int h = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 64) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return h;
+}
+
+/* Index in p where its last count components begin. */
+static size_t tail_start(const char *p, int count)
+{
+	size_t i = strlen(p);
+
+	while (count-- > 0) {
+		while (i > 0 && p[i - 1] == '/')
+			i--;
+		while (i > 0 && p[i - 1] != '/')
+			i--;
+	}
+	return i;
+}
+
+static void keep_state(struct init *in, const struct cg_set *s)
+{
+	struct cg_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return;         /* best effort */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cg_dir *d = &s->d[i];
+		struct cg_keep *k = &st->k[st->n++];
+
+		k->own = d->h->own ? high_fd(cgfs_open_dir(d->h->mnt, d->h->own, false, NULL,
+							   NULL, NULL)) : -1;
+		k->base = -1;
+		if (d->created) {
+			size_t at = tail_start(d->path, d->created);
+			char prefix[PATH_MAX];
+
+			snprintf(prefix, sizeof(prefix), "%.*s", (int)at, d->path);
+			k->base = high_fd(cgfs_open_dir(d->h->mnt, prefix[0] ? prefix : "/", false,
+							NULL, NULL, NULL));
+			if (asprintf(&k->tail, "/%s", d->path + at) < 0)
+				k->tail = NULL;
+			k->created = d->created;
+		}
+	}
+	in->cg = st;
+}
+
+void cgroups_release(struct init *in)
+{
+	struct cg_state *st = in->cg;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->k[i].own >= 0)
+			close(st->k[i].own);
+		if (st->k[i].base >= 0)
+			close(st->k[i].base);
+		free(st->k[i].tail);
+	}
+	free(st);
+	in->cg = NULL;
+}
+
+void cgroups_abandon(struct init *in)
+{
+	struct cg_state *st = in->cg;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->k[i].own >= 0)
+			cgfs_write(st->k[i].own, "cgroup.procs", "0");   /* "0": the writer */
+	for (size_t i = 0; i < st->n; i++) {
+		struct cg_keep *k = &st->k[i];
+
+		if (k->base < 0 || !k->tail)
+			continue;
+		/* the pid-namespace launcher may not have left yet: bounded retries */
+		for (int tries = 0; tries < 20; tries++) {
+			struct timespec nap = { 0, 5 * 1000 * 1000 };
+
+			if (cgfs_rmdir_tail_at(k->base, k->tail, k->created) != -EBUSY)
+				break;
+			nanosleep(&nap, NULL);
+		}
+	}
+	cgroups_release(in);
+}
 
 static void set_free(struct cg_set *s)
 {
@@ -152,6 +260,9 @@ int cgroups_setup(struct init *in)
 		else if (snprintf(path, sizeof(path), "%s%s%s", h->own,
 				  strcmp(h->own, "/") ? "/" : "", cp) >= (int)sizeof(path))
 			rc = init_failmsg(e, -ENAMETOOLONG, "linux.cgroupsPath: too long");
+		if (!rc && path[strspn(path, "/")] == '\0')
+			rc = init_failmsg(e, -EINVAL, "linux.cgroupsPath: must name a cgroup below "
+					  "the root");
 		if (rc || (rc = set_add(&s, h, path, e)))
 			goto fail;
 	}
@@ -185,6 +296,7 @@ int cgroups_setup(struct init *in)
 		}
 		s.d[i].joined = true;
 	}
+	keep_state(in, &s);
 	set_free(&s);
 	return 0;
 undo:
@@ -207,8 +319,7 @@ int cgroups_join_of(struct init *in, pid_t pid)
 	for (size_t i = 0; i < n && !rc; i++) {
 		int fd;
 
-		if ((!h[i].v2 && !(h[i].ctrls & ~CGC_NAMED)) ||
-		    (h[i].own && !strcmp(h[i].own, h[i].path)))
+		if (!cgfs_is_own(&h[i]))
 			continue;
 		fd = cgfs_open_dir(h[i].mnt, h[i].path, false, NULL, NULL, NULL);
 		if (fd < 0 || (rc = cgfs_write(fd, "cgroup.procs", me)))
@@ -291,7 +402,7 @@ static int update(struct init *in, pid_t pid)
 	for (size_t i = 0; i < s.nh; i++) {
 		const struct cg_hier *h = &s.h[i];
 
-		if ((!h->v2 && !(h->ctrls & ~CGC_NAMED)) || (h->own && !strcmp(h->own, h->path)))
+		if (!cgfs_is_own(h))
 			continue;
 		if ((rc = set_add(&s, h, h->path, e)))
 			goto out;

@@ -14,6 +14,11 @@
  * resources, and move the calling process in (children forked later inherit them). A
  * no-op without linux.cgroupsPath. On failure the directories made are removed again. */
 int cgroups_setup(struct init *in);
+/* After a failure before START: move the caller back where it came from and remove the
+ * directories cgroups_setup made (best effort; the fds kept survive pivot_root). */
+void cgroups_abandon(struct init *in);
+/* Forget that state (START came: removal is the worker's), closing its fds. */
+void cgroups_release(struct init *in);
 /* Move the calling process into the cgroups of pid that are not ours (an exec process
  * joining its task). A no-op when pid has none of its own. */
 int cgroups_join_of(struct init *in, pid_t pid);

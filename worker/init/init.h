@@ -21,6 +21,8 @@ int init_fail(struct init_err *e, int rc, const char *fmt, ...)
 int init_failmsg(struct init_err *e, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+struct cg_state;
+
 struct init {
 	const char *bundle;             /* absolute BUNDLE_DIR */
 	int sync_fd;                    /* SV_INIT_FD_SYNC */
@@ -33,6 +35,7 @@ struct init {
 	int console_slave;              /* process.terminal: the pty slave until exec, else -1 */
 	void *seccomp;                  /* scmp_filter_ctx, built and not yet loaded */
 	int seccomp_loaded;
+	struct cg_state *cg;            /* cgroups.c: what we made, undone on failure before START */
 	struct init_err err;
 };
 

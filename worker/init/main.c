@@ -158,15 +158,20 @@ int main(int argc, char **argv)
 		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
 		init_abort(&in);
 	}
-	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL)))
+	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL))) {
+		cgroups_abandon(&in);
 		_exit(127);
+	}
 	rc = sync_wait_start(in.sync_fd);
-	if (rc == -EPIPE)
+	if (rc == -EPIPE) {
+		cgroups_abandon(&in);
 		_exit(127);     /* the worker gave up on us */
+	}
 	if (rc) {
 		init_fail(&in.err, rc, "sync: waiting for START");
 		init_abort(&in);
 	}
+	cgroups_release(&in);   /* started: the cgroups are the worker's to remove */
 	if (process_stdio(&in) || sv_seccomp_load(&in))
 		init_abort(&in);
 	process_exec(&in);

@@ -10,6 +10,7 @@
 
 #include "init.pb.h"
 #include "wire/pbio.h"
+#include "worker/init/cgroups.h"
 #include "worker/init/init.h"
 
 static int vfail(struct init_err *e, int rc, int with_errno, const char *fmt, va_list ap)
@@ -97,6 +98,7 @@ _Noreturn void init_abort(struct init *in)
 {
 	int err = in->err.rc < 0 ? -in->err.rc : EINVAL;
 
+	cgroups_abandon(in);    /* before the worker hears of it: it may reuse the path */
 	sync_send(in->sync_fd, sv_InitSyncType_INIT_ERROR, 0, err,
 		  in->err.msg[0] ? in->err.msg : "init: failed");
 	_exit(127);
