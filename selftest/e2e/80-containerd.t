@@ -115,6 +115,8 @@ test_02_detached_lifecycle_and_events() {
 	pid_wait 5 $shim || fail "shim $shim still running after task rm"
 	[ -e "$b" ] && fail "bundle left: $(ls -la "$b")"
 	[ -e "$CD/root/io.containerd.runtime.v2.task/$CTD_NS/d1" ] && fail "work dir left"
+	cg=$(ls -d /sys/fs/cgroup/*/"$CTD_NS"/d1 /sys/fs/cgroup/"$CTD_NS"/d1 2>/dev/null)
+	[ -z "$cg" ] || fail "cgroups left: $cg"
 	[ -z "$(ctd_shim_pids)" ] || fail "shims left: $(ctd_shim_pids)"
 	topics=$(ev_topics d1)
 	[ "$topics" = "/tasks/create /tasks/start /tasks/exit /tasks/delete" ] || fail "events for d1: $topics"

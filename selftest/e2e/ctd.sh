@@ -15,10 +15,11 @@
 #   events                                    `ctr events`, once ctd_events_start ran
 #   rfs/                                      this case's copy of the busybox rootfs
 #   fifo/                                     ctr's stdio FIFOs (--fifo-dir)
+# Its namespace is svt-<the dir's random suffix>: cases may run beside other runs.
 
 # SV_CTD_RUNTIME=io.containerd.runc.v2 runs the same cases on the reference shim (to check the cases)
 CTD_RT=${SV_CTD_RUNTIME:-io.containerd.shimvisor.v2}
-CTD_NS=default
+CTD_NS=default     # ctd_setup makes it unique: cgroups are named <ns>/<id> by ctr's spec
 CTD_IMAGE=localhost/shimvisor/busybox:e2e
 CTD_APPLETS="sh echo cat sleep true false ls ps id hostname tty test head wc yes dd grep readlink kill"
 CTR_TIMEOUT=${CTR_TIMEOUT:-10}   # a ctr call that hangs fails its case, well before the case timeout
@@ -95,6 +96,7 @@ ctd_setup() {
 	CD=$T
 	# the longest socket path is $CD/c.sock.ttrpc; sun_path holds 107 bytes and a NUL
 	[ ${#CD} -le 80 ] || CD=$(mktemp -d /tmp/svc.XXXX)
+	CTD_NS="svt-${CD##*.}"
 	trap 'ctd_cleanup; case_cleanup' EXIT
 	mkdir -p "$CD/bin" "$CD/fifo"
 	ln -s "$BUILD/shimvisor-worker" "$CD/bin/containerd-shim-shimvisor-v2"
@@ -132,6 +134,7 @@ EOF
 		ctd_build_rootfs "$RFS"
 	fi
 	ctd_start
+	ctr namespaces create "$CTD_NS" || fail "namespaces create $CTD_NS"
 }
 
 # Start containerd (again, after ctd_stop: same config, same root and state) and wait
@@ -198,6 +201,10 @@ ctd_cleanup() {
 	[ -n "${pids// /}" ] && { note "killing what the case left: $pids"; kill -9 $pids 2>/dev/null; }
 	pid_wait 5 $pids || note "still alive after SIGKILL: $pids"
 	for p in $socks "${CTD_SOCKS[@]}"; do case "$p" in /*) rm -f "$p" ;; esac; done
+	# cgroups under this case's namespace (ctr's spec says <ns>/<id>), once empty
+	for p in /sys/fs/cgroup/*/"$CTD_NS" /sys/fs/cgroup/"$CTD_NS"; do
+		[ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	grep -F " $CD/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	[ "$CD" != "$T" ] && [ -z "${KEEP:-}" ] && rm -rf "$CD"
 	return 0
