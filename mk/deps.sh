@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages the build and the tests need, when missing and we are root.
+# containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
+# private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
 set -e
 PKGS="build-essential pkg-config nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
-libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl"
+libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -15,5 +17,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Keep maintainer scripts from starting services: the tests need no system containerd.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && made_policy=1
+fi
+trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
