@@ -264,7 +264,7 @@ void pio_ready(struct pump *pp)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN && !pp->end_when_empty)
 			return;
 		if (n <= 0) {               /* EOF; EIO from a pty master whose slave closed */
 			close_src(pp);
@@ -282,13 +282,20 @@ void pio_ready(struct pump *pp)
 		close_dst(pp);
 }
 
+/* CloseIO: what the client wrote before it is still delivered (it may have closed its end
+ * of the FIFO an instant before asking): the FIFO is read until it is empty, then closed. */
 void pio_close_stdin(struct pio *io)
 {
 	struct pump *pp = &io->in;
 
-	close_src(pp);
-	if (pp->off >= pp->len)
-		close_dst(pp);
+	if (pp->src < 0 || pp->dst < 0) {
+		close_src(pp);
+		if (pp->off >= pp->len)
+			close_dst(pp);
+		return;
+	}
+	pp->end_when_empty = true;
+	pio_ready(pp);
 }
 
 void pio_drain(struct pio *io)

@@ -51,6 +51,7 @@ struct pump {
 	size_t len, off;
 	bool eof;                   /* src ended (or CloseIO): close dst once buf is drained */
 	bool own_src, own_dst;      /* false for the borrowed console */
+	bool end_when_empty;        /* CloseIO: src ends once it has nothing more to read now */
 };
 
 /* A process's stdio: in (FIFO -> stdin pipe or console), out and err (pipe or console -> FIFO). */

@@ -164,8 +164,11 @@ START_TEST(test_stdin_closeio_and_eof)
 	ck_assert_int_eq(write(wr, "abc", 3), 3);
 	pump_run(&io.in);
 	read_exact(fds[0], "abc");
-	/* CloseIO: the process sees EOF although the client still holds its writer */
+	/* CloseIO right after a last write: the bytes still arrive, then EOF, although the
+	 * client still holds its writer */
+	ck_assert_int_eq(write(wr, "late", 4), 4);
 	pio_close_stdin(&io);
+	read_exact(fds[0], "late");
 	ck_assert_int_eq(read(fds[0], buf, sizeof(buf)), 0);
 	close(wr);
 	for (int i = 0; i < 3; i++)
