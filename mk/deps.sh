@@ -4,7 +4,7 @@
 # containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
 # private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
 set -e
-PKGS="build-essential pkg-config nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
+PKGS="build-essential pkg-config python3 nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
 libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils"
 missing=""
 for p in $PKGS; do
