@@ -66,7 +66,8 @@ static void close_all(int *fds, int *nfds)
 	*nfds = 0;
 }
 
-int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags)
+int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags,
+		    uint8_t *buf, size_t bufsz)
 {
 	union {
 		struct cmsghdr h;
@@ -74,16 +75,12 @@ int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *
 	} cm;
 	struct msghdr mh = { 0 };
 	struct iovec iov;
-	uint8_t *buf;
 	ssize_t n;
 	int r;
 
 	*nfds = 0;
-	buf = malloc(SV_MONITOR_MAX_MSG);
-	if (!buf)
-		return -ENOMEM;
 	iov.iov_base = buf;
-	iov.iov_len = SV_MONITOR_MAX_MSG;
+	iov.iov_len = bufsz;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cm.buf;
@@ -93,7 +90,6 @@ int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		r = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-		free(buf);
 		return r;
 	}
 	/* take the passed fds; close any beyond the caller's room */
@@ -111,7 +107,6 @@ int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *
 		}
 	}
 	if (n == 0) {
-		free(buf);
 		close_all(fds, nfds);
 		return -ECONNRESET;
 	}
@@ -121,8 +116,19 @@ int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *
 		r = sv_pb_decode(fields, msg, buf, (size_t)n);
 		r = r < 0 ? r : 1;
 	}
-	free(buf);
 	if (r < 0)
 		close_all(fds, nfds);
+	return r;
+}
+
+int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags)
+{
+	uint8_t *buf = malloc(SV_MONITOR_MAX_MSG);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = fdchan_recv_buf(sock, fields, msg, fds, nfds, flags, buf, SV_MONITOR_MAX_MSG);
+	free(buf);
 	return r;
 }

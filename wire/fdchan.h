@@ -3,6 +3,8 @@
  * (SCM_RIGHTS): the engine<->monitor channel and the monitor's hand-over to a warm worker. */
 #ifndef SV_WIRE_FDCHAN_H
 #define SV_WIRE_FDCHAN_H
+#include <stddef.h>
+#include <stdint.h>
 #include <pb.h>
 
 #define FDCHAN_MAX_FDS 4
@@ -14,5 +16,8 @@ int fdchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, const int
  * (flags MSG_DONTWAIT) , -ECONNRESET on EOF, -EBADMSG for a packet that does not decode (or is
  * truncated), other -errno. */
 int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags);
+/* The same into the caller's buffer (a larger packet is -EBADMSG): no heap for small channels. */
+int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags,
+		    uint8_t *buf, size_t bufsz);
 
 #endif

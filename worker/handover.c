@@ -28,8 +28,9 @@ int worker_await_assignment(struct worker *w)
 {
 	sv_WorkerAssign a;
 	int fds[FDCHAN_MAX_FDS], n = 0, r, l, rp;
+	static uint8_t buf[8192];       /* ns, id, bundle: no 256 KiB malloc to shape the heap */
 
-	r = fdchan_recv(SV_FD_HANDOVER, sv_WorkerAssign_fields, &a, fds, &n, 0);
+	r = fdchan_recv_buf(SV_FD_HANDOVER, sv_WorkerAssign_fields, &a, fds, &n, 0, buf, sizeof(buf));
 	if (r == -ECONNRESET)
 		_exit(0);               /* the monitor went away before it needed us */
 	if (r != 1)

@@ -407,9 +407,11 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 {
 	while (p->sync_fd >= 0) {
 		int fds[FDCHAN_MAX_FDS], nfds = 0, r, i;
+		uint8_t buf[SYNC_MSG_MAX];
 		sv_InitSync m;
 
-		r = fdchan_recv(p->sync_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT);
+		r = fdchan_recv_buf(p->sync_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT, buf,
+				    sizeof(buf));
 		if (r == 0 || r == -EINTR)
 			return;
 		if (r == -EBADMSG) {

@@ -391,12 +391,14 @@ void task_update_done(struct worker *w, struct task *t, int wstatus)
 {
 	char msg[512] = "update: shimvisor-init failed";
 	int fds[FDCHAN_MAX_FDS], nfds = 0, i;
+	uint8_t buf[4096];
 	sv_InitSync m;
 
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
 		w_reply_pending(w, &t->update_rep, SV_OK, NULL, NULL, NULL);
 	} else {
-		if (fdchan_recv(t->update_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT) == 1) {
+		if (fdchan_recv_buf(t->update_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT, buf,
+				    sizeof(buf)) == 1) {
 			if (m.message && *m.message)
 				snprintf(msg, sizeof(msg), "update: %s", m.message);
 			sv_pb_free(sv_InitSync_fields, &m);
