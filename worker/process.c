@@ -342,9 +342,14 @@ static void start_failed(struct worker *w, struct task *t, struct proc *p, const
 	w_reply_pending(w, &p->start_rep, SV_UNKNOWN, msg, NULL, NULL);
 	p->start_sent = false;
 	if (p == &t->init) {
+		/* stopped at once (a client may Delete right away, and only a stopped task can be) */
 		if (p->exit_deferred) {
 			p->exit_deferred = false;
 			proc_exited(w, t, p, -1);
+		} else if (!p->exited && p->pid > 0) {
+			int st = proc_kill_sync(p->pid, 2000);
+
+			proc_exited(w, t, p, st < 0 ? (int)SIGKILL : st);
 		}
 		return;
 	}

@@ -49,7 +49,7 @@ static int open_io(struct pio *io, const char *in, const char *out, const char *
 	return pio_open(io, &(struct pio_names){ in, out, err, tty, "t1", "default" }, fds);
 }
 
-/* Run the pump until it has nothing to do now (poll with a short bound). */
+/* Run the pump until it has nothing more to do (the first wait is bounded at 2 s). */
 static void pump_run(struct pump *pp)
 {
 	for (int k = 0; k < 64; k++) {
@@ -57,7 +57,8 @@ static void pump_run(struct pump *pp)
 		int fd = pio_poll_fd(pp, &ev);
 		struct pollfd p = { .fd = fd, .events = ev };
 
-		if (fd < 0 || poll(&p, 1, 50) <= 0)
+		/* the first event may lag (a pty pushes its input from a work queue) */
+		if (fd < 0 || poll(&p, 1, k == 0 ? 2000 : 0) <= 0)
 			return;
 		pio_ready(pp);
 	}
