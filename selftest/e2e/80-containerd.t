@@ -371,6 +371,20 @@ test_12_checkpoint_error() {
 	ctr task rm -f c1 2>/dev/null || fail "task rm -f"
 }
 
+# 13. an OOM kill in the task's memory cgroup: /tasks/oom, then the exit (137)
+test_13_oom_event() {
+	ctd_setup
+	ctd_events_start
+	# 64 MiB into a shell variable under an 8 MiB limit: the kernel's OOM killer ends it
+	rfs_run --rm --memory-limit=8388608 om /bin/sh -c 'x=$(head -c 67108864 /dev/zero | tr "\0" a); echo survived'
+	rc=$?
+	[ $rc = 137 ] || fail "the memory hog gave rc $rc, want 137 (OOM kill)"
+	ev_wait 10 /tasks/oom om >/dev/null || fail "no /tasks/oom: $(ev_topics om)"
+	topics=$(ev_topics om | tr ' ' '\n' | uniq | tr '\n' ' ')
+	[ "$topics" = "/tasks/create /tasks/start /tasks/oom /tasks/exit /tasks/delete " ] ||
+		fail "events for om: $(ev_topics om)"
+}
+
 if [ "${1:-}" != --one ]; then
 	ctd_cache_build
 fi
