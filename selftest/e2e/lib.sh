@@ -85,7 +85,14 @@ case_cleanup() {
 	fi
 	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	daemon_stop
-	# anything still running from this case: workers, cleaners, tasks
+	# anything still running from this case: workers (a warm one's command line names no
+	# task: found by its bundle's worker.pid or its cwd), cleaners, tasks
+	for f in "$T"/state/*/*/worker.pid; do
+		[ -f "$f" ] && kill -9 "$(cut -d' ' -f1 "$f")" 2>/dev/null
+	done
+	for d in /proc/[0-9]*; do
+		case "$(readlink "$d/cwd" 2>/dev/null)" in "$T"/*) kill -9 "${d#/proc/}" 2>/dev/null ;; esac
+	done
 	for p in $(pgrep -f -- "$T/"); do kill -9 "$p" 2>/dev/null; done
 	grep -F " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
