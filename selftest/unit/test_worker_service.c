@@ -47,7 +47,7 @@ static const char *ns_nopid =
 	"{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"},{\"type\":\"network\"}";
 
 static void make_bundle_x(struct tw *w, const char *args_json, const char *namespaces,
-			  const char *linux_extra)
+			  const char *linux_extra, const char *mounts_extra)
 {
 	char cfg[4096];
 	int n;
@@ -59,15 +59,15 @@ static void make_bundle_x(struct tw *w, const char *args_json, const char *names
 		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
 		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]},"
 		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"noexec\"]},"
-		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}],"
+		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}%s],"
 		"\"linux\":{%s\"namespaces\":[%s]}}",
-		args_json, linux_extra, namespaces);
+		args_json, mounts_extra, linux_extra, namespaces);
 	fx_make_bundle(w->bundle, sizeof(w->bundle), "svw", cfg, (size_t)n);
 }
 
 static void make_bundle(struct tw *w, const char *args_json, const char *namespaces)
 {
-	make_bundle_x(w, args_json, namespaces, "");
+	make_bundle_x(w, args_json, namespaces, "", "");
 }
 
 static void start_worker(struct tw *w)
@@ -646,7 +646,7 @@ START_TEST(test_cgroup_methods)
 	sv_DeleteRequest dq = { .id = ID };
 	sv_DeleteResponse dr = { 0 };
 	char msg[256];
-	uint32_t s = 1;
+	uint32_t s = 1, pid;
 	int fd;
 
 	fx_build_dir(w.build, sizeof(w.build));
@@ -658,14 +658,31 @@ START_TEST(test_cgroup_methods)
 	cgfx_name(name, sizeof(name), "svc");
 	snprintf(extra, sizeof(extra), "\"cgroupsPath\":\"/%s\",\"resources\":{\"pids\":{\"limit\":50}},",
 		 name);
-	make_bundle_x(&w, "\"/bin/sleep\",\"1000\"", ns_all, extra);
+	make_bundle_x(&w, "\"/bin/sleep\",\"1000\"", ns_all, extra,
+		      ",{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
+		      "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
+		      "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+		      "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
 	start_worker(&w);
 	fd = connect_worker(&w);
-	do_create(&w, fd, &s);
+	pid = do_create(&w, fd, &s);
 	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
 			      &sr, NULL, 0), SV_OK);
 	ck_assert_int_eq(cgfx_read(CGC_PIDS, false, name, "pids.max", val, sizeof(val)), 0);
 	ck_assert_str_eq(val, "50");
+	/* the spec's cgroup mount shows the task its own cgroup, read-only */
+	{
+		char mi[128], *all = NULL, needle[160], *line;
+		size_t len;
+
+		snprintf(mi, sizeof(mi), "/proc/%u/mountinfo", pid);
+		ck_assert_int_eq(sv_read_file(AT_FDCWD, mi, 1u << 20, &all, &len), 0);
+		snprintf(needle, sizeof(needle), " /%s /sys/fs/cgroup/pids ro,", name);
+		line = strstr(all, needle);
+		ck_assert_msg(line != NULL, "no read-only pids bind of /%s in:\n%s", name, all);
+		ck_assert_ptr_nonnull(strstr(all, " /sys/fs/cgroup ro,"));
+		free(all);
+	}
 
 	ck_assert_int_eq(call(fd, &s, "Pause", sv_PauseRequest_fields, &pq, NULL, NULL, NULL, 0), SV_OK);
 	ck_assert_int_eq(cgfx_read(CGC_FREEZER, false, name, "freezer.state", val, sizeof(val)), 0);

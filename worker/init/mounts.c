@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "common/cgroupfs.h"
 #include "worker/init/init.h"
 
 static const struct { const char *name; int clear; unsigned long flag; } flag_opts[] = {
@@ -229,6 +230,72 @@ static int bind_one(struct init *in, const struct spec_mount *m, const struct mo
 	return finish_mount(in, m->dest, keep, o->propagation);
 }
 
+/* Bind the directory src on dest below the new root, then apply the per-mount flags. */
+static int bind_dir(struct init *in, const char *src, const char *dest, unsigned long flags)
+{
+	char p[64];
+	int fd, rc;
+
+	rc = mount_target(in->rootfd, dest, 1, 0, &fd);
+	if (rc)
+		return init_fail(&in->err, rc, "mount %s", dest);
+	fdpath(p, sizeof(p), fd);
+	rc = mount(src, p, NULL, MS_BIND, NULL) < 0 ? init_fail(&in->err, -errno, "mount %s", dest) : 0;
+	close(fd);
+	return rc ? rc : finish_mount(in, dest, flags, 0);
+}
+
+/* The spec's cgroup mount (`/sys/fs/cgroup`, type cgroup or cgroup2): the task sees its own
+ * cgroups, as runc shows them without a cgroup namespace. A v1 host: a tmpfs holding, for
+ * every hierarchy, a bind of the task's cgroup directory under the host mount's name (cpu,
+ * memory, ..., systemd, and unified for cgroup2). A pure cgroup2 host: the task's cgroup
+ * directory itself. Called after cgroups_setup: our cgroups are the task's. */
+static int mount_cgroups(struct init *in, const struct spec_mount *m, const struct mount_opts *o)
+{
+	unsigned long flags = o->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	char src[PATH_MAX], dest[PATH_MAX], p[64];
+	struct cg_hier *h = NULL;
+	size_t n = 0;
+	int fd, rc;
+
+	rc = cgfs_list(0, &h, &n);
+	if (rc)
+		return init_fail(&in->err, rc, "mount %s: our cgroups", m->dest);
+	if (n == 1 && h[0].v2) {
+		snprintf(src, sizeof(src), "%s%s", h[0].mnt, strcmp(h[0].path, "/") ? h[0].path : "");
+		rc = bind_dir(in, src, m->dest, flags);
+		goto out;
+	}
+	rc = mount_target(in->rootfd, m->dest, 1, 0, &fd);
+	if (rc) {
+		rc = init_fail(&in->err, rc, "mount %s", m->dest);
+		goto out;
+	}
+	fdpath(p, sizeof(p), fd);
+	if (mount("tmpfs", p, "tmpfs", flags & ~MS_RDONLY, "mode=755,size=64k") < 0)
+		rc = init_fail(&in->err, -errno, "mount %s (tmpfs)", m->dest);
+	close(fd);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *name = strrchr(h[i].mnt, '/');
+
+		if (!name || !name[1] || strchr(name + 1, ','))
+			name = NULL;
+		if ((size_t)snprintf(dest, sizeof(dest), "%s/%s", m->dest, name ? name + 1 : "x") >= sizeof(dest) ||
+		    (size_t)snprintf(src, sizeof(src), "%s%s", h[i].mnt,
+				     strcmp(h[i].path, "/") ? h[i].path : "") >= sizeof(src)) {
+			rc = init_fail(&in->err, -ENAMETOOLONG, "mount %s", m->dest);
+			break;
+		}
+		if (name)
+			rc = bind_dir(in, src, dest, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	}
+	if (!rc && (flags & MS_RDONLY))
+		rc = finish_mount(in, m->dest, flags, 0);
+out:
+	cgfs_free(h, n);
+	return rc;
+}
+
 int mounts_apply(struct init *in)
 {
 	for (size_t i = 0; i < in->spec.nmounts; i++) {
@@ -246,9 +313,11 @@ int mounts_apply(struct init *in)
 				return rc;
 			continue;
 		}
-		/* cgroup mounts wait for the cgroup support (linux.resources). */
-		if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2"))
+		if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2")) {
+			if ((rc = mount_cgroups(in, m, &o)))
+				return rc;
 			continue;
+		}
 		if (!m->type[0])
 			return init_failmsg(&in->err, -EINVAL, "mount %s: type is required",
 					    m->dest);
