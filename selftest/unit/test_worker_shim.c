@@ -6,6 +6,7 @@
 #include "tap_main.h"
 #include "worker_fixture.h"
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,6 +230,73 @@ START_TEST(test_start_and_forward)
 }
 END_TEST
 
+
+/* containerd's events service fails again and again: every event is retried, in order,
+ * past the 5 attempts after which a Go shim drops one, and none is lost. */
+START_TEST(test_forward_never_dropped)
+{
+	struct tb b;
+	sv_CreateTaskRequest cq = { .id = ID };
+	sv_CreateTaskResponse cr = { 0 };
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_WaitRequest wq = { .id = ID };
+	sv_WaitResponse wr = { 0 };
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	sv_ConnectRequest nq = { .id = ID };
+	sv_ConnectResponse nr = { 0 };
+	sv_ShutdownRequest xq = { .id = ID };
+	uint32_t s = 1;
+	pid_t shim;
+	int fd, lev, ev, st, i;
+
+	make_bundle(&b, "\"/bin/sh\",\"-c\",\"exit 4\"");
+	if (!fx_have_init(b.build)) {
+		printf("# SKIP shimvisor-init not built\n");
+		fx_rm_bundle(b.bundle);
+		return;
+	}
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	lev = listen_events(&b);
+	fd = shim_start(&b);
+	cq.bundle = b.bundle;
+	call(fd, &s, "Create", sv_CreateTaskRequest_fields, &cq, sv_CreateTaskResponse_fields, &cr);
+	call(fd, &s, "Connect", sv_ConnectRequest_fields, &nq, sv_ConnectResponse_fields, &nr);
+	shim = (pid_t)nr.shim_pid;
+	sv_pb_free(sv_ConnectResponse_fields, &nr);
+	call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields, &sr);
+	call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr);
+	call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields, &dr);
+	/* six attempts in a row end with the connection dropped before any reply */
+	for (i = 0; i < 6; i++) {
+		struct pollfd p = { .fd = lev, .events = POLLIN };
+		struct ttrpc_hdr h;
+		uint8_t *body = NULL;
+
+		ck_assert_int_eq(poll(&p, 1, 10000), 1);
+		ev = accept4(lev, NULL, NULL, SOCK_CLOEXEC);
+		ck_assert_int_ge(ev, 0);
+		ck_assert_int_eq(ttrpc_read_frame(ev, &h, &body, CALL_MS), 0);
+		free(body);
+		close(ev);
+	}
+	ev = accept4(lev, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(ev, 0);
+	expect_forward(ev, "/tasks/create");
+	expect_forward(ev, "/tasks/start");
+	expect_forward(ev, "/tasks/exit");
+	expect_forward(ev, "/tasks/delete");
+	call(fd, &s, "Shutdown", sv_ShutdownRequest_fields, &xq, NULL, NULL);
+	ck_assert_int_eq(waitpid(shim, &st, 0), shim);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(ev);
+	close(lev);
+	close(fd);
+	fx_rm_bundle(b.bundle);
+}
+END_TEST
+
 static void delete_action(struct tb *b, sv_DeleteResponse *r)
 {
 	uint8_t out[128];
@@ -352,6 +420,7 @@ int main(void)
 	tcase_add_test(tc, test_delete_recorded_exit);
 	tcase_add_test(tc, test_start_and_forward);
 	tcase_add_test(tc, test_delete_dead_shim);
+	tcase_add_test(tc, test_forward_never_dropped);
 	suite_add_tcase(su, tc);
 	return sv_run_suite(su);
 }
