@@ -332,45 +332,6 @@ int cgroups_join_of(struct init *in, pid_t pid)
 	return rc;
 }
 
-/* fd 3 whole, at most SV_CONFIG_MAX bytes. */
-static int read_fd(int fd, char **out, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb = cap > SV_CONFIG_MAX ? NULL : realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				return cap > SV_CONFIG_MAX ? -EFBIG : -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int rc = -errno;
-
-			free(buf);
-			return rc;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int update(struct init *in, pid_t pid)
 {
 	struct spec_resources *r = NULL;
@@ -381,7 +342,7 @@ static int update(struct init *in, pid_t pid)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = read_fd(SV_INIT_FD_CONFIG, &json, &len)))
+	if ((rc = config_read_fd(SV_INIT_FD_CONFIG, &json, &len)))
 		return init_fail(e, rc, "update: read the resources");
 	rc = spec_resources_parse_json(json, len, &r, e->msg, sizeof(e->msg));
 	free(json);

@@ -11,7 +11,7 @@
 #include "worker/init/init.h"
 
 /* The whole of fd into a new buffer, at most SV_CONFIG_MAX bytes. 0 or -errno. */
-static int read_all(int fd, char **out, size_t *outlen)
+int config_read_fd(int fd, char **out, size_t *outlen)
 {
 	size_t cap = 16384, len = 0;
 	char *buf = malloc(cap);
@@ -57,7 +57,7 @@ static int parse_config(struct init *in, int fd)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = read_all(fd, &buf, &len);
+	int rc = config_read_fd(fd, &buf, &len);
 
 	if (rc)
 		return init_fail(&in->err, rc, "read config.json");
@@ -85,7 +85,7 @@ int config_read_exec(struct init *in)
 	size_t len = 0;
 	int dfd, fd, rc;
 
-	rc = read_all(SV_INIT_FD_CONFIG, &buf, &len);
+	rc = config_read_fd(SV_INIT_FD_CONFIG, &buf, &len);
 	close(SV_INIT_FD_CONFIG);
 	if (rc)
 		return init_fail(&in->err, rc, "read exec spec");

@@ -60,6 +60,8 @@ void ns_prepare_warm(struct init *in);
  * bare Process, with the rest (seccomp, mounts) from in->bundle's config.json. */
 int config_read_task(struct init *in);
 int config_read_exec(struct init *in);
+/* The whole of fd (at most SV_CONFIG_MAX bytes) into a new buffer. 0 or -errno. */
+int config_read_fd(int fd, char **out, size_t *outlen);
 
 /* exec_join.c: an exec process joins task pid's cgroups (under the host's cgroup mounts),
  * then every namespace of pid's that differs from ours (one setns on a pidfd), then forks
