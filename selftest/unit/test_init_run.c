@@ -311,6 +311,19 @@ START_TEST(error_bad_mount)
 }
 END_TEST
 
+/* The host's / read-only: a mount point it lacks is an error, not a directory made in it. */
+START_TEST(error_mountpoint_on_host_root)
+{
+	char *spec = make_spec("[\"/bin/true\"]", "",
+			       ",{\"destination\":\"/sv-no-such-mountpoint\",\"type\":\"tmpfs\","
+			       "\"source\":\"tmpfs\"}", "");
+
+	expect_setup_error(spec, EROFS, "/sv-no-such-mountpoint");
+	ck_assert_int_ne(access("/sv-no-such-mountpoint", F_OK), 0);
+	free(spec);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("init_run");
@@ -322,6 +335,7 @@ int main(void)
 	}
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, echo_hello_held_until_start);
+	tcase_add_test(tc, error_mountpoint_on_host_root);
 	tcase_add_test(tc, exit_status);
 	tcase_add_test(tc, uts_hostname);
 	tcase_add_test(tc, pid_one);

@@ -14,48 +14,6 @@
 #include "wire/limits.h"
 #include "worker/init/init.h"
 
-int rootfs_prepare(struct init *in)
-{
-	const struct spec *s = &in->spec;
-	unsigned long prop = s->rootfs_propagation == MS_SLAVE ? MS_SLAVE : MS_PRIVATE;
-	char src[PATH_MAX];
-
-	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
-		return init_fail(&in->err, -errno, "make / %s",
-				 prop == MS_SLAVE ? "rslave" : "rprivate");
-	if ((size_t)snprintf(in->rootfs, sizeof(in->rootfs), "%s/%s", in->bundle,
-			     SV_BUNDLE_ROOTFS) >= sizeof(in->rootfs))
-		return init_fail(&in->err, -ENAMETOOLONG, "bundle %s", in->bundle);
-	if ((size_t)snprintf(src, sizeof(src), "%s%s%s", s->root_path[0] == '/' ? "" : in->bundle,
-			     s->root_path[0] == '/' ? "" : "/", s->root_path) >= sizeof(src))
-		return init_fail(&in->err, -ENAMETOOLONG, "root.path");
-	if (mkdir(in->rootfs, 0755) < 0 && errno != EEXIST)
-		return init_fail(&in->err, -errno, "mkdir %s", in->rootfs);
-	/* Not MS_REC: the host's submounts (/run, /sys/fs/cgroup, ...) stay outside. */
-	if (mount(src, in->rootfs, NULL, MS_BIND, NULL) < 0)
-		return init_fail(&in->err, -errno, "bind root %s", src);
-	in->rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (in->rootfd < 0)
-		return init_fail(&in->err, -errno, "open %s", in->rootfs);
-	return 0;
-}
-
-int rootfs_pivot(struct init *in)
-{
-	if (fchdir(in->rootfd) < 0)
-		return init_fail(&in->err, -errno, "chdir %s", in->rootfs);
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return init_fail(&in->err, -errno, "pivot_root %s", in->rootfs);
-	/* The old root is stacked under the new one: detach it. */
-	if (umount2(".", MNT_DETACH) < 0)
-		return init_fail(&in->err, -errno, "umount old root");
-	if (chdir("/") < 0)
-		return init_fail(&in->err, -errno, "chdir /");
-	close(in->rootfd);
-	in->rootfd = -1;
-	return 0;
-}
-
 /* The per-mount flags a bind remount must keep (statvfs of path). */
 static unsigned long kept_flags(const char *path)
 {
@@ -78,6 +36,63 @@ static unsigned long kept_flags(const char *path)
 		f |= MS_RELATIME;
 	return f;
 }
+
+/* Whether path is the host's own root directory. */
+static int is_host_root(const char *path)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat("/", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int rootfs_prepare(struct init *in)
+{
+	const struct spec *s = &in->spec;
+	unsigned long prop = s->rootfs_propagation == MS_SLAVE ? MS_SLAVE : MS_PRIVATE;
+	char src[PATH_MAX];
+
+	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
+		return init_fail(&in->err, -errno, "make / %s",
+				 prop == MS_SLAVE ? "rslave" : "rprivate");
+	if ((size_t)snprintf(in->rootfs, sizeof(in->rootfs), "%s/%s", in->bundle,
+			     SV_BUNDLE_ROOTFS) >= sizeof(in->rootfs))
+		return init_fail(&in->err, -ENAMETOOLONG, "bundle %s", in->bundle);
+	if ((size_t)snprintf(src, sizeof(src), "%s%s%s", s->root_path[0] == '/' ? "" : in->bundle,
+			     s->root_path[0] == '/' ? "" : "/", s->root_path) >= sizeof(src))
+		return init_fail(&in->err, -ENAMETOOLONG, "root.path");
+	if (mkdir(in->rootfs, 0755) < 0 && errno != EEXIST)
+		return init_fail(&in->err, -errno, "mkdir %s", in->rootfs);
+	/* Not MS_REC: the host's submounts (/run, /sys/fs/cgroup, ...) stay outside. */
+	if (mount(src, in->rootfs, NULL, MS_BIND, NULL) < 0)
+		return init_fail(&in->err, -errno, "bind root %s", src);
+	/* The host's own /, read-only: read-only from the start, so that a mount point the
+	 * host lacks is an error, never a new directory in the host's root file system. */
+	if (s->root_readonly && is_host_root(src) &&
+	    mount(NULL, in->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(in->rootfs),
+		  NULL) < 0)
+		return init_fail(&in->err, -errno, "remount the host's / read-only");
+	in->rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (in->rootfd < 0)
+		return init_fail(&in->err, -errno, "open %s", in->rootfs);
+	return 0;
+}
+
+int rootfs_pivot(struct init *in)
+{
+	if (fchdir(in->rootfd) < 0)
+		return init_fail(&in->err, -errno, "chdir %s", in->rootfs);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return init_fail(&in->err, -errno, "pivot_root %s", in->rootfs);
+	/* The old root is stacked under the new one: detach it. */
+	if (umount2(".", MNT_DETACH) < 0)
+		return init_fail(&in->err, -errno, "umount old root");
+	if (chdir("/") < 0)
+		return init_fail(&in->err, -errno, "chdir /");
+	close(in->rootfd);
+	in->rootfd = -1;
+	return 0;
+}
+
 
 static int mask_path(struct init *in, const char *path)
 {
