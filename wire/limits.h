@@ -12,6 +12,7 @@
 #define SV_INIT_FD_CONFIG   3   /* config.json, read-only */
 #define SV_INIT_FD_SYNC     4   /* socketpair end to the worker (SOCK_SEQPACKET) */
 #define SV_INIT_FD_STDIO    5   /* 5, 6, 7: the task's stdin, stdout, stderr */
+#define SV_INIT_FD_PIDFD    8   /* --exec: a pidfd of the task's init, opened by the worker */
 
 /* ttrpc v1.1 framing (PROTOCOL.md §2.1). */
 #define SV_TTRPC_HEADER_LEN     10

@@ -33,22 +33,23 @@ static void child_reset_signals(void)
 	signal(SIGPIPE, SIG_DFL);
 }
 
-/* In the child: move the five fds onto 3..7, close everything else, exec. Never returns. */
-static _Noreturn void exec_init(const char *path, char *const argv[], const int src[5])
+/* In the child: move the fds onto 3..7 (and 8 when src[5] >= 0), close everything else,
+ * exec. Never returns. */
+static _Noreturn void exec_init(const char *path, char *const argv[], const int src[6])
 {
 	char *const envp[] = { NULL };
-	int tmp[5], i;
+	int n = src[5] >= 0 ? 6 : 5, tmp[6], i;
 
 	child_reset_signals();
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < n; i++) {
 		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 16);
 		if (tmp[i] < 0)
 			_exit(127);
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < n; i++)
 		if (dup2(tmp[i], SV_INIT_FD_CONFIG + i) < 0)
 			_exit(127);
-	close_range(SV_INIT_FD_STDIO + 3, ~0U, 0);
+	close_range(SV_INIT_FD_CONFIG + n, ~0U, 0);
 	execve(path, argv, envp);
 	_exit(127);
 }
@@ -119,12 +120,12 @@ static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int
 }
 
 /* Fork shimvisor-init with argv and the five fds on 3..7 (a missing stdio fd is -1 and
- * becomes /dev/null): its pid, and our end of its sync socket. */
+ * becomes /dev/null), pidfd on 8 when >= 0: its pid, and our end of its sync socket. */
 static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int stdio[3],
-		 pid_t *pidp, int *syncp)
+		 int pidfd, pid_t *pidp, int *syncp)
 {
 	char path[4096 + 32];
-	int sp[2], src[5], null = -1, i;
+	int sp[2], src[6], null = -1, i;
 	pid_t pid;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
@@ -133,6 +134,7 @@ static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int std
 		return -errno;
 	src[0] = cfg_fd;
 	src[1] = sp[1];
+	src[5] = pidfd;
 	for (i = 0; i < 3; i++) {
 		if (stdio && stdio[i] >= 0) {
 			src[2 + i] = stdio[i];
@@ -187,14 +189,14 @@ int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdi
 
 	if (w->warm_init_fd >= 0 && t->bundle && use_warm_init(w, t, cfg_fd, stdio) == 0)
 		return 0;
-	return spawn(w, argv, cfg_fd, stdio, &t->init.stage1, &t->init.sync_fd);
+	return spawn(w, argv, cfg_fd, stdio, -1, &t->init.stage1, &t->init.sync_fd);
 }
 
 int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
 {
 	char pidstr[16];
 	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
-	int stdio[3], spec, err, i;
+	int stdio[3], spec, pidfd, err, i;
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
 	spec = memfd_with("exec-spec", p->spec, p->spec_len);
@@ -206,7 +208,11 @@ int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
 		close(spec);
 		return err;
 	}
-	err = spawn(w, argv, spec, stdio, &p->stage1, &p->sync_fd);
+	/* the init is our unreaped child: this pidfd is surely it (no pid reuse) */
+	pidfd = (int)syscall(SYS_pidfd_open, t->init.pid, 0);
+	err = pidfd < 0 ? -errno : spawn(w, argv, spec, stdio, pidfd, &p->stage1, &p->sync_fd);
+	if (pidfd >= 0)
+		close(pidfd);
 	close(spec);
 	for (i = 0; i < 3; i++)
 		close(stdio[i]);
@@ -225,7 +231,7 @@ int proc_spawn_update(struct worker *w, struct task *t, const void *json, size_t
 	fd = memfd_with("resources", json, len);
 	if (fd < 0)
 		return fd;
-	err = spawn(w, argv, fd, NULL, &t->update_pid, &t->update_fd);
+	err = spawn(w, argv, fd, NULL, -1, &t->update_pid, &t->update_fd);
 	close(fd);
 	return err;
 }

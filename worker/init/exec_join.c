@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -14,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "init.pb.h"
+#include "wire/limits.h"
 #include "worker/init/cgroups.h"
 #include "worker/init/init.h"
 
@@ -47,6 +49,26 @@ static int ns_differing(struct init *in, int procfd, int *flags)
 	return 0;
 }
 
+/* The pid a pidfd refers to (its fdinfo "Pid:" line), or -1. */
+static pid_t pidfd_pid(int fd)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPid:");
+	return p ? (pid_t)atoi(p + 5) : -1;
+}
+
 int exec_join(struct init *in, pid_t pid)
 {
 	char path[32];
@@ -55,7 +77,11 @@ int exec_join(struct init *in, pid_t pid)
 	/* Nothing in the container may ptrace us (and reach the worker's fds) while we join. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return init_fail(&in->err, -errno, "prctl dumpable");
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* the worker's pidfd of its (unreaped) task init when it passed one: no pid reuse */
+	if (fcntl(SV_INIT_FD_PIDFD, F_GETFD) >= 0 && pidfd_pid(SV_INIT_FD_PIDFD) == pid)
+		pidfd = SV_INIT_FD_PIDFD;
+	else
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return init_fail(&in->err, -errno, "task %d", (int)pid);
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
