@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sched.h>
 #include "init_fixture.h"
 
 #define RO_PROBE "/.sv-init-test-ro-probe"
@@ -311,6 +315,69 @@ START_TEST(error_bad_mount)
 }
 END_TEST
 
+/* Whether a root process without CAP_SYS_PTRACE (a container's root) may open pid's
+ * /proc/PID/exe: 1 yes, 0 refused (EACCES), -errno otherwise. Run in a child. */
+static int exe_open_without_ptrace(pid_t pid)
+{
+	char path[64];
+	int st, fd;
+	pid_t c = fork();
+
+	ck_assert_int_ge(c, 0);
+	if (c == 0) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+
+		if (syscall(SYS_capget, &h, d) < 0)
+			_exit(3);
+		d[0].effective &= ~(1u << CAP_SYS_PTRACE);
+		if (syscall(SYS_capset, &h, d) < 0)
+			_exit(3);
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		fd = open(path, O_PATH | O_CLOEXEC);
+		_exit(fd >= 0 ? 1 : errno == EACCES ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(c, &st, 0), c);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st) == 1 ? 1 : WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+/* Held before START, the first stage (the host's binary) cannot be reached through
+ * /proc/PID/exe from the container; the task's program, once exec'd, can. */
+START_TEST(held_init_not_dumpable)
+{
+	struct run r;
+	/* no capabilities: only the dumpable flag can refuse the access (not a larger cap set) */
+	char *spec = make_spec("[\"/bin/sleep\",\"1000\"]", ",\"capabilities\":{\"bounding\":[],"
+			       "\"effective\":[],\"permitted\":[]}", "", "");
+
+	launch(&r, spec);
+	free(spec);
+	expect_ready(&r);
+	ck_assert_int_eq(exe_open_without_ptrace(r.task), 0);
+	start_running(&r);
+	/* the sync fd closes early in execve, before the new program's dumpable flag is set:
+	 * wait (bounded) for the exec to complete, seen as the new command name */
+	for (int i = 0; i < 2000; i++) {
+		char p[64], comm[32] = "";
+		FILE *f;
+
+		snprintf(p, sizeof(p), "/proc/%d/comm", r.task);
+		if ((f = fopen(p, "re"))) {
+			(void)!fgets(comm, sizeof(comm), f);
+			fclose(f);
+		}
+		if (!strcmp(comm, "sleep\n"))
+			break;
+		sched_yield();
+	}
+	ck_assert_int_eq(exe_open_without_ptrace(r.task), 1);
+	kill(r.task, SIGKILL);
+	wait_exit(r.task);
+	close_run(&r);
+}
+END_TEST
+
 /* The host's / read-only: a mount point it lacks is an error, not a directory made in it. */
 START_TEST(error_mountpoint_on_host_root)
 {
@@ -336,6 +403,7 @@ int main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, echo_hello_held_until_start);
 	tcase_add_test(tc, error_mountpoint_on_host_root);
+	tcase_add_test(tc, held_init_not_dumpable);
 	tcase_add_test(tc, exit_status);
 	tcase_add_test(tc, uts_hostname);
 	tcase_add_test(tc, pid_one);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -133,6 +134,10 @@ int main(int argc, char **argv)
 	in.host_ns[0] = in.host_ns[1] = in.host_ns[2] = -1;
 	if (fcntl(in.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);     /* no sync fd: nobody to tell */
+	/* Until the task's program replaces us (execve makes it dumpable again), nothing in
+	 * the container may ptrace us or open our /proc/PID/exe, the host's binary. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit(127);
 	if (argc == 3 && strcmp(argv[1], "--update") == 0)
 		cgroups_update_main(&in, argv[2]);
 	if (argc == 2 && strcmp(argv[1], "--warm") == 0) {
