@@ -208,6 +208,16 @@ test_06_terminal() {
 		<"$CD/tin" | tr -d '\r') || fail "run -t: rc $?: $out"
 	echo "$out" | grep -q '^/dev/pts/[0-9]' || fail "tty inside: '$out'"
 	echo "$out" | grep -qx isatty || fail "stdin is not a tty inside: '$out'"
+	# ResizePty: the size of ctr's terminal becomes the container's terminal's. ctr sends it
+	# after Start, so the shell waits for it: SIGWINCH, or the size already there
+	cat > "$RFS/tmp/winch" <<-'EOF'
+	trap 'stty -a; exit 0' WINCH
+	stty -a 2>/dev/null | grep -q 'rows 37;' && { stty -a; exit 0; }
+	while :; do sleep 1; done
+	EOF
+	out=$(timeout 20 script -qec "stty rows 37 cols 111; $run --rm -t --rootfs $RFS ts /bin/sh /tmp/winch" /dev/null \
+		<"$CD/tin" | tr -d '\r') || fail "run -t stty: rc $?: $out"
+	echo "$out" | grep -q 'rows 37; columns 111;' || fail "terminal size inside: '$out' (want 37 x 111)"
 	# typed input reaches the shell; the terminal echoes what is typed, so only the
 	# command's output line counts
 	out=$(printf 'x=tty; echo hi-from-$x\nexit\n' | timeout 20 script -qec "$run --rm -t --rootfs $RFS tt2 /bin/sh" /dev/null |
@@ -383,6 +393,29 @@ test_13_oom_event() {
 	topics=$(ev_topics om | tr ' ' '\n' | uniq | tr '\n' ' ')
 	[ "$topics" = "/tasks/create /tasks/start /tasks/oom /tasks/exit /tasks/delete " ] ||
 		fail "events for om: $(ev_topics om)"
+}
+
+# 14. the log URIs containerd hands over: file:// (the shim opens the file) and binary://
+# (a logging program gets stdout and stderr on its fds 3 and 4, and says ready on fd 5)
+test_14_log_uris() {
+	ctd_setup
+	ctd_events_start
+	rfs_run -d --log-uri="file://$CD/f.log" lf /bin/sh -c 'echo out-line; echo err-line >&2' ||
+		fail "run -d --log-uri file://"
+	ev_wait 10 /tasks/exit lf >/dev/null || fail "lf did not stop: $(ctr task ls)"
+	grep -qx out-line "$CD/f.log" && grep -qx err-line "$CD/f.log" || fail "file log: $(cat "$CD/f.log")"
+	cat > "$CD/logger" <<-EOF
+	#!/bin/sh
+	echo "\$CONTAINER_NAMESPACE/\$CONTAINER_ID \$*" > "$CD/b.args"
+	exec 5>&-
+	cat <&3 > "$CD/b.out" & cat <&4 > "$CD/b.err"; wait
+	EOF
+	chmod +x "$CD/logger"
+	rfs_run --rm --log-uri="binary://$CD/logger?mode=test" lb /bin/sh -c 'echo to-out; echo to-err >&2' ||
+		fail "run --log-uri binary://: rc $?"
+	wait_line "$CD/b.out" 10 to-out >/dev/null || fail "binary logger stdout: $(cat "$CD/b.out" 2>&1)"
+	wait_line "$CD/b.err" 10 to-err >/dev/null || fail "binary logger stderr: $(cat "$CD/b.err" 2>&1)"
+	[ "$(cat "$CD/b.args")" = "$CTD_NS/lb mode test" ] || fail "logger args/env: $(cat "$CD/b.args")"
 }
 
 if [ "${1:-}" != --one ]; then

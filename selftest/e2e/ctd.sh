@@ -21,7 +21,7 @@
 CTD_RT=${SV_CTD_RUNTIME:-io.containerd.shimvisor.v2}
 CTD_NS=default     # ctd_setup makes it unique: cgroups are named <ns>/<id> by ctr's spec
 CTD_IMAGE=localhost/shimvisor/busybox:e2e
-CTD_APPLETS="sh echo cat sleep true false ls ps id hostname tty test head wc yes dd grep readlink kill tr"
+CTD_APPLETS="sh echo cat sleep true false ls ps id hostname tty test head wc yes dd grep readlink kill tr stty"
 CTR_TIMEOUT=${CTR_TIMEOUT:-10}   # a ctr call that hangs fails its case, well before the case timeout
 CTR_BIN=$(command -v ctr || echo /usr/bin/ctr)
 CTD_BIN=$(command -v containerd || echo /usr/bin/containerd)
