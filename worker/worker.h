@@ -172,7 +172,7 @@ void w_reply(struct worker *w, uint64_t cid, uint32_t stream, int code, const ch
 void w_reply_pending(struct worker *w, struct pending *p, int code, const char *msg,
 		     const pb_msgdesc_t *fields, const void *payload);
 
-/* task_service.c */
+/* svc_task.c: the Task service (its methods: svc_task.c, svc_control.c, service.h) */
 void task_dispatch(struct worker *w, struct conn *c, uint32_t stream, const char *method,
 		   const uint8_t *payload, size_t len);
 void task_forget_conn(struct worker *w, uint64_t cid);
