@@ -29,6 +29,7 @@ struct init {
 	struct spec spec;
 	char rootfs[PATH_MAX];          /* BUNDLE_DIR/rootfs: the new root before pivot */
 	int rootfd;                     /* O_PATH fd of rootfs once bound, else -1 */
+	int root_ro;                    /* the root bind is read-only already */
 	int new_mntns, new_netns, new_utsns;
 	int pre_flags;                  /* warm mode: namespaces made ahead of the spec */
 	int host_ns[3];                 /* warm mode: the ipc, uts, net namespaces we left */

@@ -67,10 +67,12 @@ int rootfs_prepare(struct init *in)
 		return init_fail(&in->err, -errno, "bind root %s", src);
 	/* The host's own /, read-only: read-only from the start, so that a mount point the
 	 * host lacks is an error, never a new directory in the host's root file system. */
-	if (s->root_readonly && is_host_root(src) &&
-	    mount(NULL, in->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(in->rootfs),
-		  NULL) < 0)
-		return init_fail(&in->err, -errno, "remount the host's / read-only");
+	if (s->root_readonly && is_host_root(src)) {
+		if (mount(NULL, in->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+			  kept_flags(in->rootfs), NULL) < 0)
+			return init_fail(&in->err, -errno, "remount the host's / read-only");
+		in->root_ro = 1;        /* rootfs_finish has nothing more to do for it */
+	}
 	in->rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (in->rootfd < 0)
 		return init_fail(&in->err, -errno, "open %s", in->rootfs);
@@ -130,7 +132,7 @@ int rootfs_finish(struct init *in)
 	for (size_t i = 0; i < s->nmasked; i++)
 		if ((rc = mask_path(in, s->masked[i])))
 			return rc;
-	if (s->root_readonly &&
+	if (s->root_readonly && !in->root_ro &&
 	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags("/"), NULL) < 0)
 		return init_fail(&in->err, -errno, "remount / read-only");
 	if ((s->rootfs_propagation == MS_SHARED || s->rootfs_propagation == MS_UNBINDABLE) &&
