@@ -223,6 +223,21 @@ def wait_gone(pids, timeout):
     return not any(alive(p) for p in pids)
 
 
+def unlink_dead_socket(path):
+    """Remove a unix socket that no longer answers (its server is gone)."""
+    c = socket.socket(socket.AF_UNIX)
+    try:
+        c.settimeout(1)
+        c.connect(path)
+    except OSError:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    finally:
+        c.close()
+
+
 def mounts_under(path):
     prefix = path.rstrip("/") + "/"
     res = []
@@ -997,35 +1012,13 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         # 6. shim sockets that appeared during the run and no longer answer
         if os.path.isdir("/run/containerd/s"):
             for s in set(os.listdir("/run/containerd/s")) - self.shim_socks_before:
-                path = os.path.join("/run/containerd/s", s)
-                c = socket.socket(socket.AF_UNIX)
-                try:
-                    c.settimeout(1)
-                    c.connect(path)
-                except OSError:
-                    try:
-                        os.unlink(path)
-                    except OSError:
-                        pass
-                finally:
-                    c.close()
+                unlink_dead_socket(os.path.join("/run/containerd/s", s))
         # 6b. sockets of our issue-3 shims (by their exact names) that no longer answer
         for tid, kind in self.shim3_ids.items():
             h = hashlib.sha256(("%s/%s/%s" % (self.ctd_sock, CTR_NS, tid)).encode()).hexdigest()
             path = os.path.join(SHIM3_SOCK_DIR[kind], h[:32] if kind == "sv" else h)
-            if not os.path.exists(path):
-                continue
-            c = socket.socket(socket.AF_UNIX)
-            try:
-                c.settimeout(1)
-                c.connect(path)
-            except OSError:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-            finally:
-                c.close()
+            if os.path.exists(path):
+                unlink_dead_socket(path)
         # 7. mounts under the scratch dir, deepest first
         for mp in sorted(mounts_under(self.scr), key=len, reverse=True):
             run(["umount", "-l", mp], check=False, timeout=10)

@@ -2,6 +2,7 @@
 /* worker/cgroup.c: find a task's own cgroups, record them in the bundle, list, remove; the
  * freezer, metrics and OOM calls go to cgroup_v1.c or cgroup_v2.c. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -280,6 +281,19 @@ int wcg_procs(const struct wcgroup *cg, pid_t **pids, size_t *n)
 	if (!d)
 		return -ENOENT;
 	return read_procs(d, pids, n);
+}
+
+int wcg_signal_all(const struct wcgroup *cg, int sig)
+{
+	pid_t *pids = NULL, self = getpid();
+	size_t n = 0;
+	int rc = wcg_procs(cg, &pids, &n);
+
+	for (size_t i = 0; !rc && i < n; i++)
+		if (pids[i] != self)
+			kill(pids[i], sig);
+	free(pids);
+	return rc;
 }
 
 int wcg_metrics(const struct wcgroup *cg, const char **type_url, uint8_t **buf, size_t *len)

@@ -25,6 +25,8 @@ void wcg_free(struct wcgroup *cg);
 int wcg_freeze(struct wcgroup *cg, bool frozen, int timeout_ms);
 /* Every pid in the task's cgroup (malloc'd). */
 int wcg_procs(const struct wcgroup *cg, pid_t **pids, size_t *n);
+/* Send sig to every process in the task's cgroup (never to ourselves). */
+int wcg_signal_all(const struct wcgroup *cg, int sig);
 /* io.containerd.cgroups.v1.Metrics (or .v2.Metrics on a unified host), encoded. The
  * type URL is returned in *type_url (static string). *buf is malloc'd. */
 int wcg_metrics(const struct wcgroup *cg, const char **type_url, uint8_t **buf, size_t *len);

@@ -181,8 +181,6 @@ static void kill_leftover(pid_t pid, unsigned long long starttime)
 static void cleanup_cgroup(void)
 {
 	struct wcgroup *cg;
-	pid_t *pids = NULL;
-	size_t n = 0, i;
 	int err;
 
 	cg = wcg_load(AT_FDCWD, &err);
@@ -192,11 +190,7 @@ static void cleanup_cgroup(void)
 		return;
 	}
 	wcg_freeze(cg, false, 1000);      /* a frozen process does not die */
-	if (wcg_procs(cg, &pids, &n) == 0) {
-		for (i = 0; i < n; i++)
-			kill(pids[i], SIGKILL);
-		free(pids);
-	}
+	wcg_signal_all(cg, SIGKILL);
 	err = wcg_remove(cg, 2000);
 	if (err < 0)
 		sv_warn_err(err, "remove cgroup");

@@ -38,22 +38,14 @@ static int kill_all(struct task *t, int sig)
 	if (sig == SIGKILL && t->own_pidns && t->pidns)
 		return kill(t->init.pid, sig) < 0 ? -errno : 0;
 	if (t->cg)
-		err = wcg_procs(t->cg, &pids, &n);
-	else if (t->own_pidns && t->pidns)
-		err = proc_scan_ns(t->pidns, &pids, &n);
-	else
+		return wcg_signal_all(t->cg, sig);
+	if (!t->own_pidns || !t->pidns)
 		return kill(t->init.pid, sig) < 0 ? -errno : 0;
-	if (err < 0)
-		return err;
-	for (i = 0; i < n; i++)
-		if (pids[i] != getpid())
-			kill(pids[i], sig);
+	err = proc_scan_ns(t->pidns, &pids, &n);
+	for (i = 0; !err && i < n; i++)
+		kill(pids[i], sig);
 	free(pids);
-	/* a frozen task only dies once thawed */
-	if (t->paused && (sig == SIGKILL || sig == SIGTERM) && t->cg &&
-	    wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS) == 0)
-		t->paused = false;
-	return 0;
+	return err;
 }
 
 void m_kill(struct call *k)
@@ -83,7 +75,8 @@ void m_kill(struct call *k)
 		err = kill_all(t, (int)req.signal);
 	else
 		err = kill(p->pid, (int)req.signal) < 0 ? -errno : 0;
-	if (err == 0 && p == &t->init && t->paused && req.signal == SIGKILL && t->cg &&
+	/* a frozen task only dies once thawed */
+	if (err == 0 && p == &t->init && t->paused && (req.signal == SIGKILL || req.signal == SIGTERM) &&
 	    wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS) == 0)
 		t->paused = false;
 	if (err == -ESRCH)

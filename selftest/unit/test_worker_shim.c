@@ -173,10 +173,12 @@ static void expect_forward(int fd, const char *topic)
 	sv_outq_free(&q);
 }
 
-START_TEST(test_start_and_forward)
+/* Through `start`, a task that exits 4: Create, Connect, Start, Wait, Delete, all while
+ * containerd's events service (listening, not yet accepting) answers nothing. Returns the
+ * shim server's pid; *fdp its connection. */
+static pid_t run_task_to_delete(struct tb *b, int *fdp, uint32_t *s)
 {
-	struct tb b;
-	sv_CreateTaskRequest cq = { .id = ID };
+	sv_CreateTaskRequest cq = { .id = ID, .bundle = b->bundle };
 	sv_CreateTaskResponse cr = { 0 };
 	sv_ConnectRequest nq = { .id = ID };
 	sv_ConnectResponse nr = { 0 };
@@ -186,32 +188,60 @@ START_TEST(test_start_and_forward)
 	sv_WaitResponse wr = { 0 };
 	sv_DeleteRequest dq = { .id = ID };
 	sv_DeleteResponse dr = { 0 };
-	sv_ShutdownRequest xq = { .id = ID };
-	uint32_t s = 1;
 	pid_t shim;
-	int fd, lev, ev, st;
+	int fd;
 
-	make_bundle(&b, "\"/bin/sh\",\"-c\",\"exit 4\"");
-	if (!fx_have_init(b.build)) {
-		printf("# SKIP shimvisor-init not built\n");
-		fx_rm_bundle(b.bundle);
-		return;
-	}
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);   /* the daemon comes to us */
-	lev = listen_events(&b);
-	fd = shim_start(&b);
-	cq.bundle = b.bundle;
-	call(fd, &s, "Create", sv_CreateTaskRequest_fields, &cq, sv_CreateTaskResponse_fields, &cr);
-	call(fd, &s, "Connect", sv_ConnectRequest_fields, &nq, sv_ConnectResponse_fields, &nr);
+	fd = shim_start(b);
+	call(fd, s, "Create", sv_CreateTaskRequest_fields, &cq, sv_CreateTaskResponse_fields, &cr);
+	call(fd, s, "Connect", sv_ConnectRequest_fields, &nq, sv_ConnectResponse_fields, &nr);
 	ck_assert_uint_eq(nr.task_pid, cr.pid);
 	shim = (pid_t)nr.shim_pid;
 	ck_assert_int_gt(shim, 1);
 	sv_pb_free(sv_ConnectResponse_fields, &nr);
-	call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields, &sr);
-	call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr);
+	call(fd, s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields, &sr);
+	call(fd, s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr);
 	ck_assert_uint_eq(wr.exit_status, 4);
-	call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields, &dr);
+	call(fd, s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields, &dr);
 	ck_assert_uint_eq(dr.exit_status, 4);
+	*fdp = fd;
+	return shim;
+}
+
+/* Shutdown: the server exits 0 and removes its socket. */
+static void shutdown_shim(struct tb *b, int fd, uint32_t *s, pid_t shim)
+{
+	sv_ShutdownRequest xq = { .id = ID };
+	int st;
+
+	call(fd, s, "Shutdown", sv_ShutdownRequest_fields, &xq, NULL, NULL);
+	ck_assert_int_eq(waitpid(shim, &st, 0), shim);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_ne(access(b->addr + 7, F_OK), 0);
+	close(fd);
+}
+
+static bool skip_without_init(struct tb *b)
+{
+	if (fx_have_init(b->build))
+		return false;
+	printf("# SKIP shimvisor-init not built\n");
+	fx_rm_bundle(b->bundle);
+	return true;
+}
+
+START_TEST(test_start_and_forward)
+{
+	struct tb b;
+	uint32_t s = 1;
+	pid_t shim;
+	int fd, lev, ev;
+
+	make_bundle(&b, "\"/bin/sh\",\"-c\",\"exit 4\"");
+	if (skip_without_init(&b))
+		return;
+	lev = listen_events(&b);
+	shim = run_task_to_delete(&b, &fd, &s);
 	/* containerd's events service answers late: the events wait, in order */
 	ev = accept4(lev, NULL, NULL, SOCK_CLOEXEC);
 	ck_assert_int_ge(ev, 0);
@@ -219,55 +249,27 @@ START_TEST(test_start_and_forward)
 	expect_forward(ev, "/tasks/start");
 	expect_forward(ev, "/tasks/exit");
 	expect_forward(ev, "/tasks/delete");
-	call(fd, &s, "Shutdown", sv_ShutdownRequest_fields, &xq, NULL, NULL);
-	ck_assert_int_eq(waitpid(shim, &st, 0), shim);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ck_assert_int_ne(access(b.addr + 7, F_OK), 0);
+	shutdown_shim(&b, fd, &s, shim);
 	close(ev);
 	close(lev);
-	close(fd);
 	fx_rm_bundle(b.bundle);
 }
 END_TEST
-
 
 /* containerd's events service fails again and again: every event is retried, in order,
  * past the 5 attempts after which a Go shim drops one, and none is lost. */
 START_TEST(test_forward_never_dropped)
 {
 	struct tb b;
-	sv_CreateTaskRequest cq = { .id = ID };
-	sv_CreateTaskResponse cr = { 0 };
-	sv_StartRequest sq = { .id = ID };
-	sv_StartResponse sr = { 0 };
-	sv_WaitRequest wq = { .id = ID };
-	sv_WaitResponse wr = { 0 };
-	sv_DeleteRequest dq = { .id = ID };
-	sv_DeleteResponse dr = { 0 };
-	sv_ConnectRequest nq = { .id = ID };
-	sv_ConnectResponse nr = { 0 };
-	sv_ShutdownRequest xq = { .id = ID };
 	uint32_t s = 1;
 	pid_t shim;
-	int fd, lev, ev, st, i;
+	int fd, lev, ev, i;
 
 	make_bundle(&b, "\"/bin/sh\",\"-c\",\"exit 4\"");
-	if (!fx_have_init(b.build)) {
-		printf("# SKIP shimvisor-init not built\n");
-		fx_rm_bundle(b.bundle);
+	if (skip_without_init(&b))
 		return;
-	}
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	lev = listen_events(&b);
-	fd = shim_start(&b);
-	cq.bundle = b.bundle;
-	call(fd, &s, "Create", sv_CreateTaskRequest_fields, &cq, sv_CreateTaskResponse_fields, &cr);
-	call(fd, &s, "Connect", sv_ConnectRequest_fields, &nq, sv_ConnectResponse_fields, &nr);
-	shim = (pid_t)nr.shim_pid;
-	sv_pb_free(sv_ConnectResponse_fields, &nr);
-	call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields, &sr);
-	call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr);
-	call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields, &dr);
+	shim = run_task_to_delete(&b, &fd, &s);
 	/* six attempts in a row end with the connection dropped before any reply */
 	for (i = 0; i < 6; i++) {
 		struct pollfd p = { .fd = lev, .events = POLLIN };
@@ -287,12 +289,9 @@ START_TEST(test_forward_never_dropped)
 	expect_forward(ev, "/tasks/start");
 	expect_forward(ev, "/tasks/exit");
 	expect_forward(ev, "/tasks/delete");
-	call(fd, &s, "Shutdown", sv_ShutdownRequest_fields, &xq, NULL, NULL);
-	ck_assert_int_eq(waitpid(shim, &st, 0), shim);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	shutdown_shim(&b, fd, &s, shim);
 	close(ev);
 	close(lev);
-	close(fd);
 	fx_rm_bundle(b.bundle);
 }
 END_TEST
