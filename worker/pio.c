@@ -324,8 +324,3 @@ void pio_close(struct pio *io)
 		kill(io->logger, SIGTERM);      /* it ends with the pipes anyway; reaped as a stranger */
 	io->logger = 0;
 }
-
-bool pio_active(const struct pio *io)
-{
-	return io->in.dst >= 0 || io->out.dst >= 0 || io->err.dst >= 0;
-}

@@ -223,7 +223,6 @@ void pio_ready(struct pump *pp);
 void pio_close_stdin(struct pio *io);
 void pio_drain(struct pio *io);                     /* a last non-blocking flush */
 void pio_close(struct pio *io);
-bool pio_active(const struct pio *io);
 
 /* reap.c */
 void reap_children(struct worker *w);
