@@ -126,7 +126,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		 size_t len, struct spawn_result *res)
 {
 	char sock[PATH_MAX], pidbuf[32];
-	int nsfd = -1, bfd = -1, wfd = -1, lfd = -1, pipefd[2] = { -1, -1 }, r;
+	int nsfd = -1, bfd = -1, lfd = -1, pipefd[2] = { -1, -1 }, r;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
@@ -152,17 +152,6 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		r = -errno;
 		goto fail;
 	}
-	wfd = sv_mkdir_open(m->root_fd, ns, 0711);
-	if (wfd >= 0) {
-		int w = sv_mkdir_open(wfd, id, 0711);
-		close(wfd);
-		wfd = w;
-	}
-	if (wfd < 0) {
-		r = wfd;
-		goto fail;
-	}
-	close(wfd);
 	r = sv_replace_file(bfd, SV_BUNDLE_CONFIG, config, len, 0600);
 	if (r < 0)
 		goto fail;
