@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* supervisor/engine.c: the engine's poll loop, connections and the monitor channel. */
+/* supervisor/engine.c: the engine's epoll loop, connections and the monitor channel. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,32 @@
 #include "wire/status.h"
 
 #define OUTQ_MAX (8u << 20)     /* a client that reads nothing loses its connection */
+
+int ev_watch(struct engine *e, int fd, uint32_t events, enum ev_kind *tag)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = tag };
+
+	return epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Before fd is closed: drop it from the set and from the round being handled, so that an
+ * event already returned for it is never delivered to a freed object. */
+void ev_forget(struct engine *e, int fd, enum ev_kind *tag)
+{
+	(void)epoll_ctl(e->ep, EPOLL_CTL_DEL, fd, NULL);
+	for (int i = 0; i < e->nbatch; i++)
+		if (e->batch[i].data.ptr == tag)
+			e->batch[i].data.ptr = NULL;
+}
+
+static void conn_set_events(struct engine *e, struct conn *c)
+{
+	uint32_t want = (c->closing ? 0 : EPOLLIN) | (sv_outq_pending(&c->out) ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = want, .data.ptr = &c->ev };
+
+	if (want != c->ev_mask && epoll_ctl(e->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->ev_mask = want;
+}
 
 struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind)
 {
@@ -38,6 +64,12 @@ struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind)
 		return NULL;
 	c->fd = fd;
 	c->kind = kind;
+	c->ev = EV_CONN;
+	c->ev_mask = EPOLLIN;
+	if (ev_watch(e, fd, EPOLLIN, &c->ev) < 0) {
+		free(c);
+		return NULL;
+	}
 	c->serial = ++e->next_serial;
 	c->next_stream = 1;
 	e->conns[e->nconns++] = c;
@@ -62,6 +94,7 @@ void conn_close(struct engine *e, struct conn *c)
 	}
 	if (c->kind == CONN_WORKER)
 		link_closed(e, c);
+	ev_forget(e, c->fd, &c->ev);
 	close(c->fd);
 	ttrpc_reader_free(&c->rd);
 	sv_outq_free(&c->out);
@@ -187,20 +220,63 @@ static void conn_input(struct engine *e, struct conn *c)
 	}
 }
 
-enum pkind { P_SIG, P_MON, P_CTL, P_CONN, P_REPORT };
-struct pref {
-	enum pkind kind;
-	uint64_t serial;
-	struct task *task;
-};
+/* One ready registration. */
+static int dispatch(struct engine *e, const struct epoll_event *ev)
+{
+	enum ev_kind *tag = ev->data.ptr;
+
+	if (!tag)
+		return 0;       /* its object went away earlier in this round */
+	switch (*tag) {
+	case EV_SIG:
+		signals(e);
+		break;
+	case EV_MON:
+		if (monitor_input(e) < 0) {
+			sv_warn("engine: the monitor is gone");
+			return -1;
+		}
+		break;
+	case EV_CTL:
+		accept_clients(e);
+		break;
+	case EV_REPORT:
+		task_report_input(e, (struct task *)((char *)tag - offsetof(struct task, ev)));
+		break;
+	case EV_CONN: {
+		struct conn *c = (struct conn *)((char *)tag - offsetof(struct conn, ev));
+		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			conn_input(e, c);
+		break;
+	}
+	}
+	return 0;
+}
+
+/* Readiness: once every bundle found at start-up is re-attached or given up on. */
+static void check_ready(struct engine *e, int64_t now, int64_t *next)
+{
+	size_t unknown = 0;
+
+	if (e->ready_fd < 0)
+		return;
+	for (struct task *t = e->tasks; t; t = t->next)
+		unknown += t->st == T_UNKNOWN && !t->worker_gone;
+	if ((!unknown && !e->orphans_pending) || now >= e->recovery_deadline_ms) {
+		(void)!write(e->ready_fd, "\n", 1);
+		close(e->ready_fd);
+		e->ready_fd = -1;
+	} else if (e->recovery_deadline_ms < *next) {
+		*next = e->recovery_deadline_ms;
+	}
+}
 
 int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 {
-	struct engine eng = { .cfg = cfg, .ctl_fd = ctl_fd, .mon_fd = mon_fd, .ready_fd = ready_fd };
+	struct engine eng = { .cfg = cfg, .ctl_fd = ctl_fd, .mon_fd = mon_fd, .ready_fd = ready_fd,
+			      .ev_sig = EV_SIG, .ev_mon = EV_MON, .ev_ctl = EV_CTL };
 	struct engine *e = &eng;
-	struct pollfd *pfd = NULL;
-	struct pref *pref = NULL;
-	size_t pcap = 0;
+	struct epoll_event evs[64];
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -209,98 +285,35 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	e->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (e->sig_fd < 0)
 		sv_die(-errno, "engine: signalfd");
+	e->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (e->ep < 0)
+		sv_die(-errno, "engine: epoll");
 	sv_set_nonblock(ctl_fd, 1);
 	sv_set_nonblock(mon_fd, 1);
+	if (ev_watch(e, e->sig_fd, EPOLLIN, &e->ev_sig) || ev_watch(e, mon_fd, EPOLLIN, &e->ev_mon) ||
+	    ev_watch(e, ctl_fd, EPOLLIN, &e->ev_ctl))
+		sv_die(-errno, "engine: epoll_ctl");
 
 	e->recovery_deadline_ms = sv_now_ms() + cfg->reattach_timeout_ms;
 	recovery_scan(e);
 
 	while (!e->stopping) {
-		size_t ntasks = 0, n = 0, unknown = 0;
 		int64_t next = INT64_MAX, now = sv_now_ms();
+		int timeout = -1, n;
 
-		for (struct task *t = e->tasks; t; t = t->next) {
-			ntasks++;
-			unknown += t->st == T_UNKNOWN && !t->worker_gone;
-		}
 		link_deadlines(e, now, &next);
-		/* ready once every bundle found at start-up is re-attached or given up on */
-		if (e->ready_fd >= 0 && ((!unknown && !e->orphans_pending) || now >= e->recovery_deadline_ms)) {
-			(void)!write(e->ready_fd, "\n", 1);
-			close(e->ready_fd);
-			e->ready_fd = -1;
-		} else if (e->ready_fd >= 0 && e->recovery_deadline_ms < next) {
-			next = e->recovery_deadline_ms;
-		}
-		size_t want = 3 + e->nconns + ntasks;
-		if (want > pcap) {
-			pfd = realloc(pfd, want * sizeof(*pfd));
-			pref = realloc(pref, want * sizeof(*pref));
-			if (!pfd || !pref)
-				sv_die(-ENOMEM, "engine");
-			pcap = want;
-		}
-		pfd[n] = (struct pollfd){ .fd = e->sig_fd, .events = POLLIN };
-		pref[n++] = (struct pref){ .kind = P_SIG };
-		pfd[n] = (struct pollfd){ .fd = e->mon_fd, .events = POLLIN };
-		pref[n++] = (struct pref){ .kind = P_MON };
-		pfd[n] = (struct pollfd){ .fd = e->ctl_fd, .events = POLLIN };
-		pref[n++] = (struct pref){ .kind = P_CTL };
-		for (size_t i = 0; i < e->nconns; i++) {
-			struct conn *c = e->conns[i];
-			short ev = c->closing ? 0 : POLLIN;
-			if (sv_outq_pending(&c->out))
-				ev |= POLLOUT;
-			pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
-			pref[n++] = (struct pref){ .kind = P_CONN, .serial = c->serial };
-		}
-		for (struct task *t = e->tasks; t; t = t->next) {
-			if (t->report_fd < 0)
-				continue;
-			pfd[n] = (struct pollfd){ .fd = t->report_fd, .events = POLLIN };
-			pref[n++] = (struct pref){ .kind = P_REPORT, .task = t };
-		}
-		int timeout = -1;
+		check_ready(e, now, &next);
 		if (next != INT64_MAX)
 			timeout = next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
-		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
-			sv_die(-errno, "engine: poll");
-
-		for (size_t i = 0; i < n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			switch (pref[i].kind) {
-			case P_SIG:
-				signals(e);
-				break;
-			case P_MON:
-				if (monitor_input(e) < 0) {
-					sv_warn("engine: the monitor is gone");
-					return 1;
-				}
-				break;
-			case P_CTL:
-				accept_clients(e);
-				break;
-			case P_REPORT: {
-				/* the task may have been freed by an earlier event in this round */
-				struct task *t;
-				for (t = e->tasks; t && t != pref[i].task; t = t->next)
-					;
-				if (t && t->report_fd == pfd[i].fd)
-					task_report_input(e, t);
-				break;
-			}
-			case P_CONN: {
-				struct conn *c = conn_by_serial(e, pref[i].serial);
-				if (!c)
-					break;
-				if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-					conn_input(e, c);
-				break;
-			}
-			}
-		}
+		n = epoll_wait(e->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
+		if (n < 0 && errno != EINTR)
+			sv_die(-errno, "engine: epoll_wait");
+		e->batch = evs;
+		e->nbatch = n > 0 ? n : 0;
+		for (int i = 0; i < e->nbatch; i++)
+			if (dispatch(e, &evs[i]) < 0)
+				return 1;
+		e->nbatch = 0;
 		/* flush every queue; close what is finished */
 		for (size_t i = 0; i < e->nconns;) {
 			struct conn *c = e->conns[i];
@@ -313,10 +326,9 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 				conn_close(e, c);
 				continue;
 			}
+			conn_set_events(e, c);
 			i++;
 		}
 	}
-	free(pfd);
-	free(pref);
 	return 0;
 }

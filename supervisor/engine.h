@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/engine.h: the unprivileged engine: control socket, task table, worker links,
- * event fan-out. One struct engine, one poll loop (engine.c). */
+ * event fan-out. One struct engine, one epoll loop (engine.c). */
 #ifndef SV_SUP_ENGINE_H
 #define SV_SUP_ENGINE_H
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include "config.h"
 #include "control.pb.h"
 #include "monitor.pb.h"
@@ -27,6 +28,11 @@ static const struct reply_to nobody;
 
 enum conn_kind { CONN_CLIENT, CONN_WORKER };
 
+/* What an epoll registration points at: a field of the object it belongs to (a conn, a
+ * task's report pipe) or one of the engine's own. Registered once, never rebuilt per round:
+ * a round costs what is ready, not what is open. */
+enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN, EV_REPORT };
+
 /* Our outstanding call on a worker link. */
 enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT };
 struct wcall {
@@ -38,6 +44,8 @@ struct wcall {
 };
 
 struct conn {
+	enum ev_kind ev;        /* EV_CONN: the epoll tag */
+	uint32_t ev_mask;       /* the events registered for fd */
 	uint64_t serial;
 	int fd;
 	enum conn_kind kind;
@@ -60,6 +68,7 @@ struct waiter {
 };
 
 struct task {
+	enum ev_kind ev;        /* EV_REPORT: the epoll tag of report_fd */
 	char ns[80], id[80];
 	enum task_state st;
 	uint32_t pid, worker_pid;
@@ -90,6 +99,10 @@ struct engine {
 	int mon_fd;             /* SEQPACKET to the monitor */
 	int sig_fd;
 	int ready_fd;
+	int ep;                 /* epoll */
+	enum ev_kind ev_sig, ev_mon, ev_ctl;
+	struct epoll_event *batch;      /* the round being handled, until it is done */
+	int nbatch;
 	struct conn **conns;
 	size_t nconns, conns_cap;
 	uint64_t next_serial;
@@ -103,6 +116,8 @@ struct engine {
 int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd);
 
 /* engine.c */
+int ev_watch(struct engine *e, int fd, uint32_t events, enum ev_kind *tag);
+void ev_forget(struct engine *e, int fd, enum ev_kind *tag);
 struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind);
 void conn_close(struct engine *e, struct conn *c);
 struct conn *conn_by_serial(struct engine *e, uint64_t serial);

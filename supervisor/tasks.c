@@ -33,6 +33,7 @@ struct task *task_new(struct engine *e, const char *ns, const char *id)
 	snprintf(t->ns, sizeof(t->ns), "%s", ns);
 	snprintf(t->id, sizeof(t->id), "%s", id);
 	t->report_fd = -1;
+	t->ev = EV_REPORT;
 	t->st = T_CREATING;
 	t->next = e->tasks;
 	e->tasks = t;
@@ -56,8 +57,10 @@ void task_free(struct engine *e, struct task *t)
 		free(w);
 	}
 	reply(e, t->start_rt, SV_NOT_FOUND, "task is gone: not found", NULL, NULL);
-	if (t->report_fd >= 0)
+	if (t->report_fd >= 0) {
+		ev_forget(e, t->report_fd, &t->ev);
 		close(t->report_fd);
+	}
 	if (t->link) {
 		t->link->task = NULL;
 		t->link->closing = true;
@@ -193,9 +196,16 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 	}
 	t->worker_pid = rep->r.spawned.pid;
 	t->bundle = strdup(rep->r.spawned.bundle ? rep->r.spawned.bundle : "");
-	t->report_fd = fd;
-	if (fd >= 0)
+	if (fd >= 0) {
 		sv_set_nonblock(fd, 1);
+		if ((r = ev_watch(e, fd, EPOLLIN, &t->ev)) < 0) {
+			/* events then come only through the link's replies */
+			sv_warn_err(r, "task %s/%s: watch the report pipe", t->ns, t->id);
+			close(fd);
+			fd = -1;
+		}
+	}
+	t->report_fd = fd;
 	r = link_open(e, t, rep->r.spawned.address);
 	if (r < 0 || !cr) {
 		reply(e, t->create_rt, SV_UNAVAILABLE, "connect to the new worker failed", NULL, NULL);
@@ -259,8 +269,9 @@ void task_apply_event(struct engine *e, struct task *t, const sv_Envelope *env)
 	publish_envelope(e, env);
 }
 
-static void report_close(struct task *t)
+static void report_close(struct engine *e, struct task *t)
 {
+	ev_forget(e, t->report_fd, &t->ev);
 	close(t->report_fd);
 	t->report_fd = -1;
 	free(t->rbuf);
@@ -293,7 +304,7 @@ void task_report_input(struct engine *e, struct task *t)
 		}
 		if (r < 0) {
 			sv_warn_err(r, "task %s/%s: report pipe", t->ns, t->id);
-			report_close(t);
+			report_close(e, t);
 			return;
 		}
 		if (t->rlen == 0) {
@@ -306,12 +317,12 @@ void task_report_input(struct engine *e, struct task *t)
 		if (k < 0 && errno == EAGAIN)
 			return;
 		if (k <= 0) {
-			report_close(t);
+			report_close(e, t);
 			return;
 		}
 		uint8_t *nb = realloc(t->rbuf, t->rlen + (size_t)k);
 		if (!nb) {
-			report_close(t);
+			report_close(e, t);
 			return;
 		}
 		t->rbuf = nb;
