@@ -183,20 +183,25 @@ int sv_outq_frame(struct sv_outq *q, uint32_t stream, uint8_t type, const void *
 	return err;
 }
 
-/* send() with MSG_NOSIGNAL, or write() for what is not a socket (pipes). */
-static ssize_t send_or_write(int fd, const void *buf, size_t len)
+/* send() with MSG_NOSIGNAL, or write() for what is not a socket (pipes; learned once). */
+static ssize_t send_or_write(struct sv_outq *q, int fd, const void *buf, size_t len)
 {
-	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+	ssize_t n;
 
-	if (n < 0 && errno == ENOTSOCK)
+	if (q->not_sock)
+		return write(fd, buf, len);
+	n = send(fd, buf, len, MSG_NOSIGNAL);
+	if (n < 0 && errno == ENOTSOCK) {
+		q->not_sock = 1;
 		n = write(fd, buf, len);
+	}
 	return n;
 }
 
 int sv_outq_flush(struct sv_outq *q, int fd)
 {
 	while (q->off < q->len) {
-		ssize_t n = send_or_write(fd, q->buf + q->off, q->len - q->off);
+		ssize_t n = send_or_write(q, fd, q->buf + q->off, q->len - q->off);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -221,8 +226,11 @@ int sv_outq_flush(struct sv_outq *q, int fd)
 
 void sv_outq_free(struct sv_outq *q)
 {
+	unsigned char not_sock = q->not_sock;
+
 	free(q->buf);
 	memset(q, 0, sizeof(*q));
+	q->not_sock = not_sock;
 }
 
 /* ---- Request / Response bodies ---- */
@@ -383,9 +391,10 @@ static int wait_fd(int fd, short events, int64_t deadline)
 static int write_all_deadline(int fd, const void *buf, size_t len, int64_t deadline)
 {
 	const uint8_t *p = buf;
+	struct sv_outq how = { 0 };     /* only what send_or_write learns of fd */
 
 	while (len > 0) {
-		ssize_t n = send_or_write(fd, p, len);
+		ssize_t n = send_or_write(&how, fd, p, len);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -42,6 +42,7 @@ void ttrpc_reader_free(struct ttrpc_reader *r);
 struct sv_outq {
 	uint8_t *buf;
 	size_t len, off, cap;
+	unsigned char not_sock;         /* the fd is a pipe: write(), not send() */
 };
 int sv_outq_frame(struct sv_outq *q, uint32_t stream, uint8_t type, const void *body, size_t len);
 int sv_outq_append(struct sv_outq *q, const void *data, size_t len);
