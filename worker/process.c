@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,26 @@ static _Noreturn void exec_init(const char *path, char *const argv[], const int 
 	_exit(127);
 }
 
+/* fork() into a new pid namespace, the child its pid 1: one process per task instead of an
+ * init that forks again. unshare sets the namespace for our next children only, so setns
+ * puts it back at once; where either fails this is a plain fork (and the init forks). */
+static pid_t fork_newpid(void)
+{
+	int self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	pid_t pid;
+
+	if (self < 0 || unshare(CLONE_NEWPID) < 0) {
+		if (self >= 0)
+			close(self);
+		return fork();
+	}
+	pid = fork();
+	if (pid != 0 && setns(self, CLONE_NEWPID) < 0)
+		sv_die(-errno, "setns back to our pid namespace");
+	close(self);
+	return pid;
+}
+
 int proc_warm_init(struct worker *w)
 {
 	char path[4096 + 32];
@@ -66,7 +87,7 @@ int proc_warm_init(struct worker *w)
 		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
-	pid = fork();
+	pid = fork_newpid();
 	if (pid < 0) {
 		int err = -errno;
 		close(sp[0]);
@@ -100,15 +121,32 @@ int proc_warm_init(struct worker *w)
 	return 0;
 }
 
+static void cold_close(struct task *t)
+{
+	while (t->ncold > 0)
+		close(t->cold[--t->ncold]);
+}
+
 /* Give the warm init this task; the warm one is spent either way. */
 static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
 {
 	sv_InitSync m = { .type = sv_InitSyncType_INIT_CONFIG, .message = t->bundle };
-	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err;
+	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err, i;
 
+	for (i = 0; i < 4; i++) {
+		t->cold[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (t->cold[i] < 0) {
+			err = -errno;
+			t->ncold = i;
+			cold_close(t);
+			return err;     /* the warm init waits for the next task */
+		}
+	}
+	t->ncold = 4;
 	err = fdchan_send(w->warm_init_fd, sv_InitSync_fields, &m, fds, 4);
 	if (err < 0) {
 		close(w->warm_init_fd);     /* it died: reaped as a stranger */
+		cold_close(t);
 	} else {
 		sv_set_nonblock(w->warm_init_fd, 1);
 		t->init.sync_fd = w->warm_init_fd;
@@ -190,6 +228,26 @@ int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdi
 	if (w->warm_init_fd >= 0 && t->bundle && use_warm_init(w, t, cfg_fd, stdio) == 0)
 		return 0;
 	return spawn(w, argv, cfg_fd, stdio, -1, &t->init.stage1, &t->init.sync_fd);
+}
+
+/* The warm init answered INIT_COLD (it exits; reaped as a stranger): a cold one, with what
+ * the warm one was given. */
+static int spawn_cold_again(struct worker *w, struct task *t)
+{
+	int err;
+
+	close(t->init.sync_fd);
+	t->init.sync_fd = -1;
+	t->init.stage1 = 0;
+	if (t->ncold != 4)
+		return -EBADF;
+	if (lseek(t->cold[0], 0, SEEK_SET) < 0)
+		err = -errno;
+	else
+		err = spawn(w, (char *const[]){ "shimvisor-init", t->bundle, NULL }, t->cold[0],
+			    t->cold + 1, -1, &t->init.stage1, &t->init.sync_fd);
+	cold_close(t);
+	return err;
 }
 
 int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
@@ -280,6 +338,7 @@ static void init_ready(struct worker *w, struct task *t)
 	char line[64];
 	int n, err;
 
+	cold_close(t);
 	if (proc_starttime(p->pid, &t->starttime) < 0)
 		t->starttime = 0;
 	if (proc_pidns(p->pid, &t->pidns) == 0 && proc_pidns(getpid(), &self) == 0)
@@ -439,6 +498,22 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 			if (m.pid > 1 && (pid_t)m.pid != getpid() && p->pid <= 0)
 				p->pid = (pid_t)m.pid;
 			break;
+		case sv_InitSyncType_INIT_COLD:
+			for (i = 0; i < nfds; i++)
+				close(fds[i]);
+			sv_pb_free(sv_InitSync_fields, &m);
+			if (p != &t->init || p->pid > 0 || t->ncold != 4) {
+				kill(p->pid > 0 ? p->pid : p->stage1, SIGKILL);
+				sync_closed(w, t, p, "shimvisor-init: COLD from an init that was not warm");
+				return;
+			}
+			if ((r = spawn_cold_again(w, t)) < 0) {
+				char why[128];
+
+				snprintf(why, sizeof(why), "start shimvisor-init: %s", strerror(-r));
+				create_failed(w, t, why);
+			}
+			return;
 		case sv_InitSyncType_INIT_CONSOLE:
 			if (nfds == 1 && p->terminal && p->io.console < 0) {
 				pio_set_console(&p->io, fds[0]);
@@ -558,6 +633,7 @@ void task_free(struct worker *w, struct task *t)
 	while (t->execs)
 		task_drop_exec(w, t, t->execs);
 	proc_free(w, &t->init);
+	cold_close(t);
 	if (t->update_pid > 0)
 		kill(t->update_pid, SIGKILL);   /* reaped as a stranger */
 	if (t->update_fd >= 0)

@@ -106,6 +106,8 @@ struct task {
 	pid_t update_pid;           /* a running `shimvisor-init --update`, or 0 */
 	int update_fd;              /* its sync socket */
 	struct pending update_rep;
+	int ncold, cold[4];         /* while a warm init sets up: config.json and stdio, kept
+				     * for a cold init should it answer INIT_COLD */
 };
 
 /* Event sink: report pipe (shimvisord) or Forward to containerd. */

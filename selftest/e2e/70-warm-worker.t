@@ -42,4 +42,45 @@ test_killed_idle_worker_is_replaced() {
 	[ -n "$(idle_workers "$DAEMON_PID")" ] || fail "not replaced"
 }
 
+# The warm init was forked into a new pid namespace: it is the task's pid 1 itself, no
+# second process in between.
+test_warm_init_is_the_task() {
+	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	idle=$(idle_workers "$DAEMON_PID")
+	init=$(pgrep -P "$idle" -f 'shimvisor-init --warm$')
+	[ -n "$init" ] || fail "no warm init under the idle worker $idle"
+	grep -q "^NSpid:.*[[:space:]]1$" /proc/"$init"/status || fail "warm init is not pid 1 of a namespace"
+	"$SV" run -d p1 /bin/sleep 1000 || fail "run"
+	pid=$("$SV" state --format json p1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	[ "$pid" = "$init" ] || fail "task pid $pid is not the warm init $init"
+	[ "$(awk '{print $4}' /proc/$pid/stat)" = "$idle" ] || fail "task's parent is not the worker"
+	[ "$(cat /proc/$pid/comm)" = sleep ] || fail "task runs $(cat /proc/$pid/comm)"
+	"$SV" delete -f p1 || fail "delete"
+}
+
+# A spec that wants the host's pid namespace cannot use that init: it answers COLD and the
+# worker starts a cold one with the same config and stdio.
+test_host_pid_namespace_goes_cold() {
+	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	idle=$(idle_workers "$DAEMON_PID")
+	init=$(pgrep -P "$idle" -f 'shimvisor-init --warm$')
+	mkdir -p "$T/h"
+	cat > "$T/h/config.json" <<JSON
+{"ociVersion":"1.0.2",
+ "process":{"args":["/bin/sh","-c","echo \$\$; read x; echo got \$x"],"env":["PATH=/bin:/usr/bin"],"cwd":"/","user":{"uid":0,"gid":0}},
+ "root":{"path":"/","readonly":true},
+ "mounts":[{"destination":"/dev","type":"tmpfs","source":"tmpfs"}],
+ "linux":{"namespaces":[{"type":"mount"},{"type":"uts"}]}}
+JSON
+	out=$(echo hello | "$SV" run --rm --bundle "$T/h" hostpid) || fail "run: $?"
+	first=$(echo "$out" | head -1)
+	[ "$(echo "$out" | tail -1)" = "got hello" ] || fail "stdin/stdout lost on the way: $out"
+	[ "$first" -gt 1 ] 2>/dev/null || fail "task was pid $first: not the host's pid namespace"
+	[ "$first" != "$init" ] || fail "the warm init ran it"
+	timeout 5 tail --pid="$init" -f /dev/null || fail "the warm init $init was left behind"
+	[ "$("$SV" run --rm after /bin/sh -c 'echo $$')" = 1 ] || fail "the next task is not pid 1"
+}
+
 run_cases "$@"

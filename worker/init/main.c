@@ -158,10 +158,13 @@ int main(int argc, char **argv)
 		if (config_read_exec(&in) || exec_join(&in, exec_pid) || console_setup(&in) ||
 		    setup_process(&in))
 			init_abort(&in);
-	} else if (config_read_task(&in) || cgroups_setup(&in) || setup_root(&in) ||
-		   console_setup(&in) || setup_process(&in)) {
+	} else {
+		if (config_read_task(&in))
+			init_abort(&in);
+		ns_check_warm_pid(&in);
 		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
-		init_abort(&in);
+		if (cgroups_setup(&in) || setup_root(&in) || console_setup(&in) || setup_process(&in))
+			init_abort(&in);
 	}
 	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL))) {
 		cgroups_abandon(&in);

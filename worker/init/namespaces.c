@@ -3,7 +3,9 @@
  * into a pid namespace. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -69,6 +71,7 @@ void ns_prepare_warm(struct init *in)
 {
 	int flags = 0;
 
+	in->pre_pidns = getpid() == 1;  /* the worker forked us into a new pid namespace */
 	for (int i = 0; i < 3; i++) {
 		/* kept above the fds CONFIG puts in place (3, 5..7) and its temporaries */
 		int fd = open(pre_ns[i].proc, O_RDONLY | O_CLOEXEC);
@@ -106,6 +109,32 @@ static int settle_warm(struct init *in, int *flags)
 	return rc;
 }
 
+void ns_check_warm_pid(struct init *in)
+{
+	const struct spec_ns *n = spec_find_ns(&in->spec, CLONE_NEWPID);
+
+	if (!in->pre_pidns || (n && !n->path))
+		return;
+	_exit(sync_send(in->sync_fd, sv_InitSyncType_INIT_COLD, 0, 0, NULL) ? 127 : 0);
+}
+
+/* Our pid as the worker sees it: /proc is still the host's (ours comes with the mounts). */
+static int host_pid(struct init *in, unsigned *pid)
+{
+	char buf[32], *end;
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+	unsigned long v;
+
+	if (n <= 0)
+		return init_fail(&in->err, n < 0 ? -errno : -EIO, "readlink /proc/self");
+	buf[n] = 0;
+	v = strtoul(buf, &end, 10);
+	if (*end || v <= 1 || v > INT_MAX)
+		return init_failmsg(&in->err, -EPROTO, "/proc/self is %s: not the host's /proc", buf);
+	*pid = (unsigned)v;
+	return 0;
+}
+
 int ns_enter(struct init *in)
 {
 	const struct spec_ns *pidns;
@@ -120,6 +149,8 @@ int ns_enter(struct init *in)
 	in->new_mntns = !!(flags & CLONE_NEWNS);
 	in->new_netns = !!(flags & CLONE_NEWNET);
 	in->new_utsns = !!(flags & CLONE_NEWUTS);
+	if (in->pre_pidns)
+		flags &= ~CLONE_NEWPID;         /* ours already: ns_check_warm_pid made sure */
 	if (in->pre_flags && settle_warm(in, &flags))
 		return in->err.rc;
 	if (join_paths(in))
@@ -128,10 +159,13 @@ int ns_enter(struct init *in)
 		return init_fail(&in->err, -errno, "unshare");
 
 	pidns = spec_find_ns(&in->spec, CLONE_NEWPID);
-	if (!pidns) {
-		int rc = sync_send(in->sync_fd, sv_InitSyncType_INIT_PID, (unsigned)getpid(), 0,
-				   NULL);
+	if (!pidns || in->pre_pidns) {
+		unsigned me = (unsigned)getpid();
+		int rc;
 
+		if (in->pre_pidns && host_pid(in, &me))
+			return in->err.rc;
+		rc = sync_send(in->sync_fd, sv_InitSyncType_INIT_PID, me, 0, NULL);
 		return rc ? init_fail(&in->err, rc, "sync: send pid") : 0;
 	}
 	return ns_fork_report(in);
