@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,23 +51,63 @@ int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz)
 	return -ENOENT;
 }
 
-/* In a forked child: reset what the monitor changed, then put `fd` on `target`. */
-static void child_reset(void)
-{
-	sigset_t none;
+_Static_assert(SV_FD_LISTEN == 3 && SV_FD_REPORT == 4 && SV_FD_HANDOVER == 3,
+	       "start_worker puts the contract fds on 3, 4");
 
+/* Start a worker without copying the monitor's address space (posix_spawn: vfork
+ * semantics): a new session, no signal blocked and SIGPIPE back to default, 0 on
+ * /dev/null, 1 on out and 2 on err (each -1: /dev/null), fds[i] on 3 + i, nothing else
+ * open, cwd dirfd (or /). An exec that fails is reported here, not as an exit status.
+ * 0 or -errno. */
+static int start_worker(struct monitor *m, char *const argv[], int dirfd, int out, int err,
+			const int *fds, int nfds, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int hi[2] = { -1, -1 }, i, r = 0;
+
+	/* above every target first: no dup2 below may overwrite another one's source */
+	for (i = 0; i < nfds && !r; i++)
+		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			r = -errno;
+	if (r)
+		goto out;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if ((r = posix_spawnattr_init(&at)) != 0) {
+		r = -r;
+		goto out;
+	}
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		posix_spawnattr_destroy(&at);
+		r = -r;
+		goto out;
+	}
+	r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+				     POSIX_SPAWN_SETSIGDEF);
+	r = r ? r : posix_spawnattr_setsigmask(&at, &none);
+	r = r ? r : posix_spawnattr_setsigdefault(&at, &dfl);
+	/* in order: the directory first, while dirfd is still open */
+	r = r ? r : dirfd >= 0 ? posix_spawn_file_actions_addfchdir_np(&fa, dirfd) :
+		    posix_spawn_file_actions_addchdir_np(&fa, "/");
+	r = r ? r : posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+	r = r ? r : posix_spawn_file_actions_adddup2(&fa, out >= 0 ? out : 0, 1);
+	r = r ? r : posix_spawn_file_actions_adddup2(&fa, err >= 0 ? err : 0, 2);
+	for (i = 0; i < nfds; i++)
+		r = r ? r : posix_spawn_file_actions_adddup2(&fa, hi[i], 3 + i);
+	r = r ? r : posix_spawn_file_actions_addclosefrom_np(&fa, 3 + nfds);
+	r = r ? r : posix_spawn(pid, m->worker_path, &fa, &at, argv, worker_env);
+	r = -r;
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+out:
+	for (i = 0; i < nfds; i++)
+		if (hi[i] >= 0)
+			close(hi[i]);
+	return r;
 }
-
-static int child_fd_to(int fd, int target)
-{
-	if (fd == target)
-		return fcntl(fd, F_SETFD, 0);
-	return dup2(fd, target) < 0 ? -1 : 0;
-}
-
 
 /* Give the warm worker this task. The hand-over socket is spent either way. */
 static int hand_over(struct monitor *m, const char *ns, const char *id, const char *bundle,
@@ -89,32 +130,18 @@ static int hand_over(struct monitor *m, const char *ns, const char *id, const ch
 
 int spawn_idle(struct monitor *m)
 {
-	int sp[2], null;
+	int sp[2], r;
 	pid_t pid;
 
 	if (m->idle_fd >= 0 || m->cfg->debug)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
+	r = start_worker(m, (char *[]){ "shimvisor-worker", "idle", NULL }, -1, -1, -1, &sp[1], 1,
+			 &pid);
+	if (r < 0) {
 		close(sp[0]), close(sp[1]);
 		return r;
-	}
-	if (pid == 0) {
-		char *argv[] = { "shimvisor-worker", "idle", NULL };
-
-		child_reset();
-		setsid();
-		null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10);
-		if (null < 0 || sp[1] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-		    child_fd_to(sp[1], SV_FD_HANDOVER) < 0 || chdir("/") < 0)
-			_exit(127);
-		close_range(SV_FD_HANDOVER + 1, ~0U, 0);
-		execve(m->worker_path, argv, worker_env);
-		_exit(127);
 	}
 	close(sp[1]);
 	m->idle_fd = sp[0];
@@ -176,32 +203,18 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		m->idle_pid = 0;
 		goto spawned;
 	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (pid == 0) {
+	{
 		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
 				 "-bundle", res->bundle, NULL };
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC), err = null;
+		int contract[2] = { lfd, pipefd[1] }, err = -1;
 
-		child_reset();
-		setsid();
 		if (m->cfg->debug)
 			err = openat(bfd, "worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (null < 0 || err < 0 || fchdir(bfd) < 0)
-			_exit(127);
-		/* move the two contract fds above the range they land in, then into place */
-		lfd = fcntl(lfd, F_DUPFD_CLOEXEC, 10);
-		pipefd[1] = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10);
-		if (lfd < 0 || pipefd[1] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-		    dup2(err, 2) < 0 || child_fd_to(lfd, SV_FD_LISTEN) < 0 ||
-		    child_fd_to(pipefd[1], SV_FD_REPORT) < 0)
-			_exit(127);
-		close_range(SV_FD_REPORT + 1, ~0U, 0);
-		execve(m->worker_path, argv, worker_env);
-		_exit(127);
+		r = start_worker(m, argv, bfd, -1, err, contract, 2, &pid);
+		if (err >= 0)
+			close(err);
+		if (r < 0)
+			goto fail;
 	}
 spawned:
 	close(lfd);
@@ -230,7 +243,7 @@ fail:
 pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd)
 {
 	char bundle[PATH_MAX];
-	int bfd, p[2];
+	int bfd, p[2], r;
 	pid_t pid;
 
 	*out_fd = -1;
@@ -243,25 +256,11 @@ pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_
 		close(bfd);
 		return -errno;
 	}
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
+	r = start_worker(m, (char *[]){ "shimvisor-worker", "-namespace", (char *)ns, "-id",
+			 (char *)id, "-bundle", bundle, "delete", NULL }, bfd, p[1], -1, NULL, 0, &pid);
+	if (r < 0) {
 		close(bfd), close(p[0]), close(p[1]);
 		return r;
-	}
-	if (pid == 0) {
-		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
-				 "-bundle", bundle, "delete", NULL };
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		child_reset();
-		setsid();
-		if (null < 0 || fchdir(bfd) < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 ||
-		    dup2(null, 2) < 0)
-			_exit(127);
-		close_range(3, ~0U, 0);
-		execve(m->worker_path, argv, worker_env);
-		_exit(127);
 	}
 	close(bfd);
 	close(p[1]);
