@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,90 +26,96 @@
 
 #define SYNC_MSG_MAX 4096
 
-/* In a forked child: undo the worker's signal set-up before exec. */
-static void child_reset_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-}
-
-/* In the child: move the fds onto 3..7 (and 8 when src[5] >= 0), close everything else,
- * exec. Never returns. */
-static _Noreturn void exec_init(const char *path, char *const argv[], const int src[6])
+/* Start shimvisor-init with posix_spawn (vfork semantics: the worker's pages are not
+ * copied): no signal blocked, SIGPIPE back to default, no environment; 0-2 on /dev/null when
+ * null012, else as ours (/dev/null from the monitor); src[i] on 3 + i (-1: closed), nothing
+ * else open. With newpid the child is pid 1 of a new pid namespace: unshare sets it for our
+ * next child only, and setns puts ours back at once; where unshare fails the init is
+ * started in ours (and forks itself). 0 or -errno. */
+static int start_init(const char *path, char *const argv[], const int *src, int n, bool null012,
+		      bool newpid, pid_t *pid)
 {
 	char *const envp[] = { NULL };
-	int n = src[5] >= 0 ? 6 : 5, tmp[6], i;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int hi[6], self = -1, i, r = 0;
 
-	child_reset_signals();
-	for (i = 0; i < n; i++) {
-		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 16);
-		if (tmp[i] < 0)
-			_exit(127);
+	for (i = 0; i < n; i++)
+		hi[i] = -1;
+	/* above every target first: no dup2 below may overwrite another one's source */
+	for (i = 0; i < n && !r; i++)
+		if (src[i] >= 0 && (hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 16)) < 0)
+			r = -errno;
+	if (r)
+		goto out;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if ((r = posix_spawnattr_init(&at)) != 0) {
+		r = -r;
+		goto out;
+	}
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		posix_spawnattr_destroy(&at);
+		r = -r;
+		goto out;
+	}
+	r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = r ? r : posix_spawnattr_setsigmask(&at, &none);
+	r = r ? r : posix_spawnattr_setsigdefault(&at, &dfl);
+	if (null012) {
+		r = r ? r : posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+		r = r ? r : posix_spawn_file_actions_adddup2(&fa, 0, 1);
+		r = r ? r : posix_spawn_file_actions_adddup2(&fa, 0, 2);
 	}
 	for (i = 0; i < n; i++)
-		if (dup2(tmp[i], SV_INIT_FD_CONFIG + i) < 0)
-			_exit(127);
-	close_range(SV_INIT_FD_CONFIG + n, ~0U, 0);
-	execve(path, argv, envp);
-	_exit(127);
-}
-
-/* fork() into a new pid namespace, the child its pid 1: one process per task instead of an
- * init that forks again. unshare sets the namespace for our next children only, so setns
- * puts it back at once; where either fails this is a plain fork (and the init forks). */
-static pid_t fork_newpid(void)
-{
-	int self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	pid_t pid;
-
-	if (self < 0 || unshare(CLONE_NEWPID) < 0) {
-		if (self >= 0)
+		r = r ? r : hi[i] >= 0 ? posix_spawn_file_actions_adddup2(&fa, hi[i], 3 + i) :
+			    posix_spawn_file_actions_addclose(&fa, 3 + i);
+	r = r ? r : posix_spawn_file_actions_addclosefrom_np(&fa, 3 + n);
+	if (!r && newpid) {
+		self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (self >= 0 && unshare(CLONE_NEWPID) < 0) {
 			close(self);
-		return fork();
+			self = -1;
+		}
 	}
-	pid = fork();
-	if (pid != 0 && setns(self, CLONE_NEWPID) < 0)
-		sv_die(-errno, "setns back to our pid namespace");
-	close(self);
-	return pid;
+	r = r ? r : posix_spawn(pid, path, &fa, &at, argv, envp);
+	r = -r;
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWPID) < 0)
+			sv_die(-errno, "setns back to our pid namespace");
+		close(self);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+out:
+	for (i = 0; i < n; i++)
+		if (hi[i] >= 0)
+			close(hi[i]);
+	return r;
 }
 
 int proc_warm_init(struct worker *w)
 {
 	char path[4096 + 32];
-	int sp[2];
+	char *const argv[] = { path, "--warm", NULL };
+	int sp[2], err;
 	pid_t pid;
 
+	_Static_assert(SV_INIT_FD_SYNC == 4, "the warm init's sync socket is fd 4");
 	if (w->warm_init_fd >= 0)
 		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
-	pid = fork_newpid();
-	if (pid < 0) {
-		int err = -errno;
+	/* only its sync socket, on 4 (fd 3 closed); a new pid namespace: see start_init */
+	err = start_init(path, argv, (const int[2]){ -1, sp[1] }, 2, true, true, &pid);
+	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);
 		return err;
-	}
-	if (pid == 0) {
-		char *const argv[] = { path, "--warm", NULL };
-		char *const envp[] = { NULL };
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		child_reset_signals();
-		sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 16);
-		if (null < 0 || sp[1] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-		    dup2(sp[1], SV_INIT_FD_SYNC) < 0)
-			_exit(127);
-		close_range(3, SV_INIT_FD_SYNC - 1, 0);
-		close_range(SV_INIT_FD_SYNC + 1, ~0U, 0);
-		execve(path, argv, envp);
-		_exit(127);
 	}
 	close(sp[1]);
 	/* above the fds a hand-over puts in place (SV_FD_LISTEN, SV_FD_REPORT) */
@@ -124,29 +132,41 @@ int proc_warm_init(struct worker *w)
 static void cold_close(struct task *t)
 {
 	while (t->ncold > 0)
-		close(t->cold[--t->ncold]);
+		if (t->cold[--t->ncold] >= 0)
+			close(t->cold[t->ncold]);
+}
+
+/* Copies of config.json and stdio until the init is READY: an init started as pid 1 of a
+ * new pid namespace answers INIT_COLD to a spec that wants none, and a second one, in ours,
+ * gets the same. A missing stdio fd is copied as -1 (spawn gives /dev/null). */
+static int cold_keep(struct task *t, int cfg_fd, const int stdio[3])
+{
+	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] };
+
+	for (t->ncold = 0; t->ncold < 4; t->ncold++) {
+		int *c = &t->cold[t->ncold];
+
+		if (fds[t->ncold] < 0) {
+			*c = -1;
+		} else if ((*c = fcntl(fds[t->ncold], F_DUPFD_CLOEXEC, 3)) < 0) {
+			int err = -errno;
+
+			cold_close(t);
+			return err;
+		}
+	}
+	return 0;
 }
 
 /* Give the warm init this task; the warm one is spent either way. */
 static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
 {
 	sv_InitSync m = { .type = sv_InitSyncType_INIT_CONFIG, .message = t->bundle };
-	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err, i;
+	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err;
 
-	for (i = 0; i < 4; i++) {
-		t->cold[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-		if (t->cold[i] < 0) {
-			err = -errno;
-			t->ncold = i;
-			cold_close(t);
-			return err;     /* the warm init waits for the next task */
-		}
-	}
-	t->ncold = 4;
 	err = fdchan_send(w->warm_init_fd, sv_InitSync_fields, &m, fds, 4);
 	if (err < 0) {
 		close(w->warm_init_fd);     /* it died: reaped as a stranger */
-		cold_close(t);
 	} else {
 		sv_set_nonblock(w->warm_init_fd, 1);
 		t->init.sync_fd = w->warm_init_fd;
@@ -160,10 +180,10 @@ static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int
 /* Fork shimvisor-init with argv and the five fds on 3..7 (a missing stdio fd is -1 and
  * becomes /dev/null), pidfd on 8 when >= 0: its pid, and our end of its sync socket. */
 static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int stdio[3],
-		 int pidfd, pid_t *pidp, int *syncp)
+		 int pidfd, bool newpid, pid_t *pidp, int *syncp)
 {
 	char path[4096 + 32];
-	int sp[2], src[6], null = -1, i;
+	int sp[2], src[6], null = -1, i, err;
 	pid_t pid;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
@@ -182,18 +202,16 @@ static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int std
 			break;
 		src[2 + i] = null;
 	}
-	pid = i < 3 ? -1 : fork();
-	if (pid < 0) {
-		int err = i < 3 ? -ENFILE : -errno;
-
+	_Static_assert(SV_INIT_FD_CONFIG == 3, "shimvisor-init's fds start at 3");
+	err = i < 3 ? -ENFILE : start_init(path, argv, src, src[5] >= 0 ? 6 : 5, false, newpid,
+								&pid);
+	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);
 		if (null >= 0)
 			close(null);
 		return err;
 	}
-	if (pid == 0)
-		exec_init(path, argv, src);
 	close(sp[1]);
 	if (null >= 0)
 		close(null);
@@ -225,13 +243,20 @@ int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdi
 {
 	char *const argv[] = { "shimvisor-init", t->bundle, NULL };
 
+	int err = cold_keep(t, cfg_fd, stdio);
+
+	if (err < 0)
+		return err;
 	if (w->warm_init_fd >= 0 && t->bundle && use_warm_init(w, t, cfg_fd, stdio) == 0)
 		return 0;
-	return spawn(w, argv, cfg_fd, stdio, -1, &t->init.stage1, &t->init.sync_fd);
+	err = spawn(w, argv, cfg_fd, stdio, -1, true, &t->init.stage1, &t->init.sync_fd);
+	if (err < 0)
+		cold_close(t);
+	return err;
 }
 
-/* The warm init answered INIT_COLD (it exits; reaped as a stranger): a cold one, with what
- * the warm one was given. */
+/* The init answered INIT_COLD (it exits; reaped as a stranger): another one in our pid
+ * namespace, with what the first was given. */
 static int spawn_cold_again(struct worker *w, struct task *t)
 {
 	int err;
@@ -245,7 +270,7 @@ static int spawn_cold_again(struct worker *w, struct task *t)
 		err = -errno;
 	else
 		err = spawn(w, (char *const[]){ "shimvisor-init", t->bundle, NULL }, t->cold[0],
-			    t->cold + 1, -1, &t->init.stage1, &t->init.sync_fd);
+			    t->cold + 1, -1, false, &t->init.stage1, &t->init.sync_fd);
 	cold_close(t);
 	return err;
 }
@@ -268,7 +293,7 @@ int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
 	}
 	/* the init is our unreaped child: this pidfd is surely it (no pid reuse) */
 	pidfd = (int)syscall(SYS_pidfd_open, t->init.pid, 0);
-	err = pidfd < 0 ? -errno : spawn(w, argv, spec, stdio, pidfd, &p->stage1, &p->sync_fd);
+	err = pidfd < 0 ? -errno : spawn(w, argv, spec, stdio, pidfd, false, &p->stage1, &p->sync_fd);
 	if (pidfd >= 0)
 		close(pidfd);
 	close(spec);
@@ -289,7 +314,7 @@ int proc_spawn_update(struct worker *w, struct task *t, const void *json, size_t
 	fd = memfd_with("resources", json, len);
 	if (fd < 0)
 		return fd;
-	err = spawn(w, argv, fd, NULL, -1, &t->update_pid, &t->update_fd);
+	err = spawn(w, argv, fd, NULL, -1, false, &t->update_pid, &t->update_fd);
 	close(fd);
 	return err;
 }
@@ -504,7 +529,7 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 			sv_pb_free(sv_InitSync_fields, &m);
 			if (p != &t->init || p->pid > 0 || t->ncold != 4) {
 				kill(p->pid > 0 ? p->pid : p->stage1, SIGKILL);
-				sync_closed(w, t, p, "shimvisor-init: COLD from an init that was not warm");
+				sync_closed(w, t, p, "shimvisor-init: an unexpected COLD");
 				return;
 			}
 			if ((r = spawn_cold_again(w, t)) < 0) {

@@ -59,13 +59,7 @@ test_warm_init_is_the_task() {
 	"$SV" delete -f p1 || fail "delete"
 }
 
-# A spec that wants the host's pid namespace cannot use that init: it answers COLD and the
-# worker starts a cold one with the same config and stdio.
-test_host_pid_namespace_goes_cold() {
-	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
-	daemon_start -c "$T/conf"
-	idle=$(idle_workers "$DAEMON_PID")
-	init=$(pgrep -P "$idle" -f 'shimvisor-init --warm$')
+host_pid_bundle() {
 	mkdir -p "$T/h"
 	cat > "$T/h/config.json" <<JSON
 {"ociVersion":"1.0.2",
@@ -74,13 +68,35 @@ test_host_pid_namespace_goes_cold() {
  "mounts":[{"destination":"/dev","type":"tmpfs","source":"tmpfs"}],
  "linux":{"namespaces":[{"type":"mount"},{"type":"uts"}]}}
 JSON
-	out=$(echo hello | "$SV" run --rm --bundle "$T/h" hostpid) || fail "run: $?"
+}
+
+# Run the host-pid bundle: its first line is the task's pid as the task sees it.
+run_host_pid() {
+	out=$(echo hello | "$SV" run --rm --bundle "$T/h" "$1") || fail "run $1: $?"
 	first=$(echo "$out" | head -1)
 	[ "$(echo "$out" | tail -1)" = "got hello" ] || fail "stdin/stdout lost on the way: $out"
 	[ "$first" -gt 1 ] 2>/dev/null || fail "task was pid $first: not the host's pid namespace"
+}
+
+# A task's init is started as pid 1 of a new pid namespace. A spec that wants the host's
+# cannot use that init: it answers COLD and the worker starts another with the same config
+# and stdio. First the warm init, then (debug: no warm workers) a cold one.
+test_host_pid_namespace_goes_cold() {
+	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	idle=$(idle_workers "$DAEMON_PID")
+	init=$(pgrep -P "$idle" -f 'shimvisor-init --warm$')
+	host_pid_bundle
+	run_host_pid warm
 	[ "$first" != "$init" ] || fail "the warm init ran it"
 	timeout 5 tail --pid="$init" -f /dev/null || fail "the warm init $init was left behind"
 	[ "$("$SV" run --rm after /bin/sh -c 'echo $$')" = 1 ] || fail "the next task is not pid 1"
+	daemon_stop
+	printf '[daemon]\ndebug = 1\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	[ -z "$(idle_workers "$DAEMON_PID")" ] || fail "debug keeps no idle worker"
+	run_host_pid cold
+	[ "$("$SV" run --rm after2 /bin/sh -c 'echo $$')" = 1 ] || fail "a cold task is not pid 1"
 }
 
 run_cases "$@"

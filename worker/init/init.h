@@ -32,7 +32,7 @@ struct init {
 	int root_ro;                    /* the root bind is read-only already */
 	int new_mntns, new_netns, new_utsns;
 	int pre_flags;                  /* warm mode: namespaces made ahead of the spec */
-	int pre_pidns;                  /* warm mode: pid 1 of a pid namespace made for us */
+	int pre_pidns;                  /* pid 1 of a pid namespace the worker made for us */
 	int host_ns[3];                 /* warm mode: the ipc, uts, net namespaces we left */
 	int console_slave;              /* process.terminal: the pty slave until exec, else -1 */
 	void *seccomp;                  /* scmp_filter_ctx, built and not yet loaded */
@@ -48,12 +48,13 @@ _Noreturn void init_abort(struct init *in);  /* send INIT_ERROR with in->err; _e
 
 /* namespaces.c: join (path) and create the spec's namespaces, then send INIT_PID. With a
  * pid namespace this forks: the parent sends the child's pid and _exits; the child (pid 1
- * of the namespace) returns once the pid is sent. A warm init that is already pid 1 of a
- * new one (in->pre_pidns) does not fork. */
+ * of the namespace) returns once the pid is sent. An init that is already pid 1 of a new
+ * one (in->pre_pidns) does not fork. */
 int ns_enter(struct init *in);
-/* A warm init that is pid 1 of a new pid namespace serves only a spec that wants a new one:
- * for any other it sends INIT_COLD and exits 0, before any set-up. */
-void ns_check_warm_pid(struct init *in);
+/* An init that is pid 1 of a new pid namespace (the worker starts a task's init so) serves
+ * only a spec that wants a new one: for any other it sends INIT_COLD and exits 0, before
+ * any set-up, and the worker starts another in its own. */
+void ns_check_pre_pidns(struct init *in);
 /* Fork so that a pid namespace (set for children) applies: the parent sends INIT_PID with
  * the child's host pid and _exits; the child returns once the pid is sent. */
 int ns_fork_report(struct init *in);

@@ -159,9 +159,10 @@ int main(int argc, char **argv)
 		    setup_process(&in))
 			init_abort(&in);
 	} else {
+		in.pre_pidns = getpid() == 1;   /* the worker started us in a new pid namespace */
 		if (config_read_task(&in))
 			init_abort(&in);
-		ns_check_warm_pid(&in);
+		ns_check_pre_pidns(&in);
 		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
 		if (cgroups_setup(&in) || setup_root(&in) || console_setup(&in) || setup_process(&in))
 			init_abort(&in);

@@ -71,7 +71,6 @@ void ns_prepare_warm(struct init *in)
 {
 	int flags = 0;
 
-	in->pre_pidns = getpid() == 1;  /* the worker forked us into a new pid namespace */
 	for (int i = 0; i < 3; i++) {
 		/* kept above the fds CONFIG puts in place (3, 5..7) and its temporaries */
 		int fd = open(pre_ns[i].proc, O_RDONLY | O_CLOEXEC);
@@ -109,7 +108,7 @@ static int settle_warm(struct init *in, int *flags)
 	return rc;
 }
 
-void ns_check_warm_pid(struct init *in)
+void ns_check_pre_pidns(struct init *in)
 {
 	const struct spec_ns *n = spec_find_ns(&in->spec, CLONE_NEWPID);
 
@@ -150,7 +149,7 @@ int ns_enter(struct init *in)
 	in->new_netns = !!(flags & CLONE_NEWNET);
 	in->new_utsns = !!(flags & CLONE_NEWUTS);
 	if (in->pre_pidns)
-		flags &= ~CLONE_NEWPID;         /* ours already: ns_check_warm_pid made sure */
+		flags &= ~CLONE_NEWPID;         /* ours already: ns_check_pre_pidns made sure */
 	if (in->pre_flags && settle_warm(in, &flags))
 		return in->err.rc;
 	if (join_paths(in))
