@@ -61,4 +61,40 @@ test_worker_dies_while_daemon_down_records_status() {
 	return 0
 }
 
+# The worker binary disappears under a running daemon (an upgrade gone wrong): the next
+# create fails with the reason, leaves no bundle, and the daemon serves on; once the
+# binary is back, tasks run again. (debug: no warm worker exec'd ahead, every spawn execs.)
+test_worker_binary_gone() {
+	mkdir -p "$T/bin"
+	cp "$(dirname "$SVD")/shimvisor-worker" "$(dirname "$SVD")/shimvisor-init" "$T/bin/"
+	printf '[daemon]\ndebug = 1\n' > "$T/conf"
+	daemon_start -c "$T/conf" --worker "$T/bin/shimvisor-worker"
+	[ "$("$SV" run --rm before /bin/echo ok)" = ok ] || fail "run with the binary there"
+	rm "$T/bin/shimvisor-worker"
+	if out=$("$SV" run --rm gone /bin/true 2>&1); then
+		fail "run succeeded without a worker binary"
+	fi
+	case "$out" in
+	*"No such file or directory"*) ;;
+	*) fail "error does not say why: $out" ;;
+	esac
+	[ -e "$T/state/default/gone" ] && fail "bundle left behind"
+	"$SV" ls -q > /dev/null || fail "daemon does not answer after the failed spawn"
+	kill -0 "$DAEMON_PID" || fail "daemon exited"
+	cp "$(dirname "$SVD")/shimvisor-worker" "$T/bin/"
+	[ "$("$SV" run --rm back /bin/echo ok)" = ok ] || fail "run once the binary is back"
+	# the same for shimvisor-init, which the worker starts
+	rm "$T/bin/shimvisor-init"
+	if out=$("$SV" run --rm noinit /bin/true 2>&1); then
+		fail "run succeeded without shimvisor-init"
+	fi
+	case "$out" in
+	*"shimvisor-init: No such file or directory"*) ;;
+	*) fail "error does not say why: $out" ;;
+	esac
+	[ -z "$("$SV" ls -q)" ] || fail "task left listed: $("$SV" ls -q)"
+	[ -e "$T/state/default/noinit" ] && fail "bundle left behind"
+	return 0
+}
+
 run_cases "$@"
