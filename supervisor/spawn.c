@@ -2,8 +2,6 @@
 /* supervisor/spawn.c: bundle and socket creation, and the fixed fd contract of exec'd workers. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +10,7 @@
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/spawn.h"
 #include "common/unixsock.h"
 #include "monitor.h"
 #include "spawn.h"
@@ -52,61 +51,17 @@ int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz)
 }
 
 _Static_assert(SV_FD_LISTEN == 3 && SV_FD_REPORT == 4 && SV_FD_HANDOVER == 3,
-	       "start_worker puts the contract fds on 3, 4");
+	       "a worker's contract fds are 3 and 4 (sv_spawn's fds[0], fds[1])");
 
-/* Start a worker without copying the monitor's address space (posix_spawn: vfork
- * semantics): a new session, no signal blocked and SIGPIPE back to default, 0 on
- * /dev/null, 1 on out and 2 on err (each -1: /dev/null), fds[i] on 3 + i, nothing else
- * open, cwd dirfd (or /). An exec that fails is reported here, not as an exit status.
- * 0 or -errno. */
+/* A worker: a new session, 0 on /dev/null, 1 on out and 2 on err (-1: /dev/null), fds on
+ * 3.., cwd dirfd (or /). */
 static int start_worker(struct monitor *m, char *const argv[], int dirfd, int out, int err,
 			const int *fds, int nfds, pid_t *pid)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dfl;
-	int hi[2] = { -1, -1 }, i, r = 0;
+	struct sv_spawn o = { .fds = fds, .nfds = nfds, .std_null = true, .out = out, .err = err,
+			      .dirfd = dirfd, .chdir_root = true, .setsid = true };
 
-	/* above every target first: no dup2 below may overwrite another one's source */
-	for (i = 0; i < nfds && !r; i++)
-		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
-			r = -errno;
-	if (r)
-		goto out;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	if ((r = posix_spawnattr_init(&at)) != 0) {
-		r = -r;
-		goto out;
-	}
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		posix_spawnattr_destroy(&at);
-		r = -r;
-		goto out;
-	}
-	r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-				     POSIX_SPAWN_SETSIGDEF);
-	r = r ? r : posix_spawnattr_setsigmask(&at, &none);
-	r = r ? r : posix_spawnattr_setsigdefault(&at, &dfl);
-	/* in order: the directory first, while dirfd is still open */
-	r = r ? r : dirfd >= 0 ? posix_spawn_file_actions_addfchdir_np(&fa, dirfd) :
-		    posix_spawn_file_actions_addchdir_np(&fa, "/");
-	r = r ? r : posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-	r = r ? r : posix_spawn_file_actions_adddup2(&fa, out >= 0 ? out : 0, 1);
-	r = r ? r : posix_spawn_file_actions_adddup2(&fa, err >= 0 ? err : 0, 2);
-	for (i = 0; i < nfds; i++)
-		r = r ? r : posix_spawn_file_actions_adddup2(&fa, hi[i], 3 + i);
-	r = r ? r : posix_spawn_file_actions_addclosefrom_np(&fa, 3 + nfds);
-	r = r ? r : posix_spawn(pid, m->worker_path, &fa, &at, argv, worker_env);
-	r = -r;
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-out:
-	for (i = 0; i < nfds; i++)
-		if (hi[i] >= 0)
-			close(hi[i]);
-	return r;
+	return sv_spawn(m->worker_path, argv, worker_env, &o, pid);
 }
 
 /* Give the warm worker this task. The hand-over socket is spent either way. */

@@ -3,9 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include <sys/wait.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/spawn.h"
 #include "wire/fdchan.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
@@ -26,74 +25,16 @@
 
 #define SYNC_MSG_MAX 4096
 
-/* Start shimvisor-init with posix_spawn (vfork semantics: the worker's pages are not
- * copied): no signal blocked, SIGPIPE back to default, no environment; 0-2 on /dev/null when
- * null012, else as ours (/dev/null from the monitor); src[i] on 3 + i (-1: closed), nothing
- * else open. With newpid the child is pid 1 of a new pid namespace: unshare sets it for our
- * next child only, and setns puts ours back at once; where unshare fails the init is
- * started in ours (and forks itself). 0 or -errno. */
+/* shimvisor-init: no environment; 0-2 on /dev/null when null012, else ours (/dev/null from
+ * the monitor); src[i] on 3 + i (-1: closed); as pid 1 of a new pid namespace when newpid. */
 static int start_init(const char *path, char *const argv[], const int *src, int n, bool null012,
 		      bool newpid, pid_t *pid)
 {
 	char *const envp[] = { NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dfl;
-	int hi[6], self = -1, i, r = 0;
+	struct sv_spawn o = { .fds = src, .nfds = n, .std_null = null012, .out = -1, .err = -1,
+			      .dirfd = -1, .newpid = newpid };
 
-	for (i = 0; i < n; i++)
-		hi[i] = -1;
-	/* above every target first: no dup2 below may overwrite another one's source */
-	for (i = 0; i < n && !r; i++)
-		if (src[i] >= 0 && (hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 16)) < 0)
-			r = -errno;
-	if (r)
-		goto out;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	if ((r = posix_spawnattr_init(&at)) != 0) {
-		r = -r;
-		goto out;
-	}
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		posix_spawnattr_destroy(&at);
-		r = -r;
-		goto out;
-	}
-	r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	r = r ? r : posix_spawnattr_setsigmask(&at, &none);
-	r = r ? r : posix_spawnattr_setsigdefault(&at, &dfl);
-	if (null012) {
-		r = r ? r : posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-		r = r ? r : posix_spawn_file_actions_adddup2(&fa, 0, 1);
-		r = r ? r : posix_spawn_file_actions_adddup2(&fa, 0, 2);
-	}
-	for (i = 0; i < n; i++)
-		r = r ? r : hi[i] >= 0 ? posix_spawn_file_actions_adddup2(&fa, hi[i], 3 + i) :
-			    posix_spawn_file_actions_addclose(&fa, 3 + i);
-	r = r ? r : posix_spawn_file_actions_addclosefrom_np(&fa, 3 + n);
-	if (!r && newpid) {
-		self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (self >= 0 && unshare(CLONE_NEWPID) < 0) {
-			close(self);
-			self = -1;
-		}
-	}
-	r = r ? r : posix_spawn(pid, path, &fa, &at, argv, envp);
-	r = -r;
-	if (self >= 0) {
-		if (setns(self, CLONE_NEWPID) < 0)
-			sv_die(-errno, "setns back to our pid namespace");
-		close(self);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-out:
-	for (i = 0; i < n; i++)
-		if (hi[i] >= 0)
-			close(hi[i]);
-	return r;
+	return sv_spawn(path, argv, envp, &o, pid);
 }
 
 int proc_warm_init(struct worker *w)

@@ -61,9 +61,22 @@ test_worker_dies_while_daemon_down_records_status() {
 	return 0
 }
 
+# `run --rm ID /bin/true` must fail, say WHY, list no task and leave no bundle.
+run_fails_saying() {
+	local id=$1 why=$2 out
+	out=$("$SV" run --rm "$id" /bin/true 2>&1) && fail "run $id succeeded"
+	case "$out" in
+	*"$why"*) ;;
+	*) fail "run $id: error does not say '$why': $out" ;;
+	esac
+	[ -z "$("$SV" ls -q)" ] || fail "task left listed: $("$SV" ls -q)"
+	[ ! -e "$T/state/default/$id" ] || fail "bundle $id left behind"
+}
+
 # The worker binary disappears under a running daemon (an upgrade gone wrong): the next
-# create fails with the reason, leaves no bundle, and the daemon serves on; once the
-# binary is back, tasks run again. (debug: no warm worker exec'd ahead, every spawn execs.)
+# create fails with the reason, leaves nothing, and the daemon serves on; once the binary
+# is back, tasks run again. The same for shimvisor-init, which the worker starts.
+# (debug: no warm worker exec'd ahead, every spawn execs.)
 test_worker_binary_gone() {
 	mkdir -p "$T/bin"
 	cp "$(dirname "$SVD")/shimvisor-worker" "$(dirname "$SVD")/shimvisor-init" "$T/bin/"
@@ -71,30 +84,12 @@ test_worker_binary_gone() {
 	daemon_start -c "$T/conf" --worker "$T/bin/shimvisor-worker"
 	[ "$("$SV" run --rm before /bin/echo ok)" = ok ] || fail "run with the binary there"
 	rm "$T/bin/shimvisor-worker"
-	if out=$("$SV" run --rm gone /bin/true 2>&1); then
-		fail "run succeeded without a worker binary"
-	fi
-	case "$out" in
-	*"No such file or directory"*) ;;
-	*) fail "error does not say why: $out" ;;
-	esac
-	[ -e "$T/state/default/gone" ] && fail "bundle left behind"
-	"$SV" ls -q > /dev/null || fail "daemon does not answer after the failed spawn"
+	run_fails_saying gone "No such file or directory"
 	kill -0 "$DAEMON_PID" || fail "daemon exited"
 	cp "$(dirname "$SVD")/shimvisor-worker" "$T/bin/"
 	[ "$("$SV" run --rm back /bin/echo ok)" = ok ] || fail "run once the binary is back"
-	# the same for shimvisor-init, which the worker starts
 	rm "$T/bin/shimvisor-init"
-	if out=$("$SV" run --rm noinit /bin/true 2>&1); then
-		fail "run succeeded without shimvisor-init"
-	fi
-	case "$out" in
-	*"shimvisor-init: No such file or directory"*) ;;
-	*) fail "error does not say why: $out" ;;
-	esac
-	[ -z "$("$SV" ls -q)" ] || fail "task left listed: $("$SV" ls -q)"
-	[ -e "$T/state/default/noinit" ] && fail "bundle left behind"
-	return 0
+	run_fails_saying noinit "shimvisor-init: No such file or directory"
 }
 
 run_cases "$@"
