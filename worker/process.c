@@ -118,8 +118,9 @@ static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int
 	return err;
 }
 
-/* Fork shimvisor-init with argv and the five fds on 3..7 (a missing stdio fd is -1 and
- * becomes /dev/null), pidfd on 8 when >= 0: its pid, and our end of its sync socket. */
+/* Start shimvisor-init with argv and the five fds on 3..7 (a missing stdio fd is -1 and
+ * becomes /dev/null), pidfd on 8 when >= 0, as pid 1 of a new pid namespace when newpid:
+ * its pid, and our end of its sync socket. */
 static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int stdio[3],
 		 int pidfd, bool newpid, pid_t *pidp, int *syncp)
 {
