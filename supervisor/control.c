@@ -73,6 +73,12 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_ALREADY_EXISTS, msg, NULL, NULL);
 		goto out;
 	}
+	if (k->e->ntasks >= k->e->max_tasks) {
+		snprintf(msg, sizeof(msg), "create %s: too many tasks: the daemon's fd limit allows %zu "
+			 "(raise RLIMIT_NOFILE)", rq->id, k->e->max_tasks);
+		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, msg, NULL, NULL);
+		goto out;
+	}
 	err[0] = 0;
 	if (spec_build(rq, &json, &len, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "spec: %s", err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind)
 	c->serial = ++e->next_serial;
 	c->next_stream = 1;
 	e->conns[e->nconns++] = c;
+	e->nclients += kind == CONN_CLIENT;
 	return c;
 }
 
@@ -94,6 +96,8 @@ void conn_close(struct engine *e, struct conn *c)
 	}
 	if (c->kind == CONN_WORKER)
 		link_closed(e, c);
+	else
+		e->nclients--;
 	ev_forget(e, c->fd, &c->ev);
 	close(c->fd);
 	ttrpc_reader_free(&c->rd);
@@ -125,13 +129,93 @@ int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 	return fdchan_send(e->mon_fd, sv_MonRequest_fields, rq, NULL, 0);
 }
 
+/* Fds the engine holds whatever the load: stdio, signalfd, epoll, the monitor channel, the
+ * listener, the spare, readiness, and a few for recovery's directory walks. */
+#define ENGINE_FIXED_FDS 32
+
+void engine_fd_budget(struct engine *e, unsigned long nofile)
+{
+	unsigned long room = nofile > ENGINE_FIXED_FDS ? nofile - ENGINE_FIXED_FDS : 0;
+
+	e->max_clients = room / 4 < SV_CONN_MAX * 4 ? room / 4 : SV_CONN_MAX * 4;
+	e->max_tasks = (room - e->max_clients) / 2;
+}
+
+/* Raise the soft fd limit to the hard one and budget it. */
+static void fd_limit(struct engine *e)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		rl.rlim_cur = 1024;
+	} else if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	engine_fd_budget(e, rl.rlim_cur == RLIM_INFINITY ? 1UL << 20 : (unsigned long)rl.rlim_cur);
+	if (e->max_tasks < 4096)
+		sv_warn("engine: the fd limit (%lu) allows at most %zu tasks and %zu clients; "
+			"raise RLIMIT_NOFILE for more", (unsigned long)rl.rlim_cur, e->max_tasks,
+			e->max_clients);
+}
+
+/* Refuse one pending connection with the spare fd: the listener would stay readable, and
+ * the loop spin, if it were left in the backlog. */
+static void refuse_one(struct engine *e)
+{
+	int fd;
+
+	if (e->spare_fd >= 0) {
+		close(e->spare_fd);
+		e->spare_fd = -1;
+	}
+	fd = accept4(e->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	e->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Flush every queue; close what is finished. */
+static void conns_flush(struct engine *e)
+{
+	for (size_t i = 0; i < e->nconns;) {
+		struct conn *c = e->conns[i];
+		int r = 0;
+
+		if (sv_outq_pending(&c->out))
+			r = sv_outq_flush(&c->out, c->fd);
+		if (r < 0 || (c->out.len - c->out.off) > OUTQ_MAX)
+			c->closing = true, sv_outq_free(&c->out);
+		if (c->closing && !sv_outq_pending(&c->out)) {
+			conn_close(e, c);
+			continue;
+		}
+		conn_set_events(e, c);
+		i++;
+	}
+}
+
 static void accept_clients(struct engine *e)
 {
 	for (;;) {
-		int fd = accept4(e->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
+		int fd;
+
+		if (e->nclients >= e->max_clients)
+			conns_flush(e);         /* a client that is done frees its place first */
+		if (e->nclients >= e->max_clients) {
+			refuse_one(e);          /* over the budget: closed at once */
 			return;
-		if (e->nconns >= SV_CONN_MAX * 4 || !conn_new(e, fd, CONN_CLIENT)) {
+		}
+		fd = accept4(e->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				sv_warn("engine: out of fds: a client refused");
+				refuse_one(e);
+			}
+			return;
+		}
+		if (!conn_new(e, fd, CONN_CLIENT)) {
 			close(fd);
 			return;
 		}
@@ -288,6 +372,8 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	e->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (e->ep < 0)
 		sv_die(-errno, "engine: epoll");
+	fd_limit(e);
+	e->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sv_set_nonblock(ctl_fd, 1);
 	sv_set_nonblock(mon_fd, 1);
 	if (ev_watch(e, e->sig_fd, EPOLLIN, &e->ev_sig) || ev_watch(e, mon_fd, EPOLLIN, &e->ev_mon) ||
@@ -314,21 +400,7 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 			if (dispatch(e, &evs[i]) < 0)
 				return 1;
 		e->nbatch = 0;
-		/* flush every queue; close what is finished */
-		for (size_t i = 0; i < e->nconns;) {
-			struct conn *c = e->conns[i];
-			int r = 0;
-			if (sv_outq_pending(&c->out))
-				r = sv_outq_flush(&c->out, c->fd);
-			if (r < 0 || (c->out.len - c->out.off) > OUTQ_MAX)
-				c->closing = true, sv_outq_free(&c->out);
-			if (c->closing && !sv_outq_pending(&c->out)) {
-				conn_close(e, c);
-				continue;
-			}
-			conn_set_events(e, c);
-			i++;
-		}
+		conns_flush(e);
 	}
 	return 0;
 }

@@ -105,6 +105,13 @@ struct engine {
 	int nbatch;
 	struct conn **conns;
 	size_t nconns, conns_cap;
+	/* The fd budget (RLIMIT_NOFILE, raised to its hard limit at start): every task holds two
+	 * fds here (its report pipe and our link to its worker), every client one. Creates past
+	 * max_tasks and clients past max_clients are refused, so that a reply from the monitor
+	 * always has room for its fd. spare_fd is held back for accept() to refuse with. */
+	size_t ntasks, max_tasks;
+	size_t nclients, max_clients;
+	int spare_fd;
 	uint64_t next_serial;
 	struct task *tasks;
 	uint32_t next_mon_seq;
@@ -114,6 +121,8 @@ struct engine {
 };
 
 int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd);
+/* Set max_tasks and max_clients from an fd limit. */
+void engine_fd_budget(struct engine *e, unsigned long nofile);
 
 /* engine.c */
 int ev_watch(struct engine *e, int fd, uint32_t events, enum ev_kind *tag);

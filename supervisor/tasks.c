@@ -37,6 +37,7 @@ struct task *task_new(struct engine *e, const char *ns, const char *id)
 	t->st = T_CREATING;
 	t->next = e->tasks;
 	e->tasks = t;
+	e->ntasks++;
 	return t;
 }
 
@@ -47,6 +48,7 @@ void task_free(struct engine *e, struct task *t)
 	for (pp = &e->tasks; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;
+			e->ntasks--;
 			break;
 		}
 	}

@@ -58,4 +58,55 @@ test_refused_create_with_pipelined_start() {
 	[ "$("$SV" run --rm rc2 /bin/echo fine)" = fine ] || fail "the connection state broke"
 }
 
+# Under a low fd limit the engine budgets its fds: creates past the budget and clients past
+# theirs are refused with a reason, and the daemon never runs out (before, the 46th task
+# under 100 fds took the engine down: the monitor's reply could not carry its fd).
+test_fd_limit_budget() {
+	DAEMON_WRAP="prlimit --nofile=100:100" daemon_start
+	line=$(grep -o 'allows at most [0-9]* tasks and [0-9]* clients' "$T/daemon.log") ||
+		fail "no fd budget in the log: $(cat "$T/daemon.log")"
+	set -- $line
+	max_tasks=$4 max_clients=$7
+	[ "$max_tasks" -gt 0 ] && [ "$max_clients" -gt 0 ] || fail "budget: $line"
+	ok=0
+	for i in $(seq $((max_tasks + 3))); do
+		if "$SV" run -d "f$i" /bin/sleep 1000 2>"$T/err"; then
+			ok=$((ok + 1))
+		else
+			grep -q "too many tasks" "$T/err" || fail "refusal does not say why: $(cat "$T/err")"
+		fi
+	done
+	[ "$ok" = "$max_tasks" ] || fail "$ok tasks created, budget $max_tasks"
+	python3 - "$T/ctl.sock" "$max_clients" <<'PY' || fail "clients"
+import socket, struct, sys
+path, cap = sys.argv[1], int(sys.argv[2])
+body = b"\x0a\x03foo\x12\x03bar"          # an unknown service: answered with an error
+req = struct.pack(">IIBB", len(body), 1, 1, 0) + body
+def served():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); s.settimeout(10)
+    s.sendall(req)
+    try:
+        r = s.recv(4096)
+    except ConnectionResetError:
+        r = b""
+    return s, bool(r)
+held = []
+for i in range(cap):
+    s, ok = served(); assert ok, "client %d of %d refused" % (i + 1, cap); held.append(s)
+s, ok = served(); assert not ok, "a client past the budget was served"; s.close()
+held.pop().close()
+# its place is freed once the engine has read its EOF: within a few attempts
+for i in range(100):
+    s, ok = served(); s.close()
+    if ok: break
+else:
+    raise SystemExit("no client served after one left")
+for s in held: s.close()
+PY
+	"$SV" ls -q | wc -l | grep -qx "$max_tasks" || fail "ls after the clients"
+	"$SV" ls -q | xargs "$SV" delete -f || fail "delete"
+	[ "$("$SV" run --rm after /bin/echo alive)" = alive ] || fail "daemon stopped serving"
+	kill -0 "$DAEMON_PID" || fail "daemon died"
+}
+
 run_cases "$@"

@@ -19,11 +19,12 @@ fail() { echo "# FAIL: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
 skip_case() { echo "SKIP $*" > "$T/.skip"; exit 0; }
 
-# Start a private daemon and wait for its readiness byte.
+# Start a private daemon and wait for its readiness byte. $DAEMON_WRAP, when set, is a
+# command that execs it (e.g. prlimit).
 daemon_start() {
 	rm -f "$T/ready"
 	mkfifo "$T/ready"
-	"$SVD" -F --root "$T/root" --state "$T/state" --address "$T/ctl.sock" \
+	${DAEMON_WRAP:-} "$SVD" -F --root "$T/root" --state "$T/state" --address "$T/ctl.sock" \
 		--pidfile "$T/shimvisord.pid" --ready-fd 3 "$@" 3>"$T/ready" 2>>"$T/daemon.log" &
 	DAEMON_PID=$!
 	local c
