@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* wire/ttrpc.c: ttrpc v1.1 framing: header codec, incremental reader, output queue, Request/Response bodies, blocking calls. */
 #include <errno.h>
+#include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,8 +250,8 @@ static int payload_bytes(const pb_msgdesc_t *fields, const void *msg, pb_bytes_a
 		return -EINVAL;
 	if (size == 0)
 		return 0;
-	if (size > SV_TTRPC_MAX_BODY)
-		return -EMSGSIZE;
+	if (size > SV_TTRPC_MAX_BODY || size > SV_BYTES_MAX)
+		return -EMSGSIZE;       /* a pb_bytes_array_t holds a 16-bit size: never truncate */
 	b = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(size));
 	if (!b)
 		return -ENOMEM;
@@ -292,30 +293,99 @@ int ttrpc_encode_request(const char *service, const char *method, const char *ns
 	return err;
 }
 
+/* The Response envelope, written by hand: nanopb's bytes field holds at most 64 KiB
+ * (16-bit pb_size_t), a payload as a submessage has a size_t length. */
+static bool response_envelope(pb_ostream_t *os, int code, const sv_Status *st,
+			      const pb_msgdesc_t *payload_fields, const void *payload)
+{
+	size_t n = 0;
+
+	if (code != SV_OK)
+		return pb_encode_tag(os, PB_WT_STRING, sv_Response_status_tag) &&
+		       pb_encode_submessage(os, sv_Status_fields, st);
+	if (!payload_fields || !payload)
+		return true;
+	if (!pb_get_encoded_size(&n, payload_fields, payload))
+		return false;
+	return n == 0 || (pb_encode_tag(os, PB_WT_STRING, sv_Response_payload_tag) &&
+			  pb_encode_submessage(os, payload_fields, payload));
+}
+
 int ttrpc_encode_response(int code, const char *message, const pb_msgdesc_t *payload_fields,
 			  const void *payload, uint8_t **out, size_t *len)
 {
-	sv_Response resp = sv_Response_init_zero;
-	int err;
+	sv_Status st = { .code = code, .message = (message && *message) ? (char *)message : NULL };
+	pb_ostream_t os = PB_OSTREAM_SIZING;
+	uint8_t *buf;
 
-	if (code != SV_OK) {
-		resp.has_status = true;
-		resp.status.code = code;
-		resp.status.message = (message && *message) ? (char *)message : NULL;
-	} else {
-		err = payload_bytes(payload_fields, payload, &resp.payload);
-		if (err < 0)
-			return err;
-	}
-	err = sv_pb_encode(sv_Response_fields, &resp, out, len);
-	free(resp.payload);
-	if (err == 0 && *len > SV_TTRPC_MAX_BODY) {
-		free(*out);
-		*out = NULL;
+	*out = NULL;
+	*len = 0;
+	if (!response_envelope(&os, code, &st, payload_fields, payload))
+		return -EINVAL;
+	if (os.bytes_written > SV_TTRPC_MAX_BODY)
+		return -EMSGSIZE;
+	buf = malloc(os.bytes_written ? os.bytes_written : 1);
+	if (!buf)
+		return -ENOMEM;
+	*len = os.bytes_written;
+	os = pb_ostream_from_buffer(buf, *len);
+	if (!response_envelope(&os, code, &st, payload_fields, payload)) {
+		free(buf);
 		*len = 0;
-		err = -EMSGSIZE;
+		return -EINVAL;
 	}
-	return err;
+	*out = buf;
+	return 0;
+}
+
+int ttrpc_decode_response(const uint8_t *body, size_t len, int *code, char *msg, size_t msgsz,
+			  const uint8_t **payload, size_t *plen)
+{
+	pb_istream_t is = pb_istream_from_buffer(body, len);
+
+	*code = SV_OK;
+	*payload = NULL;
+	*plen = 0;
+	if (msg && msgsz)
+		msg[0] = 0;
+	while (is.bytes_left) {
+		pb_wire_type_t wt;
+		uint32_t tag;
+		bool eof;
+
+		if (!pb_decode_tag(&is, &wt, &tag, &eof))
+			return eof ? 0 : -EBADMSG;
+		if (tag == sv_Response_status_tag && wt == PB_WT_STRING) {
+			sv_Status st = sv_Status_init_zero;
+			pb_istream_t sub;
+			bool ok;
+
+			if (!pb_make_string_substream(&is, &sub))
+				return -EBADMSG;
+			ok = pb_decode(&sub, sv_Status_fields, &st);
+			ok = pb_close_string_substream(&is, &sub) && ok;
+			if (ok) {
+				*code = st.code;
+				if (msg && msgsz)
+					snprintf(msg, msgsz, "%s", st.message ? st.message : "");
+			}
+			pb_release(sv_Status_fields, &st);
+			if (!ok)
+				return -EBADMSG;
+		} else if (tag == sv_Response_payload_tag && wt == PB_WT_STRING) {
+			uint64_t n;
+
+			if (!pb_decode_varint(&is, &n) || n > is.bytes_left)
+				return -EBADMSG;
+			*payload = body + (len - is.bytes_left);
+			*plen = (size_t)n;
+			if (!pb_read(&is, NULL, (size_t)n))
+				return -EBADMSG;
+		} else if (!pb_skip_field(&is, wt)) {
+			return -EBADMSG;
+		}
+	}
+	return 0;
 }
 
 int ttrpc_queue_response(struct sv_outq *q, uint32_t stream, int code, const char *message,
@@ -475,7 +545,8 @@ static int call_inner(int fd, uint32_t stream, const char *service, const char *
 	uint8_t hdrbuf[SV_TTRPC_HEADER_LEN], *body = NULL;
 	size_t len = 0;
 	struct ttrpc_hdr h;
-	sv_Response r;
+	const uint8_t *p;
+	size_t n;
 	int err;
 
 	err = ttrpc_encode_request(service, method, ns, timeout_ns, req_fields, req, &body, &len);
@@ -503,23 +574,10 @@ static int call_inner(int fd, uint32_t stream, const char *service, const char *
 		free(body);
 		return -EPROTO;
 	}
-	err = sv_pb_decode(sv_Response_fields, &r, body, h.len);
-	free(body);
-	if (err < 0)
-		return err;
-	if (r.has_status && r.status.code != SV_OK) {
-		*code = r.status.code;
-		set_msg(msg, msgsz, r.status.message);
-		sv_pb_free(sv_Response_fields, &r);
-		return 0;
-	}
-	if (resp_fields && resp) {
-		const uint8_t *p = r.payload ? r.payload->bytes : NULL;
-		size_t n = r.payload ? r.payload->size : 0;
-
+	err = ttrpc_decode_response(body, h.len, code, msg, msgsz, &p, &n);
+	if (err == 0 && *code == SV_OK && resp_fields && resp)
 		err = sv_pb_decode(resp_fields, resp, p, n);
-	}
-	sv_pb_free(sv_Response_fields, &r);
+	free(body);
 	return err;
 }
 

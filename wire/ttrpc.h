@@ -62,6 +62,11 @@ int ttrpc_encode_request(const char *service, const char *method, const char *ns
 int ttrpc_encode_response(int code, const char *message, const pb_msgdesc_t *payload_fields,
 			  const void *payload, uint8_t **out, size_t *len);
 /* Convenience: encode a response and queue it as a frame on `stream`. */
+/* A Response body taken apart without a copy: the status code (SV_OK when absent) and message
+ * (into msg), and the payload as a pointer into body (NULL, 0 when absent). Any payload
+ * size (nanopb's own decoder stops at 64 KiB). 0 or -EBADMSG. */
+int ttrpc_decode_response(const uint8_t *body, size_t len, int *code, char *msg, size_t msgsz,
+			  const uint8_t **payload, size_t *plen);
 int ttrpc_queue_response(struct sv_outq *q, uint32_t stream, int code, const char *message,
 			 const pb_msgdesc_t *payload_fields, const void *payload);
 

@@ -178,33 +178,25 @@ static int decode_response(struct sv_client *c, const uint8_t *body, size_t len,
 			   const pb_msgdesc_t *resp_fields, void *resp)
 {
 	static const uint8_t empty[1];
-	sv_Response r;
-	int err;
+	const uint8_t *p;
+	size_t n;
+	int code, err;
 
-	err = sv_pb_decode(sv_Response_fields, &r, body ? (const void *)body : empty, len);
+	/* by hand: a payload may be over nanopb's 64 KiB bytes field (`ls` of ~1000 tasks) */
+	err = ttrpc_decode_response(body ? body : empty, len, &code, c->last_err,
+				    sizeof(c->last_err), &p, &n);
 	if (err < 0)
 		return sv_client_fail(c, -EBADMSG, "bad response from shimvisord");
-	if (r.has_status && r.status.code != SV_OK) {
-		const char *cls = sv_code_class(r.status.code);
+	if (code != SV_OK) {
+		const char *cls = sv_code_class(code);
 
-		c->last_code = r.status.code;
-		if (r.status.message && *r.status.message)
-			snprintf(c->last_err, sizeof(c->last_err), "%s", r.status.message);
-		else
+		c->last_code = code;
+		if (!c->last_err[0])
 			snprintf(c->last_err, sizeof(c->last_err), "%s", cls ? cls : "error from shimvisord");
-		err = sv_errno_from_code(r.status.code);
-		sv_pb_free(sv_Response_fields, &r);
-		return err;
+		return sv_errno_from_code(code);
 	}
-	if (resp_fields) {
-		err = r.payload ? sv_pb_decode(resp_fields, resp, r.payload->bytes, r.payload->size)
-				: sv_pb_decode(resp_fields, resp, empty, 0);
-		if (err < 0) {
-			sv_pb_free(sv_Response_fields, &r);
-			return sv_client_fail(c, -EBADMSG, "bad response payload from shimvisord");
-		}
-	}
-	sv_pb_free(sv_Response_fields, &r);
+	if (resp_fields && sv_pb_decode(resp_fields, resp, p ? p : empty, n) < 0)
+		return sv_client_fail(c, -EBADMSG, "bad response payload from shimvisord");
 	return 0;
 }
 

@@ -33,6 +33,19 @@ static void decode_bodies(const uint8_t *body, size_t len)
 	if (sv_pb_decode(sv_Response_fields, &resp, body, len) == 0 && resp.has_status && resp.status.message)
 		(void)strlen(resp.status.message);
 	sv_pb_free(sv_Response_fields, &resp);
+	{
+		/* the hand-written Response decoder: the payload must lie inside the body */
+		const uint8_t *p;
+		size_t n;
+		char msg[64];
+		int code;
+
+		if (ttrpc_decode_response(body, len, &code, msg, sizeof(msg), &p, &n) == 0 && p &&
+		    (p < body || p + n > body + len))
+			abort();
+		if (strlen(msg) >= sizeof(msg))
+			abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

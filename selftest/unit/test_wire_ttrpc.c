@@ -17,6 +17,8 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 #include "task.pb.h"
+#include "control.pb.h"
+#include <stdio.h>
 
 static void sockpair(int sv[2])
 {
@@ -328,6 +330,54 @@ START_TEST(request_ns_metadata)
 }
 END_TEST
 
+/* A payload over nanopb's 64 KiB bytes field (an `ls` of 3000 tasks) goes out and comes
+ * back whole; an error comes back as its code and message. */
+START_TEST(big_response_round_trip)
+{
+	enum { N = 3000 };
+	sv_CtlListResponse lr = sv_CtlListResponse_init_zero, back;
+	const uint8_t *p;
+	uint8_t *body;
+	size_t len, n;
+	char msg[64];
+	int code;
+
+	lr.tasks = calloc(N, sizeof(*lr.tasks));
+	ck_assert_ptr_nonnull(lr.tasks);
+	lr.tasks_count = N;
+	for (int i = 0; i < N; i++) {
+		snprintf(lr.tasks[i].namespace, sizeof(lr.tasks[i].namespace), "default");
+		snprintf(lr.tasks[i].id, sizeof(lr.tasks[i].id), "task-%04d", i);
+		lr.tasks[i].pid = 100000 + (uint32_t)i;
+		lr.tasks[i].bundle = "/run/shimvisor/default/some-task-bundle";
+	}
+	ck_assert_int_eq(ttrpc_encode_response(SV_OK, NULL, sv_CtlListResponse_fields, &lr, &body, &len), 0);
+	ck_assert_uint_gt(len, 65535);
+	ck_assert_int_eq(ttrpc_decode_response(body, len, &code, msg, sizeof(msg), &p, &n), 0);
+	ck_assert_int_eq(code, SV_OK);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sv_pb_decode(sv_CtlListResponse_fields, &back, p, n), 0);
+	ck_assert_uint_eq(back.tasks_count, N);
+	ck_assert_str_eq(back.tasks[N - 1].id, "task-2999");
+	ck_assert_uint_eq(back.tasks[1234].pid, 101234);
+	sv_pb_free(sv_CtlListResponse_fields, &back);
+	free(body);
+	free(lr.tasks);
+
+	ck_assert_int_eq(ttrpc_encode_response(SV_NOT_FOUND, "task x: not found", NULL, NULL, &body, &len), 0);
+	ck_assert_int_eq(ttrpc_decode_response(body, len, &code, msg, sizeof(msg), &p, &n), 0);
+	ck_assert_int_eq(code, SV_NOT_FOUND);
+	ck_assert_str_eq(msg, "task x: not found");
+	ck_assert_ptr_null(p);
+	free(body);
+	/* truncated anywhere: an error, never a read past the end */
+	ck_assert_int_eq(ttrpc_encode_response(SV_NOT_FOUND, "task x: not found", NULL, NULL, &body, &len), 0);
+	for (size_t cut = 1; cut < len; cut++)
+		ck_assert_int_eq(ttrpc_decode_response(body, cut, &code, msg, sizeof(msg), &p, &n), -EBADMSG);
+	free(body);
+}
+END_TEST
+
 /* ---- garbage ---- */
 
 static void decode_garbage(const uint8_t *b, size_t n)
@@ -602,6 +652,7 @@ int main(void)
 	tcase_add_test(tc, worked_connect_response);
 	tcase_add_test(tc, worked_not_found_response);
 	tcase_add_test(tc, request_ns_metadata);
+	tcase_add_test(tc, big_response_round_trip);
 	tcase_add_test(tc, garbage_bodies);
 	tcase_add_test(tc, outq_backpressure);
 	tcase_add_test(tc, outq_peer_gone);
