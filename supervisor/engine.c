@@ -389,6 +389,9 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 
 		link_deadlines(e, now, &next);
 		check_ready(e, now, &next);
+		/* everything queued since the last wait (dispatch, deadlines, recovery's Connect
+		 * calls) goes out now: EPOLLOUT is only asked for what the socket did not take */
+		conns_flush(e);
 		if (next != INT64_MAX)
 			timeout = next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
 		n = epoll_wait(e->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
@@ -400,7 +403,6 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 			if (dispatch(e, &evs[i]) < 0)
 				return 1;
 		e->nbatch = 0;
-		conns_flush(e);
 	}
 	return 0;
 }
