@@ -119,14 +119,73 @@ void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 		c->closing = true;
 }
 
+struct mon_out {
+	struct mon_out *next;
+	size_t len;
+	uint8_t *buf;
+};
+
+/* Send what is queued for the monitor, in order, until its socket is full. 0, or -errno
+ * when the monitor is gone. */
+static int mon_flush(struct engine *e)
+{
+	uint32_t want;
+	int r = 0;
+
+	while (e->mon_q) {
+		struct mon_out *o = e->mon_q;
+		ssize_t n = send(e->mon_fd, o->buf, o->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				r = -errno;
+			break;
+		}
+		e->mon_q = o->next;
+		if (!e->mon_q)
+			e->mon_qtail = &e->mon_q;
+		free(o->buf);
+		free(o);
+	}
+	want = EPOLLIN | (e->mon_q ? EPOLLOUT : 0);
+	if (want != e->mon_ev_mask) {
+		struct epoll_event ev = { .events = want, .data.ptr = &e->ev_mon };
+
+		if (epoll_ctl(e->ep, EPOLL_CTL_MOD, e->mon_fd, &ev) == 0)
+			e->mon_ev_mask = want;
+	}
+	return r;
+}
+
 int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 {
+	struct mon_out *o = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
 	rq->seq = ++e->next_mon_seq;
 	if (rq->seq == 0)
 		rq->seq = ++e->next_mon_seq;
 	if (t)
 		t->mon_seq = rq->seq;
-	return fdchan_send(e->mon_fd, sv_MonRequest_fields, rq, NULL, 0);
+	r = sv_pb_encode(sv_MonRequest_fields, rq, &buf, &len);
+	if (r == 0 && (len == 0 || len > SV_MONITOR_MAX_MSG))
+		r = -EMSGSIZE;          /* an empty SEQPACKET would read as EOF */
+	if (r == 0 && !(o = calloc(1, sizeof(*o))))
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	o->buf = buf;
+	o->len = len;
+	*e->mon_qtail = o;
+	e->mon_qtail = &o->next;
+	(void)mon_flush(e);             /* a monitor gone is seen by the loop, as EOF */
+	return 0;
 }
 
 /* Fds the engine holds whatever the load: stdio, signalfd, epoll, the monitor channel, the
@@ -316,7 +375,11 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 		signals(e);
 		break;
 	case EV_MON:
-		if (monitor_input(e) < 0) {
+		if ((ev->events & EPOLLOUT) && mon_flush(e) < 0) {
+			sv_warn("engine: the monitor is gone");
+			return -1;
+		}
+		if ((ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && monitor_input(e) < 0) {
 			sv_warn("engine: the monitor is gone");
 			return -1;
 		}
@@ -358,9 +421,12 @@ static void check_ready(struct engine *e, int64_t now, int64_t *next)
 int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 {
 	struct engine eng = { .cfg = cfg, .ctl_fd = ctl_fd, .mon_fd = mon_fd, .ready_fd = ready_fd,
-			      .ev_sig = EV_SIG, .ev_mon = EV_MON, .ev_ctl = EV_CTL };
+			      .ev_sig = EV_SIG, .ev_mon = EV_MON, .ev_ctl = EV_CTL,
+			      .mon_ev_mask = EPOLLIN };
 	struct engine *e = &eng;
 	struct epoll_event evs[64];
+
+	e->mon_qtail = &e->mon_q;
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -392,6 +458,10 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 		/* everything queued since the last wait (dispatch, deadlines, recovery's Connect
 		 * calls) goes out now: EPOLLOUT is only asked for what the socket did not take */
 		conns_flush(e);
+		if (mon_flush(e) < 0) {
+			sv_warn("engine: the monitor is gone");
+			return 1;
+		}
 		if (next != INT64_MAX)
 			timeout = next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
 		n = epoll_wait(e->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);

@@ -97,6 +97,9 @@ struct engine {
 	const struct sv_config *cfg;
 	int ctl_fd;             /* listening control socket */
 	int mon_fd;             /* SEQPACKET to the monitor */
+	struct mon_out *mon_q;  /* requests its socket did not take yet, in order */
+	struct mon_out **mon_qtail;
+	uint32_t mon_ev_mask;
 	int sig_fd;
 	int ready_fd;
 	int ep;                 /* epoll */
@@ -132,6 +135,8 @@ void conn_close(struct engine *e, struct conn *c);
 struct conn *conn_by_serial(struct engine *e, uint64_t serial);
 void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 	   const pb_msgdesc_t *fields, const void *payload);
+/* Send rq to the monitor, or queue it when its socket is full (sent in order as it drains:
+ * a burst of hundreds of dead workers never loses a cleanup). 0 or -errno (encoding). */
 int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq);
 
 /* tasks.c: the table and every state transition */
