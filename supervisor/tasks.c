@@ -475,15 +475,22 @@ void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 }
 
 /* Re-attach after a restart (recovery.c starts it with Connect). */
+/* A worker alive but holding no task (the daemon died between spawning it and its Create):
+ * let it go; its link's EOF then cleans up what is left. */
+static void reattach_no_task(struct engine *e, struct task *t)
+{
+	sv_ShutdownRequest sq = { 0 };
+
+	sv_warn("re-attach %s/%s: the worker has no task", t->ns, t->id);
+	task_move(t, TE_FAILED);
+	snprintf(sq.id, sizeof(sq.id), "%s", t->id);
+	link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 5000);
+}
+
 void task_reattached(struct engine *e, struct task *t, int code, const sv_ConnectResponse *cr)
 {
 	if (code != SV_OK) {
-		/* alive but holding no task: let it go, then remove what is left */
-		sv_warn("re-attach %s/%s: the worker has no task", t->ns, t->id);
-		task_move(t, TE_FAILED);
-		sv_ShutdownRequest sq = { 0 };
-		snprintf(sq.id, sizeof(sq.id), "%s", t->id);
-		link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 5000);
+		reattach_no_task(e, t);
 		return;
 	}
 	t->worker_pid = cr->shim_pid;
@@ -495,6 +502,10 @@ void task_reattached(struct engine *e, struct task *t, int code, const sv_Connec
 
 void task_reattach_state(struct engine *e, struct task *t, int code, const sv_StateResponse *sr)
 {
+	if (code == SV_NOT_FOUND) {
+		reattach_no_task(e, t);  /* Connect answers without a task; State does not */
+		return;
+	}
 	if (code != SV_OK)
 		return;
 	if (sr->pid)

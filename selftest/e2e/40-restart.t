@@ -70,6 +70,40 @@ test_restart_removes_empty_bundles_and_orphans() {
 	return 0
 }
 
+# The daemon died between spawning a worker and sending it Create: the worker serves, with
+# no task. Made here by hand exactly as the monitor makes one (bundle, socket, report pipe,
+# worker.pid not yet written). A restart lets it go and removes its bundle, at once.
+test_restart_releases_a_worker_without_task() {
+	mkdir -p "$T/state/default/ghost/rootfs" "$T/state/.s"
+	echo '{}' > "$T/state/default/ghost/config.json"
+	python3 - "$T/state" "$(dirname "$SVD")/shimvisor-worker" <<'PY' || fail "ghost worker"
+import hashlib, os, socket, sys
+state, worker = sys.argv[1], sys.argv[2]
+bundle = state + "/default/ghost"
+sock = state + "/.s/" + hashlib.sha256(bundle.encode()).hexdigest()[:32]
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(sock); l.listen(64)
+open(bundle + "/address", "w").write("unix://" + sock)
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    a, b = os.dup(l.fileno()), os.dup(w)      # copies: no dup2 below overwrites a source
+    os.dup2(a, 3); os.dup2(b, 4)
+    os.set_inheritable(3, True); os.set_inheritable(4, True)
+    os.chdir(bundle)
+    os.closerange(5, 1024)
+    os.execv(worker, ["shimvisor-worker", "-namespace", "default", "-id", "ghost", "-bundle", bundle])
+PY
+	ghost=$(pgrep -f -- "-id ghost -bundle $T/")
+	[ -n "$ghost" ] || fail "the ghost worker is not running"
+	daemon_start
+	grep -q "re-attach default/ghost: the worker has no task" "$T/daemon.log" ||
+		fail "not released: $(cat "$T/daemon.log")"
+	! grep "no answer within" "$T/daemon.log" || fail "readiness waited for the deadline"
+	timeout 10 tail --pid="$ghost" -f /dev/null || fail "the ghost worker did not exit"
+	[ -z "$("$SV" ls -q)" ] || fail "listed: $("$SV" ls)"
+	[ ! -e "$T/state/default/ghost" ] || fail "its bundle is left"
+}
+
 test_sysvinit_script_restart_keeps_tasks() {
 	command -v start-stop-daemon >/dev/null || skip_case "start-stop-daemon is not installed"
 	export DAEMON="$SVD" PIDFILE="$T/shimvisord.pid"
