@@ -119,37 +119,13 @@ void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 		c->closing = true;
 }
 
-struct mon_out {
-	struct mon_out *next;
-	size_t len;
-	uint8_t *buf;
-};
-
-/* Send what is queued for the monitor, in order, until its socket is full. 0, or -errno
+/* Send what is queued for the monitor; ask for EPOLLOUT while some is left. 0, or -errno
  * when the monitor is gone. */
 static int mon_flush(struct engine *e)
 {
-	uint32_t want;
-	int r = 0;
+	int r = fdchan_q_flush(&e->mon_q, e->mon_fd);
+	uint32_t want = EPOLLIN | (fdchan_q_pending(&e->mon_q) ? EPOLLOUT : 0);
 
-	while (e->mon_q) {
-		struct mon_out *o = e->mon_q;
-		ssize_t n = send(e->mon_fd, o->buf, o->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				r = -errno;
-			break;
-		}
-		e->mon_q = o->next;
-		if (!e->mon_q)
-			e->mon_qtail = &e->mon_q;
-		free(o->buf);
-		free(o);
-	}
-	want = EPOLLIN | (e->mon_q ? EPOLLOUT : 0);
 	if (want != e->mon_ev_mask) {
 		struct epoll_event ev = { .events = want, .data.ptr = &e->ev_mon };
 
@@ -161,9 +137,6 @@ static int mon_flush(struct engine *e)
 
 int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 {
-	struct mon_out *o = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	int r;
 
 	rq->seq = ++e->next_mon_seq;
@@ -171,21 +144,10 @@ int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 		rq->seq = ++e->next_mon_seq;
 	if (t)
 		t->mon_seq = rq->seq;
-	r = sv_pb_encode(sv_MonRequest_fields, rq, &buf, &len);
-	if (r == 0 && (len == 0 || len > SV_MONITOR_MAX_MSG))
-		r = -EMSGSIZE;          /* an empty SEQPACKET would read as EOF */
-	if (r == 0 && !(o = calloc(1, sizeof(*o))))
-		r = -ENOMEM;
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	o->buf = buf;
-	o->len = len;
-	*e->mon_qtail = o;
-	e->mon_qtail = &o->next;
-	(void)mon_flush(e);             /* a monitor gone is seen by the loop, as EOF */
-	return 0;
+	r = fdchan_q_send(&e->mon_q, e->mon_fd, sv_MonRequest_fields, rq, -1);
+	if (r == 0)
+		(void)mon_flush(e);     /* only for the EPOLLOUT mask: a monitor gone is EOF */
+	return r;
 }
 
 /* Fds the engine holds whatever the load: stdio, signalfd, epoll, the monitor channel, the
@@ -426,7 +388,7 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	struct engine *e = &eng;
 	struct epoll_event evs[64];
 
-	e->mon_qtail = &e->mon_q;
+	fdchan_q_init(&e->mon_q);
 	sigset_t set;
 
 	sigemptyset(&set);

@@ -13,6 +13,7 @@
 #include "task.pb.h"
 #include "ttrpc.pb.h"
 #include "task_state.h"
+#include "wire/fdchan.h"
 #include "wire/ttrpc.h"
 
 struct task;
@@ -97,8 +98,7 @@ struct engine {
 	const struct sv_config *cfg;
 	int ctl_fd;             /* listening control socket */
 	int mon_fd;             /* SEQPACKET to the monitor */
-	struct mon_out *mon_q;  /* requests its socket did not take yet, in order */
-	struct mon_out **mon_qtail;
+	struct fdchan_q mon_q;  /* requests its socket did not take yet, in order */
 	uint32_t mon_ev_mask;
 	int sig_fd;
 	int ready_fd;

@@ -241,6 +241,7 @@ int main(int argc, char **argv)
 	if (cfg.ready_fd >= 0)
 		close(cfg.ready_fd);
 	m.engine_fd = sp[0];
+	fdchan_q_init(&m.out);
 	m.engine_pid = engine;
 	sv_set_nonblock(m.engine_fd, 1);
 	m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -90,12 +90,20 @@ static void reply_base(sv_MonReply *rep, uint32_t seq, const char *ns, const cha
 	snprintf(rep->id, sizeof(rep->id), "%s", id);
 }
 
+/* Replies a wedged engine may leave queued before the monitor gives up on it. */
+#define MON_OUT_MAX 65536
+
 static void send_reply(struct monitor *m, const sv_MonReply *rep, int fd)
 {
-	int r = fdchan_send(m->engine_fd, sv_MonReply_fields, rep, &fd, fd >= 0);
+	int r = fdchan_q_send(&m->out, m->engine_fd, sv_MonReply_fields, rep, fd);
 
 	if (r < 0)
 		sv_warn_err(r, "monitor: reply to engine");
+	if (m->out.n > MON_OUT_MAX && m->engine_pid > 0) {
+		/* it reads nothing: the privileged side never waits on it, nor grows for it */
+		sv_warn("monitor: the engine has not read %zu replies: stopping it", m->out.n);
+		kill(m->engine_pid, SIGKILL);
+	}
 }
 
 static void send_error(struct monitor *m, uint32_t seq, const char *ns, const char *id, int err)
@@ -411,8 +419,11 @@ int monitor_run(struct monitor *m)
 			pfd = np;
 			pcap = want;
 		}
+		if (fdchan_q_flush(&m->out, m->engine_fd) < 0)
+			sv_warn("monitor: the engine channel is gone");  /* its EOF ends the loop */
 		pfd[n++] = (struct pollfd){ .fd = m->sig_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = m->engine_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = m->engine_fd,
+					    .events = POLLIN | (fdchan_q_pending(&m->out) ? POLLOUT : 0) };
 		for (size_t i = 0; i < m->nchildren; i++) {
 			struct mon_child *c = &m->children[i];
 			if (c->kind != CHILD_CLEANER)
@@ -434,7 +445,7 @@ int monitor_run(struct monitor *m)
 			sv_die(-errno, "monitor: poll");
 		if (pfd[0].revents)
 			signals(m);
-		if (pfd[1].revents) {
+		if (pfd[1].revents & ~POLLOUT) {
 			r = engine_input(m);
 			if (r < 0 && r != -EBADMSG) {
 				if (m->engine_pid > 0)

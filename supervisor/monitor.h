@@ -4,6 +4,7 @@
  * parses no client bytes: config.json and DeleteResponse bytes pass through it opaque. */
 #ifndef SV_SUP_MONITOR_H
 #define SV_SUP_MONITOR_H
+#include "wire/fdchan.h"
 #include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,7 +24,8 @@ struct mon_child {
 
 struct monitor {
 	const struct sv_config *cfg;
-	int engine_fd;            /* SEQPACKET to the engine */
+	int engine_fd;            /* SEQPACKET to the engine (non-blocking) */
+	struct fdchan_q out;      /* replies it did not take yet, in order (never dropped) */
 	pid_t engine_pid;
 	int sig_fd;
 	int state_fd, root_fd, sock_dir_fd;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* wire/fdchan.c: nanopb messages with fds over a SEQPACKET socket. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,7 +10,32 @@
 #include "limits.h"
 #include "pbio.h"
 
+int fdchan_encode(const pb_msgdesc_t *fields, const void *msg, uint8_t **buf, size_t *len)
+{
+	int r = sv_pb_encode(fields, msg, buf, len);
+
+	if (r == 0 && (*len > SV_MONITOR_MAX_MSG || *len == 0)) {
+		/* a zero-length SEQPACKET reads as EOF: never send one */
+		r = *len ? -EMSGSIZE : -EINVAL;
+		free(*buf);
+		*buf = NULL;
+	}
+	return r;
+}
+
 int fdchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, const int *fds, int nfds)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = fdchan_encode(fields, msg, &buf, &len);
+
+	if (r == 0)
+		r = fdchan_send_buf(sock, buf, len, fds, nfds, 0);
+	free(buf);
+	return r;
+}
+
+int fdchan_send_buf(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds, int flags)
 {
 	union {
 		struct cmsghdr h;
@@ -17,30 +43,14 @@ int fdchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, const int
 	} cm;
 	struct msghdr mh = { 0 };
 	struct iovec iov;
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	ssize_t n;
-	int r;
 
-	r = sv_pb_encode(fields, msg, &buf, &len);
-	if (r < 0)
-		return r;
-	if (len > SV_MONITOR_MAX_MSG) {
-		free(buf);
-		return -EMSGSIZE;
-	}
-	if (len == 0) {         /* a zero-length SEQPACKET reads as EOF: never send one */
-		free(buf);
-		return -EINVAL;
-	}
-	iov.iov_base = buf;
+	iov.iov_base = (void *)buf;
 	iov.iov_len = len;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	if (nfds < 0 || nfds > FDCHAN_MAX_FDS) {
-		free(buf);
+	if (nfds < 0 || nfds > FDCHAN_MAX_FDS || len == 0)
 		return -EINVAL;
-	}
 	if (nfds > 0) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.buf;
@@ -52,11 +62,9 @@ int fdchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, const int
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 	}
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
-	r = n < 0 ? -errno : 0;
-	free(buf);
-	return r;
+	return n < 0 ? -errno : 0;
 }
 
 static void close_all(int *fds, int *nfds)
@@ -131,4 +139,64 @@ int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *
 	r = fdchan_recv_buf(sock, fields, msg, fds, nfds, flags, buf, SV_MONITOR_MAX_MSG);
 	free(buf);
 	return r;
+}
+
+struct fdchan_pkt {
+	struct fdchan_pkt *next;
+	uint8_t *buf;
+	size_t len;
+	int fd;
+};
+
+void fdchan_q_init(struct fdchan_q *q)
+{
+	q->head = NULL;
+	q->tail = &q->head;
+	q->n = 0;
+}
+
+int fdchan_q_flush(struct fdchan_q *q, int sock)
+{
+	while (q->head) {
+		struct fdchan_pkt *p = q->head;
+		int r = fdchan_send_buf(sock, p->buf, p->len, &p->fd, p->fd >= 0, MSG_DONTWAIT);
+
+		if (r == -EAGAIN || r == -EWOULDBLOCK)
+			return 0;
+		if (r < 0)
+			return r;
+		q->head = p->next;
+		if (!q->head)
+			q->tail = &q->head;
+		q->n--;
+		if (p->fd >= 0)
+			close(p->fd);
+		free(p->buf);
+		free(p);
+	}
+	return 0;
+}
+
+int fdchan_q_send(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
+		  int fd)
+{
+	struct fdchan_pkt *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->fd = -1;
+	r = fdchan_encode(fields, msg, &p->buf, &p->len);
+	if (r == 0 && fd >= 0 && (p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		r = -errno;
+	if (r < 0) {
+		free(p->buf);
+		free(p);
+		return r;
+	}
+	*q->tail = p;
+	q->tail = &p->next;
+	q->n++;
+	(void)fdchan_q_flush(q, sock);  /* a peer gone is the reader's to see, as EOF */
+	return 0;
 }

@@ -11,6 +11,10 @@
 
 /* Send msg with nfds fds (0..FDCHAN_MAX_FDS). 0 or -errno. */
 int fdchan_send(int sock, const pb_msgdesc_t *fields, const void *msg, const int *fds, int nfds);
+/* The two halves: encode msg (never empty, at most SV_MONITOR_MAX_MSG; *buf malloc'd), and
+ * send an encoded packet with fds (flags: MSG_DONTWAIT). 0 or -errno. */
+int fdchan_encode(const pb_msgdesc_t *fields, const void *msg, uint8_t **buf, size_t *len);
+int fdchan_send_buf(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds, int flags);
 /* Receive one message into msg (decoded, caller frees with sv_pb_free). fds[0..*nfds) get the
  * passed fds (O_CLOEXEC); extra ones are closed. Returns 1 for a message, 0 when it would block
  * (flags MSG_DONTWAIT) , -ECONNRESET on EOF, -EBADMSG for a packet that does not decode (or is
@@ -19,5 +23,22 @@ int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *
 /* The same into the caller's buffer (a larger packet is -EBADMSG): no heap for small channels. */
 int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags,
 		    uint8_t *buf, size_t bufsz);
+
+/* An ordered queue of packets for a non-blocking SEQPACKET socket: what the socket does not
+ * take now is kept (with a dup of its fd) and sent, in order, by fdchan_q_flush once the
+ * socket is writable again. Never drops a packet. */
+struct fdchan_pkt;
+struct fdchan_q {
+	struct fdchan_pkt *head, **tail;
+	size_t n;
+};
+void fdchan_q_init(struct fdchan_q *q);
+/* Encode msg, queue it (fd >= 0 goes along; the caller keeps its own), flush. 0, or -errno
+ * for a message that cannot be encoded or an fd that cannot be kept. */
+int fdchan_q_send(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
+		  int fd);
+/* Send what is queued until the socket is full: 0, or -errno when the peer is gone. */
+int fdchan_q_flush(struct fdchan_q *q, int sock);
+static inline int fdchan_q_pending(const struct fdchan_q *q) { return q->head != NULL; }
 
 #endif
