@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,24 +27,39 @@ static void cleanup_orphan(struct engine *e, const char *ns, const char *id)
 		e->orphans_pending++;   /* readiness waits for it (engine.c) */
 }
 
+/* Errors that say nothing of the worker, only of us (out of fds, memory): never a reason
+ * to clean up, which would kill a live task. */
+static bool ours_to_blame(int r)
+{
+	return r == -EMFILE || r == -ENFILE || r == -ENOMEM || r == -ENOBUFS || r == -EAGAIN ||
+	       r == -EINTR || r == -ENOSPC;
+}
+
 static void recover_bundle(struct engine *e, int nsfd, const char *ns, const char *id)
 {
 	char *addr = NULL, path[PATH_MAX];
 	struct task *t;
 	size_t len;
-	int bfd;
+	int bfd, r;
 
 	bfd = openat(nsfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (bfd < 0)
+	if (bfd < 0) {
+		sv_warn_err(-errno, "re-attach %s/%s: open its bundle; left as it is", ns, id);
 		return;
-	if (faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    sv_read_file(bfd, SV_BUNDLE_ADDRESS, 256, &addr, &len) < 0) {
+	}
+	r = faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ? -errno :
+	    sv_read_file(bfd, SV_BUNDLE_ADDRESS, 256, &addr, &len);
+	close(bfd);
+	if (r == -ENOENT) {
 		/* an empty or half-made bundle: no worker was ever started from it */
-		close(bfd);
 		cleanup_orphan(e, ns, id);
 		return;
 	}
-	close(bfd);
+	if (r < 0) {
+		/* out of fds or memory says nothing of the bundle: never remove it for that */
+		sv_warn_err(r, "re-attach %s/%s: read its bundle; left as it is", ns, id);
+		return;
+	}
 	t = task_new(e, ns, id);
 	if (!t) {
 		free(addr);
@@ -53,7 +69,12 @@ static void recover_bundle(struct engine *e, int nsfd, const char *ns, const cha
 	t->st = T_UNKNOWN;
 	snprintf(path, sizeof(path), "%s/%s/%s", e->cfg->state, ns, id);
 	t->bundle = strdup(path);
-	if (link_open(e, t, addr) < 0) {
+	r = link_open(e, t, addr);
+	if (r < 0 && ours_to_blame(r)) {
+		/* listed as unknown, left running; a restart with room re-attaches it */
+		sv_warn_err(r, "re-attach %s/%s: cannot connect to its worker now; the task is left "
+			    "running", ns, id);
+	} else if (r < 0) {
 		/* no socket, or nobody listening: the worker is dead */
 		sv_debug("recover %s/%s: worker gone", ns, id);
 		task_worker_gone(e, t);

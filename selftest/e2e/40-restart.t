@@ -104,6 +104,24 @@ PY
 	[ ! -e "$T/state/default/ghost" ] || fail "its bundle is left"
 }
 
+# A restart starved of fds (here 18) cannot read the bundles: it must leave them and their
+# live tasks alone, never take them for half-made ones and remove them (it did: the tasks
+# ran on with no bundle and no way to reach them). A restart with room re-attaches all.
+test_fd_starved_restart_keeps_bundles() {
+	daemon_start
+	for i in 1 2 3 4; do "$SV" run -d "s$i" /bin/sleep 99921 || fail "run s$i"; done
+	daemon_kill9
+	DAEMON_WRAP="prlimit --nofile=18:18" daemon_start
+	grep -q "left as it is" "$T/daemon.log" || fail "no starved re-attach: $(cat "$T/daemon.log")"
+	daemon_kill9
+	[ "$(ls "$T/state/default" | wc -l)" = 4 ] || fail "bundles removed: $(ls "$T/state/default")"
+	[ "$(pgrep -cf '^/bin/sleep 99921$')" = 4 ] || fail "tasks died"
+	daemon_start
+	[ "$("$SV" ls | grep -cE ' s[1-4] +[0-9]+ +running')" = 4 ] || fail "not re-attached: $("$SV" ls)"
+	"$SV" delete -f s1 s2 s3 s4 || fail "delete"
+	! pgrep -f '^/bin/sleep 99921$' > /dev/null || fail "tasks left running"
+}
+
 test_sysvinit_script_restart_keeps_tasks() {
 	command -v start-stop-daemon >/dev/null || skip_case "start-stop-daemon is not installed"
 	export DAEMON="$SVD" PIDFILE="$T/shimvisord.pid"
