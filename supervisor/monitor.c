@@ -221,36 +221,55 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	return 0;
 }
 
+#define CLEANER_RETRY_MAX_MS 30000
+
+/* Start c's cleaner (the dead worker's `delete` action, which kills what is left of its
+ * task). 1 started; 0 it could not start (the binary gone, out of processes or fds) and
+ * is retried later: the bundle is what it needs, never removed before; -1 there is no
+ * bundle to clean. */
+static int cleaner_start(struct monitor *m, struct mon_child *c)
+{
+	char path[PATH_MAX];
+	int out_fd;
+	pid_t pid = spawn_cleaner(m, c->ns, c->id, &out_fd);
+
+	if (pid > 0) {
+		c->pid = pid;
+		c->out_fd = out_fd;
+		c->deadline_ms = sv_now_ms() + m->cfg->cleanup_timeout_ms;
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", c->ns, c->id);
+	if (faccessat(m->state_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return -1;
+	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 1000;
+	if (c->backoff_ms > CLEANER_RETRY_MAX_MS)
+		c->backoff_ms = CLEANER_RETRY_MAX_MS;
+	c->deadline_ms = sv_now_ms() + c->backoff_ms;
+	sv_warn_err(pid, "cleanup of %s/%s: cannot start the cleaner; again in %d ms", c->ns, c->id,
+		    c->backoff_ms);
+	return 0;
+}
+
 static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
 {
 	const sv_MonCleanup *cl = &rq->op.cleanup;
 	struct mon_child *c;
-	int out_fd;
-	pid_t pid;
 
 	if (!sv_id_valid(cl->ns) || !sv_id_valid(cl->id)) {
 		send_error(m, rq->seq, "", "", EINVAL);
 		return 0;
 	}
-	if (cl->dead) {
-		pid = spawn_cleaner(m, cl->ns, cl->id, &out_fd);
-		if (pid > 0) {
-			c = child_add(m);
-			if (c) {
-				c->pid = pid;
-				c->kind = CHILD_CLEANER;
-				c->seq = rq->seq;
-				c->out_fd = out_fd;
-				c->deadline_ms = sv_now_ms() + m->cfg->cleanup_timeout_ms;
-				snprintf(c->ns, sizeof(c->ns), "%s", cl->ns);
-				snprintf(c->id, sizeof(c->id), "%s", cl->id);
-				return 0;
-			}
-			kill(pid, SIGKILL);
-			close(out_fd);
-		}
-		/* no cleaner (no bundle, or it could not run): remove what is there */
+	if (cl->dead && (c = child_add(m))) {
+		c->kind = CHILD_CLEANER;
+		c->seq = rq->seq;
+		snprintf(c->ns, sizeof(c->ns), "%s", cl->ns);
+		snprintf(c->id, sizeof(c->id), "%s", cl->id);
+		if (cleaner_start(m, c) >= 0)
+			return 0;
+		child_del(m, c);
 	}
+	/* not dead (a half-made bundle), or nothing left to clean: remove what is there */
 	finish_cleanup(m, rq->seq, cl->ns, cl->id, NULL, 0);
 	return 0;
 }
@@ -325,6 +344,16 @@ static void cleaners_progress(struct monitor *m)
 	for (size_t i = 0; i < m->nchildren;) {
 		struct mon_child *c = &m->children[i];
 		if (c->kind != CHILD_CLEANER) {
+			i++;
+			continue;
+		}
+		if (c->pid == 0) {
+			/* not started yet: its next attempt */
+			if (now >= c->deadline_ms && cleaner_start(m, c) < 0) {
+				finish_cleanup(m, c->seq, c->ns, c->id, NULL, 0);
+				child_del(m, c);
+				continue;
+			}
 			i++;
 			continue;
 		}

@@ -19,7 +19,9 @@ struct mon_child {
 	uint8_t *out;             /* cleaner: what it printed (capped) */
 	size_t out_len;
 	int exited;               /* cleaner: reaped */
-	int64_t deadline_ms;      /* cleaner: SIGKILL after this (CLOCK_MONOTONIC) */
+	int64_t deadline_ms;      /* cleaner: SIGKILL after this (CLOCK_MONOTONIC); not yet
+				   * started (pid 0): the next attempt */
+	int backoff_ms;           /* cleaner not started: the wait before the next attempt */
 };
 
 struct monitor {

@@ -99,6 +99,29 @@ PY
 	! grep -E "cleanup request failed|reply to engine" "$T/daemon.log" || fail "a packet was lost"
 }
 
+# A worker dies while its cleaner cannot start (the binary is gone: an upgrade half done).
+# The bundle is what the cleaner needs to kill the task: it stays, and the cleaner is
+# retried until it runs. Before, the bundle was removed at once and the task ran on.
+test_cleaner_retried_until_it_runs() {
+	mkdir -p "$T/bin"
+	cp "$(dirname "$SVD")/shimvisor-worker" "$(dirname "$SVD")/shimvisor-init" "$T/bin/"
+	printf '[daemon]\ndebug = 1\n' > "$T/conf"
+	daemon_start -c "$T/conf" --worker "$T/bin/shimvisor-worker"
+	"$SV" run -d orphan /bin/sleep 99922 || fail "run"
+	task=$("$SV" state --format json orphan | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	events_start
+	rm "$T/bin/shimvisor-worker"
+	kill -9 "$(worker_pid orphan)"
+	timeout 10 tail -n +1 -f "$T/daemon.log" | grep -q -m1 "cleanup of default/orphan: cannot start" ||
+		fail "no failed cleaner: $(cat "$T/daemon.log")"
+	[ -d "$T/state/default/orphan" ] || fail "bundle removed before its cleaner ran"
+	kill -0 "$task" || fail "task gone without its cleaner"
+	cp "$(dirname "$SVD")/shimvisor-worker" "$T/bin/"
+	events_wait 15 '"/tasks/delete"' '"orphan"' > /dev/null || fail "not cleaned up once the binary was back"
+	timeout 5 tail --pid="$task" -f /dev/null || fail "task left running"
+	[ ! -e "$T/state/default/orphan" ] || fail "bundle left"
+}
+
 # `run --rm ID /bin/true` must fail, say WHY, list no task and leave no bundle.
 run_fails_saying() {
 	local id=$1 why=$2 out
