@@ -91,6 +91,14 @@ case_cleanup() {
 	for f in "$T"/state/*/*/worker.pid; do
 		[ -f "$f" ] && kill -9 "$(cut -d' ' -f1 "$f")" 2>/dev/null
 	done
+	# tasks the daemon could not clean up (a case that failed or timed out): init.pid names
+	# each ("<pid> <start time>"); killed only while the start time still matches
+	for f in "$T"/state/*/*/init.pid; do
+		[ -f "$f" ] || continue
+		read -r ipid istart < "$f"
+		[ -n "$ipid" ] && [ "$(awk '{print $22}' "/proc/$ipid/stat" 2>/dev/null)" = "$istart" ] &&
+			kill -9 "$ipid" 2>/dev/null
+	done
 	for d in /proc/[0-9]*; do
 		case "$(readlink "$d/cwd" 2>/dev/null)" in "$T"/*) kill -9 "${d#/proc/}" 2>/dev/null ;; esac
 	done
