@@ -94,6 +94,20 @@ static int add_dir(struct wcgroup *cg, int fd, bool v2, unsigned ctrls, const ch
 	return 0;
 }
 
+/* The end of an open: the wcgroup when it holds a directory and rc is 0, else NULL with
+ * *err set (-ENOENT for none). */
+static struct wcgroup *opened(struct wcgroup *cg, int rc, int *err)
+{
+	if (!rc && cg->n == 0)
+		rc = -ENOENT;
+	if (rc) {
+		wcg_free(cg);
+		*err = rc;
+		return NULL;
+	}
+	return cg;
+}
+
 /* Whether pid's /proc/PID/cgroup reads exactly like ours: then it has no cgroup of its own
  * and the mount table need not be read (~0.1 ms on every task start that has none). */
 static bool same_cgroups(pid_t pid)
@@ -135,14 +149,7 @@ struct wcgroup *wcg_open(pid_t pid, int *err)
 			close(fd);
 	}
 	cgfs_free(h, nh);
-	if (!rc && cg->n == 0)
-		rc = -ENOENT;
-	if (rc) {
-		wcg_free(cg);
-		*err = rc;
-		return NULL;
-	}
-	return cg;
+	return opened(cg, rc, err);
 }
 
 /* One line per directory: "v1|v2 <controllers> <absolute path>\n". */
@@ -211,14 +218,7 @@ struct wcgroup *wcg_load(int bundle_fd, int *err)
 			close(fd);
 	}
 	free(text);
-	if (!rc && cg->n == 0)
-		rc = -ENOENT;
-	if (rc) {
-		wcg_free(cg);
-		*err = rc;
-		return NULL;
-	}
-	return cg;
+	return opened(cg, rc, err);
 }
 
 int wcg_freeze(struct wcgroup *cg, bool frozen, int timeout_ms)

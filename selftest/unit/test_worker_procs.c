@@ -48,11 +48,7 @@ START_TEST(test_exec)
 	uint32_t s = 1, pid, epid;
 	int fd, fd2, dfd;
 
-	fx_build_dir(w.build, sizeof(w.build));
-	if (!fx_have_init(w.build)) {
-		printf("# SKIP shimvisor-init not built\n");
-		return;
-	}
+	fx_init_built(&w);
 	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
 	start_worker(&w);
 	expect_hello(&w);
@@ -286,11 +282,7 @@ START_TEST(test_no_cgroup)
 	uint32_t s = 1;
 	int fd;
 
-	fx_build_dir(w.build, sizeof(w.build));
-	if (!fx_have_init(w.build)) {
-		printf("# SKIP shimvisor-init not built\n");
-		return;
-	}
+	fx_init_built(&w);
 	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
 	start_worker(&w);
 	fd = connect_worker(&w);

@@ -24,11 +24,7 @@ START_TEST(test_lifecycle)
 	int fd, fd2, dfd;
 	unsigned es;
 
-	fx_build_dir(w.build, sizeof(w.build));
-	if (!fx_have_init(w.build)) {
-		printf("# SKIP shimvisor-init not built\n");
-		return;
-	}
+	fx_init_built(&w);
 	make_bundle(&w, "\"/bin/sh\",\"-c\",\"exit 3\"", ns_all);
 	start_worker(&w);
 	expect_hello(&w);
@@ -103,11 +99,7 @@ static void kill_case(const char *nss, uint32_t sig, bool all, uint32_t want)
 	uint32_t s = 1, pid;
 	int fd;
 
-	fx_build_dir(w.build, sizeof(w.build));
-	if (!fx_have_init(w.build)) {
-		printf("# SKIP shimvisor-init not built\n");
-		return;
-	}
+	fx_init_built(&w);
 	make_bundle(&w, "\"/bin/sleep\",\"1000\"", nss);
 	start_worker(&w);
 	fd = connect_worker(&w);
@@ -176,11 +168,7 @@ START_TEST(test_created_delete)
 	uint32_t s = 1;
 	int fd;
 
-	fx_build_dir(w.build, sizeof(w.build));
-	if (!fx_have_init(w.build)) {
-		printf("# SKIP shimvisor-init not built\n");
-		return;
-	}
+	fx_init_built(&w);
 	make_bundle(&w, "\"/bin/sleep\",\"1000\"", ns_all);
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", w.bundle);
 	ck_assert_int_eq(mkdir(rootfs, 0711), 0);

@@ -43,6 +43,14 @@ static const char *const ns_all =
 static const char *const ns_nopid =
 	"{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"},{\"type\":\"network\"}";
 
+/* The build dir into w->build: shimvisor-init must be there (`make unit` builds it; a test
+ * that skipped without it could pass without testing anything). */
+static inline void fx_init_built(struct tw *w)
+{
+	fx_build_dir(w->build, sizeof(w->build));
+	ck_assert_msg(fx_have_init(w->build), "%s/shimvisor-init is not built", w->build);
+}
+
 static inline void make_bundle_x(struct tw *w, const char *args_json, const char *namespaces,
 			  const char *linux_extra, const char *mounts_extra)
 {
