@@ -301,6 +301,37 @@ int sv_set_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
 
+int sv_fd_hygiene(int keep)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int null = open("/dev/null", O_RDWR);   /* the lowest free fd: this one */
+		if (null < 0)
+			return -errno;
+		if (null != fd) {
+			close(null);
+			return -EBADF;
+		}
+	}
+	if ((keep <= 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
+	    close_range(keep >= 3 ? (unsigned)keep + 1 : 3, ~0U, 0) == 0)
+		return 0;
+	/* a kernel before 5.9: the fds /proc lists (closing never affects the listing's own
+	 * fd, whose number we skip) */
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		if (fd > 2 && fd != keep && fd != dirfd(d))
+			close(fd);
+	}
+	closedir(d);
+	return 0;
+}
+
 int sv_self_dir(char *buf, size_t sz)
 {
 	char path[PATH_MAX];

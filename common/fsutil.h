@@ -28,6 +28,11 @@ int sv_remove_tree(int dirfd, const char *name);
 /* Set FD_CLOEXEC / O_NONBLOCK. */
 int sv_set_cloexec(int fd, int on);
 int sv_set_nonblock(int fd, int on);
+/* A daemon's first act (OpenSSH's closefrom, s6's fd_sanitize): make 0, 1 and 2 open
+ * (on /dev/null where closed, so no later open lands on them) and close every other fd
+ * but keep (-1 for none). What a caller leaks to us (a pipe, a shell's fds) would else be
+ * held for the daemon's life and eat into its fd budget. 0 or -errno. */
+int sv_fd_hygiene(int keep);
 /* Path of the directory holding the running executable (no trailing slash). */
 int sv_self_dir(char *buf, size_t sz);
 

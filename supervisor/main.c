@@ -174,6 +174,9 @@ int main(int argc, char **argv)
 	sv_log_init("shimvisord");
 	sv_config_defaults(&cfg);
 	parse_options(argc, argv, &cfg);
+	r = sv_fd_hygiene(cfg.ready_fd);
+	if (r < 0)
+		sv_die(r, "fds 0-2 or the inherited ones");
 	sv_log_set_debug(cfg.debug);
 	if (geteuid() != 0)
 		sv_die(0, "must run as root (the monitor creates namespaces and mounts)");

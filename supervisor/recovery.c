@@ -90,26 +90,39 @@ static void recover_bundle(struct engine *e, int nsfd, const char *ns, const cha
 /* Call fn for every valid ns/id directory pair under dirfd. */
 static void walk(struct engine *e, int dirfd, void (*fn)(struct engine *, int, const char *, const char *))
 {
-	DIR *d = fdopendir(dup(dirfd));
+	int dfd = dup(dirfd);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *de;
 
-	if (!d)
+	if (!d) {
+		/* out of fds: what is there is left as it is, and said so */
+		sv_warn_err(-errno, "recovery: list the namespaces; every bundle left as it is");
+		if (dfd >= 0)
+			close(dfd);
 		return;
+	}
 	while ((de = readdir(d))) {
 		if (!sv_id_valid(de->d_name))
 			continue;       /* ".", "..", ".s", ".lock", and anything not ours */
 		int nsfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nsfd < 0)
-			continue;
-		DIR *nd = fdopendir(dup(nsfd));
+		int nfd = nsfd < 0 ? -1 : dup(nsfd);
+		DIR *nd = nfd < 0 ? NULL : fdopendir(nfd);
 		struct dirent *ie;
 		char ns[80];
 		snprintf(ns, sizeof(ns), "%s", de->d_name);
-		while (nd && (ie = readdir(nd)))
+		if (!nd) {
+			if (errno != ENOTDIR)
+				sv_warn_err(-errno, "recovery: namespace %s: its bundles left as they are", ns);
+			if (nfd >= 0)
+				close(nfd);
+			if (nsfd >= 0)
+				close(nsfd);
+			continue;
+		}
+		while ((ie = readdir(nd)))
 			if (sv_id_valid(ie->d_name))
 				fn(e, nsfd, ns, ie->d_name);
-		if (nd)
-			closedir(nd);
+		closedir(nd);
 		close(nsfd);
 	}
 	closedir(d);
@@ -117,9 +130,17 @@ static void walk(struct engine *e, int dirfd, void (*fn)(struct engine *, int, c
 
 static void check_workdir(struct engine *e, int nsfd, const char *ns, const char *id)
 {
+	char path[PATH_MAX];
+
 	(void)nsfd;
-	if (!task_find(e, ns, id))
-		cleanup_orphan(e, ns, id);
+	if (task_find(e, ns, id))
+		return;
+	/* a bundle recovery could not read (out of fds) is not an orphan: its cleanup would
+	 * remove the bundle of a live task */
+	snprintf(path, sizeof(path), "%s/%s/%s", e->cfg->state, ns, id);
+	if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return;
+	cleanup_orphan(e, ns, id);
 }
 
 void recovery_scan(struct engine *e)
@@ -127,10 +148,12 @@ void recovery_scan(struct engine *e)
 	int fd;
 
 	fd = open(e->cfg->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		walk(e, fd, recover_bundle);
-		close(fd);
+	if (fd < 0) {
+		sv_warn_err(-errno, "recovery: open %s; every bundle left as it is", e->cfg->state);
+		return;         /* nor is any work dir an orphan we could tell */
 	}
+	walk(e, fd, recover_bundle);
+	close(fd);
 	fd = open(e->cfg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		walk(e, fd, check_workdir);

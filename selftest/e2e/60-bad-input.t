@@ -109,4 +109,29 @@ PY
 	kill -0 "$DAEMON_PID" || fail "daemon died"
 }
 
+test_inherited_fds_closed() {
+	# what a careless caller leaks (a pipe whose reader waits for EOF, a file, fds below
+	# the engine's budget) is closed before anything else; 0-2 closed become /dev/null
+	mkfifo "$T/leak"
+	cat "$T/leak" > "$T/leak.out" &
+	reader=$!
+	BG_PIDS+=($reader)
+	exec 7>"$T/leak" 8>"$T/leak.file"
+	daemon_start 0<&- 1>&-
+	exec 7>&- 8>&-
+	# the pipe's last writer was the caller: its reader sees EOF once the daemon let go
+	timeout 10 tail --pid="$reader" -f /dev/null || fail "the daemon holds the caller's pipe"
+	"$SV" run -d fd /bin/sleep 1000 || fail "run"
+	eng=$(pgrep -P "$DAEMON_PID" -x shimvisord-eng)
+	task=$("$SV" state --format json fd | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	for p in "$DAEMON_PID" "$eng" "$(worker_pid fd)" "$task"; do
+		[ -n "$p" ] || fail "a process is missing"
+		ls -l "/proc/$p/fd/" | grep -qF "$T/leak" && fail "pid $p holds an inherited fd: $(ls -l /proc/$p/fd/)"
+	done
+	for n in 0 1; do
+		[ "$(readlink "/proc/$DAEMON_PID/fd/$n")" = /dev/null ] || fail "fd $n: $(readlink "/proc/$DAEMON_PID/fd/$n")"
+	done
+	"$SV" delete -f fd || fail "delete"
+}
+
 run_cases "$@"

@@ -136,7 +136,8 @@ run_cases() {
 			[ $rc = 124 ] && out="$out
 timed out after ${CASE_TIMEOUT}s"
 			echo "not ok $n - $name"
-			echo "$out" | sed 's/^/# /'
+			# diagnostics on stderr, as Test::More's diag: prove shows them without -v
+			echo "$out" | sed "s/^/# $name: /" >&2
 			failed=$((failed + 1))
 		fi
 	done
