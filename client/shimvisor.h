@@ -16,7 +16,8 @@
  * sv_last_error() then holds the daemon's message (or a local description) and
  * sv_last_code() the ttrpc status code (SV_OK for local errors).
  *
- * Messages are the nanopb structs generated from wire/control.proto and wire/task.proto.
+ * Messages are the nanopb structs generated from wire/control.proto and wire/task.proto
+ * (and wire/metrics.proto for what sv_stats answers).
  * Decoded responses own heap memory: release them with sv_pb_free(sv_<Msg>_fields, msg)
  * (wire/pbio.h). Request strings other than ids are plain `char *` pointers owned by the
  * caller.
@@ -25,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "control.pb.h"
+#include "metrics.pb.h"
 #include "task.pb.h"
 #include "wire/pbio.h"
 
@@ -73,6 +75,16 @@ int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse
 int sv_list(struct sv_client *c, sv_CtlListResponse *out);
 /* Free with sv_pb_free(sv_CtlVersionResponse_fields, out). */
 int sv_version(struct sv_client *c, sv_CtlVersionResponse *out);
+/* Freeze and thaw the task's cgroup. */
+int sv_pause(struct sv_client *c, const char *id);
+int sv_resume(struct sv_client *c, const char *id);
+/* The task's cgroup metrics: out->stats is an Any whose type_url says how to decode its
+ * value: "io.containerd.cgroups.v1.Metrics" as sv_Cg1Metrics, "io.containerd.cgroups.v2.Metrics"
+ * as sv_Cg2Metrics (wire/metrics.proto). Free with sv_pb_free(sv_StatsResponse_fields, out). */
+int sv_stats(struct sv_client *c, const char *id, sv_StatsResponse *out);
+/* Change a task's cgroup limits while it runs: memory (bytes), pids, cpus_milli (1/1000 CPU);
+ * a field left 0 keeps that limit as it is. req->id is checked like sv_create's. */
+int sv_update(struct sv_client *c, const sv_CtlUpdateRequest *req);
 
 /* Events. After sv_subscribe the connection carries only events: use another client for
  * calls. sv_next_event waits at most timeout_ms (-1 = forever): 0 and an envelope (free

@@ -22,6 +22,11 @@ step "shimvisor run --rm iso /bin/sh -c 'echo pid \$\$ on \$(hostname); touch /x
 "$SV" run --rm iso /bin/sh -c 'echo pid $$ on $(hostname); touch /x' || echo "(exit status $?: the host's / is read-only inside)"
 step shimvisor run -d web /bin/sleep 1000;       "$SV" run -d web /bin/sleep 1000
 step shimvisor ls;                               "$SV" ls
+step shimvisor stats web;                        "$SV" stats web
+step shimvisor update web --memory 64m --pids 50; "$SV" update web --memory 64m --pids 50
+step shimvisor pause web;                        "$SV" pause web
+step shimvisor ls;                               "$SV" ls
+step shimvisor resume web;                       "$SV" resume web
 step shimvisor state --format json web;          "$SV" state --format json web
 step shimvisor kill web;                         "$SV" kill web
 step shimvisor wait web;                         "$SV" wait web || echo "(exit status $?)"

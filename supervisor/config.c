@@ -14,6 +14,7 @@ void sv_config_defaults(struct sv_config *c)
 	snprintf(c->state, sizeof(c->state), "/run/shimvisor");
 	snprintf(c->address, sizeof(c->address), "/run/shimvisor/shimvisord.sock");
 	snprintf(c->group, sizeof(c->group), "shimvisor");
+	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "/shimvisor");
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
 	c->warm_delay_ms = 20;
@@ -50,15 +51,31 @@ static int set_int(int *dst, const char *v, int min, int max)
 	return 0;
 }
 
-static int on_entry(void *user, const char *section, const char *name, const char *value)
+/* "" (no cgroups), or an absolute cgroup path with no "." or ".." component */
+static int set_cgroup_parent(char *dst, size_t sz, const char *v)
 {
-	struct load_ctx *l = user;
-	struct sv_config *c = l->c;
+	if (*v && *v != '/')
+		return -1;
+	for (const char *p = v; *p; p += strcspn(p, "/")) {
+		size_t n;
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.') ||
+		    memchr(p, '\n', n))
+			return -1;
+	}
+	if (set_str(dst, sz, v) < 0)
+		return -1;
+	for (size_t n = strlen(dst); n > 1 && dst[n - 1] == '/'; n--)
+		dst[n - 1] = 0;
+	return 0;
+}
+
+int sv_config_set(struct sv_config *c, const char *name, const char *value)
+{
 	int r = -1, b;
 
-	if (strcmp(section, "daemon") != 0) {
-		r = -1;
-	} else if (!strcmp(name, "root")) {
+	if (!strcmp(name, "root")) {
 		r = set_str(c->root, sizeof(c->root), value);
 	} else if (!strcmp(name, "state")) {
 		r = set_str(c->state, sizeof(c->state), value);
@@ -70,6 +87,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		r = set_str(c->pidfile, sizeof(c->pidfile), value);
 	} else if (!strcmp(name, "group")) {
 		r = set_str(c->group, sizeof(c->group), value);
+	} else if (!strcmp(name, "cgroup_parent")) {
+		r = set_cgroup_parent(c->cgroup_parent, sizeof(c->cgroup_parent), value);
 	} else if (!strcmp(name, "reattach_timeout_ms")) {
 		r = set_int(&c->reattach_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "cleanup_timeout_ms")) {
@@ -81,6 +100,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		if (!r)
 			c->debug = b;
 	}
+	return r;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *l = user;
+	int r = strcmp(section, "daemon") ? -1 : sv_config_set(l->c, name, value);
+
 	if (r < 0 && !l->bad) {
 		l->bad = 1;
 		snprintf(l->err, l->errsz, "[%s] %s = %s: unknown key or bad value", section, name, value);

@@ -80,7 +80,12 @@ static void m_create(struct call *k)
 		goto out;
 	}
 	err[0] = 0;
-	if (spec_build(rq, &json, &len, err, sizeof(err)) < 0) {
+	char cgpath[sizeof(k->e->cfg->cgroup_parent) + 2 * 80] = "";
+	if (k->e->cfg->cgroup_parent[0])
+		snprintf(cgpath, sizeof(cgpath), "%s/%s/%s",
+			 strcmp(k->e->cfg->cgroup_parent, "/") ? k->e->cfg->cgroup_parent : "",
+			 k->ns, rq->id);
+	if (spec_build(rq, cgpath, &json, &len, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "spec: %s", err);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
@@ -216,6 +221,65 @@ static void m_pids(struct call *k)
 	link_call(k->e, t, W_PIDS, "Pids", sv_PidsRequest_fields, &rq, k->rt, 10000);
 }
 
+/* The task's running worker, for a call it serves; else the reason, answered. */
+static struct task *live(struct call *k, const char *id)
+{
+	struct task *t = lookup(k, id);
+
+	if (t && (t->exited || t->worker_gone || t->st == T_DELETING)) {
+		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
+		      NULL, NULL);
+		return NULL;
+	}
+	if (t && t->st == T_CREATING) {
+		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "the task is being created: failed precondition",
+		      NULL, NULL);
+		return NULL;
+	}
+	return t;
+}
+
+/* Pause, Resume and Stats: each request is `{ string id = 1; }`, relayed as it came. */
+static void relay_by_id(struct call *k, enum wcall_op op, const char *method, int timeout_ms)
+{
+	sv_PauseRequest rq;     /* the wire form of all three */
+	struct task *t;
+
+	if (decode(k, sv_PauseRequest_fields, &rq) == 0 && (t = live(k, rq.id)))
+		link_call(k->e, t, op, method, sv_PauseRequest_fields, &rq, k->rt, timeout_ms);
+}
+
+static void m_pause(struct call *k) { relay_by_id(k, W_PAUSE, "Pause", 30000); }
+static void m_resume(struct call *k) { relay_by_id(k, W_RESUME, "Resume", 30000); }
+static void m_stats(struct call *k) { relay_by_id(k, W_STATS, "Stats", 10000); }
+
+static void m_update(struct call *k)
+{
+	sv_UpdateTaskRequest wq = { .has_resources = true };
+	sv_CtlUpdateRequest rq;
+	struct task *t;
+	char *json = NULL;
+	size_t len = 0;
+
+	if (decode(k, sv_CtlUpdateRequest_fields, &rq) < 0 || !(t = live(k, rq.id)))
+		return;
+	if (spec_resources(&rq, &json, &len) < 0) {
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, json ? "out of memory" :
+		      "update: no limit, or one out of range (memory 1 to 2^49 bytes, pids 1 to "
+		      "4194304): invalid argument", NULL, NULL);
+		return;
+	}
+	snprintf(wq.id, sizeof(wq.id), "%s", rq.id);
+	wq.resources.type_url = (char *)SV_OCI_RESOURCES_URL;
+	wq.resources.value = sv_bytes_new(json, len);
+	free(json);
+	if (!wq.resources.value)
+		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+	else
+		link_call(k->e, t, W_UPDATE, "Update", sv_UpdateTaskRequest_fields, &wq, k->rt, 30000);
+	free(wq.resources.value);
+}
+
 static void m_delete(struct call *k)
 {
 	sv_CtlDeleteRequest rq;
@@ -305,7 +369,8 @@ static const struct {
 } methods[] = {
 	{ "Create", m_create }, { "Start", m_start }, { "Kill", m_kill }, { "Wait", m_wait },
 	{ "State", m_state }, { "Pids", m_pids }, { "Delete", m_delete }, { "List", m_list },
-	{ "Subscribe", m_subscribe }, { "Version", m_version },
+	{ "Subscribe", m_subscribe }, { "Version", m_version }, { "Pause", m_pause },
+	{ "Resume", m_resume }, { "Stats", m_stats }, { "Update", m_update },
 };
 
 void control_request(struct engine *e, struct conn *c)

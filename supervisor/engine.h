@@ -35,7 +35,8 @@ enum conn_kind { CONN_CLIENT, CONN_WORKER };
 enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN, EV_REPORT };
 
 /* Our outstanding call on a worker link. */
-enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT };
+enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT,
+		 W_PAUSE, W_RESUME, W_STATS, W_UPDATE };
 struct wcall {
 	uint32_t stream;
 	enum wcall_op op;
@@ -74,6 +75,7 @@ struct task {
 	enum task_state st;
 	uint32_t pid, worker_pid;
 	bool exited;
+	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
 	uint32_t exit_status;
 	struct timespec exited_at;
 	char *bundle;
@@ -179,7 +181,14 @@ void link_deadlines(struct engine *e, int64_t now, int64_t *next);
 void control_request(struct engine *e, struct conn *c);
 
 /* spec.c: config.json for a create request */
-int spec_build(const sv_CtlCreateRequest *rq, char **json, size_t *len, char *err, size_t errsz);
+/* cgroups_path: linux.cgroupsPath for a config that names none ("" or NULL: none; then
+ * rq's limits are refused). */
+int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, char **json, size_t *len,
+	       char *err, size_t errsz);
+/* An Update's limits as OCI LinuxResources JSON (malloc'd). -EINVAL when it sets none. */
+int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len);
+/* CPU limits are a quota over this period (the kernel's default). */
+#define SV_CPU_PERIOD_US 100000
 
 /* recovery.c */
 void recovery_scan(struct engine *e);

@@ -27,7 +27,8 @@ _Noreturn static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: shimvisord [-c FILE] [--root DIR] [--state DIR] [--address SOCK] [-F]\n"
-		"                  [--pidfile FILE] [--worker PATH] [--ready-fd N] [-D] [--version]\n");
+		"                  [--pidfile FILE] [--worker PATH] [--cgroup-parent PATH] [--ready-fd N]\n"
+		"                  [-D] [--version]\n");
 	exit(code);
 }
 
@@ -40,6 +41,7 @@ static const struct option longopts[] = {
 	{ "pidfile", required_argument, NULL, 'p' },
 	{ "worker", required_argument, NULL, 'w' },
 	{ "ready-fd", required_argument, NULL, 'R' },
+	{ "cgroup-parent", required_argument, NULL, 'G' },
 	{ "debug", no_argument, NULL, 'D' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -90,6 +92,11 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 			break;
 		case 'w':
 			set_path(cfg->worker, sizeof(cfg->worker), optarg, "--worker");
+			break;
+		case 'G':
+			if (sv_config_set(cfg, "cgroup_parent", optarg) < 0)
+				sv_die(0, "--cgroup-parent %s: want \"\" or an absolute cgroup path "
+				       "without . or ..", optarg);
 			break;
 		case 'R':
 			cfg->ready_fd = atoi(optarg);

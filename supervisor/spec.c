@@ -2,6 +2,7 @@
 /* supervisor/spec.c: the OCI config.json of a create request: generated from the CLI's
  * options, or the client's --bundle config with root.path made absolute. */
 #include <errno.h>
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,7 +200,91 @@ static int adopt(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_t e
 	return 0;
 }
 
-int spec_build(const sv_CtlCreateRequest *rq, char **json, size_t *len, char *err, size_t errsz)
+static cJSON *object_in(cJSON *parent, const char *name)
+{
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, name);
+
+	if (cJSON_IsObject(o))
+		return o;
+	cJSON_DeleteItemFromObjectCaseSensitive(parent, name);
+	return cJSON_AddObjectToObject(parent, name);
+}
+
+static void set_number(cJSON *o, const char *name, double v)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+	cJSON_AddNumberToObject(o, name, v);
+}
+
+/* 0 is "not set"; the bounds keep the JSON numbers exact integers */
+static bool limits_valid(int64_t memory, int64_t pids)
+{
+	return memory >= 0 && memory <= (1LL << 49) && pids >= 0 && pids <= 4194304;
+}
+
+/* OCI LinuxResources: the limits that are not 0 */
+static void add_limits(cJSON *res, int64_t memory, int64_t pids, uint32_t cpus_milli)
+{
+	if (memory)
+		set_number(object_in(res, "memory"), "limit", (double)memory);
+	if (pids)
+		set_number(object_in(res, "pids"), "limit", (double)pids);
+	if (cpus_milli) {
+		cJSON *cpu = object_in(res, "cpu");
+		set_number(cpu, "period", SV_CPU_PERIOD_US);
+		set_number(cpu, "quota", (double)cpus_milli * SV_CPU_PERIOD_US / 1000);
+	}
+}
+
+/* linux.cgroupsPath (unless the config names one) and the limits asked for. */
+static int cgroup_and_limits(cJSON *s, const sv_CtlCreateRequest *rq, const char *cgroups_path,
+			     char *err, size_t errsz)
+{
+	bool limits = rq->memory || rq->pids || rq->cpus_milli;
+	cJSON *linux_, *cp;
+
+	if (!limits_valid(rq->memory, rq->pids)) {
+		snprintf(err, errsz, "memory must be 1 to 2^49 bytes, pids 1 to 4194304");
+		return -EINVAL;
+	}
+	linux_ = object_in(s, "linux");
+	cp = cJSON_GetObjectItemCaseSensitive(linux_, "cgroupsPath");
+	if (!cJSON_IsString(cp) || !cp->valuestring[0]) {
+		if (!cgroups_path || !cgroups_path[0]) {
+			if (!limits)
+				return 0;
+			snprintf(err, errsz, "limits need a cgroup: the daemon's cgroup_parent is empty");
+			return -EINVAL;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(linux_, "cgroupsPath");
+		cJSON_AddStringToObject(linux_, "cgroupsPath", cgroups_path);
+	}
+	if (!limits)
+		return 0;
+	add_limits(object_in(linux_, "resources"), rq->memory, rq->pids, rq->cpus_milli);
+	return 0;
+}
+
+int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len)
+{
+	cJSON *res;
+
+	if (!limits_valid(rq->memory, rq->pids) || !(rq->memory || rq->pids || rq->cpus_milli))
+		return -EINVAL;
+	res = cJSON_CreateObject();
+	if (!res)
+		return -ENOMEM;
+	add_limits(res, rq->memory, rq->pids, rq->cpus_milli);
+	*json = cJSON_PrintUnformatted(res);
+	cJSON_Delete(res);
+	if (!*json)
+		return -ENOMEM;
+	*len = strlen(*json);
+	return 0;
+}
+
+int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, char **json, size_t *len,
+	       char *err, size_t errsz)
 {
 	cJSON *s = NULL;
 	int r;
@@ -213,6 +298,8 @@ int spec_build(const sv_CtlCreateRequest *rq, char **json, size_t *len, char *er
 	} else {
 		r = generate(rq, &s, err, errsz);
 	}
+	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, err, errsz)) < 0)
+		cJSON_Delete(s);
 	if (r < 0)
 		return r;
 	*json = cJSON_PrintUnformatted(s);

@@ -87,7 +87,7 @@ uint32_t task_status(const struct task *t)
 	case T_CREATED:
 		return sv_TaskStatus_CREATED;
 	case T_RUNNING:
-		return sv_TaskStatus_RUNNING;
+		return t->paused ? sv_TaskStatus_PAUSED : sv_TaskStatus_RUNNING;
 	case T_STOPPED:
 	case T_DELETING:
 		return sv_TaskStatus_STOPPED;
@@ -519,6 +519,7 @@ void task_reattach_state(struct engine *e, struct task *t, int code, const sv_St
 		publish_exit(e, t);     /* it exited while we were down */
 		return;
 	default:
+		t->paused = sr->status == sv_TaskStatus_PAUSED || sr->status == sv_TaskStatus_PAUSING;
 		task_move(t, TE_STARTED);
 		break;
 	}

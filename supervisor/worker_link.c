@@ -117,8 +117,16 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		relay_raw(e, w->rt, code, msg, payload);
 		break;
 	}
+	case W_PAUSE:
+	case W_RESUME:
+		if (code == SV_OK && t)
+			t->paused = w->op == W_PAUSE;
+		relay_raw(e, w->rt, code, msg, payload);
+		break;
 	case W_KILL:
 	case W_PIDS:
+	case W_STATS:
+	case W_UPDATE:
 		relay_raw(e, w->rt, code, msg, payload);
 		break;
 	case W_DELETE: {

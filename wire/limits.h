@@ -35,6 +35,8 @@
 #define SV_EVENTS_SERVICE   "containerd.services.events.ttrpc.v1.Events"
 #define SV_CONTROL_SERVICE  "shimvisor.v1.Control"
 #define SV_DEFAULT_NS       "default"
+/* UpdateTaskRequest.resources: an Any of this type, its value OCI LinuxResources JSON */
+#define SV_OCI_RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 
 /* Files in a bundle directory. */
 #define SV_BUNDLE_CONFIG    "config.json"

@@ -24,7 +24,6 @@
 #define W_MAX_EXECS 256
 #define FREEZE_TIMEOUT_MS 2000
 #define OCI_PROCESS_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
-#define OCI_RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 #define MSG_NO_CGROUP "the task has no cgroup of its own (linux.cgroupsPath): failed precondition"
 
 static int kill_all(struct task *t, int sig)
@@ -356,7 +355,7 @@ void m_update(struct call *k)
 		goto out;
 	}
 	if (req.resources.type_url && *req.resources.type_url &&
-	    strcmp(req.resources.type_url, OCI_RESOURCES_URL)) {
+	    strcmp(req.resources.type_url, SV_OCI_RESOURCES_URL)) {
 		svc_reply(k, SV_INVALID_ARGUMENT, "update: resources must be OCI LinuxResources: invalid argument",
 			  NULL, NULL);
 		goto out;

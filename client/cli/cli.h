@@ -65,6 +65,22 @@ int cli_parse_u32(const char *s, uint32_t *v);
 /* "invalid id "x": must match ..." unless valid; what is "id" or "namespace". */
 int cli_check_id(const char *what, const char *id, char *err, size_t errsz);
 
+/* Cgroup limits: run/create and update's --memory, --pids, --cpus. 0 = not given. */
+#define CLI_CPUS_MAX 1024u
+struct cli_limits {
+	int64_t memory;             /* bytes */
+	int64_t pids;
+	uint32_t cpus_milli;        /* CPU time per wall time, in 1/1000 CPU */
+};
+/* --memory: a whole number of bytes > 0, or with a k, m or g suffix (any case, powers of
+ * 1024: 64m = 67108864), at most INT64_MAX. Error messages: "invalid --memory "S": why". */
+int cli_parse_bytes(const char *s, int64_t *v, char *err, size_t errsz);
+/* --pids: a whole number > 0, at most INT64_MAX. */
+int cli_parse_pids(const char *s, int64_t *v, char *err, size_t errsz);
+/* --cpus: a decimal > 0 with at most 3 decimals (0.5, 1, 1.25), at most CLI_CPUS_MAX; in
+ * 1/1000 CPU, computed without floating point. */
+int cli_parse_cpus(const char *s, uint32_t *milli, char *err, size_t errsz);
+
 /* ---- run_opts.c: run/create command lines and the Create request they make ---- */
 struct run_opts {
 	bool create;                /* the create command: never started, always detached */
@@ -77,6 +93,7 @@ struct run_opts {
 	const char *id;
 	char **args;                /* into argv; none = /bin/sh */
 	size_t args_count;
+	struct cli_limits limits;   /* --memory, --pids, --cpus */
 	/* filled by run_opts_request: */
 	char *bundle_abs;
 	char *rootfs_abs;
@@ -140,11 +157,36 @@ struct task_view {
 };
 void task_view_json(struct jw *w, const struct task_view *t);
 void task_view_text(struct sbuf *b, const struct task_view *t);    /* "key: value" lines */
+/* Tables like ctr's tabwriter (minwidth 4, padding 4): each column as wide as its widest
+ * cell plus CLI_TABLE_PAD spaces, the last one unpadded. cli_table_widen grows width[] (start
+ * it at 0) to fit a row; cli_table_row writes one. */
+#define CLI_TABLE_PAD 4
+void cli_table_widen(size_t *width, int ncols, const char *const *cell);
+void cli_table_row(struct sbuf *b, int ncols, const char *const *cell, const size_t *width);
 void cli_ls_table(struct sbuf *b, const sv_CtlListResponse *l, bool quiet);
 void cli_ls_json(struct sbuf *b, const sv_CtlListResponse *l);
 /* One line (with '\n') for an event, as JSON or as "TIMESTAMP TOPIC ID FIELDS". */
 void cli_event_json(struct sbuf *b, const sv_Envelope *env);
 void cli_event_text(struct sbuf *b, const sv_Envelope *env);
+
+/* ---- stats.c: what stats prints, from a StatsResponse's cgroup metrics ---- */
+struct stats_view {
+	const char *id;
+	const char *cgroup;         /* "v1" or "v2" */
+	uint64_t cpu_ns;            /* CPU time used, all CPUs */
+	uint64_t mem_usage, mem_limit;      /* bytes; limit 0 = none */
+	uint64_t pids, pids_limit;          /* limit 0 = none */
+};
+/* Decode r's metrics by their type_url (io.containerd.cgroups.v1.Metrics or .v2.Metrics)
+ * into v (v->id = id). 0; -ENODATA (no metrics), -EPROTONOSUPPORT (another type_url) or
+ * -EBADMSG (undecodable), with a "why" message in err. */
+int cli_stats_view(struct stats_view *v, const char *id, const sv_StatsResponse *r,
+		   char *err, size_t errsz);
+/* A heading and one row: ID CPU-NS MEMORY MEMORY-LIMIT PIDS PIDS-LIMIT; limit 0 = "max". */
+void cli_stats_table(struct sbuf *b, const struct stats_view *v);
+/* One JSON object and '\n': id, cpu_usage_ns, memory_usage_bytes, memory_limit_bytes, pids,
+ * pids_limit (0 = none), cgroup. */
+void cli_stats_json(struct sbuf *b, const struct stats_view *v);
 
 /* ---- commands (argv[0] is the command's name); each returns the exit code ---- */
 int cmd_run(const struct cli *g, int argc, char **argv);
@@ -155,6 +197,10 @@ int cmd_wait(const struct cli *g, int argc, char **argv);
 int cmd_delete(const struct cli *g, int argc, char **argv);
 int cmd_state(const struct cli *g, int argc, char **argv);
 int cmd_ps(const struct cli *g, int argc, char **argv);
+int cmd_pause(const struct cli *g, int argc, char **argv);
+int cmd_resume(const struct cli *g, int argc, char **argv);
+int cmd_stats(const struct cli *g, int argc, char **argv);
+int cmd_update(const struct cli *g, int argc, char **argv);
 int cmd_ls(const struct cli *g, int argc, char **argv);
 int cmd_events(const struct cli *g, int argc, char **argv);
 int cmd_version(const struct cli *g, int argc, char **argv);

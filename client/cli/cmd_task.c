@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* client/cli/cmd_task.c: the commands about one task: start, kill, wait, delete, state, ps. */
+/* client/cli/cmd_task.c: the commands about one task: start, kill, wait, delete, state, ps,
+ * pause, resume, stats, update. */
 #include <signal.h>
 #include <errno.h>
 #include <stdio.h>
@@ -211,22 +212,46 @@ static int format_opt(int key, const char *arg, void *ctx)
 	return CLI_EXIT_USAGE;
 }
 
-int cmd_state(const struct cli *g, int argc, char **argv)
+/* CMD ID [--format json] (state, stats): the id, the format, a connected client; 0 or the
+ * exit code. */
+static int formatted_id(const struct cli *g, int argc, char **argv, const char **id,
+			bool *json, struct sv_client **c)
 {
 	static const struct opt_def defs[] = { { "format", 0, true, 1 }, { NULL, 0, false, 0 } };
-	struct sv_client *c;
+	char usage[48];
 	struct opt_scan s;
+	int rc = scan(&s, defs, argc, argv, format_opt, json);
+
+	snprintf(usage, sizeof(usage), "%s ID [--format json]", argv[0]);
+	if (rc || (rc = one_id(&s, usage, id)))
+		return rc;
+	*c = cli_connect(g);
+	return *c ? 0 : CLI_EXIT_FAIL;
+}
+
+/* Write b to stdout and free it; 0 or the exit code (the error printed). */
+static int flush_out(struct sbuf *b, const char *cmd)
+{
+	int rc = sb_flush_fd(b, STDOUT_FILENO);
+
+	sb_free(b);
+	if (rc < 0)
+		return cli_error("%s: write output: %s", cmd, strerror(-rc));
+	return 0;
+}
+
+int cmd_state(const struct cli *g, int argc, char **argv)
+{
+	struct sv_client *c;
 	sv_StateResponse st;
 	struct task_view v;
 	struct sbuf b = { 0 };
 	const char *id;
 	bool json = false;
-	int rc = scan(&s, defs, argc, argv, format_opt, &json);
+	int rc = formatted_id(g, argc, argv, &id, &json, &c);
 
-	if (rc || (rc = one_id(&s, "state ID [--format json]", &id)))
+	if (rc)
 		return rc;
-	if (!(c = cli_connect(g)))
-		return CLI_EXIT_FAIL;
 	rc = sv_state(c, id, &st);
 	if (rc < 0) {
 		rc = cli_call_error(c, rc, "state %s", id);
@@ -247,9 +272,7 @@ int cmd_state(const struct cli *g, int argc, char **argv)
 	} else {
 		task_view_text(&b, &v);
 	}
-	if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
-		rc = cli_error("state: write output: %s", strerror(-rc));
-	sb_free(&b);
+	rc = flush_out(&b, "state");
 	sv_pb_free(sv_StateResponse_fields, &st);
 	sv_close(c);
 	return rc;
@@ -278,10 +301,130 @@ int cmd_ps(const struct cli *g, int argc, char **argv)
 	sb_puts(&b, "PID\n");
 	for (size_t i = 0; i < n; i++)
 		sb_printf(&b, "%u\n", pids[i]);
-	if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
-		rc = cli_error("ps: write output: %s", strerror(-rc));
-	sb_free(&b);
+	rc = flush_out(&b, "ps");
 	free(pids);
+	sv_close(c);
+	return rc;
+}
+
+/* pause ID, resume ID: no options, nothing printed. */
+static int id_only(const struct cli *g, int argc, char **argv,
+		   int (*call)(struct sv_client *c, const char *id))
+{
+	char usage[32];
+	struct sv_client *c;
+	struct opt_scan s;
+	const char *id;
+	int rc = scan(&s, no_opts, argc, argv, no_opt, NULL);
+
+	snprintf(usage, sizeof(usage), "%s ID", argv[0]);
+	if (rc || (rc = one_id(&s, usage, &id)))
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = call(c, id);
+	if (rc < 0)
+		rc = cli_call_error(c, rc, "%s %s", argv[0], id);
+	sv_close(c);
+	return rc;
+}
+
+int cmd_pause(const struct cli *g, int argc, char **argv)
+{
+	return id_only(g, argc, argv, sv_pause);
+}
+
+int cmd_resume(const struct cli *g, int argc, char **argv)
+{
+	return id_only(g, argc, argv, sv_resume);
+}
+
+/* Print what stats answered, as a table or JSON. */
+static int print_stats(const char *id, const sv_StatsResponse *r, bool json)
+{
+	char err[CLI_ERR_MAX];
+	struct stats_view v;
+	struct sbuf b = { 0 };
+
+	if (cli_stats_view(&v, id, r, err, sizeof(err)) < 0)
+		return cli_error("stats %s: %s", id, err);
+	if (json)
+		cli_stats_json(&b, &v);
+	else
+		cli_stats_table(&b, &v);
+	return flush_out(&b, "stats");
+}
+
+int cmd_stats(const struct cli *g, int argc, char **argv)
+{
+	struct sv_client *c;
+	sv_StatsResponse r;
+	const char *id;
+	bool json = false;
+	int rc = formatted_id(g, argc, argv, &id, &json, &c);
+
+	if (rc)
+		return rc;
+	rc = sv_stats(c, id, &r);
+	if (rc < 0)
+		rc = cli_call_error(c, rc, "stats %s", id);
+	else
+		rc = print_stats(id, &r, json);
+	sv_pb_free(sv_StatsResponse_fields, &r);
+	sv_close(c);
+	return rc;
+}
+
+enum { U_MEMORY = 1, U_PIDS, U_CPUS };
+
+static int update_opt(int key, const char *arg, void *ctx)
+{
+	struct cli_limits *l = ctx;
+	char err[CLI_ERR_MAX];
+	int rc;
+
+	if (key == U_MEMORY)
+		rc = cli_parse_bytes(arg, &l->memory, err, sizeof(err));
+	else if (key == U_PIDS)
+		rc = cli_parse_pids(arg, &l->pids, err, sizeof(err));
+	else
+		rc = cli_parse_cpus(arg, &l->cpus_milli, err, sizeof(err));
+	if (rc < 0) {
+		cli_error("update: %s", err);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_update(const struct cli *g, int argc, char **argv)
+{
+	static const char usage[] = "update ID [--memory BYTES] [--pids N] [--cpus N]";
+	static const struct opt_def defs[] = {
+		{ "memory", 0, true, U_MEMORY }, { "pids", 0, true, U_PIDS },
+		{ "cpus", 0, true, U_CPUS }, { NULL, 0, false, 0 },
+	};
+	sv_CtlUpdateRequest req = sv_CtlUpdateRequest_init_zero;
+	struct cli_limits l = { 0 };
+	struct sv_client *c;
+	struct opt_scan s;
+	const char *id;
+	int rc = scan(&s, defs, argc, argv, update_opt, &l);
+
+	if (rc || (rc = one_id(&s, usage, &id)))
+		return rc;
+	if (!l.memory && !l.pids && !l.cpus_milli) {
+		cli_error("update: nothing to change (usage: %s)", usage);
+		return CLI_EXIT_USAGE;
+	}
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	memcpy(req.id, id, strlen(id) + 1);         /* validated: < 80 */
+	req.memory = l.memory;
+	req.pids = l.pids;
+	req.cpus_milli = l.cpus_milli;
+	rc = sv_update(c, &req);
+	if (rc < 0)
+		rc = cli_call_error(c, rc, "update %s", id);
 	sv_close(c);
 	return rc;
 }

@@ -94,24 +94,38 @@ void cli_ls_json(struct sbuf *b, const sv_CtlListResponse *l)
 	sb_putc(b, '\n');
 }
 
-/* Like ctr's tabwriter (minwidth 4, padding 4): each column as wide as its widest cell
- * plus four spaces; the last column unpadded. */
-#define LS_COLS 4
-static void ls_row(struct sbuf *b, const char *const cell[LS_COLS], const size_t width[LS_COLS])
+void cli_table_widen(size_t *width, int ncols, const char *const *cell)
 {
-	for (int c = 0; c < LS_COLS; c++) {
-		if (c == LS_COLS - 1) {
-			sb_printf(b, "%s\n", cell[c]);
-			break;
-		}
-		sb_printf(b, "%-*s", (int)width[c], cell[c]);
+	for (int c = 0; c < ncols; c++) {
+		size_t n = strlen(cell[c]);
+
+		if (n > width[c])
+			width[c] = n;
 	}
+}
+
+void cli_table_row(struct sbuf *b, int ncols, const char *const *cell, const size_t *width)
+{
+	for (int c = 0; c < ncols - 1; c++)
+		sb_printf(b, "%-*s", (int)(width[c] + CLI_TABLE_PAD), cell[c]);
+	sb_printf(b, "%s\n", cell[ncols - 1]);
+}
+
+#define LS_COLS 4
+static void ls_cells(const char *cell[LS_COLS], const sv_CtlTask *t, char pid[16])
+{
+	snprintf(pid, 16, "%u", t->pid);
+	cell[0] = t->namespace;
+	cell[1] = t->id;
+	cell[2] = pid;
+	cell[3] = sv_status_name(t->status);
 }
 
 void cli_ls_table(struct sbuf *b, const sv_CtlListResponse *l, bool quiet)
 {
 	static const char *const head[LS_COLS] = { "NAMESPACE", "ID", "PID", "STATUS" };
-	size_t width[LS_COLS];
+	size_t width[LS_COLS] = { 0 };
+	const char *cell[LS_COLS];
 	char pid[16];
 
 	if (quiet) {
@@ -119,27 +133,15 @@ void cli_ls_table(struct sbuf *b, const sv_CtlListResponse *l, bool quiet)
 			sb_printf(b, "%s\n", l->tasks[i].id);
 		return;
 	}
-	for (int c = 0; c < LS_COLS; c++)
-		width[c] = strlen(head[c]);
+	cli_table_widen(width, LS_COLS, head);
 	for (pb_size_t i = 0; i < l->tasks_count; i++) {
-		const sv_CtlTask *t = &l->tasks[i];
-		size_t n[LS_COLS] = { strlen(t->namespace), strlen(t->id),
-				      (size_t)snprintf(pid, sizeof(pid), "%u", t->pid),
-				      strlen(sv_status_name(t->status)) };
-
-		for (int c = 0; c < LS_COLS; c++)
-			if (n[c] > width[c])
-				width[c] = n[c];
+		ls_cells(cell, &l->tasks[i], pid);
+		cli_table_widen(width, LS_COLS, cell);
 	}
-	for (int c = 0; c < LS_COLS; c++)
-		width[c] += 4;
-	ls_row(b, head, width);
+	cli_table_row(b, LS_COLS, head, width);
 	for (pb_size_t i = 0; i < l->tasks_count; i++) {
-		const sv_CtlTask *t = &l->tasks[i];
-		const char *cell[LS_COLS] = { t->namespace, t->id, pid, sv_status_name(t->status) };
-
-		snprintf(pid, sizeof(pid), "%u", t->pid);
-		ls_row(b, cell, width);
+		ls_cells(cell, &l->tasks[i], pid);
+		cli_table_row(b, LS_COLS, cell, width);
 	}
 }
 

@@ -13,20 +13,23 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 	{ "run", cmd_run }, { "create", cmd_create }, { "start", cmd_start },
 	{ "kill", cmd_kill }, { "wait", cmd_wait }, { "delete", cmd_delete },
 	{ "ls", cmd_ls }, { "state", cmd_state }, { "ps", cmd_ps },
-	{ "events", cmd_events }, { "version", cmd_version },
+	{ "events", cmd_events }, { "version", cmd_version }, { "pause", cmd_pause },
+	{ "resume", cmd_resume }, { "stats", cmd_stats }, { "update", cmd_update },
 	/* the rest of the contract, still to come */
-	{ "exec", NULL }, { "pause", NULL }, { "resume", NULL }, { "stats", NULL },
-	{ "update", NULL }, { "logs", NULL }, { "selftest", NULL },
+	{ "exec", NULL }, { "logs", NULL }, { "selftest", NULL },
 };
 
 static const char usage[] =
 	"usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]\n"
 	"  run [--rm] [-d] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
-	"      [--hostname H] [--net none|host|loopback] ID [CMD...]\n"
+	"      [--hostname H] [--net none|host|loopback] [--memory BYTES] [--pids N] [--cpus N]\n"
+	"      ID [CMD...]\n"
 	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"
-	"  events [--format json] | version\n"
-	"  (exec, pause, resume, stats, update, logs, selftest: not implemented yet)\n"
+	"  pause ID | resume ID | stats ID [--format json]\n"
+	"  update ID [--memory BYTES] [--pids N] [--cpus N] | events [--format json] | version\n"
+	"  BYTES: 1048576, 512k, 64m or 2g (powers of 1024); --cpus N: CPUs, as 0.5 or 1.25\n"
+	"  (exec, logs, selftest: not implemented yet)\n"
 	"environment: SHIMVISOR_ADDRESS (-a), SHIMVISOR_NAMESPACE (-n)\n";
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* client/cli/opts.c: the CLI's option scanner and its value parsers (signals, users, ids). */
+/* client/cli/opts.c: the CLI's option scanner and its value parsers (signals, users, ids,
+ * cgroup limits). */
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "client/cli/cli.h"
+#include "common/cgroupfs.h"
 #include "common/ids.h"
 
 void opt_init(struct opt_scan *s, int argc, char **argv, const char *cmd)
@@ -281,4 +283,111 @@ int cli_check_id(const char *what, const char *id, char *err, size_t errsz)
 	shown[o] = '\0';
 	snprintf(err, errsz, "invalid %s \"%s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", what, shown);
 	return -EINVAL;
+}
+
+/* "invalid OPT "S": WHY" in err; -EINVAL. */
+static int bad_value(char *err, size_t errsz, const char *opt, const char *s, const char *why)
+{
+	snprintf(err, errsz, "invalid %s \"%.64s\": %s", opt, s, why);
+	return -EINVAL;
+}
+
+/* Decimal digits at *s, at least one (no sign, no blanks), advancing *s. -EINVAL, -ERANGE. */
+static int scan_u64(const char **s, uint64_t *v)
+{
+	if (!isdigit((unsigned char)**s))
+		return -EINVAL;
+	return cgfs_parse_u64(s, v);
+}
+
+int cli_parse_bytes(const char *s, int64_t *v, char *err, size_t errsz)
+{
+	static const char units[] = "kmg";          /* KiB, MiB, GiB */
+	const char *p = s, *u = NULL;
+	unsigned shift = 0;
+	uint64_t n;
+	int rc = scan_u64(&p, &n);
+
+	if (rc == -ERANGE)
+		return bad_value(err, errsz, "--memory", s, "too large");
+	if (rc == 0 && *p)
+		u = strchr(units, tolower((unsigned char)*p));
+	if (u) {
+		shift = 10 * (unsigned)(u - units + 1);
+		p++;
+	}
+	if (rc < 0 || *p)
+		return bad_value(err, errsz, "--memory", s,
+				 "want bytes, with an optional k, m or g suffix (64m)");
+	if (n == 0)
+		return bad_value(err, errsz, "--memory", s, "must be > 0");
+	if (n > (uint64_t)INT64_MAX >> shift)
+		return bad_value(err, errsz, "--memory", s, "too large");
+	*v = (int64_t)(n << shift);
+	return 0;
+}
+
+int cli_parse_pids(const char *s, int64_t *v, char *err, size_t errsz)
+{
+	const char *p = s;
+	uint64_t n;
+	int rc = scan_u64(&p, &n);
+
+	if (rc == -ERANGE || (rc == 0 && !*p && n > INT64_MAX))
+		return bad_value(err, errsz, "--pids", s, "too large");
+	if (rc < 0 || *p)
+		return bad_value(err, errsz, "--pids", s, "want a whole number");
+	if (n == 0)
+		return bad_value(err, errsz, "--pids", s, "must be > 0");
+	*v = (int64_t)n;
+	return 0;
+}
+
+/* The digits after a decimal point, 1 to 3 of them, in thousandths ("5" -> 500). */
+static int scan_milli(const char **s, uint64_t *milli)
+{
+	const char *p = *s;
+	uint64_t f = 0;
+	int n = 0;
+
+	for (; isdigit((unsigned char)*p); p++, n++)
+		if (n < 3)
+			f = f * 10 + (uint64_t)(*p - '0');
+	if (n == 0)
+		return -EINVAL;
+	if (n > 3)
+		return -ERANGE;
+	for (; n < 3; n++)
+		f *= 10;
+	*milli = f;
+	*s = p;
+	return 0;
+}
+
+int cli_parse_cpus(const char *s, uint32_t *milli, char *err, size_t errsz)
+{
+	const char *p = s;
+	uint64_t whole, frac = 0;
+	int rc = scan_u64(&p, &whole);
+
+	if (rc == 0 && *p == '.') {
+		p++;
+		rc = scan_milli(&p, &frac);
+		if (rc == -ERANGE)
+			return bad_value(err, errsz, "--cpus", s, "at most 3 decimals");
+	}
+	if (rc == -ERANGE || (rc == 0 && !*p && (whole > CLI_CPUS_MAX ||
+						   whole * 1000 + frac > CLI_CPUS_MAX * 1000u))) {
+		char why[48];
+
+		snprintf(why, sizeof(why), "too large (at most %u)", CLI_CPUS_MAX);
+		return bad_value(err, errsz, "--cpus", s, why);
+	}
+	if (rc < 0 || *p)
+		return bad_value(err, errsz, "--cpus", s,
+				 "want a number of CPUs such as 0.5, 1 or 1.25");
+	if (whole == 0 && frac == 0)
+		return bad_value(err, errsz, "--cpus", s, "must be > 0");
+	*milli = (uint32_t)(whole * 1000 + frac);
+	return 0;
 }

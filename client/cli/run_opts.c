@@ -85,9 +85,23 @@ static int set_str(const char **slot, const char *v, const char *cmd, const char
 	return 0;
 }
 
+/* A value parser's result; its "what: why" message (if rc < 0) becomes "cmd: what: why". */
+static int with_cmd(int rc, const char *cmd, char *err, size_t errsz)
+{
+	char m[CLI_ERR_MAX];
+
+	if (rc == 0)
+		return 0;
+	snprintf(m, sizeof(m), "%s", err);
+	snprintf(err, errsz, "%s: %s", cmd, m);
+	return rc;
+}
+
 static int one_opt(struct run_opts *o, int key, const char *arg, const char *cmd,
 		   char *err, size_t errsz)
 {
+	struct cli_limits *l = &o->limits;
+
 	switch (key) {
 	case O_RM:       o->rm = true; return 0;
 	case O_DETACH:   o->detach = true; return 0;
@@ -99,15 +113,8 @@ static int one_opt(struct run_opts *o, int key, const char *arg, const char *cmd
 	case O_ENV:      return add_env(o, arg, cmd, err, errsz);
 	case O_USER:
 		o->set_user = true;
-		if (cli_parse_user(arg, &o->uid, &o->gid, &o->has_gid, err, errsz) == 0)
-			return 0;
-		{
-			char m[CLI_ERR_MAX];
-
-			snprintf(m, sizeof(m), "%s", err);
-			snprintf(err, errsz, "%s: %s", cmd, m);
-		}
-		return -EINVAL;
+		return with_cmd(cli_parse_user(arg, &o->uid, &o->gid, &o->has_gid, err, errsz),
+				cmd, err, errsz);
 	case O_NET:
 		if (strcmp(arg, "bridge") == 0)
 			return not_yet(cmd, "--net bridge", err, errsz);
@@ -118,9 +125,12 @@ static int one_opt(struct run_opts *o, int key, const char *arg, const char *cmd
 		}
 		o->net = arg;
 		return 0;
-	case O_MEMORY:   return not_yet(cmd, "--memory", err, errsz);
-	case O_PIDS:     return not_yet(cmd, "--pids", err, errsz);
-	case O_CPUS:     return not_yet(cmd, "--cpus", err, errsz);
+	case O_MEMORY:
+		return with_cmd(cli_parse_bytes(arg, &l->memory, err, errsz), cmd, err, errsz);
+	case O_PIDS:
+		return with_cmd(cli_parse_pids(arg, &l->pids, err, errsz), cmd, err, errsz);
+	case O_CPUS:
+		return with_cmd(cli_parse_cpus(arg, &l->cpus_milli, err, errsz), cmd, err, errsz);
 	case O_RESTART:  return not_yet(cmd, "--restart", err, errsz);
 	default:         return -EINVAL;
 	}
@@ -296,5 +306,8 @@ int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, si
 		req->bundle_config = o->bundle_config;
 	}
 	req->detach = o->create || o->detach;
+	req->memory = o->limits.memory;
+	req->pids = o->limits.pids;
+	req->cpus_milli = o->limits.cpus_milli;
 	return 0;
 }

@@ -15,14 +15,34 @@ static void set_id(char dst[80], const char *id)
 	memcpy(dst, id, n + 1);
 }
 
+/* A request's own id field: NUL-terminated within it, then valid. */
+static int check_req_id(struct sv_client *c, const char id[80])
+{
+	if (memchr(id, '\0', 80) == NULL)
+		return sv_client_fail(c, -EINVAL, "invalid id: not terminated");
+	return sv_client_check_id(c, id);
+}
+
+/* A call about the task id: req_id is req's id field, filled here once id is checked;
+ * resp_fields NULL for an Empty answer. */
+static int id_call(struct sv_client *c, const char *method, const pb_msgdesc_t *req_fields,
+		   void *req, char req_id[80], const char *id, const pb_msgdesc_t *resp_fields,
+		   void *resp)
+{
+	int err = sv_client_check_id(c, id);
+
+	if (err < 0)
+		return err;
+	set_id(req_id, id);
+	return sv_client_call(c, method, c->timeout_ms, req_fields, req, resp_fields, resp);
+}
+
 int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid)
 {
 	sv_CreateTaskResponse resp;
 	int err;
 
-	if (memchr(req->id, '\0', sizeof(req->id)) == NULL)
-		return sv_client_fail(c, -EINVAL, "invalid id: not terminated");
-	err = sv_client_check_id(c, req->id);
+	err = check_req_id(c, req->id);
 	if (err < 0)
 		return err;
 	err = sv_client_call(c, "Create", c->timeout_ms, sv_CtlCreateRequest_fields, req,
@@ -43,9 +63,7 @@ int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_
 	uint32_t s1, s2;
 	int err, err2;
 
-	if (memchr(req->id, '\0', sizeof(req->id)) == NULL)
-		return sv_client_fail(c, -EINVAL, "invalid id: not terminated");
-	err = sv_client_check_id(c, req->id);
+	err = check_req_id(c, req->id);
 	if (err < 0)
 		return err;
 	set_id(sreq.id, req->id);
@@ -105,14 +123,10 @@ int sv_start(struct sv_client *c, const char *id, uint32_t *pid)
 int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all)
 {
 	sv_KillRequest req = sv_KillRequest_init_zero;
-	int err = sv_client_check_id(c, id);
 
-	if (err < 0)
-		return err;
-	set_id(req.id, id);
 	req.signal = sig;
 	req.all = all;
-	return sv_client_call(c, "Kill", c->timeout_ms, sv_KillRequest_fields, &req, NULL, NULL);
+	return id_call(c, "Kill", sv_KillRequest_fields, &req, req.id, id, NULL, NULL);
 }
 
 int sv_wait_send(struct sv_client *c, const char *id)
@@ -169,14 +183,10 @@ int sv_wait(struct sv_client *c, const char *id, uint32_t *status, sv_Timestamp 
 int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out)
 {
 	sv_StateRequest req = sv_StateRequest_init_zero;
-	int err = sv_client_check_id(c, id);
 
 	memset(out, 0, sizeof(*out));
-	if (err < 0)
-		return err;
-	set_id(req.id, id);
-	return sv_client_call(c, "State", c->timeout_ms, sv_StateRequest_fields, &req,
-			      sv_StateResponse_fields, out);
+	return id_call(c, "State", sv_StateRequest_fields, &req, req.id, id,
+		       sv_StateResponse_fields, out);
 }
 
 int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n)
@@ -243,4 +253,37 @@ int sv_version(struct sv_client *c, sv_CtlVersionResponse *out)
 	memset(out, 0, sizeof(*out));
 	return sv_client_call(c, "Version", c->timeout_ms, sv_Empty_fields, &req,
 			      sv_CtlVersionResponse_fields, out);
+}
+
+int sv_pause(struct sv_client *c, const char *id)
+{
+	sv_PauseRequest req = sv_PauseRequest_init_zero;
+
+	return id_call(c, "Pause", sv_PauseRequest_fields, &req, req.id, id, NULL, NULL);
+}
+
+int sv_resume(struct sv_client *c, const char *id)
+{
+	sv_ResumeRequest req = sv_ResumeRequest_init_zero;
+
+	return id_call(c, "Resume", sv_ResumeRequest_fields, &req, req.id, id, NULL, NULL);
+}
+
+int sv_stats(struct sv_client *c, const char *id, sv_StatsResponse *out)
+{
+	sv_StatsRequest req = sv_StatsRequest_init_zero;
+
+	memset(out, 0, sizeof(*out));
+	return id_call(c, "Stats", sv_StatsRequest_fields, &req, req.id, id,
+		       sv_StatsResponse_fields, out);
+}
+
+int sv_update(struct sv_client *c, const sv_CtlUpdateRequest *req)
+{
+	int err = check_req_id(c, req->id);
+
+	if (err < 0)
+		return err;
+	return sv_client_call(c, "Update", c->timeout_ms, sv_CtlUpdateRequest_fields, req,
+			      NULL, NULL);
 }

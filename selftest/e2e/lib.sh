@@ -19,13 +19,17 @@ fail() { echo "# FAIL: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
 skip_case() { echo "SKIP $*" > "$T/.skip"; exit 0; }
 
+# The case's own cgroup parent: its tasks' cgroups go below it, and case_cleanup removes it.
+case_cgroup() { echo "/$(basename "$T")"; }
+
 # Start a private daemon and wait for its readiness byte. $DAEMON_WRAP, when set, is a
 # command that execs it (e.g. prlimit).
 daemon_start() {
 	rm -f "$T/ready"
 	mkfifo "$T/ready"
 	${DAEMON_WRAP:-} "$SVD" -F --root "$T/root" --state "$T/state" --address "$T/ctl.sock" \
-		--pidfile "$T/shimvisord.pid" --ready-fd 3 "$@" 3>"$T/ready" 2>>"$T/daemon.log" &
+		--pidfile "$T/shimvisord.pid" --cgroup-parent "$(case_cgroup)" --ready-fd 3 "$@" \
+		3>"$T/ready" 2>>"$T/daemon.log" &
 	DAEMON_PID=$!
 	local c
 	c=$(timeout 10 head -c1 "$T/ready" | od -An -c | tr -d ' ')
@@ -104,6 +108,10 @@ case_cleanup() {
 	done
 	for p in $(pgrep -f -- "$T/"); do kill -9 "$p" 2>/dev/null; done
 	grep -F " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	# the case's cgroups, in every hierarchy, deepest first (empty once its tasks are gone)
+	for d in /sys/fs/cgroup/*"$(case_cgroup)" /sys/fs/cgroup"$(case_cgroup)"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 

@@ -214,12 +214,139 @@ START_TEST(run_refusals)
 	EXPECT_RUN(true, -EINVAL, "only for run", "create", "-d", "t1");
 	EXPECT_RUN(true, -EINVAL, "only for run", "create", "--rm", "t1");
 	EXPECT_RUN(false, -ENOSYS, "run -t: not implemented yet", "run", "-t", "t1");
-	EXPECT_RUN(false, -ENOSYS, "run --memory: not implemented yet", "run", "--memory", "1M", "t1");
-	EXPECT_RUN(false, -ENOSYS, "run --pids: not implemented yet", "run", "--pids", "5", "t1");
-	EXPECT_RUN(false, -ENOSYS, "run --cpus: not implemented yet", "run", "--cpus", "1", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: invalid --memory \"1x\"", "run", "--memory", "1x", "t1");
+	EXPECT_RUN(true, -EINVAL, "create: invalid --pids \"0\": must be > 0",
+		   "create", "--pids", "0", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: invalid --cpus \"0.0005\": at most 3 decimals",
+		   "run", "--cpus", "0.0005", "t1");
 	EXPECT_RUN(false, -ENOSYS, "run --restart: not implemented yet", "run", "--restart", "always", "t1");
 	EXPECT_RUN(false, -ENOSYS, "--net bridge", "run", "--net", "bridge", "t1");
 	EXPECT_RUN(true, -ENOSYS, "create -t: not implemented yet", "create", "-t", "t1");
+}
+END_TEST
+
+/* Each input of a parser table: accepted with the value wanted, or refused with a message
+ * that holds `why`. */
+struct num_case { const char *in; int64_t want; const char *why; };
+typedef int (*i64_parser)(const char *s, int64_t *v, char *err, size_t errsz);
+
+static void check_i64(i64_parser parse, const struct num_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = -7;
+		int rc = parse(t[i].in, &v, err, sizeof(err));
+
+		if (!t[i].why) {
+			ck_assert_msg(rc == 0, "\"%s\": %d %s", t[i].in, rc, err);
+			ck_assert_msg(v == t[i].want, "\"%s\": %lld", t[i].in, (long long)v);
+			continue;
+		}
+		ck_assert_msg(rc == -EINVAL, "\"%s\" accepted", t[i].in);
+		ck_assert_msg(v == -7, "\"%s\" wrote %lld", t[i].in, (long long)v);
+		ck_assert_msg(strstr(err, t[i].why) != NULL, "\"%s\": %s", t[i].in, err);
+	}
+}
+
+START_TEST(memory_sizes)
+{
+	static const struct num_case t[] = {
+		{ "1", 1, NULL }, { "4096", 4096, NULL }, { "007", 7, NULL },
+		{ "1k", 1024, NULL }, { "1K", 1024, NULL }, { "64m", 67108864, NULL },
+		{ "64M", 67108864, NULL }, { "2g", 2147483648LL, NULL }, { "2G", 2147483648LL, NULL },
+		{ "9223372036854775807", INT64_MAX, NULL },
+		{ "8589934591g", 8589934591LL << 30, NULL },
+		{ "0", 0, "must be > 0" }, { "0k", 0, "must be > 0" },
+		{ "-1", 0, "want bytes" }, { "", 0, "want bytes" }, { "k", 0, "want bytes" },
+		{ "64x", 0, "want bytes" }, { "64mb", 0, "want bytes" }, { "1.5g", 0, "want bytes" },
+		{ " 64", 0, "want bytes" }, { "64 ", 0, "want bytes" }, { "+64", 0, "want bytes" },
+		{ "1t", 0, "want bytes" }, { "0x10", 0, "want bytes" },
+		{ "9223372036854775808", 0, "too large" }, { "99999999999999999999", 0, "too large" },
+		{ "8589934592g", 0, "too large" }, { "9007199254740992k", 0, "too large" },
+	};
+
+	check_i64(cli_parse_bytes, t, sizeof(t) / sizeof(t[0]));
+	ck_assert_int_eq(cli_parse_bytes("64x", &(int64_t){ 0 }, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "invalid --memory \"64x\": want bytes, with an optional k, m or g "
+			      "suffix (64m)");
+}
+END_TEST
+
+START_TEST(pids_counts)
+{
+	static const struct num_case t[] = {
+		{ "1", 1, NULL }, { "100", 100, NULL }, { "9223372036854775807", INT64_MAX, NULL },
+		{ "0", 0, "must be > 0" }, { "-1", 0, "want a whole number" },
+		{ "", 0, "want a whole number" }, { "1k", 0, "want a whole number" },
+		{ "1.0", 0, "want a whole number" }, { "ten", 0, "want a whole number" },
+		{ "9223372036854775808", 0, "too large" }, { "18446744073709551616", 0, "too large" },
+	};
+
+	check_i64(cli_parse_pids, t, sizeof(t) / sizeof(t[0]));
+	ck_assert_int_eq(cli_parse_pids("0", &(int64_t){ 0 }, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "invalid --pids \"0\": must be > 0");
+}
+END_TEST
+
+START_TEST(cpus_decimals)
+{
+	static const struct { const char *in; uint32_t want; } ok[] = {
+		{ "1", 1000 }, { "0.5", 500 }, { "1.25", 1250 }, { "0.001", 1 }, { "2.125", 2125 },
+		{ "1.0", 1000 }, { "0.10", 100 }, { "003", 3000 }, { "1024", 1024000 },
+		{ "1024.000", 1024000 },
+	};
+	static const struct num_case bad[] = {
+		{ "0", 0, "must be > 0" }, { "0.000", 0, "must be > 0" },
+		{ "0.0005", 0, "at most 3 decimals" }, { "1.2500", 0, "at most 3 decimals" },
+		{ "1024.001", 0, "too large (at most 1024)" }, { "1025", 0, "too large" },
+		{ "99999999999999999999", 0, "too large" }, { "18446744073709552", 0, "too large" },
+		{ "-1", 0, "want a number of CPUs" }, { "", 0, "want a number of CPUs" },
+		{ ".5", 0, "want a number of CPUs" }, { "1.", 0, "want a number of CPUs" },
+		{ "1,5", 0, "want a number of CPUs" }, { "1e3", 0, "want a number of CPUs" },
+		{ "0.5x", 0, "want a number of CPUs" }, { "two", 0, "want a number of CPUs" },
+		{ "1.2.3", 0, "want a number of CPUs" },
+	};
+	uint32_t m;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		m = 7;
+		ck_assert_msg(cli_parse_cpus(ok[i].in, &m, err, sizeof(err)) == 0, "%s: %s",
+			      ok[i].in, err);
+		ck_assert_msg(m == ok[i].want, "%s: %u", ok[i].in, m);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = 7;
+		ck_assert_msg(cli_parse_cpus(bad[i].in, &m, err, sizeof(err)) == -EINVAL,
+			      "\"%s\" accepted", bad[i].in);
+		ck_assert_uint_eq(m, 7);
+		ck_assert_msg(strstr(err, bad[i].why) != NULL, "\"%s\": %s", bad[i].in, err);
+	}
+	ck_assert_int_eq(cli_parse_cpus("1025", &m, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "invalid --cpus \"1025\": too large (at most 1024)");
+}
+END_TEST
+
+START_TEST(run_limits_fill_the_request)
+{
+	static const struct { const char *argv[9]; int64_t memory, pids; uint32_t cpus; } t[] = {
+		{ { "run", "--memory", "64m", "--pids=50", "--cpus", "1.5", "t1", "true" },
+		  67108864, 50, 1500 },
+		{ { "create", "--cpus", "0.25", "t2" }, 0, 0, 250 },   /* create too; 0 = none */
+		{ { "run", "--memory=1", "--memory", "2k", "t3" }, 2048, 0, 0 },   /* last wins */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char **v = (char **)t[i].argv;
+		bool create = strcmp(v[0], "create") == 0;
+		sv_CtlCreateRequest req;
+		struct run_opts o;
+
+		ck_assert_int_eq(cli_parse_run(ARGC(v), v, create, &o, err, sizeof(err)), 0);
+		ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+		ck_assert_int_eq(req.memory, t[i].memory);
+		ck_assert_int_eq(req.pids, t[i].pids);
+		ck_assert_uint_eq(req.cpus_milli, t[i].cpus);
+		run_opts_free(&o);
+	}
 }
 END_TEST
 
@@ -313,7 +440,23 @@ START_TEST(bad_ids_never_connect)
 	static const struct { cmd_fn fn; const char *name; } cmds[] = {
 		{ cmd_run, "run" }, { cmd_create, "create" }, { cmd_start, "start" },
 		{ cmd_kill, "kill" }, { cmd_wait, "wait" }, { cmd_delete, "delete" },
-		{ cmd_state, "state" }, { cmd_ps, "ps" },
+		{ cmd_state, "state" }, { cmd_ps, "ps" }, { cmd_pause, "pause" },
+		{ cmd_resume, "resume" }, { cmd_stats, "stats" }, { cmd_update, "update" },
+	};
+	static const struct { cmd_fn fn; const char *argv[5]; const char *line; } usage[] = {
+		{ cmd_update, { "update", "t1" }, "shimvisor: update: nothing to change (usage: "
+		  "update ID [--memory BYTES] [--pids N] [--cpus N])\n" },
+		{ cmd_update, { "update", "t1", "--memory", "0" },
+		  "shimvisor: update: invalid --memory \"0\": must be > 0\n" },
+		{ cmd_update, { "update", "--cpus=0.0005", "t1" },
+		  "shimvisor: update: invalid --cpus \"0.0005\": at most 3 decimals\n" },
+		{ cmd_update, { "update", "t1", "--pids", "x" },
+		  "shimvisor: update: invalid --pids \"x\": want a whole number\n" },
+		{ cmd_stats, { "stats", "t1", "--format", "yaml" },
+		  "shimvisor: invalid --format \"yaml\": want json\n" },
+		{ cmd_pause, { "pause", "t1", "t2" },
+		  "shimvisor: pause: too many arguments (usage: pause ID)\n" },
+		{ cmd_resume, { "resume" }, "shimvisor: resume: missing ID (usage: resume ID)\n" },
 	};
 	char path[108], line[512];
 	struct cli g = { .ns = "default" };
@@ -341,6 +484,12 @@ START_TEST(bad_ids_never_connect)
 		ck_assert_int_eq(cmd_kill(&g, ARGC(v), v), CLI_EXIT_USAGE);
 		no_connection(lfd);
 	}
+	for (size_t i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		char **v = (char **)usage[i].argv;
+
+		ck_assert_int_eq(usage[i].fn(&g, ARGC(v), v), CLI_EXIT_USAGE);
+		no_connection(lfd);
+	}
 	close(p[1]);
 	close(STDERR_FILENO);
 	f = fdopen(p[0], "r");
@@ -354,6 +503,11 @@ START_TEST(bad_ids_never_connect)
 			       "[A-Za-z0-9][A-Za-z0-9_.-]{0,75}\n");
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_ptr_nonnull(strstr(line, "shimvisor: kill: invalid signal \"NOPE\""));
+	for (size_t i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+		ck_assert_str_eq(line, usage[i].line);
+	}
+	ck_assert_ptr_null(fgets(line, sizeof(line), f));
 	fclose(f);
 	close(lfd);
 	unlink(path);
@@ -413,6 +567,10 @@ int main(void)
 	tcase_add_test(tc, run_env_accumulates);
 	tcase_add_test(tc, run_options);
 	tcase_add_test(tc, run_refusals);
+	tcase_add_test(tc, memory_sizes);
+	tcase_add_test(tc, pids_counts);
+	tcase_add_test(tc, cpus_decimals);
+	tcase_add_test(tc, run_limits_fill_the_request);
 	tcase_add_test(tc, short_clusters_and_dashdash);
 	tcase_add_test(tc, bundle_is_read);
 	tcase_add_test(tc, bad_ids_never_connect);

@@ -53,24 +53,31 @@ static void reply(int fd, uint32_t stream, int code, const char *msg,
 	free(body);
 }
 
+/* An Any holding msg (url is not copied); free a->value. */
+static void any_of(sv_Any *a, const char *url, const pb_msgdesc_t *fields, const void *msg)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	sv_pb_encode(fields, msg, &buf, &len);
+	a->type_url = (char *)url;
+	a->value = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(len + 1));
+	a->value->size = (pb_size_t)len;
+	memcpy(a->value->bytes, buf, len);
+	free(buf);
+}
+
 static void send_event(int fd, uint32_t stream, const char *topic, const char *name,
 		       const pb_msgdesc_t *fields, const void *msg)
 {
 	sv_Envelope env = { .has_timestamp = true, .timestamp = { 1700000000, 1 },
 			    .namespace = "default", .topic = (char *)topic, .has_event = true };
 	char url[64];
-	uint8_t *buf = NULL;
-	size_t len = 0;
 
-	sv_pb_encode(fields, msg, &buf, &len);
 	snprintf(url, sizeof(url), "containerd.events.%s", name);
-	env.event.type_url = url;
-	env.event.value = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(len + 1));
-	env.event.value->size = (pb_size_t)len;
-	memcpy(env.event.value->bytes, buf, len);
+	any_of(&env.event, url, fields, msg);
 	reply(fd, stream, SV_OK, NULL, sv_Envelope_fields, &env);
 	free(env.event.value);
-	free(buf);
 }
 
 static void run_task(struct fake *f, bool sleeper)
@@ -121,6 +128,52 @@ static void answer_waits(struct fake *f)
 	f->nwait = 0;
 }
 
+/* Stats: v2 metrics for t1, an unknown type for "odd", not found for others. */
+static void answer_stats(int fd, uint32_t stream, const char *id)
+{
+	sv_Cg2Metrics m = { .has_pids = true, .pids = { .current = 2, .limit = 0 },
+			    .has_cpu = true, .cpu = { .usage_usec = 7 },
+			    .has_memory = true, .memory = { .usage = 4096, .usage_limit = 8192 } };
+	sv_StatsResponse r = { .has_stats = true };
+
+	if (strcmp(id, "t1") && strcmp(id, "odd")) {
+		reply(fd, stream, SV_NOT_FOUND, "task nope: not found", NULL, NULL);
+		return;
+	}
+	any_of(&r.stats, strcmp(id, "odd") ? "io.containerd.cgroups.v2.Metrics" : "x.Y",
+	       sv_Cg2Metrics_fields, &m);
+	reply(fd, stream, SV_OK, NULL, sv_StatsResponse_fields, &r);
+	free(r.stats.value);
+}
+
+/* Pause, Resume, Stats, Update: logged with what they carried. */
+static void handle_cgroup(struct fake *f, int fd, uint32_t stream, const char *m,
+			  const void *pl, size_t pn)
+{
+	sv_CtlUpdateRequest u;
+	sv_PauseRequest p;      /* Resume's and Stats' requests are the same { id } */
+
+	if (!strcmp(m, "Update")) {
+		sv_pb_decode(sv_CtlUpdateRequest_fields, &u, pl, pn);
+		dprintf(f->log, "update %s %lld %lld %u\n", u.id, (long long)u.memory,
+			(long long)u.pids, u.cpus_milli);
+		reply(fd, stream, SV_OK, NULL, NULL, NULL);
+		return;
+	}
+	if (strcmp(m, "Pause") && strcmp(m, "Resume") && strcmp(m, "Stats")) {
+		reply(fd, stream, SV_UNIMPLEMENTED, "method not here", NULL, NULL);
+		return;
+	}
+	sv_pb_decode(sv_PauseRequest_fields, &p, pl, pn);
+	dprintf(f->log, "%s %s\n", m, p.id);
+	if (!strcmp(m, "Stats"))
+		answer_stats(fd, stream, p.id);
+	else if (strcmp(p.id, "t1"))
+		reply(fd, stream, SV_FAILED_PRECONDITION, "task busy is not running", NULL, NULL);
+	else
+		reply(fd, stream, SV_OK, NULL, NULL, NULL);
+}
+
 static void handle(struct fake *f, int fd, uint32_t stream, sv_Request *rq)
 {
 	const char *m = rq->method ? rq->method : "";
@@ -140,6 +193,8 @@ static void handle(struct fake *f, int fd, uint32_t stream, sv_Request *rq)
 		sv_pb_decode(sv_CtlCreateRequest_fields, &c, pl, pn);
 		dprintf(f->log, "args %s detach %d env %u\n", c.args_count ? c.args[0] : "-", c.detach,
 			c.env_count);
+		dprintf(f->log, "limits %lld %lld %u\n", (long long)c.memory, (long long)c.pids,
+			c.cpus_milli);
 		if (!strcmp(c.id, "dup")) {
 			reply(fd, stream, SV_ALREADY_EXISTS, "task dup: already exists", NULL, NULL);
 		} else {
@@ -211,7 +266,7 @@ static void handle(struct fake *f, int fd, uint32_t stream, sv_Request *rq)
 		send_event(fd, stream, "/tasks/start", "TaskStart", sv_TaskStart_fields, &s);
 		send_event(fd, stream, "/tasks/exit", "TaskExit", sv_TaskExit_fields, &e);
 	} else {
-		reply(fd, stream, SV_UNIMPLEMENTED, "method not here", NULL, NULL);
+		handle_cgroup(f, fd, stream, m, pl, pn);
 	}
 }
 
@@ -421,10 +476,13 @@ START_TEST(events_stream)
 }
 END_TEST
 
-/* Run `argv` through cmd_run in a child with stdin from `in` and stdout/stderr into files;
+typedef int (*cmd_fn)(const struct cli *g, int argc, char **argv);
+
+/* Run `argv` through fn (cmd_run, ...) in a child with stdin from `in`, stdout/stderr into files;
  * `sig` (if not 0) is sent to it at once: it is blocked from birth, so it waits for the copy
  * loop, which forwards it to the task. */
-static int run_cli(char **argv, int argc, const char *in, char *out, char *err, int sig)
+static int run_cli(cmd_fn fn, char **argv, int argc, const char *in, char *out, char *err,
+		   int sig)
 {
 	char opath[64], epath[64];
 	struct cli g = { .address = sock, .ns = "default" };
@@ -447,7 +505,7 @@ static int run_cli(char **argv, int argc, const char *in, char *out, char *err, 
 		dup2(p[0], 0);
 		dup2(o, 1);
 		dup2(e, 2);
-		_exit(cmd_run(&g, argc, argv));
+		_exit(fn(&g, argc, argv));
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (sig)
@@ -471,7 +529,7 @@ START_TEST(run_attached_copies_and_exits_with_status)
 	char out[4096], err[4096];
 
 	start_server();
-	ck_assert_int_eq(run_cli(argv, 6, "hello\nworld\n", out, err, 0), 3);
+	ck_assert_int_eq(run_cli(cmd_run, argv, 6, "hello\nworld\n", out, err, 0), 3);
 	ck_assert_str_eq(out, "HELLO\nWORLD\n");
 	ck_assert_str_eq(err, "err\n");
 	ck_assert_ptr_nonnull(strstr(slurp(logpath), "args tr detach 0 env 1\n"));
@@ -486,8 +544,83 @@ START_TEST(run_forwards_signals)
 	char out[4096], err[4096];
 
 	start_server();
-	ck_assert_int_eq(run_cli(argv, 2, "", out, err, SIGINT), 128 + SIGINT);
+	ck_assert_int_eq(run_cli(cmd_run, argv, 2, "", out, err, SIGINT), 128 + SIGINT);
 	ck_assert_ptr_nonnull(strstr(slurp(logpath), "signal 2 all 0\n"));
+	stop_server();
+}
+END_TEST
+
+START_TEST(pause_resume_stats_update)
+{
+	sv_CtlUpdateRequest u = { .id = "t1", .memory = 67108864, .cpus_milli = 1500 };
+	struct sv_client *c;
+	sv_StatsResponse r;
+
+	start_server();
+	ck_assert_int_eq(sv_connect(sock, &c), 0);
+	ck_assert_int_eq(sv_pause(c, "t1"), 0);
+	ck_assert_int_eq(sv_resume(c, "t1"), 0);
+	ck_assert_int_eq(sv_pause(c, "busy"), -EBUSY);
+	ck_assert_str_eq(sv_last_error(c), "task busy is not running");
+	ck_assert_int_eq(sv_resume(c, "../x"), -EINVAL);        /* never sent */
+	ck_assert_int_eq(sv_update(c, &u), 0);
+	strcpy(u.id, "../x");
+	ck_assert_int_eq(sv_update(c, &u), -EINVAL);            /* never sent */
+	memset(u.id, 'x', sizeof(u.id));
+	ck_assert_int_eq(sv_update(c, &u), -EINVAL);
+	ck_assert_int_eq(sv_stats(c, "t1", &r), 0);
+	ck_assert(r.has_stats);
+	ck_assert_str_eq(r.stats.type_url, "io.containerd.cgroups.v2.Metrics");
+	ck_assert_ptr_nonnull(r.stats.value);
+	sv_pb_free(sv_StatsResponse_fields, &r);
+	ck_assert_int_eq(sv_stats(c, "nope", &r), -ENOENT);
+	ck_assert(!r.has_stats);
+	ck_assert_int_eq(sv_stats(c, "bad/id", &r), -EINVAL);
+	sv_close(c);
+	ck_assert_str_eq(slurp(logpath),
+		"Pause default\nPause t1\nResume default\nResume t1\nPause default\nPause busy\n"
+		"Update default\nupdate t1 67108864 0 1500\nStats default\nStats t1\n"
+		"Stats default\nStats nope\n");
+	stop_server();
+}
+END_TEST
+
+START_TEST(cgroup_commands)
+{
+	char *stats[] = { (char *)"stats", (char *)"t1", NULL };
+	char *json[] = { (char *)"stats", (char *)"--format", (char *)"json", (char *)"t1", NULL };
+	char *odd[] = { (char *)"stats", (char *)"odd", NULL };
+	char *pause[] = { (char *)"pause", (char *)"t1", NULL };
+	char *resume[] = { (char *)"resume", (char *)"busy", NULL };
+	char *update[] = { (char *)"update", (char *)"--pids", (char *)"9", (char *)"t1",
+			   (char *)"--memory", (char *)"1g", NULL };
+	char *run[] = { (char *)"run", (char *)"-d", (char *)"--memory", (char *)"512k",
+			(char *)"--pids", (char *)"20", (char *)"--cpus", (char *)"0.5", (char *)"t1",
+			NULL };
+	char out[4096], err[4096];
+
+	start_server();
+	ck_assert_int_eq(run_cli(cmd_stats, stats, 2, "", out, err, 0), 0);
+	ck_assert_str_eq(out, "ID    CPU-NS    MEMORY    MEMORY-LIMIT    PIDS    PIDS-LIMIT\n"
+			      "t1    7000      4096      8192            2       max\n");
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(run_cli(cmd_stats, json, 4, "", out, err, 0), 0);
+	ck_assert_str_eq(out, "{\"id\":\"t1\",\"cpu_usage_ns\":7000,\"memory_usage_bytes\":4096,"
+			      "\"memory_limit_bytes\":8192,\"pids\":2,\"pids_limit\":0,"
+			      "\"cgroup\":\"v2\"}\n");
+	ck_assert_int_eq(run_cli(cmd_stats, odd, 2, "", out, err, 0), CLI_EXIT_FAIL);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "shimvisor: stats odd: unknown metrics type \"x.Y\"\n");
+	ck_assert_int_eq(run_cli(cmd_pause, pause, 2, "", out, err, 0), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(run_cli(cmd_resume, resume, 2, "", out, err, 0), CLI_EXIT_FAIL);
+	ck_assert_str_eq(err, "shimvisor: resume busy: task busy is not running\n");
+	ck_assert_int_eq(run_cli(cmd_update, update, 6, "", out, err, 0), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "update t1 1073741824 9 0\n"));
+	ck_assert_int_eq(run_cli(cmd_run, run, 9, "", out, err, 0), 0);
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "limits 524288 20 500\n"));
 	stop_server();
 }
 END_TEST
@@ -542,6 +675,8 @@ int main(void)
 	tcase_add_test(tc, events_stream);
 	tcase_add_test(tc, run_attached_copies_and_exits_with_status);
 	tcase_add_test(tc, run_forwards_signals);
+	tcase_add_test(tc, pause_resume_stats_update);
+	tcase_add_test(tc, cgroup_commands);
 	tcase_add_test(tc, cli_errors_are_one_line);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_sup_spec.c: config.json generated for create requests, and the config file. */
 #include <check.h>
+#include <errno.h>
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,11 +13,13 @@
 #include "tap_main.h"
 #include "wire/bytes.h"
 
+static const char *cg_path;    /* the daemon's <cgroup_parent>/<ns>/<id>, or NULL */
+
 static cJSON *build(sv_CtlCreateRequest *rq, int want_ok)
 {
 	char *json = NULL, err[256] = "";
 	size_t len = 0;
-	int r = spec_build(rq, &json, &len, err, sizeof(err));
+	int r = spec_build(rq, cg_path, &json, &len, err, sizeof(err));
 
 	if (!want_ok) {
 		ck_assert_int_lt(r, 0);
@@ -133,6 +136,94 @@ START_TEST(bundle_config_root_made_absolute)
 }
 END_TEST
 
+static double num_at(cJSON *s, const char *const *path)
+{
+	for (; *path; path++)
+		s = cJSON_GetObjectItemCaseSensitive(s, *path);
+	ck_assert_msg(cJSON_IsNumber(s), "not a number");
+	return s->valuedouble;
+}
+
+START_TEST(cgroup_path_and_limits)
+{
+	sv_CtlCreateRequest rq = { .memory = 64 << 20, .pids = 10, .cpus_milli = 1500 };
+	strcpy(rq.id, "x");
+	cg_path = "/shimvisor/default/x";
+	cJSON *s = build(&rq, 1);
+	ck_assert_str_eq(str_at(s, "linux", "cgroupsPath"), "/shimvisor/default/x");
+	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "memory", "limit", NULL }) == 67108864);
+	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "pids", "limit", NULL }) == 10);
+	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "cpu", "quota", NULL }) == 150000);
+	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "cpu", "period", NULL }) == 100000);
+	cJSON_Delete(s);
+	/* no limits: a cgroup, no resources */
+	rq.memory = rq.pids = 0;
+	rq.cpus_milli = 0;
+	s = build(&rq, 1);
+	ck_assert_str_eq(str_at(s, "linux", "cgroupsPath"), "/shimvisor/default/x");
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(s, "linux"), "resources"));
+	cJSON_Delete(s);
+	/* no cgroup_parent: no cgroup, and then a limit is refused */
+	cg_path = "";
+	s = build(&rq, 1);
+	ck_assert_ptr_null(str_at(s, "linux", "cgroupsPath"));
+	cJSON_Delete(s);
+	rq.pids = 5;
+	build(&rq, 0);
+	/* out of range */
+	cg_path = "/p/default/x";
+	rq.pids = 4194305;
+	build(&rq, 0);
+	rq.pids = 0;
+	rq.memory = -1;
+	build(&rq, 0);
+	cg_path = NULL;
+}
+END_TEST
+
+START_TEST(bundle_cgroup_kept_limits_merged)
+{
+	const char *cfg = "{\"root\":{\"path\":\"/r\"},\"linux\":{\"cgroupsPath\":\"/mine/x\","
+			  "\"resources\":{\"memory\":{\"reservation\":1024},\"cpu\":{\"shares\":512}}}}";
+	sv_CtlCreateRequest rq = { .memory = 1 << 30 };
+	strcpy(rq.id, "x");
+	rq.bundle_config = sv_bytes_new(cfg, strlen(cfg));
+	cg_path = "/shimvisor/default/x";
+	cJSON *s = build(&rq, 1);
+	ck_assert_str_eq(str_at(s, "linux", "cgroupsPath"), "/mine/x");
+	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "memory", "limit", NULL }) == 1073741824.0);
+	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "memory", "reservation", NULL }) == 1024);
+	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "cpu", "shares", NULL }) == 512);
+	cJSON_Delete(s);
+	free(rq.bundle_config);
+	cg_path = NULL;
+}
+END_TEST
+
+START_TEST(update_resources_json)
+{
+	sv_CtlUpdateRequest rq = { .pids = 7, .cpus_milli = 250 };
+	char *json = NULL;
+	size_t len = 0;
+
+	strcpy(rq.id, "x");
+	ck_assert_int_eq(spec_resources(&rq, &json, &len), 0);
+	cJSON *s = cJSON_ParseWithLength(json, len);
+	ck_assert_ptr_nonnull(s);
+	ck_assert(num_at(s, (const char *[]){ "pids", "limit", NULL }) == 7);
+	ck_assert(num_at(s, (const char *[]){ "cpu", "quota", NULL }) == 25000);
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(s, "memory"));
+	cJSON_Delete(s);
+	free(json);
+	rq.pids = 0;
+	rq.cpus_milli = 0;
+	ck_assert_int_eq(spec_resources(&rq, &json, &len), -EINVAL);
+	rq.memory = (1LL << 49) + 1;
+	ck_assert_int_eq(spec_resources(&rq, &json, &len), -EINVAL);
+}
+END_TEST
+
 START_TEST(config_file)
 {
 	char path[] = "/tmp/sv-conf-XXXXXX", err[256] = "";
@@ -159,6 +250,28 @@ START_TEST(config_file)
 	ck_assert_ptr_nonnull(strstr(err, "bogus"));
 	unlink(path);
 	/* a missing default file is fine, a missing explicit one is not */
+	/* cgroup_parent: absolute, no . or .., trailing slashes cut; "" turns cgroups off */
+	ck_assert_str_eq(c.cgroup_parent, "/shimvisor");
+	const char *good[][2] = { { "/a/b/", "/a/b" }, { "", "" }, { "/", "/" }, { "/a..b", "/a..b" } };
+	for (size_t i = 0; i < 4; i++) {
+		char line[128];
+		fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0600);
+		snprintf(line, sizeof(line), "[daemon]\ncgroup_parent = %s\n", good[i][0]);
+		ck_assert_int_eq(write(fd, line, strlen(line)), (int)strlen(line));
+		close(fd);
+		ck_assert_msg(sv_config_load(&c, path, true, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_str_eq(c.cgroup_parent, good[i][1]);
+	}
+	const char *bad[] = { "rel", "/a/../b", "/a/.", "/..", "./x" };
+	for (size_t i = 0; i < 5; i++) {
+		char line[128];
+		fd = open(path, O_WRONLY | O_TRUNC);
+		snprintf(line, sizeof(line), "[daemon]\ncgroup_parent = %s\n", bad[i]);
+		ck_assert_int_eq(write(fd, line, strlen(line)), (int)strlen(line));
+		close(fd);
+		ck_assert_msg(sv_config_load(&c, path, true, err, sizeof(err)) < 0, "%s accepted", bad[i]);
+	}
+	unlink(path);
 	ck_assert_int_eq(sv_config_load(&c, "/nonexistent/x.conf", false, err, sizeof(err)), 0);
 	ck_assert_int_lt(sv_config_load(&c, "/nonexistent/x.conf", true, err, sizeof(err)), 0);
 }
@@ -169,6 +282,7 @@ int main(void)
 	Suite *s = suite_create("sup_spec");
 
 	SV_TCASE(s, "spec", 10, default_spec_is_host_root_read_only, options_land_in_the_spec,
-		 long_id_hostname_is_cut, bad_requests_refused, bundle_config_root_made_absolute, config_file);
+		 long_id_hostname_is_cut, bad_requests_refused, bundle_config_root_made_absolute, cgroup_path_and_limits,
+		 bundle_cgroup_kept_limits_merged, update_resources_json, config_file);
 	return sv_run_suite(s);
 }
