@@ -40,6 +40,7 @@ SV = os.path.join(BUILD, "shimvisor")
 SVD = os.path.join(BUILD, "shimvisord")
 CTR_NS = "bench"
 SV_NS = "bench"
+SV_CG_PARENT = "/shimvisor-bench"   # shimvisord --cgroup-parent: its tasks' cgroups go below
 UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
 CG_ROOT = "/sys/fs/cgroup"
 # in the order they run (latency first: mass teardown leaves the kernel busy in the background)
@@ -368,9 +369,10 @@ class Bench:
         log("scratch dir " + self.scr)
         # cgroup dirs and shim sockets that exist before: ours are the new ones
         for ctl in os.listdir(CG_ROOT):
-            p = os.path.join(CG_ROOT, ctl, CTR_NS)
-            if os.path.isdir(p):
-                self.cg_before.add(p)
+            for name in (CTR_NS, SV_CG_PARENT.strip("/")):
+                p = os.path.join(CG_ROOT, ctl, name)
+                if os.path.isdir(p):
+                    self.cg_before.add(p)
         if os.path.isdir("/run/containerd/s"):
             self.shim_socks_before = set(os.listdir("/run/containerd/s"))
 
@@ -494,7 +496,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         r, w = os.pipe()
         self.svd_proc = subprocess.Popen(
             [SVD, "-F", "--root", d + "/root", "--state", d + "/state", "--address", self.sv_sock,
-             "--pidfile", d + "/pid", "--ready-fd", str(w)],
+             "--pidfile", d + "/pid", "--cgroup-parent", SV_CG_PARENT, "--ready-fd", str(w)],
             stdin=subprocess.DEVNULL, stdout=self.svd_log, stderr=subprocess.STDOUT,
             pass_fds=(w,), start_new_session=True)
         os.close(w)
@@ -661,6 +663,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             ("shimvisor run --rm", lambda i: self.sv_cmd("run", "--rm", "lat-sv-%d" % i, "/bin/true"), None),
             ("shimvisor run --rm --rootfs RFS",
              lambda i: self.sv_cmd("run", "--rm", "--rootfs", self.rfs, "lat-svr-%d" % i, "/bin/true"), None),
+            # a limit gives the task its own cgroup in every hierarchy, as runc makes for ctr
+            ("shimvisor run --rm --pids 100 (own cgroup)",
+             lambda i: self.sv_cmd("run", "--rm", "--pids", "100", "lat-svc-%d" % i, "/bin/true"), None),
             ("ctr run --rm (runc)",
              lambda i: self.ctr_cmd("run", "--rm", "--runc-root", self.runc_root, "--rootfs", self.rfs,
                                     "lat-ctr-%d" % i, "/bin/true"), None),
@@ -1031,22 +1036,18 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         if os.path.isdir(rr):
             for cid in os.listdir(rr):
                 run(["runc", "--root", rr, "delete", "-f", cid], check=False, timeout=10)
-        # 5. cgroup dirs we created (ctr's /<namespace>/<id>), only when empty
+        # 5. cgroup dirs we created (ctr's /<namespace>/<id>, shimvisord's
+        #    <SV_CG_PARENT>/<namespace>/<id>), only when empty, deepest first
         for ctl in os.listdir(CG_ROOT):
-            top = os.path.join(CG_ROOT, ctl, CTR_NS)
-            if top in self.cg_before or not os.path.isdir(top):
-                continue
-            for sub in sorted(os.listdir(top)):
-                p = os.path.join(top, sub)
-                if os.path.isdir(p):
+            for name in (CTR_NS, SV_CG_PARENT.strip("/")):
+                top = os.path.join(CG_ROOT, ctl, name)
+                if top in self.cg_before or not os.path.isdir(top):
+                    continue
+                for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
                     try:
-                        os.rmdir(p)
+                        os.rmdir(dirpath)
                     except OSError:
                         pass
-            try:
-                os.rmdir(top)
-            except OSError:
-                pass
         # 6. shim sockets that appeared during the run and no longer answer
         if os.path.isdir("/run/containerd/s"):
             for s in set(os.listdir("/run/containerd/s")) - self.shim_socks_before:
@@ -1269,7 +1270,8 @@ def report(b, res, path):
     P("- containerd: `containerd --config $SCR/ctd/config.toml` (root, state, grpc/ttrpc/debug sockets under "
       "`$SCR/ctd`, `disabled_plugins = [\"io.containerd.grpc.v1.cri\"]`), fresh for this run; ready when `$CTR version` answers.")
     P("- shimvisord: `$SCR/bin/shimvisord -F --root $SCR/sv/root --state $SCR/sv/state --address $SCR/sv/ctl.sock "
-      "--pidfile $SCR/sv/pid --ready-fd FD`.")
+      "--pidfile $SCR/sv/pid --cgroup-parent %s --ready-fd FD` (task_cgroups = limits, the default: only the "
+      "`--pids 100` row's tasks get a cgroup of their own)." % SV_CG_PARENT)
     P("- memory, shimvisor: `$SV run -d ID /bin/sleep 100000` (host / read-only, the default), and the `--rootfs RFS` row "
       "with `$SV run -d --rootfs RFS ID /bin/sleep 100000`; monitor = parent of the task's init (`state` pid) = shimvisor-worker; "
       "daemon = monitor + shimvisord-eng.")

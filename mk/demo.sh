@@ -20,7 +20,7 @@ step shimvisor version;                          "$SV" version
 step shimvisor run --rm hello /bin/echo hello;   "$SV" run --rm hello /bin/echo hello
 step "shimvisor run --rm iso /bin/sh -c 'echo pid \$\$ on \$(hostname); touch /x'"
 "$SV" run --rm iso /bin/sh -c 'echo pid $$ on $(hostname); touch /x' || echo "(exit status $?: the host's / is read-only inside)"
-step shimvisor run -d web /bin/sleep 1000;       "$SV" run -d web /bin/sleep 1000
+step shimvisor run -d --memory 32m web /bin/sleep 1000; "$SV" run -d --memory 32m web /bin/sleep 1000
 step shimvisor ls;                               "$SV" ls
 step shimvisor stats web;                        "$SV" stats web
 step shimvisor update web --memory 64m --pids 50; "$SV" update web --memory 64m --pids 50

@@ -89,6 +89,10 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = set_str(c->group, sizeof(c->group), value);
 	} else if (!strcmp(name, "cgroup_parent")) {
 		r = set_cgroup_parent(c->cgroup_parent, sizeof(c->cgroup_parent), value);
+	} else if (!strcmp(name, "task_cgroups")) {
+		r = strcmp(value, "always") && strcmp(value, "limits") ? -1 : 0;
+		if (!r)
+			c->task_cgroups_always = !strcmp(value, "always");
 	} else if (!strcmp(name, "reattach_timeout_ms")) {
 		r = set_int(&c->reattach_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "cleanup_timeout_ms")) {

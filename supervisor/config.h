@@ -13,6 +13,7 @@ struct sv_config {
 	char pidfile[PATH_MAX];
 	char group[64];             /* group that may use the control socket */
 	char cgroup_parent[256];    /* tasks' cgroups: <cgroup_parent>/<ns>/<id>; "" = none */
+	bool task_cgroups_always;   /* every task gets one, not only those with limits */
 	int reattach_timeout_ms;    /* per-worker deadline when re-attaching after a restart */
 	int cleanup_timeout_ms;     /* bound on a dead worker's `delete` action */
 	int warm_delay_ms;          /* wait before exec'ing the next warm worker after a spawn */
@@ -23,7 +24,7 @@ struct sv_config {
 
 void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
- * cgroup_parent=, reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file is fine;
+ * cgroup_parent=, task_cgroups=always|limits, reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file is fine;
  * a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);
 

@@ -80,8 +80,11 @@ static void m_create(struct call *k)
 		goto out;
 	}
 	err[0] = 0;
+	/* a cgroup for every task, or for those with limits only: joining one costs the
+	 * start an RCU grace period on cgroup v1 (DESIGN, Cgroups) */
 	char cgpath[sizeof(k->e->cfg->cgroup_parent) + 2 * 80] = "";
-	if (k->e->cfg->cgroup_parent[0])
+	if (k->e->cfg->cgroup_parent[0] &&
+	    (k->e->cfg->task_cgroups_always || rq->memory || rq->pids || rq->cpus_milli))
 		snprintf(cgpath, sizeof(cgpath), "%s/%s/%s",
 			 strcmp(k->e->cfg->cgroup_parent, "/") ? k->e->cfg->cgroup_parent : "",
 			 k->ns, rq->id);

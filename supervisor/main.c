@@ -27,8 +27,8 @@ _Noreturn static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: shimvisord [-c FILE] [--root DIR] [--state DIR] [--address SOCK] [-F]\n"
-		"                  [--pidfile FILE] [--worker PATH] [--cgroup-parent PATH] [--ready-fd N]\n"
-		"                  [-D] [--version]\n");
+		"                  [--pidfile FILE] [--worker PATH] [--cgroup-parent PATH]\n"
+		"                  [--task-cgroups always|limits] [--ready-fd N] [-D] [--version]\n");
 	exit(code);
 }
 
@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "worker", required_argument, NULL, 'w' },
 	{ "ready-fd", required_argument, NULL, 'R' },
 	{ "cgroup-parent", required_argument, NULL, 'G' },
+	{ "task-cgroups", required_argument, NULL, 'T' },
 	{ "debug", no_argument, NULL, 'D' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -97,6 +98,10 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 			if (sv_config_set(cfg, "cgroup_parent", optarg) < 0)
 				sv_die(0, "--cgroup-parent %s: want \"\" or an absolute cgroup path "
 				       "without . or ..", optarg);
+			break;
+		case 'T':
+			if (sv_config_set(cfg, "task_cgroups", optarg) < 0)
+				sv_die(0, "--task-cgroups %s: want always or limits", optarg);
 			break;
 		case 'R':
 			cfg->ready_fd = atoi(optarg);

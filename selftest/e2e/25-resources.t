@@ -94,7 +94,7 @@ PY
 
 test_pause_resume() {
 	need_v1
-	daemon_start
+	daemon_start --task-cgroups always
 	events_start
 	"$SV" run -d pz /bin/sh -c 'while :; do :; done' || fail "run"
 	pid=$(task_pid pz)
@@ -110,7 +110,7 @@ test_pause_resume() {
 	grep -q "already paused" "$T/err" || fail "second pause: $(cat "$T/err")"
 	# a paused task survives a daemon restart as paused
 	daemon_kill9
-	daemon_start
+	daemon_start --task-cgroups always
 	[ "$("$SV" state --format json pz | json_field status)" = paused ] || fail "not paused after restart"
 	"$SV" resume pz || fail "resume"
 	[ "$(cat "$fz/freezer.state")" = THAWED ] || fail "freezer after resume: $(cat "$fz/freezer.state")"
@@ -124,8 +124,23 @@ test_pause_resume() {
 	return 0
 }
 
+test_cgroups_for_limits_only_by_default() {
+	need_v1
+	daemon_start
+	"$SV" run -d plain /bin/sleep 1000 || fail "run plain"
+	"$SV" run -d --pids 100 limited /bin/sleep 1000 || fail "run limited"
+	grep -q "$(case_cgroup)" "/proc/$(task_pid plain)/cgroup" && fail "plain task got a cgroup"
+	[ -n "$(cg_dir "$(task_pid limited)" freezer)" ] || fail "limited task has no cgroup"
+	grep -q ":$(case_cgroup)/default/limited\$" "/proc/$(task_pid limited)/cgroup" || fail "cgroup path"
+	"$SV" pause plain 2>"$T/err" && fail "pause without a cgroup"
+	grep -q "no cgroup" "$T/err" || fail "pause: $(cat "$T/err")"
+	"$SV" pause limited || fail "pause limited"
+	"$SV" resume limited || fail "resume limited"
+	"$SV" delete -f plain limited || fail "delete"
+}
+
 test_no_cgroup_parent() {
-	daemon_start --cgroup-parent ""
+	daemon_start --cgroup-parent "" --task-cgroups always
 	"$SV" run -d nc /bin/sleep 1000 || fail "run"
 	pid=$(task_pid nc)
 	grep -q "$(case_cgroup)" "/proc/$pid/cgroup" && fail "a cgroup was made: $(cat /proc/$pid/cgroup)"

@@ -271,6 +271,13 @@ START_TEST(config_file)
 		close(fd);
 		ck_assert_msg(sv_config_load(&c, path, true, err, sizeof(err)) < 0, "%s accepted", bad[i]);
 	}
+	/* task_cgroups: always or limits */
+	ck_assert(!c.task_cgroups_always);
+	ck_assert_int_eq(sv_config_set(&c, "task_cgroups", "always"), 0);
+	ck_assert(c.task_cgroups_always);
+	ck_assert_int_eq(sv_config_set(&c, "task_cgroups", "limits"), 0);
+	ck_assert(!c.task_cgroups_always);
+	ck_assert_int_lt(sv_config_set(&c, "task_cgroups", "sometimes"), 0);
 	unlink(path);
 	ck_assert_int_eq(sv_config_load(&c, "/nonexistent/x.conf", false, err, sizeof(err)), 0);
 	ck_assert_int_lt(sv_config_load(&c, "/nonexistent/x.conf", true, err, sizeof(err)), 0);
