@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/config.c: shimvisord defaults and the ini config file, parsed with libinih. */
 #include <errno.h>
+#include <limits.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@ void sv_config_defaults(struct sv_config *c)
 	snprintf(c->address, sizeof(c->address), "/run/shimvisor/shimvisord.sock");
 	snprintf(c->group, sizeof(c->group), "shimvisor");
 	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "/shimvisor");
+	c->log_max_size = 1 << 20;
+	c->log_max_files = 2;
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
 	c->warm_delay_ms = 20;
@@ -48,6 +51,28 @@ static int set_int(int *dst, const char *v, int min, int max)
 	if (errno || end == v || *end || n < min || n > max)
 		return -1;
 	*dst = (int)n;
+	return 0;
+}
+
+/* bytes, with an optional k/m/g suffix (powers of 1024); 0 allowed */
+static int set_size(long long *dst, const char *v)
+{
+	char *end;
+	long long n;
+	int shift = 0;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || n < 0)
+		return -1;
+	if (*end && !end[1])
+		shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 :
+			*end == 'g' || *end == 'G' ? 30 : -1;
+	else if (*end)
+		shift = -1;
+	if (shift < 0 || n > (LLONG_MAX >> 30))
+		return -1;
+	*dst = n << shift;
 	return 0;
 }
 
@@ -93,6 +118,10 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = strcmp(value, "always") && strcmp(value, "limits") ? -1 : 0;
 		if (!r)
 			c->task_cgroups_always = !strcmp(value, "always");
+	} else if (!strcmp(name, "log_max_size")) {
+		r = set_size(&c->log_max_size, value);
+	} else if (!strcmp(name, "log_max_files")) {
+		r = set_int(&c->log_max_files, value, 0, 64);
 	} else if (!strcmp(name, "reattach_timeout_ms")) {
 		r = set_int(&c->reattach_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "cleanup_timeout_ms")) {

@@ -182,7 +182,7 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 {
 	sv_CtlCreateRequest *cr = t->create_req;
 	sv_CreateTaskRequest rq = { 0 };
-	char log[PATH_MAX + 16];
+	char log[PATH_MAX + 64];
 	int r;
 
 	if (rep->err || rep->which_r != sv_MonReply_spawned_tag) {
@@ -218,7 +218,11 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 	snprintf(rq.id, sizeof(rq.id), "%s", t->id);
 	rq.bundle = t->bundle;
 	if (cr->detach) {
-		snprintf(log, sizeof(log), "file://%s/%s", t->bundle, SV_BUNDLE_LOG);
+		if (e->cfg->log_max_size > 0)      /* the worker writes it, capped and rotated */
+			snprintf(log, sizeof(log), SV_LOG_SCHEME "%s/%s?max=%lld&keep=%d", t->bundle,
+				 SV_BUNDLE_LOG, e->cfg->log_max_size, e->cfg->log_max_files);
+		else                                /* the task writes it itself, unbounded */
+			snprintf(log, sizeof(log), "file://%s/%s", t->bundle, SV_BUNDLE_LOG);
 		rq.stdout = log;
 		rq.stderr = log;
 	} else {

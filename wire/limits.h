@@ -44,7 +44,9 @@
 #define SV_BUNDLE_EXIT      "exit"          /* "<status> <sec> <nsec>\n", tmp+rename, by the worker */
 #define SV_BUNDLE_INIT_PID  "init.pid"      /* "<pid> <starttime>\n" of the task's init */
 #define SV_BUNDLE_WORKER_PID "worker.pid"
-#define SV_BUNDLE_LOG       "log"
+#define SV_BUNDLE_LOG       "log"           /* detached output; log.1.. its rotations */
+/* stdio name of a capped, rotated log file the worker writes: svlog:///path?max=B&keep=N */
+#define SV_LOG_SCHEME       "svlog://"
 #define SV_BUNDLE_ROOTFS    "rootfs"
 
 #define SV_VERSION          "0.1.0"

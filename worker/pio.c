@@ -5,6 +5,7 @@
  * blocks once the FIFO's reader went away; a terminal is the pty master init sends. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ static void close_dst(struct pump *pp)
 {
 	if (pp->dst >= 0 && pp->own_dst)
 		close(pp->dst);
+	logsink_put(pp->sink);
+	pp->sink = NULL;
 	pp->dst = -1;
 	free(pp->buf);
 	pp->buf = NULL;
@@ -75,13 +78,48 @@ static int open_null(bool input)
 	return fd < 0 ? -errno : fd;
 }
 
-/* stdout/stderr: the fd the process writes to, and the pump that empties it. */
-static int open_out(struct pump *pp, const char *s, bool terminal)
+/* The pipe a pump empties: its write end is the process's fd. */
+static int pump_pipe(struct pump *pp)
 {
-	int rd, wr, p[2], err;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	sv_set_nonblock(p[0], 1);
+	pp->src = p[0];
+	pp->own_src = true;
+	return p[1];
+}
+
+/* svlog://: a pipe into the log sink, shared with the other output stream when it names
+ * the same log (*shared: the sink opened first, or NULL). */
+static int open_log(struct pump *pp, const char *s, struct logsink **shared)
+{
+	int rc, wr;
+
+	if (*shared)
+		pp->sink = logsink_get(*shared);
+	else if ((rc = logsink_open(s, &pp->sink)) < 0)
+		return rc;
+	else
+		*shared = pp->sink;
+	pp->dst = INT_MAX;          /* "has a destination"; writes go to the sink */
+	pp->own_dst = false;
+	wr = pump_pipe(pp);
+	if (wr < 0)
+		close_dst(pp);
+	return wr;
+}
+
+/* stdout/stderr: the fd the process writes to, and the pump that empties it. */
+static int open_out(struct pump *pp, const char *s, bool terminal, struct logsink **shared)
+{
+	int rd, wr, err;
 
 	if (!*s)
 		return open_null(false);
+	if (strncmp(s, SV_LOG_SCHEME, strlen(SV_LOG_SCHEME)) == 0)
+		return terminal ? -EINVAL : open_log(pp, s, shared);
 	if (strncmp(s, "file://", 7) == 0) {
 		s += 7;
 		if (*s != '/')
@@ -108,15 +146,10 @@ static int open_out(struct pump *pp, const char *s, bool terminal)
 	pp->own_dst = true;
 	if (terminal)
 		return open_null(false);    /* the console feeds this pump */
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		err = -errno;
+	wr = pump_pipe(pp);
+	if (wr < 0)
 		close_dst(pp);
-		return err;
-	}
-	sv_set_nonblock(p[0], 1);
-	pp->src = p[0];
-	pp->own_src = true;
-	return p[1];
+	return wr;
 }
 
 /* stdin: the fd the process reads, and the pump that fills it. */
@@ -171,9 +204,13 @@ int pio_open(struct pio *io, const struct pio_names *nm, int fds[3])
 		fds[1] = rc;
 		fds[2] = -1;
 	} else {
-		fds[1] = fds[0] < 0 ? -1 : open_out(&io->out, nm->out, nm->terminal);
+		struct logsink *shared = NULL;   /* one capped log for both, when both name it */
+
+		fds[1] = fds[0] < 0 ? -1 : open_out(&io->out, nm->out, nm->terminal, &shared);
+		if (shared && strcmp(nm->out, nm->err))
+			shared = NULL;
 		/* a terminal has no separate stderr: the pty carries both */
-		fds[2] = fds[1] < 0 ? -1 : open_out(&io->err, nm->terminal ? "" : nm->err, false);
+		fds[2] = fds[1] < 0 ? -1 : open_out(&io->err, nm->terminal ? "" : nm->err, false, &shared);
 	}
 	for (i = 0; i < 3; i++) {
 		if (fds[i] < 0) {
@@ -269,6 +306,10 @@ void pio_ready(struct pump *pp)
 		if (n <= 0) {               /* EOF; EIO from a pty master whose slave closed */
 			close_src(pp);
 			break;
+		}
+		if (pp->sink) {
+			logsink_write(pp->sink, scratch, (size_t)n);   /* never blocks, never refuses */
+			continue;
 		}
 		m = write(pp->dst, scratch, (size_t)n);
 		if (m < 0)

@@ -45,8 +45,11 @@ struct pending {
 /* One direction of a process's stdio, copied by the worker: src -> dst. Output goes
  * through a pump so that it never blocks when the reader goes away (a FIFO without a
  * reader takes EPIPE: the bytes are dropped until a reader comes back). */
+struct logsink;
+
 struct pump {
 	int src, dst;               /* -1 = closed; the console fd is borrowed, not owned */
+	struct logsink *sink;       /* svlog://: writes go to the shared, capped log (dst unused) */
 	uint8_t *buf;               /* read from src, not yet taken by dst */
 	size_t len, off;
 	bool eof;                   /* src ended (or CloseIO): close dst once buf is drained */
@@ -219,6 +222,12 @@ struct pio_names {
 int pio_open(struct pio *io, const struct pio_names *nm, int fds[3]);
 /* pio_binary.c: start a binary:// logger; fds get the process's stdout and stderr. */
 int pio_open_binary(struct pio *io, const char *uri, const char *id, const char *ns, int fds[2]);
+/* pio_log.c: a capped, rotated log file shared by stdout and stderr (svlog:// names). */
+int logsink_open(const char *uri, struct logsink **out);
+struct logsink *logsink_get(struct logsink *s);
+void logsink_put(struct logsink *s);
+void logsink_write(struct logsink *s, const uint8_t *buf, size_t n);
+uint64_t logsink_dropped(const struct logsink *s);
 void pio_set_console(struct pio *io, int master);
 int pio_poll_fd(struct pump *pp, short *events);    /* fd to poll for this pump, or -1 */
 void pio_ready(struct pump *pp);

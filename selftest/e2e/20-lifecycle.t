@@ -95,4 +95,34 @@ test_kill_signal_and_all() {
 	return 0
 }
 
+test_detached_log_capped_and_rotated() {
+	printf '[daemon]\nlog_max_size = 50000\nlog_max_files = 2\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	# 1.29 MB on stdout, then a last line on stderr: both into the one capped log
+	"$SV" run -d chatty /bin/sh -c 'seq 1 200000; echo END >&2' || fail "run"
+	"$SV" wait chatty; [ $? = 0 ] || fail "the task did not finish well"
+	b="$T/state/default/chatty"
+	for f in log log.1 log.2; do
+		[ -f "$b/$f" ] || fail "no $f: $(ls "$b")"
+		[ "$(stat -c %s "$b/$f")" -le 50000 ] || fail "$f over the cap: $(stat -c %s "$b/$f")"
+	done
+	[ -e "$b/log.3" ] && fail "more files kept than log_max_files"
+	{ seq 1 200000; echo END; } > "$T/want"
+	cat "$b/log.2" "$b/log.1" "$b/log" > "$T/got"
+	n=$(stat -c %s "$T/got")
+	[ "$(stat -c %s "$b/log.2")" = 50000 ] && [ "$(stat -c %s "$b/log.1")" = 50000 ] ||
+		fail "rotated files not full: $(ls -l "$b")"
+	tail -c "$n" "$T/want" | cmp -s - "$T/got" || fail "the kept output is not the tail of what was written"
+	"$SV" delete chatty || fail "delete"
+	# 0: the task writes the file itself, no pipe through the worker
+	daemon_stop
+	printf '[daemon]\nlog_max_size = 0\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	"$SV" run -d direct /bin/sleep 1000 || fail "run direct"
+	pid=$("$SV" state --format json direct | json_field pid)
+	[ "$(readlink "/proc/$pid/fd/1")" = "$T/state/default/direct/log" ] ||
+		fail "stdout: $(readlink "/proc/$pid/fd/1")"
+	"$SV" delete -f direct || fail "delete direct"
+}
+
 run_cases "$@"

@@ -278,6 +278,19 @@ START_TEST(config_file)
 	ck_assert_int_eq(sv_config_set(&c, "task_cgroups", "limits"), 0);
 	ck_assert(!c.task_cgroups_always);
 	ck_assert_int_lt(sv_config_set(&c, "task_cgroups", "sometimes"), 0);
+	/* log_max_size: bytes with k/m/g; log_max_files 0..64 */
+	ck_assert_int_eq(c.log_max_size, 1 << 20);
+	ck_assert_int_eq(sv_config_set(&c, "log_max_size", "64k"), 0);
+	ck_assert_int_eq(c.log_max_size, 65536);
+	ck_assert_int_eq(sv_config_set(&c, "log_max_size", "0"), 0);
+	ck_assert_int_eq(c.log_max_size, 0);
+	ck_assert_int_eq(sv_config_set(&c, "log_max_size", "3G"), 0);
+	ck_assert_int_eq(c.log_max_size, 3LL << 30);
+	const char *bad_sizes[] = { "-1", "1kb", "x", "", "99999999999999999999" };
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_msg(sv_config_set(&c, "log_max_size", bad_sizes[i]) < 0, "%s", bad_sizes[i]);
+	ck_assert_int_eq(sv_config_set(&c, "log_max_files", "0"), 0);
+	ck_assert_int_lt(sv_config_set(&c, "log_max_files", "65"), 0);
 	unlink(path);
 	ck_assert_int_eq(sv_config_load(&c, "/nonexistent/x.conf", false, err, sizeof(err)), 0);
 	ck_assert_int_lt(sv_config_load(&c, "/nonexistent/x.conf", true, err, sizeof(err)), 0);

@@ -321,6 +321,58 @@ START_TEST(test_binary_logger)
 }
 END_TEST
 
+static long file_size(const char *dir, const char *name)
+{
+	char path[160];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* svlog://: the cap split inside a write, rotation and its limit, keep=0, bad names. */
+START_TEST(test_log_sink)
+{
+	struct scratch sc;
+	struct logsink *ls;
+	char uri[256], link[160];
+	uint8_t buf[700];
+
+	scratch_make(&sc);
+	memset(buf, 'x', sizeof(buf));
+	snprintf(uri, sizeof(uri), "svlog://%s/log?max=1000&keep=2", sc.dir);
+	ck_assert_int_eq(logsink_open(uri, &ls), 0);
+	for (int i = 0; i < 6; i++)             /* 4200 bytes: 1000+1000 kept, 1000 dropped */
+		logsink_write(ls, buf, sizeof(buf));
+	ck_assert_int_eq(file_size(sc.dir, "log"), 200);
+	ck_assert_int_eq(file_size(sc.dir, "log.1"), 1000);
+	ck_assert_int_eq(file_size(sc.dir, "log.2"), 1000);
+	ck_assert_int_eq(file_size(sc.dir, "log.3"), -1);
+	ck_assert_uint_eq(logsink_dropped(ls), 0);
+	logsink_put(ls);
+	/* reopened: appends, and rotates once full */
+	snprintf(uri, sizeof(uri), "svlog://%s/log?keep=0&max=300", sc.dir);
+	ck_assert_int_eq(logsink_open(uri, &ls), 0);
+	logsink_write(ls, buf, 150);
+	ck_assert_int_eq(file_size(sc.dir, "log"), 50);     /* 200 + 100 = 300, emptied, 50 */
+	ck_assert_int_eq(file_size(sc.dir, "log.1"), 1000); /* keep=0 leaves the others alone */
+	logsink_put(ls);
+	/* a symlink where the log goes is refused */
+	snprintf(link, sizeof(link), "%s/ln", sc.dir);
+	ck_assert_int_eq(symlink("/etc/passwd", link), 0);
+	snprintf(uri, sizeof(uri), "svlog://%s/ln?max=10&keep=1", sc.dir);
+	ck_assert_int_lt(logsink_open(uri, &ls), 0);
+	unlink(link);
+	const char *bad[] = { "svlog://rel/log?max=1&keep=1", "svlog:///tmp/log", "svlog:///tmp/log?max=1",
+			      "svlog:///tmp/log?max=0&keep=1", "svlog:///tmp/log?max=1&keep=65",
+			      "svlog:///tmp/?max=1&keep=1", "svlog:///tmp/log?max=1&keep=1&x=2",
+			      "svlog:///tmp/..?max=1&keep=1", "svlog:///tmp/log?max=1x&keep=1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(logsink_open(bad[i], &ls) < 0, "%s accepted", bad[i]);
+	scratch_done(&sc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pio");
@@ -328,6 +380,6 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);       /* as the worker runs (loop.c) */
 
 	SV_TCASE(s, "pio", 20, test_out_fifo, test_out_reader_gone, test_stdin_closeio_and_eof,
-		 test_files_and_schemes, test_console, test_binary_logger);
+		 test_files_and_schemes, test_console, test_binary_logger, test_log_sink);
 	return sv_run_suite(s);
 }
