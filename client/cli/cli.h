@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "client/shimvisor.h"
 
 /* Exit codes of the CLI's own failures (a task's status is passed through as is). */
@@ -223,5 +224,17 @@ int run_io_started(struct run_io *io);
 int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *waiter,
 		const char *id, uint32_t *status);
 void run_io_cleanup(struct run_io *io);
+
+/* logs.c: a detached task's log files in its bundle directory (dirfd). */
+struct log_follow {
+	int fd;                         /* "log" as we opened it, or -1 */
+	ino_t ino;
+};
+/* Print log.N .. log.1 and log, oldest first; f then follows log. */
+int logs_dump(int dirfd, int out, struct log_follow *f);
+/* Print what was written since, across rotations. */
+int logs_follow_step(int dirfd, int out, struct log_follow *f);
+void logs_close(struct log_follow *f);
+int cmd_logs(const struct cli *g, int argc, char **argv);
 
 #endif

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/cli/cmd_task.c: the commands about one task: start, kill, wait, delete, state, ps,
- * pause, resume, stats, update. */
+ * pause, resume, stats, update, logs. */
 #include <signal.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
+#include <sys/inotify.h>
 
 #include "client/cli/cli.h"
 
@@ -426,5 +429,100 @@ int cmd_update(const struct cli *g, int argc, char **argv)
 	if (rc < 0)
 		rc = cli_call_error(c, rc, "update %s", id);
 	sv_close(c);
+	return rc;
+}
+
+/* logs -f: print what the task writes until it has exited (a Wait on a second connection
+ * ends the loop; inotify on the bundle directory says when to read). */
+static int follow(const struct cli *g, const char *id, int dirfd, struct log_follow *f)
+{
+	struct sv_client *w = cli_connect(g);
+	uint32_t status;
+	int in = -1, rc;
+	char dpath[64];
+
+	if (!w)
+		return CLI_EXIT_FAIL;
+	snprintf(dpath, sizeof(dpath), "/proc/self/fd/%d", dirfd);
+	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in < 0 || inotify_add_watch(in, dpath, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+		rc = cli_error("logs %s: inotify: %s", id, strerror(errno));
+		goto out;
+	}
+	if ((rc = sv_wait_send(w, id)) < 0) {
+		rc = cli_call_error(w, rc, "logs %s", id);
+		goto out;
+	}
+	for (;;) {
+		struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = sv_client_fd(w), .events = POLLIN } };
+		char evbuf[4096];
+
+		if ((rc = logs_follow_step(dirfd, STDOUT_FILENO, f)) < 0) {
+			rc = cli_error("logs %s: %s", id, strerror(-rc));
+			break;
+		}
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			rc = cli_error("logs %s: poll: %s", id, strerror(errno));
+			break;
+		}
+		while (read(in, evbuf, sizeof(evbuf)) > 0)
+			;
+		if (p[1].revents) {
+			/* it exited (or is gone): the worker wrote its last output before that */
+			rc = sv_wait_recv(w, &status, NULL);
+			rc = rc < 0 && rc != -ENOENT ? cli_call_error(w, rc, "logs %s", id) : 0;
+			if (logs_follow_step(dirfd, STDOUT_FILENO, f) < 0 && rc == 0)
+				rc = CLI_EXIT_FAIL;
+			break;
+		}
+	}
+out:
+	if (in >= 0)
+		close(in);
+	sv_close(w);
+	return rc;
+}
+
+static int logs_opt(int key, const char *arg, void *ctx)
+{
+	(void)key; (void)arg;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int cmd_logs(const struct cli *g, int argc, char **argv)
+{
+	static const struct opt_def defs[] = { { "follow", 'f', false, 1 }, { NULL, 0, false, 0 } };
+	struct log_follow f = { .fd = -1 };
+	struct sv_client *c;
+	sv_StateResponse st;
+	struct opt_scan s;
+	bool follow_on = false;
+	const char *id;
+	int rc = scan(&s, defs, argc, argv, logs_opt, &follow_on), dirfd;
+
+	if (rc || (rc = one_id(&s, "logs [-f] ID", &id)))
+		return rc;
+	if (!(c = cli_connect(g)))
+		return CLI_EXIT_FAIL;
+	rc = sv_state(c, id, &st);
+	if (rc < 0)
+		rc = cli_call_error(c, rc, "logs %s", id);
+	sv_close(c);
+	if (rc)
+		return rc;
+	dirfd = st.bundle ? open(st.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	rc = dirfd < 0 ? -errno : logs_dump(dirfd, STDOUT_FILENO, &f);
+	sv_pb_free(sv_StateResponse_fields, &st);
+	if (rc == -ENOENT)
+		rc = cli_error("logs %s: no log (only a detached task has one; a task run in the "
+			       "foreground wrote to its client)", id);
+	else if (rc < 0)
+		rc = cli_error("logs %s: %s", id, strerror(-rc));
+	else if (follow_on)
+		rc = follow(g, id, dirfd, &f);
+	logs_close(&f);
+	if (dirfd >= 0)
+		close(dirfd);
 	return rc;
 }

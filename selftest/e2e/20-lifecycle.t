@@ -125,4 +125,31 @@ test_detached_log_capped_and_rotated() {
 	"$SV" delete -f direct || fail "delete direct"
 }
 
+test_logs_and_follow() {
+	printf '[daemon]\nlog_max_size = 50000\nlog_max_files = 2\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	"$SV" run -d chatty /bin/sh -c 'seq 1 200000; echo END >&2' || fail "run"
+	"$SV" wait chatty
+	b="$T/state/default/chatty"
+	"$SV" logs chatty > "$T/got" || fail "logs"
+	cat "$b/log.2" "$b/log.1" "$b/log" | cmp -s - "$T/got" || fail "logs is not log.2 log.1 log"
+	"$SV" logs nosuch 2>"$T/err"; [ $? = 1 ] || fail "logs of an unknown task"
+	grep -q "not found" "$T/err" || fail "logs unknown: $(cat "$T/err")"
+	# -f: what is there, then what comes, across rotations, until the task exits
+	"$SV" run -d fol /bin/sh -c 'trap "seq 1 100000; echo b; exit 0" USR1; echo a; sleep 1000 & wait' ||
+		fail "run fol"
+	"$SV" logs -f fol > "$T/fol" 2>"$T/fol.err" &
+	lp=$!
+	BG_PIDS+=($lp)
+	timeout 10 sh -c 'until grep -qx a "$1"; do :; done' _ "$T/fol" || fail "logs -f printed no a"
+	"$SV" kill -s USR1 fol || fail "kill USR1"
+	timeout 20 tail --pid="$lp" -f /dev/null || fail "logs -f did not end with the task"
+	wait "$lp" || fail "logs -f exit status: $(cat "$T/fol.err")"
+	[ "$(head -n1 "$T/fol")" = a ] && [ "$(tail -n1 "$T/fol")" = b ] || fail "ends: $(head -n2 "$T/fol") .. $(tail -n2 "$T/fol")"
+	[ "$(tail -n2 "$T/fol" | head -n1)" = 100000 ] || fail "the last number is not 100000"
+	# whatever a rotation took before we read it, no line repeats or goes backwards
+	grep -x '[0-9]*' "$T/fol" | sort -n -c -u || fail "lines out of order or repeated"
+	"$SV" delete chatty fol || fail "delete"
+}
+
 run_cases "$@"
