@@ -59,11 +59,15 @@ int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid
 int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid);
 int sv_start(struct sv_client *c, const char *id, uint32_t *pid);
 int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all);
+/* Signal one process: the exec exec_id, or the init when exec_id is NULL or "". */
+int sv_signal(struct sv_client *c, const char *id, const char *exec_id, uint32_t sig);
 /* Blocks until the task has exited (at once if it has). exited_at may be NULL. */
 int sv_wait(struct sv_client *c, const char *id, uint32_t *status, sv_Timestamp *exited_at);
 /* The same in two halves, for a poll loop: send, then receive once sv_client_fd() is
  * readable (sv_wait_recv blocks until the answer is whole). One pending wait per client. */
 int sv_wait_send(struct sv_client *c, const char *id);
+/* sv_wait_send for the exec exec_id (NULL or "" = the task itself); sv_wait_recv answers. */
+int sv_wait_exec_send(struct sv_client *c, const char *id, const char *exec_id);
 int sv_wait_recv(struct sv_client *c, uint32_t *status, sv_Timestamp *exited_at);
 /* out: free with sv_pb_free(sv_StateResponse_fields, out). status is an sv_TaskStatus. */
 int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out);
@@ -71,6 +75,16 @@ int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out);
 int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n);
 /* out may be NULL; else free with sv_pb_free(sv_DeleteResponse_fields, out). */
 int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse *out);
+
+/* Execs: more processes in a running task, each named by an exec id (checked like an id,
+ * unique in the task). sv_exec starts one: req->id and req->exec_id must be valid (-EINVAL,
+ * nothing sent); *pid (may be NULL) is its host pid. Without detach its stdio are the FIFOs
+ * req names; then sv_wait_exec_send/sv_wait_recv wait for it, sv_signal signals it and
+ * sv_delete_exec removes it once it has exited (out as sv_delete's). With detach it has no
+ * stdio and the daemon removes it when it exits. */
+int sv_exec(struct sv_client *c, const sv_CtlExecRequest *req, uint32_t *pid);
+int sv_delete_exec(struct sv_client *c, const char *id, const char *exec_id,
+		   sv_DeleteResponse *out);
 /* Tasks of the client's namespace: free with sv_pb_free(sv_CtlListResponse_fields, out). */
 int sv_list(struct sv_client *c, sv_CtlListResponse *out);
 /* Free with sv_pb_free(sv_CtlVersionResponse_fields, out). */

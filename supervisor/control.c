@@ -166,6 +166,10 @@ static void m_wait(struct call *k)
 
 	if (decode(k, sv_WaitRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
 		return;
+	if (rq.exec_id[0]) {            /* an exec: its worker answers once it has exited */
+		link_call(k->e, t, W_EXEC_WAIT, "Wait", sv_WaitRequest_fields, &rq, k->rt, 0);
+		return;
+	}
 	if (t->exited) {
 		sv_WaitResponse wr = { .exit_status = t->exit_status, .has_exited_at = true,
 				       .exited_at = { t->exited_at.tv_sec, (int32_t)t->exited_at.tv_nsec } };
@@ -283,6 +287,55 @@ static void m_update(struct call *k)
 	free(wq.resources.value);
 }
 
+static void m_exec(struct call *k)
+{
+	sv_ExecProcessRequest wq = { .has_spec = true };
+	sv_CtlExecRequest *rq = calloc(1, sizeof(*rq));
+	char err[256] = "", msg[320], *json = NULL;
+	struct wcall *w;
+	struct task *t;
+	size_t len = 0;
+
+	if (!rq || decode(k, sv_CtlExecRequest_fields, rq) < 0)
+		goto out;
+	if (!(t = live(k, rq->id)))
+		goto out;
+	if (!sv_id_valid(rq->exec_id)) {
+		snprintf(msg, sizeof(msg), "invalid exec id \"%.80s\": must match "
+			 "[A-Za-z0-9][A-Za-z0-9_.-]{0,75}", rq->exec_id);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
+	if (spec_process(rq, &json, &len, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "exec: %s", err);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
+	snprintf(wq.id, sizeof(wq.id), "%s", rq->id);
+	snprintf(wq.exec_id, sizeof(wq.exec_id), "%s", rq->exec_id);
+	if (!rq->detach) {
+		wq.stdin = rq->stdin;
+		wq.stdout = rq->stdout;
+		wq.stderr = rq->stderr;
+	}
+	wq.spec.type_url = (char *)SV_OCI_PROCESS_URL;
+	wq.spec.value = sv_bytes_new(json, len);
+	if (!wq.spec.value)
+		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+	else if (link_call(k->e, t, W_EXEC, "Exec", sv_ExecProcessRequest_fields, &wq, k->rt, 30000) == 0 &&
+		 (w = link_last(t))) {
+		snprintf(w->exec_id, sizeof(w->exec_id), "%s", rq->exec_id);
+		w->detach = rq->detach;
+	}
+	free(wq.spec.value);
+out:
+	free(json);
+	if (rq) {
+		sv_pb_free(sv_CtlExecRequest_fields, rq);
+		free(rq);
+	}
+}
+
 static void m_delete(struct call *k)
 {
 	sv_CtlDeleteRequest rq;
@@ -290,6 +343,16 @@ static void m_delete(struct call *k)
 
 	if (decode(k, sv_CtlDeleteRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
 		return;
+	if (rq.exec_id[0]) {            /* an exited exec: its worker forgets it */
+		sv_DeleteRequest dq = { 0 };
+		snprintf(dq.id, sizeof(dq.id), "%s", rq.id);
+		snprintf(dq.exec_id, sizeof(dq.exec_id), "%s", rq.exec_id);
+		if (t->worker_gone)
+			reply(k->e, k->rt, SV_NOT_FOUND, "process not found: not found", NULL, NULL);
+		else
+			link_call(k->e, t, W_EXEC_DELETE, "Delete", sv_DeleteRequest_fields, &dq, k->rt, 10000);
+		return;
+	}
 	if (t->delete_rt.conn || t->st == T_DELETING || t->kill_then_delete) {
 		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "delete already in progress: failed precondition",
 		      NULL, NULL);
@@ -373,7 +436,7 @@ static const struct {
 	{ "Create", m_create }, { "Start", m_start }, { "Kill", m_kill }, { "Wait", m_wait },
 	{ "State", m_state }, { "Pids", m_pids }, { "Delete", m_delete }, { "List", m_list },
 	{ "Subscribe", m_subscribe }, { "Version", m_version }, { "Pause", m_pause },
-	{ "Resume", m_resume }, { "Stats", m_stats }, { "Update", m_update },
+	{ "Resume", m_resume }, { "Stats", m_stats }, { "Update", m_update }, { "Exec", m_exec },
 };
 
 void control_request(struct engine *e, struct conn *c)

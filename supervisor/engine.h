@@ -36,11 +36,14 @@ enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN, EV_REPORT };
 
 /* Our outstanding call on a worker link. */
 enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT,
-		 W_PAUSE, W_RESUME, W_STATS, W_UPDATE };
+		 W_PAUSE, W_RESUME, W_STATS, W_UPDATE, W_EXEC, W_EXEC_START, W_EXEC_WAIT,
+		 W_EXEC_DELETE };
 struct wcall {
 	uint32_t stream;
 	enum wcall_op op;
 	struct reply_to rt;
+	char exec_id[80];       /* W_EXEC: the process that Start then starts */
+	bool detach;            /* W_EXEC: removed by us once it exits */
 	int64_t deadline_ms;    /* 0 = none */
 	struct wcall *next;
 };
@@ -93,7 +96,13 @@ struct task {
 	sv_CtlCreateRequest *create_req;  /* kept until the worker's Create is sent */
 	sv_DeleteResponse del;  /* result of Delete, returned once the bundle is gone */
 	struct waiter *waiters;
+	struct exec_note *detached;     /* detached execs: deleted once their exit is seen */
 	struct task *next;
+};
+
+struct exec_note {
+	char exec_id[80];
+	struct exec_note *next;
 };
 
 struct engine {
@@ -173,6 +182,8 @@ void publish_envelope(struct engine *e, const sv_Envelope *env);
 int link_open(struct engine *e, struct task *t, const char *address);
 int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
 	      const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms);
+/* The call link_call just queued (it is the head of the link's list), or NULL. */
+struct wcall *link_last(struct task *t);
 void link_frame(struct engine *e, struct conn *c);
 void link_closed(struct engine *e, struct conn *c);
 void link_deadlines(struct engine *e, int64_t now, int64_t *next);
@@ -185,6 +196,8 @@ void control_request(struct engine *e, struct conn *c);
  * rq's limits are refused). */
 int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, char **json, size_t *len,
 	       char *err, size_t errsz);
+/* An exec's OCI Process JSON (malloc'd); -EINVAL with err on a bad env entry or cwd. */
+int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *err, size_t errsz);
 /* An Update's limits as OCI LinuxResources JSON (malloc'd). -EINVAL when it sets none. */
 int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len);
 /* CPU limits are a quota over this period (the kernel's default). */

@@ -90,12 +90,90 @@ static cJSON *namespaces(const char *net)
 	return a;
 }
 
+/* What an OCI process object is made of, from a create or an exec request. */
+struct proc_opts {
+	char **args;
+	pb_size_t nargs;
+	char **env;
+	pb_size_t nenv;
+	const char *cwd;
+	bool set_user;
+	uint32_t uid, gid;
+	bool terminal;
+	const char *extra_env;      /* one more KEY=VALUE after PATH (HOSTNAME=), or NULL */
+};
+
+/* The process object: /bin/sh without args, PATH first, the default capabilities and no new
+ * privileges. NULL with err set on a bad env entry or cwd (or out of memory). */
+static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
+{
+	static const char *const sh[] = { "/bin/sh" };
+	cJSON *p, *user, *env, *caps;
+
+	if (o->cwd && o->cwd[0] && o->cwd[0] != '/') {
+		snprintf(err, errsz, "cwd \"%.200s\" is not an absolute path", o->cwd);
+		return NULL;
+	}
+	p = cJSON_CreateObject();
+	if (!p) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	cJSON_AddBoolToObject(p, "terminal", o->terminal);
+	user = cJSON_AddObjectToObject(p, "user");
+	cJSON_AddNumberToObject(user, "uid", o->set_user ? o->uid : 0);
+	cJSON_AddNumberToObject(user, "gid", o->set_user ? o->gid : 0);
+	if (o->nargs) {
+		cJSON *a = cJSON_AddArrayToObject(p, "args");
+		for (pb_size_t i = 0; i < o->nargs; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(o->args[i] ? o->args[i] : ""));
+	} else {
+		cJSON_AddItemToObject(p, "args", strings(sh, 1));
+	}
+	env = cJSON_AddArrayToObject(p, "env");
+	cJSON_AddItemToArray(env, cJSON_CreateString(DEFAULT_PATH));
+	if (o->extra_env)
+		cJSON_AddItemToArray(env, cJSON_CreateString(o->extra_env));
+	for (pb_size_t i = 0; i < o->nenv; i++) {
+		if (!o->env[i] || !strchr(o->env[i], '=')) {
+			snprintf(err, errsz, "env \"%.64s\" is not KEY=VALUE", o->env[i] ? o->env[i] : "");
+			cJSON_Delete(p);
+			return NULL;
+		}
+		cJSON_AddItemToArray(env, cJSON_CreateString(o->env[i]));
+	}
+	cJSON_AddStringToObject(p, "cwd", o->cwd && o->cwd[0] ? o->cwd : "/");
+	caps = cJSON_AddObjectToObject(p, "capabilities");
+	cJSON_AddItemToObject(caps, "bounding", strings(default_caps, N(default_caps)));
+	cJSON_AddItemToObject(caps, "effective", strings(default_caps, N(default_caps)));
+	cJSON_AddItemToObject(caps, "permitted", strings(default_caps, N(default_caps)));
+	cJSON_AddBoolToObject(p, "noNewPrivileges", true);
+	return p;
+}
+
+int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *err, size_t errsz)
+{
+	cJSON *p = process_obj(&(struct proc_opts){ rq->args, rq->args_count, rq->env, rq->env_count,
+						     rq->cwd, rq->set_user, rq->uid, rq->gid, false, NULL },
+			       err, errsz);
+
+	if (!p)
+		return -EINVAL;
+	*json = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	if (!*json) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	*len = strlen(*json);
+	return 0;
+}
+
 static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_t errsz)
 {
 	const char *net = rq->net && rq->net[0] ? rq->net : "loopback";
-	static const char *const sh[] = { "/bin/sh" };
-	cJSON *s, *p, *user, *env, *root, *linux_, *caps, *annotations;
-	char buf[PATH_MAX + 16], host[64];
+	cJSON *s, *p, *root, *linux_, *annotations;
+	char buf[80], host[64];
 
 	if (strcmp(net, "none") && strcmp(net, "host") && strcmp(net, "loopback")) {
 		snprintf(err, errsz, "net mode \"%.32s\": want none, host or loopback", net);
@@ -111,42 +189,16 @@ static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_
 	}
 	/* the default hostname is the id, cut to what sethostname takes */
 	snprintf(host, sizeof(host), "%s", rq->hostname && rq->hostname[0] ? rq->hostname : rq->id);
-	if (rq->cwd && rq->cwd[0] && rq->cwd[0] != '/') {
-		snprintf(err, errsz, "cwd \"%.200s\" is not an absolute path", rq->cwd);
-		return -EINVAL;
-	}
 	s = cJSON_CreateObject();
 	cJSON_AddStringToObject(s, "ociVersion", "1.0.2");
-	p = cJSON_AddObjectToObject(s, "process");
-	cJSON_AddBoolToObject(p, "terminal", rq->terminal);
-	user = cJSON_AddObjectToObject(p, "user");
-	cJSON_AddNumberToObject(user, "uid", rq->set_user ? rq->uid : 0);
-	cJSON_AddNumberToObject(user, "gid", rq->set_user ? rq->gid : 0);
-	if (rq->args_count) {
-		cJSON *a = cJSON_AddArrayToObject(p, "args");
-		for (pb_size_t i = 0; i < rq->args_count; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(rq->args[i] ? rq->args[i] : ""));
-	} else {
-		cJSON_AddItemToObject(p, "args", strings(sh, 1));
-	}
-	env = cJSON_AddArrayToObject(p, "env");
-	cJSON_AddItemToArray(env, cJSON_CreateString(DEFAULT_PATH));
 	snprintf(buf, sizeof(buf), "HOSTNAME=%s", host);
-	cJSON_AddItemToArray(env, cJSON_CreateString(buf));
-	for (pb_size_t i = 0; i < rq->env_count; i++) {
-		if (!rq->env[i] || !strchr(rq->env[i], '=')) {
-			snprintf(err, errsz, "env \"%.64s\" is not KEY=VALUE", rq->env[i] ? rq->env[i] : "");
-			cJSON_Delete(s);
-			return -EINVAL;
-		}
-		cJSON_AddItemToArray(env, cJSON_CreateString(rq->env[i]));
+	p = process_obj(&(struct proc_opts){ rq->args, rq->args_count, rq->env, rq->env_count, rq->cwd,
+					     rq->set_user, rq->uid, rq->gid, rq->terminal, buf }, err, errsz);
+	if (!p) {
+		cJSON_Delete(s);
+		return -EINVAL;
 	}
-	cJSON_AddStringToObject(p, "cwd", rq->cwd && rq->cwd[0] ? rq->cwd : "/");
-	caps = cJSON_AddObjectToObject(p, "capabilities");
-	cJSON_AddItemToObject(caps, "bounding", strings(default_caps, N(default_caps)));
-	cJSON_AddItemToObject(caps, "effective", strings(default_caps, N(default_caps)));
-	cJSON_AddItemToObject(caps, "permitted", strings(default_caps, N(default_caps)));
-	cJSON_AddBoolToObject(p, "noNewPrivileges", true);
+	cJSON_AddItemToObject(s, "process", p);
 	root = cJSON_AddObjectToObject(s, "root");
 	if (rq->rootfs && rq->rootfs[0]) {
 		cJSON_AddStringToObject(root, "path", rq->rootfs);

@@ -59,6 +59,11 @@ void task_free(struct engine *e, struct task *t)
 		free(w);
 	}
 	reply(e, t->start_rt, SV_NOT_FOUND, "task is gone: not found", NULL, NULL);
+	while (t->detached) {
+		struct exec_note *n = t->detached;
+		t->detached = n->next;
+		free(n);
+	}
 	if (t->report_fd >= 0) {
 		ev_forget(e, t->report_fd, &t->ev);
 		close(t->report_fd);
@@ -238,6 +243,23 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 	t->create_req = NULL;
 }
 
+/* A detached exec has exited: nobody waits for it, so we remove it from its worker. */
+static void exec_exited(struct engine *e, struct task *t, const char *exec_id)
+{
+	for (struct exec_note **pp = &t->detached; *pp; pp = &(*pp)->next) {
+		struct exec_note *n = *pp;
+		if (strcmp(n->exec_id, exec_id))
+			continue;
+		sv_DeleteRequest dq = { 0 };
+		snprintf(dq.id, sizeof(dq.id), "%s", t->id);
+		snprintf(dq.exec_id, sizeof(dq.exec_id), "%s", exec_id);
+		link_call(e, t, W_EXEC_DELETE, "Delete", sv_DeleteRequest_fields, &dq, nobody, 10000);
+		*pp = n->next;
+		free(n);
+		return;
+	}
+}
+
 void task_apply_event(struct engine *e, struct task *t, const sv_Envelope *env)
 {
 	const char *topic = env->topic ? env->topic : "";
@@ -265,6 +287,8 @@ void task_apply_event(struct engine *e, struct task *t, const sv_Envelope *env)
 			publish_envelope(e, env);
 			if (init)
 				task_exited(e, t, ev.exit_status, ev.has_exited_at ? &ev.exited_at : NULL);
+			else
+				exec_exited(e, t, ev.id);
 			return;
 		}
 	} else if (!strcmp(topic, "/tasks/delete")) {

@@ -92,6 +92,29 @@ static void relay_raw(struct engine *e, struct reply_to rt, int code, const char
 	free(body);
 }
 
+/* The exec is registered: start it, for the same client; a detached one is noted so that
+ * its exit leads to its Delete (tasks.c). */
+static void exec_start(struct engine *e, struct task *t, const struct wcall *w)
+{
+	sv_StartRequest rq = { 0 };
+	struct exec_note *n;
+
+	snprintf(rq.id, sizeof(rq.id), "%s", t->id);
+	snprintf(rq.exec_id, sizeof(rq.exec_id), "%s", w->exec_id);
+	if (link_call(e, t, W_EXEC_START, "Start", sv_StartRequest_fields, &rq, w->rt, 30000) < 0)
+		return;
+	if (w->detach && (n = calloc(1, sizeof(*n)))) {
+		snprintf(n->exec_id, sizeof(n->exec_id), "%s", w->exec_id);
+		n->next = t->detached;
+		t->detached = n;
+	}
+}
+
+struct wcall *link_last(struct task *t)
+{
+	return t->link ? t->link->calls : NULL;
+}
+
 /* Hand one reply (or a failure: code != OK, payload NULL) to whoever wanted it. */
 static void complete(struct engine *e, struct task *t, struct wcall *w, int code, const char *msg,
 		     const pb_bytes_array_t *payload)
@@ -123,10 +146,21 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 			t->paused = w->op == W_PAUSE;
 		relay_raw(e, w->rt, code, msg, payload);
 		break;
+	case W_EXEC:
+		if (code != SV_OK || !t) {
+			relay_raw(e, w->rt, code != SV_OK ? code : SV_UNAVAILABLE,
+				  code != SV_OK ? msg : "task is gone", NULL);
+			break;
+		}
+		exec_start(e, t, w);
+		break;
 	case W_KILL:
 	case W_PIDS:
 	case W_STATS:
 	case W_UPDATE:
+	case W_EXEC_START:
+	case W_EXEC_WAIT:
+	case W_EXEC_DELETE:
 		relay_raw(e, w->rt, code, msg, payload);
 		break;
 	case W_DELETE: {

@@ -37,6 +37,8 @@
 #define SV_DEFAULT_NS       "default"
 /* UpdateTaskRequest.resources: an Any of this type, its value OCI LinuxResources JSON */
 #define SV_OCI_RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
+/* ExecProcessRequest.spec: an Any of this type, its value an OCI Process JSON */
+#define SV_OCI_PROCESS_URL  "types.containerd.io/opencontainers/runtime-spec/1/Process"
 
 /* Files in a bundle directory. */
 #define SV_BUNDLE_CONFIG    "config.json"

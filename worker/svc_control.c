@@ -23,7 +23,6 @@
 
 #define W_MAX_EXECS 256
 #define FREEZE_TIMEOUT_MS 2000
-#define OCI_PROCESS_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 #define MSG_NO_CGROUP "the task has no cgroup of its own (linux.cgroupsPath): failed precondition"
 
 static int kill_all(struct task *t, int sig)
@@ -192,7 +191,7 @@ void m_exec(struct call *k)
 		goto out;
 	}
 	if (!req.has_spec || !req.spec.value || !req.spec.value->size ||
-	    (req.spec.type_url && *req.spec.type_url && strcmp(req.spec.type_url, OCI_PROCESS_URL))) {
+	    (req.spec.type_url && *req.spec.type_url && strcmp(req.spec.type_url, SV_OCI_PROCESS_URL))) {
 		svc_reply(k, SV_INVALID_ARGUMENT, "exec spec: an OCI Process is required: invalid argument",
 			  NULL, NULL);
 		goto out;

@@ -82,7 +82,7 @@ int cli_parse_pids(const char *s, int64_t *v, char *err, size_t errsz);
  * 1/1000 CPU, computed without floating point. */
 int cli_parse_cpus(const char *s, uint32_t *milli, char *err, size_t errsz);
 
-/* ---- run_opts.c: run/create command lines and the Create request they make ---- */
+/* ---- run_opts.c: run/create/exec command lines and the Create request they make ---- */
 struct run_opts {
 	bool create;                /* the create command: never started, always detached */
 	bool rm, detach;
@@ -92,9 +92,11 @@ struct run_opts {
 	char **env;                 /* strdup'ed "K=V" */
 	size_t env_count;
 	const char *id;
-	char **args;                /* into argv; none = /bin/sh */
+	char **args;                /* into argv; none = /bin/sh (exec: required) */
 	size_t args_count;
 	struct cli_limits limits;   /* --memory, --pids, --cpus */
+	const char *exec_id;        /* exec: --exec-id, else exec_id_buf ("exec-<our pid>") */
+	char exec_id_buf[32];
 	/* filled by run_opts_request: */
 	char *bundle_abs;
 	char *rootfs_abs;
@@ -103,6 +105,11 @@ struct run_opts {
 /* argv[0] is the command name. 0, -EINVAL (usage) or -ENOSYS (not implemented yet), with
  * the whole message (after "shimvisor: ") in err. */
 int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *err, size_t errsz);
+/* exec [-d] [-t] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]] ID CMD...: into o's
+ * detach, exec_id, env, cwd, set_user/uid/gid (gid 0 without :GID), id and args. 0, -EINVAL
+ * (usage) or -ENOSYS (-t), with the message in err as cli_parse_run's. */
+#define CLI_EXEC_USAGE "exec [-d] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]] ID CMD..."
+int cli_parse_exec(int argc, char **argv, struct run_opts *o, char *err, size_t errsz);
 /* Fill req (pointers into o); reads the bundle's config.json. 0 or -errno with err set. */
 int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, size_t errsz);
 void run_opts_free(struct run_opts *o);
@@ -205,6 +212,7 @@ int cmd_update(const struct cli *g, int argc, char **argv);
 int cmd_ls(const struct cli *g, int argc, char **argv);
 int cmd_events(const struct cli *g, int argc, char **argv);
 int cmd_version(const struct cli *g, int argc, char **argv);
+int cmd_exec(const struct cli *g, int argc, char **argv);
 
 /* ---- run_io.c: the FIFOs of an attached run and the copy loop ---- */
 struct run_io {
@@ -218,12 +226,30 @@ struct run_io {
 int run_io_setup(struct run_io *io);
 /* After Start: switch stdin to a write-only end. */
 int run_io_started(struct run_io *io);
-/* Copy stdin -> task, task stdout/stderr -> 1/2, forward signals with Kill on ctl, and
- * take the Wait answer from waiter (sv_wait_send already done). Returns 0 with *status,
- * or -errno (the message printed). */
+/* Copy stdin -> process, its stdout/stderr -> 1/2, forward signals with Kill on ctl (to the
+ * exec exec_id, or the task's init when NULL), and take the Wait answer from waiter
+ * (sv_wait_exec_send already done). Returns 0 with *status, or -errno (the message printed). */
 int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *waiter,
-		const char *id, uint32_t *status);
+		const char *id, const char *exec_id, uint32_t *status);
 void run_io_cleanup(struct run_io *io);
+/* A run or an exec, its command line parsed. */
+struct run_attach {
+	const char *cmd;            /* "run" or "exec", for messages */
+	const char *id;
+	const char *exec_id;        /* NULL: the task's init */
+	/* Start the process with io's FIFOs as its stdio, or detached when io is NULL: 0, or
+	 * the exit code (the error printed). */
+	int (*start)(struct sv_client *c, const struct run_io *io, void *ctx);
+	/* Attached, once it has exited: remove what should go (errors printed). */
+	void (*finish)(struct sv_client *c, void *ctx);
+	void *ctx;
+};
+/* Connect and start the process. Detached, that is all (0 or the exit code). Attached, block
+ * the forwarded signals first, make the FIFOs, start it, send its Wait on a second
+ * connection, copy with run_io_loop (waiting again on a fresh connection if that Wait broke),
+ * finish, and return its status (128+N for signal N, at most 255) or the exit code of a
+ * failure (the error printed). */
+int run_io_command(const struct cli *g, const struct run_attach *a, bool detach);
 
 /* logs.c: a detached task's log files in its bundle directory (dirfd). */
 struct log_follow {

@@ -15,9 +15,9 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 	{ "ls", cmd_ls }, { "state", cmd_state }, { "ps", cmd_ps },
 	{ "events", cmd_events }, { "version", cmd_version }, { "pause", cmd_pause },
 	{ "resume", cmd_resume }, { "stats", cmd_stats }, { "update", cmd_update },
-	{ "logs", cmd_logs },
+	{ "logs", cmd_logs }, { "exec", cmd_exec },
 	/* the rest of the contract, still to come */
-	{ "exec", NULL }, { "selftest", NULL },
+	{ "selftest", NULL },
 };
 
 static const char usage[] =
@@ -26,12 +26,13 @@ static const char usage[] =
 	"      [--hostname H] [--net none|host|loopback] [--memory BYTES] [--pids N] [--cpus N]\n"
 	"      ID [CMD...]\n"
 	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
+	"  " CLI_EXEC_USAGE "\n"
 	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"
 	"  pause ID | resume ID | stats ID [--format json]\n"
 	"  update ID [--memory BYTES] [--pids N] [--cpus N] | logs [-f] ID\n"
 	"  events [--format json] | version\n"
 	"  BYTES: 1048576, 512k, 64m or 2g (powers of 1024); --cpus N: CPUs, as 0.5 or 1.25\n"
-	"  (exec, selftest: not implemented yet)\n"
+	"  (selftest: not implemented yet)\n"
 	"environment: SHIMVISOR_ADDRESS (-a), SHIMVISOR_NAMESPACE (-n)\n";
 
 int main(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* client/cli/run_io.c: an attached run's stdio FIFOs, and the one poll loop that copies
- * them, forwards signals to the task and takes its exit status. */
+/* client/cli/run_io.c: an attached run's or exec's stdio FIFOs, the one poll loop that copies
+ * them, forwards signals to the process and takes its exit status, and the attach around it. */
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #include <errno.h>
@@ -153,34 +153,56 @@ static bool pump_out(int *fd, int to, bool *broken, char *buf)
 	return n == 0;
 }
 
+/* The signals the copy loop forwards. */
+static void forwarded_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
+/* Before connecting: from then on they wait for the copy loop. */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	forwarded_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static int make_signalfd(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	forwarded_set(&set);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static void forward_signals(int sfd, struct sv_client *ctl, const char *id)
+/* "run" or "exec", for messages. */
+static const char *cmd_of(const char *exec_id)
+{
+	return exec_id ? "exec" : "run";
+}
+
+static void forward_signals(int sfd, struct sv_client *ctl, const char *id, const char *exec_id)
 {
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		int rc = sv_kill(ctl, id, si.ssi_signo, false);
+		int rc = sv_signal(ctl, id, exec_id, si.ssi_signo);
 
 		if (rc < 0 && rc != -ENOENT)
-			cli_call_error(ctl, rc, "run: forward signal %u to %s", si.ssi_signo, id);
+			cli_call_error(ctl, rc, "%s: forward signal %u to %s", cmd_of(exec_id),
+				       si.ssi_signo, id);
 	}
 }
 
 enum { P_IN, P_INW, P_OUT, P_ERR, P_SIG, P_WAIT, P_N };
 
 int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *waiter,
-		const char *id, uint32_t *status)
+		const char *id, const char *exec_id, uint32_t *status)
 {
 	struct pump *in = calloc(1, sizeof(*in));
 	char *obuf = malloc(IO_CHUNK);
@@ -189,7 +211,7 @@ int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *wait
 
 	if (!in || !obuf || sfd < 0) {
 		rc = sfd < 0 ? -errno : -ENOMEM;
-		cli_error("run: %s", strerror(-rc));
+		cli_error("%s: %s", cmd_of(exec_id), strerror(-rc));
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -209,7 +231,7 @@ int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *wait
 			continue;
 		if (n < 0) {
 			rc = -errno;
-			cli_error("run: poll: %s", strerror(-rc));
+			cli_error("%s: poll: %s", cmd_of(exec_id), strerror(-rc));
 			goto out;
 		}
 		if (n == 0)
@@ -222,7 +244,7 @@ int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *wait
 		if (pfd[P_ERR].revents)
 			pump_out(&io->err, STDERR_FILENO, &err_broken, obuf);
 		if (pfd[P_SIG].revents)
-			forward_signals(sfd, ctl, id);
+			forward_signals(sfd, ctl, id, exec_id);
 		if (pfd[P_WAIT].revents) {
 			rc = sv_wait_recv(waiter, status, NULL);
 			if (rc < 0)
@@ -240,4 +262,93 @@ out:
 	free(in);
 	free(obuf);
 	return done ? 0 : rc;
+}
+
+/* The exit status once the copy is over: a fresh connection when the first wait broke. */
+static int wait_again(const struct cli *g, const struct run_attach *a, uint32_t *status)
+{
+	struct sv_client *c = cli_connect(g);
+	int rc;
+
+	if (!c)
+		return -ECONNREFUSED;
+	rc = sv_wait_exec_send(c, a->id, a->exec_id);
+	if (rc == 0)
+		rc = sv_wait_recv(c, status, NULL);
+	if (rc < 0)
+		cli_call_error(c, rc, "%s: wait %s", a->cmd, a->id);
+	sv_close(c);
+	return rc;
+}
+
+/* The Wait for the process, sent now on its own connection and answered whenever it exits
+ * (the copy goes on until the output ends, so nothing written is lost); NULL if it failed. */
+static struct sv_client *send_wait(const struct cli *g, const struct run_attach *a)
+{
+	struct sv_client *w = NULL;
+
+	if (sv_connect(g->address, &w) < 0 || sv_set_namespace(w, g->ns) < 0 ||
+	    sv_wait_exec_send(w, a->id, a->exec_id) < 0) {
+		sv_close(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Make the FIFOs, start the process on c, send its Wait on a second connection, copy with
+ * run_io_loop, and wait again on a fresh connection if that Wait broke; the FIFOs are gone
+ * on return. 0 with *status, or the exit code (the error printed). */
+static int attach(const struct cli *g, struct sv_client *c, const struct run_attach *a,
+		  uint32_t *status)
+{
+	struct sv_client *waiter;
+	struct run_io io;
+	int rc = run_io_setup(&io);
+
+	*status = 0;
+	if (rc < 0) {
+		cli_error("%s: stdio fifos in %s: %s", a->cmd, io.dir[0] ? io.dir : "$TMPDIR",
+			  strerror(-rc));
+		run_io_cleanup(&io);
+		return CLI_EXIT_FAIL;
+	}
+	rc = a->start(c, &io, a->ctx);
+	if (rc) {
+		run_io_cleanup(&io);
+		return rc;
+	}
+	rc = run_io_started(&io);
+	if (rc < 0)
+		cli_error("%s %s: open stdin fifo: %s", a->cmd, a->id, strerror(-rc));
+	waiter = send_wait(g, a);
+	rc = run_io_loop(&io, c, waiter, a->id, a->exec_id, status);
+	sv_close(waiter);
+	run_io_cleanup(&io);
+	if (rc < 0 && wait_again(g, a, status) < 0)
+		return CLI_EXIT_FAIL;
+	return 0;
+}
+
+int run_io_command(const struct cli *g, const struct run_attach *a, bool detach)
+{
+	struct sv_client *c;
+	uint32_t status;
+	int rc;
+
+	if (!detach)
+		block_signals();
+	c = cli_connect(g);
+	if (!c)
+		return CLI_EXIT_FAIL;
+	if (detach) {
+		rc = a->start(c, NULL, a->ctx);
+	} else {
+		rc = attach(g, c, a, &status);
+		if (rc == 0) {
+			a->finish(c, a->ctx);
+			rc = status > 255 ? 255 : (int)status;
+		}
+	}
+	sv_close(c);
+	return rc;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* client/cli/run_opts.c: run/create command lines, and the Create request they become. */
+/* client/cli/run_opts.c: run/create/exec command lines, and the Create request they become. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,7 +16,7 @@
 
 enum {
 	O_RM = 1, O_DETACH, O_TTY, O_ROOTFS, O_BUNDLE, O_ENV, O_CWD, O_USER, O_HOSTNAME, O_NET,
-	O_MEMORY, O_PIDS, O_CPUS, O_RESTART,
+	O_MEMORY, O_PIDS, O_CPUS, O_RESTART, O_EXEC_ID,
 };
 
 static const struct opt_def run_defs[] = {
@@ -34,6 +34,17 @@ static const struct opt_def run_defs[] = {
 	{ "pids", 0, true, O_PIDS },
 	{ "cpus", 0, true, O_CPUS },
 	{ "restart", 0, true, O_RESTART },
+	{ NULL, 0, false, 0 },
+};
+
+/* exec: run's options that make sense for one more process, and its exec id. */
+static const struct opt_def exec_defs[] = {
+	{ "detach", 'd', false, O_DETACH },
+	{ "tty", 't', false, O_TTY },
+	{ "exec-id", 0, true, O_EXEC_ID },
+	{ "env", 'e', true, O_ENV },
+	{ "cwd", 0, true, O_CWD },
+	{ "user", 'u', true, O_USER },
 	{ NULL, 0, false, 0 },
 };
 
@@ -132,21 +143,25 @@ static int one_opt(struct run_opts *o, int key, const char *arg, const char *cmd
 	case O_CPUS:
 		return with_cmd(cli_parse_cpus(arg, &l->cpus_milli, err, errsz), cmd, err, errsz);
 	case O_RESTART:  return not_yet(cmd, "--restart", err, errsz);
+	case O_EXEC_ID:
+		if (cli_check_id("exec id", arg, err, errsz) < 0)
+			return -EINVAL;
+		o->exec_id = arg;
+		return 0;
 	default:         return -EINVAL;
 	}
 }
 
-int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *err, size_t errsz)
+/* The options (up to the first operand), then ID and the CMD words after it. */
+static int parse_line(int argc, char **argv, const char *cmd, const struct opt_def *defs,
+		      const char *usage, struct run_opts *o, char *err, size_t errsz)
 {
-	const char *cmd = create ? "create" : "run";
 	struct opt_scan s;
 	const char *arg;
 	int key, rc;
 
-	memset(o, 0, sizeof(*o));
-	o->create = create;
 	opt_init(&s, argc, argv, cmd);
-	while ((key = opt_next(&s, run_defs, &arg)) > 0) {
+	while ((key = opt_next(&s, defs, &arg)) > 0) {
 		rc = one_opt(o, key, arg, cmd, err, errsz);
 		if (rc < 0)
 			return rc;
@@ -155,6 +170,30 @@ int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *
 		snprintf(err, errsz, "%s", s.err);
 		return -EINVAL;
 	}
+	if (s.i >= argc) {
+		snprintf(err, errsz, "%s: missing ID (usage: %s)", cmd, usage);
+		return -EINVAL;
+	}
+	o->id = argv[s.i++];
+	if (cli_check_id("id", o->id, err, errsz) < 0)
+		return -EINVAL;
+	o->args = argv + s.i;
+	o->args_count = (size_t)(argc - s.i);
+	return 0;
+}
+
+int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *err, size_t errsz)
+{
+	const char *cmd = create ? "create" : "run";
+	char usage[48];
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->create = create;
+	snprintf(usage, sizeof(usage), "%s [options] ID [CMD...]", cmd);
+	rc = parse_line(argc, argv, cmd, run_defs, usage, o, err, errsz);
+	if (rc < 0)
+		return rc;
 	if (create && (o->rm || o->detach)) {
 		snprintf(err, errsz, "create: %s: only for run (create never starts the task)",
 			 o->rm ? "--rm" : "-d");
@@ -168,15 +207,25 @@ int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *
 		snprintf(err, errsz, "%s: --rootfs and --bundle exclude each other", cmd);
 		return -EINVAL;
 	}
-	if (s.i >= argc) {
-		snprintf(err, errsz, "%s: missing ID (usage: %s [options] ID [CMD...])", cmd, cmd);
+	return 0;
+}
+
+int cli_parse_exec(int argc, char **argv, struct run_opts *o, char *err, size_t errsz)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rc = parse_line(argc, argv, "exec", exec_defs, CLI_EXEC_USAGE, o, err, errsz);
+	if (rc < 0)
+		return rc;
+	if (o->args_count == 0) {
+		snprintf(err, errsz, "exec: missing CMD (usage: %s)", CLI_EXEC_USAGE);
 		return -EINVAL;
 	}
-	o->id = argv[s.i++];
-	if (cli_check_id("id", o->id, err, errsz) < 0)
-		return -EINVAL;
-	o->args = argv + s.i;
-	o->args_count = (size_t)(argc - s.i);
+	if (!o->exec_id) {
+		snprintf(o->exec_id_buf, sizeof(o->exec_id_buf), "exec-%d", (int)getpid());
+		o->exec_id = o->exec_id_buf;
+	}
 	return 0;
 }
 

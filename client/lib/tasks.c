@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client/lib/client_impl.h"
+#include "common/ids.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
 
@@ -21,6 +22,27 @@ static int check_req_id(struct sv_client *c, const char id[80])
 	if (memchr(id, '\0', 80) == NULL)
 		return sv_client_fail(c, -EINVAL, "invalid id: not terminated");
 	return sv_client_check_id(c, id);
+}
+
+/* An exec id; with optional, NULL or "" means none (the task's init). */
+static int check_exec_id(struct sv_client *c, const char *exec_id, bool optional)
+{
+	if (optional && (!exec_id || !*exec_id))
+		return 0;
+	if (!exec_id || !sv_id_valid(exec_id))
+		return sv_client_fail(c, -EINVAL,
+				      "invalid exec id: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+	return 0;
+}
+
+/* Check exec_id as check_exec_id does and copy it into a request's field ("" for none). */
+static int set_exec_id(struct sv_client *c, char dst[80], const char *exec_id, bool optional)
+{
+	int err = check_exec_id(c, exec_id, optional);
+
+	if (err == 0)
+		set_id(dst, exec_id ? exec_id : "");
+	return err;
 }
 
 /* A call about the task id: req_id is req's id field, filled here once id is checked;
@@ -101,17 +123,14 @@ int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_
 	return 0;
 }
 
-int sv_start(struct sv_client *c, const char *id, uint32_t *pid)
+/* A call answered with a StartResponse (Start, Exec): its pid into *pid (may be NULL). */
+static int start_call(struct sv_client *c, const char *method, const pb_msgdesc_t *req_fields,
+		      const void *req, uint32_t *pid)
 {
-	sv_StartRequest req = sv_StartRequest_init_zero;
 	sv_StartResponse resp;
-	int err = sv_client_check_id(c, id);
+	int err = sv_client_call(c, method, c->timeout_ms, req_fields, req,
+				 sv_StartResponse_fields, &resp);
 
-	if (err < 0)
-		return err;
-	set_id(req.id, id);
-	err = sv_client_call(c, "Start", c->timeout_ms, sv_StartRequest_fields, &req,
-			     sv_StartResponse_fields, &resp);
 	if (err < 0)
 		return err;
 	if (pid)
@@ -120,21 +139,63 @@ int sv_start(struct sv_client *c, const char *id, uint32_t *pid)
 	return 0;
 }
 
-int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all)
+int sv_start(struct sv_client *c, const char *id, uint32_t *pid)
+{
+	sv_StartRequest req = sv_StartRequest_init_zero;
+	int err = sv_client_check_id(c, id);
+
+	if (err < 0)
+		return err;
+	set_id(req.id, id);
+	return start_call(c, "Start", sv_StartRequest_fields, &req, pid);
+}
+
+int sv_exec(struct sv_client *c, const sv_CtlExecRequest *req, uint32_t *pid)
+{
+	int err = check_req_id(c, req->id);
+
+	if (err < 0)
+		return err;
+	/* an exec_id not terminated within its field is as invalid as an empty one */
+	err = check_exec_id(c, memchr(req->exec_id, '\0', sizeof(req->exec_id)) ? req->exec_id : NULL,
+			    false);
+	if (err < 0)
+		return err;
+	return start_call(c, "Exec", sv_CtlExecRequest_fields, req, pid);
+}
+
+/* Kill one process (exec_id NULL or "" = the init), or with all every process of the task. */
+static int kill_call(struct sv_client *c, const char *id, const char *exec_id, uint32_t sig,
+		     bool all)
 {
 	sv_KillRequest req = sv_KillRequest_init_zero;
+	int err = set_exec_id(c, req.exec_id, exec_id, true);
 
+	if (err < 0)
+		return err;
 	req.signal = sig;
 	req.all = all;
 	return id_call(c, "Kill", sv_KillRequest_fields, &req, req.id, id, NULL, NULL);
 }
 
-int sv_wait_send(struct sv_client *c, const char *id)
+int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all)
+{
+	return kill_call(c, id, NULL, sig, all);
+}
+
+int sv_signal(struct sv_client *c, const char *id, const char *exec_id, uint32_t sig)
+{
+	return kill_call(c, id, exec_id, sig, false);
+}
+
+int sv_wait_exec_send(struct sv_client *c, const char *id, const char *exec_id)
 {
 	sv_WaitRequest req = sv_WaitRequest_init_zero;
 	uint32_t stream;
 	int err = sv_client_check_id(c, id);
 
+	if (err == 0)
+		err = set_exec_id(c, req.exec_id, exec_id, true);
 	if (err < 0)
 		return err;
 	if (c->sub_stream || c->wait_stream)
@@ -145,6 +206,11 @@ int sv_wait_send(struct sv_client *c, const char *id)
 		return err;
 	c->wait_stream = stream;
 	return 0;
+}
+
+int sv_wait_send(struct sv_client *c, const char *id)
+{
+	return sv_wait_exec_send(c, id, NULL);
 }
 
 int sv_wait_recv(struct sv_client *c, uint32_t *status, sv_Timestamp *exited_at)
@@ -218,7 +284,9 @@ int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n)
 	return 0;
 }
 
-int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse *out)
+/* Delete the task (exec_id NULL) or one of its execs. */
+static int delete_call(struct sv_client *c, const char *id, bool force, const char *exec_id,
+		       sv_DeleteResponse *out)
 {
 	sv_CtlDeleteRequest req = sv_CtlDeleteRequest_init_zero;
 	sv_DeleteResponse resp;
@@ -226,6 +294,8 @@ int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse
 
 	if (out)
 		memset(out, 0, sizeof(*out));
+	if (err == 0 && exec_id)
+		err = set_exec_id(c, req.exec_id, exec_id, false);
 	if (err < 0)
 		return err;
 	set_id(req.id, id);
@@ -235,6 +305,18 @@ int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse
 	if (err == 0 && !out)
 		sv_pb_free(sv_DeleteResponse_fields, &resp);
 	return err;
+}
+
+int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse *out)
+{
+	return delete_call(c, id, force, NULL, out);
+}
+
+int sv_delete_exec(struct sv_client *c, const char *id, const char *exec_id,
+		   sv_DeleteResponse *out)
+{
+	/* NULL here would delete the task itself: only an exec is meant */
+	return delete_call(c, id, false, exec_id ? exec_id : "", out);
 }
 
 int sv_list(struct sv_client *c, sv_CtlListResponse *out)

@@ -188,16 +188,21 @@ START_TEST(run_options)
 }
 END_TEST
 
+/* v[0] "exec" is parsed as exec, any other as run or create. */
 static void expect_run(char **v, int argc, bool create, int want, const char *msg)
 {
 	struct run_opts o;
 
-	ck_assert_int_eq(cli_parse_run(argc, v, create, &o, err, sizeof(err)), want);
+	if (strcmp(v[0], "exec") == 0)
+		ck_assert_int_eq(cli_parse_exec(argc, v, &o, err, sizeof(err)), want);
+	else
+		ck_assert_int_eq(cli_parse_run(argc, v, create, &o, err, sizeof(err)), want);
 	ck_assert_msg(strstr(err, msg) != NULL, "\"%s\" lacks \"%s\"", err, msg);
 	run_opts_free(&o);
 }
 #define EXPECT_RUN(create, want, msg, ...) \
 	do { char **v_ = ARGV(__VA_ARGS__); expect_run(v_, ARGC(v_), create, want, msg); } while (0)
+#define EXPECT_EXEC(want, msg, ...) EXPECT_RUN(false, want, msg, "exec", __VA_ARGS__)
 
 START_TEST(run_refusals)
 {
@@ -222,6 +227,59 @@ START_TEST(run_refusals)
 	EXPECT_RUN(false, -ENOSYS, "run --restart: not implemented yet", "run", "--restart", "always", "t1");
 	EXPECT_RUN(false, -ENOSYS, "--net bridge", "run", "--net", "bridge", "t1");
 	EXPECT_RUN(true, -ENOSYS, "create -t: not implemented yet", "create", "-t", "t1");
+}
+END_TEST
+
+START_TEST(exec_options)
+{
+	char **v = ARGV("exec", "-d", "--exec-id", "e.1", "-e", "A=1", "--env=B=2", "--cwd", "/w",
+			"-u", "5:6", "t1", "sh", "-e", "-c", "x");
+	struct run_opts o;
+	char want[32];
+
+	ck_assert_int_eq(cli_parse_exec(ARGC(v), v, &o, err, sizeof(err)), 0);
+	ck_assert(o.detach);
+	ck_assert_str_eq(o.exec_id, "e.1");
+	ck_assert_uint_eq(o.env_count, 2);
+	ck_assert_str_eq(o.env[1], "B=2");
+	ck_assert_str_eq(o.cwd, "/w");
+	ck_assert(o.set_user && o.has_gid);
+	ck_assert_uint_eq(o.uid, 5);
+	ck_assert_uint_eq(o.gid, 6);
+	ck_assert_str_eq(o.id, "t1");
+	/* options stop at the ID: the command keeps its own -e */
+	ck_assert_uint_eq(o.args_count, 4);
+	ck_assert_str_eq(o.args[1], "-e");
+	run_opts_free(&o);
+
+	/* attached by default; the exec id is "exec-<our pid>"; -u without GID: 0 */
+	v = ARGV("exec", "--user", "7", "t1", "true");
+	ck_assert_int_eq(cli_parse_exec(ARGC(v), v, &o, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "exec-%d", (int)getpid());
+	ck_assert(!o.detach);
+	ck_assert_str_eq(o.exec_id, want);
+	ck_assert(o.set_user && !o.has_gid);
+	ck_assert_uint_eq(o.uid, 7);
+	ck_assert_uint_eq(o.gid, 0);
+	ck_assert_uint_eq(o.args_count, 1);
+	run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(exec_refusals)
+{
+	EXPECT_EXEC(-EINVAL, "exec: missing ID (usage: exec [-d] [--exec-id E]", "-d");
+	EXPECT_EXEC(-EINVAL, "exec: missing CMD (usage: exec [-d]", "t1");
+	EXPECT_EXEC(-EINVAL, "invalid id \"a/b\"", "a/b", "true");
+	EXPECT_EXEC(-EINVAL, "invalid exec id \"../e\"", "--exec-id", "../e", "t1", "true");
+	EXPECT_EXEC(-EINVAL, "invalid exec id \"\"", "--exec-id=", "t1", "true");
+	EXPECT_EXEC(-ENOSYS, "exec -t: not implemented yet", "-t", "t1", "sh");
+	EXPECT_EXEC(-ENOSYS, "exec -t: not implemented yet", "-dt", "t1", "sh");
+	EXPECT_EXEC(-EINVAL, "exec: unknown option --rm", "--rm", "t1", "true");
+	EXPECT_EXEC(-EINVAL, "exec: unknown option --rootfs", "--rootfs", "/r", "t1", "true");
+	EXPECT_EXEC(-EINVAL, "exec: invalid user \"bob\"", "-u", "bob", "t1", "true");
+	EXPECT_EXEC(-EINVAL, "exec: invalid -e", "-e", "=1", "t1", "true");
+	EXPECT_EXEC(-EINVAL, "option --exec-id needs a value", "--exec-id");
 }
 END_TEST
 
@@ -442,8 +500,9 @@ START_TEST(bad_ids_never_connect)
 		{ cmd_kill, "kill" }, { cmd_wait, "wait" }, { cmd_delete, "delete" },
 		{ cmd_state, "state" }, { cmd_ps, "ps" }, { cmd_pause, "pause" },
 		{ cmd_resume, "resume" }, { cmd_stats, "stats" }, { cmd_update, "update" },
+		{ cmd_exec, "exec" },
 	};
-	static const struct { cmd_fn fn; const char *argv[5]; const char *line; } usage[] = {
+	static const struct { cmd_fn fn; const char *argv[6]; const char *line; } usage[] = {
 		{ cmd_update, { "update", "t1" }, "shimvisor: update: nothing to change (usage: "
 		  "update ID [--memory BYTES] [--pids N] [--cpus N])\n" },
 		{ cmd_update, { "update", "t1", "--memory", "0" },
@@ -457,6 +516,11 @@ START_TEST(bad_ids_never_connect)
 		{ cmd_pause, { "pause", "t1", "t2" },
 		  "shimvisor: pause: too many arguments (usage: pause ID)\n" },
 		{ cmd_resume, { "resume" }, "shimvisor: resume: missing ID (usage: resume ID)\n" },
+		{ cmd_exec, { "exec", "-d" }, "shimvisor: exec: missing ID (usage: " CLI_EXEC_USAGE ")\n" },
+		{ cmd_exec, { "exec", "t1" }, "shimvisor: exec: missing CMD (usage: " CLI_EXEC_USAGE ")\n" },
+		{ cmd_exec, { "exec", "--exec-id", "a b", "t1", "true" },
+		  "shimvisor: invalid exec id \"a b\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}\n" },
+		{ cmd_exec, { "exec", "-t", "t1", "sh" }, "shimvisor: exec -t: not implemented yet\n" },
 	};
 	char path[108], line[512];
 	struct cli g = { .ns = "default" };
@@ -567,6 +631,8 @@ int main(void)
 	tcase_add_test(tc, run_env_accumulates);
 	tcase_add_test(tc, run_options);
 	tcase_add_test(tc, run_refusals);
+	tcase_add_test(tc, exec_options);
+	tcase_add_test(tc, exec_refusals);
 	tcase_add_test(tc, memory_sizes);
 	tcase_add_test(tc, pids_counts);
 	tcase_add_test(tc, cpus_decimals);

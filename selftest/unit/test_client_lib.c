@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* selftest/unit/test_client_lib.c: libshimvisor and `run` against a small fake shimvisord. */
+/* selftest/unit/test_client_lib.c: libshimvisor, `run` and `exec` against a small fake shimvisord. */
 #include <check.h>
 #include <glob.h>
 #include "tap_main.h"
@@ -119,6 +119,60 @@ static void run_task(struct fake *f, bool sleeper)
 	_exit(3);
 }
 
+/* The client's FIFOs as the next process's stdio; none (detached) when out is "". */
+static void open_io(struct fake *f, const char *in, const char *out, const char *err)
+{
+	if (!out || !*out)
+		return;
+	f->io[0] = open(in, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	f->io[1] = open(out, O_WRONLY | O_CLOEXEC);
+	f->io[2] = open(err, O_WRONLY | O_CLOEXEC);
+}
+
+/* Start the fake process; its stdio ends are then its own. */
+static void start_task(struct fake *f, bool sleeper)
+{
+	run_task(f, sleeper);
+	for (int i = 0; i < 3; i++) {
+		if (f->io[i] >= 0)
+			close(f->io[i]);
+		f->io[i] = -1;
+	}
+}
+
+/* A list as one word: "a,b,c" ("-" when empty). */
+static const char *joined(char **v, pb_size_t n)
+{
+	static char buf[256];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (pb_size_t i = 0; i < n && o < sizeof(buf); i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? "," : "", v[i]);
+	return n ? buf : "-";
+}
+
+/* Exec: logged with every field; "nope" is not found; exec id "sleeper" waits for a signal. */
+static void handle_exec(struct fake *f, int fd, uint32_t stream, const void *pl, size_t pn)
+{
+	sv_CtlExecRequest x;
+	sv_StartResponse r = { .pid = 200 };
+
+	sv_pb_decode(sv_CtlExecRequest_fields, &x, pl, pn);
+	dprintf(f->log, "exec %s %s args %s", x.id, x.exec_id, joined(x.args, x.args_count));
+	dprintf(f->log, " env %s cwd %s user %d %u %u detach %d stdio %d\n",
+		joined(x.env, x.env_count), x.cwd ? x.cwd : "-", x.set_user, x.uid, x.gid, x.detach,
+		x.stdin && *x.stdin && x.stdout && *x.stdout && x.stderr && *x.stderr);
+	if (!strcmp(x.id, "nope")) {
+		reply(fd, stream, SV_NOT_FOUND, "task nope: not found", NULL, NULL);
+	} else {
+		open_io(f, x.stdin, x.stdout, x.stderr);
+		start_task(f, !strcmp(x.exec_id, "sleeper"));
+		reply(fd, stream, SV_OK, NULL, sv_StartResponse_fields, &r);
+	}
+	sv_pb_free(sv_CtlExecRequest_fields, &x);
+}
+
 static void answer_waits(struct fake *f)
 {
 	sv_WaitResponse w = { .exit_status = f->status, .has_exited_at = true, .exited_at = { 5, 0 } };
@@ -198,11 +252,7 @@ static void handle(struct fake *f, int fd, uint32_t stream, sv_Request *rq)
 		if (!strcmp(c.id, "dup")) {
 			reply(fd, stream, SV_ALREADY_EXISTS, "task dup: already exists", NULL, NULL);
 		} else {
-			if (c.stdout && *c.stdout) {
-				f->io[0] = open(c.stdin, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-				f->io[1] = open(c.stdout, O_WRONLY | O_CLOEXEC);
-				f->io[2] = open(c.stderr, O_WRONLY | O_CLOEXEC);
-			}
+			open_io(f, c.stdin, c.stdout, c.stderr);
 			reply(fd, stream, SV_OK, NULL, sv_CreateTaskResponse_fields, &r);
 		}
 		sv_pb_free(sv_CtlCreateRequest_fields, &c);
@@ -211,19 +261,22 @@ static void handle(struct fake *f, int fd, uint32_t stream, sv_Request *rq)
 		sv_StartResponse r = { .pid = 100 };
 
 		sv_pb_decode(sv_StartRequest_fields, &s, pl, pn);
-		run_task(f, !strcmp(s.id, "sleeper"));
-		for (int i = 0; i < 3; i++)
-			close(f->io[i]);
+		start_task(f, !strcmp(s.id, "sleeper"));
 		reply(fd, stream, SV_OK, NULL, sv_StartResponse_fields, &r);
 	} else if (!strcmp(m, "Kill")) {
 		sv_KillRequest k;
 
 		sv_pb_decode(sv_KillRequest_fields, &k, pl, pn);
-		dprintf(f->log, "signal %u all %d\n", k.signal, k.all);
+		dprintf(f->log, "signal %u all %d%s%s\n", k.signal, k.all, k.exec_id[0] ? " exec " : "",
+			k.exec_id);
 		if (f->task > 0 && !f->exited)
 			kill(f->task, (int)k.signal);
 		reply(fd, stream, SV_OK, NULL, NULL, NULL);
 	} else if (!strcmp(m, "Wait")) {
+		sv_WaitRequest w;
+
+		sv_pb_decode(sv_WaitRequest_fields, &w, pl, pn);
+		dprintf(f->log, "wait %s %s\n", w.id, w.exec_id[0] ? w.exec_id : "-");
 		f->wait[f->nwait].fd = fd;
 		f->wait[f->nwait++].stream = stream;
 		if (f->exited)
@@ -248,11 +301,14 @@ static void handle(struct fake *f, int fd, uint32_t stream, sv_Request *rq)
 		sv_DeleteResponse r = { .pid = 100, .exit_status = 3 };
 
 		sv_pb_decode(sv_CtlDeleteRequest_fields, &d, pl, pn);
-		dprintf(f->log, "delete %s force %d\n", d.id, d.force);
+		dprintf(f->log, "delete %s force %d%s%s\n", d.id, d.force, d.exec_id[0] ? " exec " : "",
+			d.exec_id);
 		if (!strcmp(d.id, "busy"))
 			reply(fd, stream, SV_FAILED_PRECONDITION, "task busy is running", NULL, NULL);
 		else
 			reply(fd, stream, SV_OK, NULL, sv_DeleteResponse_fields, &r);
+	} else if (!strcmp(m, "Exec")) {
+		handle_exec(f, fd, stream, pl, pn);
 	} else if (!strcmp(m, "List")) {
 		sv_CtlTask t[1] = { { .namespace = "default", .id = "t1", .pid = 100, .status = 2 } };
 		sv_CtlListResponse r = { .tasks_count = 1, .tasks = t };
@@ -625,6 +681,117 @@ START_TEST(cgroup_commands)
 }
 END_TEST
 
+START_TEST(exec_calls)
+{
+	char *args[] = { "id", "-u" }, *env[] = { "A=1", "B=2" };
+	sv_CtlExecRequest x = { .id = "t1", .exec_id = "e1", .args_count = 2, .args = args,
+				.env_count = 2, .env = env, .cwd = "/w", .set_user = true,
+				.uid = 5, .gid = 6 };
+	struct sv_client *c;
+	sv_DeleteResponse d;
+	uint32_t pid = 0, status = 0;
+
+	start_server();
+	ck_assert_int_eq(sv_connect(sock, &c), 0);
+	ck_assert_int_eq(sv_exec(c, &x, &pid), 0);
+	ck_assert_uint_eq(pid, 200);
+	ck_assert_int_eq(sv_wait_exec_send(c, "t1", "e1"), 0);
+	ck_assert_int_eq(sv_signal(c, "t1", "e1", 9), -EBUSY);      /* a wait is pending */
+	ck_assert_int_eq(sv_wait_recv(c, &status, NULL), 0);
+	ck_assert_uint_eq(status, 3);
+	ck_assert_int_eq(sv_signal(c, "t1", "e1", 15), 0);
+	ck_assert_int_eq(sv_signal(c, "t1", NULL, 1), 0);
+	ck_assert_int_eq(sv_delete_exec(c, "t1", "e1", &d), 0);
+	ck_assert_uint_eq(d.exit_status, 3);
+	ck_assert_int_eq(sv_wait_send(c, "t1"), 0);
+	ck_assert_int_eq(sv_wait_recv(c, &status, NULL), 0);
+	/* refused before anything is sent: the log below has none of them */
+	x.exec_id[0] = '\0';
+	ck_assert_int_eq(sv_exec(c, &x, &pid), -EINVAL);
+	ck_assert_str_eq(sv_last_error(c), "invalid exec id: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+	strcpy(x.exec_id, "a/b");
+	ck_assert_int_eq(sv_exec(c, &x, &pid), -EINVAL);
+	memset(x.exec_id, 'x', sizeof(x.exec_id));
+	ck_assert_int_eq(sv_exec(c, &x, &pid), -EINVAL);
+	strcpy(x.exec_id, "e2");
+	strcpy(x.id, "../x");
+	ck_assert_int_eq(sv_exec(c, &x, &pid), -EINVAL);
+	ck_assert_int_eq(sv_wait_exec_send(c, "t1", "a/b"), -EINVAL);
+	ck_assert_int_eq(sv_wait_exec_send(c, "../x", "e1"), -EINVAL);
+	ck_assert_int_eq(sv_signal(c, "t1", ".e", 9), -EINVAL);
+	ck_assert_int_eq(sv_delete_exec(c, "t1", NULL, &d), -EINVAL);
+	ck_assert_int_eq(sv_delete_exec(c, "t1", "", NULL), -EINVAL);
+	sv_close(c);
+	ck_assert_str_eq(slurp(logpath),
+		"Exec default\nexec t1 e1 args id,-u env A=1,B=2 cwd /w user 1 5 6 detach 0 stdio 0\n"
+		"Wait default\nwait t1 e1\n"
+		"Kill default\nsignal 15 all 0 exec e1\nKill default\nsignal 1 all 0\n"
+		"Delete default\ndelete t1 force 0 exec e1\n"
+		"Wait default\nwait t1 -\n");
+	stop_server();
+}
+END_TEST
+
+/* The exec id of the log's "exec t1 <id> ..." line, into id. */
+static void logged_exec_id(char id[80])
+{
+	const char *l = strstr(slurp(logpath), "exec t1 ");
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(sscanf(l, "exec t1 %79s", id), 1);
+}
+
+START_TEST(exec_commands)
+{
+	char *detached[] = { "exec", "-d", "--exec-id", "e1", "-e", "A=1", "--cwd", "/w", "-u", "5:6",
+			     "t1", "sh", "-c", "x", NULL };
+	char *attached[] = { "exec", "-u", "7", "t1", "tr", "-e", NULL };
+	char out[4096], err[4096], id[80], line[160];
+
+	start_server();
+	ck_assert_int_eq(run_cli(cmd_exec, detached, 14, "", out, err, 0), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(slurp(logpath), "Exec default\nexec t1 e1 args sh,-c,x env A=1 cwd /w "
+					 "user 1 5 6 detach 1 stdio 0\n");
+	stop_server();
+
+	start_server();
+	ck_assert_int_eq(run_cli(cmd_exec, attached, 6, "hello\n", out, err, 0), 3);
+	ck_assert_str_eq(out, "HELLO\n");
+	ck_assert_str_eq(err, "err\n");
+	logged_exec_id(id);
+	ck_assert_msg(strncmp(id, "exec-", 5) == 0 && strspn(id + 5, "0123456789") == strlen(id + 5),
+		      "exec id %s", id);
+	snprintf(line, sizeof(line), "exec t1 %s args tr,-e env - cwd - user 1 7 0 detach 0 stdio 1\n",
+		 id);
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), line));
+	snprintf(line, sizeof(line), "wait t1 %s\n", id);
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), line));
+	snprintf(line, sizeof(line), "delete t1 force 0 exec %s\n", id);
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), line));
+	stop_server();
+}
+END_TEST
+
+START_TEST(exec_forwards_signals_and_fails_in_one_line)
+{
+	char *sleeper[] = { "exec", "--exec-id", "sleeper", "t1", "sleep", "9", NULL };
+	char *nope[] = { "exec", "nope", "true", NULL };
+	char out[4096], err[4096];
+
+	start_server();
+	ck_assert_int_eq(run_cli(cmd_exec, sleeper, 6, "", out, err, SIGINT), 128 + SIGINT);
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "signal 2 all 0 exec sleeper\n"));
+	ck_assert_ptr_nonnull(strstr(slurp(logpath), "delete t1 force 0 exec sleeper\n"));
+	ck_assert_int_eq(run_cli(cmd_exec, nope, 3, "", out, err, 0), CLI_EXIT_FAIL);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "shimvisor: exec nope: task nope: not found\n");
+	ck_assert_ptr_null(strstr(slurp(logpath), "wait nope"));
+	stop_server();
+}
+END_TEST
+
 START_TEST(cli_errors_are_one_line)
 {
 	struct cli g = { .address = "/nonexistent/sock", .ns = "default" };
@@ -677,6 +844,9 @@ int main(void)
 	tcase_add_test(tc, run_forwards_signals);
 	tcase_add_test(tc, pause_resume_stats_update);
 	tcase_add_test(tc, cgroup_commands);
+	tcase_add_test(tc, exec_calls);
+	tcase_add_test(tc, exec_commands);
+	tcase_add_test(tc, exec_forwards_signals_and_fails_in_one_line);
 	tcase_add_test(tc, cli_errors_are_one_line);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);
