@@ -22,6 +22,8 @@ step "shimvisor run --rm iso /bin/sh -c 'echo pid \$\$ on \$(hostname); touch /x
 "$SV" run --rm iso /bin/sh -c 'echo pid $$ on $(hostname); touch /x' || echo "(exit status $?: the host's / is read-only inside)"
 step shimvisor run -d --memory 32m web /bin/sleep 1000; "$SV" run -d --memory 32m web /bin/sleep 1000
 step shimvisor ls;                               "$SV" ls
+step shimvisor exec web /bin/cat /proc/1/comm;  "$SV" exec web /bin/cat /proc/1/comm
+step shimvisor logs web;                         "$SV" logs web
 step shimvisor stats web;                        "$SV" stats web
 step shimvisor update web --memory 64m --pids 50; "$SV" update web --memory 64m --pids 50
 step shimvisor pause web;                        "$SV" pause web
