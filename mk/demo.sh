@@ -20,7 +20,8 @@ step shimvisor version;                          "$SV" version
 step shimvisor run --rm hello /bin/echo hello;   "$SV" run --rm hello /bin/echo hello
 step "shimvisor run --rm iso /bin/sh -c 'echo pid \$\$ on \$(hostname); touch /x'"
 "$SV" run --rm iso /bin/sh -c 'echo pid $$ on $(hostname); touch /x' || echo "(exit status $?: the host's / is read-only inside)"
-step shimvisor run -d --memory 32m web /bin/sleep 1000; "$SV" run -d --memory 32m web /bin/sleep 1000
+step "shimvisor run -d --memory 32m web /bin/sh -c 'echo web up; exec sleep 1000'"
+"$SV" run -d --memory 32m web /bin/sh -c 'echo web up; exec sleep 1000'
 step shimvisor ls;                               "$SV" ls
 step shimvisor exec web /bin/cat /proc/1/comm;  "$SV" exec web /bin/cat /proc/1/comm
 step shimvisor logs web;                         "$SV" logs web
