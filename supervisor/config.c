@@ -15,6 +15,7 @@ void sv_config_defaults(struct sv_config *c)
 	snprintf(c->state, sizeof(c->state), "/run/shimvisor");
 	snprintf(c->address, sizeof(c->address), "/run/shimvisor/shimvisord.sock");
 	snprintf(c->group, sizeof(c->group), "shimvisor");
+	snprintf(c->engine_user, sizeof(c->engine_user), "nobody");
 	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "/shimvisor");
 	c->log_max_size = 1 << 20;
 	c->log_max_files = 2;
@@ -112,6 +113,8 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = set_str(c->pidfile, sizeof(c->pidfile), value);
 	} else if (!strcmp(name, "group")) {
 		r = set_str(c->group, sizeof(c->group), value);
+	} else if (!strcmp(name, "engine_user")) {
+		r = *value ? set_str(c->engine_user, sizeof(c->engine_user), value) : -1;
 	} else if (!strcmp(name, "cgroup_parent")) {
 		r = set_cgroup_parent(c->cgroup_parent, sizeof(c->cgroup_parent), value);
 	} else if (!strcmp(name, "task_cgroups")) {

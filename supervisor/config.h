@@ -12,6 +12,7 @@ struct sv_config {
 	char worker[PATH_MAX];      /* shimvisor-worker; "" = next to shimvisord, else PATH */
 	char pidfile[PATH_MAX];
 	char group[64];             /* group that may use the control socket */
+	char engine_user[64];       /* the engine runs as this user (its uid and primary gid) */
 	char cgroup_parent[256];    /* tasks' cgroups: <cgroup_parent>/<ns>/<id>; "" = none */
 	bool task_cgroups_always;   /* every task gets one, not only those with limits */
 	long long log_max_size;     /* a detached task's log: bytes per file; 0 = unbounded */
@@ -26,7 +27,7 @@ struct sv_config {
 
 void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
- * cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=, reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file is fine;
+ * engine_user=, cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=, reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file is fine;
  * a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);
 

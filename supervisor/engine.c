@@ -255,23 +255,43 @@ static int monitor_input(struct engine *e)
 {
 	sv_MonReply rep;
 	struct task *t;
-	int fds[FDCHAN_MAX_FDS], nfds, fd, r;
+	int fds[FDCHAN_MAX_FDS], nfds, fd, link_fd, r;
 
 	for (;;) {
 		r = fdchan_recv(e->mon_fd, sv_MonReply_fields, &rep, fds, &nfds, MSG_DONTWAIT);
 		if (r <= 0)
 			return r;
+		/* spawned: [0] the report pipe, [1] a connected link to the worker; found: [0] */
 		fd = nfds > 0 ? fds[0] : -1;
-		while (nfds > 1)
+		link_fd = nfds > 1 ? fds[1] : -1;
+		while (nfds > 2)
 			close(fds[--nfds]);
+		if (rep.which_r == sv_MonReply_found_tag) {
+			recovery_found(e, &rep, fd);        /* [0] is the link here; taken */
+			if (link_fd >= 0)
+				close(link_fd);
+			sv_pb_free(sv_MonReply_fields, &rep);
+			continue;
+		}
+		if (rep.which_r == sv_MonReply_scanned_tag) {
+			if (e->scan_pending && ev_watch(e, e->ctl_fd, EPOLLIN, &e->ev_ctl))
+				sv_die(-errno, "engine: epoll_ctl");
+			e->scan_pending = false;
+			sv_pb_free(sv_MonReply_fields, &rep);
+			continue;
+		}
+		if (link_fd >= 0 && rep.which_r != sv_MonReply_spawned_tag) {
+			close(link_fd);
+			link_fd = -1;
+		}
 		t = rep.seq ? task_by_seq(e, rep.seq) : task_find(e, rep.ns, rep.id);
 		if (t && rep.seq)
 			t->mon_seq = 0;
 		if (!t) {
 			if (fd >= 0)
 				close(fd);
-			if (rep.seq && rep.which_r == sv_MonReply_cleaned_tag && e->orphans_pending)
-				e->orphans_pending--;
+			if (link_fd >= 0)
+				close(link_fd);
 		} else if (rep.which_r == sv_MonReply_exited_tag) {
 			if (fd >= 0)
 				close(fd);
@@ -282,7 +302,7 @@ static int monitor_input(struct engine *e)
 				close(fd);
 			task_cleaned(e, t, &rep.r.cleaned, rep.err);
 		} else {
-			task_spawned(e, t, &rep, fd);   /* takes fd */
+			task_spawned(e, t, &rep, fd, link_fd);   /* takes both */
 		}
 		sv_pb_free(sv_MonReply_fields, &rep);
 	}
@@ -371,7 +391,7 @@ static void check_ready(struct engine *e, int64_t now, int64_t *next)
 		return;
 	for (struct task *t = e->tasks; t; t = t->next)
 		unknown += t->st == T_UNKNOWN && !t->worker_gone;
-	if ((!unknown && !e->orphans_pending) || now >= e->recovery_deadline_ms) {
+	if ((!unknown && !e->scan_pending) || now >= e->recovery_deadline_ms) {
 		(void)!write(e->ready_fd, "\n", 1);
 		close(e->ready_fd);
 		e->ready_fd = -1;
@@ -404,12 +424,14 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	e->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sv_set_nonblock(ctl_fd, 1);
 	sv_set_nonblock(mon_fd, 1);
-	if (ev_watch(e, e->sig_fd, EPOLLIN, &e->ev_sig) || ev_watch(e, mon_fd, EPOLLIN, &e->ev_mon) ||
-	    ev_watch(e, ctl_fd, EPOLLIN, &e->ev_ctl))
+	if (ev_watch(e, e->sig_fd, EPOLLIN, &e->ev_sig) || ev_watch(e, mon_fd, EPOLLIN, &e->ev_mon))
 		sv_die(-errno, "engine: epoll_ctl");
 
 	e->recovery_deadline_ms = sv_now_ms() + cfg->reattach_timeout_ms;
 	recovery_scan(e);
+	/* clients wait in the backlog until the tasks found are listed */
+	if (!e->scan_pending && ev_watch(e, ctl_fd, EPOLLIN, &e->ev_ctl))
+		sv_die(-errno, "engine: epoll_ctl");
 
 	while (!e->stopping) {
 		int64_t next = INT64_MAX, now = sv_now_ms();

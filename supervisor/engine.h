@@ -130,7 +130,7 @@ struct engine {
 	struct task *tasks;
 	uint32_t next_mon_seq;
 	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
-	unsigned orphans_pending;       /* start-up cleanups of bundles/work dirs with no task */
+	bool scan_pending;              /* the monitor's recovery scan is not over yet */
 	bool stopping;
 };
 
@@ -160,7 +160,7 @@ void task_exited(struct engine *e, struct task *t, uint32_t status, const sv_Tim
 void task_worker_gone(struct engine *e, struct task *t);
 void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err);
 void task_report_input(struct engine *e, struct task *t);
-void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd);
+void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd, int link_fd);
 void task_created(struct engine *e, struct task *t, int code, const char *msg, uint32_t pid,
 		  struct reply_to rt);
 void task_started(struct engine *e, struct task *t, uint32_t pid);
@@ -179,7 +179,8 @@ void publish(struct engine *e, const char *ns, const char *topic, const char *ty
 void publish_envelope(struct engine *e, const sv_Envelope *env);
 
 /* worker_link.c: our ttrpc client side of each worker */
-int link_open(struct engine *e, struct task *t, const char *address);
+/* Our link to t's worker over fd, a socket the monitor connected (taken, also on failure). */
+int link_open(struct engine *e, struct task *t, int fd);
 int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
 	      const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms);
 /* The call link_call just queued (it is the head of the link's list), or NULL. */
@@ -205,5 +206,7 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len);
 
 /* recovery.c */
 void recovery_scan(struct engine *e);
+/* One MonFound of the scan (link_fd: a socket connected to its worker, taken, or -1). */
+void recovery_found(struct engine *e, const sv_MonReply *rep, int link_fd);
 
 #endif

@@ -49,4 +49,14 @@ int sv_shim_socket_path(const char *state, const char *ns, const char *id, char 
 
 int64_t sv_now_ms(void);
 
+/* Inside the monitor (monitor.c, monitor_scan.c). */
+#include "monitor.pb.h"
+void mon_reply_base(sv_MonReply *rep, uint32_t seq, const char *ns, const char *id);
+/* Queue a reply to the engine with fds (dups kept until sent; the caller keeps its own). */
+void mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fds, int nfds);
+int mon_remove_task(struct monitor *m, const char *ns, const char *id);
+/* MonScan: walk <state>, answer MonFound per bundle to re-attach or clean up, remove
+ * half-made bundles and orphan work dirs, then MonScanned. */
+int mon_scan(struct monitor *m, const sv_MonRequest *rq);
+
 #endif

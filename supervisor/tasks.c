@@ -183,7 +183,7 @@ void task_begin_delete(struct engine *e, struct task *t)
 }
 
 /* The monitor made the bundle and started the worker: connect and send Create. */
-void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd)
+void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd, int link_fd)
 {
 	sv_CtlCreateRequest *cr = t->create_req;
 	sv_CreateTaskRequest rq = { 0 };
@@ -197,6 +197,8 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 			 err == EEXIST ? "a bundle of that id still exists" : strerror(err));
 		if (fd >= 0)
 			close(fd);
+		if (link_fd >= 0)
+			close(link_fd);
 		reply(e, t->create_rt, sv_code_from_errno(-err), msg, NULL, NULL);
 		task_free(e, t);
 		return;
@@ -213,7 +215,7 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 		}
 	}
 	t->report_fd = fd;
-	r = link_open(e, t, rep->r.spawned.address);
+	r = link_open(e, t, link_fd);    /* connected by the monitor */
 	if (r < 0 || !cr) {
 		reply(e, t->create_rt, SV_UNAVAILABLE, "connect to the new worker failed", NULL, NULL);
 		t->create_rt = nobody;

@@ -14,14 +14,12 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 
-int link_open(struct engine *e, struct task *t, const char *address)
+int link_open(struct engine *e, struct task *t, int fd)
 {
 	struct conn *c;
-	/* a unix connect completes at once into the listen backlog, wedged worker or not */
-	int fd = sv_unix_connect(address);
 
 	if (fd < 0)
-		return fd;
+		return -EBADF;
 	sv_set_nonblock(fd, 1);
 	c = conn_new(e, fd, CONN_WORKER);
 	if (!c) {

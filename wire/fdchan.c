@@ -118,7 +118,9 @@ int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, i
 		close_all(fds, nfds);
 		return -ECONNRESET;
 	}
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+	/* MSG_CTRUNC alone: we are out of fds and the kernel installed fewer than were sent;
+	 * the message is whole and comes with the fds that arrived (callers count them) */
+	if (mh.msg_flags & MSG_TRUNC) {
 		r = -EBADMSG;
 	} else {
 		r = sv_pb_decode(fields, msg, buf, (size_t)n);
@@ -145,7 +147,8 @@ struct fdchan_pkt {
 	struct fdchan_pkt *next;
 	uint8_t *buf;
 	size_t len;
-	int fd;
+	int fds[FDCHAN_Q_MAX_FDS];
+	int nfds;
 };
 
 void fdchan_q_init(struct fdchan_q *q)
@@ -155,11 +158,19 @@ void fdchan_q_init(struct fdchan_q *q)
 	q->n = 0;
 }
 
+static void pkt_free(struct fdchan_pkt *p)
+{
+	for (int i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
+	free(p->buf);
+	free(p);
+}
+
 int fdchan_q_flush(struct fdchan_q *q, int sock)
 {
 	while (q->head) {
 		struct fdchan_pkt *p = q->head;
-		int r = fdchan_send_buf(sock, p->buf, p->len, &p->fd, p->fd >= 0, MSG_DONTWAIT);
+		int r = fdchan_send_buf(sock, p->buf, p->len, p->fds, p->nfds, MSG_DONTWAIT);
 
 		if (r == -EAGAIN || r == -EWOULDBLOCK)
 			return 0;
@@ -169,29 +180,32 @@ int fdchan_q_flush(struct fdchan_q *q, int sock)
 		if (!q->head)
 			q->tail = &q->head;
 		q->n--;
-		if (p->fd >= 0)
-			close(p->fd);
-		free(p->buf);
-		free(p);
+		pkt_free(p);
 	}
 	return 0;
 }
 
-int fdchan_q_send(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
-		  int fd)
+int fdchan_q_send_fds(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
+		      const int *fds, int nfds)
 {
 	struct fdchan_pkt *p = calloc(1, sizeof(*p));
 	int r;
 
 	if (!p)
 		return -ENOMEM;
-	p->fd = -1;
-	r = fdchan_encode(fields, msg, &p->buf, &p->len);
-	if (r == 0 && fd >= 0 && (p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
-		r = -errno;
-	if (r < 0) {
-		free(p->buf);
+	if (nfds < 0 || nfds > FDCHAN_Q_MAX_FDS) {
 		free(p);
+		return -EINVAL;
+	}
+	r = fdchan_encode(fields, msg, &p->buf, &p->len);
+	for (int i = 0; r == 0 && i < nfds; i++) {
+		if ((p->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0)) < 0)
+			r = -errno;
+		else
+			p->nfds++;
+	}
+	if (r < 0) {
+		pkt_free(p);
 		return r;
 	}
 	*q->tail = p;
@@ -199,4 +213,10 @@ int fdchan_q_send(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, cons
 	q->n++;
 	(void)fdchan_q_flush(q, sock);  /* a peer gone is the reader's to see, as EOF */
 	return 0;
+}
+
+int fdchan_q_send(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
+		  int fd)
+{
+	return fdchan_q_send_fds(q, sock, fields, msg, &fd, fd >= 0);
 }

@@ -18,7 +18,8 @@ int fdchan_send_buf(int sock, const uint8_t *buf, size_t len, const int *fds, in
 /* Receive one message into msg (decoded, caller frees with sv_pb_free). fds[0..*nfds) get the
  * passed fds (O_CLOEXEC); extra ones are closed. Returns 1 for a message, 0 when it would block
  * (flags MSG_DONTWAIT) , -ECONNRESET on EOF, -EBADMSG for a packet that does not decode (or is
- * truncated), other -errno. */
+ * truncated), other -errno. A receiver out of fds gets the message with fewer fds than were
+ * sent (*nfds says how many arrived). */
 int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags);
 /* The same into the caller's buffer (a larger packet is -EBADMSG): no heap for small channels. */
 int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags,
@@ -37,6 +38,10 @@ void fdchan_q_init(struct fdchan_q *q);
  * for a message that cannot be encoded or an fd that cannot be kept. */
 int fdchan_q_send(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
 		  int fd);
+/* The same with up to FDCHAN_Q_MAX_FDS fds (dups kept, in order). */
+#define FDCHAN_Q_MAX_FDS 2
+int fdchan_q_send_fds(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
+		      const int *fds, int nfds);
 /* Send what is queued until the socket is full: 0, or -errno when the peer is gone. */
 int fdchan_q_flush(struct fdchan_q *q, int sock);
 static inline int fdchan_q_pending(const struct fdchan_q *q) { return q->head != NULL; }

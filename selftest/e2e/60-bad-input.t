@@ -134,4 +134,31 @@ test_inherited_fds_closed() {
 	"$SV" delete -f fd || fail "delete"
 }
 
+test_engine_runs_unprivileged() {
+	# the engine parses every client byte: it runs as engine_user (nobody) with no
+	# capability and no new privileges, and opens nothing in <state> (the monitor
+	# connects its links and walks the bundles), so it must still serve and re-attach
+	daemon_start
+	eng=$(pgrep -P "$DAEMON_PID" -x shimvisord-eng)
+	[ -n "$eng" ] || fail "no engine"
+	st="/proc/$eng/status"
+	[ "$(awk '/^Uid:/ {print $2 $3 $4 $5}' "$st")" = 65534655346553465534 ] || fail "uids: $(grep Uid "$st")"
+	[ "$(awk '/^Gid:/ {print $2 $3 $4 $5}' "$st")" = 65534655346553465534 ] || fail "gids: $(grep Gid "$st")"
+	[ -z "$(awk '/^Groups:/ {print $2}' "$st")" ] || fail "groups: $(grep Groups "$st")"
+	for c in CapEff CapPrm CapAmb; do
+		[ "$(awk -v c="$c:" '$1 == c {print $2}' "$st")" = 0000000000000000 ] || fail "$c: $(grep "$c" "$st")"
+	done
+	[ "$(awk '/^NoNewPrivs:/ {print $2}' "$st")" = 1 ] || fail "NoNewPrivs: $(grep NoNewPrivs "$st")"
+	"$SV" run -d up /bin/sleep 1000 || fail "run"
+	daemon_kill9
+	daemon_start
+	"$SV" ls | grep -E '^default +up +[0-9]+ +running' >/dev/null || fail "not re-attached: $("$SV" ls)"
+	# an engine_user that is root is refused
+	printf '[daemon]\nengine_user = root\n' > "$T/conf"
+	"$SVD" -F -c "$T/conf" --root "$T/root2" --state "$T/state2" --address "$T/ctl2.sock" 2>"$T/err" &&
+		fail "started with a root engine"
+	grep -q "unprivileged" "$T/err" || fail "root engine: $(cat "$T/err")"
+	"$SV" delete -f up || fail "delete"
+}
+
 run_cases "$@"

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/monitor_scan.c: recovery's walk of <state>, done by the monitor so that the
+ * engine opens nothing there. Names are checked (sv_id_valid) before any path is formed; a
+ * bundle's files are only tested for existence, never read: the socket path is computed
+ * from ns/id, as spawn makes it. Each bundle with a worker to re-attach (a connected socket
+ * passed along) or to clean up is one MonFound; half-made bundles and orphan work dirs are
+ * removed here; MonScanned ends the answer. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/unixsock.h"
+#include "monitor.h"
+#include "wire/limits.h"
+
+/* Errors that say nothing of the worker, only of us (out of fds, memory): never a reason
+ * to clean up, which would kill a live task. */
+static bool ours_to_blame(int r)
+{
+	return r == -EMFILE || r == -ENFILE || r == -ENOMEM || r == -ENOBUFS || r == -EAGAIN ||
+	       r == -EINTR || r == -ENOSPC;
+}
+
+static void found(struct monitor *m, uint32_t seq, const char *ns, const char *id, int fd,
+		  bool dead, bool unreachable)
+{
+	char bundle[PATH_MAX];
+	sv_MonReply rep;
+
+	mon_reply_base(&rep, seq, ns, id);
+	snprintf(bundle, sizeof(bundle), "%s/%s/%s", m->cfg->state, ns, id);
+	rep.which_r = sv_MonReply_found_tag;
+	rep.r.found.bundle = bundle;
+	rep.r.found.dead = dead;
+	rep.r.found.unreachable = unreachable;
+	mon_send_reply_fds(m, &rep, &fd, fd >= 0);
+}
+
+static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *ns, const char *id)
+{
+	char sock[PATH_MAX];
+	int bfd, r, fd;
+
+	bfd = openat(nsfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0) {
+		sv_warn_err(-errno, "re-attach %s/%s: open its bundle; left as it is", ns, id);
+		return;
+	}
+	r = faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    faccessat(bfd, SV_BUNDLE_ADDRESS, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	close(bfd);
+	if (r == -ENOENT) {
+		/* an empty or half-made bundle: no worker was ever started from it */
+		mon_remove_task(m, ns, id);
+		return;
+	}
+	if (r < 0) {
+		/* out of fds or memory says nothing of the bundle: never remove it for that */
+		sv_warn_err(r, "re-attach %s/%s: read its bundle; left as it is", ns, id);
+		return;
+	}
+	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sizeof(sock));
+	fd = r < 0 ? r : sv_unix_connect(sock);
+	if (fd < 0 && ours_to_blame(fd)) {
+		/* listed as unknown, left running; a restart with room re-attaches it */
+		sv_warn_err(fd, "re-attach %s/%s: cannot connect to its worker now; left as it is, "
+			    "running", ns, id);
+		found(m, seq, ns, id, -1, false, true);
+		return;
+	}
+	found(m, seq, ns, id, fd, fd < 0, false);   /* no socket or no listener: it is dead */
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A work dir is an orphan only when no bundle of its name exists. */
+static void scan_workdir(struct monitor *m, uint32_t seq, int nsfd, const char *ns, const char *id)
+{
+	char path[PATH_MAX];
+
+	(void)seq;
+	(void)nsfd;
+	snprintf(path, sizeof(path), "%s/%s", ns, id);
+	if (faccessat(m->state_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		mon_remove_task(m, ns, id);
+}
+
+typedef void scan_fn(struct monitor *m, uint32_t seq, int nsfd, const char *ns, const char *id);
+
+/* Call fn for every valid ns/id directory pair under dirfd. */
+static void walk(struct monitor *m, uint32_t seq, int dirfd, scan_fn *fn)
+{
+	int dfd = dup(dirfd);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	struct dirent *de;
+
+	if (!d) {
+		sv_warn_err(-errno, "recovery: list the namespaces; everything left as it is");
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (!sv_id_valid(de->d_name))
+			continue;       /* ".", "..", ".s", ".lock", and anything not ours */
+		int nsfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int nfd = nsfd < 0 ? -1 : dup(nsfd);
+		DIR *nd = nfd < 0 ? NULL : fdopendir(nfd);
+		struct dirent *ie;
+		char ns[80];
+
+		snprintf(ns, sizeof(ns), "%s", de->d_name);
+		if (!nd) {
+			if (errno != ENOTDIR)
+				sv_warn_err(-errno, "recovery: namespace %s: left as it is", ns);
+			if (nfd >= 0)
+				close(nfd);
+			if (nsfd >= 0)
+				close(nsfd);
+			continue;
+		}
+		while ((ie = readdir(nd)))
+			if (sv_id_valid(ie->d_name))
+				fn(m, seq, nsfd, ns, ie->d_name);
+		closedir(nd);
+		close(nsfd);
+	}
+	closedir(d);
+}
+
+int mon_scan(struct monitor *m, const sv_MonRequest *rq)
+{
+	sv_MonReply rep;
+
+	walk(m, rq->seq, m->state_fd, scan_bundle);
+	walk(m, rq->seq, m->root_fd, scan_workdir);
+	mon_reply_base(&rep, rq->seq, "", "");
+	rep.which_r = sv_MonReply_scanned_tag;
+	mon_send_reply_fds(m, &rep, NULL, 0);
+	return 0;
+}
