@@ -39,7 +39,7 @@ LIB_CLI    := $(B)/libsvcli.a
 # libseccomp and libcap-ng are linked statically (Debian ships their .a): fewer objects for
 # ld.so to map in every task's first stage. cJSON and libmnl have no .a in Debian.
 INIT_LIBS  := -Wl,-Bstatic -lcap-ng -lseccomp -Wl,-Bdynamic -lcjson -lmnl
-SUP_LIBS   := -lcjson -linih
+SUP_LIBS   := -Wl,-Bstatic -lseccomp -Wl,-Bdynamic -lcjson -linih
 
 BINS := $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(B)/shimvisor
 UNIT_SRC   := $(wildcard selftest/unit/test_*.c)

@@ -429,6 +429,9 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 
 	e->recovery_deadline_ms = sv_now_ms() + cfg->reattach_timeout_ms;
 	recovery_scan(e);
+	int r = engine_confine();
+	if (r < 0)
+		sv_die(r, "engine: seccomp");
 	/* clients wait in the backlog until the tasks found are listed */
 	if (!e->scan_pending && ev_watch(e, ctl_fd, EPOLLIN, &e->ev_ctl))
 		sv_die(-errno, "engine: epoll_ctl");

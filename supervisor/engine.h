@@ -189,6 +189,10 @@ void link_frame(struct engine *e, struct conn *c);
 void link_closed(struct engine *e, struct conn *c);
 void link_deadlines(struct engine *e, int64_t now, int64_t *next);
 
+/* engine_seccomp.c: the engine's allow-list of system calls, loaded once its set-up is
+ * done (needs no_new_privs). 0 or -errno. */
+int engine_confine(void);
+
 /* control.c: the shimvisor.v1.Control methods */
 void control_request(struct engine *e, struct conn *c);
 

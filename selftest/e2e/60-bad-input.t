@@ -136,7 +136,7 @@ test_inherited_fds_closed() {
 
 test_engine_runs_unprivileged() {
 	# the engine parses every client byte: it runs as engine_user (nobody) with no
-	# capability and no new privileges, and opens nothing in <state> (the monitor
+	# capability, no new privileges and a seccomp allow-list, and opens nothing in <state> (the monitor
 	# connects its links and walks the bundles), so it must still serve and re-attach
 	daemon_start
 	eng=$(pgrep -P "$DAEMON_PID" -x shimvisord-eng)
@@ -149,6 +149,7 @@ test_engine_runs_unprivileged() {
 		[ "$(awk -v c="$c:" '$1 == c {print $2}' "$st")" = 0000000000000000 ] || fail "$c: $(grep "$c" "$st")"
 	done
 	[ "$(awk '/^NoNewPrivs:/ {print $2}' "$st")" = 1 ] || fail "NoNewPrivs: $(grep NoNewPrivs "$st")"
+	[ "$(awk '/^Seccomp:/ {print $2}' "$st")" = 2 ] || fail "no seccomp filter: $(grep Seccomp "$st")"
 	"$SV" run -d up /bin/sleep 1000 || fail "run"
 	daemon_kill9
 	daemon_start
