@@ -121,6 +121,9 @@ run_cases() {
 	if [ "${1:-}" = "--one" ]; then
 		T=$(mktemp -d /tmp/sv-e2e.XXXXXX)
 		trap case_cleanup EXIT
+		# the driver's timeout: say where the case stood before cleaning up
+		trap 'echo "# timed out; the daemon log says:" >&2; tail -n 30 "$T/daemon.log" >&2 2>/dev/null
+		      ps -eo pid,stat,wchan:24,args | grep -F -- "$T" | grep -v grep >&2; exit 124' TERM
 		"test_$2"
 		echo "$T" > /dev/null
 		[ -f "$T/.skip" ] && { cat "$T/.skip" >&2; exit 77; }
