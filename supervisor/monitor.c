@@ -220,7 +220,7 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	rep.r.spawned.bundle = res.bundle;
 	/* the engine opens nothing in <state>: it gets the link connected (a unix connect
 	 * completes at once into the listen backlog) */
-	int fds[2] = { res.report_fd, sv_unix_connect(res.address) };
+	int fds[2] = { res.report_fd, sv_unix_connect_nb(res.address) };
 	if (fds[1] < 0)
 		sv_warn_err(fds[1], "spawn %s/%s: connect to its worker", s->ns, s->id);
 	mon_send_reply_fds(m, &rep, fds, fds[1] >= 0 ? 2 : 1);

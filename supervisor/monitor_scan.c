@@ -65,7 +65,7 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 		return;
 	}
 	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sizeof(sock));
-	fd = r < 0 ? r : sv_unix_connect(sock);
+	fd = r < 0 ? r : sv_unix_connect_nb(sock);  /* a wedged worker never blocks us */
 	if (fd < 0 && ours_to_blame(fd)) {
 		/* listed as unknown, left running; a restart with room re-attaches it */
 		sv_warn_err(fd, "re-attach %s/%s: cannot connect to its worker now; left as it is, "

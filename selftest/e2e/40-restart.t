@@ -62,6 +62,47 @@ test_wedged_worker_does_not_stall_restart() {
 	"$SV" delete stuck || fail "delete"
 }
 
+# A wedged worker whose listen backlog is full: a blocking connect would hang the monitor
+# (and with it every spawn and cleanup) until the worker ran again.
+test_wedged_worker_with_full_backlog_does_not_hang_restart() {
+	daemon_start
+	"$SV" run -d stuck /bin/sleep 1000 || fail "run"
+	w=$(worker_pid stuck)
+	daemon_kill9
+	kill -STOP "$w"
+	mkfifo "$T/full"
+	python3 - "$T/state" "$T/full" <<'PY' &
+import hashlib, socket, sys, time
+state, fifo = sys.argv[1], sys.argv[2]
+sock = state + "/.s/" + hashlib.sha256((state + "/default/stuck").encode()).hexdigest()[:32]
+held = []
+while True:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.setblocking(False)
+    try:
+        s.connect(sock)
+    except BlockingIOError:
+        break
+    held.append(s)
+open(fifo, "w").write("%d\n" % len(held))
+while True:
+    time.sleep(3600)
+PY
+	BG_PIDS+=($!)
+	n=$(timeout 10 head -n1 "$T/full") || fail "the backlog was not filled"
+	note "worker backlog full after $n connections"
+	daemon_start
+	[ "$("$SV" run --rm fresh /bin/echo served)" = served ] || fail "new task not served"
+	"$SV" ls | grep -E '^default +stuck +[0-9]+ +unknown' >/dev/null || fail "ls: $("$SV" ls)"
+	grep -q "re-attach default/stuck: cannot connect" "$T/daemon.log" || fail "log: $(cat "$T/daemon.log")"
+	# once it runs again and has room, a restart adopts it
+	kill "${BG_PIDS[-1]}"
+	kill -CONT "$w"
+	daemon_kill9
+	daemon_start
+	"$SV" kill stuck && "$SV" wait stuck; [ $? = 137 ] || fail "not adopted after SIGCONT"
+	"$SV" delete stuck || fail "delete"
+}
+
 test_restart_removes_empty_bundles_and_orphans() {
 	mkdir -p "$T/state/default/empty" "$T/root/default/orphan"
 	daemon_start
