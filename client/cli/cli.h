@@ -213,6 +213,8 @@ int cmd_ls(const struct cli *g, int argc, char **argv);
 int cmd_events(const struct cli *g, int argc, char **argv);
 int cmd_version(const struct cli *g, int argc, char **argv);
 int cmd_exec(const struct cli *g, int argc, char **argv);
+/* cmd_selftest.c: a few real tasks against the daemon, TAP and "N passed, N failed". */
+int cmd_selftest(const struct cli *g, int argc, char **argv);
 
 /* ---- run_io.c: the FIFOs of an attached run and the copy loop ---- */
 struct run_io {

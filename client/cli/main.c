@@ -15,9 +15,7 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 	{ "ls", cmd_ls }, { "state", cmd_state }, { "ps", cmd_ps },
 	{ "events", cmd_events }, { "version", cmd_version }, { "pause", cmd_pause },
 	{ "resume", cmd_resume }, { "stats", cmd_stats }, { "update", cmd_update },
-	{ "logs", cmd_logs }, { "exec", cmd_exec },
-	/* the rest of the contract, still to come */
-	{ "selftest", NULL },
+	{ "logs", cmd_logs }, { "exec", cmd_exec }, { "selftest", cmd_selftest },
 };
 
 static const char usage[] =
@@ -30,9 +28,8 @@ static const char usage[] =
 	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"
 	"  pause ID | resume ID | stats ID [--format json]\n"
 	"  update ID [--memory BYTES] [--pids N] [--cpus N] | logs [-f] ID\n"
-	"  events [--format json] | version\n"
+	"  events [--format json] | selftest | version\n"
 	"  BYTES: 1048576, 512k, 64m or 2g (powers of 1024); --cpus N: CPUs, as 0.5 or 1.25\n"
-	"  (selftest: not implemented yet)\n"
 	"environment: SHIMVISOR_ADDRESS (-a), SHIMVISOR_NAMESPACE (-n)\n";
 
 int main(int argc, char **argv)
@@ -81,10 +78,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[s.i], commands[i].name) != 0)
 			continue;
-		if (!commands[i].fn) {
-			cli_error("%s: not implemented yet", commands[i].name);
-			return CLI_EXIT_USAGE;
-		}
 		return commands[i].fn(&g, argc - s.i, argv + s.i);
 	}
 	cli_error("unknown command \"%.64s\" (see shimvisor --help)", argv[s.i]);

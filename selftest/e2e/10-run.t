@@ -149,4 +149,21 @@ test_make_install() {
 	: "$T_SAVE"
 }
 
+test_selftest_command() {
+	daemon_start
+	out=$("$SV" selftest) || fail "selftest failed: $out"
+	echo "$out" | grep -qx '5 passed, 0 failed' || fail "summary: $out"
+	[ "$(echo "$out" | grep -c '^ok ')" = 5 ] || fail "results: $out"
+	[ -z "$("$SV" ls -q)" ] || fail "tasks left: $("$SV" ls)"
+	# no cgroups here: the limit's case is a SKIP with the reason, not a failure
+	daemon_stop
+	daemon_start --cgroup-parent ""
+	out=$("$SV" selftest) || fail "selftest without cgroups failed: $out"
+	echo "$out" | grep -q '^ok 5 - .* # SKIP .*cgroup' || fail "no SKIP: $out"
+	daemon_stop
+	out=$("$SV" selftest); rc=$?
+	[ $rc = 1 ] && echo "$out" | grep -q '^not ok 1 - the daemon answers' || fail "no daemon: $rc $out"
+	return 0
+}
+
 run_cases "$@"
