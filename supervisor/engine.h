@@ -91,6 +91,8 @@ struct task {
 	struct conn *link;      /* our ttrpc connection to the worker */
 	uint32_t mon_seq;       /* outstanding monitor request */
 	struct reply_to create_rt, delete_rt;
+	int fail_code;          /* a failed create: answered once its bundle is gone (task_free) */
+	char *fail_msg;
 	struct reply_to start_rt;       /* a Start that came while the task was being created */
 	bool kill_then_delete;  /* delete -f: delete once the exit is seen */
 	sv_CtlCreateRequest *create_req;  /* kept until the worker's Create is sent */

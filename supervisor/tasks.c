@@ -58,6 +58,15 @@ void task_free(struct engine *e, struct task *t)
 		reply(e, w->rt, SV_NOT_FOUND, "task was deleted: not found", NULL, NULL);
 		free(w);
 	}
+	if (t->fail_code) {
+		/* a failed create is answered now that its bundle is gone: the same id can be
+		 * created again at once */
+		const char *msg = t->fail_msg ? t->fail_msg : "create failed";
+		reply(e, t->create_rt, t->fail_code, msg, NULL, NULL);
+		reply(e, t->start_rt, t->fail_code, msg, NULL, NULL);
+		t->start_rt = nobody;
+		free(t->fail_msg);
+	}
 	reply(e, t->start_rt, SV_NOT_FOUND, "task is gone: not found", NULL, NULL);
 	while (t->detached) {
 		struct exec_note *n = t->detached;
@@ -182,6 +191,17 @@ void task_begin_delete(struct engine *e, struct task *t)
 	link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 10000);
 }
 
+/* The create failed after its bundle was made: the answer waits until the cleanup has
+ * removed it (task_free), so that a client may retry the same id as soon as it has it. */
+static void task_failed(struct task *t, int code, const char *msg, struct reply_to rt)
+{
+	t->fail_code = code;
+	free(t->fail_msg);
+	t->fail_msg = strdup(msg && *msg ? msg : "create failed");
+	t->create_rt = rt;
+	task_move(t, TE_FAILED);
+}
+
 /* The monitor made the bundle and started the worker: connect and send Create. */
 void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd, int link_fd)
 {
@@ -217,10 +237,8 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 	t->report_fd = fd;
 	r = link_open(e, t, link_fd);    /* connected by the monitor */
 	if (r < 0 || !cr) {
-		reply(e, t->create_rt, SV_UNAVAILABLE, "connect to the new worker failed", NULL, NULL);
-		t->create_rt = nobody;
-		task_move(t, TE_FAILED);
-		return;     /* its exit notice (or none) leads to the cleanup */
+		task_failed(t, SV_UNAVAILABLE, "connect to the new worker failed", t->create_rt);
+		return;     /* its exit notice leads to the cleanup, and that to the answer */
 	}
 	snprintf(rq.id, sizeof(rq.id), "%s", t->id);
 	rq.bundle = t->bundle;
@@ -444,10 +462,7 @@ void task_created(struct engine *e, struct task *t, int code, const char *msg, u
 		  struct reply_to rt)
 {
 	if (code != SV_OK) {
-		reply(e, rt, code, msg, NULL, NULL);
-		reply(e, t->start_rt, code, msg, NULL, NULL);
-		t->start_rt = nobody;
-		task_move(t, TE_FAILED);
+		task_failed(t, code, msg, rt);
 		sv_ShutdownRequest sq = { 0 };
 		snprintf(sq.id, sizeof(sq.id), "%s", t->id);
 		link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 5000);

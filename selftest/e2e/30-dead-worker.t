@@ -151,6 +151,9 @@ test_worker_binary_gone() {
 	[ "$("$SV" run --rm back /bin/echo ok)" = ok ] || fail "run once the binary is back"
 	rm "$T/bin/shimvisor-init"
 	run_fails_saying noinit "shimvisor-init: No such file or directory"
+	# a failed create is answered once its bundle is gone: the same id works at once
+	cp "$(dirname "$SVD")/shimvisor-init" "$T/bin/"
+	[ "$("$SV" run --rm noinit /bin/echo ok)" = ok ] || fail "the same id right after the failure"
 }
 
 run_cases "$@"
