@@ -27,8 +27,9 @@ struct sv_config {
 
 void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
- * engine_user=, cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=, reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file is fine;
- * a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
+ * engine_user=, cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=,
+ * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file
+ * is fine; a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);
 
 /* One setting by its config-file name (the options use it too). 0, or -1: unknown or bad. */

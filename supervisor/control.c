@@ -322,8 +322,8 @@ static void m_exec(struct call *k)
 	wq.spec.value = sv_bytes_new(json, len);
 	if (!wq.spec.value)
 		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
-	else if (link_call(k->e, t, W_EXEC, "Exec", sv_ExecProcessRequest_fields, &wq, k->rt, 30000) == 0 &&
-		 (w = link_last(t))) {
+	else if ((w = link_call(k->e, t, W_EXEC, "Exec", sv_ExecProcessRequest_fields, &wq, k->rt,
+				30000))) {
 		snprintf(w->exec_id, sizeof(w->exec_id), "%s", rq->exec_id);
 		w->detach = rq->detach;
 	}

@@ -151,7 +151,7 @@ int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 }
 
 /* Fds the engine holds whatever the load: stdio, signalfd, epoll, the monitor channel, the
- * listener, the spare, readiness, and a few for recovery's directory walks. */
+ * listener, the spare, readiness, and room for a monitor reply's fds in flight. */
 #define ENGINE_FIXED_FDS 32
 
 void engine_fd_budget(struct engine *e, unsigned long nofile)

@@ -183,10 +183,10 @@ void publish_envelope(struct engine *e, const sv_Envelope *env);
 /* worker_link.c: our ttrpc client side of each worker */
 /* Our link to t's worker over fd, a socket the monitor connected (taken, also on failure). */
 int link_open(struct engine *e, struct task *t, int fd);
-int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
-	      const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms);
-/* The call link_call just queued (it is the head of the link's list), or NULL. */
-struct wcall *link_last(struct task *t);
+/* Queue a call on t's link: the call (for fields only its op uses), or NULL with rt
+ * already answered. */
+struct wcall *link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
+			const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms);
 void link_frame(struct engine *e, struct conn *c);
 void link_closed(struct engine *e, struct conn *c);
 void link_deadlines(struct engine *e, int64_t now, int64_t *next);

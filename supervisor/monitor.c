@@ -216,7 +216,6 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	mon_reply_base(&rep, rq->seq, s->ns, s->id);
 	rep.which_r = sv_MonReply_spawned_tag;
 	rep.r.spawned.pid = (uint32_t)res.pid;
-	rep.r.spawned.address = res.address;
 	rep.r.spawned.bundle = res.bundle;
 	/* the engine opens nothing in <state>: it gets the link connected (a unix connect
 	 * completes at once into the listen backlog) */

@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "common/unixsock.h"
 #include "engine.h"
 #include "monitor.h"
 #include "wire/pbio.h"
@@ -31,8 +30,8 @@ int link_open(struct engine *e, struct task *t, int fd)
 	return 0;
 }
 
-int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
-	      const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms)
+struct wcall *link_call(struct engine *e, struct task *t, enum wcall_op op, const char *method,
+			const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms)
 {
 	struct conn *c = t->link;
 	struct wcall *w;
@@ -42,11 +41,13 @@ int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *me
 
 	if (!c || c->closing) {
 		reply(e, rt, SV_UNAVAILABLE, "the task's worker is gone: unavailable", NULL, NULL);
-		return -ENOTCONN;
+		return NULL;
 	}
 	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
+	if (!w) {
+		reply(e, rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+		return NULL;
+	}
 	r = ttrpc_encode_request(SV_TASK_SERVICE, method, t->ns,
 				 timeout_ms > 0 ? (int64_t)timeout_ms * 1000000 : 0, fields, req, &body, &len);
 	if (r == 0)
@@ -55,7 +56,7 @@ int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *me
 	if (r < 0) {
 		free(w);
 		reply(e, rt, SV_INTERNAL, "request to the worker failed", NULL, NULL);
-		return r;
+		return NULL;
 	}
 	w->stream = c->next_stream;
 	c->next_stream += 2;
@@ -64,7 +65,7 @@ int link_call(struct engine *e, struct task *t, enum wcall_op op, const char *me
 	w->deadline_ms = timeout_ms > 0 ? sv_now_ms() + timeout_ms : 0;
 	w->next = c->calls;
 	c->calls = w;
-	return 0;
+	return w;
 }
 
 static void relay_raw(struct engine *e, struct reply_to rt, int code, const char *msg,
@@ -99,18 +100,13 @@ static void exec_start(struct engine *e, struct task *t, const struct wcall *w)
 
 	snprintf(rq.id, sizeof(rq.id), "%s", t->id);
 	snprintf(rq.exec_id, sizeof(rq.exec_id), "%s", w->exec_id);
-	if (link_call(e, t, W_EXEC_START, "Start", sv_StartRequest_fields, &rq, w->rt, 30000) < 0)
+	if (!link_call(e, t, W_EXEC_START, "Start", sv_StartRequest_fields, &rq, w->rt, 30000))
 		return;
 	if (w->detach && (n = calloc(1, sizeof(*n)))) {
 		snprintf(n->exec_id, sizeof(n->exec_id), "%s", w->exec_id);
 		n->next = t->detached;
 		t->detached = n;
 	}
-}
-
-struct wcall *link_last(struct task *t)
-{
-	return t->link ? t->link->calls : NULL;
 }
 
 /* Hand one reply (or a failure: code != OK, payload NULL) to whoever wanted it. */

@@ -37,6 +37,9 @@
 #define SV_DEFAULT_NS       "default"
 /* UpdateTaskRequest.resources: an Any of this type, its value OCI LinuxResources JSON */
 #define SV_OCI_RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
+/* StatsResponse.stats: an Any of one of these (wire/metrics.proto Cg1Metrics, Cg2Metrics) */
+#define SV_CG1_METRICS_URL  "io.containerd.cgroups.v1.Metrics"
+#define SV_CG2_METRICS_URL  "io.containerd.cgroups.v2.Metrics"
 /* ExecProcessRequest.spec: an Any of this type, its value an OCI Process JSON */
 #define SV_OCI_PROCESS_URL  "types.containerd.io/opencontainers/runtime-spec/1/Process"
 

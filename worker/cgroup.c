@@ -15,6 +15,7 @@
 
 #include "common/fsutil.h"
 #include "worker/cgroup_backend.h"
+#include "wire/limits.h"
 
 #define WCG_FILE_MAX (64u << 10)
 
@@ -322,11 +323,11 @@ int wcg_metrics(const struct wcgroup *cg, const char **type_url, uint8_t **buf, 
 	*buf = NULL;
 	*len = 0;
 	if (wcg_v1(cg, ~CGC_NAMED)) {
-		*type_url = "io.containerd.cgroups.v1.Metrics";
+		*type_url = SV_CG1_METRICS_URL;
 		return wcg1_metrics(cg, buf, len);
 	}
 	if (wcg_v2(cg)) {
-		*type_url = "io.containerd.cgroups.v2.Metrics";
+		*type_url = SV_CG2_METRICS_URL;
 		return wcg2_metrics(cg, buf, len);
 	}
 	return -ENOENT;

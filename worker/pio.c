@@ -5,7 +5,6 @@
  * blocks once the FIFO's reader went away; a terminal is the pty master init sends. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -40,6 +39,12 @@ static void close_src(struct pump *pp)
 		close(pp->src);
 	pp->src = -1;
 	pp->eof = true;
+}
+
+/* Where the pump's bytes go: an fd, or the shared log sink. */
+static bool has_dst(const struct pump *pp)
+{
+	return pp->dst >= 0 || pp->sink;
 }
 
 static void close_dst(struct pump *pp)
@@ -103,8 +108,6 @@ static int open_log(struct pump *pp, const char *s, struct logsink **shared)
 		return rc;
 	else
 		*shared = pp->sink;
-	pp->dst = INT_MAX;          /* "has a destination"; writes go to the sink */
-	pp->own_dst = false;
 	wr = pump_pipe(pp);
 	if (wr < 0)
 		close_dst(pp);
@@ -236,7 +239,7 @@ void pio_set_console(struct pio *io, int master)
 		io->in.dst = master;
 		io->in.own_dst = false;
 	}
-	if (io->out.dst >= 0) {
+	if (has_dst(&io->out)) {
 		io->out.src = master;
 		io->out.own_src = false;
 	}
@@ -248,7 +251,7 @@ int pio_poll_fd(struct pump *pp, short *events)
 		*events = POLLOUT;
 		return pp->dst;
 	}
-	if (pp->src >= 0 && pp->dst >= 0 && !pp->eof) {
+	if (pp->src >= 0 && has_dst(pp) && !pp->eof) {
 		*events = POLLIN;
 		return pp->src;
 	}
@@ -292,7 +295,7 @@ void pio_ready(struct pump *pp)
 {
 	int k;
 
-	if (pp->dst < 0)
+	if (!has_dst(pp))
 		return;
 	if (!pump_flush(pp))
 		return;
@@ -329,7 +332,7 @@ void pio_close_stdin(struct pio *io)
 {
 	struct pump *pp = &io->in;
 
-	if (pp->src < 0 || pp->dst < 0) {
+	if (pp->src < 0 || !has_dst(pp)) {
 		close_src(pp);
 		if (pp->off >= pp->len)
 			close_dst(pp);
@@ -345,7 +348,7 @@ void pio_drain(struct pio *io)
 	int i, k;
 
 	for (i = 0; i < 2; i++)
-		for (k = 0; k < PUMP_ROUNDS && o[i]->dst >= 0 && o[i]->src >= 0 && !o[i]->eof; k++)
+		for (k = 0; k < PUMP_ROUNDS && has_dst(o[i]) && o[i]->src >= 0 && !o[i]->eof; k++)
 			pio_ready(o[i]);
 }
 

@@ -49,7 +49,7 @@ struct logsink;
 
 struct pump {
 	int src, dst;               /* -1 = closed; the console fd is borrowed, not owned */
-	struct logsink *sink;       /* svlog://: writes go to the shared, capped log (dst unused) */
+	struct logsink *sink;       /* svlog://: writes go to the shared, capped log (dst is -1) */
 	uint8_t *buf;               /* read from src, not yet taken by dst */
 	size_t len, off;
 	bool eof;                   /* src ended (or CloseIO): close dst once buf is drained */

@@ -31,8 +31,8 @@ static void skip(struct st *s, const char *what, const char *why)
 }
 
 /* Start a detached task running `sh -c script`, wait for it: its exit status, or -errno
- * (the daemon's message in why). limits: a pids limit (a cgroup of its own), 0 for none. */
-static int run_script(struct st *s, const char *script, int64_t pids, char *why, size_t whysz)
+ * (the daemon's message in why). */
+static int run_script(struct st *s, const char *script, char *why, size_t whysz)
 {
 	char *args[] = { "/bin/sh", "-c", (char *)script };
 	sv_CtlCreateRequest req = sv_CtlCreateRequest_init_zero;
@@ -44,7 +44,6 @@ static int run_script(struct st *s, const char *script, int64_t pids, char *why,
 	req.args_count = 3;
 	req.hostname = "selftest";
 	req.detach = true;
-	req.pids = pids;
 	rc = sv_create_start(s->c, &req, NULL);
 	if (rc == 0)
 		rc = sv_wait(s->c, s->id, &status, NULL);
@@ -105,11 +104,11 @@ int cmd_selftest(const struct cli *g, int argc, char **argv)
 	result(&s, true, "the daemon answers", why);
 	sv_pb_free(sv_CtlVersionResponse_fields, &v);
 
-	st = run_script(&s, "exit 7", 0, why, sizeof(why));
+	st = run_script(&s, "exit 7", why, sizeof(why));
 	result(&s, st == 7, "a task runs and its exit status comes back", st < 0 ? why : st == 7 ? "" :
 	       "wrong status");
 	cleanup(&s);
-	st = run_script(&s, isolation, 0, why, sizeof(why));
+	st = run_script(&s, isolation, why, sizeof(why));
 	result(&s, st == 0, "a task is isolated (pid, uts, mount, network namespaces; read-only /)",
 	       st < 0 ? why : st ? isolation_why(st) : "");
 	cleanup(&s);

@@ -7,10 +7,9 @@
 
 #include "client/cli/cli.h"
 #include "metrics.pb.h"
+#include "wire/limits.h"
 #include "wire/pbio.h"
 
-#define CG1_METRICS "io.containerd.cgroups.v1.Metrics"
-#define CG2_METRICS "io.containerd.cgroups.v2.Metrics"
 
 /* At or above this a limit means none: v1 says "no limit" with LONG_MAX rounded down to a
  * page (or -1), v2 with "max" (both read as huge numbers by the worker); v1's pids "max"
@@ -52,7 +51,7 @@ int cli_stats_view(struct stats_view *v, const char *id, const sv_StatsResponse 
 	const void *bytes = val ? (const void *)val->bytes : "";
 	size_t len = val ? val->size : 0;
 	union { sv_Cg1Metrics v1; sv_Cg2Metrics v2; } m;
-	bool v1 = strcmp(url, CG1_METRICS) == 0;
+	bool v1 = strcmp(url, SV_CG1_METRICS_URL) == 0;
 	const pb_msgdesc_t *fields = v1 ? sv_Cg1Metrics_fields : sv_Cg2Metrics_fields;
 
 	memset(v, 0, sizeof(*v));
@@ -61,7 +60,7 @@ int cli_stats_view(struct stats_view *v, const char *id, const sv_StatsResponse 
 		snprintf(err, errsz, "no metrics in the answer");
 		return -ENODATA;
 	}
-	if (!v1 && strcmp(url, CG2_METRICS) != 0) {
+	if (!v1 && strcmp(url, SV_CG2_METRICS_URL) != 0) {
 		snprintf(err, errsz, "unknown metrics type \"%.128s\"", url);
 		return -EPROTONOSUPPORT;
 	}
