@@ -55,7 +55,9 @@ const char *sv_default_address(void);
 
 /* Task methods of shimvisor.v1.Control. Ids are checked with sv_id_valid first (-EINVAL). */
 int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid);
-/* Create and start in one exchange (both requests sent before any reply is read): `run`. */
+/* Create and start in one exchange (both requests sent before any reply is read): `run`.
+ * A Start that fails after this Create made the task removes it again; a failed Create
+ * touches nothing (an id already in use stays as it is). */
 int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid);
 int sv_start(struct sv_client *c, const char *id, uint32_t *pid);
 int sv_kill(struct sv_client *c, const char *id, uint32_t sig, bool all);

@@ -69,6 +69,8 @@ static void m_create(struct call *k)
 		goto out;
 	}
 	if (task_find(k->e, k->ns, rq->id)) {
+		snprintf(k->c->refused_ns, sizeof(k->c->refused_ns), "%s", k->ns);
+		snprintf(k->c->refused_id, sizeof(k->c->refused_id), "%s", rq->id);
 		snprintf(msg, sizeof(msg), "task %s: already exists", rq->id);
 		reply(k->e, k->rt, SV_ALREADY_EXISTS, msg, NULL, NULL);
 		goto out;
@@ -122,7 +124,15 @@ static void m_start(struct call *k)
 	sv_StartRequest rq;
 	struct task *t;
 
-	if (decode(k, sv_StartRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+	if (decode(k, sv_StartRequest_fields, &rq) < 0)
+		return;
+	if (!strcmp(k->c->refused_id, rq.id) && !strcmp(k->c->refused_ns, k->ns)) {
+		k->c->refused_id[0] = 0;
+		reply(k->e, k->rt, SV_ALREADY_EXISTS, "task already exists: its create was refused, "
+		      "not started", NULL, NULL);
+		return;
+	}
+	if (!(t = lookup(k, rq.id)))
 		return;
 	if (t->st == T_DELETING || t->worker_gone) {
 		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", NULL, NULL);
@@ -473,6 +483,8 @@ void control_request(struct engine *e, struct conn *c)
 			if (rq.method && !strcmp(rq.method, methods[i].name))
 				break;
 		if (i < sizeof(methods) / sizeof(methods[0])) {
+			if (methods[i].fn != m_start)
+				c->refused_id[0] = 0;
 			methods[i].fn(&k);
 		} else {
 			snprintf(msg, sizeof(msg), "method %.100s", rq.method ? rq.method : "");

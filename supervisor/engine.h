@@ -60,6 +60,10 @@ struct conn {
 	/* clients */
 	bool subscriber;
 	uint32_t sub_stream;
+	/* the ns/id of a Create this client was refused because the id is in use: a Start of
+	 * that id sent right behind it (`run`'s pipeline) is refused too, never carried out on
+	 * the task that already had the id. Any other request clears it. */
+	char refused_ns[80], refused_id[80];
 	/* workers */
 	struct task *task;
 	uint32_t next_stream;

@@ -17,7 +17,7 @@ static int parse(int argc, char **argv, bool create, struct run_opts *o)
 }
 
 /* Create the task from o (with the given stdio paths, or detached); with start, start it in
- * the same exchange (a failed run leaves nothing behind). */
+ * the same exchange (sv_create_start removes only a task its own Create made). */
 static int create_task(struct sv_client *c, struct run_opts *o, const struct run_io *io, bool start)
 {
 	sv_CtlCreateRequest req;
@@ -32,11 +32,8 @@ static int create_task(struct sv_client *c, struct run_opts *o, const struct run
 		req.stderr = (char *)io->path[2];
 	}
 	rc = start ? sv_create_start(c, &req, NULL) : sv_create(c, &req, NULL);
-	if (rc < 0) {
+	if (rc < 0)
 		rc = cli_call_error(c, rc, "%s %s", o->create ? "create" : "run", o->id);
-		if (start)
-			sv_delete(c, o->id, true, NULL);
-	}
 	return rc;
 }
 

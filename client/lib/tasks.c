@@ -115,8 +115,21 @@ int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_
 		return err;
 	}
 	err2 = sv_client_recv(c, s2, c->timeout_ms, sv_StartResponse_fields, &sresp);
-	if (err2 < 0)
+	if (err2 < 0) {
+		/* our Create made the task and its Start failed: remove it (forced), keeping
+		 * Start's error for the caller. Nothing else is ever deleted here: a Create that
+		 * failed ("already exists") made nothing, and a timeout leaves its fate unknown */
+		if (err2 != -ETIMEDOUT && err2 != -ECONNRESET) {
+			char keep[sizeof(c->last_err)];
+			int code = c->last_code;
+
+			memcpy(keep, c->last_err, sizeof(keep));
+			(void)sv_delete(c, req->id, true, NULL);
+			memcpy(c->last_err, keep, sizeof(keep));
+			c->last_code = code;
+		}
 		return err2;
+	}
 	if (pid)
 		*pid = sresp.pid;
 	sv_pb_free(sv_StartResponse_fields, &sresp);

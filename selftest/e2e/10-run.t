@@ -166,4 +166,24 @@ test_selftest_command() {
 	return 0
 }
 
+test_run_existing_id_untouched() {
+	daemon_start
+	"$SV" run -d a /bin/sleep 300 || fail "run -d a"
+	pid=$("$SV" state a --format json | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+	[ -n "$pid" ] && [ "$pid" -gt 0 ] || fail "no pid for a: $("$SV" state a --format json)"
+	out=$("$SV" run -d a /bin/true 2>&1) && fail "run of an id in use succeeded"
+	echo "$out" | grep -q "already exists" || fail "run of an id in use says: $out"
+	"$SV" run --rm a /bin/true 2>/dev/null && fail "run --rm of an id in use succeeded"
+	st=$("$SV" state a --format json) || fail "a is gone after a refused run"
+	echo "$st" | grep -q '"status": *"running"' || fail "a is no longer running: $st"
+	echo "$st" | grep -q "\"pid\": *$pid[,}]" || fail "a has another pid: $st (was $pid)"
+	kill -0 "$pid" || fail "a's process $pid is gone"
+	# a created task is not started by a refused run of its id
+	"$SV" create b /bin/true || fail "create b"
+	"$SV" run b /bin/true 2>/dev/null && fail "run of a created id succeeded"
+	"$SV" state b --format json | grep -q '"status": *"created"' ||
+		fail "b left created: $("$SV" state b --format json)"
+	[ "$("$SV" ls -q | sort | tr '\n' ' ')" = "a b " ] || fail "ls: $("$SV" ls)"
+}
+
 run_cases "$@"

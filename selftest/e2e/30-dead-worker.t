@@ -46,17 +46,31 @@ test_kill9_worker_after_exit_keeps_status() {
 }
 
 test_worker_dies_while_daemon_down_records_status() {
-	daemon_start
+	# the daemon runs the worker through a wrapper whose `delete` (the cleaner) waits at a
+	# gate, so that the restarted daemon's cleanup happens once this case is subscribed
+	mkdir -p "$T/bin/real"
+	cp "$(dirname "$SVD")/shimvisor-worker" "$(dirname "$SVD")/shimvisor-init" "$T/bin/real/"
+	mkfifo "$T/gate"
+	printf '#!/bin/sh\ncase " $* " in *" delete "*) cat "%s" >/dev/null ;; esac\nexec "%s" "$@"\n' \
+		"$T/gate" "$T/bin/real/shimvisor-worker" > "$T/bin/shimvisor-worker"
+	chmod 755 "$T/bin/shimvisor-worker"
+	printf '[daemon]\ncleanup_timeout_ms = 60000\n' > "$T/conf"
+	daemon_start -c "$T/conf" --worker "$T/bin/shimvisor-worker"
 	"$SV" run -d rec /bin/sh -c 'read x; exit 9' < /dev/null || fail "run"
 	"$SV" wait rec; [ $? = 9 ] || fail "wait"
 	w=$(worker_pid rec)
 	daemon_kill9
 	kill -9 "$w"
 	timeout 5 tail --pid="$w" -f /dev/null
-	daemon_start
+	daemon_start -c "$T/conf" --worker "$T/bin/shimvisor-worker"
 	events_start
-	# the restarted daemon found a dead worker: cleaned up, exit reported with the recorded 9
-	"$SV" ls -q | grep -qx rec && { events_wait 15 '"/tasks/delete"' '"rec"' >/dev/null || fail "no delete"; }
+	"$SV" ls -q | grep -qx rec || fail "rec was cleaned up before its cleaner ran: $("$SV" ls)"
+	timeout 10 sh -c 'echo > "$1"' _ "$T/gate" || fail "the cleaner never reached its gate"
+	# the restarted daemon found a dead worker: cleaned up, its delete reports the recorded 9
+	line=$(events_wait 20 '"/tasks/delete"' '"rec"') || fail "no delete event"
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["exit_status"]==9, d' "$line" ||
+		fail "delete event: $line"
+	"$SV" ls -q | grep -qx rec && fail "rec still listed after its delete event"
 	[ -e "$T/state/default/rec" ] && fail "bundle left"
 	return 0
 }
