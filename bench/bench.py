@@ -417,7 +417,7 @@ class Bench:
         ldd = run(["ldd", bb], check=False)
         if "not a dynamic executable" not in ldd.stdout + ldd.stderr:
             raise BenchError("%s is dynamically linked: install busybox-static" % bb)
-        self.rfs = rfs
+        self.rfs = os.path.realpath(rfs)
         log("busybox rootfs at %s (%d applets)" % (rfs, len(applets)))
 
     def start_containerd(self):
@@ -493,9 +493,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         self.sv_sock = os.path.join(d, "ctl.sock")
         self.sv_env = dict(os.environ, SHIMVISOR_ADDRESS=self.sv_sock, SHIMVISOR_NAMESPACE=SV_NS)
         self.svd_log = open(os.path.join(d, "daemon.log"), "w")
+        # the policy lets tasks run on the bench's busybox rootfs (its default permits
+        # /var/lib/shimvisor and /srv only)
+        conf = os.path.join(d, "shimvisord.conf")
+        with open(conf, "w") as f:
+            f.write("[policy]\nrootfs_sources = %s\n" % os.path.dirname(self.rfs) if self.rfs else "")
         r, w = os.pipe()
         self.svd_proc = subprocess.Popen(
-            [SVD, "-F", "--root", d + "/root", "--state", d + "/state", "--address", self.sv_sock,
+            [SVD, "-F", "-c", conf, "--root", d + "/root", "--state", d + "/state", "--address", self.sv_sock,
              "--pidfile", d + "/pid", "--cgroup-parent", SV_CG_PARENT, "--ready-fd", str(w)],
             stdin=subprocess.DEVNULL, stdout=self.svd_log, stderr=subprocess.STDOUT,
             pass_fds=(w,), start_new_session=True)

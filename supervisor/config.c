@@ -23,6 +23,7 @@ void sv_config_defaults(struct sv_config *c)
 	c->cleanup_timeout_ms = 5000;
 	c->warm_delay_ms = 20;
 	c->ready_fd = -1;
+	sv_policy_defaults(&c->policy);
 }
 
 struct load_ctx {
@@ -142,7 +143,8 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *l = user;
-	int r = strcmp(section, "daemon") ? -1 : sv_config_set(l->c, name, value);
+	int r = !strcmp(section, "daemon") ? sv_config_set(l->c, name, value)
+		: !strcmp(section, "policy") ? sv_policy_set(&l->c->policy, name, value) : -1;
 
 	if (r < 0 && !l->bad) {
 		l->bad = 1;

@@ -4,6 +4,7 @@
 #define SV_SUP_CONFIG_H
 #include <limits.h>
 #include <stdbool.h>
+#include "policy.h"
 
 struct sv_config {
 	char root[PATH_MAX];        /* persistent work dirs: <root>/<ns>/<id> */
@@ -23,12 +24,14 @@ struct sv_config {
 	bool foreground;
 	bool debug;
 	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
+	struct sv_policy policy;    /* [policy]: the most a task may be given (the monitor's) */
 };
 
 void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
  * engine_user=, cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=,
- * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file
+ * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=; [policy]: policy.h's
+ * keys). A missing default file
  * is fine; a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);
 

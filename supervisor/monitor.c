@@ -25,6 +25,7 @@
 #include "wire/fdchan.h"
 #include "wire/limits.h"
 #include "wire/pbio.h"
+#include <pb_encode.h>
 
 #define CLEANER_OUT_MAX (64u << 10)
 
@@ -199,6 +200,19 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 		send_error(m, rq->seq, s->ns, s->id, EINVAL);
 		return 0;
 	}
+	/* the policy, before any root process reads the config (policy_check.c) */
+	struct sv_policy_task pt = { .ns = s->ns, .id = s->id, .cgroup_parent = m->cfg->cgroup_parent };
+	char why[256];
+	r = sv_policy_check(&m->cfg->policy, &pt, (const char *)s->config->bytes, s->config->size,
+			    why, sizeof(why));
+	if (r < 0) {
+		sv_warn("spawn %s/%s refused: %s", s->ns, s->id, why);
+		mon_reply_base(&rep, rq->seq, s->ns, s->id);
+		rep.err = -r;
+		rep.reason = why;
+		send_reply(m, &rep, -1);
+		return 0;
+	}
 	r = spawn_worker(m, s->ns, s->id, s->config->bytes, s->config->size, &res);
 	if (r < 0) {
 		send_error(m, rq->seq, s->ns, s->id, r);
@@ -286,36 +300,94 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
 	return 0;
 }
 
-/* The permitted requests. Anything else from the engine is fatal to the daemon. */
+/* The permitted requests (OpenSSH's monitor table): each with the fds it carries (none: the
+ * engine never passes the monitor an fd) and the states in which it may come. The scan
+ * comes first and once; spawns and cleanups after it. A packet must be exactly its
+ * message: its bytes re-encode to the same length (no unknown or repeated field). Anything
+ * else ends the engine's connection, and with it the daemon (tasks run on). */
+enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
+
 static const struct {
 	pb_size_t tag;
+	const char *name;
+	int nfds;
+	unsigned states;
 	int (*handle)(struct monitor *, const sv_MonRequest *);
 } requests[] = {
-	{ sv_MonRequest_spawn_tag, mon_spawn },
-	{ sv_MonRequest_cleanup_tag, mon_cleanup },
-	{ sv_MonRequest_scan_tag, mon_scan },
+	{ sv_MonRequest_scan_tag, "scan", 0, MON_AWAIT_SCAN, mon_scan },
+	{ sv_MonRequest_spawn_tag, "spawn", 0, MON_SERVING, mon_spawn },
+	{ sv_MonRequest_cleanup_tag, "cleanup", 0, MON_SERVING, mon_cleanup },
 };
+
+/* The length of the next packet on the channel, without taking it (0: none yet, EOF, or an
+ * empty packet: the receive tells which), or -errno. */
+static ssize_t next_len(int fd)
+{
+	char b;
+	ssize_t n;
+
+	do
+		n = recv(fd, &b, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	return n;
+}
+
+/* -EPROTO, with the reason logged, for a request outside the table. */
+static int mon_request_ok(struct monitor *m, const sv_MonRequest *rq, ssize_t len, int nfds,
+			  size_t *idx)
+{
+	size_t i, size = 0;
+
+	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (requests[i].tag == rq->which_op)
+			break;
+	if (i == sizeof(requests) / sizeof(requests[0]) || rq->seq == 0) {
+		sv_warn("monitor: request %u from the engine is not permitted", rq->which_op);
+		return -EPROTO;
+	}
+	if (nfds != requests[i].nfds) {
+		sv_warn("monitor: %s from the engine with %d fds, not %d", requests[i].name, nfds,
+			requests[i].nfds);
+		return -EPROTO;
+	}
+	if (!(requests[i].states & m->req_state)) {
+		sv_warn("monitor: %s from the engine is not permitted %s", requests[i].name,
+			m->req_state == MON_AWAIT_SCAN ? "before its scan" : "after its scan");
+		return -EPROTO;
+	}
+	if (!pb_get_encoded_size(&size, sv_MonRequest_fields, rq) || (ssize_t)size != len) {
+		sv_warn("monitor: %s from the engine is not exactly its fields (%zd bytes, %zu "
+			"as encoded)", requests[i].name, len, size);
+		return -EPROTO;
+	}
+	*idx = i;
+	return 0;
+}
 
 static int engine_input(struct monitor *m)
 {
 	sv_MonRequest rq;
 	int fds[FDCHAN_MAX_FDS], nfds, r;
+	ssize_t len;
 	size_t i;
 
 	for (;;) {
+		if ((len = next_len(m->engine_fd)) < 0)
+			return (int)len;
 		r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, &rq, fds, &nfds, MSG_DONTWAIT);
 		if (r <= 0)
 			return r;
+		r = mon_request_ok(m, &rq, len, nfds, &i);
 		while (nfds > 0)
-			close(fds[--nfds]);  /* the engine passes no fds to the monitor */
-		for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-			if (requests[i].tag == rq.which_op)
-				break;
-		if (i == sizeof(requests) / sizeof(requests[0]) || rq.seq == 0) {
-			sv_warn("monitor: request %u from the engine is not permitted", rq.which_op);
+			close(fds[--nfds]);
+		if (r < 0) {
 			sv_pb_free(sv_MonRequest_fields, &rq);
-			return -EPROTO;
+			return r;
 		}
+		if (requests[i].tag == sv_MonRequest_scan_tag)
+			m->req_state = MON_SERVING;
 		r = requests[i].handle(m, &rq);
 		sv_pb_free(sv_MonRequest_fields, &rq);
 		if (r < 0)
@@ -446,6 +518,7 @@ int monitor_run(struct monitor *m)
 	size_t pcap = 0;
 	int r;
 
+	m->req_state = MON_AWAIT_SCAN;
 	warm_up(m);
 
 	for (;;) {

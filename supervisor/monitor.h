@@ -38,6 +38,7 @@ struct monitor {
 	struct mon_child *children;
 	size_t nchildren, cap;
 	int stopping;
+	unsigned req_state;       /* the request table's state: awaiting the scan, serving */
 };
 
 /* Run the monitor's loop until SIGTERM/SIGINT or the engine's death. Returns an exit code. */

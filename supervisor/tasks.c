@@ -213,8 +213,11 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 	if (rep->err || rep->which_r != sv_MonReply_spawned_tag) {
 		char msg[256];
 		int err = rep->err ? rep->err : EPROTO;
-		snprintf(msg, sizeof(msg), "create %s: %s", t->id,
-			 err == EEXIST ? "a bundle of that id still exists" : strerror(err));
+		if (rep->reason && rep->reason[0])
+			snprintf(msg, sizeof(msg), "create %s: policy: %s", t->id, rep->reason);
+		else
+			snprintf(msg, sizeof(msg), "create %s: %s", t->id,
+				 err == EEXIST ? "a bundle of that id still exists" : strerror(err));
 		if (fd >= 0)
 			close(fd);
 		if (link_fd >= 0)

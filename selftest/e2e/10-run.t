@@ -57,6 +57,14 @@ test_network_namespace() {
 	[ $(( flags & 1 )) = 1 ] || fail "lo is not up (flags $flags)"
 	flags=$("$SV" run --rm --net none nn /bin/cat /sys/class/net/lo/flags) || fail "--net none"
 	[ $(( flags & 1 )) = 0 ] || fail "--net none: lo is up (flags $flags)"
+	# the host's network namespace only where the policy opts in to it
+	out=$("$SV" run --rm --net host nh /bin/true 2>&1) && fail "--net host ran under the default policy"
+	echo "$out" | grep -q "policy: linux.namespaces: the host's network namespace is not permitted" ||
+		fail "--net host refused with: $out"
+	"$SV" ls -q | grep -q . && fail "a refused task is listed: $("$SV" ls)"
+	daemon_stop
+	policy_conf "host_namespaces = net"
+	daemon_start -c "$T/conf"
 	hostns=$("$SV" run --rm --net host nh /bin/sh -c 'ls /sys/class/net | wc -l')
 	[ "$hostns" = "$(ls /sys/class/net | wc -l)" ] || fail "--net host sees $hostns interfaces"
 }
@@ -72,7 +80,8 @@ test_env_cwd_user() {
 
 test_rootfs_dir() {
 	[ -x /bin/busybox ] || skip_case "busybox-static is not installed"
-	daemon_start
+	policy_conf "rootfs_sources = $T"
+	daemon_start -c "$T/conf"
 	mkdir -p "$T/rfs/bin"
 	cp /bin/busybox "$T/rfs/bin/"
 	for a in sh echo cat ls hostname; do ln -s busybox "$T/rfs/bin/$a"; done
@@ -94,7 +103,8 @@ test_missing_binary_fails_cleanly() {
 
 test_bundle_dir() {
 	[ -x /bin/busybox ] || skip_case "busybox-static is not installed"
-	daemon_start
+	policy_conf "rootfs_sources = $T" "host_namespaces = net ipc"
+	daemon_start -c "$T/conf"
 	mkdir -p "$T/b/rootfs/bin"
 	cp /bin/busybox "$T/b/rootfs/bin/"
 	ln -s busybox "$T/b/rootfs/bin/sh"
@@ -104,7 +114,7 @@ test_bundle_dir() {
  "root":{"path":"rootfs","readonly":true},
  "hostname":"bundled",
  "mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
- "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"}]}}
+ "linux":{$OCI_MASKS,"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"}]}}
 JSON
 	out=$("$SV" run --rm --bundle "$T/b" bun) || fail "run --bundle: $?"
 	[ "$out" = "from-bundle hi
@@ -114,7 +124,8 @@ JSON
 }
 
 test_join_network_namespace_by_path() {
-	daemon_start
+	policy_conf "host_namespaces = ipc uts"
+	daemon_start -c "$T/conf"
 	"$SV" run -d owner /bin/sleep 1000 || fail "run owner"
 	pid=$("$SV" state --format json owner | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 	want=$(readlink /proc/$pid/ns/net)
@@ -124,7 +135,7 @@ test_join_network_namespace_by_path() {
  "process":{"args":["/bin/readlink","/proc/self/ns/net"],"env":["PATH=/bin:/usr/bin"],"cwd":"/","user":{"uid":0,"gid":0}},
  "root":{"path":"/","readonly":true},
  "mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
- "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"network","path":"/proc/$pid/ns/net"}]}}
+ "linux":{$OCI_MASKS,"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"network","path":"/proc/$pid/ns/net"}]}}
 JSON
 	got=$("$SV" run --rm --bundle "$T/j" joiner) || fail "run joiner"
 	[ "$got" = "$want" ] || fail "joined $got, want $want"

@@ -7,7 +7,7 @@
 idle_workers() { pgrep -P "$1" -f '^shimvisor-worker idle$' || true; }
 
 test_handed_over_and_replaced() {
-	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	printf '[daemon]\nwarm_delay_ms = 0\n[policy]\nhost_namespaces = pid ipc net\n' > "$T/conf"
 	daemon_start -c "$T/conf"
 	idle=$(idle_workers "$DAEMON_PID")
 	[ "$(echo "$idle" | grep -c .)" = 1 ] || fail "want one idle worker, have: '$idle'"
@@ -33,7 +33,7 @@ test_idle_worker_goes_with_the_daemon() {
 }
 
 test_killed_idle_worker_is_replaced() {
-	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	printf '[daemon]\nwarm_delay_ms = 0\n[policy]\nhost_namespaces = pid ipc net\n' > "$T/conf"
 	daemon_start -c "$T/conf"
 	idle=$(idle_workers "$DAEMON_PID")
 	kill -9 "$idle"
@@ -45,7 +45,7 @@ test_killed_idle_worker_is_replaced() {
 # The warm init was forked into a new pid namespace: it is the task's pid 1 itself, no
 # second process in between.
 test_warm_init_is_the_task() {
-	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	printf '[daemon]\nwarm_delay_ms = 0\n[policy]\nhost_namespaces = pid ipc net\n' > "$T/conf"
 	daemon_start -c "$T/conf"
 	idle=$(idle_workers "$DAEMON_PID")
 	init=$(pgrep -P "$idle" -f 'shimvisor-init --warm$')
@@ -82,7 +82,7 @@ run_host_pid() {
 # cannot use that init: it answers COLD and the worker starts another with the same config
 # and stdio. First the warm init, then (debug: no warm workers) a cold one.
 test_host_pid_namespace_goes_cold() {
-	printf '[daemon]\nwarm_delay_ms = 0\n' > "$T/conf"
+	printf '[daemon]\nwarm_delay_ms = 0\n[policy]\nhost_namespaces = pid ipc net\n' > "$T/conf"
 	daemon_start -c "$T/conf"
 	idle=$(idle_workers "$DAEMON_PID")
 	init=$(pgrep -P "$idle" -f 'shimvisor-init --warm$')
@@ -92,7 +92,7 @@ test_host_pid_namespace_goes_cold() {
 	timeout 5 tail --pid="$init" -f /dev/null || fail "the warm init $init was left behind"
 	[ "$("$SV" run --rm after /bin/sh -c 'echo $$')" = 1 ] || fail "the next task is not pid 1"
 	daemon_stop
-	printf '[daemon]\ndebug = 1\n' > "$T/conf"
+	printf '[daemon]\ndebug = 1\n[policy]\nhost_namespaces = pid ipc net\n' > "$T/conf"
 	daemon_start -c "$T/conf"
 	[ -z "$(idle_workers "$DAEMON_PID")" ] || fail "debug keeps no idle worker"
 	run_host_pid cold

@@ -22,6 +22,16 @@ skip_case() { echo "SKIP $*" > "$T/.skip"; exit 0; }
 # The case's own cgroup parent: its tasks' cgroups go below it, and case_cleanup removes it.
 case_cgroup() { echo "/$(basename "$T")"; }
 
+# A config file $T/conf with a [policy] section of the given lines (`key = value`), for the
+# cases that run what the default policy refuses (host namespaces, a rootfs in $T, ...).
+policy_conf() {
+	{ echo '[policy]'; printf '%s\n' "$@"; } > "$T/conf"
+}
+
+# The masked and read-only paths a bundle that mounts /proc and /sys must keep (the policy's
+# defaults), as JSON members of "linux".
+OCI_MASKS='"maskedPaths":["/proc/acpi","/proc/asound","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list","/proc/timer_stats","/proc/sched_debug","/proc/scsi","/sys/firmware","/sys/devices/virtual/powercap"],"readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]'
+
 # Start a private daemon and wait for its readiness byte. $DAEMON_WRAP, when set, is a
 # command that execs it (e.g. prlimit).
 daemon_start() {

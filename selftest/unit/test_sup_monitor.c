@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_sup_monitor.c: the root monitor's request table, from the side of a
+ * compromised engine: this test holds the engine's end of the channel of a real monitor loop
+ * (forked, with a stand-in engine process) and sends what a hijacked engine could. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/fsutil.h"
+#include "supervisor/engine.h"
+#include "supervisor/monitor.h"
+#include "wire/bytes.h"
+#include "wire/fdchan.h"
+#include "wire/pbio.h"
+#include "tap_main.h"
+
+struct fx {
+	char dir[64];
+	pid_t mon;
+	int eng;              /* our end: we are the engine */
+	int engine_dead;      /* EOF once the stand-in engine process is gone */
+};
+
+static struct fx f;
+
+static void monitor_child(int sp, int dead_w)
+{
+	static struct sv_config cfg;
+	struct monitor m = { .cfg = &cfg, .idle_fd = -1 };
+	sigset_t set;
+	pid_t eng;
+
+	sv_config_defaults(&cfg);
+	snprintf(cfg.state, sizeof(cfg.state), "%s/state", f.dir);
+	snprintf(cfg.root, sizeof(cfg.root), "%s/root", f.dir);
+	cfg.debug = true;                   /* no warm worker */
+	snprintf(m.worker_path, sizeof(m.worker_path), "/nonexistent/shimvisor-worker");
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	eng = fork();
+	if (eng == 0) {
+		/* the engine's process: it only has to be there, and to be killed */
+		pause();
+		_exit(0);
+	}
+	close(dead_w);
+	m.engine_pid = eng;
+	m.engine_fd = sp;
+	sv_set_nonblock(sp, 1);
+	fdchan_q_init(&m.out);
+	m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	m.state_fd = open(cfg.state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	m.root_fd = open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	m.sock_dir_fd = sv_mkdir_open(m.state_fd, ".s", 0700);
+	if (m.sig_fd < 0 || m.state_fd < 0 || m.root_fd < 0 || m.sock_dir_fd < 0)
+		_exit(99);
+	_exit(monitor_run(&m));
+}
+
+static void setup(void)
+{
+	int sp[2], dead[2];
+	char p[128];
+
+	snprintf(f.dir, sizeof(f.dir), "/tmp/sv-mon-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f.dir));
+	snprintf(p, sizeof(p), "%s/state", f.dir);
+	ck_assert_int_eq(mkdir(p, 0711), 0);
+	snprintf(p, sizeof(p), "%s/root", f.dir);
+	ck_assert_int_eq(mkdir(p, 0711), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	ck_assert_int_eq(pipe2(dead, O_CLOEXEC), 0);
+	f.mon = fork();
+	ck_assert_int_ge(f.mon, 0);
+	if (f.mon == 0) {
+		close(sp[1]);
+		close(dead[0]);
+		monitor_child(sp[0], dead[1]);
+	}
+	close(sp[0]);
+	close(dead[1]);
+	f.eng = sp[1];
+	f.engine_dead = dead[0];
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	if (f.mon > 0) {
+		kill(f.mon, SIGKILL);
+		waitpid(f.mon, NULL, 0);
+	}
+	close(f.eng);
+	close(f.engine_dead);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f.dir);
+	(void)!system(cmd);
+}
+
+static void send_rq(sv_MonRequest *rq, const int *fds, int nfds)
+{
+	ck_assert_int_eq(fdchan_send(f.eng, sv_MonRequest_fields, rq, fds, nfds), 0);
+}
+
+/* The next reply within 5 s (1), or 0 at EOF. */
+static int recv_rep(sv_MonReply *rep)
+{
+	struct pollfd p = { .fd = f.eng, .events = POLLIN };
+	int fds[4], n, r;
+
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	r = fdchan_recv(f.eng, sv_MonReply_fields, rep, fds, &n, 0);
+	while (n > 0)
+		close(fds[--n]);
+	return r == -ECONNRESET ? 0 : r;
+}
+
+static void scan(void)
+{
+	sv_MonRequest rq = { .seq = 1, .which_op = sv_MonRequest_scan_tag };
+	sv_MonReply rep;
+
+	send_rq(&rq, NULL, 0);
+	ck_assert_int_eq(recv_rep(&rep), 1);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_scanned_tag);
+	sv_pb_free(sv_MonReply_fields, &rep);
+}
+
+/* The monitor ended our connection: it exits 1, the engine process was killed. */
+static void connection_ended(void)
+{
+	sv_MonReply rep;
+	int st;
+	char b;
+
+	ck_assert_int_eq(recv_rep(&rep), 0);
+	ck_assert_int_eq(waitpid(f.mon, &st, 0), f.mon);
+	f.mon = 0;
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	ck_assert_int_eq(read(f.engine_dead, &b, 1), 0);
+}
+
+static void still_serving(void)
+{
+	sv_MonRequest rq = { .seq = 9, .which_op = sv_MonRequest_cleanup_tag };
+	sv_MonReply rep;
+
+	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "default");
+	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "nothing");
+	send_rq(&rq, NULL, 0);
+	ck_assert_int_eq(recv_rep(&rep), 1);
+	ck_assert_int_eq(rep.seq, 9);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_cleaned_tag);
+	sv_pb_free(sv_MonReply_fields, &rep);
+	ck_assert_int_eq(waitpid(f.mon, NULL, WNOHANG), 0);
+}
+
+static char *config_with_cap(const char *cap)
+{
+	char *args[] = { "/bin/sh" }, err[128], *json, *out;
+	sv_CtlCreateRequest crq = { .id = "evil", .args = args, .args_count = 1 };
+	size_t len;
+	cJSON *c;
+
+	ck_assert_int_eq(spec_build(&crq, "", &json, &len, err, sizeof(err)), 0);
+	c = cJSON_ParseWithLength(json, len);
+	free(json);
+	cJSON *caps = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "process"), "capabilities");
+	cJSON_AddItemToArray(cJSON_GetObjectItem(caps, "bounding"), cJSON_CreateString(cap));
+	cJSON_AddItemToArray(cJSON_GetObjectItem(caps, "effective"), cJSON_CreateString(cap));
+	cJSON_AddItemToArray(cJSON_GetObjectItem(caps, "permitted"), cJSON_CreateString(cap));
+	out = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	return out;
+}
+
+START_TEST(spawn_beyond_policy_refused_and_serving)
+{
+	sv_MonRequest rq = { .seq = 2, .which_op = sv_MonRequest_spawn_tag };
+	sv_MonReply rep;
+	char *json = config_with_cap("CAP_SYS_ADMIN"), p[128];
+	struct stat st;
+
+	scan();
+	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "default");
+	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "evil");
+	rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
+	send_rq(&rq, NULL, 0);
+	ck_assert_int_eq(recv_rep(&rep), 1);
+	ck_assert_int_eq(rep.seq, 2);
+	ck_assert_int_eq(rep.err, EPERM);
+	ck_assert_ptr_nonnull(rep.reason);
+	ck_assert_msg(strstr(rep.reason, "CAP_SYS_ADMIN: not permitted by the policy"), "%s", rep.reason);
+	sv_pb_free(sv_MonReply_fields, &rep);
+	/* nothing was made for it: no bundle, no namespace dir */
+	snprintf(p, sizeof(p), "%s/state/default", f.dir);
+	ck_assert_int_eq(stat(p, &st), -1);
+	free(rq.op.spawn.config);
+	free(json);
+	still_serving();
+}
+END_TEST
+
+START_TEST(second_scan_ends_the_engine)
+{
+	sv_MonRequest rq = { .seq = 3, .which_op = sv_MonRequest_scan_tag };
+
+	scan();
+	send_rq(&rq, NULL, 0);
+	connection_ended();
+}
+END_TEST
+
+START_TEST(spawn_before_scan_ends_the_engine)
+{
+	sv_MonRequest rq = { .seq = 1, .which_op = sv_MonRequest_cleanup_tag };
+
+	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "default");
+	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "x");
+	send_rq(&rq, NULL, 0);
+	connection_ended();
+}
+END_TEST
+
+START_TEST(wrong_fd_count_ends_the_engine)
+{
+	sv_MonRequest rq = { .seq = 4, .which_op = sv_MonRequest_cleanup_tag };
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	scan();
+	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "default");
+	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "x");
+	send_rq(&rq, &fd, 1);
+	close(fd);
+	connection_ended();
+}
+END_TEST
+
+/* A request with a field the table does not know: its bytes are more than its message. */
+START_TEST(extra_field_ends_the_engine)
+{
+	sv_MonRequest rq = { .seq = 5, .which_op = sv_MonRequest_cleanup_tag };
+	uint8_t *buf, *more;
+	size_t len;
+
+	scan();
+	snprintf(rq.op.cleanup.ns, sizeof(rq.op.cleanup.ns), "default");
+	snprintf(rq.op.cleanup.id, sizeof(rq.op.cleanup.id), "x");
+	ck_assert_int_eq(sv_pb_encode(sv_MonRequest_fields, &rq, &buf, &len), 0);
+	more = malloc(len + 2);
+	memcpy(more, buf, len);
+	more[len] = (15 << 3) | 0;      /* field 15, varint */
+	more[len + 1] = 1;
+	ck_assert_int_eq(fdchan_send_buf(f.eng, more, len + 2, NULL, 0, 0), 0);
+	free(buf);
+	free(more);
+	connection_ended();
+}
+END_TEST
+
+START_TEST(unknown_request_ends_the_engine)
+{
+	static const uint8_t pkt[] = { 0x08, 0x07, (9 << 3) | 2, 0 };    /* seq 7, field 9: {} */
+
+	scan();
+	ck_assert_int_eq(fdchan_send_buf(f.eng, pkt, sizeof(pkt), NULL, 0, 0), 0);
+	connection_ended();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sup_monitor");
+	TCase *tc = tcase_create("requests");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, spawn_beyond_policy_refused_and_serving);
+	tcase_add_test(tc, second_scan_ends_the_engine);
+	tcase_add_test(tc, spawn_before_scan_ends_the_engine);
+	tcase_add_test(tc, wrong_fd_count_ends_the_engine);
+	tcase_add_test(tc, extra_field_ends_the_engine);
+	tcase_add_test(tc, unknown_request_ends_the_engine);
+	suite_add_tcase(s, tc);
+	return sv_run_suite(s);
+}
