@@ -3,7 +3,6 @@
 # selftest/e2e/20-lifecycle.t: detached tasks: create/start/state/ls/ps/kill/wait/delete, events.
 . "$(dirname "$0")/lib.sh"
 
-json_field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
 
 test_detached_lifecycle() {
 	daemon_start

@@ -4,7 +4,6 @@
 # resume, all read back from the kernel's cgroup files; no cgroup when cgroup_parent is "".
 . "$(dirname "$0")/lib.sh"
 
-json_field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
 task_pid() { "$SV" state --format json "$1" | json_field pid; }
 
 # The cgroup v1 directory of task pid $1 in the hierarchy of controller $2 ("" when none).

@@ -158,11 +158,20 @@ test_fd_starved_restart_keeps_bundles() {
 	grep -q "left as it is" "$T/daemon.log" || fail "no starved re-attach: $(cat "$T/daemon.log")"
 	daemon_kill9
 	[ "$(ls "$T/state/default" | wc -l)" = 10 ] || fail "bundles removed: $(ls "$T/state/default")"
-	[ "$(pgrep -cf '^/bin/sleep 99921$')" = 10 ] || fail "tasks died: $(pgrep -af '^/bin/sleep 99921$')"
+	# this case's own tasks, by the pid and start time each bundle records (another run's
+	# tasks on the machine must not count)
+	alive=0
+	for f in "$T"/state/default/*/init.pid; do
+		read -r ipid istart < "$f"
+		[ "$(awk '{print $22}' "/proc/$ipid/stat" 2>/dev/null)" = "$istart" ] && alive=$((alive + 1))
+	done
+	[ "$alive" = 10 ] || fail "tasks died: $alive of 10 alive"
 	daemon_start
 	[ "$("$SV" ls | grep -cE ' s[0-9]+ +[0-9]+ +running')" = 10 ] || fail "not re-attached: $("$SV" ls)"
+	pids=$(for i in $(seq 1 10); do "$SV" state --format json "s$i" | json_field pid; done)
 	"$SV" delete -f $(seq -f 's%g' 1 10) || fail "delete"
-	! pgrep -f '^/bin/sleep 99921$' > /dev/null || fail "tasks left running"
+	for p in $pids; do kill -0 "$p" 2>/dev/null && fail "task $p left running"; done
+	return 0
 }
 
 test_sysvinit_script_restart_keeps_tasks() {

@@ -125,6 +125,9 @@ case_cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 
+# One field of a JSON object on stdin (`state --format json`).
+json_field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
+
 # --- the driver -------------------------------------------------------------------------
 # Each test script defines functions test_<name> and ends with `run_cases "$@"`.
 run_cases() {
