@@ -134,7 +134,8 @@ FUZZ_SRC := $(wildcard selftest/fuzz/fuzz_*.c)
 fuzz: $(GEN_C)
 	@mkdir -p $(B)/fuzz
 	for f in $(FUZZ_SRC); do t=$$(basename $$f .c); \
-	  extra=""; case $$t in fuzz_spec|fuzz_resources) extra="$(INIT_SRC) -lcjson -lcap-ng -lseccomp -lmnl";; esac; \
+	  extra=""; case $$t in fuzz_spec|fuzz_resources) extra="$(INIT_SRC) -lcjson -lcap-ng -lseccomp -lmnl";; \
+	    fuzz_policy) extra="supervisor/policy_check.c supervisor/policy_config.c -lcjson";; esac; \
 	  clang $(FUZZ_CFLAGS) $$f $(WIRE_SRC) $(COMMON_SRC) $(GEN_C) $$extra -l:libprotobuf-nanopb.a -o $(B)/fuzz/$$t || exit 1; \
 	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=16384 -print_final_stats=0 || exit 1; \
 	done

@@ -126,9 +126,9 @@ static int ck_caps(struct chk *c, const cJSON *a, const char *path)
 
 static int ck_oom(struct chk *c, const cJSON *v, const char *path)
 {
-	if (v->valuedouble < c->p->oom_score_adj_min || v->valuedouble > 1000)
-		return refuse(c, -EPERM, "%s %d: below the policy's oom_score_adj_min %d", path,
-			      (int)v->valuedouble, c->p->oom_score_adj_min);
+	if (!(v->valuedouble >= c->p->oom_score_adj_min && v->valuedouble <= 1000))
+		return refuse(c, -EPERM, "%s %g: not %d to 1000 (the policy's oom_score_adj_min)",
+			      path, v->valuedouble, c->p->oom_score_adj_min);
 	return 0;
 }
 
@@ -263,7 +263,11 @@ static int64_t num_of(const cJSON *o, const char *name, int64_t dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+	/* beyond 2^53 a double is no device number (and the cast would be undefined) */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= -9007199254740992.0 &&
+				    v->valuedouble <= 9007199254740992.0))
+		return dflt;
+	return (int64_t)v->valuedouble;
 }
 
 /* linux.devices[]: a node made in the task's /dev */

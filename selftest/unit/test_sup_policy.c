@@ -352,7 +352,7 @@ START_TEST(cgroups_sysctls_and_the_rest)
 
 	c = engine_config(false);
 	cJSON_AddNumberToObject(at(c, "process", NULL), "oomScoreAdj", -1000);
-	REFUSED(c, -EPERM, "oomScoreAdj -1000");
+	REFUSED(c, -EPERM, "oomScoreAdj -1000: not 0 to 1000");
 	c = engine_config(false);
 	cJSON_AddStringToObject(at(c, "linux", NULL), "rootfsPropagation", "rshared");
 	REFUSED(c, -EPERM, "only private or slave");
