@@ -296,7 +296,9 @@ static void publish_create(struct worker *w, struct task *t)
 	ev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
 }
 
-/* The task's init is set up and held: Create completes. */
+static void create_failed(struct worker *w, struct task *t, const char *why);
+
+/* The task's init is set up and held: the worker confines itself, and Create completes. */
 static void init_ready(struct worker *w, struct task *t)
 {
 	struct proc *p = &t->init;
@@ -305,6 +307,14 @@ static void init_ready(struct worker *w, struct task *t)
 	char line[64];
 	int n, err;
 
+	if (!w->confined) {
+		if ((err = confine_self(t->cap_bounding)) < 0) {
+			snprintf(line, sizeof(line), "confine the worker: %s", strerror(-err));
+			create_failed(w, t, line);
+			return;
+		}
+		w->confined = true;
+	}
 	cold_close(t);
 	if (proc_starttime(p->pid, &t->starttime) < 0)
 		t->starttime = 0;
@@ -494,6 +504,8 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 				sync_closed(w, t, p, "terminal: shimvisor-init sent no console");
 				return;
 			}
+			if (p == &t->init)
+				t->cap_bounding = m.cap_bounding;
 			if (p->pid > 0)
 				on_ready(w, t, p);
 			break;

@@ -129,6 +129,12 @@ static void m_create(struct call *k)
 		svc_reply(k, SV_ALREADY_EXISTS, msg, NULL, NULL);
 		goto out;
 	}
+	if (w->confined) {
+		/* its bounding set is its first task's now: a second task's init could not be made */
+		svc_reply(k, SV_FAILED_PRECONDITION, "this shim has confined itself to the task it "
+			  "served: start a new shim", NULL, NULL);
+		goto out;
+	}
 	if (strcmp(req.id, w->o.id) != 0) {
 		snprintf(msg, sizeof(msg), "task id %.80s is not this shim's (%.80s): invalid argument",
 			 req.id, w->o.id);
