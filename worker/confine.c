@@ -182,3 +182,15 @@ int confine_self(uint64_t task_bounding)
 		return -errno;
 	return 0;
 }
+
+int worker_confine(struct worker *w, const struct task *t)
+{
+	int rc;
+
+	if (w->confined)
+		return 0;
+	if ((rc = confine_self(t->cap_bounding)) < 0)
+		return rc;
+	w->confined = true;
+	return 0;
+}

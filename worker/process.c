@@ -296,9 +296,7 @@ static void publish_create(struct worker *w, struct task *t)
 	ev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
 }
 
-static void create_failed(struct worker *w, struct task *t, const char *why);
-
-/* The task's init is set up and held: the worker confines itself, and Create completes. */
+/* The task's init is set up and held: Create completes. */
 static void init_ready(struct worker *w, struct task *t)
 {
 	struct proc *p = &t->init;
@@ -307,14 +305,6 @@ static void init_ready(struct worker *w, struct task *t)
 	char line[64];
 	int n, err;
 
-	if (!w->confined) {
-		if ((err = confine_self(t->cap_bounding)) < 0) {
-			snprintf(line, sizeof(line), "confine the worker: %s", strerror(-err));
-			create_failed(w, t, line);
-			return;
-		}
-		w->confined = true;
-	}
 	cold_close(t);
 	if (proc_starttime(p->pid, &t->starttime) < 0)
 		t->starttime = 0;

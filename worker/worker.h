@@ -201,14 +201,16 @@ struct proc *task_find_exec(struct task *t, const char *exec_id);
 void task_drop_exec(struct worker *w, struct task *t, struct proc *p);
 int proc_kill_sync(pid_t pid, int timeout_ms);
 
-/* confine.c: once its task's init is ready, the worker keeps only the capabilities its
- * duties need and the task's bounding set (so that execs may hold those), sets
- * no_new_privs and loads a seccomp filter refusing what no worker or task may do.
- * confine_filter writes that filter (at most cap instructions). 0 or -errno. */
+/* confine.c: once its task starts (its init's Start, or an exec's before it), the worker
+ * keeps only the capabilities its duties need and the task's bounding set (so that execs
+ * may hold those), sets no_new_privs and loads a seccomp filter refusing what no worker or
+ * task may do. confine_filter writes that filter (at most cap instructions). worker_confine
+ * does it once (w->confined). 0 or -errno. */
 struct sock_filter;
 uint64_t confine_duty_caps(void);
 int confine_filter(struct sock_filter *prog, size_t cap, size_t *len);
 int confine_self(uint64_t task_bounding);
+int worker_confine(struct worker *w, const struct task *t);
 
 /* task_cgroup.c: the task's cgroups once its init runs (Pause, Stats, OOM, kill --all). */
 void task_cgroup_attach(struct worker *w, struct task *t);

@@ -58,6 +58,21 @@ test_worker_with_task_is_confined() {
 	"$SV" delete box || fail "delete"
 }
 
+test_confined_when_the_task_starts() {
+	daemon_start
+	"$SV" create box /bin/sleep 1000 || fail "create"
+	local w
+	w=$(worker_pid box)
+	# created, not started: the worker may still be asked for nothing but this task, and
+	# confines itself at Start (the seccomp set-up overlaps the init's exec)
+	[ "$(status_field "$w" NoNewPrivs)" = 0 ] || fail "confined before Start"
+	"$SV" start box || fail "start"
+	[ "$(status_field "$w" NoNewPrivs)" = 1 ] && [ "$(status_field "$w" Seccomp)" = 2 ] ||
+		fail "not confined after Start: $(grep -E 'NoNewPrivs|Seccomp' "/proc/$w/status")"
+	[ $(( $(status_hex "$w" CapBnd) & (1 << 16) )) = 0 ] || fail "keeps CAP_SYS_MODULE after Start"
+	"$SV" delete -f box || fail "delete"
+}
+
 test_warm_worker_confined_after_handover() {
 	daemon_start
 	"$SV" run -d warm1 /bin/sleep 1000 || fail "run"
