@@ -494,6 +494,8 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 				sync_closed(w, t, p, "terminal: shimvisor-init sent no console");
 				return;
 			}
+			if (p == &t->init)
+				t->cap_bounding = m.cap_bounding;
 			if (p->pid > 0)
 				on_ready(w, t, p);
 			break;

@@ -109,6 +109,7 @@ struct task {
 	pid_t update_pid;           /* a running `shimvisor-init --update`, or 0 */
 	int update_fd;              /* its sync socket */
 	struct pending update_rep;
+	uint64_t cap_bounding;      /* the task's bounding set, from its init's READY */
 	int ncold, cold[4];         /* while a warm init sets up: config.json and stdio, kept
 				     * for a cold init should it answer INIT_COLD */
 };
@@ -155,6 +156,7 @@ struct worker {
 	char self_dir[4096];
 	pid_t warm_init_pid;        /* a shimvisor-init exec'd ahead of Create, or 0 */
 	int warm_init_fd;           /* its sync socket, or -1 */
+	bool confined;              /* confine_self done: serves this task only */
 };
 
 /* handover.c: a warm worker's wait for its task (fills o.ns/id/bundle, fds 3 and 4) */
@@ -198,6 +200,17 @@ void task_free(struct worker *w, struct task *t);
 struct proc *task_find_exec(struct task *t, const char *exec_id);
 void task_drop_exec(struct worker *w, struct task *t, struct proc *p);
 int proc_kill_sync(pid_t pid, int timeout_ms);
+
+/* confine.c: once its task starts (its init's Start, or an exec's before it), the worker
+ * keeps only the capabilities its duties need and the task's bounding set (so that execs
+ * may hold those), sets no_new_privs and loads a seccomp filter refusing what no worker or
+ * task may do. confine_filter writes that filter (at most cap instructions). worker_confine
+ * does it once (w->confined). 0 or -errno. */
+struct sock_filter;
+uint64_t confine_duty_caps(void);
+int confine_filter(struct sock_filter *prog, size_t cap, size_t *len);
+int confine_self(uint64_t task_bounding);
+int worker_confine(struct worker *w, const struct task *t);
 
 /* task_cgroup.c: the task's cgroups once its init runs (Pause, Stats, OOM, kill --all). */
 void task_cgroup_attach(struct worker *w, struct task *t);

@@ -418,6 +418,36 @@ test_14_log_uris() {
 	[ "$(cat "$CD/b.args")" = "$CTD_NS/lb mode test" ] || fail "logger args/env: $(cat "$CD/b.args")"
 }
 
+# 15. the shim confines itself once its task's init is ready (as shimvisord's workers do,
+# 28-worker-confine.t), and still serves exec, pause, kill and delete
+test_15_shim_confined() {
+	[ "$CTD_RT" = io.containerd.shimvisor.v2 ] || skip_case "ours only: $CTD_RT"
+	ctd_setup
+	ctd_events_start
+	rfs_run -d c1 /bin/sleep 1000 || fail "run -d"
+	local shim had duties bnd f
+	shim=$(ctd_shim_pids c1)
+	[ "$(echo "$shim" | wc -w)" = 1 ] || fail "shims of c1: '$shim'"
+	had=$(( 0x$(awk '$1 == "CapBnd:" { print $2 }' /proc/self/status) ))
+	# CHOWN DAC_OVERRIDE KILL SETGID SETUID SETPCAP SYS_CHROOT SYS_PTRACE SYS_ADMIN SYS_RESOURCE
+	duties=$(( (1<<0) | (1<<1) | (1<<5) | (1<<6) | (1<<7) | (1<<8) | (1<<18) | (1<<19) | (1<<21) | (1<<24) ))
+	f() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$shim/status"; }
+	[ "$(f NoNewPrivs)" = 1 ] || fail "shim NoNewPrivs $(f NoNewPrivs)"
+	[ "$(f Seccomp)" = 2 ] || fail "shim Seccomp $(f Seccomp)"
+	[ $(( 0x$(f CapEff) )) = $(( duties & had )) ] || fail "shim CapEff $(f CapEff)"
+	bnd=$(( 0x$(f CapBnd) ))
+	for c in 16 17 20 22; do        # SYS_MODULE SYS_RAWIO SYS_PACCT SYS_BOOT
+		[ $(( bnd & (1 << c) )) = 0 ] || fail "shim's bounding set keeps capability $c: $(f CapBnd)"
+	done
+	[ "$(ctr task exec --fifo-dir "$CD/fifo" --exec-id e1 c1 /bin/sh -c 'echo in')" = in ] ||
+		fail "exec in a confined shim"
+	ctr task pause c1 && ctr task resume c1 || fail "pause/resume in a confined shim"
+	ctr task kill -s KILL c1 || fail "kill"
+	ev_wait 10 /tasks/exit c1 >/dev/null || fail "no /tasks/exit after kill"
+	ctr task rm c1 >/dev/null || fail "task rm in a confined shim"
+	ctr containers rm c1 || fail "containers rm"
+}
+
 if [ "${1:-}" != --one ]; then
 	ctd_cache_build
 fi

@@ -444,6 +444,68 @@ START_TEST(parse_process_truncated)
 }
 END_TEST
 
+/* An exec is clamped to its task's process: capabilities within its bounding set, its
+ * no_new_privs; none given = the task's. */
+START_TEST(exec_clamp)
+{
+	static const char task_json[] = "{\"args\":[\"a\"],\"noNewPrivileges\":true,"
+		"\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_CHOWN\"],"
+		"\"effective\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"]}}";
+	struct spec_process task, ex;
+	char err[256];
+
+	ck_assert_int_eq(spec_parse_process(task_json, strlen(task_json), &task, err,
+					    sizeof(err)), 0);
+	/* beyond the bounding set, in any one set: refused, naming it */
+	static const struct { const char *json, *msg; } bad_execs[] = {
+		{ "{\"args\":[\"b\"],\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]}}",
+		  "exec spec: process.capabilities.bounding: CAP_SYS_ADMIN is not in the task's "
+		  "bounding set" },
+		{ "{\"args\":[\"b\"],\"capabilities\":{\"effective\":[\"CAP_KILL\",\"CAP_SYS_MODULE\"]}}",
+		  "exec spec: process.capabilities.effective: CAP_SYS_MODULE is not in the task's "
+		  "bounding set" },
+		{ "{\"args\":[\"b\"],\"capabilities\":{\"inheritable\":[\"CAP_NET_ADMIN\"]}}",
+		  "exec spec: process.capabilities.inheritable: CAP_NET_ADMIN is not in the task's "
+		  "bounding set" },
+		{ "{\"args\":[\"b\"],\"capabilities\":{\"permitted\":[\"CAP_SETUID\"],"
+		  "\"inheritable\":[\"CAP_SETUID\"],\"ambient\":[\"CAP_SETUID\"]}}",
+		  "exec spec: process.capabilities.permitted: CAP_SETUID is not in the task's "
+		  "bounding set" },
+	};
+	for (size_t i = 0; i < sizeof(bad_execs) / sizeof(bad_execs[0]); i++) {
+		ck_assert_int_eq(spec_parse_process(bad_execs[i].json, strlen(bad_execs[i].json),
+						    &ex, err, sizeof(err)), 0);
+		err[0] = '\0';
+		ck_assert_int_eq(spec_exec_clamp(&task, &ex, err, sizeof(err)), -EPERM);
+		ck_assert_str_eq(err, bad_execs[i].msg);
+		spec_process_free(&ex);
+	}
+	/* within it: kept as asked, with the task's no_new_privs */
+	static const char ok_json[] = "{\"args\":[\"b\"],\"noNewPrivileges\":false,"
+		"\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"],\"effective\":[\"CAP_CHOWN\"]}}";
+	ck_assert_int_eq(spec_parse_process(ok_json, strlen(ok_json), &ex, err, sizeof(err)), 0);
+	ck_assert_int_eq(spec_exec_clamp(&task, &ex, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ex.caps[CAPSET_BOUNDING], UINT64_C(1) << CAP_CHOWN);
+	ck_assert_int_eq(ex.no_new_privs, 1);
+	spec_process_free(&ex);
+	/* none given: the task's five sets */
+	ck_assert_int_eq(spec_parse_process("{\"args\":[\"b\"]}", 14, &ex, err, sizeof(err)), 0);
+	ck_assert_int_eq(spec_exec_clamp(&task, &ex, err, sizeof(err)), 0);
+	ck_assert_int_eq(ex.has_caps, 1);
+	ck_assert_mem_eq(ex.caps, task.caps, sizeof(ex.caps));
+	spec_process_free(&ex);
+	/* a task that names no capabilities keeps its init's: so may its execs */
+	spec_process_free(&task);
+	ck_assert_int_eq(spec_parse_process("{\"args\":[\"a\"]}", 14, &task, err, sizeof(err)), 0);
+	ck_assert_int_eq(spec_parse_process(bad_execs[0].json, strlen(bad_execs[0].json), &ex,
+					    err, sizeof(err)), 0);
+	ck_assert_int_eq(spec_exec_clamp(&task, &ex, err, sizeof(err)), 0);
+	ck_assert_int_eq(ex.no_new_privs, 0);
+	spec_process_free(&ex);
+	spec_process_free(&task);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("init_spec");
@@ -462,6 +524,7 @@ int main(void)
 	tcase_add_loop_test(tc, parse_process_malformed, 0,
 			    (int)(sizeof(bad_process) / sizeof(bad_process[0])));
 	tcase_add_test(tc, parse_process_truncated);
+	tcase_add_test(tc, exec_clamp);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);
 }

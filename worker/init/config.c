@@ -77,7 +77,8 @@ int config_read_task(struct init *in)
 }
 
 /* An exec runs its own Process (fd 3) with the container-wide settings of the bundle's
- * config.json (its seccomp filter, its mounts as the task saw them). */
+ * config.json (its seccomp filter, its mounts as the task saw them), clamped to the task's
+ * own process (spec_exec_clamp: its bounding set, its no_new_privs). */
 int config_read_exec(struct init *in)
 {
 	struct spec_process p;
@@ -106,6 +107,12 @@ int config_read_exec(struct init *in)
 	if (dfd >= 0)
 		close(dfd);
 	if (rc) {
+		spec_process_free(&p);
+		return rc;
+	}
+	rc = spec_exec_clamp(&in->spec.process, &p, in->err.msg, sizeof(in->err.msg));
+	if (rc) {
+		in->err.rc = rc;
 		spec_process_free(&p);
 		return rc;
 	}

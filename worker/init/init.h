@@ -43,6 +43,8 @@ struct init {
 
 /* sync.c: the InitSync exchange with the worker on in->sync_fd. */
 int sync_send(int fd, int type, unsigned pid, int err, const char *msg);
+/* READY; a task's init (with_bounding) adds its capability bounding set as applied. */
+int sync_send_ready(int fd, int with_bounding);
 int sync_wait_start(int fd);            /* 0 on START; -EPIPE on EOF; -EBADMSG */
 _Noreturn void init_abort(struct init *in);  /* send INIT_ERROR with in->err; _exit(127) */
 

@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 		if (cgroups_setup(&in) || setup_root(&in) || console_setup(&in) || setup_process(&in))
 			init_abort(&in);
 	}
-	if ((rc = sync_send(in.sync_fd, sv_InitSyncType_INIT_READY, 0, 0, NULL))) {
+	if ((rc = sync_send_ready(in.sync_fd, !exec_pid))) {
 		cgroups_abandon(&in);
 		_exit(127);
 	}

@@ -108,6 +108,12 @@ void spec_free(struct spec *s);
 int spec_parse_process(const char *json, size_t len, struct spec_process *out, char *err,
 		       size_t errsz);
 void spec_process_free(struct spec_process *p);
+/* Clamp an exec's Process to its task's (config.json's): no capability, in any of the five
+ * sets, outside the task's bounding set (-EPERM, err names the set and the capability); no
+ * capabilities given = the task's; the task's no_new_privs always. Ids are not clamped: an
+ * exec runs in the task's user namespace, which bounds them. 0 or -EPERM. */
+int spec_exec_clamp(const struct spec_process *task, struct spec_process *exec, char *err,
+		    size_t errsz);
 
 /* The namespace entry of this CLONE_NEW* type, or NULL. */
 const struct spec_ns *spec_find_ns(const struct spec *s, int flag);

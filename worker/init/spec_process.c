@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/init/spec_process.c: parse and validate an OCI Process object: config.json's
  * "process", or a bare one (the spec of an exec process). */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -193,6 +195,43 @@ int spec_parse_process(const char *json, size_t len, struct spec_process *out, c
 	if (rc)
 		spec_process_free(out);
 	return rc;
+}
+
+/* An exec may hold nothing its task could not: see spec.h. */
+int spec_exec_clamp(const struct spec_process *task, struct spec_process *exec, char *err,
+		    size_t errsz)
+{
+	if (task->no_new_privs)
+		exec->no_new_privs = 1;
+	if (!task->has_caps)
+		return 0;       /* the task keeps every capability its init had: so may an exec */
+	if (!exec->has_caps) {
+		/* runc's rule: an exec without capabilities gets the task's */
+		exec->has_caps = 1;
+		memcpy(exec->caps, task->caps, sizeof(exec->caps));
+		return 0;
+	}
+	for (int set = 0; set < CAPSET_COUNT; set++) {
+		uint64_t extra = exec->caps[set] & ~task->caps[CAPSET_BOUNDING];
+
+		if (extra) {
+			int cap = __builtin_ctzll(extra);
+			const char *nm = capng_capability_to_name((unsigned)cap);
+			char name[32];
+			size_t i;
+
+			if (!nm)
+				snprintf(name, sizeof(name), "%d", cap);
+			for (i = 0; nm && nm[i] && i < sizeof(name) - 1; i++)
+				name[i] = (char)toupper((unsigned char)nm[i]);
+			if (nm)
+				name[i] = '\0';
+			snprintf(err, errsz, "exec spec: process.capabilities.%s: CAP_%s is not in "
+				 "the task's bounding set", capset_names[set], name);
+			return -EPERM;
+		}
+	}
+	return 0;
 }
 
 void spec_process_free(struct spec_process *p)

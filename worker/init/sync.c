@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "init.pb.h"
@@ -47,19 +48,14 @@ int init_failmsg(struct init_err *e, int rc, const char *fmt, ...)
 	return rc;
 }
 
-int sync_send(int fd, int type, unsigned pid, int err, const char *msg)
+static int send_msg(int fd, const sv_InitSync *m)
 {
-	sv_InitSync m = sv_InitSync_init_zero;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	ssize_t n;
 	int rc;
 
-	m.type = (sv_InitSyncType)type;
-	m.pid = pid;
-	m.err = err;
-	m.message = (char *)msg;
-	rc = sv_pb_encode(sv_InitSync_fields, &m, &buf, &len);
+	rc = sv_pb_encode(sv_InitSync_fields, m, &buf, &len);
 	if (rc)
 		return rc;
 	do
@@ -68,6 +64,35 @@ int sync_send(int fd, int type, unsigned pid, int err, const char *msg)
 	rc = n < 0 ? -errno : ((size_t)n != len ? -EIO : 0);
 	free(buf);
 	return rc;
+}
+
+int sync_send(int fd, int type, unsigned pid, int err, const char *msg)
+{
+	sv_InitSync m = sv_InitSync_init_zero;
+
+	m.type = (sv_InitSyncType)type;
+	m.pid = pid;
+	m.err = err;
+	m.message = (char *)msg;
+	return send_msg(fd, &m);
+}
+
+/* READY with our bounding set as applied (the kernel's, not the spec's: it is what the
+ * task holds), read bit by bit until the kernel's last capability. */
+int sync_send_ready(int fd, int with_bounding)
+{
+	sv_InitSync m = sv_InitSync_init_zero;
+
+	m.type = sv_InitSyncType_INIT_READY;
+	for (unsigned cap = 0; with_bounding && cap < 64; cap++) {
+		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+
+		if (r < 0)
+			break;
+		if (r)
+			m.cap_bounding |= UINT64_C(1) << cap;
+	}
+	return send_msg(fd, &m);
 }
 
 int sync_wait_start(int fd)
