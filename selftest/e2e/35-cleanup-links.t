@@ -64,6 +64,18 @@ test_address_not_unlinked() {
 	[ -z "$(ls -A "$T/state/.s")" ] || fail "shim socket left: $(ls -A "$T/state/.s")"
 }
 
+# A live worker's Shutdown (every delete) removes the socket it listens on, never the path
+# its bundle's address names.
+test_address_not_unlinked_on_delete() {
+	daemon_start
+	echo keep > "$T/victim"
+	"$SV" run -d ad /bin/sleep 1000 || fail "run"
+	printf 'unix://%s' "$T/victim" > "$T/state/default/ad/address"
+	"$SV" delete -f ad || fail "delete"
+	[ "$(cat "$T/victim" 2>&1)" = keep ] || fail "the delete unlinked $T/victim, named by a rewritten address"
+	[ -z "$(ls -A "$T/state/.s")" ] || fail "shim socket left: $(ls -A "$T/state/.s")"
+}
+
 # log, exit, init.pid and cgroup as links to files outside: none is read, written or
 # truncated, and the process an outside init.pid names is not killed
 test_bundle_files_linked_outside() {
