@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/fsutil.c: dirfd-relative file helpers: atomic writes, bounded reads, mkdir, mount-safe tree removal. */
+/* common/fsutil.c: dirfd-relative file helpers: atomic writes, bounded reads, mkdir, mount-safe tree removal and unmount. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "fsutil.h"
@@ -40,7 +41,11 @@ static int write_replace(int dirfd, const char *name, const void *data, size_t l
 		return -EINVAL;
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* a fresh inode every time: a name.tmp planted as a hard link to a file elsewhere is
+	 * unlinked, never truncated and written (O_EXCL; a symlink is not followed either) */
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	err = write_fd_all(fd, data, len);
@@ -279,6 +284,30 @@ int sv_remove_tree(int dirfd, const char *name)
 	if (err < 0)
 		return err;
 	return remove_at(dirfd, &parent, name, 0);
+}
+
+int sv_umount_all_at(int dirfd, const char *name, int max)
+{
+	char path[64 + NAME_MAX];
+	struct stat st;
+	int n;
+
+	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	/* the same entry by a path umount2 can take: the fd's directory, then name itself
+	 * (the only component UMOUNT_NOFOLLOW concerns) */
+	if (dirfd == AT_FDCWD)
+		snprintf(path, sizeof(path), "%s", name);
+	else if ((size_t)snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	for (n = 0; n < max; n++)
+		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+			return errno == EINVAL || errno == ENOENT ? n : -errno;
+	return n;
 }
 
 int sv_set_cloexec(int fd, int on)

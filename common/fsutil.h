@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Write name.tmp (O_NOFOLLOW, mode before umask), fsync, rename to name (in dirfd).
- * The .tmp file is unlinked on failure. */
+/* Write name.tmp (a new file: whatever had that name is unlinked first, then O_EXCL |
+ * O_NOFOLLOW; mode before umask), fsync, rename to name (in dirfd). The .tmp file is
+ * unlinked on failure. A link planted as name or name.tmp is replaced, never followed. */
 int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* The same without fsync: for runtime state (bundles), which a power loss removes along with
  * the tasks it describes. Readers still see the old or the new content, never a mix. */
@@ -25,6 +26,12 @@ int sv_mkdir_p(const char *path, mode_t mode);
  * apart by statx mount id (bind mounts too), falling back to st_dev. Like rm -rf it
  * removes what it can and returns the first error. */
 int sv_remove_tree(int dirfd, const char *name);
+/* Take down the mounts stacked on name, an entry of dirfd (at most max; MNT_DETACH), never
+ * through a link: name must be a directory of dirfd itself (a symlink there is -ENOTDIR
+ * and nothing is unmounted), and each umount2 looks it up with UMOUNT_NOFOLLOW below
+ * /proc/self/fd/<dirfd>, so a link swapped in after the check is not followed either.
+ * Returns how many came off, or -errno; an absent name is 0. */
+int sv_umount_all_at(int dirfd, const char *name, int max);
 /* Set FD_CLOEXEC / O_NONBLOCK. */
 int sv_set_cloexec(int fd, int on);
 int sv_set_nonblock(int fd, int on);

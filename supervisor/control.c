@@ -24,8 +24,14 @@ static int decode(struct call *k, const pb_msgdesc_t *fields, void *msg)
 {
 	const pb_bytes_array_t *p = k->payload;
 
-	if (sv_pb_decode(fields, msg, p ? p->bytes : NULL, p ? p->size : 0) < 0) {
-		reply(k->e, k->rt, SV_INVALID_ARGUMENT, "request does not decode", NULL, NULL);
+	int r = sv_pb_decode(fields, msg, p ? p->bytes : NULL, p ? p->size : 0);
+
+	if (r < 0) {
+		/* -EILSEQ: an id "a\0b" would be read as "a" (sv_pb_decode refuses it for every
+		 * string field of every request, ids and exec ids included) */
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, r == -EILSEQ ?
+		      "a string in the request holds a NUL byte: invalid argument" :
+		      "request does not decode", NULL, NULL);
 		return -1;
 	}
 	return 0;
@@ -462,19 +468,32 @@ void control_request(struct engine *e, struct conn *c)
 		reply(e, k.rt, SV_INVALID_ARGUMENT, "StreamID must be odd for client initiated streams", NULL, NULL);
 		return;
 	}
-	if (sv_pb_decode(sv_Request_fields, &rq, c->rd.body, c->rd.hdr.len) < 0) {
+	int r = sv_pb_decode(sv_Request_fields, &rq, c->rd.body, c->rd.hdr.len);
+	if (r == -EILSEQ) {
+		/* a NUL in the namespace (or service, method, a metadata key): refused, as any
+		 * request whose strings would be cut */
+		reply(e, k.rt, SV_INVALID_ARGUMENT, "a string in the request holds a NUL byte: "
+		      "invalid argument", NULL, NULL);
+		return;
+	}
+	if (r < 0) {
 		/* a body that is not a Request: the sender loses its connection */
 		reply(e, k.rt, SV_INVALID_ARGUMENT, "unmarshal request error", NULL, NULL);
 		c->closing = true;
 		return;
 	}
+	/* No namespace header means "default" (the CLI always sends one; `ctr` style clients
+	 * may not): it names a namespace as any other would, so nothing is gained by refusing
+	 * it. A header that is sent empty is refused: an empty namespace is never "default". */
 	k.ns = ttrpc_request_ns(&rq);
-	if (!k.ns || !k.ns[0])
+	if (!k.ns)
 		k.ns = SV_DEFAULT_NS;
 	k.payload = rq.payload;
 	if (!rq.service || strcmp(rq.service, SV_CONTROL_SERVICE) != 0) {
 		snprintf(msg, sizeof(msg), "service %.100s", rq.service ? rq.service : "");
 		reply(e, k.rt, SV_UNIMPLEMENTED, msg, NULL, NULL);
+	} else if (!k.ns[0]) {
+		reply(e, k.rt, SV_INVALID_ARGUMENT, "namespace cannot be empty: invalid argument", NULL, NULL);
 	} else if (!sv_id_valid(k.ns)) {
 		snprintf(msg, sizeof(msg), "invalid namespace \"%.80s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", k.ns);
 		reply(e, k.rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);

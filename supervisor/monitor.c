@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -122,17 +123,25 @@ static void send_error(struct monitor *m, uint32_t seq, const char *ns, const ch
 	send_reply(m, &rep, -1);
 }
 
-/* Remove everything of ns/id: rootfs mount (if one is left), bundle, socket, work dir. */
+/* Remove everything of ns/id: rootfs mount (if one is left), bundle, socket, work dir.
+ * Nothing is reached through a link: the bundle is opened O_NOFOLLOW below the namespace's
+ * fd and rootfs unmounted only as its own directory (sv_umount_all_at); the removal never
+ * follows a link nor crosses a mount (sv_remove_tree: a symlink planted as the bundle is
+ * unlinked, its target left); the socket is the name derived from ns/id, in <state>/.s. */
 int mon_remove_task(struct monitor *m, const char *ns, const char *id)
 {
 	char path[PATH_MAX + 200];
-	int nsfd, r = 0, r2;
+	int nsfd, bfd, r = 0, r2;
 
-	snprintf(path, sizeof(path), "%s/%s/%s/%s", m->cfg->state, ns, id, SV_BUNDLE_ROOTFS);
-	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
-		sv_warn("umount %s: %s", path, strerror(errno));
 	nsfd = openat(m->state_fd, ns, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (nsfd >= 0) {
+		bfd = openat(nsfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (bfd >= 0) {
+			r2 = sv_umount_all_at(bfd, SV_BUNDLE_ROOTFS, 16);
+			if (r2 < 0)
+				sv_warn_err(r2, "umount %s/%s/%s", ns, id, SV_BUNDLE_ROOTFS);
+			close(bfd);
+		}
 		r = sv_remove_tree(nsfd, id);
 		close(nsfd);
 		unlinkat(m->state_fd, ns, AT_REMOVEDIR);     /* only if now empty */
@@ -256,6 +265,7 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 static int cleaner_start(struct monitor *m, struct mon_child *c)
 {
 	char path[PATH_MAX];
+	struct stat st;
 	int out_fd;
 	pid_t pid = spawn_cleaner(m, c->ns, c->id, &out_fd);
 
@@ -266,8 +276,8 @@ static int cleaner_start(struct monitor *m, struct mon_child *c)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", c->ns, c->id);
-	if (faccessat(m->state_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-		return -1;
+	if (fstatat(m->state_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno == ENOENT : !S_ISDIR(st.st_mode))
+		return -1;      /* gone, or not a bundle (a link planted there): nothing to clean in */
 	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 1000;
 	if (c->backoff_ms > CLEANER_RETRY_MAX_MS)
 		c->backoff_ms = CLEANER_RETRY_MAX_MS;

@@ -410,7 +410,7 @@ const char *ttrpc_request_ns(const sv_Request *req)
 		const sv_KeyValue *kv = &req->metadata[i];
 
 		if (kv->key && strcmp(kv->key, SV_NS_METADATA_KEY) == 0)
-			return kv->value;
+			return kv->value ? kv->value : "";     /* an empty value is not sent */
 	}
 	return NULL;
 }

@@ -70,7 +70,8 @@ int ttrpc_decode_response(const uint8_t *body, size_t len, int *code, char *msg,
 int ttrpc_queue_response(struct sv_outq *q, uint32_t stream, int code, const char *message,
 			 const pb_msgdesc_t *payload_fields, const void *payload);
 
-/* The namespace in a decoded request's metadata, or NULL. */
+/* The namespace in a decoded request's metadata: NULL when no such key was sent, "" when
+ * the key came with an empty value (protobuf leaves an empty string off the wire). */
 const char *ttrpc_request_ns(const sv_Request *req);
 
 /* Blocking client call on a connected stream fd (libshimvisor and short-lived tools):

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "common/fsutil.h"
@@ -180,6 +181,22 @@ int wcg_save(const struct wcgroup *cg, int bundle_fd)
 	return rc;
 }
 
+/* Whether fd is the root of its mount (statx's STATX_ATTR_MOUNT_ROOT, Linux 5.8; else
+ * its parent is on another mount, or is itself). */
+static bool mount_root(int fd)
+{
+	struct statx a, b;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &a) < 0)
+		return true;
+	if (a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return (a.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	if (statx(fd, "..", AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_MNT_ID, &b) < 0)
+		return true;
+	return a.stx_dev_major != b.stx_dev_major || a.stx_dev_minor != b.stx_dev_minor ||
+	       a.stx_ino == b.stx_ino;
+}
+
 struct wcgroup *wcg_load(int bundle_fd, int *err)
 {
 	struct wcgroup *cg = wcg_new();
@@ -213,6 +230,9 @@ struct wcgroup *wcg_load(int bundle_fd, int *err)
 		kind = cgfs_fs_kind(fd);
 		if (kind != (v2 ? 2 : 1))
 			rc = kind < 0 ? kind : -EBADMSG;
+		else if (mount_root(fd))
+			rc = -EBADMSG;  /* a task's cgroup is never a hierarchy's root: its
+					 * processes are the host's, not the task's */
 		else
 			rc = add_dir(cg, fd, v2, cgfs_ctrl_mask(names), path, "/");
 		if (rc)

@@ -109,6 +109,7 @@ static void handle_frame(struct worker *w, struct conn *c)
 {
 	struct ttrpc_hdr *h = &c->rd.hdr;
 	sv_Request req;
+	const char *ns;
 	char msg[160];
 
 	if (h->type != SV_TTRPC_TYPE_REQUEST)
@@ -119,11 +120,17 @@ static void handle_frame(struct worker *w, struct conn *c)
 		return;
 	}
 	if (sv_pb_decode(sv_Request_fields, &req, c->rd.body, h->len) < 0) {
+		/* also a NUL byte in any string of it (the namespace header too) */
 		w_reply(w, c->cid, h->stream, SV_INVALID_ARGUMENT,
 			"unmarshal request error: invalid protobuf", NULL, NULL);
 		return;
 	}
-	if (!req.service || strcmp(req.service, SV_TASK_SERVICE) != 0) {
+	ns = ttrpc_request_ns(&req);
+	if (ns && !*ns) {
+		/* a namespace header sent empty: never taken for any namespace */
+		w_reply(w, c->cid, h->stream, SV_INVALID_ARGUMENT,
+			"namespace cannot be empty: invalid argument", NULL, NULL);
+	} else if (!req.service || strcmp(req.service, SV_TASK_SERVICE) != 0) {
 		snprintf(msg, sizeof(msg), "service %.100s", req.service ? req.service : "");
 		w_reply(w, c->cid, h->stream, SV_UNIMPLEMENTED, msg, NULL, NULL);
 	} else {

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -60,28 +61,30 @@ static int pset_add(struct pset *p, int fd, short events, enum pkind k, void *ob
 	return 0;
 }
 
+/* Our own socket, by the name the kernel reports for the listening fd (the one its maker
+ * derived, in its socket directory), removed through that directory's fd and only if it
+ * is a socket: never a path read from the bundle's `address`, which whoever can write the
+ * bundle could point anywhere. */
 static void unlink_socket(struct worker *w)
 {
-	char *addr = NULL;
-	size_t len;
 	struct sockaddr_un sa;
 	socklen_t sl = sizeof(sa);
+	struct stat st;
+	char *slash;
+	int dfd;
 
-	if (sv_read_file(AT_FDCWD, SV_BUNDLE_ADDRESS, 4096, &addr, &len) == 0 &&
-	    strncmp(addr, "unix://", 7) == 0) {
-		while (len > 7 && (addr[len - 1] == '\n' || addr[len - 1] == ' '))
-			addr[--len] = '\0';
-		if (addr[7] == '/')
-			unlink(addr + 7);
-		free(addr);
+	if (w->listen_fd < 0 || getsockname(w->listen_fd, (struct sockaddr *)&sa, &sl) < 0 ||
+	    sl <= offsetof(struct sockaddr_un, sun_path) || sa.sun_path[0] != '/')
 		return;
-	}
-	free(addr);
-	if (w->listen_fd >= 0 && getsockname(w->listen_fd, (struct sockaddr *)&sa, &sl) == 0 &&
-	    sl > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] == '/') {
-		((char *)&sa)[sl < sizeof(sa) ? sl : sizeof(sa) - 1] = '\0';
-		unlink(sa.sun_path);
-	}
+	((char *)&sa)[sl < sizeof(sa) ? sl : sizeof(sa) - 1] = '\0';
+	slash = strrchr(sa.sun_path, '/');
+	*slash = '\0';
+	dfd = open(slash == sa.sun_path ? "/" : sa.sun_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	if (fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
+		unlinkat(dfd, slash + 1, 0);
+	close(dfd);
 }
 
 _Noreturn void w_exit_now(struct worker *w, int code)

@@ -17,15 +17,36 @@ static void open_log_fifo(void)
 	struct stat st;
 	int fd;
 
+	/* a FIFO, checked before the open (nothing else is opened) and again on what was
+	 * opened; never through a link */
 	if (fstatat(AT_FDCWD, SV_BUNDLE_LOG, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISFIFO(st.st_mode))
 		return;
-	fd = open(SV_BUNDLE_LOG, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = open(SV_BUNDLE_LOG, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		return;
+	}
 	if (fd != STDERR_FILENO) {
 		dup2(fd, STDERR_FILENO);
 		close(fd);
 	}
+}
+
+/* The bundle becomes our cwd through an fd opened O_NOFOLLOW: every bundle file is then
+ * one name relative to it, and a symlink planted as the bundle itself is never entered
+ * (the `delete` action, run as root in a bundle others may write, touches nothing
+ * outside it). */
+static void enter_bundle(const char *bundle)
+{
+	int fd = open(bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		sv_die(-errno, "bundle %s", bundle);
+	if (fchdir(fd) < 0)
+		sv_die(-errno, "chdir %s", bundle);
+	close(fd);
 }
 
 int main(int argc, char **argv)
@@ -52,8 +73,8 @@ int main(int argc, char **argv)
 		sv_die(0, "invalid namespace %s", w.o.ns);
 	if (!w.o.id || !sv_id_valid(w.o.id))
 		sv_die(0, "invalid or missing -id");
-	if (w.o.bundle && *w.o.bundle && chdir(w.o.bundle) < 0)
-		sv_die(-errno, "chdir %s", w.o.bundle);
+	if (w.o.bundle && *w.o.bundle)
+		enter_bundle(w.o.bundle);
 	if (sv_self_dir(w.self_dir, sizeof(w.self_dir)) < 0)
 		sv_die(-errno, "cannot find own directory");
 

@@ -77,15 +77,19 @@ static int parse_uri(const char *uri, char *dir, size_t dirsz, struct logsink *s
 static int open_current(struct logsink *s, bool truncate)
 {
 	struct stat st;
-	int fd = openat(s->dirfd, s->name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-			(truncate ? O_TRUNC : 0), 0640);
+	int fd = openat(s->dirfd, s->name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	/* only a file of the bundle's own: not a link, nor a hard link to a file elsewhere
+	 * (checked before any truncation or write) */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (truncate && ftruncate(fd, 0) < 0)) {
 		close(fd);
 		return -EINVAL;
 	}
+	if (truncate)
+		st.st_size = 0;
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = fd;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "task.pb.h"
 #include "worker.h"
@@ -62,48 +63,78 @@ static int parse_opts(const sv_Mount *m, unsigned long *flags, char **data)
 	return 0;
 }
 
+/* bundle/rootfs as a path mount(2) can take, pinned: an O_PATH fd of the bundle's own
+ * directory entry (O_NOFOLLOW: a symlink planted as rootfs is refused, never mounted
+ * through), named by /proc/self/fd. Opened anew for each step, so that it names the top
+ * of what is stacked there so far. The fd, or -errno. */
+static int rootfs_target(const struct task *t, char *path, size_t sz)
+{
+	int fd = openat(t->bundle_fd, SV_BUNDLE_ROOTFS, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sz, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
 int rootfs_mount(struct task *t, const sv_Mount *mounts, size_t n)
 {
-	char target[4200];
+	char target[64];
 	size_t i;
 
-	if ((size_t)snprintf(target, sizeof(target), "%s/%s", t->bundle, SV_BUNDLE_ROOTFS) >= sizeof(target))
-		return -ENAMETOOLONG;
 	for (i = 0; i < n; i++) {
 		const sv_Mount *m = &mounts[i];
 		unsigned long flags;
 		char *data = NULL;
-		int err;
+		int err, fd;
 
 		if (!m->type || !m->source)
 			return -EINVAL;
 		err = parse_opts(m, &flags, &data);
 		if (err < 0)
 			return err;
-		if (mount(m->source, target, m->type, flags & ~MS_RDONLY, *data ? data : NULL) < 0)
+		fd = rootfs_target(t, target, sizeof(target));
+		if (fd < 0)
+			err = fd;
+		else if (mount(m->source, target, m->type, flags & ~MS_RDONLY, *data ? data : NULL) < 0)
 			err = -errno;
-		else if ((flags & MS_RDONLY) &&
-			 mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & MS_REC), NULL) < 0 &&
-			 mount(NULL, target, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0)
-			err = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (err == 0)
+			t->rootfs_mounted++;
+		if (err == 0 && (flags & MS_RDONLY)) {
+			fd = rootfs_target(t, target, sizeof(target));     /* the new mount's root */
+			if (fd < 0)
+				err = fd;
+			else if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & MS_REC), NULL) < 0 &&
+				 mount(NULL, target, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0)
+				err = -errno;
+			if (fd >= 0)
+				close(fd);
+		}
 		free(data);
 		if (err < 0) {
-			sv_warn_err(err, "mount %s (%s) on %s", m->source, m->type, target);
+			sv_warn_err(err, "mount %s (%s) on %s/%s", m->source, m->type, t->bundle,
+				    SV_BUNDLE_ROOTFS);
 			rootfs_unmount(t);
 			return err;
 		}
-		t->rootfs_mounted++;
 	}
 	return 0;
 }
 
 void rootfs_unmount(struct task *t)
 {
-	char target[4200];
+	int n;
 
-	/* stacked mounts come off one by one */
-	snprintf(target, sizeof(target), "%s/%s", t->bundle, SV_BUNDLE_ROOTFS);
-	for (; t->rootfs_mounted > 0; t->rootfs_mounted--)
-		if (umount2(target, MNT_DETACH) < 0)
-			sv_warn_err(-errno, "umount %s", target);
+	/* stacked mounts come off one by one, never through a link planted as rootfs */
+	if (t->rootfs_mounted <= 0)
+		return;
+	n = t->bundle_fd >= 0 ? sv_umount_all_at(t->bundle_fd, SV_BUNDLE_ROOTFS, t->rootfs_mounted) : -EBADF;
+	if (n < 0)
+		sv_warn_err(n, "umount %s/%s", t->bundle, SV_BUNDLE_ROOTFS);
+	else if (n < t->rootfs_mounted)
+		sv_warn("umount %s/%s: %d of %d mounts were there", t->bundle, SV_BUNDLE_ROOTFS, n,
+			t->rootfs_mounted);
+	t->rootfs_mounted = 0;
 }

@@ -59,6 +59,23 @@ static int write_out(const char *s, size_t len)
 	return sv_write_all(STDOUT_FILENO, s, len);
 }
 
+/* The bundle's `log`, containerd's FIFO: never through a link, never anything but a FIFO
+ * (a file planted there is neither truncated nor written). -1 when it is not one. */
+static int open_log(void)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(AT_FDCWD, SV_BUNDLE_LOG, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISFIFO(st.st_mode))
+		return -1;
+	fd = open(SV_BUNDLE_LOG, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int action_start(struct worker *w, int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -120,7 +137,7 @@ int action_start(struct worker *w, int argc, char **argv)
 		dup2(nullfd, STDOUT_FILENO);
 		/* stderr: containerd's `log` FIFO (it copies it into its own log), never
 		 * blocking: a message containerd does not read in time is lost, not waited on */
-		logfd = open(SV_BUNDLE_LOG, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY);
+		logfd = open_log();
 		dup2(logfd >= 0 ? logfd : nullfd, STDERR_FILENO);
 		if (fd == SV_FD_LISTEN) {
 			fcntl(fd, F_SETFD, 0);
@@ -178,12 +195,12 @@ static void kill_leftover(pid_t pid, unsigned long long starttime)
 }
 
 /* The task's own cgroups, as the worker recorded them: kill what is left, remove them. */
-static void cleanup_cgroup(void)
+static void cleanup_cgroup(int bfd)
 {
 	struct wcgroup *cg;
 	int err;
 
-	cg = wcg_load(AT_FDCWD, &err);
+	cg = wcg_load(bfd, &err);
 	if (!cg) {
 		if (err != -ENOENT)
 			sv_warn_err(err, "cgroup record");
@@ -197,6 +214,46 @@ static void cleanup_cgroup(void)
 	wcg_free(cg);
 }
 
+/* Our socket under containerd is the name w_socket_path derives from -address, ns and id,
+ * in SOCK_DIR: removed there, through that directory's fd, and only if it is a socket. The
+ * bundle's `address` is never a path to unlink: it is only compared with ours (one that
+ * names anything else was rewritten; said, and left alone). Without -address this is
+ * shimvisord's cleaner: its sockets are in <state>/.s, and the monitor removes them. */
+static void remove_socket(const struct wopts *o, int bfd)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], *s = NULL;
+	const char *name;
+	struct stat st;
+	size_t len;
+	int dfd;
+
+	if (!o->address || !*o->address || w_socket_path(o, path, sizeof(path)) < 0)
+		return;
+	if (sv_read_file(bfd, SV_BUNDLE_ADDRESS, 4096, &s, &len) == 0) {
+		while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+			s[--len] = '\0';
+		if (strncmp(s, "unix://", 7) != 0 || strcmp(s + 7, path) != 0)
+			sv_warn("delete: %s names %.200s, not this shim's socket %s: left alone",
+				SV_BUNDLE_ADDRESS, s, path);
+		free(s);
+	}
+	dfd = open(SOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	name = path + sizeof(SOCK_DIR);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode) &&
+	    unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		sv_warn_err(-errno, "delete: unlink %s", path);
+	close(dfd);
+}
+
+/* The cleanup of a task whose server is gone (containerd's dead-shim path, and shimvisord's
+ * dead worker), as root in the bundle, which main entered through an O_NOFOLLOW fd. Every
+ * bundle entry is opened O_NOFOLLOW relative to it; rootfs is unmounted only when it is a
+ * directory of the bundle (UMOUNT_NOFOLLOW); the only socket removed is our own (above).
+ * What it trusts: the contents of init.pid (a kill pinned by pidfd and start time), exit,
+ * and cgroup (directories that must be cgroups, never a hierarchy's root), which only the
+ * worker writes. */
 int action_delete(struct worker *w)
 {
 	sv_DeleteResponse r;
@@ -205,19 +262,21 @@ int action_delete(struct worker *w)
 	uint8_t *out = NULL;
 	size_t olen = 0;
 	struct timespec now;
-	int pid = 0;
+	int pid = 0, bfd, n;
 	unsigned long long starttime = 0;
 	bool have_exit = false;
 
-	(void)w;
+	bfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bfd < 0)
+		return -errno;
 	memset(&r, 0, sizeof(r));
-	if (sv_read_file(AT_FDCWD, SV_BUNDLE_INIT_PID, 128, &s, &len) == 0) {
+	if (sv_read_file(bfd, SV_BUNDLE_INIT_PID, 128, &s, &len) == 0) {
 		if (sscanf(s, "%d %llu", &pid, &starttime) < 1)
 			pid = 0;
 		free(s);
 		s = NULL;
 	}
-	if (sv_read_file(AT_FDCWD, SV_BUNDLE_EXIT, 128, &s, &len) == 0) {
+	if (sv_read_file(bfd, SV_BUNDLE_EXIT, 128, &s, &len) == 0) {
 		unsigned int status;
 		long long sec;
 		long nsec;
@@ -241,20 +300,13 @@ int action_delete(struct worker *w)
 	r.pid = pid > 0 ? (uint32_t)pid : 0;
 	r.has_exited_at = true;
 
-	cleanup_cgroup();
+	cleanup_cgroup(bfd);
 	/* Create may have stacked several mounts on rootfs: take them all down */
-	for (int i = 0; i < 16 && umount2(SV_BUNDLE_ROOTFS, MNT_DETACH) == 0; i++)
-		;
-	if (errno != EINVAL && errno != ENOENT)
-		sv_warn_err(-errno, "umount %s", SV_BUNDLE_ROOTFS);
-	if (sv_read_file(AT_FDCWD, SV_BUNDLE_ADDRESS, 4096, &s, &len) == 0) {
-		if (strncmp(s, "unix:///", 8) == 0) {
-			while (len > 7 && (s[len - 1] == '\n' || s[len - 1] == ' '))
-				s[--len] = '\0';
-			unlink(s + 7);
-		}
-		free(s);
-	}
+	n = sv_umount_all_at(bfd, SV_BUNDLE_ROOTFS, 16);
+	if (n < 0)
+		sv_warn_err(n, "delete: umount %s", SV_BUNDLE_ROOTFS);
+	remove_socket(&w->o, bfd);
+	close(bfd);
 	if (sv_pb_encode(sv_DeleteResponse_fields, &r, &out, &olen) < 0)
 		return -ENOMEM;
 	if (olen && write_out((const char *)out, olen) < 0) {

@@ -29,7 +29,16 @@ void svc_reply_errno(struct call *k, int err, const char *what)
 
 int svc_decode(struct call *k, const pb_msgdesc_t *f, void *m)
 {
-	if (sv_pb_decode(f, m, k->payload, k->len) < 0) {
+	int r = sv_pb_decode(f, m, k->payload, k->len);
+
+	if (r == -EILSEQ) {
+		/* an id or exec id "a\0b" would be read as "a": refused with every other string
+		 * that holds a NUL byte */
+		svc_reply(k, SV_INVALID_ARGUMENT, "a string in the request holds a NUL byte: "
+			  "invalid argument", NULL, NULL);
+		return r;
+	}
+	if (r < 0) {
 		svc_reply(k, SV_INTERNAL, "unmarshal payload error", NULL, NULL);
 		return -EBADMSG;
 	}
@@ -150,7 +159,7 @@ static void m_create(struct call *k)
 		svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
 		goto fail;
 	}
-	t->bundle_fd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	t->bundle_fd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (t->bundle_fd < 0) {
 		svc_reply_errno(k, -errno, "open bundle");
 		goto fail;

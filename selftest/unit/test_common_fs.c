@@ -80,14 +80,25 @@ START_TEST(atomic_write)
 	ck_assert_int_eq(sv_write_atomic(d, "empty", "", 0, 0600), 0);
 	expect(d, "empty", "");
 
-	/* a planted name.tmp symlink is not followed */
+	/* a planted name.tmp symlink is not followed: it is replaced by a new file */
 	ck_assert_int_eq(mkdirat(d, "outside", 0755), 0);
 	o = openat(d, "outside", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	put(o, "victim", "keep");
 	ck_assert_int_eq(symlinkat("outside/victim", d, "pid.tmp"), 0);
-	ck_assert_int_eq(sv_write_atomic(d, "pid", "1", 1, 0644), -ELOOP);
+	ck_assert_int_eq(sv_write_atomic(d, "pid", "1", 1, 0644), 0);
 	expect(o, "victim", "keep");
-	ck_assert_int_eq(faccessat(d, "pid", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	expect(d, "pid", "1");
+	/* nor a hard link planted as name.tmp (it was truncated and written before) */
+	ck_assert_int_eq(linkat(o, "victim", d, "exit.tmp", 0), 0);
+	ck_assert_int_eq(sv_replace_file(d, "exit", "9 1 2\n", 6, 0644), 0);
+	expect(o, "victim", "keep");
+	expect(d, "exit", "9 1 2\n");
+	/* nor a symlink planted as name itself: the link is replaced, its target kept */
+	ck_assert_int_eq(unlinkat(d, "pid", 0), 0);
+	ck_assert_int_eq(symlinkat("outside/victim", d, "pid"), 0);
+	ck_assert_int_eq(sv_write_atomic(d, "pid", "2", 1, 0644), 0);
+	expect(o, "victim", "keep");
+	expect(d, "pid", "2");
 
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
@@ -334,6 +345,50 @@ START_TEST(sha256_vectors)
 }
 END_TEST
 
+/* Mounts on an entry come off only when it is a directory of the fd's own: a symlink
+ * planted there (to a mount elsewhere) is refused and that mount left; stacked mounts on
+ * the real one all come off, up to max. */
+START_TEST(umount_no_follow)
+{
+	char path[64], sub[128];
+	int d, r;
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		fprintf(stderr, "# skip umount_no_follow: unshare: %s\n", strerror(errno));
+		return;
+	}
+	ck_assert_int_eq(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL), 0);
+	d = scratch(path);
+	ck_assert_int_eq(mkdirat(d, "victim", 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/victim", path);
+	ck_assert_int_eq(mount("tmpfs", sub, "tmpfs", 0, "size=64k"), 0);
+	ck_assert_int_eq(symlinkat("victim", d, "rootfs"), 0);
+	ck_assert_int_eq(sv_umount_all_at(d, "rootfs", 16), -ENOTDIR);
+	ck_assert_int_eq(sv_umount_all_at(AT_FDCWD, sub, 16), -EINVAL);   /* one name only */
+	r = openat(d, "victim", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(r, 0);
+	ck_assert_int_eq(sv_umount_all_at(r, "..", 16), -EINVAL);
+	close(r);
+	/* still mounted: a file made there is on the tmpfs */
+	ck_assert_int_eq(sv_remove_tree(d, "victim"), -EBUSY);
+
+	/* the real directory: two stacked mounts, then nothing */
+	ck_assert_int_eq(unlinkat(d, "rootfs", 0), 0);
+	ck_assert_int_eq(mkdirat(d, "rootfs", 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/rootfs", path);
+	ck_assert_int_eq(mount("tmpfs", sub, "tmpfs", 0, "size=64k"), 0);
+	ck_assert_int_eq(mount("tmpfs", sub, "tmpfs", 0, "size=64k"), 0);
+	ck_assert_int_eq(sv_umount_all_at(d, "rootfs", 1), 1);
+	ck_assert_int_eq(sv_umount_all_at(d, "rootfs", 16), 1);
+	ck_assert_int_eq(sv_umount_all_at(d, "rootfs", 16), 0);
+	ck_assert_int_eq(sv_umount_all_at(d, "absent", 16), 0);
+	ck_assert_int_eq(sv_remove_tree(d, "rootfs"), 0);
+	snprintf(sub, sizeof(sub), "%s/victim", path);
+	ck_assert_int_eq(umount(sub), 0);
+	scratch_done(d, path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common_fs");
@@ -344,6 +399,7 @@ int main(void)
 	tcase_add_test(tc, read_cap);
 	tcase_add_test(tc, remove_tree_no_follow);
 	tcase_add_test(tc, remove_tree_mounts);
+	tcase_add_test(tc, umount_no_follow);
 	tcase_add_test(tc, mkdirs);
 	tcase_add_test(tc, fd_flags_and_self_dir);
 	tcase_add_test(tc, sha256_vectors);

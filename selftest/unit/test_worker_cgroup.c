@@ -295,6 +295,12 @@ START_TEST(save_load_roundtrip)
 	ck_assert_int_eq(sv_replace_file(bfd, SV_BUNDLE_CGROUP, "v1 memory /tmp\n", 15, 0644), 0);
 	ck_assert_ptr_null(wcg_load(bfd, &err));
 	ck_assert_int_eq(err, -ENOTDIR);        /* not a cgroup filesystem */
+	/* a hierarchy's root: its processes are the host's (the cleanup would kill them) */
+	cgfx_path(CGC_PIDS, false, "/", pids_path, sizeof(pids_path));
+	len = (size_t)snprintf(want, sizeof(want), "v1 pids %s\n", pids_path);
+	ck_assert_int_eq(sv_replace_file(bfd, SV_BUNDLE_CGROUP, want, len, 0644), 0);
+	ck_assert_ptr_null(wcg_load(bfd, &err));
+	ck_assert_int_eq(err, -EBADMSG);
 	close(bfd);
 	fx_rm_bundle(dir);
 }

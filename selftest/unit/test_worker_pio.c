@@ -363,6 +363,13 @@ START_TEST(test_log_sink)
 	snprintf(uri, sizeof(uri), "svlog://%s/ln?max=10&keep=1", sc.dir);
 	ck_assert_int_lt(logsink_open(uri, &ls), 0);
 	unlink(link);
+	/* nor a hard link to a file elsewhere: neither truncated (keep=0) nor written */
+	snprintf(link, sizeof(link), "%s/log.1", sc.dir);
+	snprintf(uri, sizeof(uri), "%s/hl", sc.dir);
+	ck_assert_int_eq(linkat(AT_FDCWD, link, AT_FDCWD, uri, 0), 0);
+	snprintf(uri, sizeof(uri), "svlog://%s/hl?max=10&keep=0", sc.dir);
+	ck_assert_int_lt(logsink_open(uri, &ls), 0);
+	ck_assert_int_eq(file_size(sc.dir, "log.1"), 1000);
 	const char *bad[] = { "svlog://rel/log?max=1&keep=1", "svlog:///tmp/log", "svlog:///tmp/log?max=1",
 			      "svlog:///tmp/log?max=0&keep=1", "svlog:///tmp/log?max=1&keep=65",
 			      "svlog:///tmp/?max=1&keep=1", "svlog:///tmp/log?max=1&keep=1&x=2",

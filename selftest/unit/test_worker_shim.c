@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +25,7 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 #include "wire/ttrpc.h"
+#include "worker/worker.h"
 #include "task.pb.h"
 
 #define NS "shimns"
@@ -57,8 +60,11 @@ static void make_bundle(struct tb *b, const char *args_json)
 }
 
 
-/* Run `shimvisor-worker ... ACTION` in the bundle as containerd does; stdout into out. */
-static size_t run_action(struct tb *b, const char *action, uint8_t *out, size_t outsz)
+/* Run `shimvisor-worker -namespace NS ... -bundle BUNDLE ACTION` in BUNDLE (chdir, as
+ * containerd does: following a link there, as Go's cmd.Dir would); stdout into out, the
+ * exit status in *status. */
+static size_t run_worker(struct tb *b, const char *ns, const char *bundle, const char *action,
+			 uint8_t *out, size_t outsz, int *status)
 {
 	char exe[4200], env[160];
 	size_t len = 0;
@@ -76,10 +82,10 @@ static size_t run_action(struct tb *b, const char *action, uint8_t *out, size_t 
 		int nul = open("/dev/null", O_RDONLY);
 
 		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 || dup2(p[1], STDOUT_FILENO) < 0 ||
-		    chdir(b->bundle) < 0)
+		    chdir(bundle) < 0)
 			_exit(120);
-		execle(exe, exe, "-namespace", NS, "-address", b->bundle, "-publish-binary", "/bin/false",
-		       "-id", ID, "-bundle", b->bundle, action, NULL, envp);
+		execle(exe, exe, "-namespace", ns, "-address", b->bundle, "-publish-binary", "/bin/false",
+		       "-id", ID, "-bundle", bundle, action, NULL, envp);
 		_exit(121);
 	}
 	close(p[1]);
@@ -88,6 +94,15 @@ static size_t run_action(struct tb *b, const char *action, uint8_t *out, size_t 
 		len += (size_t)n;
 	close(p[0]);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	*status = st;
+	return len;
+}
+
+static size_t run_action(struct tb *b, const char *action, uint8_t *out, size_t outsz)
+{
+	int st;
+	size_t len = run_worker(b, NS, b->bundle, action, out, outsz, &st);
+
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	return len;
 }
@@ -370,6 +385,191 @@ START_TEST(test_delete_recorded_exit)
 }
 END_TEST
 
+/* A private mount namespace for a test that mounts (this test's forked child and the
+ * workers it runs); false where there is none to be had. */
+static bool private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS) < 0) {
+		fprintf(stderr, "# skip: unshare(CLONE_NEWNS): %s\n", strerror(errno));
+		return false;
+	}
+	ck_assert_int_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	return true;
+}
+
+/* A tmpfs on a new directory /tmp/svv.XXXXXX holding `file`. */
+static void victim_mount(char dir[32])
+{
+	char f[64];
+	int fd;
+
+	snprintf(dir, 32, "/tmp/svv.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(mount("tmpfs", dir, "tmpfs", 0, "size=64k"), 0);
+	snprintf(f, sizeof(f), "%s/file", dir);
+	fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+/* dir is still a mount point with its file (the file exists only on the tmpfs) */
+static void still_mounted(const char *dir)
+{
+	char f[64];
+
+	snprintf(f, sizeof(f), "%s/file", dir);
+	ck_assert_msg(access(f, F_OK) == 0, "%s was unmounted", dir);
+	ck_assert_int_eq(umount(dir), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/* A process the cleanup must not kill: a child that waits; its init.pid record in rec. */
+static pid_t victim_process(char *rec, size_t sz)
+{
+	char path[64], buf[1024], *p;
+	pid_t pid = fork();
+	ssize_t n;
+	int fd;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < 20 && p; i++)       /* field 22: the start time */
+		p = strchr(p + 1, ' ');
+	ck_assert_ptr_nonnull(p);
+	snprintf(rec, sz, "%d %llu\n", (int)pid, strtoull(p + 1, NULL, 10));
+	return pid;
+}
+
+/* containerd's `delete` in a bundle whose entries were replaced by links: rootfs to a
+ * mount elsewhere, address to a file elsewhere, init.pid and exit to files naming another
+ * process and another status. Nothing is unmounted, unlinked, killed or read through them;
+ * the shim's own socket (the name derived from -address/ns/id) is removed. */
+START_TEST(test_delete_follows_no_link)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct wopts o = { .ns = NS, .id = ID };
+	char victim[32], out_dir[64], rec[64], f[128];
+	sv_DeleteResponse r;
+	struct tb b;
+	pid_t vp;
+	int dfd, odfd, sfd, st;
+
+	if (!private_mounts())
+		return;
+	make_bundle(&b, "\"/bin/true\"");
+	dfd = open(b.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	victim_mount(victim);
+	snprintf(out_dir, sizeof(out_dir), "/tmp/svo.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(out_dir));
+	odfd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	vp = victim_process(rec, sizeof(rec));
+	ck_assert_int_eq(sv_write_atomic(odfd, "init.pid", rec, strlen(rec), 0644), 0);
+	ck_assert_int_eq(sv_write_atomic(odfd, "exit", "3 1700000000 5\n", 15, 0644), 0);
+	ck_assert_int_eq(sv_write_atomic(odfd, "keep", "k", 1, 0644), 0);
+
+	ck_assert_int_eq(symlinkat(victim, dfd, SV_BUNDLE_ROOTFS), 0);
+	snprintf(f, sizeof(f), "%s/init.pid", out_dir);
+	ck_assert_int_eq(symlinkat(f, dfd, SV_BUNDLE_INIT_PID), 0);
+	snprintf(f, sizeof(f), "%s/exit", out_dir);
+	ck_assert_int_eq(symlinkat(f, dfd, SV_BUNDLE_EXIT), 0);
+	snprintf(f, sizeof(f), "unix://%s/keep", out_dir);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_ADDRESS, f, strlen(f), 0644), 0);
+	/* the socket `start` would have made */
+	o.address = b.bundle;
+	ck_assert_int_eq(w_socket_path(&o, sa.sun_path, sizeof(sa.sun_path)), 0);
+	ck_assert_int_eq(sv_mkdir_p("/run/shimvisor/.s", 0700), 0);
+	sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(sa.sun_path);
+	ck_assert_int_eq(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(sfd);
+
+	delete_action(&b, &r);
+	ck_assert_uint_eq(r.exit_status, 137);      /* exit was not read through its link */
+	ck_assert_uint_eq(r.pid, 0);                /* nor init.pid */
+	ck_assert_int_eq(kill(vp, 0), 0);
+	ck_assert_int_eq(faccessat(odfd, "keep", F_OK, 0), 0);
+	ck_assert_int_ne(access(sa.sun_path, F_OK), 0);     /* our own socket: removed */
+	still_mounted(victim);
+
+	kill(vp, SIGKILL);
+	ck_assert_int_eq(waitpid(vp, &st, 0), vp);
+	close(odfd);
+	close(dfd);
+	fx_rm_bundle(out_dir);
+	fx_rm_bundle(b.bundle);
+}
+END_TEST
+
+/* The bundle itself a link (to a directory with a mount on its rootfs and an init.pid naming
+ * another process): `delete` refuses to enter it and touches nothing there. */
+START_TEST(test_delete_bundle_link)
+{
+	char link[64], rec[64], rootfs[64];
+	uint8_t out[128];
+	struct tb b;
+	pid_t vp;
+	int dfd, st;
+
+	if (!private_mounts())
+		return;
+	make_bundle(&b, "\"/bin/true\"");
+	dfd = open(b.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	vp = victim_process(rec, sizeof(rec));
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_INIT_PID, rec, strlen(rec), 0644), 0);
+	ck_assert_int_eq(mkdirat(dfd, SV_BUNDLE_ROOTFS, 0755), 0);
+	snprintf(rootfs, sizeof(rootfs), "%s/%s", b.bundle, SV_BUNDLE_ROOTFS);
+	ck_assert_int_eq(mount("tmpfs", rootfs, "tmpfs", 0, "size=64k"), 0);
+	snprintf(link, sizeof(link), "%s.link", b.bundle);
+	ck_assert_int_eq(symlink(b.bundle, link), 0);
+
+	run_worker(&b, NS, link, "delete", out, sizeof(out), &st);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	ck_assert_int_eq(kill(vp, 0), 0);
+	ck_assert_int_eq(umount(rootfs), 0);        /* still mounted */
+
+	kill(vp, SIGKILL);
+	ck_assert_int_eq(waitpid(vp, &st, 0), vp);
+	ck_assert_int_eq(unlink(link), 0);
+	close(dfd);
+	fx_rm_bundle(b.bundle);
+}
+END_TEST
+
+/* An empty namespace on the command line: nothing is done, for `start` and `delete`. */
+START_TEST(test_empty_namespace_refused)
+{
+	uint8_t out[200];
+	struct tb b;
+	size_t len;
+	int dfd, st;
+
+	make_bundle(&b, "\"/bin/true\"");
+	dfd = open(b.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	len = run_worker(&b, "", b.bundle, "start", out, sizeof(out), &st);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_ne(faccessat(dfd, SV_BUNDLE_ADDRESS, F_OK, 0), 0);
+	ck_assert_int_eq(sv_write_atomic(dfd, SV_BUNDLE_INIT_PID, "999999 12\n", 10, 0644), 0);
+	len = run_worker(&b, "", b.bundle, "delete", out, sizeof(out), &st);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	ck_assert_uint_eq(len, 0);
+	close(dfd);
+	fx_rm_bundle(b.bundle);
+}
+END_TEST
+
 /* Run in the test runner after the cases, failed or not: a shim daemon that a failed case
  * started (setsid, reparented away from us) must not outlive the suite. Ours are the
  * workers of namespace NS. */
@@ -412,6 +612,9 @@ int main(void)
 	tcase_add_test(tc, test_start_and_forward);
 	tcase_add_test(tc, test_delete_dead_shim);
 	tcase_add_test(tc, test_forward_never_dropped);
+	tcase_add_test(tc, test_delete_follows_no_link);
+	tcase_add_test(tc, test_delete_bundle_link);
+	tcase_add_test(tc, test_empty_namespace_refused);
 	suite_add_tcase(su, tc);
 	return sv_run_suite(su);
 }
