@@ -60,6 +60,14 @@ $(B)/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The default tasks' seccomp profile, built into shimvisord (seccomp_profile= overrides it):
+# etc/seccomp-default.json as a NUL-terminated C array.
+$(B)/gen/seccomp_default.h: etc/seccomp-default.json
+	@mkdir -p $(B)/gen
+	{ echo 'static const char sv_seccomp_default[] = {'; od -An -v -tx1 $< | \
+	  sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; } > $@.tmp && mv $@.tmp $@
+$(B)/supervisor/spec_seccomp.o: $(B)/gen/seccomp_default.h
+
 $(B)/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
 

@@ -14,12 +14,13 @@
 #include "wire/bytes.h"
 
 static const char *cg_path;    /* the daemon's <cgroup_parent>/<ns>/<id>, or NULL */
+static cJSON *profile;          /* linux.seccomp of generated configs, or NULL */
 
 static cJSON *build(sv_CtlCreateRequest *rq, int want_ok)
 {
 	char *json = NULL, err[256] = "";
 	size_t len = 0;
-	int r = spec_build(rq, cg_path, &json, &len, err, sizeof(err));
+	int r = spec_build(rq, cg_path, profile, &json, &len, err, sizeof(err));
 
 	if (!want_ok) {
 		ck_assert_int_lt(r, 0);

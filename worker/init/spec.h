@@ -95,6 +95,7 @@ struct spec {
 	size_t nsysctl;
 	struct spec_seccomp *seccomp;   /* NULL when absent */
 	int lo_down;                    /* annotation io.shimvisor.net = "none": leave lo down */
+	int root_nodev;                 /* annotation io.shimvisor.root.nodev = "true" */
 	char *cgroups_path;             /* linux.cgroupsPath; NULL/"" = no cgroup of its own */
 	struct spec_resources *resources; /* linux.resources, NULL when absent */
 };
