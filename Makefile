@@ -66,7 +66,7 @@ $(B)/gen/seccomp_default.h: etc/seccomp-default.json
 	@mkdir -p $(B)/gen
 	{ echo 'static const char sv_seccomp_default[] = {'; od -An -v -tx1 $< | \
 	  sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; } > $@.tmp && mv $@.tmp $@
-$(B)/supervisor/spec_seccomp.o: $(B)/gen/seccomp_default.h
+$(B)/supervisor/spec_seccomp.o $(B)/selftest/unit/test_init_seccomp.o: $(B)/gen/seccomp_default.h
 
 $(B)/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<

@@ -202,7 +202,7 @@ static cJSON *device_rules(void)
 	return a;
 }
 
-static int generate(const sv_CtlCreateRequest *rq, const cJSON *seccomp, cJSON **out, char *err,
+static int generate(const sv_CtlCreateRequest *rq, const char *seccomp, cJSON **out, char *err,
 		    size_t errsz)
 {
 	const char *net = rq->net && rq->net[0] ? rq->net : "loopback";
@@ -248,7 +248,7 @@ static int generate(const sv_CtlCreateRequest *rq, const cJSON *seccomp, cJSON *
 	cJSON_AddItemToObject(linux_, "maskedPaths", strings(masked, N(masked)));
 	cJSON_AddItemToObject(linux_, "readonlyPaths", strings(readonly, N(readonly)));
 	if (seccomp)
-		cJSON_AddItemToObject(linux_, "seccomp", cJSON_Duplicate(seccomp, true));
+		cJSON_AddRawToObject(linux_, "seccomp", seccomp);
 	annotations = cJSON_AddObjectToObject(s, "annotations");
 	cJSON_AddStringToObject(annotations, "io.shimvisor.net", net);
 	/* no device node in the root opens (the init mounts it nodev), devices cgroup or not */
@@ -375,7 +375,7 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len)
 	return 0;
 }
 
-int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const cJSON *seccomp,
+int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
 	       char **json, size_t *len, char *err, size_t errsz)
 {
 	bool generated = !(rq->bundle_config && rq->bundle_config->size);

@@ -63,10 +63,11 @@ static int read_all(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-int spec_seccomp_profile(const char *path, cJSON **out, char *err, size_t errsz)
+int spec_seccomp_profile(const char *path, char **out, char *err, size_t errsz)
 {
 	char *text = NULL;
 	size_t len = 0;
+	cJSON *p;
 	int r;
 
 	*out = NULL;
@@ -80,7 +81,16 @@ int spec_seccomp_profile(const char *path, cJSON **out, char *err, size_t errsz)
 			 r == -EFBIG ? "over 48 KiB" : strerror(-r));
 		return r;
 	}
-	*out = parse_profile(text, len, path && path[0] ? path : "built-in profile", err, errsz);
+	p = parse_profile(text, len, path && path[0] ? path : "built-in profile", err, errsz);
 	free(text);
-	return *out ? 0 : -EINVAL;
+	if (!p)
+		return -EINVAL;
+	/* printed once: each config gets it verbatim (a raw item), not a copy of the tree */
+	*out = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	if (!*out) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }

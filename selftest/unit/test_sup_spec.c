@@ -14,7 +14,7 @@
 #include "wire/bytes.h"
 
 static const char *cg_path;    /* the daemon's <cgroup_parent>/<ns>/<id>, or NULL */
-static cJSON *profile;          /* linux.seccomp of generated configs, or NULL */
+static char *profile;           /* linux.seccomp of generated configs, or NULL */
 
 static cJSON *build(sv_CtlCreateRequest *rq, int want_ok)
 {

@@ -73,6 +73,7 @@ struct spec_seccomp {
 	struct spec_sc_rule *rules;
 	size_t nrules;
 	int flag_log, flag_spec_allow;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW */
+	uint8_t digest[32];             /* sha256 of linux.seccomp as compact JSON */
 };
 
 struct spec_resources;
