@@ -127,6 +127,7 @@ install: all
 	ln -sf ../sbin/shimvisor-worker $(DESTDIR)$(PREFIX)/bin/containerd-shim-shimvisor-v2
 	install -d $(DESTDIR)/etc/shimvisor $(DESTDIR)/etc/init.d
 	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
+	install -m 0644 etc/seccomp-default.json $(DESTDIR)/etc/shimvisor/seccomp-default.json
 	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
 
 # Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).

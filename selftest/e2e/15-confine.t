@@ -66,6 +66,21 @@ test_device_node_in_rootfs_refused() {
 	done
 }
 
+# A task with a cgroup: its v1 devices controller holds runc's rules, nothing more
+test_devices_cgroup_rules() {
+	grep -qw devices /proc/self/cgroup || skip_case "no cgroup v1 devices hierarchy here"
+	daemon_start
+	"$SV" run -d --pids 50 dv /bin/sleep 1000 || fail "run"
+	pid=$("$SV" state --format json dv | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	rel=$(awk -F: '$2 == "devices" { print $3 }' "/proc/$pid/cgroup")
+	[ "$rel" = "$(case_cgroup)/default/dv" ] || fail "devices cgroup: $rel"
+	got=$(sort < "/sys/fs/cgroup/devices$rel/devices.list" | tr '\n' ',')
+	want=$(printf '%s\n' "b *:* m" "c *:* m" "c 1:3 rwm" "c 1:5 rwm" "c 1:7 rwm" "c 1:8 rwm" \
+		"c 1:9 rwm" "c 5:0 rwm" "c 5:1 rwm" "c 5:2 rwm" "c 136:* rwm" "c 10:200 rwm" | sort | tr '\n' ',')
+	[ "$got" = "$want" ] || fail "devices.list: $got"
+	"$SV" delete -f dv >/dev/null || fail "delete"
+}
+
 # Every writable mount of a default task is nodev, but /dev (where its allowed nodes are),
 # /dev/pts and the masked files (binds of /dev/null); the host's / is nodev too.
 test_writable_mounts_nodev() {
@@ -182,6 +197,30 @@ test_kallsyms_zeroed() {
 		fail "run: $out"
 	[ "$(echo "$out" | head -n1)" -gt 1000 ] || fail "kallsyms: $out"
 	[ "$(echo "$out" | wc -l)" = 1 ] || fail "addresses shown: $out"
+}
+
+# seccomp_profile = PATH replaces the built-in profile; one that is not a profile stops the
+# daemon at start, with the reason.
+test_seccomp_profile_override() {
+	chmod 0755 "$T"         # the engine (nobody) reads the file
+	cat > "$T/prof.json" <<'EOF'
+# refuses mkdir only
+{ "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [ { "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1 } ] }
+EOF
+	chmod 0644 "$T/prof.json"
+	printf '[daemon]\nseccomp_profile = %s\n' "$T/prof.json" > "$T/d.conf"
+	daemon_start -c "$T/d.conf"
+	out=$("$SV" run --rm po /bin/sh -c 'mkdir /tmp/x 2>/dev/null && echo made; unshare -U true && echo unshared; grep Seccomp: /proc/self/status') ||
+		fail "run: $out"
+	[ "$out" = "unshared
+Seccomp:	2" ] || fail "got: $out"
+	daemon_stop
+	echo '{"defaultAction":"SCMP_ACT_ALLOW"}' > "$T/prof.json"
+	out=$(timeout 20 "$SVD" -F -c "$T/d.conf" --root "$T/root" --state "$T/state" --address "$T/ctl2.sock" 2>&1)
+	rc=$?
+	[ $rc != 0 ] && [ $rc != 124 ] || fail "a daemon with a bad profile: rc $rc: $out"
+	case "$out" in *"$T/prof.json: not a seccomp profile"*) ;; *) fail "message: $out" ;; esac
 }
 
 run_cases "$@"
