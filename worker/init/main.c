@@ -155,8 +155,8 @@ int main(int argc, char **argv)
 		in.bundle = argv[1];
 	}
 	if (exec_pid) {
-		if (config_read_exec(&in) || sv_seccomp_prepare(&in) || exec_join(&in, exec_pid) || console_setup(&in) ||
-		    setup_process(&in))
+		if (config_read_exec(&in) || sv_seccomp_prepare(&in) || exec_join(&in, exec_pid) ||
+		    console_setup(&in) || setup_process(&in))
 			init_abort(&in);
 	} else {
 		in.pre_pidns = getpid() == 1;   /* the worker started us in a new pid namespace */
