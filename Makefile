@@ -60,6 +60,14 @@ $(B)/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The default tasks' seccomp profile, built into shimvisord (seccomp_profile= overrides it):
+# etc/seccomp-default.json as a NUL-terminated C array.
+$(B)/gen/seccomp_default.h: etc/seccomp-default.json
+	@mkdir -p $(B)/gen
+	{ echo 'static const char sv_seccomp_default[] = {'; od -An -v -tx1 $< | \
+	  sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; } > $@.tmp && mv $@.tmp $@
+$(B)/supervisor/spec_seccomp.o $(B)/selftest/unit/test_init_seccomp.o: $(B)/gen/seccomp_default.h
+
 $(B)/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
@@ -119,6 +127,7 @@ install: all
 	ln -sf ../sbin/shimvisor-worker $(DESTDIR)$(PREFIX)/bin/containerd-shim-shimvisor-v2
 	install -d $(DESTDIR)/etc/shimvisor $(DESTDIR)/etc/init.d
 	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
+	install -m 0644 etc/seccomp-default.json $(DESTDIR)/etc/shimvisor/seccomp-default.json
 	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
 
 # Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).

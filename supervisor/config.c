@@ -132,6 +132,8 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = set_int(&c->cleanup_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "warm_delay_ms")) {
 		r = set_int(&c->warm_delay_ms, value, 0, 10000);
+	} else if (!strcmp(name, "seccomp_profile")) {
+		r = set_str(c->seccomp_profile, sizeof(c->seccomp_profile), value);
 	} else if (!strcmp(name, "debug")) {
 		r = set_int(&b, value, 0, 1);
 		if (!r)

@@ -21,6 +21,7 @@ struct sv_config {
 	int reattach_timeout_ms;    /* per-worker deadline when re-attaching after a restart */
 	int cleanup_timeout_ms;     /* bound on a dead worker's `delete` action */
 	int warm_delay_ms;          /* wait before exec'ing the next warm worker after a spawn */
+	char seccomp_profile[PATH_MAX]; /* default tasks' linux.seccomp; "" = the built-in one */
 	bool foreground;
 	bool debug;
 	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
@@ -30,8 +31,8 @@ struct sv_config {
 void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
  * engine_user=, cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=,
- * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=; [policy]: policy.h's
- * keys). A missing default file
+ * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, seccomp_profile=, debug=;
+ * [policy]: policy.h's keys). A missing default file
  * is fine; a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);
 

@@ -96,7 +96,7 @@ static void m_create(struct call *k)
 		snprintf(cgpath, sizeof(cgpath), "%s/%s/%s",
 			 strcmp(k->e->cfg->cgroup_parent, "/") ? k->e->cfg->cgroup_parent : "",
 			 k->ns, rq->id);
-	if (spec_build(rq, cgpath, &json, &len, err, sizeof(err)) < 0) {
+	if (spec_build(rq, cgpath, k->e->seccomp, &json, &len, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "spec: %s", err);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;

@@ -427,9 +427,14 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	if (ev_watch(e, e->sig_fd, EPOLLIN, &e->ev_sig) || ev_watch(e, mon_fd, EPOLLIN, &e->ev_mon))
 		sv_die(-errno, "engine: epoll_ctl");
 
+	/* read before the allow-list below, which opens nothing more */
+	char err[256];
+	int r = spec_seccomp_profile(cfg->seccomp_profile, &e->seccomp, err, sizeof(err));
+	if (r < 0)
+		sv_die(0, "engine: %s", err);
 	e->recovery_deadline_ms = sv_now_ms() + cfg->reattach_timeout_ms;
 	recovery_scan(e);
-	int r = engine_confine();
+	r = engine_confine();
 	if (r < 0)
 		sv_die(r, "engine: seccomp");
 	/* clients wait in the backlog until the tasks found are listed */

@@ -113,6 +113,7 @@ struct exec_note {
 
 struct engine {
 	const struct sv_config *cfg;
+	char *seccomp;          /* linux.seccomp of the configs it generates (spec_seccomp.c) */
 	int ctl_fd;             /* listening control socket */
 	int mon_fd;             /* SEQPACKET to the monitor */
 	struct fdchan_q mon_q;  /* requests its socket did not take yet, in order */
@@ -204,9 +205,14 @@ void control_request(struct engine *e, struct conn *c);
 
 /* spec.c: config.json for a create request */
 /* cgroups_path: linux.cgroupsPath for a config that names none ("" or NULL: none; then
- * rq's limits are refused). */
-int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, char **json, size_t *len,
-	       char *err, size_t errsz);
+ * rq's limits are refused). seccomp: the profile a generated config gets as linux.seccomp,
+ * compact JSON from spec_seccomp_profile (NULL: none); a --bundle config is left as it is. */
+int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
+	       char **json, size_t *len, char *err, size_t errsz);
+/* spec_seccomp.c: the default tasks' seccomp profile as compact JSON (malloc'd), checked: the
+ * file at path, or the one built in from etc/seccomp-default.json when path is "" or NULL.
+ * 0, or -errno with err. */
+int spec_seccomp_profile(const char *path, char **out, char *err, size_t errsz);
 /* An exec's OCI Process JSON (malloc'd); -EINVAL with err on a bad env entry or cwd. */
 int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *err, size_t errsz);
 /* An Update's limits as OCI LinuxResources JSON (malloc'd). -EINVAL when it sets none. */

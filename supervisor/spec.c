@@ -8,24 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "policy.h"
 #include "wire/limits.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* Docker's default set less CAP_MKNOD: a task makes no device node, so the devices it can
+ * open are those its /dev holds, with or without a devices cgroup (DESIGN, Default task
+ * confinement). etc/seccomp-default.json is resolved for this set. */
 static const char *const default_caps[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_NET_RAW",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
 	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 };
 
-static const char *const masked[] = {
-	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-	"/sys/firmware", "/sys/devices/virtual/powercap",
-};
-
-static const char *const readonly[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+/* linux.resources.devices of a task with a cgroup (runc's rules): deny all, then null, zero,
+ * full, random, urandom, tty, console, ptmx and pts/N. The init adds its own defaults after
+ * them (worker/init/cgroups_v1.c). */
+static const struct { char type; int major, minor; } allowed_devices[] = {
+	{ 'c', 1, 3 }, { 'c', 1, 5 }, { 'c', 1, 7 }, { 'c', 1, 8 }, { 'c', 1, 9 },
+	{ 'c', 5, 0 }, { 'c', 5, 1 }, { 'c', 5, 2 }, { 'c', 136, -1 },
 };
 
 static cJSON *strings(const char *const *v, size_t n)
@@ -169,7 +171,30 @@ int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *er
 	return 0;
 }
 
-static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_t errsz)
+static cJSON *device_rules(void)
+{
+	cJSON *a = cJSON_CreateArray(), *d = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(d, "allow", false);
+	cJSON_AddStringToObject(d, "access", "rwm");
+	cJSON_AddItemToArray(a, d);
+	for (size_t i = 0; i < N(allowed_devices); i++) {
+		char type[2] = { allowed_devices[i].type, 0 };
+
+		d = cJSON_CreateObject();
+		cJSON_AddBoolToObject(d, "allow", true);
+		cJSON_AddStringToObject(d, "type", type);
+		cJSON_AddNumberToObject(d, "major", allowed_devices[i].major);
+		if (allowed_devices[i].minor >= 0)
+			cJSON_AddNumberToObject(d, "minor", allowed_devices[i].minor);
+		cJSON_AddStringToObject(d, "access", "rwm");
+		cJSON_AddItemToArray(a, d);
+	}
+	return a;
+}
+
+static int generate(const sv_CtlCreateRequest *rq, const char *seccomp, cJSON **out, char *err,
+		    size_t errsz)
 {
 	const char *net = rq->net && rq->net[0] ? rq->net : "loopback";
 	cJSON *s, *p, *root, *linux_, *annotations;
@@ -211,10 +236,14 @@ static int generate(const sv_CtlCreateRequest *rq, cJSON **out, char *err, size_
 	cJSON_AddItemToObject(s, "mounts", default_mounts());
 	linux_ = cJSON_AddObjectToObject(s, "linux");
 	cJSON_AddItemToObject(linux_, "namespaces", namespaces(net));
-	cJSON_AddItemToObject(linux_, "maskedPaths", strings(masked, N(masked)));
-	cJSON_AddItemToObject(linux_, "readonlyPaths", strings(readonly, N(readonly)));
+	cJSON_AddItemToObject(linux_, "maskedPaths", strings(sv_default_masked_paths, sv_n_default_masked_paths));
+	cJSON_AddItemToObject(linux_, "readonlyPaths", strings(sv_default_readonly_paths, sv_n_default_readonly_paths));
+	if (seccomp)
+		cJSON_AddRawToObject(linux_, "seccomp", seccomp);
 	annotations = cJSON_AddObjectToObject(s, "annotations");
 	cJSON_AddStringToObject(annotations, "io.shimvisor.net", net);
+	/* no device node in the root opens (the init mounts it nodev), devices cgroup or not */
+	cJSON_AddStringToObject(annotations, "io.shimvisor.root.nodev", "true");
 	*out = s;
 	return 0;
 }
@@ -290,7 +319,7 @@ static void add_limits(cJSON *res, int64_t memory, int64_t pids, uint32_t cpus_m
 
 /* linux.cgroupsPath (unless the config names one) and the limits asked for. */
 static int cgroup_and_limits(cJSON *s, const sv_CtlCreateRequest *rq, const char *cgroups_path,
-			     char *err, size_t errsz)
+			     bool generated, char *err, size_t errsz)
 {
 	bool limits = rq->memory || rq->pids || rq->cpus_milli;
 	cJSON *linux_, *cp;
@@ -311,6 +340,8 @@ static int cgroup_and_limits(cJSON *s, const sv_CtlCreateRequest *rq, const char
 		cJSON_DeleteItemFromObjectCaseSensitive(linux_, "cgroupsPath");
 		cJSON_AddStringToObject(linux_, "cgroupsPath", cgroups_path);
 	}
+	if (generated)
+		cJSON_AddItemToObject(object_in(linux_, "resources"), "devices", device_rules());
 	if (!limits)
 		return 0;
 	add_limits(object_in(linux_, "resources"), rq->memory, rq->pids, rq->cpus_milli);
@@ -335,22 +366,23 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len)
 	return 0;
 }
 
-int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, char **json, size_t *len,
-	       char *err, size_t errsz)
+int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
+	       char **json, size_t *len, char *err, size_t errsz)
 {
+	bool generated = !(rq->bundle_config && rq->bundle_config->size);
 	cJSON *s = NULL;
 	int r;
 
-	if (rq->bundle_config && rq->bundle_config->size) {
+	if (!generated) {
 		if ((size_t)rq->bundle_config->size + 1 > SV_CONFIG_MAX + 1u) {
 			snprintf(err, errsz, "config.json is over %u bytes", SV_CONFIG_MAX);
 			return -EMSGSIZE;
 		}
 		r = adopt(rq, &s, err, errsz);
 	} else {
-		r = generate(rq, &s, err, errsz);
+		r = generate(rq, seccomp, &s, err, errsz);
 	}
-	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, err, errsz)) < 0)
+	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, generated, err, errsz)) < 0)
 		cJSON_Delete(s);
 	if (r < 0)
 		return r;

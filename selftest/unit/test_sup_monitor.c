@@ -170,12 +170,14 @@ static void still_serving(void)
 
 static char *config_with_cap(const char *cap)
 {
-	char *args[] = { "/bin/sh" }, err[128], *json, *out;
+	char *args[] = { "/bin/sh" }, err[128], *json, *out, *profile;
 	sv_CtlCreateRequest crq = { .id = "evil", .args = args, .args_count = 1 };
 	size_t len;
 	cJSON *c;
 
-	ck_assert_int_eq(spec_build(&crq, "", &json, &len, err, sizeof(err)), 0);
+	ck_assert_int_eq(spec_seccomp_profile(NULL, &profile, err, sizeof(err)), 0);
+	ck_assert_int_eq(spec_build(&crq, "", profile, &json, &len, err, sizeof(err)), 0);
+	free(profile);
 	c = cJSON_ParseWithLength(json, len);
 	free(json);
 	cJSON *caps = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "process"), "capabilities");

@@ -27,14 +27,16 @@ static cJSON *engine_config(bool limit)
 {
 	char *args[] = { "/bin/true" };
 	sv_CtlCreateRequest rq = { .id = "t1", .args = args, .args_count = 1 };
-	char err[256], *json;
+	char err[256], *json, *profile;
 	size_t len;
 	cJSON *c;
 
 	if (limit)
 		rq.pids = 50;
-	ck_assert_int_eq(spec_build(&rq, limit ? "/shimvisor/default/t1" : "", &json, &len, err,
-				    sizeof(err)), 0);
+	ck_assert_int_eq(spec_seccomp_profile(NULL, &profile, err, sizeof(err)), 0);
+	ck_assert_int_eq(spec_build(&rq, limit ? "/shimvisor/default/t1" : "", profile, &json, &len,
+				    err, sizeof(err)), 0);
+	free(profile);
 	c = cJSON_ParseWithLength(json, len);
 	free(json);
 	ck_assert_ptr_nonnull(c);

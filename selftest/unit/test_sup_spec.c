@@ -14,12 +14,13 @@
 #include "wire/bytes.h"
 
 static const char *cg_path;    /* the daemon's <cgroup_parent>/<ns>/<id>, or NULL */
+static char *profile;           /* linux.seccomp of generated configs, or NULL */
 
 static cJSON *build(sv_CtlCreateRequest *rq, int want_ok)
 {
 	char *json = NULL, err[256] = "";
 	size_t len = 0;
-	int r = spec_build(rq, cg_path, &json, &len, err, sizeof(err));
+	int r = spec_build(rq, cg_path, profile, &json, &len, err, sizeof(err));
 
 	if (!want_ok) {
 		ck_assert_int_lt(r, 0);
@@ -156,13 +157,15 @@ START_TEST(cgroup_path_and_limits)
 	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "cpu", "quota", NULL }) == 150000);
 	ck_assert(num_at(s, (const char *[]){ "linux", "resources", "cpu", "period", NULL }) == 100000);
 	cJSON_Delete(s);
-	/* no limits: a cgroup, no resources */
+	/* no limits: a cgroup, and of resources only the device rules (test_sup_confine) */
 	rq.memory = rq.pids = 0;
 	rq.cpus_milli = 0;
 	s = build(&rq, 1);
 	ck_assert_str_eq(str_at(s, "linux", "cgroupsPath"), "/shimvisor/default/x");
-	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(s, "linux"), "resources"));
+	cJSON *res = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, "linux"),
+						      "resources");
+	ck_assert_int_eq(cJSON_GetArraySize(res), 1);
+	ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(res, "devices"));
 	cJSON_Delete(s);
 	/* no cgroup_parent: no cgroup, and then a limit is refused */
 	cg_path = "";

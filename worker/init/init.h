@@ -35,7 +35,8 @@ struct init {
 	int pre_pidns;                  /* pid 1 of a pid namespace the worker made for us */
 	int host_ns[3];                 /* warm mode: the ipc, uts, net namespaces we left */
 	int console_slave;              /* process.terminal: the pty slave until exec, else -1 */
-	void *seccomp;                  /* scmp_filter_ctx, built and not yet loaded */
+	void *seccomp_bpf;              /* the filter (struct sock_filter[]), not yet loaded */
+	size_t seccomp_ninsns;
 	int seccomp_loaded;
 	struct cg_state *cg;            /* cgroups.c: what we made, undone on failure before START */
 	struct init_err err;
@@ -126,8 +127,12 @@ int caps_apply(struct init *in);
 /* Whether the final effective set keeps CAP_SYS_ADMIN (seccomp can then load late). */
 int caps_keep_sys_admin(const struct init *in);
 
-/* seccomp.c: build the filter before READY, load it last. */
+/* seccomp.c: the filter's BPF from the cache or libseccomp, made before the namespaces
+ * (the cache is the host's); loaded last. */
 int sv_seccomp_prepare(struct init *in);
+/* The cache of compiled filters (root's alone, else unused) and a profile's file in it. */
+#define SV_SECCOMP_CACHE "/run/shimvisor-init"
+void sv_seccomp_cache_name(const struct spec_seccomp *sc, char *name, size_t sz);
 int sv_seccomp_load(struct init *in);
 void sv_seccomp_release(struct init *in);
 

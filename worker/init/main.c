@@ -69,11 +69,11 @@ static int setup_process(struct init *in)
 	const struct spec_process *p = &in->spec.process;
 	int rc;
 
-	if ((rc = process_limits(in)) || (rc = sv_seccomp_prepare(in)))
+	if ((rc = process_limits(in)))
 		return rc;
 	/* Without no_new_privs, only CAP_SYS_ADMIN may load a filter: when the task will not
 	 * hold it, load before dropping privileges (the filter must allow the rest). */
-	if (in->seccomp && !p->no_new_privs && !caps_keep_sys_admin(in) &&
+	if (in->seccomp_bpf && !p->no_new_privs && !caps_keep_sys_admin(in) &&
 	    (rc = sv_seccomp_load(in)))
 		return rc;
 	if ((rc = caps_apply(in)) || (rc = process_cwd(in)))
@@ -155,14 +155,17 @@ int main(int argc, char **argv)
 		in.bundle = argv[1];
 	}
 	if (exec_pid) {
-		if (config_read_exec(&in) || exec_join(&in, exec_pid) || console_setup(&in) ||
-		    setup_process(&in))
+		if (config_read_exec(&in) || sv_seccomp_prepare(&in) || exec_join(&in, exec_pid) ||
+		    console_setup(&in) || setup_process(&in))
 			init_abort(&in);
 	} else {
 		in.pre_pidns = getpid() == 1;   /* the worker started us in a new pid namespace */
 		if (config_read_task(&in))
 			init_abort(&in);
 		ns_check_pre_pidns(&in);
+		/* the seccomp filter while the host's /run (its cache) is in view */
+		if (sv_seccomp_prepare(&in))
+			init_abort(&in);
 		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
 		if (cgroups_setup(&in) || setup_root(&in) || console_setup(&in) || setup_process(&in))
 			init_abort(&in);

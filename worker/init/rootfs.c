@@ -66,13 +66,17 @@ int rootfs_prepare(struct init *in)
 	if (mount(src, in->rootfs, NULL, MS_BIND, NULL) < 0)
 		return init_fail(&in->err, -errno, "bind root %s", src);
 	/* The host's own /, read-only: read-only from the start, so that a mount point the
-	 * host lacks is an error, never a new directory in the host's root file system. */
+	 * host lacks is an error, never a new directory in the host's root file system.
+	 * nodev (a default task): no device node in the root opens, cgroup or not. */
+	unsigned long f = s->root_nodev ? MS_NODEV : 0;
 	if (s->root_readonly && is_host_root(src)) {
-		if (mount(NULL, in->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
-			  kept_flags(in->rootfs), NULL) < 0)
-			return init_fail(&in->err, -errno, "remount the host's / read-only");
+		f |= MS_RDONLY;
 		in->root_ro = 1;        /* rootfs_finish has nothing more to do for it */
 	}
+	if (f && mount(NULL, in->rootfs, NULL, MS_REMOUNT | MS_BIND | f | kept_flags(in->rootfs),
+		       NULL) < 0)
+		return init_fail(&in->err, -errno, "remount the root%s%s",
+				 f & MS_RDONLY ? " read-only" : "", f & MS_NODEV ? " nodev" : "");
 	in->rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (in->rootfd < 0)
 		return init_fail(&in->err, -errno, "open %s", in->rootfs);

@@ -206,11 +206,12 @@ static int parse_root(struct jctx *j, const cJSON *root, struct spec *s)
 	return 0;
 }
 
-/* shimvisor's own annotations: io.shimvisor.net ("none" | "loopback" | "host"). */
+/* shimvisor's own annotations: io.shimvisor.net ("none" | "loopback" | "host"),
+ * io.shimvisor.root.nodev ("true": the root is mounted nodev). */
 static int parse_annotations(struct jctx *j, const cJSON *root, struct spec *out)
 {
 	const cJSON *a = NULL;
-	char *net = NULL;
+	char *net = NULL, *nodev = NULL;
 	int rc = j_object(j, root, "annotations", "", &a);
 
 	if (rc || !a)
@@ -218,7 +219,12 @@ static int parse_annotations(struct jctx *j, const cJSON *root, struct spec *out
 	rc = j_string(j, a, "io.shimvisor.net", "annotations", 0, &net);
 	if (!rc && net)
 		out->lo_down = !strcmp(net, "none");
+	if (!rc)
+		rc = j_string(j, a, "io.shimvisor.root.nodev", "annotations", 0, &nodev);
+	if (!rc && nodev)
+		out->root_nodev = !strcmp(nodev, "true");
 	free(net);
+	free(nodev);
 	return rc;
 }
 

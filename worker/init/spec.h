@@ -73,6 +73,7 @@ struct spec_seccomp {
 	struct spec_sc_rule *rules;
 	size_t nrules;
 	int flag_log, flag_spec_allow;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW */
+	uint8_t digest[32];             /* sha256 of linux.seccomp as compact JSON */
 };
 
 struct spec_resources;
@@ -95,6 +96,7 @@ struct spec {
 	size_t nsysctl;
 	struct spec_seccomp *seccomp;   /* NULL when absent */
 	int lo_down;                    /* annotation io.shimvisor.net = "none": leave lo down */
+	int root_nodev;                 /* annotation io.shimvisor.root.nodev = "true" */
 	char *cgroups_path;             /* linux.cgroupsPath; NULL/"" = no cgroup of its own */
 	struct spec_resources *resources; /* linux.resources, NULL when absent */
 };
