@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/main.c: shimvisord: options, single-instance lock, control socket, then the
- * split into the root monitor (this process) and the engine (its child). */
+ * split into the root monitor (this process) and the engine (its child, exec'd as this
+ * binary with --engine: supervisor/engine_start.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
