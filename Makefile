@@ -129,6 +129,8 @@ install: all
 	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
 	install -m 0644 etc/seccomp-default.json $(DESTDIR)/etc/shimvisor/seccomp-default.json
 	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
+	@# the engine's user and group; a staged install (DESTDIR) leaves that to the package
+	@if [ -z "$(DESTDIR)" ]; then sh mk/sysuser.sh; fi
 
 # Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).
 # BENCH_ARGS: e.g. "--phases shim" (only issue 3: our shim under containerd beside runc-v2's).

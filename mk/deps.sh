@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Install the Debian packages the build and the tests need, when missing and we are root.
+# Install the Debian packages the build and the tests need, when missing and we are root;
+# then the system user and group shimvisor (the engine's) when missing.
 # containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
 # private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
 set -e
@@ -10,7 +11,7 @@ missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && exec sh "$(dirname "$0")/sysuser.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing Debian packages:$missing (run as root, or install them)" >&2
 	exit 1
@@ -26,3 +27,4 @@ fi
 trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+sh "$(dirname "$0")/sysuser.sh"

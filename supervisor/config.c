@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/config.c: shimvisord defaults and the ini config file, parsed with libinih. */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,8 @@ void sv_config_defaults(struct sv_config *c)
 	snprintf(c->state, sizeof(c->state), "/run/shimvisor");
 	snprintf(c->address, sizeof(c->address), "/run/shimvisor/shimvisord.sock");
 	snprintf(c->group, sizeof(c->group), "shimvisor");
-	snprintf(c->engine_user, sizeof(c->engine_user), "nobody");
+	snprintf(c->engine_user, sizeof(c->engine_user), "shimvisor");
+	snprintf(c->allow_uids, sizeof(c->allow_uids), "0");
 	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "/shimvisor");
 	c->log_max_size = 1 << 20;
 	c->log_max_files = 2;
@@ -78,6 +81,26 @@ static int set_size(long long *dst, const char *v)
 	return 0;
 }
 
+/* A list of uids or gids: numbers or names, separated by "," or blanks; may be empty. */
+#define LIST_SEP ", \t"
+
+static int set_id_list(char *dst, size_t sz, const char *v)
+{
+	size_t n = 0;
+
+	for (const char *p = v + strspn(v, LIST_SEP); *p; p += strspn(p, LIST_SEP)) {
+		size_t k = strcspn(p, LIST_SEP);
+		for (size_t i = 0; i < k; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+				    p[i]))
+				return -1;
+		if (++n > SV_ALLOW_MAX)
+			return -1;
+		p += k;
+	}
+	return set_str(dst, sz, v);
+}
+
 /* "" (no cgroups), or an absolute cgroup path with no "." or ".." component */
 static int set_cgroup_parent(char *dst, size_t sz, const char *v)
 {
@@ -116,6 +139,15 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = set_str(c->group, sizeof(c->group), value);
 	} else if (!strcmp(name, "engine_user")) {
 		r = *value ? set_str(c->engine_user, sizeof(c->engine_user), value) : -1;
+	} else if (!strcmp(name, "engine_user_shared")) {
+		r = set_int(&b, value, 0, 1);
+		if (!r)
+			c->engine_user_shared = b;
+	} else if (!strcmp(name, "allow_uids")) {
+		r = set_id_list(c->allow_uids, sizeof(c->allow_uids), value);
+	} else if (!strcmp(name, "allow_gids")) {
+		r = set_id_list(c->allow_gids, sizeof(c->allow_gids), value);
+		c->allow_gids_set |= r == 0;
 	} else if (!strcmp(name, "cgroup_parent")) {
 		r = set_cgroup_parent(c->cgroup_parent, sizeof(c->cgroup_parent), value);
 	} else if (!strcmp(name, "task_cgroups")) {
@@ -175,4 +207,89 @@ int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char 
 	else if (l.bad)
 		snprintf(err + strlen(err), errsz - strlen(err), " (%s)", path);
 	return r ? -EINVAL : 0;
+}
+
+/* A name or number of the list, resolved by lookup (getpwnam or getgrnam); -1 if unknown. */
+static long long id_of(const char *tok, bool group)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(tok, &end, 10);
+	if (!errno && end != tok && !*end && tok[0] != '-')
+		return n < (unsigned long long)(uid_t)-1 ? (long long)n : -1;
+	if (group) {
+		struct group *g = getgrnam(tok);
+		return g ? (long long)g->gr_gid : -1;
+	}
+	struct passwd *pw = getpwnam(tok);
+	return pw ? (long long)pw->pw_uid : -1;
+}
+
+static int resolve_list(const char *list, bool group, unsigned *out, size_t *n,
+			const char *key, char *err, size_t errsz)
+{
+	char tok[sizeof(((struct sv_config *)0)->allow_uids)];
+
+	*n = 0;
+	for (const char *p = list + strspn(list, LIST_SEP); *p; p += strspn(p, LIST_SEP)) {
+		size_t k = strcspn(p, LIST_SEP);
+		long long id;
+
+		snprintf(tok, sizeof(tok), "%.*s", (int)k, p);
+		p += k;
+		id = id_of(tok, group);
+		if (id < 0) {
+			snprintf(err, errsz, "%s: %s: no such %s", key, tok, group ? "group" : "user");
+			return -EINVAL;
+		}
+		if (*n < SV_ALLOW_MAX)
+			out[(*n)++] = (unsigned)id;
+	}
+	return 0;
+}
+
+int sv_config_resolve(struct sv_config *c, char *err, size_t errsz)
+{
+	struct passwd *pw = getpwnam(c->engine_user);
+	int r;
+
+	_Static_assert(sizeof(uid_t) == sizeof(unsigned) && sizeof(gid_t) == sizeof(unsigned),
+		       "uid_t and gid_t are unsigned int");
+	if (!pw) {
+		snprintf(err, errsz, "engine_user %s: no such user (make install or mk/deps.sh "
+			 "creates the system user shimvisor)", c->engine_user);
+		return -EINVAL;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errsz, "engine_user %s: is root; the engine must run unprivileged",
+			 c->engine_user);
+		return -EINVAL;
+	}
+	/* any other process of nobody's uid could signal the engine or read its memory */
+	if ((pw->pw_uid == 65534 || !strcmp(c->engine_user, "nobody")) && !c->engine_user_shared) {
+		snprintf(err, errsz, "engine_user %s: a uid other processes share (any of them "
+			 "could stop or kill the engine); use the user shimvisor, or set "
+			 "engine_user_shared = 1 to accept it", c->engine_user);
+		return -EINVAL;
+	}
+	c->engine_uid = pw->pw_uid;
+	c->engine_gid = pw->pw_gid;
+	c->group_gid = (gid_t)-1;
+	if (c->group[0]) {
+		struct group *g = getgrnam(c->group);
+		if (!g) {
+			snprintf(err, errsz, "group %s: no such group (make install or mk/deps.sh "
+				 "creates it; group = (empty) serves root only)", c->group);
+			return -EINVAL;
+		}
+		c->group_gid = g->gr_gid;
+	}
+	r = resolve_list(c->allow_uids, false, c->allow_uid, &c->n_allow_uid, "allow_uids",
+			 err, errsz);
+	if (r == 0)
+		r = resolve_list(c->allow_gids_set ? c->allow_gids : c->group, true, c->allow_gid,
+				 &c->n_allow_gid, "allow_gids", err, errsz);
+	return r;
 }

@@ -4,16 +4,32 @@
 #define SV_SUP_CONFIG_H
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 #include "policy.h"
 
+#define SV_ALLOW_MAX 32             /* entries of allow_uids, of allow_gids */
+
+/* Plain values only, no pointers: the monitor hands the whole struct to the engine it
+ * execs, as bytes over a pipe (supervisor/engine_start.c). */
 struct sv_config {
 	char root[PATH_MAX];        /* persistent work dirs: <root>/<ns>/<id> */
 	char state[PATH_MAX];       /* bundles: <state>/<ns>/<id>; sockets: <state>/.s/ */
 	char address[PATH_MAX];     /* control socket */
 	char worker[PATH_MAX];      /* shimvisor-worker; "" = next to shimvisord, else PATH */
 	char pidfile[PATH_MAX];
-	char group[64];             /* group that may use the control socket */
+	char group[64];             /* the control socket's group (mode 0660); "" = root only */
 	char engine_user[64];       /* the engine runs as this user (its uid and primary gid) */
+	bool engine_user_shared;    /* let engine_user be nobody, a uid other processes share */
+	char allow_uids[256];       /* clients served: uids (numbers or names), "," or " " */
+	char allow_gids[256];       /* ... and gids, primary or supplementary */
+	bool allow_gids_set;        /* unset: allow_gids is the group above */
+	/* resolved to numbers by sv_config_resolve, in the monitor, at start */
+	uid_t engine_uid;
+	gid_t engine_gid, group_gid;
+	size_t n_allow_uid, n_allow_gid;
+	uid_t allow_uid[SV_ALLOW_MAX];
+	gid_t allow_gid[SV_ALLOW_MAX];
 	char cgroup_parent[256];    /* tasks' cgroups: <cgroup_parent>/<ns>/<id>; "" = none */
 	bool task_cgroups_always;   /* every task gets one, not only those with limits */
 	long long log_max_size;     /* a detached task's log: bytes per file; 0 = unbounded */
@@ -30,6 +46,9 @@ struct sv_config {
 
 void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
+ * engine_user=, engine_user_shared=, allow_uids=, allow_gids=, cgroup_parent=,
+ * task_cgroups=always|limits, log_max_size=, log_max_files=,
+ * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file
  * engine_user=, cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=,
  * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, seccomp_profile=, debug=;
  * [policy]: policy.h's keys). A missing default file
@@ -38,6 +57,11 @@ int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char 
 
 /* One setting by its config-file name (the options use it too). 0, or -1: unknown or bad. */
 int sv_config_set(struct sv_config *c, const char *name, const char *value);
+
+/* Names to numbers, with NSS, in the monitor before the engine exists: engine_user (not
+ * root; not nobody unless engine_user_shared), group, allow_uids, allow_gids (the group
+ * when unset). 0, or -EINVAL with a message in err. */
+int sv_config_resolve(struct sv_config *c, char *err, size_t errsz);
 
 #define SV_DEFAULT_CONFIG "/etc/shimvisor/shimvisord.conf"
 

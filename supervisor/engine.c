@@ -217,6 +217,56 @@ static void conns_flush(struct engine *e)
 	}
 }
 
+/* The peer's uid, or one of its gids (primary or supplementary), is in the allow lists. The
+ * kernel's credentials of the connect(): nothing the client sends counts. */
+static bool peer_allowed(const struct sv_config *cfg, int fd, struct ucred *uc)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(*uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, uc, &len) < 0 || len != sizeof(*uc))
+		return false;
+	for (size_t i = 0; i < cfg->n_allow_uid; i++)
+		if (uc->uid == cfg->allow_uid[i])
+			return true;
+	for (size_t i = 0; i < cfg->n_allow_gid; i++)
+		if (uc->gid == cfg->allow_gid[i])
+			return true;
+	if (!cfg->n_allow_gid)
+		return false;
+	/* more groups than fit: refused (ERANGE), never guessed */
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t k = 0; k < len / sizeof(gid_t); k++)
+		for (size_t i = 0; i < cfg->n_allow_gid; i++)
+			if (groups[k] == cfg->allow_gid[i])
+				return true;
+	return false;
+}
+
+#define REFUSED_LOG_WINDOW_MS 10000
+#define REFUSED_LOG_BURST     5
+
+static void log_refused(struct engine *e, const struct ucred *uc)
+{
+	int64_t now = sv_now_ms();
+
+	if (now - e->refused_window_ms >= REFUSED_LOG_WINDOW_MS) {
+		if (e->refused_quiet)
+			sv_warn("engine: %u more clients refused (not logged)", e->refused_quiet);
+		e->refused_window_ms = now;
+		e->refused_logged = e->refused_quiet = 0;
+	}
+	if (e->refused_logged < REFUSED_LOG_BURST) {
+		e->refused_logged++;
+		sv_warn("engine: client of uid %u gid %u pid %d refused: not in allow_uids or "
+			"allow_gids", (unsigned)uc->uid, (unsigned)uc->gid, (int)uc->pid);
+	} else {
+		e->refused_quiet++;
+	}
+}
+
 static void accept_clients(struct engine *e)
 {
 	for (;;) {
@@ -235,6 +285,12 @@ static void accept_clients(struct engine *e)
 				refuse_one(e);
 			}
 			return;
+		}
+		struct ucred uc = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		if (!peer_allowed(e->cfg, fd, &uc)) {
+			close(fd);      /* before a byte is read */
+			log_refused(e, &uc);
+			continue;
 		}
 		if (!conn_new(e, fd, CONN_CLIENT)) {
 			close(fd);
@@ -404,7 +460,7 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 {
 	struct engine eng = { .cfg = cfg, .ctl_fd = ctl_fd, .mon_fd = mon_fd, .ready_fd = ready_fd,
 			      .ev_sig = EV_SIG, .ev_mon = EV_MON, .ev_ctl = EV_CTL,
-			      .mon_ev_mask = EPOLLIN };
+			      .mon_ev_mask = EPOLLIN, .refused_window_ms = INT64_MIN / 2 };
 	struct engine *e = &eng;
 	struct epoll_event evs[64];
 

@@ -133,6 +133,10 @@ struct engine {
 	size_t ntasks, max_tasks;
 	size_t nclients, max_clients;
 	int spare_fd;
+	/* clients refused by allow_uids/allow_gids: logged at most REFUSED_LOG_BURST times per
+	 * window, the others counted, so that a hostile local user cannot flood the log */
+	int64_t refused_window_ms;
+	unsigned refused_logged, refused_quiet;
 	uint64_t next_serial;
 	struct task *tasks;
 	uint32_t next_mon_seq;
@@ -142,6 +146,14 @@ struct engine {
 };
 
 int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd);
+
+/* engine_start.c. The monitor's side: fork the engine as cfg->engine_uid/gid, with ctl_fd,
+ * mon_fd and cfg->ready_fd on the fixed fds of wire/limits.h, exec'd as shimvisord
+ * SV_ENGINE_ARG. Its pid, or -errno. */
+pid_t engine_spawn(const struct sv_config *cfg, int ctl_fd, int mon_fd);
+/* The exec'd engine's main: its settings from the monitor, checks, then engine_run. */
+int engine_main(void);
+#define SV_ENGINE_ARG "--engine"
 /* Set max_tasks and max_clients from an fd limit. */
 void engine_fd_budget(struct engine *e, unsigned long nofile);
 

@@ -15,6 +15,8 @@ static const int allowed[] = {
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl), SCMP_SYS(read),
 	SCMP_SYS(write), SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(close), SCMP_SYS(fcntl),
+	/* a client's credentials (SO_PEERCRED, SO_PEERGROUPS) before it is served */
+	SCMP_SYS(getsockopt),
 	/* out of fds: the spare descriptor is reopened on /dev/null */
 	SCMP_SYS(openat),
 	/* time, memory, exit, signals (glibc) */

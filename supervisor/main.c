@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/main.c: shimvisord: options, single-instance lock, control socket, then the
- * split into the root monitor (this process) and the engine (its child). */
+ * split into the root monitor (this process) and the engine (its child, exec'd as this
+ * binary with --engine: supervisor/engine_start.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,41 +125,25 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 		usage(2);
 }
 
+/* 0660 root:<group>, or 0600 without a group; each client is checked again by the engine
+ * against allow_uids and allow_gids. */
 static int bind_control(const struct sv_config *cfg)
 {
 	char dir[PATH_MAX];
-	struct group *g;
+	bool g = cfg->group[0];
 	int fd;
 
 	snprintf(dir, sizeof(dir), "%s", cfg->address);
 	*strrchr(dir, '/') = 0;
 	if (dir[0] && sv_mkdir_p(dir, 0711) < 0)
 		sv_die(-errno, "mkdir %s", dir);
-	g = cfg->group[0] ? getgrnam(cfg->group) : NULL;
 	/* we hold the instance lock: any socket there is stale */
 	fd = sv_unix_listen(cfg->address, g ? 0660 : 0600, 128);
 	if (fd < 0)
 		sv_die(fd, "listen %s", cfg->address);
-	if (g && chown(cfg->address, 0, g->gr_gid) < 0)
-		sv_warn("chown %s: %s", cfg->address, strerror(errno));
+	if (g && chown(cfg->address, 0, cfg->group_gid) < 0)
+		sv_die(-errno, "chown %s to group %s", cfg->address, cfg->group);
 	return fd;
-}
-
-/* The engine's: no supplementary groups, then gid and uid (real, effective, saved), which
- * leaves it no capability; no new privileges through exec or setuid files ever after.
- * Checked, not assumed: a drop that did not happen ends the engine. */
-static void drop_privileges(uid_t uid, gid_t gid)
-{
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-		sv_die(-errno, "engine: drop privileges to %u:%u", (unsigned)uid, (unsigned)gid);
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != uid || eu != uid ||
-	    su != uid || rg != gid || eg != gid || sg != gid || setuid(0) == 0)
-		sv_die(0, "engine: privileges not dropped");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		sv_die(-errno, "engine: no_new_privs");
 }
 
 /* Without -F: the parent returns once the daemon serves (or failed), like s6 readiness. */
@@ -196,12 +179,14 @@ int main(int argc, char **argv)
 {
 	static struct sv_config cfg;
 	struct monitor m = { .cfg = &cfg, .idle_fd = -1 };
-	char pid[32];
+	char pid[32], err[512];
 	int lock, ctl, sp[2], r;
 	sigset_t set;
 	pid_t engine;
 
 	sv_log_init("shimvisord");
+	if (argc == 2 && !strcmp(argv[1], SV_ENGINE_ARG))
+		return engine_main();
 	sv_config_defaults(&cfg);
 	parse_options(argc, argv, &cfg);
 	r = sv_fd_hygiene(cfg.ready_fd);
@@ -210,6 +195,8 @@ int main(int argc, char **argv)
 	sv_log_set_debug(cfg.debug);
 	if (geteuid() != 0)
 		sv_die(0, "must run as root (the monitor creates namespaces and mounts)");
+	if (sv_config_resolve(&cfg, err, sizeof(err)) < 0)
+		sv_die(0, "config: %s", err);
 	umask(077);
 	if (sv_mkdir_p(cfg.state, 0711) < 0 || sv_mkdir_p(cfg.root, 0711) < 0)
 		sv_die(-errno, "state %s / root %s", cfg.state, cfg.root);
@@ -252,33 +239,11 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	struct passwd *pw = getpwnam(cfg.engine_user);
-	if (!pw)
-		sv_die(0, "engine_user %s: no such user", cfg.engine_user);
-	if (pw->pw_uid == 0)
-		sv_die(0, "engine_user %s: is root; the engine must run unprivileged", cfg.engine_user);
-	uid_t eng_uid = pw->pw_uid;
-	gid_t eng_gid = pw->pw_gid;
-	pid_t monitor_pid = getpid();
-	engine = fork();
+	/* the engine: it serves clients; it holds no lock, no monitor end, no dirs, and no
+	 * privilege: the monitor connects its worker links and walks <state> */
+	engine = engine_spawn(&cfg, ctl, sp[1]);
 	if (engine < 0)
-		sv_die(-errno, "fork engine");
-	if (engine == 0) {
-		/* the engine: it serves clients; it holds no lock, no monitor end, no dirs, and
-		 * no privilege: the monitor connects its worker links and walks <state> */
-		close(sp[0]);
-		close(lock);
-		close(m.state_fd);
-		close(m.root_fd);
-		close(m.sock_dir_fd);
-		drop_privileges(eng_uid, eng_gid);
-		/* after the drop: a change of credentials clears the parent-death signal */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != monitor_pid)
-			_exit(1);
-		prctl(PR_SET_NAME, "shimvisord-eng");
-		_exit(engine_run(&cfg, ctl, sp[1], cfg.ready_fd));
-	}
+		sv_die(engine, "start the engine");
 	close(sp[1]);
 	close(ctl);
 	if (cfg.ready_fd >= 0)

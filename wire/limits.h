@@ -8,6 +8,14 @@
 #define SV_FD_REPORT        4   /* write end of the report pipe (absent under containerd) */
 #define SV_FD_HANDOVER      3   /* a warm (idle) worker's socket to the monitor, until assigned */
 
+/* Fixed fds of the engine, exec'd by the monitor as `shimvisord-eng --engine` (everything
+ * else is closed before exec; stdio stays). */
+#define SV_ENG_FD_MONITOR   3   /* its end of the monitor channel (SOCK_SEQPACKET) */
+#define SV_ENG_FD_CONTROL   4   /* the listening control socket */
+#define SV_ENG_FD_CONFIG    5   /* a pipe: the monitor's struct sv_config, then EOF */
+#define SV_ENG_FD_READY     6   /* gets "\n" once the daemon serves (absent without --ready-fd) */
+#define SV_ENG_FD_LAST      SV_ENG_FD_READY
+
 /* Fixed fds of an exec'd shimvisor-init (the task's first stage, see worker/init/). */
 #define SV_INIT_FD_CONFIG   3   /* config.json, read-only */
 #define SV_INIT_FD_SYNC     4   /* socketpair end to the worker (SOCK_SEQPACKET) */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/unit/test_sup_config.c: the engine's user and the client allow lists: their
+ * syntax in the config, and their resolution to numbers at start. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "supervisor/config.h"
+#include "tap_main.h"
+
+static struct sv_config c;
+static char err[512];
+
+static void setup(void)
+{
+	sv_config_defaults(&c);
+	err[0] = 0;
+}
+
+START_TEST(defaults_are_shimvisor_and_root)
+{
+	setup();
+	ck_assert_str_eq(c.engine_user, "shimvisor");
+	ck_assert_str_eq(c.allow_uids, "0");
+	ck_assert(!c.allow_gids_set);
+	ck_assert(!c.engine_user_shared);
+}
+END_TEST
+
+START_TEST(list_syntax)
+{
+	char many[256] = "";
+
+	setup();
+	ck_assert_int_eq(sv_config_set(&c, "allow_uids", "0, 12345 daemon,\tbin"), 0);
+	ck_assert_int_eq(sv_config_set(&c, "allow_uids", ""), 0);
+	ck_assert_int_eq(sv_config_set(&c, "allow_uids", "root;id"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "allow_uids", "a/b"), -1);
+	for (int i = 0; i <= SV_ALLOW_MAX; i++)
+		strcat(many, "1 ");
+	ck_assert_int_eq(sv_config_set(&c, "allow_gids", many), -1);  /* one too many */
+	ck_assert(!c.allow_gids_set);
+	ck_assert_int_eq(sv_config_set(&c, "allow_gids", ""), 0);
+	ck_assert(c.allow_gids_set);
+	ck_assert_int_eq(sv_config_set(&c, "engine_user_shared", "2"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "engine_user", ""), -1);
+}
+END_TEST
+
+START_TEST(lists_resolve_names_and_numbers)
+{
+	setup();
+	/* root's names resolve on every host; the group is root's too */
+	snprintf(c.engine_user, sizeof(c.engine_user), "daemon");
+	snprintf(c.group, sizeof(c.group), "root");
+	ck_assert_int_eq(sv_config_set(&c, "allow_uids", "root, 12345"), 0);
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.n_allow_uid, 2);
+	ck_assert_uint_eq(c.allow_uid[0], 0);
+	ck_assert_uint_eq(c.allow_uid[1], 12345);
+	ck_assert_uint_eq(c.n_allow_gid, 1);            /* unset: the group */
+	ck_assert_uint_eq(c.allow_gid[0], 0);
+	ck_assert_uint_eq(c.group_gid, 0);
+	ck_assert_int_eq(sv_config_set(&c, "allow_gids", ""), 0);
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.n_allow_gid, 0);            /* empty: no group */
+	ck_assert_int_eq(sv_config_set(&c, "allow_gids", "no-such-group-x"), 0);
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "allow_gids: no-such-group-x: no such group");
+	ck_assert_int_eq(sv_config_set(&c, "allow_uids", "4294967295"), 0);    /* (uid_t)-1 */
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
+START_TEST(engine_user_root_and_nobody)
+{
+	setup();
+	snprintf(c.group, sizeof(c.group), "root");
+	snprintf(c.engine_user, sizeof(c.engine_user), "root");
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "is root"));
+	snprintf(c.engine_user, sizeof(c.engine_user), "nobody");
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "engine_user_shared = 1"));
+	ck_assert_int_eq(sv_config_set(&c, "engine_user_shared", "1"), 0);
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.engine_uid, 65534);
+	snprintf(c.engine_user, sizeof(c.engine_user), "no-such-user-x");
+	ck_assert_int_eq(sv_config_resolve(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "no such user"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sup_config");
+
+	SV_TCASE(s, "config", 10, defaults_are_shimvisor_and_root, list_syntax,
+		 lists_resolve_names_and_numbers, engine_user_root_and_nobody);
+	return sv_run_suite(s);
+}
