@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages `make bench` needs (containerd, runc, busybox-static, hyperfine), when missing.
 set -e
+# the engine's system user (shimvisord refuses to start without it)
+[ "$(id -u)" != 0 ] || sh "$(dirname "$0")/../mk/sysuser.sh"
 PKGS="containerd runc busybox-static util-linux procps python3"
 OPT="hyperfine"
 missing=""

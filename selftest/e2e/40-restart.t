@@ -11,11 +11,11 @@ test_reattach_after_kill9() {
 	"$SV" run -d short /bin/sh -c 'read x; exit 5' || fail "run short"   # stdin: /dev/null
 	"$SV" run -d later /bin/sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 6' || fail "run later"
 	long_pid=$("$SV" state --format json long | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	later=$("$SV" state --format json later | json_field pid)
 	"$SV" wait short; [ $? = 5 ] || fail "short"
 	daemon_kill9
 	kill -0 "$long_pid" || fail "task died with the daemon"
 	# exit while the daemon is down
-	later=$(pgrep -f 'while \[ ! -e /tmp/go' | head -n1)
 	nsenter -t "$later" -m touch /tmp/go || fail "nsenter"
 	timeout 10 tail --pid="$later" -f /dev/null
 	daemon_start
