@@ -175,12 +175,29 @@ static void daemonize(struct sv_config *cfg)
 	cfg->ready_fd = p[1];
 }
 
+#define ENGINE_RESTARTS 5
+
+/* At most ENGINE_RESTARTS engines started in any minute (times kept in t[]). */
+static bool engine_restart_allowed(int64_t t[ENGINE_RESTARTS])
+{
+	int64_t now = sv_now_ms();
+
+	if (t[0] && now - t[0] < 60000) {
+		sv_warn("the engine ended %d times within a minute: stopping", ENGINE_RESTARTS);
+		return false;
+	}
+	memmove(t, t + 1, (ENGINE_RESTARTS - 1) * sizeof(t[0]));
+	t[ENGINE_RESTARTS - 1] = now;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static struct sv_config cfg;
 	struct monitor m = { .cfg = &cfg, .idle_fd = -1 };
 	char pid[32], err[512];
 	int lock, ctl, sp[2], r;
+	int64_t restarts[ENGINE_RESTARTS] = { 0 };
 	sigset_t set;
 	pid_t engine;
 
@@ -228,8 +245,6 @@ int main(int argc, char **argv)
 			close(dfd);
 	}
 	ctl = bind_control(&cfg);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		sv_die(-errno, "socketpair");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -238,24 +253,37 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-
-	/* the engine: it serves clients; it holds no lock, no monitor end, no dirs, and no
-	 * privilege: the monitor connects its worker links and walks <state> */
-	engine = engine_spawn(&cfg, ctl, sp[1]);
-	if (engine < 0)
-		sv_die(engine, "start the engine");
-	close(sp[1]);
-	close(ctl);
-	if (cfg.ready_fd >= 0)
-		close(cfg.ready_fd);
-	m.engine_fd = sp[0];
-	fdchan_q_init(&m.out);
-	m.engine_pid = engine;
-	sv_set_nonblock(m.engine_fd, 1);
 	m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (m.sig_fd < 0)
 		sv_die(-errno, "signalfd");
-	r = monitor_run(&m);
+	fdchan_q_init(&m.out);
+	/* the engine: it serves clients; it holds no lock, no monitor end, no dirs, and no
+	 * privilege: the monitor connects its worker links and walks <state>. One that ends
+	 * (it died, or sent a request outside the monitor's table and was killed) is replaced:
+	 * the listening socket stays with the monitor meanwhile, clients wait in its backlog,
+	 * the new engine's scan re-attaches every worker. Past ENGINE_RESTARTS in a minute the
+	 * daemon ends instead (tasks run on). */
+	for (;;) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+			sv_die(-errno, "socketpair");
+		engine = engine_spawn(&cfg, ctl, sp[1]);
+		if (engine < 0)
+			sv_die(engine, "start the engine");
+		close(sp[1]);
+		if (cfg.ready_fd >= 0) {
+			close(cfg.ready_fd);        /* readiness is the first engine's to signal */
+			cfg.ready_fd = -1;
+		}
+		m.engine_fd = sp[0];
+		m.engine_pid = engine;
+		sv_set_nonblock(m.engine_fd, 1);
+		r = monitor_run(&m);
+		close(m.engine_fd);
+		monitor_engine_gone(&m);
+		if (m.stopping || !engine_restart_allowed(restarts))
+			break;
+		sv_warn("the engine ended: starting another");
+	}
 	/* a clean stop leaves workers and tasks running; only our own files go */
 	unlink(cfg.address);
 	if (cfg.pidfile[0])

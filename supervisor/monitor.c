@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,14 +162,18 @@ int mon_remove_task(struct monitor *m, const char *ns, const char *id)
 	return r;
 }
 
-static void finish_cleanup(struct monitor *m, uint32_t seq, const char *ns, const char *id,
-			   const uint8_t *out, size_t len)
+/* Remove what is left of ns/id, then answer the engine's request seq (unless reply is false:
+ * the engine that asked was replaced). */
+static void finish_cleanup(struct monitor *m, bool reply, uint32_t seq, const char *ns,
+			   const char *id, const uint8_t *out, size_t len)
 {
 	pb_bytes_array_t *resp = NULL;
 	sv_MonReply rep;
 	int r;
 
 	r = mon_remove_task(m, ns, id);
+	if (!reply)
+		return;
 	mon_reply_base(&rep, seq, ns, id);
 	rep.err = r < 0 ? -r : 0;
 	rep.which_r = sv_MonReply_cleaned_tag;
@@ -306,7 +311,7 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
 		child_del(m, c);
 	}
 	/* not dead (a half-made bundle), or nothing left to clean: remove what is there */
-	finish_cleanup(m, rq->seq, cl->ns, cl->id, NULL, 0);
+	finish_cleanup(m, true, rq->seq, cl->ns, cl->id, NULL, 0);
 	return 0;
 }
 
@@ -445,7 +450,7 @@ static void cleaners_progress(struct monitor *m)
 		if (c->pid == 0) {
 			/* not started yet: its next attempt */
 			if (now >= c->deadline_ms && cleaner_start(m, c) < 0) {
-				finish_cleanup(m, c->seq, c->ns, c->id, NULL, 0);
+				finish_cleanup(m, !c->orphan, c->seq, c->ns, c->id, NULL, 0);
 				child_del(m, c);
 				continue;
 			}
@@ -463,7 +468,8 @@ static void cleaners_progress(struct monitor *m)
 			c->out_fd = -1;
 		}
 		if (c->exited && c->out_fd < 0) {
-			finish_cleanup(m, c->seq, c->ns, c->id, c->out, c->out_len);
+			finish_cleanup(m, !c->orphan, c->seq, c->ns, c->id, c->out,
+				       c->out_len);
 			child_del(m, c);
 			continue;
 		}
@@ -520,6 +526,15 @@ static int signals(struct monitor *m)
 		}
 	}
 	return 0;
+}
+
+void monitor_engine_gone(struct monitor *m)
+{
+	fdchan_q_clear(&m->out);
+	for (size_t i = 0; i < m->nchildren; i++)
+		if (m->children[i].kind == CHILD_CLEANER)
+			m->children[i].orphan = 1;
+	m->engine_pid = 0;
 }
 
 int monitor_run(struct monitor *m)

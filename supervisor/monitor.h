@@ -22,6 +22,7 @@ struct mon_child {
 	int64_t deadline_ms;      /* cleaner: SIGKILL after this (CLOCK_MONOTONIC); not yet
 				   * started (pid 0): the next attempt */
 	int backoff_ms;           /* cleaner not started: the wait before the next attempt */
+	int orphan;               /* cleaner: asked for by an engine since replaced: no reply */
 };
 
 struct monitor {
@@ -41,8 +42,12 @@ struct monitor {
 	unsigned req_state;       /* the request table's state: awaiting the scan, serving */
 };
 
-/* Run the monitor's loop until SIGTERM/SIGINT or the engine's death. Returns an exit code. */
+/* Run the monitor's loop until SIGTERM/SIGINT or the engine's end (its death, or a request
+ * outside the table: then it is killed). Returns an exit code: 0 after a stop. */
 int monitor_run(struct monitor *m);
+/* Forget the engine that ended: its unsent replies, the answers its cleanups were owed
+ * (the next engine's scan finds what is left), the request table's state. */
+void monitor_engine_gone(struct monitor *m);
 /* Find shimvisor-worker: cfg->worker, else next to our executable, else on PATH. */
 int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz);
 /* The shim socket path of ns/id: <state>/.s/<32 hex of sha256("<state>/<ns>/<id>")>. */

@@ -99,6 +99,8 @@ static void walk(struct monitor *m, uint32_t seq, int dirfd, scan_fn *fn)
 	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *de;
 
+	if (d)
+		rewinddir(d);   /* a dup shares the offset: a later scan (a new engine's) starts over */
 	if (!d) {
 		sv_warn_err(-errno, "recovery: list the namespaces; everything left as it is");
 		if (dfd >= 0)

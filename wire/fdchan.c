@@ -166,6 +166,16 @@ static void pkt_free(struct fdchan_pkt *p)
 	free(p);
 }
 
+void fdchan_q_clear(struct fdchan_q *q)
+{
+	while (q->head) {
+		struct fdchan_pkt *p = q->head;
+		q->head = p->next;
+		pkt_free(p);
+	}
+	fdchan_q_init(q);
+}
+
 int fdchan_q_flush(struct fdchan_q *q, int sock)
 {
 	while (q->head) {

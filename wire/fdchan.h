@@ -42,6 +42,8 @@ int fdchan_q_send(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, cons
 #define FDCHAN_Q_MAX_FDS 2
 int fdchan_q_send_fds(struct fdchan_q *q, int sock, const pb_msgdesc_t *fields, const void *msg,
 		      const int *fds, int nfds);
+/* Drop what is queued (its peer is gone for good), closing the fds kept for it. */
+void fdchan_q_clear(struct fdchan_q *q);
 /* Send what is queued until the socket is full: 0, or -errno when the peer is gone. */
 int fdchan_q_flush(struct fdchan_q *q, int sock);
 static inline int fdchan_q_pending(const struct fdchan_q *q) { return q->head != NULL; }
