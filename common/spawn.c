@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/mount.h>
@@ -208,15 +209,18 @@ out:
 int sv_exe_pin(const char *path)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
+	char real[PATH_MAX], dir[PATH_MAX];
+	const char *slash;
 	int tree, fd, r = 0;
 
+	/* no symbolic link may lead the name out of the bound directory */
+	if (!realpath(path, real))
+		return -errno;
 	/* the directory is bound, not the file: the exe then reads "/<name>", not "/" */
+	slash = strrchr(real, '/');
 	if (!slash || !slash[1])
 		return -EINVAL;
-	if ((size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= sizeof(dir))
-		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - real), real);
 	tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir[0] ? dir : "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return -errno;
