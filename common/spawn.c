@@ -4,12 +4,9 @@
  * file. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/mount.h>
@@ -209,25 +206,15 @@ out:
 int sv_exe_pin(const char *path)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	char real[PATH_MAX], dir[PATH_MAX];
-	const char *slash;
-	int tree, fd, r = 0;
+	int tree, fd = -1, r = 0;
 
-	/* no symbolic link may lead the name out of the bound directory */
-	if (!realpath(path, real))
-		return -errno;
-	/* the directory is bound, not the file: the exe then reads "/<name>", not "/" */
-	slash = strrchr(real, '/');
-	if (!slash || !slash[1])
-		return -EINVAL;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - real), real);
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir[0] ? dir : "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	/* the file itself is bound (links followed): nothing else is in that mount, and no
+	 * path buffer is needed (the exe then reads "/"; its comm is still the file's name) */
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return -errno;
-	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
-		r = -errno;
-	fd = r ? -1 : openat(tree, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (!r && fd < 0)
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+	    (fd = (int)syscall(SYS_open_tree, tree, "", AT_EMPTY_PATH | OPEN_TREE_CLOEXEC)) < 0)
 		r = -errno;
 	/* the last reference to the mount's own namespace: closing it dissolves the mount, which
 	 * fd keeps alive, attached nowhere (mount_setattr and open_tree then refuse it) */

@@ -25,10 +25,11 @@ struct sv_spawn {
 int sv_spawn(const char *path, char *const argv[], char *const envp[], const struct sv_spawn *o,
 	     pid_t *pid);
 
-/* An O_PATH fd of the file at path, seen through a read-only (nosuid, nodev) bind mount of
- * its own that is attached nowhere and already dissolved: whatever runs from it shows that
- * file as its /proc/PID/exe, and an open of it for writing fails (EROFS) whoever asks; no
- * mount table shows it and nothing can make it writable again. -errno: -ENOSYS or -EPERM
- * where the kernel or our privileges allow no such mount. */
+/* An O_PATH fd of the file at path (links followed), seen through a read-only (nosuid,
+ * nodev) bind mount of that file alone, attached nowhere and already dissolved: whatever
+ * runs from it shows it as its /proc/PID/exe (which reads "/"), an open of that for writing
+ * fails (EROFS, or ETXTBSY while it runs) whoever asks, no mount table shows it and nothing
+ * can make it writable again. -errno: -ENOSYS or -EPERM where the kernel or our privileges
+ * allow no such mount. */
 int sv_exe_pin(const char *path);
 #endif

@@ -27,16 +27,15 @@
 
 /* shimvisor-init runs in the task's pid namespace until the task's program replaces it: a
  * task given CAP_SYS_PTRACE can open its /proc/PID/exe (CVE-2019-5736). So it is exec'd from
- * a read-only bind of its own, pinned once per worker: every open of that exe for writing
- * fails (EROFS, or ETXTBSY while it runs), and the execs and updates of a task run the same
- * binary as its create. Where the kernel allows no such mount, the path (with a warning). */
-static int init_exe(struct worker *w, char *path, size_t sz, const int **exe)
+ * a read-only bind of its own (sv_exe_pin), made once per worker: every open of that exe for
+ * writing fails (EROFS, or ETXTBSY while it runs), and the execs and updates of a task run
+ * the same binary as its create. Where the kernel allows no such mount: the path, with a
+ * warning. NULL and 0 then, else &w->init_exe. */
+static int init_exe(struct worker *w, const char *path, const int **exe)
 {
 	int fd;
 
 	*exe = NULL;
-	if ((size_t)snprintf(path, sz, "%s/shimvisor-init", w->self_dir) >= sz)
-		return -ENAMETOOLONG;
 	if (w->init_exe < 0) {
 		fd = sv_exe_pin(path);
 		if (fd == -ENOSYS || fd == -EPERM || fd == -EINVAL) {
@@ -51,18 +50,17 @@ static int init_exe(struct worker *w, char *path, size_t sz, const int **exe)
 	return 0;
 }
 
-/* shimvisor-init: no environment; 0-2 on /dev/null (never ours: with `debug` our stderr is
- * the bundle's worker.log, a host file a task could reopen through the init's /proc/PID/fd;
- * the init writes nothing there, it reports on its sync socket); src[i] on 3 + i (-1:
- * closed); as pid 1 of a new pid namespace when newpid. */
-static int start_init(struct worker *w, char *const argv[], const int *src, int n, bool newpid,
-		      pid_t *pid)
+/* shimvisor-init at path: no environment; 0-2 on /dev/null (never ours: with `debug` our
+ * stderr is the bundle's worker.log, a host file a task could reopen through the init's
+ * /proc/PID/fd; the init writes nothing there, it reports on its sync socket); src[i] on
+ * 3 + i (-1: closed); as pid 1 of a new pid namespace when newpid. */
+static int start_init(struct worker *w, const char *path, char *const argv[], const int *src,
+		      int n, bool newpid, pid_t *pid)
 {
-	char path[4096 + 32];
 	char *const envp[] = { NULL };
 	struct sv_spawn o = { .fds = src, .nfds = n, .std_null = true, .out = -1, .err = -1,
 			      .dirfd = -1, .newpid = newpid };
-	int err = init_exe(w, path, sizeof(path), &o.exe_fd);
+	int err = init_exe(w, path, &o.exe_fd);
 
 	return err < 0 ? err : sv_spawn(path, argv, envp, &o, pid);
 }
@@ -77,13 +75,12 @@ int proc_warm_init(struct worker *w)
 	_Static_assert(SV_INIT_FD_SYNC == 4, "the warm init's sync socket is fd 4");
 	if (w->warm_init_fd >= 0)
 		return 0;
-	/* argv[0] names it by path (ps), as the exec by path did */
 	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	/* only its sync socket, on 4 (fd 3 closed); a new pid namespace: see start_init */
-	err = start_init(w, argv, (const int[2]){ -1, sp[1] }, 2, true, &pid);
+	err = start_init(w, path, argv, (const int[2]){ -1, sp[1] }, 2, true, &pid);
 	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);
@@ -155,9 +152,12 @@ static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int
 static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int stdio[3],
 		 int pidfd, bool newpid, pid_t *pidp, int *syncp)
 {
+	char path[4096 + 32];
 	int sp[2], src[6], null = -1, i, err;
 	pid_t pid;
 
+	if ((size_t)snprintf(path, sizeof(path), "%s/shimvisor-init", w->self_dir) >= sizeof(path))
+		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	src[0] = cfg_fd;
@@ -173,7 +173,7 @@ static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int std
 		src[2 + i] = null;
 	}
 	_Static_assert(SV_INIT_FD_CONFIG == 3, "shimvisor-init's fds start at 3");
-	err = i < 3 ? -ENFILE : start_init(w, argv, src, src[5] >= 0 ? 6 : 5, newpid, &pid);
+	err = i < 3 ? -ENFILE : start_init(w, path, argv, src, src[5] >= 0 ? 6 : 5, newpid, &pid);
 	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);

@@ -189,7 +189,7 @@ START_TEST(failed_exec_is_an_error)
 }
 END_TEST
 
-/* The pin: the file under "/" of a mount of its own that refuses writers, which nothing can
+/* The pin: the file as the root of a mount of its own that refuses writers, which nothing can
  * make writable again, and what runs from it shows it as its exe. */
 START_TEST(pin_is_read_only_and_is_the_exe)
 {
@@ -200,7 +200,7 @@ START_TEST(pin_is_read_only_and_is_the_exe)
 	pick_exec(1);
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", sh_pin);
 	ck_assert_int_gt(readlink(fdpath, link, sizeof(link) - 1), 1);
-	ck_assert_msg(!strcmp(link, "/sh") || !strcmp(link, "/sh (deleted)"), "pin reads %s", link);
+	ck_assert_msg(!strcmp(link, "/") || !strcmp(link, "/ (deleted)"), "pin reads %s", link);
 	ck_assert_int_eq(open(fdpath, O_RDWR | O_CLOEXEC), -1);
 	ck_assert_int_eq(errno, EROFS);
 	ck_assert_int_eq(open(fdpath, O_WRONLY | O_CLOEXEC), -1);
@@ -208,7 +208,8 @@ START_TEST(pin_is_read_only_and_is_the_exe)
 	ck_assert_int_eq(syscall(SYS_mount_setattr, sh_pin, "", AT_EMPTY_PATH, &rw, sizeof(rw)), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(run_sh("readlink /proc/$$/exe; cat /proc/$$/comm", &o, buf, sizeof(buf)), 0);
-	/* the child's exe is the pin; its comm the file's name, as an exec by path gives */
+	/* the child's exe is the pin; its comm the file's name, as an exec by path gives (not the
+	 * fd's number) */
 	ck_assert_msg(strcmp(buf, strcat(link, "\nsh\n")) == 0, "the child says: %s", buf);
 	ck_assert_int_eq(sv_exe_pin("/nonexistent/x"), -ENOENT);
 }
