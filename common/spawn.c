@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/spawn.c: posix_spawn with the fd contract of our helpers (see spawn.h). */
+/* common/spawn.c: posix_spawn with the fd contract of our helpers (see spawn.h), an exec
+ * through an fd for what must not run from a writable path, and the read-only pin of such a
+ * file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <unistd.h>
+#include <linux/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include "common/log.h"
 #include "common/spawn.h"
 
 #define SPAWN_MAX_FDS 6
+/* copies of the caller's fds go at or above this: clear of every target, 3 + SPAWN_MAX_FDS */
+#define SPAWN_HI_FD (3 + SPAWN_MAX_FDS + 1)
 
 /* The file actions, in order: the directory first (dirfd may be closed below), then 0-2,
  * then the contract fds from copies above every target, then nothing else. */
@@ -48,12 +56,115 @@ static int attrs(posix_spawnattr_t *at, const struct sv_spawn *o)
 	return r ? r : posix_spawnattr_setsigdefault(at, &dfl);
 }
 
-int sv_spawn(const char *path, char *const argv[], char *const envp[], const struct sv_spawn *o,
-	     pid_t *pid)
+/* src onto dst, without close-on-exec (also when they are the same fd) */
+static int fd_on(int src, int dst)
+{
+	if (src == dst)
+		return fcntl(dst, F_SETFD, 0);
+	return dup2(src, dst) < 0 ? -1 : 0;
+}
+
+/* What the child of an exec through an fd needs. It shares our memory (vfork) until it execs
+ * or exits: it makes system calls only, and leaves its error in err. */
+struct fd_child {
+	const struct sv_spawn *o;
+	const int *hi;
+	int exe;
+	char *const *argv, *const *envp;
+	volatile int err;
+};
+
+/* The same contract as the file actions and attributes of the posix_spawn path, in the same
+ * order; the rest is marked close-on-exec (not closed: the exec still needs c->exe). */
+static _Noreturn void fd_child(struct fd_child *c)
+{
+	const struct sv_spawn *o = c->o;
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, cur;
+	sigset_t none;
+	int i, fd;
+
+	/* no handler of ours may run here, and SIGPIPE is at its default */
+	for (i = 1; i < NSIG; i++)
+		if (sigaction(i, NULL, &cur) == 0 && (i == SIGPIPE ||
+		    (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)))
+			sigaction(i, &dfl, NULL);
+	if (o->setsid && setsid() < 0)
+		goto fail;
+	if (o->dirfd >= 0 ? fchdir(o->dirfd) < 0 : o->chdir_root && chdir("/") < 0)
+		goto fail;
+	if (o->std_null) {
+		if ((fd = open("/dev/null", O_RDWR)) < 0 || (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)))
+			goto fail;
+		if (fd_on(o->out >= 0 ? o->out : 0, 1) < 0 || fd_on(o->err >= 0 ? o->err : 0, 2) < 0)
+			goto fail;
+	}
+	for (i = 0; i < o->nfds; i++) {
+		if (c->hi[i] < 0)
+			close(3 + i);
+		else if (fd_on(c->hi[i], 3 + i) < 0)
+			goto fail;
+	}
+	if (close_range(3 + (unsigned)o->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		goto fail;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	syscall(SYS_execveat, c->exe, "", c->argv, c->envp, AT_EMPTY_PATH);
+fail:
+	c->err = -errno;
+	_exit(127);
+}
+
+/* vfork, as posix_spawn does (no copy of our page tables), with every signal blocked until
+ * the child has put its handlers back to the defaults. A failed child is reaped here. */
+static int spawn_through_fd(const int *hi, int exe, char *const argv[], char *const envp[],
+			    const struct sv_spawn *o, pid_t *pid)
+{
+	struct fd_child c = { .o = o, .hi = hi, .exe = exe, .argv = argv, .envp = envp, .err = 0 };
+	sigset_t all, old;
+	pid_t p;
+	int err;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	p = vfork();
+	if (p == 0)
+		fd_child(&c);
+	err = p < 0 ? -errno : c.err;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (p > 0 && err < 0)
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+	if (err == 0)
+		*pid = p;
+	return err;
+}
+
+/* The posix_spawn path: exec path. */
+static int spawn_path(const char *path, const int *hi, char *const argv[], char *const envp[],
+		      const struct sv_spawn *o, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	int hi[SPAWN_MAX_FDS], self = -1, i, r = 0;
+	int r;
+
+	if ((r = posix_spawnattr_init(&at)) != 0)
+		return -r;
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		posix_spawnattr_destroy(&at);
+		return -r;
+	}
+	r = attrs(&at, o);
+	r = r ? r : actions(&fa, o, hi);
+	r = r ? r : posix_spawn(pid, path, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return -r;
+}
+
+int sv_spawn(const char *path, char *const argv[], char *const envp[], const struct sv_spawn *o,
+	     pid_t *pid)
+{
+	int hi[SPAWN_MAX_FDS], exe = -1, self = -1, i, r = 0;
 
 	if (o->nfds < 0 || o->nfds > SPAWN_MAX_FDS)
 		return -EINVAL;
@@ -61,42 +172,52 @@ int sv_spawn(const char *path, char *const argv[], char *const envp[], const str
 	for (i = 0; i < o->nfds; i++)
 		hi[i] = -1;
 	for (i = 0; i < o->nfds && !r; i++)
-		if (o->fds[i] >= 0 && (hi[i] = fcntl(o->fds[i], F_DUPFD_CLOEXEC, 3 + SPAWN_MAX_FDS)) < 0)
+		if (o->fds[i] >= 0 && (hi[i] = fcntl(o->fds[i], F_DUPFD_CLOEXEC, SPAWN_HI_FD)) < 0)
 			r = -errno;
+	if (!r && o->exe_fd && (exe = fcntl(*o->exe_fd, F_DUPFD_CLOEXEC, SPAWN_HI_FD)) < 0)
+		r = -errno;
 	if (r)
 		goto out;
-	if ((r = posix_spawnattr_init(&at)) != 0) {
-		r = -r;
-		goto out;
-	}
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		posix_spawnattr_destroy(&at);
-		r = -r;
-		goto out;
-	}
-	r = attrs(&at, o);
-	r = r ? r : actions(&fa, o, hi);
 	/* unshare sets the pid namespace of our next child only; setns puts ours back at once.
 	 * Where unshare fails the child starts in ours. */
-	if (!r && o->newpid) {
+	if (o->newpid) {
 		self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 		if (self >= 0 && unshare(CLONE_NEWPID) < 0) {
 			close(self);
 			self = -1;
 		}
 	}
-	r = r ? r : posix_spawn(pid, path, &fa, &at, argv, envp);
+	r = o->exe_fd ? spawn_through_fd(hi, exe, argv, envp, o, pid) :
+			spawn_path(path, hi, argv, envp, o, pid);
 	if (self >= 0) {
 		if (setns(self, CLONE_NEWPID) < 0)
 			sv_die(-errno, "setns back to our pid namespace");
 		close(self);
 	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	r = -r;
 out:
 	for (i = 0; i < o->nfds; i++)
 		if (hi[i] >= 0)
 			close(hi[i]);
+	if (exe >= 0)
+		close(exe);
 	return r;
+}
+
+int sv_exe_pin(const char *path)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	int tree, fd = -1, r = 0;
+
+	/* the file itself is bound (links followed): nothing else is in that mount, and no
+	 * path buffer is needed (the exe then reads "/"; its comm is still the file's name) */
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -errno;
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+	    (fd = (int)syscall(SYS_open_tree, tree, "", AT_EMPTY_PATH | OPEN_TREE_CLOEXEC)) < 0)
+		r = -errno;
+	/* the last reference to the mount's own namespace: closing it dissolves the mount, which
+	 * fd keeps alive, attached nowhere (mount_setattr and open_tree then refuse it) */
+	close(tree);
+	return r ? r : fd;
 }

@@ -16,10 +16,20 @@ struct sv_spawn {
 	bool chdir_root;
 	bool setsid;
 	bool newpid;            /* the child is pid 1 of a new pid namespace (where unshare allows) */
+	const int *exe_fd;      /* set: exec the file *exe_fd names (O_PATH will do: execveat),
+				 * path then only names it; NULL: exec path */
 };
 
 /* Start path with argv and envp as o says; no signal blocked, SIGPIPE at its default. An exec
  * that fails is reported here (-errno), not as an exit status of the child. */
 int sv_spawn(const char *path, char *const argv[], char *const envp[], const struct sv_spawn *o,
 	     pid_t *pid);
+
+/* An O_PATH fd of the file at path (links followed), seen through a read-only (nosuid,
+ * nodev) bind mount of that file alone, attached nowhere and already dissolved: whatever
+ * runs from it shows it as its /proc/PID/exe (which reads "/"), an open of that for writing
+ * fails (EROFS, or ETXTBSY while it runs) whoever asks, no mount table shows it and nothing
+ * can make it writable again. -errno: -ENOSYS or -EPERM where the kernel or our privileges
+ * allow no such mount. */
+int sv_exe_pin(const char *path);
 #endif

@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 	w.listen_fd = -1;
 	w.sig_fd = -1;
 	w.warm_init_fd = -1;
+	w.init_exe = -1;
 	if (w.o.action && strcmp(w.o.action, "idle") == 0) {
 		/* a warm worker: its task's first stage is exec'd now too, then both wait */
 		if (sv_self_dir(w.self_dir, sizeof(w.self_dir)) == 0)

@@ -25,16 +25,44 @@
 
 #define SYNC_MSG_MAX 4096
 
-/* shimvisor-init: no environment; 0-2 on /dev/null when null012, else ours (/dev/null from
- * the monitor); src[i] on 3 + i (-1: closed); as pid 1 of a new pid namespace when newpid. */
-static int start_init(const char *path, char *const argv[], const int *src, int n, bool null012,
-		      bool newpid, pid_t *pid)
+/* shimvisor-init runs in the task's pid namespace until the task's program replaces it: a
+ * task given CAP_SYS_PTRACE can open its /proc/PID/exe (CVE-2019-5736). So it is exec'd from
+ * a read-only bind of its own (sv_exe_pin), made once per worker: every open of that exe for
+ * writing fails (EROFS, or ETXTBSY while it runs), and the execs and updates of a task run
+ * the same binary as its create. Where the kernel allows no such mount: the path, with a
+ * warning. NULL and 0 then, else &w->init_exe. */
+static int init_exe(struct worker *w, const char *path, const int **exe)
+{
+	int fd;
+
+	*exe = NULL;
+	if (w->init_exe < 0) {
+		fd = sv_exe_pin(path);
+		if (fd == -ENOSYS || fd == -EPERM || fd == -EINVAL) {
+			sv_warn_err(fd, "%s: no read-only pin, run from its path", path);
+			return 0;
+		}
+		if (fd < 0)
+			return fd;
+		w->init_exe = fd;
+	}
+	*exe = &w->init_exe;
+	return 0;
+}
+
+/* shimvisor-init at path: no environment; 0-2 on /dev/null (never ours: with `debug` our
+ * stderr is the bundle's worker.log, a host file a task could reopen through the init's
+ * /proc/PID/fd; the init writes nothing there, it reports on its sync socket); src[i] on
+ * 3 + i (-1: closed); as pid 1 of a new pid namespace when newpid. */
+static int start_init(struct worker *w, const char *path, char *const argv[], const int *src,
+		      int n, bool newpid, pid_t *pid)
 {
 	char *const envp[] = { NULL };
-	struct sv_spawn o = { .fds = src, .nfds = n, .std_null = null012, .out = -1, .err = -1,
+	struct sv_spawn o = { .fds = src, .nfds = n, .std_null = true, .out = -1, .err = -1,
 			      .dirfd = -1, .newpid = newpid };
+	int err = init_exe(w, path, &o.exe_fd);
 
-	return sv_spawn(path, argv, envp, &o, pid);
+	return err < 0 ? err : sv_spawn(path, argv, envp, &o, pid);
 }
 
 int proc_warm_init(struct worker *w)
@@ -52,7 +80,7 @@ int proc_warm_init(struct worker *w)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	/* only its sync socket, on 4 (fd 3 closed); a new pid namespace: see start_init */
-	err = start_init(path, argv, (const int[2]){ -1, sp[1] }, 2, true, true, &pid);
+	err = start_init(w, path, argv, (const int[2]){ -1, sp[1] }, 2, true, &pid);
 	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);
@@ -145,8 +173,7 @@ static int spawn(struct worker *w, char *const argv[], int cfg_fd, const int std
 		src[2 + i] = null;
 	}
 	_Static_assert(SV_INIT_FD_CONFIG == 3, "shimvisor-init's fds start at 3");
-	err = i < 3 ? -ENFILE : start_init(path, argv, src, src[5] >= 0 ? 6 : 5, false, newpid,
-								&pid);
+	err = i < 3 ? -ENFILE : start_init(w, path, argv, src, src[5] >= 0 ? 6 : 5, newpid, &pid);
 	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);

@@ -157,6 +157,7 @@ struct worker {
 	pid_t warm_init_pid;        /* a shimvisor-init exec'd ahead of Create, or 0 */
 	int warm_init_fd;           /* its sync socket, or -1 */
 	bool confined;              /* confine_self done: serves this task only */
+	int init_exe;               /* shimvisor-init pinned read-only (sv_exe_pin), or -1 */
 };
 
 /* handover.c: a warm worker's wait for its task (fills o.ns/id/bundle, fds 3 and 4) */

@@ -1,20 +1,47 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_common_spawn.c: sv_spawn's fd contract, session, cwd, signals and new
- * pid namespace, seen from a real child (/bin/sh), and a failed exec reported as -errno. */
+ * pid namespace, seen from a real child (/bin/sh), and a failed exec reported as -errno;
+ * each by path (posix_spawn) and through an fd (exe_fd: vfork + execveat) of /bin/sh pinned
+ * read-only by sv_exe_pin, whose pin is checked on its own. */
 #include <check.h>
 #include "tap_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "common/spawn.h"
 
 static char *const no_env[] = { "PATH=/usr/bin:/bin", NULL };
+static int sh_pin = -1;         /* /bin/sh pinned read-only */
+static bool via_pin;            /* run_sh execs through sh_pin, not by path */
+
+/* A loop test's index: 0 by path, 1 through the pin of a copy of /bin/sh. */
+static void pick_exec(int i)
+{
+	static char dir[] = "/tmp/sv-spawn-XXXXXX";
+	char cmd[128], copy[64];
+
+	via_pin = i == 1;
+	/* a copy that nothing else runs: an open for writing meets the mount, not ETXTBSY */
+	if (via_pin && sh_pin < 0) {
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		snprintf(copy, sizeof(copy), "%s/sh", dir);
+		snprintf(cmd, sizeof(cmd), "cp /bin/sh %s", copy);
+		ck_assert_int_eq(system(cmd), 0);
+		sh_pin = sv_exe_pin(copy);
+		unlink(copy);
+		rmdir(dir);
+	}
+	ck_assert_int_ge(sh_pin, via_pin ? 0 : -1);
+}
 
 /* Run `sh -c script` as o says, with its stdout on a pipe: what it printed, and its exit
  * status. */
@@ -27,6 +54,7 @@ static int run_sh(const char *script, struct sv_spawn *o, char *buf, size_t sz)
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	o->out = p[1];
+	o->exe_fd = via_pin ? &sh_pin : NULL;
 	r = sv_spawn("/bin/sh", argv, no_env, o, &pid);
 	close(p[1]);
 	ck_assert_int_eq(r, 0);
@@ -53,6 +81,8 @@ START_TEST(fds_land_in_order_and_nothing_else_stays)
 	int a[2], b[2], extra = open("/dev/null", O_RDONLY);   /* no CLOEXEC: must go all the same */
 	struct sv_spawn o = { .nfds = 3, .std_null = true, .out = -1, .err = -1, .dirfd = -1 };
 	int fds[3];
+
+	pick_exec(_i);
 
 	ck_assert_int_ge(extra, 0);
 	ck_assert_int_eq(pipe2(a, O_CLOEXEC), 0);
@@ -91,6 +121,8 @@ START_TEST(session_cwd_signals)
 	struct sv_spawn o = { .std_null = true, .out = -1, .err = -1, .dirfd = dir, .setsid = true };
 	sigset_t block, old;
 
+	pick_exec(_i);
+
 	ck_assert_int_ge(dir, 0);
 	/* what the caller blocks and ignores must not reach the child */
 	sigemptyset(&block);
@@ -116,6 +148,8 @@ START_TEST(new_pid_namespace_only_for_that_child)
 	char buf[256], self[64], after[64];
 	struct sv_spawn o = { .std_null = true, .out = -1, .err = -1, .dirfd = -1, .newpid = true };
 
+	pick_exec(_i);
+
 	memset(self, 0, sizeof(self));
 	ck_assert_int_gt(readlink("/proc/self/ns/pid", self, sizeof(self) - 1), 0);
 	ck_assert_int_eq(run_sh("echo $$", &o, buf, sizeof(buf)), 0);
@@ -139,6 +173,45 @@ START_TEST(failed_exec_is_an_error)
 	ck_assert_int_eq(sv_spawn("/nonexistent/shimvisor-x", argv, no_env, &o, &pid), -ENOENT);
 	o.nfds = 7;
 	ck_assert_int_eq(sv_spawn("/bin/true", argv, no_env, &o, &pid), -EINVAL);
+	/* through an fd: what execveat says, or the fd that is not there */
+	o.nfds = 0;
+	{
+		int f = open("/etc/passwd", O_PATH | O_CLOEXEC), none = 1000;
+
+		ck_assert_int_ge(f, 0);
+		o.exe_fd = &f;
+		ck_assert_int_eq(sv_spawn("/etc/passwd", argv, no_env, &o, &pid), -EACCES);
+		o.exe_fd = &none;
+		ck_assert_int_eq(sv_spawn("none", argv, no_env, &o, &pid), -EBADF);
+		close(f);
+	}
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);      /* a failed child is reaped */
+}
+END_TEST
+
+/* The pin: the file as the root of a mount of its own that refuses writers, which nothing can
+ * make writable again, and what runs from it shows it as its exe. */
+START_TEST(pin_is_read_only_and_is_the_exe)
+{
+	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+	char fdpath[64], link[256] = "", buf[512];
+	struct sv_spawn o = { .std_null = true, .out = -1, .err = -1, .dirfd = -1 };
+
+	pick_exec(1);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", sh_pin);
+	ck_assert_int_gt(readlink(fdpath, link, sizeof(link) - 1), 1);
+	ck_assert_msg(!strcmp(link, "/") || !strcmp(link, "/ (deleted)"), "pin reads %s", link);
+	ck_assert_int_eq(open(fdpath, O_RDWR | O_CLOEXEC), -1);
+	ck_assert_int_eq(errno, EROFS);
+	ck_assert_int_eq(open(fdpath, O_WRONLY | O_CLOEXEC), -1);
+	ck_assert_int_eq(errno, EROFS);
+	ck_assert_int_eq(syscall(SYS_mount_setattr, sh_pin, "", AT_EMPTY_PATH, &rw, sizeof(rw)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(run_sh("readlink /proc/$$/exe; cat /proc/$$/comm", &o, buf, sizeof(buf)), 0);
+	/* the child's exe is the pin; its comm the file's name, as an exec by path gives (not the
+	 * fd's number) */
+	ck_assert_msg(strcmp(buf, strcat(link, "\nsh\n")) == 0, "the child says: %s", buf);
+	ck_assert_int_eq(sv_exe_pin("/nonexistent/x"), -ENOENT);
 }
 END_TEST
 
@@ -148,10 +221,11 @@ int main(void)
 	TCase *tc = tcase_create("spawn");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, fds_land_in_order_and_nothing_else_stays);
-	tcase_add_test(tc, session_cwd_signals);
-	tcase_add_test(tc, new_pid_namespace_only_for_that_child);
+	tcase_add_loop_test(tc, fds_land_in_order_and_nothing_else_stays, 0, 2);
+	tcase_add_loop_test(tc, session_cwd_signals, 0, 2);
+	tcase_add_loop_test(tc, new_pid_namespace_only_for_that_child, 0, 2);
 	tcase_add_test(tc, failed_exec_is_an_error);
+	tcase_add_test(tc, pin_is_read_only_and_is_the_exe);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);
 }
