@@ -334,8 +334,8 @@ static const struct {
 	{ sv_MonRequest_cleanup_tag, "cleanup", 0, MON_SERVING, mon_cleanup },
 };
 
-/* The length of the next packet on the channel, without taking it (0: none yet, EOF, or an
- * empty packet: the receive tells which), or -errno. */
+/* The length of the next packet on the channel, without taking it (0: EOF or an empty
+ * packet: the receive tells which), -EAGAIN when there is none yet, or -errno. */
 static ssize_t next_len(int fd)
 {
 	char b;
@@ -345,7 +345,7 @@ static ssize_t next_len(int fd)
 		n = recv(fd, &b, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	return n;
 }
 
@@ -389,8 +389,10 @@ static int engine_input(struct monitor *m)
 	size_t i;
 
 	for (;;) {
+		/* the length first: a packet that arrives after a look that found none is
+		 * read in the next round, never against a length it was not measured by */
 		if ((len = next_len(m->engine_fd)) < 0)
-			return (int)len;
+			return len == -EAGAIN ? 0 : (int)len;
 		r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, &rq, fds, &nfds, MSG_DONTWAIT);
 		if (r <= 0)
 			return r;

@@ -50,7 +50,8 @@ test_mknod_and_open_refused() {
 # the devices cgroup as well with one.
 test_device_node_in_rootfs_refused() {
 	[ -x /bin/busybox ] || skip_case "busybox-static is not installed"
-	daemon_start
+	policy_conf "rootfs_sources = $T"
+	daemon_start -c "$T/conf"
 	mkdir -p "$T/rfs/bin" "$T/rfs/proc" "$T/rfs/dev" "$T/rfs/sys" "$T/rfs/tmp"
 	cp /bin/busybox "$T/rfs/bin/"
 	ln -s busybox "$T/rfs/bin/sh"
