@@ -181,6 +181,13 @@ static void fd_limit(struct engine *e)
 			e->max_clients);
 }
 
+/* The spare fd: a slot held, not a file (a dup of the epoll fd), so the engine needs no
+ * open() and its seccomp filter refuses every open. */
+static int spare_slot(struct engine *e)
+{
+	return fcntl(e->ep, F_DUPFD_CLOEXEC, 0);
+}
+
 /* Refuse one pending connection with the spare fd: the listener would stay readable, and
  * the loop spin, if it were left in the backlog. */
 static void refuse_one(struct engine *e)
@@ -194,11 +201,10 @@ static void refuse_one(struct engine *e)
 	fd = accept4(e->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
 		close(fd);
-	e->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	e->spare_fd = spare_slot(e);
 }
 
-/* Flush every queue; close what is finished. */
-static void conns_flush(struct engine *e)
+static void conns_flush_pass(struct engine *e, bool *closed)
 {
 	for (size_t i = 0; i < e->nconns;) {
 		struct conn *c = e->conns[i];
@@ -210,11 +216,26 @@ static void conns_flush(struct engine *e)
 			c->closing = true, sv_outq_free(&c->out);
 		if (c->closing && !sv_outq_pending(&c->out)) {
 			conn_close(e, c);
+			*closed = true;
 			continue;
 		}
 		conn_set_events(e, c);
 		i++;
 	}
+}
+
+/* Flush every queue; close what is finished. Closing a worker's link can finish a task and
+ * queue a reply on a client connection this pass has already flushed (a delete whose
+ * bundle was removed before the link's EOF): passes repeat until one closes nothing, so
+ * that reply is sent and its connection's events set, not left until some other wake-up. */
+static void conns_flush(struct engine *e)
+{
+	bool closed;
+
+	do {
+		closed = false;
+		conns_flush_pass(e, &closed);
+	} while (closed);
 }
 
 /* The peer's uid, or one of its gids (primary or supplementary), is in the allow lists. The
@@ -477,7 +498,7 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	if (e->ep < 0)
 		sv_die(-errno, "engine: epoll");
 	fd_limit(e);
-	e->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	e->spare_fd = spare_slot(e);
 	sv_set_nonblock(ctl_fd, 1);
 	sv_set_nonblock(mon_fd, 1);
 	if (ev_watch(e, e->sig_fd, EPOLLIN, &e->ev_sig) || ev_watch(e, mon_fd, EPOLLIN, &e->ev_mon))

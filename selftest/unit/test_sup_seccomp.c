@@ -23,19 +23,24 @@ static int confined_child(void)
 		return 10;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || engine_confine() < 0)
 		return 11;
-	/* allowed: bytes over held fds, fcntl, close, memory, the spare /dev/null */
+	/* allowed: bytes over held fds, fcntl (the spare slot is a dup), close, memory */
 	if (send(sp[0], &c, 1, MSG_NOSIGNAL) != 1 || recv(sp[1], &c, 1, 0) != 1)
 		return 12;
 	if (write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1 || fcntl(p[0], F_GETFD) < 0)
 		return 13;
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0 || close(null) < 0)
+	int dup_fd = fcntl(p[0], F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0 || close(dup_fd) < 0)
 		return 14;
 	void *m = malloc(1 << 20);
 	if (!m)
 		return 15;
 	free(m);
-	/* refused: a new socket, exec, fork, kill of another process */
+	/* refused: any open (even of /dev/null, for reading), a new socket, exec, fork, kill of
+	 * another process */
+	if (open("/dev/null", O_RDONLY | O_CLOEXEC) >= 0 || errno != EPERM)
+		return 19;
+	if (open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC) >= 0 || errno != EPERM)
+		return 19;
 	if (socket(AF_UNIX, SOCK_STREAM, 0) >= 0 || errno != EPERM)
 		return 20;
 	char *argv[] = { "/bin/true", NULL };
