@@ -350,6 +350,13 @@ static int update(struct init *in, pid_t pid)
 		e->rc = rc;
 		return rc;
 	}
+	/* the device rules were checked against the policy with the task's config, and stay
+	 * as created: an update (from whoever drives the worker) cannot widen them */
+	if (r->ndevices) {
+		rc = init_failmsg(e, -EPERM, "update: resources.devices: a task's device rules "
+				  "are fixed when it is created");
+		goto out;
+	}
 	if ((rc = cgfs_list(pid, &s.h, &s.nh))) {
 		init_fail(e, rc, "update: /proc/%d/cgroup", (int)pid);
 		goto out;
