@@ -53,8 +53,8 @@ SHIM3_NAMES = {"sv": (SHIM3_BIN, "shimvisor-worker"), "runc": ("containerd-shim-
 SHIM3_LABEL = {"sv": "shimvisor shim", "runc": "runc-v2 shim"}
 SHIM3_SOCK_DIR = {"sv": "/run/shimvisor/.s", "runc": "/run/containerd/s"}
 
-# Targets from the issue's performance section, and the anchor figures (2026-11-23 run,
-# /work/shared/research/anchor-figures.md) quoted for the peers not run here (conmon).
+# Targets from the issue's performance section, and the project's anchor figures (research
+# notes of a 2026-11-23 run) quoted for the peers not run here (conmon).
 TARGET_USS_KIB = 100
 TARGET_PSS_KIB = 150
 TARGET_DAEMON_KIB = 8
@@ -1469,7 +1469,7 @@ def main():
             "Order: latency (fresh daemons), issue 3 latency, memory, issue 3 memory, then throughput. Daemon growth "
             "is measured once per row on the same long-running daemons (after the latency runs and one warm-up task); "
             "the first shimvisor row includes the daemon's first growth to N live tasks (tables, heap), later rows reuse it.",
-            "Peers not run here (conmon+crun) are quoted from /work/shared/research/anchor-figures.md (2026-11-23).",
+            "Peers not run here (conmon+crun) are quoted from the project's anchor figures (research notes of 2026-11-23).",
         ]
         if "tp" in phases and args.tp_ctr_n != args.tp_n:
             res["notes"].append("ctr throughput used N=%d (shimvisor N=%d)" % (args.tp_ctr_n, args.tp_n))
