@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* worker/confine.c: the worker's own confinement once its task's init is ready: bounding
+/* worker/confine.c: the worker's own confinement once its task starts: bounding
  * set, capability sets, no_new_privs, then a hand-made classic BPF seccomp filter (no
  * libcap-ng, no libseccomp: the worker stays libc + nanopb, static-pie). */
 #include <errno.h>
