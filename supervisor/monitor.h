@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/monitor.h: the root monitor: spawns workers, reaps them, runs a dead worker's
  * cleanup and removes bundles. It serves a fixed table of requests from the engine and
- * parses no client bytes: config.json and DeleteResponse bytes pass through it opaque. */
+ * parses no client bytes: of what the engine sends it parses only each config.json, against
+ * the policy (policy.h), before storing it; DeleteResponse bytes pass through opaque. */
 #ifndef SV_SUP_MONITOR_H
 #define SV_SUP_MONITOR_H
 #include "wire/fdchan.h"

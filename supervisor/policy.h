@@ -66,6 +66,10 @@ extern const size_t sv_n_default_readonly_paths;
 extern const char *const sv_default_caps[];
 extern const size_t sv_n_default_caps;
 
+/* The devices of a default task, and the policy's default devices. */
+extern const struct sv_policy_dev sv_default_devices[];
+extern const size_t sv_n_default_devices;
+
 /* CAP_* name -> number, or -1. */
 int sv_cap_from_name(const char *name);
 

@@ -50,13 +50,15 @@ int sv_cap_from_name(const char *name)
 	return -1;
 }
 
-static const struct {
-	const char *name;
-	struct sv_policy_dev dev;
-} dev_names[] = {
-	{ "null", { 'c', 1, 3 } }, { "zero", { 'c', 1, 5 } }, { "full", { 'c', 1, 7 } },
-	{ "random", { 'c', 1, 8 } }, { "urandom", { 'c', 1, 9 } }, { "tty", { 'c', 5, 0 } },
-	{ "console", { 'c', 5, 1 } }, { "ptmx", { 'c', 5, 2 } }, { "pts", { 'c', 136, -1 } },
+/* The devices a default task is given (runc's): null, zero, full, random, urandom, tty,
+ * console, ptmx, pts/N; also the names the devices key takes. */
+const struct sv_policy_dev sv_default_devices[] = {
+	{ 'c', 1, 3 }, { 'c', 1, 5 }, { 'c', 1, 7 }, { 'c', 1, 8 }, { 'c', 1, 9 },
+	{ 'c', 5, 0 }, { 'c', 5, 1 }, { 'c', 5, 2 }, { 'c', 136, -1 },
+};
+const size_t sv_n_default_devices = sizeof(sv_default_devices) / sizeof(sv_default_devices[0]);
+static const char *const dev_names[] = {
+	"null", "zero", "full", "random", "urandom", "tty", "console", "ptmx", "pts",
 };
 
 static const struct {
@@ -101,8 +103,8 @@ void sv_policy_defaults(struct sv_policy *p)
 	memset(p, 0, sizeof(*p));
 	for (size_t i = 0; i < sv_n_default_caps; i++)
 		p->caps |= 1ull << sv_cap_from_name(sv_default_caps[i]);
-	for (size_t i = 0; i < sizeof(dev_names) / sizeof(dev_names[0]); i++)
-		p->devices[p->ndevices++] = dev_names[i].dev;
+	for (size_t i = 0; i < sv_n_default_devices; i++)
+		p->devices[p->ndevices++] = sv_default_devices[i];
 	for (size_t i = 0; i < sizeof(default_sysctls) / sizeof(default_sysctls[0]); i++)
 		(void)add_str(p->sysctls, &p->nsysctls, SV_POLICY_MAX_SYSCTLS, default_sysctls[i],
 			      strlen(default_sysctls[i]));
@@ -164,8 +166,8 @@ static int parse_dev(const char *w, size_t len, struct sv_policy_dev *d)
 	char buf[64], *end, *q;
 
 	for (size_t i = 0; i < sizeof(dev_names) / sizeof(dev_names[0]); i++)
-		if (strlen(dev_names[i].name) == len && !strncmp(w, dev_names[i].name, len)) {
-			*d = dev_names[i].dev;
+		if (strlen(dev_names[i]) == len && !strncmp(w, dev_names[i], len)) {
+			*d = sv_default_devices[i];
 			return 0;
 		}
 	if (len >= sizeof(buf) || len < 5 || (w[0] != 'c' && w[0] != 'b') || w[1] != ':')

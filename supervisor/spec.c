@@ -13,22 +13,18 @@
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Docker's default set less CAP_MKNOD: a task makes no device node, so the devices it can
- * open are those its /dev holds, with or without a devices cgroup (DESIGN, Default task
- * confinement). etc/seccomp-default.json is resolved for this set. */
-static const char *const default_caps[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_NET_RAW",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-};
+/* The policy's default set (Docker's) less CAP_MKNOD: a task makes no device node, so the
+ * devices it can open are those its /dev holds, with or without a devices cgroup (DESIGN,
+ * Default task confinement). etc/seccomp-default.json is resolved for this set. */
+static cJSON *default_caps(void)
+{
+	cJSON *a = cJSON_CreateArray();
 
-/* linux.resources.devices of a task with a cgroup (runc's rules): deny all, then null, zero,
- * full, random, urandom, tty, console, ptmx and pts/N. The init adds its own defaults after
- * them (worker/init/cgroups_v1.c). */
-static const struct { char type; int major, minor; } allowed_devices[] = {
-	{ 'c', 1, 3 }, { 'c', 1, 5 }, { 'c', 1, 7 }, { 'c', 1, 8 }, { 'c', 1, 9 },
-	{ 'c', 5, 0 }, { 'c', 5, 1 }, { 'c', 5, 2 }, { 'c', 136, -1 },
-};
+	for (size_t i = 0; a && i < sv_n_default_caps; i++)
+		if (strcmp(sv_default_caps[i], "CAP_MKNOD"))
+			cJSON_AddItemToArray(a, cJSON_CreateString(sv_default_caps[i]));
+	return a;
+}
 
 static cJSON *strings(const char *const *v, size_t n)
 {
@@ -146,9 +142,9 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 	}
 	cJSON_AddStringToObject(p, "cwd", o->cwd && o->cwd[0] ? o->cwd : "/");
 	caps = cJSON_AddObjectToObject(p, "capabilities");
-	cJSON_AddItemToObject(caps, "bounding", strings(default_caps, N(default_caps)));
-	cJSON_AddItemToObject(caps, "effective", strings(default_caps, N(default_caps)));
-	cJSON_AddItemToObject(caps, "permitted", strings(default_caps, N(default_caps)));
+	cJSON_AddItemToObject(caps, "bounding", default_caps());
+	cJSON_AddItemToObject(caps, "effective", default_caps());
+	cJSON_AddItemToObject(caps, "permitted", default_caps());
 	cJSON_AddBoolToObject(p, "noNewPrivileges", true);
 	return p;
 }
@@ -178,15 +174,17 @@ static cJSON *device_rules(void)
 	cJSON_AddBoolToObject(d, "allow", false);
 	cJSON_AddStringToObject(d, "access", "rwm");
 	cJSON_AddItemToArray(a, d);
-	for (size_t i = 0; i < N(allowed_devices); i++) {
-		char type[2] = { allowed_devices[i].type, 0 };
+	/* runc's rules: deny all, then the default devices (the init adds its own defaults
+	 * after them, worker/init/cgroups_v1.c) */
+	for (size_t i = 0; i < sv_n_default_devices; i++) {
+		char type[2] = { sv_default_devices[i].type, 0 };
 
 		d = cJSON_CreateObject();
 		cJSON_AddBoolToObject(d, "allow", true);
 		cJSON_AddStringToObject(d, "type", type);
-		cJSON_AddNumberToObject(d, "major", allowed_devices[i].major);
-		if (allowed_devices[i].minor >= 0)
-			cJSON_AddNumberToObject(d, "minor", allowed_devices[i].minor);
+		cJSON_AddNumberToObject(d, "major", (double)sv_default_devices[i].major);
+		if (sv_default_devices[i].minor >= 0)
+			cJSON_AddNumberToObject(d, "minor", (double)sv_default_devices[i].minor);
 		cJSON_AddStringToObject(d, "access", "rwm");
 		cJSON_AddItemToArray(a, d);
 	}
