@@ -209,6 +209,12 @@ void client_sync(struct engine *e, struct conn *c, bool activity)
 	c->on_idle = true;
 }
 
+void client_answered(struct engine *e, struct conn *c)
+{
+	c->inflight -= c->inflight > 0;
+	client_sync(e, c, true);
+}
+
 void clients_idle(struct engine *e, int64_t now, int64_t *next)
 {
 	int64_t ms = e->cfg->client_idle_ms;

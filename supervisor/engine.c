@@ -128,8 +128,7 @@ void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 		return;         /* the client went away */
 	if (ttrpc_queue_response(&c->out, rt.stream, code, msg, fields, payload) < 0)
 		c->closing = true;
-	c->inflight -= c->inflight > 0;
-	client_sync(e, c, true);
+	client_answered(e, c);
 }
 
 /* Send what is queued for the monitor; ask for EPOLLOUT while some is left. 0, or -errno

@@ -198,6 +198,9 @@ void client_accept(struct engine *e, int fd, uid_t uid);
 void client_gone(struct engine *e, struct conn *c);
 /* Its state changed (activity: a request, a reply, bytes read): on or off the idle list. */
 void client_sync(struct engine *e, struct conn *c, bool activity);
+/* One of c's requests was answered (reply(), or a worker's answer relayed): every answer to
+ * a client goes through here, so that inflight counts what is left. */
+void client_answered(struct engine *e, struct conn *c);
 /* Close who was idle for client_idle_ms; *next: the next such deadline. */
 void clients_idle(struct engine *e, int64_t now, int64_t *next);
 /* After c read: count its reader's bytes; over client_partial_max, close the largest

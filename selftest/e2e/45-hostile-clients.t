@@ -193,6 +193,7 @@ PY
 	"$SV" run --rm slow /bin/sh -c 'sleep 1; echo done' > "$T/out" 2>"$T/err" ||
 		fail "run --rm across an idle close: $(cat "$T/err")"
 	[ "$(cat "$T/out")" = done ] || fail "output: $(cat "$T/out")"
+	[ ! -s "$T/err" ] || fail "run --rm said: $(cat "$T/err")"
 	[ -z "$("$SV" ls -q | grep -x slow)" ] || fail "slow not removed"
 }
 
@@ -220,7 +221,10 @@ settle(p)
 open(T + "/subs.ready", "w").write("ready\n")
 open(T + "/subs.go").read()
 for s in subs:
-    fs, eof = frames(s)
+    fs, eof = frames(s, quiet_s=5)
+    if not eof:
+        print("no EOF after %d frames" % len(fs))
+        break
     lost = [b for _, b in fs if b"events lost" in b]
     m = re.search(rb"events lost: (\d+) events", lost[0]) if lost else None
     print("events %d eof %d lost %s" % (len(fs) - len(lost), eof, m.group(1).decode() if m else "-"))
