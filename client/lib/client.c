@@ -76,6 +76,7 @@ static int dial(struct sv_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = fd;
+	c->next_stream = 1;     /* a refusal's reason comes on stream 1 */
 	return 0;
 }
 
@@ -117,7 +118,6 @@ int sv_connect(const char *address, struct sv_client **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->next_stream = 1;
 	c->timeout_ms = SV_CALL_TIMEOUT_MS;
 	snprintf(c->ns, sizeof(c->ns), "%s", SV_DEFAULT_NS);
 	if (ns && *ns && sv_set_namespace(c, ns) < 0) {
