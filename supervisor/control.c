@@ -465,7 +465,7 @@ void control_request(struct engine *e, struct conn *c)
 
 	if (c->rd.hdr.type != SV_TTRPC_TYPE_REQUEST)
 		return;
-	c->inflight++;          /* until reply() answers it */
+	c->inflight++;          /* until client_answered (clients.c) */
 	if ((c->rd.hdr.stream & 1) == 0) {
 		reply(e, k.rt, SV_INVALID_ARGUMENT, "StreamID must be odd for client initiated streams", NULL, NULL);
 		return;
