@@ -25,6 +25,11 @@ void sv_config_defaults(struct sv_config *c)
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
 	c->warm_delay_ms = 20;
+	c->client_idle_ms = 30000;
+	c->client_peer_max = 64;
+	c->client_root_reserve = 32;
+	c->event_queue_max = 16;
+	c->client_partial_max = 4 << 20;
 	c->ready_fd = -1;
 	sv_policy_defaults(&c->policy);
 }
@@ -164,6 +169,21 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = set_int(&c->cleanup_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "warm_delay_ms")) {
 		r = set_int(&c->warm_delay_ms, value, 0, 10000);
+	} else if (!strcmp(name, "client_idle_ms")) {
+		r = set_int(&c->client_idle_ms, value, 0, 86400000);
+	} else if (!strcmp(name, "client_peer_max")) {
+		r = set_int(&c->client_peer_max, value, 1, 65536);
+	} else if (!strcmp(name, "client_root_reserve")) {
+		r = set_int(&c->client_root_reserve, value, 0, 65536);
+	} else if (!strcmp(name, "event_queue_max")) {
+		r = set_int(&c->event_queue_max, value, 1, 1000000);
+	} else if (!strcmp(name, "client_partial_max")) {
+		long long n;
+		r = set_size(&n, value);
+		if (!r && (n < (256 << 10) || n > (1LL << 30)))
+			r = -1;         /* below a large Create, or more than any use */
+		if (!r)
+			c->client_partial_max = n;
 	} else if (!strcmp(name, "seccomp_profile")) {
 		r = set_str(c->seccomp_profile, sizeof(c->seccomp_profile), value);
 	} else if (!strcmp(name, "debug")) {

@@ -38,6 +38,12 @@ struct sv_config {
 	int cleanup_timeout_ms;     /* bound on a dead worker's `delete` action */
 	int warm_delay_ms;          /* wait before exec'ing the next warm worker after a spawn */
 	char seccomp_profile[PATH_MAX]; /* default tasks' linux.seccomp; "" = the built-in one */
+	/* fair service and bounded memory per client (supervisor/clients.c) */
+	int client_idle_ms;         /* a client with no call in flight is closed after; 0 = never */
+	int client_peer_max;        /* connections of one non-root uid */
+	int client_root_reserve;    /* connections only root may use */
+	int event_queue_max;        /* events a subscriber may leave unread in the engine */
+	long long client_partial_max;   /* bytes of unfinished requests held across clients */
 	bool foreground;
 	bool debug;
 	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
@@ -48,9 +54,8 @@ void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
  * engine_user=, engine_user_shared=, allow_uids=, allow_gids=, cgroup_parent=,
  * task_cgroups=always|limits, log_max_size=, log_max_files=,
- * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, debug=). A missing default file
- * engine_user=, cgroup_parent=, task_cgroups=always|limits, log_max_size=, log_max_files=,
- * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, seccomp_profile=, debug=;
+ * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, seccomp_profile=, client_idle_ms=,
+ * client_peer_max=, client_root_reserve=, event_queue_max=, client_partial_max=, debug=;
  * [policy]: policy.h's keys). A missing default file
  * is fine; a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);

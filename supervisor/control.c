@@ -436,6 +436,7 @@ static void m_subscribe(struct call *k)
 {
 	k->c->subscriber = true;
 	k->c->sub_stream = k->rt.stream;
+	k->c->inflight -= k->c->inflight > 0;   /* answered by the events it streams */
 }
 
 static void m_version(struct call *k)
@@ -464,6 +465,7 @@ void control_request(struct engine *e, struct conn *c)
 
 	if (c->rd.hdr.type != SV_TTRPC_TYPE_REQUEST)
 		return;
+	c->inflight++;          /* until client_answered (clients.c) */
 	if ((c->rd.hdr.stream & 1) == 0) {
 		reply(e, k.rt, SV_INVALID_ARGUMENT, "StreamID must be odd for client initiated streams", NULL, NULL);
 		return;

@@ -21,6 +21,14 @@
 #include "wire/status.h"
 
 #define OUTQ_MAX (8u << 20)     /* a client that reads nothing loses its connection */
+/* a client with this much of its answers unread is not read from until it takes them: a
+ * flood of requests never read back costs the engine no more */
+#define OUTQ_SOFT (64u << 10)
+
+static bool client_backlogged(const struct conn *c)
+{
+	return c->kind == CONN_CLIENT && c->out.len - c->out.off > OUTQ_SOFT;
+}
 
 int ev_watch(struct engine *e, int fd, uint32_t events, enum ev_kind *tag)
 {
@@ -41,7 +49,8 @@ void ev_forget(struct engine *e, int fd, enum ev_kind *tag)
 
 static void conn_set_events(struct engine *e, struct conn *c)
 {
-	uint32_t want = (c->closing ? 0 : EPOLLIN) | (sv_outq_pending(&c->out) ? EPOLLOUT : 0);
+	uint32_t want = (c->closing || client_backlogged(c) ? 0 : EPOLLIN) |
+			(sv_outq_pending(&c->out) ? EPOLLOUT : 0);
 	struct epoll_event ev = { .events = want, .data.ptr = &c->ev };
 
 	if (want != c->ev_mask && epoll_ctl(e->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
@@ -94,10 +103,12 @@ void conn_close(struct engine *e, struct conn *c)
 			break;
 		}
 	}
-	if (c->kind == CONN_WORKER)
+	if (c->kind == CONN_WORKER) {
 		link_closed(e, c);
-	else
+	} else {
 		e->nclients--;
+		client_gone(e, c);
+	}
 	ev_forget(e, c->fd, &c->ev);
 	close(c->fd);
 	ttrpc_reader_free(&c->rd);
@@ -117,6 +128,7 @@ void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 		return;         /* the client went away */
 	if (ttrpc_queue_response(&c->out, rt.stream, code, msg, fields, payload) < 0)
 		c->closing = true;
+	client_answered(e, c);
 }
 
 /* Send what is queued for the monitor; ask for EPOLLOUT while some is left. 0, or -errno
@@ -160,6 +172,7 @@ void engine_fd_budget(struct engine *e, unsigned long nofile)
 
 	e->max_clients = room / 4 < SV_CONN_MAX * 4 ? room / 4 : SV_CONN_MAX * 4;
 	e->max_tasks = (room - e->max_clients) / 2;
+	client_caps(e);
 }
 
 /* Raise the soft fd limit to the hard one and budget it. */
@@ -199,8 +212,13 @@ static void refuse_one(struct engine *e)
 		e->spare_fd = -1;
 	}
 	fd = accept4(e->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
+	if (fd >= 0) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "too many clients: the daemon's fd limit serves %zu",
+			 e->max_clients);
+		client_refuse(fd, msg);
+	}
 	e->spare_fd = spare_slot(e);
 }
 
@@ -219,6 +237,8 @@ static void conns_flush_pass(struct engine *e, bool *closed)
 			*closed = true;
 			continue;
 		}
+		if (c->closing && !c->on_idle)
+			client_sync(e, c, false);       /* it has client_idle_ms to read the rest */
 		conn_set_events(e, c);
 		i++;
 	}
@@ -266,28 +286,6 @@ static bool peer_allowed(const struct sv_config *cfg, int fd, struct ucred *uc)
 	return false;
 }
 
-#define REFUSED_LOG_WINDOW_MS 10000
-#define REFUSED_LOG_BURST     5
-
-static void log_refused(struct engine *e, const struct ucred *uc)
-{
-	int64_t now = sv_now_ms();
-
-	if (now - e->refused_window_ms >= REFUSED_LOG_WINDOW_MS) {
-		if (e->refused_quiet)
-			sv_warn("engine: %u more clients refused (not logged)", e->refused_quiet);
-		e->refused_window_ms = now;
-		e->refused_logged = e->refused_quiet = 0;
-	}
-	if (e->refused_logged < REFUSED_LOG_BURST) {
-		e->refused_logged++;
-		sv_warn("engine: client of uid %u gid %u pid %d refused: not in allow_uids or "
-			"allow_gids", (unsigned)uc->uid, (unsigned)uc->gid, (int)uc->pid);
-	} else {
-		e->refused_quiet++;
-	}
-}
-
 static void accept_clients(struct engine *e)
 {
 	for (;;) {
@@ -310,13 +308,12 @@ static void accept_clients(struct engine *e)
 		struct ucred uc = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 		if (!peer_allowed(e->cfg, fd, &uc)) {
 			close(fd);      /* before a byte is read */
-			log_refused(e, &uc);
+			client_warn(e, "engine: client of uid %u gid %u pid %d refused: not in "
+				    "allow_uids or allow_gids", (unsigned)uc.uid, (unsigned)uc.gid,
+				    (int)uc.pid);
 			continue;
 		}
-		if (!conn_new(e, fd, CONN_CLIENT)) {
-			close(fd);
-			return;
-		}
+		client_accept(e, fd, uc.uid);
 	}
 }
 
@@ -399,6 +396,8 @@ static void conn_input(struct engine *e, struct conn *c)
 	int r;
 
 	for (;;) {
+		if (client_backlogged(c))
+			return;         /* read again once its answers are taken */
 		r = ttrpc_read(&c->rd, c->fd);
 		if (r == 0)
 			return;
@@ -451,8 +450,13 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 		break;
 	case EV_CONN: {
 		struct conn *c = (struct conn *)((char *)tag - offsetof(struct conn, ev));
-		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			conn_input(e, c);
+		if (!(ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			break;
+		conn_input(e, c);
+		if (c->kind == CONN_CLIENT) {
+			client_sync(e, c, true);
+			clients_partial(e, c);  /* may close c */
+		}
 		break;
 	}
 	}
@@ -523,6 +527,7 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 		int timeout = -1, n;
 
 		link_deadlines(e, now, &next);
+		clients_idle(e, now, &next);
 		check_ready(e, now, &next);
 		/* everything queued since the last wait (dispatch, deadlines, recovery's Connect
 		 * calls) goes out now: EPOLLOUT is only asked for what the socket did not take */

@@ -60,6 +60,12 @@ struct conn {
 	/* clients */
 	bool subscriber;
 	uint32_t sub_stream;
+	struct peer *peer;      /* its uid's connection count (clients.c) */
+	unsigned inflight;      /* requests not answered yet (Subscribe: none, it streams) */
+	int64_t active_ms;      /* on the idle list since (its last request, reply or byte) */
+	struct conn *idle_prev, *idle_next;
+	bool on_idle;           /* nothing in flight, not subscribed, or closing: closable */
+	size_t held;            /* its reader's bytes, counted in e->partial_bytes */
 	/* the ns/id of a Create this client was refused because the id is in use: a Start of
 	 * that id sent right behind it (`run`'s pipeline) is refused too, never carried out on
 	 * the task that already had the id. Any other request clears it. */
@@ -137,6 +143,12 @@ struct engine {
 	 * window, the others counted, so that a hostile local user cannot flood the log */
 	int64_t refused_window_ms;
 	unsigned refused_logged, refused_quiet;
+	/* fair service (clients.c): connections per uid, root's reserve, the idle list (oldest
+	 * first: a round looks at its head only), and the partial request bytes held */
+	struct peer *peers[64];
+	size_t nonroot_clients, peer_max, root_reserve;
+	struct conn *idle_head, *idle_tail;
+	size_t partial_bytes;
 	uint64_t next_serial;
 	struct task *tasks;
 	uint32_t next_mon_seq;
@@ -168,6 +180,37 @@ void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 /* Send rq to the monitor, or queue it when its socket is full (sent in order as it drains:
  * a burst of hundreds of dead workers never loses a cleanup). 0 or -errno (encoding). */
 int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq);
+
+/* clients.c: fair service and bounded memory per client */
+/* Whether a client of peer_n connections (root or not) may have one more, with nonroot_n
+ * non-root clients of max_clients open: a non-root uid stops at peer_max, all of them at
+ * max_clients - root_reserve. Pure. */
+bool client_admit(bool root, size_t peer_n, size_t nonroot_n, size_t max_clients,
+		  size_t peer_max, size_t root_reserve);
+/* The caps of the fd budget and the config: root's reserve, and one uid's share (at most
+ * half of what is left, so that a second uid always has room). */
+void client_caps(struct engine *e);
+/* One RESOURCE_EXHAUSTED response with msg on stream 1 (the first a client uses), into
+ * the empty socket buffer, so that the client can say why; then fd is closed. */
+void client_refuse(int fd, const char *msg);
+/* Take fd, a client of uid: served, or refused with the reason. */
+void client_accept(struct engine *e, int fd, uid_t uid);
+void client_gone(struct engine *e, struct conn *c);
+/* Its state changed (activity: a request, a reply, bytes read): on or off the idle list. */
+void client_sync(struct engine *e, struct conn *c, bool activity);
+/* One of c's requests was answered (reply(), or a worker's answer relayed): every answer to
+ * a client goes through here, so that inflight counts what is left. */
+void client_answered(struct engine *e, struct conn *c);
+/* Close who was idle for client_idle_ms; *next: the next such deadline. */
+void clients_idle(struct engine *e, int64_t now, int64_t *next);
+/* After c read: count its reader's bytes; over client_partial_max, close the largest
+ * holders until under. */
+void clients_partial(struct engine *e, struct conn *c);
+/* A subscriber over event_queue_max unread events: its queue dropped, a final frame
+ * saying how many were lost, closed. */
+void client_cut_subscriber(struct engine *e, struct conn *c);
+/* A warning a client caused: at most a few per window, the others counted. */
+void client_warn(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* tasks.c: the table and every state transition */
 struct task *task_find(struct engine *e, const char *ns, const char *id);

@@ -21,8 +21,19 @@ void publish_envelope(struct engine *e, const sv_Envelope *env)
 		struct conn *c = e->conns[i];
 		if (!c->subscriber || c->closing)
 			continue;
-		if (sv_outq_frame(&c->out, c->sub_stream, SV_TTRPC_TYPE_RESPONSE, body, len) < 0)
+		if (sv_outq_frame(&c->out, c->sub_stream, SV_TTRPC_TYPE_RESPONSE, body, len) < 0) {
 			c->closing = true;
+			continue;
+		}
+		if (c->out.frames <= (size_t)e->cfg->event_queue_max)
+			continue;
+		/* a burst within one round: a subscriber that reads takes it now */
+		if (sv_outq_flush(&c->out, c->fd) < 0) {
+			c->closing = true;
+			sv_outq_free(&c->out);
+		} else if (c->out.frames > (size_t)e->cfg->event_queue_max) {
+			client_cut_subscriber(e, c);
+		}
 	}
 	free(body);
 }

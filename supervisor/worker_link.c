@@ -89,6 +89,7 @@ static void relay_raw(struct engine *e, struct reply_to rt, int code, const char
 	    sv_outq_frame(&c->out, rt.stream, SV_TTRPC_TYPE_RESPONSE, body, len) < 0)
 		c->closing = true;
 	free(body);
+	client_answered(e, c);
 }
 
 /* The exec is registered: start it, for the same client; a detached one is noted so that

@@ -181,7 +181,36 @@ int sv_outq_frame(struct sv_outq *q, uint32_t stream, uint8_t type, const void *
 		err = sv_outq_append(q, body, len);
 	if (err < 0 && q->len > oldlen)
 		q->len = oldlen;   /* frames are queued whole or not at all */
+	q->frames += err == 0;
 	return err;
+}
+
+/* n bytes from q->off were sent: count the frames they finish. A frame's header is read
+ * when its first byte goes; it is still in the buffer then (frames are queued whole). */
+static void outq_sent(struct sv_outq *q, size_t n)
+{
+	const uint8_t *p = q->buf + q->off;
+
+	while (n && q->frames) {
+		size_t k;
+
+		if (!q->head_left)
+			q->head_left = SV_TTRPC_HEADER_LEN + (size_t)get_be32(p);
+		k = n < q->head_left ? n : q->head_left;
+		q->head_left -= k;
+		n -= k;
+		p += k;
+		q->frames -= !q->head_left;
+	}
+}
+
+size_t sv_outq_drop_unsent(struct sv_outq *q)
+{
+	size_t keep = q->head_left, dropped = q->frames - (keep ? 1 : 0);
+
+	q->len = q->off + keep;
+	q->frames = keep ? 1 : 0;
+	return dropped;
 }
 
 /* send() with MSG_NOSIGNAL, or write() for what is not a socket (pipes; learned once). */
@@ -211,13 +240,14 @@ int sv_outq_flush(struct sv_outq *q, int fd)
 				break;
 			return -errno;
 		}
+		outq_sent(q, (size_t)n);
 		q->off += (size_t)n;
 	}
 	if (q->off == q->len) {
 		/* idle connections hold no buffer: per-task memory matters more than a malloc */
 		free(q->buf);
 		q->buf = NULL;
-		q->off = q->len = q->cap = 0;
+		q->off = q->len = q->cap = q->frames = q->head_left = 0;
 		return 0;
 	}
 	if (q->off > q->len / 2)

@@ -38,10 +38,13 @@ int ttrpc_read(struct ttrpc_reader *r, int fd);
 void ttrpc_reader_next(struct ttrpc_reader *r);   /* drop the consumed frame */
 void ttrpc_reader_free(struct ttrpc_reader *r);
 
-/* A growable output queue: frames are appended whole, flushed as the fd accepts. */
+/* A growable output queue: frames are appended whole, flushed as the fd accepts. frames
+ * counts those queued by sv_outq_frame and not wholly sent yet (a queue of raw appends
+ * keeps it 0); head_left is what is left to send of the first, once it is partly sent. */
 struct sv_outq {
 	uint8_t *buf;
 	size_t len, off, cap;
+	size_t frames, head_left;
 	unsigned char not_sock;         /* the fd is a pipe: write(), not send() */
 };
 int sv_outq_frame(struct sv_outq *q, uint32_t stream, uint8_t type, const void *body, size_t len);
@@ -53,6 +56,9 @@ int sv_outq_append(struct sv_outq *q, const void *data, size_t len);
 int sv_outq_flush(struct sv_outq *q, int fd);
 static inline int sv_outq_pending(const struct sv_outq *q) { return q->len > q->off; }
 void sv_outq_free(struct sv_outq *q);
+/* Drop every frame not begun yet (the rest of one partly sent stays, so the stream stays
+ * whole). How many were dropped. For a queue of frames only. */
+size_t sv_outq_drop_unsent(struct sv_outq *q);
 
 /* Request/Response bodies. `payload_fields`/`payload` may be NULL for an empty payload.
  * ns may be NULL (no metadata). timeout_ns 0 = none. Output is a new malloc'd buffer. */

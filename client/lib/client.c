@@ -58,12 +58,50 @@ int sv_client_check_id(struct sv_client *c, const char *id)
 	return 0;
 }
 
+/* A new connection to c->sa in c->fd. 0 or -errno. */
+static int dial(struct sv_client *c)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	while (connect(fd, (struct sockaddr *)&c->sa, sizeof(c->sa)) < 0) {
+		int err = -errno;
+
+		if (err == -EINTR)
+			continue;
+		close(fd);
+		return err;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = fd;
+	c->next_stream = 1;     /* a refusal's reason comes on stream 1 */
+	return 0;
+}
+
+/* The daemon closes a connection idle for client_idle_ms (nothing in flight): one found
+ * at EOF before a request, with nothing pending on it, is made again. */
+static int redial_if_closed(struct sv_client *c)
+{
+	char b;
+	ssize_t n;
+
+	if (c->wait_stream || c->sub_stream)
+		return 0;
+	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno == ECONNRESET))
+		return dial(c);
+	return 0;
+}
+
 int sv_connect(const char *address, struct sv_client **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sv_client *c;
 	const char *ns = getenv(SV_ENV_NAMESPACE);
 	size_t n;
+	int err;
 
 	*out = NULL;
 	if (!address || !*address)
@@ -80,26 +118,16 @@ int sv_connect(const char *address, struct sv_client **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->next_stream = 1;
 	c->timeout_ms = SV_CALL_TIMEOUT_MS;
 	snprintf(c->ns, sizeof(c->ns), "%s", SV_DEFAULT_NS);
 	if (ns && *ns && sv_set_namespace(c, ns) < 0) {
 		free(c);
 		return -EINVAL;
 	}
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		int err = -errno;
-
-		free(c);
-		return err;
-	}
-	while (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		if (err == -EINTR)
-			continue;
-		close(c->fd);
+	c->sa = sa;
+	c->fd = -1;
+	err = dial(c);
+	if (err < 0) {
 		free(c);
 		return err;
 	}
@@ -130,6 +158,26 @@ const char *sv_last_error(const struct sv_client *c) { return c->last_err; }
 int sv_last_code(const struct sv_client *c) { return c->last_code; }
 int sv_client_fd(const struct sv_client *c) { return c->fd; }
 
+/* The daemon closed the connection as it was made (too many clients): its reason, an error
+ * response, may be waiting. Its status (last_code, last_err set), or err. */
+static int refusal(struct sv_client *c, int err)
+{
+	struct ttrpc_hdr h;
+	uint8_t *body = NULL;
+	const uint8_t *p;
+	size_t n;
+	int code;
+
+	if (ttrpc_read_frame(c->fd, &h, &body, 0) == 0 && h.type == SV_TTRPC_TYPE_RESPONSE &&
+	    ttrpc_decode_response(body, h.len, &code, c->last_err, sizeof(c->last_err), &p, &n) == 0 &&
+	    code != SV_OK) {
+		c->last_code = code;
+		err = sv_errno_from_code(code);
+	}
+	free(body);
+	return err;
+}
+
 int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *req_fields,
 		   const void *req, uint32_t *stream)
 {
@@ -142,6 +190,9 @@ int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *
 	c->last_err[0] = '\0';
 	if (c->fd < 0)
 		return sv_client_fail(c, -ENOTCONN, "not connected");
+	err = redial_if_closed(c);
+	if (err < 0)
+		return sv_client_fail(c, err, "connect again to shimvisord: %s", strerror(-err));
 	if (c->next_stream > UINT32_MAX - 2)
 		return sv_client_fail(c, -EOVERFLOW, "out of stream ids");
 	err = ttrpc_encode_request(SV_CONTROL_SERVICE, method, c->ns, 0, req_fields, req, &buf, &len);
@@ -159,8 +210,12 @@ int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *
 	if (err == 0 && len)
 		err = sv_write_all(c->fd, buf, len);
 	free(buf);
-	if (err < 0)
+	if (err == -EPIPE || err == -ECONNRESET)
+		err = refusal(c, err);
+	if (err < 0 && c->last_code == SV_OK)
 		return sv_client_fail(c, err, "send %s: %s", method, strerror(-err));
+	if (err < 0)
+		return err;
 	*stream = c->next_stream;
 	c->next_stream += 2;
 	return 0;

@@ -4,12 +4,14 @@
 #define SV_CLIENT_IMPL_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/un.h>
 #include <pb.h>
 #include "client/shimvisor.h"
 #include "wire/limits.h"
 
 struct sv_client {
 	int fd;
+	struct sockaddr_un sa;       /* the daemon: connected again if it closed an idle fd */
 	char ns[SV_ID_MAX + 1];
 	uint32_t next_stream;        /* odd, +2 per request */
 	int timeout_ms;              /* per call, -1 none */

@@ -91,11 +91,40 @@ START_TEST(engine_user_root_and_nobody)
 }
 END_TEST
 
+/* the client limits: defaults, and the range of each */
+START_TEST(client_limits)
+{
+	setup();
+	ck_assert_int_eq(c.client_idle_ms, 30000);
+	ck_assert_int_eq(c.client_peer_max, 64);
+	ck_assert_int_eq(c.client_root_reserve, 32);
+	ck_assert_int_eq(c.event_queue_max, 16);
+	ck_assert_int_eq(c.client_partial_max, 4 << 20);
+	ck_assert_int_eq(sv_config_set(&c, "client_idle_ms", "0"), 0);         /* never */
+	ck_assert_int_eq(c.client_idle_ms, 0);
+	ck_assert_int_eq(sv_config_set(&c, "client_idle_ms", "-1"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "client_idle_ms", "86400001"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "client_peer_max", "0"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "client_peer_max", "8"), 0);
+	ck_assert_int_eq(c.client_peer_max, 8);
+	ck_assert_int_eq(sv_config_set(&c, "client_root_reserve", "0"), 0);
+	ck_assert_int_eq(sv_config_set(&c, "client_root_reserve", "65537"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "event_queue_max", "0"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "event_queue_max", "1x"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "event_queue_max", "256"), 0);
+	ck_assert_int_eq(c.event_queue_max, 256);
+	ck_assert_int_eq(sv_config_set(&c, "client_partial_max", "255k"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "client_partial_max", "2g"), -1);
+	ck_assert_int_eq(sv_config_set(&c, "client_partial_max", "1m"), 0);
+	ck_assert_int_eq(c.client_partial_max, 1 << 20);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sup_config");
 
 	SV_TCASE(s, "config", 10, defaults_are_shimvisor_and_root, list_syntax,
-		 lists_resolve_names_and_numbers, engine_user_root_and_nobody);
+		 lists_resolve_names_and_numbers, engine_user_root_and_nobody, client_limits);
 	return sv_run_suite(s);
 }

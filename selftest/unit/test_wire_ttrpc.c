@@ -435,6 +435,44 @@ END_TEST
 
 /* ---- output queue ---- */
 
+/* frames counts what is not wholly sent; dropping keeps the rest of a partly sent one */
+START_TEST(outq_frame_count)
+{
+	uint8_t body[990], buf[8192];
+	struct sv_outq q = { 0 };
+	size_t got = 0;
+	int p[2];
+
+	memset(body, 'x', sizeof(body));
+	ck_assert_int_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	ck_assert_int_eq(fcntl(p[1], F_SETPIPE_SZ, 4096), 4096);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(sv_outq_frame(&q, 1, SV_TTRPC_TYPE_RESPONSE, body, sizeof(body)), 0);
+	ck_assert_uint_eq(q.frames, 10);
+	ck_assert_int_eq(sv_outq_flush(&q, p[1]), 1);
+	/* 4096 bytes of 1000-byte frames: 4 whole, 96 bytes of the fifth */
+	ck_assert_uint_eq(q.frames, 6);
+	ck_assert_uint_eq(q.head_left, 904);
+	ck_assert_uint_eq(sv_outq_drop_unsent(&q), 5);
+	ck_assert_uint_eq(q.frames, 1);
+	ck_assert_uint_eq(q.len - q.off, 904);
+	while (got < 5000) {
+		ssize_t n = read(p[0], buf, sizeof(buf));
+		if (n > 0)
+			got += (size_t)n;
+		ck_assert_int_ge(sv_outq_flush(&q, p[1]), 0);
+	}
+	ck_assert_uint_eq(got, 5000);           /* five whole frames: the stream stays framed */
+	ck_assert_uint_eq(q.frames, 0);
+	ck_assert_uint_eq(q.head_left, 0);
+	/* an empty queue drops nothing */
+	ck_assert_uint_eq(sv_outq_drop_unsent(&q), 0);
+	close(p[0]);
+	close(p[1]);
+	sv_outq_free(&q);
+}
+END_TEST
+
 START_TEST(outq_backpressure)
 {
 	struct sv_outq q = { 0 };
@@ -655,6 +693,7 @@ int main(void)
 	tcase_add_test(tc, big_response_round_trip);
 	tcase_add_test(tc, garbage_bodies);
 	tcase_add_test(tc, outq_backpressure);
+	tcase_add_test(tc, outq_frame_count);
 	tcase_add_test(tc, outq_peer_gone);
 	tcase_add_test(tc, call_ok);
 	tcase_add_test(tc, call_status_error);
