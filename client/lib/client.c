@@ -58,6 +58,14 @@ int sv_client_check_id(struct sv_client *c, const char *id)
 	return 0;
 }
 
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int sv_connect(const char *address, struct sv_client **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -103,6 +111,8 @@ int sv_connect(const char *address, struct sv_client **out)
 		free(c);
 		return err;
 	}
+	memcpy(c->address, sa.sun_path, n + 1);
+	c->connected_ms = wall_ms();
 	*out = c;
 	return 0;
 }
@@ -129,6 +139,42 @@ void sv_set_timeout(struct sv_client *c, int timeout_ms) { c->timeout_ms = timeo
 const char *sv_last_error(const struct sv_client *c) { return c->last_err; }
 int sv_last_code(const struct sv_client *c) { return c->last_code; }
 int sv_client_fd(const struct sv_client *c) { return c->fd; }
+
+/* How long the question below waits for the daemon's engine: past its first backoffs. */
+#define LOST_PROBE_MS 5000
+
+/* The daemon closed our connection with a call in flight: ask it, on a new connection, whether
+ * its engine restarted since we connected (then the call may or may not have been carried
+ * out), else it was the engine's own choice (a refused client). -ECONNRESET. */
+static int connection_lost(struct sv_client *c)
+{
+	static const char closed[] = "connection closed by shimvisord";
+	sv_CtlVersionResponse v;
+	struct sv_client *p;
+	int err;
+
+	if (c->probe || !c->address[0] || sv_connect(c->address, &p) < 0)
+		return sv_client_fail(c, -ECONNRESET, "%s", closed);
+	p->probe = true;
+	sv_set_timeout(p, LOST_PROBE_MS);
+	err = sv_version(p, &v);
+	sv_close(p);
+	if (err == -ETIMEDOUT)
+		return sv_client_fail(c, -ECONNRESET, "%s during the call, and its engine does not "
+				      "answer yet (it may be restarting: see the daemon's log)", closed);
+	if (err < 0)
+		return sv_client_fail(c, -ECONNRESET, "%s", closed);
+	if (v.engine_started_ms >= c->connected_ms)
+		err = sv_client_fail(c, -ECONNRESET, "%s: the daemon's engine restarted during the "
+				     "call (the engine %s; restart %u): the call may or may not have "
+				     "been carried out", closed,
+				     v.last_engine_end && *v.last_engine_end ? v.last_engine_end :
+				     "ended", v.engine_restarts);
+	else
+		err = sv_client_fail(c, -ECONNRESET, "%s", closed);
+	sv_pb_free(sv_CtlVersionResponse_fields, &v);
+	return err;
+}
 
 int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *req_fields,
 		   const void *req, uint32_t *stream)
@@ -159,6 +205,8 @@ int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *
 	if (err == 0 && len)
 		err = sv_write_all(c->fd, buf, len);
 	free(buf);
+	if (err == -EPIPE || err == -ECONNRESET)
+		return connection_lost(c);
 	if (err < 0)
 		return sv_client_fail(c, err, "send %s: %s", method, strerror(-err));
 	*stream = c->next_stream;
@@ -219,7 +267,7 @@ int sv_client_recv(struct sv_client *c, uint32_t stream, int timeout_ms,
 		if (err == -ETIMEDOUT)
 			return sv_client_fail(c, err, "no answer from shimvisord in time");
 		if (err == -ECONNRESET || err == -EPIPE)
-			return sv_client_fail(c, -ECONNRESET, "connection closed by shimvisord");
+			return connection_lost(c);
 		if (err < 0)
 			return sv_client_fail(c, err, "read from shimvisord: %s", strerror(-err));
 		if (h.type != SV_TTRPC_TYPE_RESPONSE || h.stream != stream) {
