@@ -114,6 +114,7 @@ test_sigterm_during_backoff_stops() {
 	timeout 5 sh -c 'until grep -q "restart 5 (attempt 5) in 1600 ms" "$1"; do sleep 0.01; done' \
 		_ "$T/daemon.log" || fail "the fifth end not logged: $(cat "$T/daemon.log")"
 	kill -TERM "$DAEMON_PID"
+	timeout 10 tail --pid="$DAEMON_PID" -f /dev/null || fail "the daemon runs on after SIGTERM"
 	wait "$DAEMON_PID"; rc=$?
 	DAEMON_PID=""
 	[ $rc = 0 ] || fail "daemon exit status $rc after SIGTERM, want 0"
