@@ -607,6 +607,7 @@ int monitor_run(struct monitor *m)
 				mon_engine_kill(m, "a request outside its table");
 			} else if (r < 0 && r != -ECONNRESET) {
 				sv_warn_err(r, "monitor: engine channel");
+				mon_engine_kill(m, "its channel failed");
 			}
 			if (r < 0)
 				mon_engine_drop(m);

@@ -127,6 +127,8 @@ static void sb_time_ms(struct sbuf *b, long long ms)
  * answered (each field on its own line, "  Name: value", for scripts). */
 static void version_engine(struct sbuf *b, const sv_CtlVersionResponse *v)
 {
+	if (!v->engine_started_ms)
+		return;         /* a daemon that keeps no record */
 	sb_printf(b, "  Engine restarts: %u\n  Engine started: ", v->engine_restarts);
 	sb_time_ms(b, v->engine_started_ms);
 	sb_printf(b, "\n");

@@ -3,9 +3,11 @@
  * doubles to its cap, a minute of health resets it, each end's cause is recorded, and a
  * first engine that never spoke or a stopping daemon starts none (monitor_engine.c). */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "common/log.h"
 #include "supervisor/monitor.h"
 #include "tap_main.h"
 
@@ -112,6 +114,7 @@ int main(void)
 	Suite *s = suite_create("sup_restart");
 
 	sv_config_defaults(&cfg);
+	sv_log_set_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));    /* each end logs a line */
 	SV_TCASE(s, "schedule", 10, backoff_doubles_to_its_cap, a_minute_of_health_resets_the_backoff,
 		 the_cause_is_recorded, no_restart_when_the_first_never_spoke_or_stopping);
 	return sv_run_suite(s);
