@@ -10,6 +10,18 @@
 
 #define SV_ALLOW_MAX 32             /* entries of allow_uids, of allow_gids */
 
+/* What the monitor tells each engine it starts about the engines before it (`shimvisor
+ * version`; DESIGN.md, the engine restart). Times: ms since the epoch. */
+struct sv_engine_health {
+	unsigned restarts;          /* engines started after the first */
+	unsigned loop;              /* ends in a row without a minute of health (the attempt) */
+	long long started_ms;       /* when this engine was started */
+	long long last_end_ms;      /* when the previous one was seen to end; 0: none did */
+	int backoff_ms;             /* the wait the monitor chose after that end */
+	int waited_ms;              /* from that end to this start, as it happened */
+	char last_end[128];         /* why it ended: "killed by signal 9 (Killed)", ... */
+};
+
 /* Plain values only, no pointers: the monitor hands the whole struct to the engine it
  * execs, as bytes over a pipe (supervisor/engine_start.c). */
 struct sv_config {
@@ -47,6 +59,7 @@ struct sv_config {
 	bool foreground;
 	bool debug;
 	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
+	struct sv_engine_health health; /* set by the monitor for each engine it starts */
 	struct sv_policy policy;    /* [policy]: the most a task may be given (the monitor's) */
 };
 

@@ -439,9 +439,17 @@ static void m_subscribe(struct call *k)
 	k->c->inflight -= k->c->inflight > 0;   /* answered by the events it streams */
 }
 
+/* With the engine's health: what the monitor told it of the engines before it. */
 static void m_version(struct call *k)
 {
-	sv_CtlVersionResponse v = { .version = SV_VERSION, .revision = "shimvisor" };
+	const struct sv_engine_health *h = &k->e->cfg->health;
+	sv_CtlVersionResponse v = {
+		.version = SV_VERSION, .revision = "shimvisor",
+		.engine_restarts = h->restarts, .engine_started_ms = h->started_ms,
+		.last_engine_end = (char *)h->last_end, .last_engine_end_ms = h->last_end_ms,
+		.restart_backoff_ms = (uint32_t)h->backoff_ms,
+		.restart_waited_ms = (uint32_t)h->waited_ms, .restart_attempt = h->loop,
+	};
 
 	reply(k->e, k->rt, SV_OK, NULL, sv_CtlVersionResponse_fields, &v);
 }

@@ -348,8 +348,6 @@ static int monitor_input(struct engine *e)
 			continue;
 		}
 		if (rep.which_r == sv_MonReply_scanned_tag) {
-			if (e->scan_pending && ev_watch(e, e->ctl_fd, EPOLLIN, &e->ev_ctl))
-				sv_die(-errno, "engine: epoll_ctl");
 			e->scan_pending = false;
 			sv_pb_free(sv_MonReply_fields, &rep);
 			continue;
@@ -463,19 +461,26 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 	return 0;
 }
 
-/* Readiness: once every bundle found at start-up is re-attached or given up on. */
+/* Clients and readiness: once every bundle found at start-up is re-attached or given up on
+ * (reattach_timeout_ms), so that no client of a restarted engine sees a task it has not
+ * re-attached yet; they wait in the listening socket's backlog until then. */
 static void check_ready(struct engine *e, int64_t now, int64_t *next)
 {
 	size_t unknown = 0;
 
-	if (e->ready_fd < 0)
+	if (e->serving)
 		return;
 	for (struct task *t = e->tasks; t; t = t->next)
 		unknown += t->st == T_UNKNOWN && !t->worker_gone;
 	if ((!unknown && !e->scan_pending) || now >= e->recovery_deadline_ms) {
-		(void)!write(e->ready_fd, "\n", 1);
-		close(e->ready_fd);
-		e->ready_fd = -1;
+		if (ev_watch(e, e->ctl_fd, EPOLLIN, &e->ev_ctl))
+			sv_die(-errno, "engine: epoll_ctl");
+		e->serving = true;
+		if (e->ready_fd >= 0) {
+			(void)!write(e->ready_fd, "\n", 1);
+			close(e->ready_fd);
+			e->ready_fd = -1;
+		}
 	} else if (e->recovery_deadline_ms < *next) {
 		*next = e->recovery_deadline_ms;
 	}
@@ -518,9 +523,7 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 	r = engine_confine();
 	if (r < 0)
 		sv_die(r, "engine: seccomp");
-	/* clients wait in the backlog until the tasks found are listed */
-	if (!e->scan_pending && ev_watch(e, ctl_fd, EPOLLIN, &e->ev_ctl))
-		sv_die(-errno, "engine: epoll_ctl");
+	/* clients wait in the backlog until the tasks found are re-attached (check_ready) */
 
 	while (!e->stopping) {
 		int64_t next = INT64_MAX, now = sv_now_ms();

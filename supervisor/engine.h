@@ -154,6 +154,7 @@ struct engine {
 	uint32_t next_mon_seq;
 	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
 	bool scan_pending;              /* the monitor's recovery scan is not over yet */
+	bool serving;                   /* clients accepted: the tasks found are re-attached */
 	bool stopping;
 };
 
@@ -161,8 +162,9 @@ int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd
 
 /* engine_start.c. The monitor's side: fork the engine as cfg->engine_uid/gid, with ctl_fd,
  * mon_fd and cfg->ready_fd on the fixed fds of wire/limits.h, exec'd as shimvisord
- * SV_ENGINE_ARG. Its pid, or -errno. */
-pid_t engine_spawn(const struct sv_config *cfg, int ctl_fd, int mon_fd);
+ * SV_ENGINE_ARG; its settings are cfg with health. Its pid, or -errno. */
+pid_t engine_spawn(const struct sv_config *cfg, const struct sv_engine_health *health, int ctl_fd,
+		   int mon_fd);
 /* The exec'd engine's main: its settings from the monitor, checks, then engine_run. */
 int engine_main(void);
 #define SV_ENGINE_ARG "--engine"

@@ -2,7 +2,8 @@
 /* supervisor/engine_start.c: how the engine comes to be: the monitor forks, the child drops
  * every privilege, keeps only the engine's fds on their fixed numbers (wire/limits.h) and
  * execs this same binary as `shimvisord-eng --engine`; the exec'd engine reads its settings
- * from the monitor and checks it holds nothing it should not. */
+ * (with the monitor's record of the engines before it) and checks it holds nothing it should
+ * not. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -85,7 +86,8 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-pid_t engine_spawn(const struct sv_config *cfg, int ctl_fd, int mon_fd)
+pid_t engine_spawn(const struct sv_config *cfg, const struct sv_engine_health *health, int ctl_fd,
+		   int mon_fd)
 {
 	char *argv[] = { "shimvisord-eng", SV_ENGINE_ARG, NULL }, *envp[] = { NULL };
 	struct sv_config copy = *cfg;
@@ -97,6 +99,8 @@ pid_t engine_spawn(const struct sv_config *cfg, int ctl_fd, int mon_fd)
 	if (exe < 0)
 		return -errno;
 	copy.ready_fd = cfg->ready_fd >= 0 ? SV_ENG_FD_READY : -1;
+	copy.health = *health;
+	copy.health.last_end[sizeof(copy.health.last_end) - 1] = 0;
 	/* the policy is the monitor's alone, and its lists are pointers into our heap: the
 	 * engine gets none of it (what crosses the pipe holds no pointer) */
 	memset(&copy.policy, 0, sizeof(copy.policy));

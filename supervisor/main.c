@@ -175,31 +175,13 @@ static void daemonize(struct sv_config *cfg)
 	cfg->ready_fd = p[1];
 }
 
-#define ENGINE_RESTARTS 5
-
-/* At most ENGINE_RESTARTS engines started in any minute (times kept in t[]). */
-static bool engine_restart_allowed(int64_t t[ENGINE_RESTARTS])
-{
-	int64_t now = sv_now_ms();
-
-	if (t[0] && now - t[0] < 60000) {
-		sv_warn("the engine ended %d times within a minute: stopping", ENGINE_RESTARTS);
-		return false;
-	}
-	memmove(t, t + 1, (ENGINE_RESTARTS - 1) * sizeof(t[0]));
-	t[ENGINE_RESTARTS - 1] = now;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	static struct sv_config cfg;
-	struct monitor m = { .cfg = &cfg, .idle_fd = -1 };
+	struct monitor m = { .cfg = &cfg, .idle_fd = -1, .engine_fd = -1 };
 	char pid[32], err[512];
-	int lock, ctl, sp[2], r;
-	int64_t restarts[ENGINE_RESTARTS] = { 0 };
+	int lock, r;
 	sigset_t set;
-	pid_t engine;
 
 	sv_log_init("shimvisord");
 	if (argc == 2 && !strcmp(argv[1], SV_ENGINE_ARG))
@@ -244,7 +226,7 @@ int main(int argc, char **argv)
 		if (dfd >= 0)
 			close(dfd);
 	}
-	ctl = bind_control(&cfg);
+	m.ctl_fd = bind_control(&cfg);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -259,31 +241,18 @@ int main(int argc, char **argv)
 	fdchan_q_init(&m.out);
 	/* the engine: it serves clients; it holds no lock, no monitor end, no dirs, and no
 	 * privilege: the monitor connects its worker links and walks <state>. One that ends
-	 * (it died, or sent a request outside the monitor's table and was killed) is replaced:
-	 * the listening socket stays with the monitor meanwhile, clients wait in its backlog,
-	 * the new engine's scan re-attaches every worker. Past ENGINE_RESTARTS in a minute the
-	 * daemon ends instead (tasks run on). */
-	for (;;) {
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-			sv_die(-errno, "socketpair");
-		engine = engine_spawn(&cfg, ctl, sp[1]);
-		if (engine < 0)
-			sv_die(engine, "start the engine");
-		close(sp[1]);
-		if (cfg.ready_fd >= 0) {
-			close(cfg.ready_fd);        /* readiness is the first engine's to signal */
-			cfg.ready_fd = -1;
-		}
-		m.engine_fd = sp[0];
-		m.engine_pid = engine;
-		sv_set_nonblock(m.engine_fd, 1);
-		r = monitor_run(&m);
-		close(m.engine_fd);
-		monitor_engine_gone(&m);
-		if (m.stopping || !engine_restart_allowed(restarts))
-			break;
-		sv_warn("the engine ended: starting another");
+	 * (it died, or sent a request outside the monitor's table and was killed) is replaced
+	 * by the monitor's loop after a backoff (monitor_engine.c): the listening socket stays
+	 * with the monitor meanwhile, clients wait in its backlog, the new engine's scan
+	 * re-attaches every worker; tasks run on throughout. */
+	r = mon_engine_start(&m);
+	if (r < 0)
+		sv_die(r, "start the engine");
+	if (cfg.ready_fd >= 0) {
+		close(cfg.ready_fd);        /* readiness is the first engine's to signal */
+		cfg.ready_fd = -1;
 	}
+	r = monitor_run(&m);
 	/* a clean stop leaves workers and tasks running; only our own files go */
 	unlink(cfg.address);
 	if (cfg.pidfile[0])

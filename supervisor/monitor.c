@@ -104,14 +104,17 @@ static void send_reply(struct monitor *m, const sv_MonReply *rep, int fd)
 
 void mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fds, int nfds)
 {
-	int r = fdchan_q_send_fds(&m->out, m->engine_fd, sv_MonReply_fields, rep, fds, nfds);
+	int r;
 
+	if (m->engine_fd < 0)
+		return;         /* no engine: the next one's scan finds what this was about */
+	r = fdchan_q_send_fds(&m->out, m->engine_fd, sv_MonReply_fields, rep, fds, nfds);
 	if (r < 0)
 		sv_warn_err(r, "monitor: reply to engine");
-	if (m->out.n > MON_OUT_MAX && m->engine_pid > 0) {
+	if (m->out.n > MON_OUT_MAX && m->engine_pid > 0 && !m->kill_why) {
 		/* it reads nothing: the privileged side never waits on it, nor grows for it */
 		sv_warn("monitor: the engine has not read %zu replies: stopping it", m->out.n);
-		kill(m->engine_pid, SIGKILL);
+		mon_engine_kill(m, "it did not read its replies");
 	}
 }
 
@@ -319,7 +322,7 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
  * engine never passes the monitor an fd) and the states in which it may come. The scan
  * comes first and once; spawns and cleanups after it. A packet must be exactly its
  * message: its bytes re-encode to the same length (no unknown or repeated field). Anything
- * else ends the engine's connection, and with it the daemon (tasks run on). */
+ * else ends the engine (killed; the monitor starts another after its backoff). */
 enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
 
 static const struct {
@@ -396,6 +399,7 @@ static int engine_input(struct monitor *m)
 		r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, &rq, fds, &nfds, MSG_DONTWAIT);
 		if (r <= 0)
 			return r;
+		m->engine_spoke = true;
 		r = mon_request_ok(m, &rq, len, nfds, &i);
 		while (nfds > 0)
 			close(fds[--nfds]);
@@ -487,7 +491,7 @@ static void reap(struct monitor *m)
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid == m->engine_pid) {
-			m->engine_pid = 0;
+			mon_engine_ended(m, st);
 			continue;
 		}
 		struct mon_child *c = child_find(m, pid);
@@ -536,7 +540,7 @@ void monitor_engine_gone(struct monitor *m)
 	for (size_t i = 0; i < m->nchildren; i++)
 		if (m->children[i].kind == CHILD_CLEANER)
 			m->children[i].orphan = 1;
-	m->engine_pid = 0;
+	m->req_state = MON_AWAIT_SCAN;
 }
 
 int monitor_run(struct monitor *m)
@@ -552,8 +556,14 @@ int monitor_run(struct monitor *m)
 		size_t n = 0, want = 2 + m->nchildren;
 		int64_t next = INT64_MAX;
 
-		if (m->engine_pid == 0)
+		/* the engine that ended is replaced once its backoff is over; meanwhile clients
+		 * wait in the listening socket's backlog, and workers, cleaners and signals are
+		 * served here as ever */
+		if (m->engine_pid == 0 && m->engine_fd < 0 && (m->stopping || m->start_failed)) {
+			free(pfd);
 			return m->stopping ? 0 : 1;
+		}
+		mon_engine_due(m, sv_now_ms(), &next);
 		if (want > pcap) {
 			struct pollfd *np = realloc(pfd, want * sizeof(*np));
 			if (!np)
@@ -561,8 +571,8 @@ int monitor_run(struct monitor *m)
 			pfd = np;
 			pcap = want;
 		}
-		if (fdchan_q_flush(&m->out, m->engine_fd) < 0)
-			sv_warn("monitor: the engine channel is gone");  /* its EOF ends the loop */
+		if (m->engine_fd >= 0 && fdchan_q_flush(&m->out, m->engine_fd) < 0)
+			sv_warn("monitor: the engine channel is gone");  /* its EOF drops it */
 		pfd[n++] = (struct pollfd){ .fd = m->sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = m->engine_fd,
 					    .events = POLLIN | (fdchan_q_pending(&m->out) ? POLLOUT : 0) };
@@ -587,23 +597,20 @@ int monitor_run(struct monitor *m)
 			sv_die(-errno, "monitor: poll");
 		if (pfd[0].revents)
 			signals(m);
-		if (pfd[1].revents & ~POLLOUT) {
+		/* (the engine's end, reaped above, closed its channel: no fd of it is read) */
+		if (m->engine_fd >= 0 && pfd[1].fd == m->engine_fd && (pfd[1].revents & ~POLLOUT)) {
 			r = engine_input(m);
-			if (r < 0 && r != -EBADMSG) {
-				if (m->engine_pid > 0)
-					kill(m->engine_pid, SIGKILL);
-				if (r != -ECONNRESET || !m->stopping)
-					sv_warn_err(r, "monitor: engine channel");
-				free(pfd);
-				return m->stopping ? 0 : 1;
-			}
 			if (r == -EBADMSG) {
 				sv_warn("monitor: undecodable request from the engine");
-				if (m->engine_pid > 0)
-					kill(m->engine_pid, SIGKILL);
-				free(pfd);
-				return 1;
+				mon_engine_kill(m, "an undecodable request");
+			} else if (r == -EPROTO) {
+				mon_engine_kill(m, "a request outside its table");
+			} else if (r < 0 && r != -ECONNRESET) {
+				sv_warn_err(r, "monitor: engine channel");
+				mon_engine_kill(m, "its channel failed");
 			}
+			if (r < 0)
+				mon_engine_drop(m);
 		}
 		for (size_t i = 0; i < m->nchildren; i++)
 			if (m->children[i].kind == CHILD_CLEANER && m->children[i].out_fd >= 0)

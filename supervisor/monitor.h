@@ -7,6 +7,7 @@
 #define SV_SUP_MONITOR_H
 #include "wire/fdchan.h"
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
@@ -28,9 +29,20 @@ struct mon_child {
 
 struct monitor {
 	const struct sv_config *cfg;
-	int engine_fd;            /* SEQPACKET to the engine (non-blocking) */
+	int engine_fd;            /* SEQPACKET to the engine (non-blocking); -1: none */
 	struct fdchan_q out;      /* replies it did not take yet, in order (never dropped) */
-	pid_t engine_pid;
+	pid_t engine_pid;         /* 0: none, or it was reaped */
+	/* the engine's life (monitor_engine.c); times on CLOCK_MONOTONIC */
+	int ctl_fd;               /* the listening control socket each engine serves */
+	int64_t engine_up_ms;     /* when the running engine was started */
+	int64_t engine_end_ms;    /* when the last one was seen to end */
+	int64_t restart_at_ms;    /* when to start the next one; 0: not due */
+	int backoff_ms;           /* the wait after the next end, unless it ran a minute */
+	const char *kill_why;     /* the monitor killed the engine: why */
+	int64_t drop_kill_ms;     /* its channel ended: when to kill it if it is still there */
+	bool engine_spoke;        /* it sent a request: it did start */
+	bool start_failed;        /* the first engine ended before its first request */
+	struct sv_engine_health health;   /* for the next engine */
 	int sig_fd;
 	int state_fd, root_fd, sock_dir_fd;
 	char worker_path[PATH_MAX];
@@ -43,12 +55,29 @@ struct monitor {
 	unsigned req_state;       /* the request table's state: awaiting the scan, serving */
 };
 
-/* Run the monitor's loop until SIGTERM/SIGINT or the engine's end (its death, or a request
- * outside the table: then it is killed). Returns an exit code: 0 after a stop. */
+/* Run the monitor's loop until SIGTERM/SIGINT. An engine that ends (it died, or sent a
+ * request outside the table and was killed) is replaced after a backoff; only a first engine
+ * that ends before its first request (it cannot start) ends the loop. Returns an exit code:
+ * 0 after a stop, 1 when the engine cannot start. */
 int monitor_run(struct monitor *m);
 /* Forget the engine that ended: its unsent replies, the answers its cleanups were owed
  * (the next engine's scan finds what is left), the request table's state. */
 void monitor_engine_gone(struct monitor *m);
+
+/* monitor_engine.c: the engine's life seen from the monitor. */
+/* Start an engine on a new channel (m->engine_fd, m->engine_pid), told m->health and
+ * m->cfg->ready_fd. 0 or -errno. */
+int mon_engine_start(struct monitor *m);
+/* SIGKILL the engine for why (logged as the cause of its end, once it is reaped). */
+void mon_engine_kill(struct monitor *m, const char *why);
+/* Its channel failed or ended: close it, forget what the engine was owed; the engine is
+ * killed if it is not gone within a second. */
+void mon_engine_drop(struct monitor *m);
+/* The engine was reaped with wstatus: log why it ended, schedule the next one. */
+void mon_engine_ended(struct monitor *m, int wstatus);
+/* No engine runs: start one when its backoff is over (else lower *next to that time); one
+ * whose channel was dropped and that is still there is killed. */
+void mon_engine_due(struct monitor *m, int64_t now, int64_t *next);
 /* Find shimvisor-worker: cfg->worker, else next to our executable, else on PATH. */
 int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz);
 /* The shim socket path of ns/id: <state>/.s/<32 hex of sha256("<state>/<ns>/<id>")>. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/cli/cli.h"
@@ -110,6 +111,35 @@ int cmd_events(const struct cli *g, int argc, char **argv)
 	return rc;
 }
 
+/* A time in ms since the epoch, in UTC. */
+static void sb_time_ms(struct sbuf *b, long long ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+
+	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(s, sizeof(s), "%lld", ms / 1000);
+	sb_printf(b, "%s.%03lldZ", s, ms % 1000);
+}
+
+/* The engine's health: restarts, and the last end with the wait before the engine that
+ * answered (each field on its own line, "  Name: value", for scripts). */
+static void version_engine(struct sbuf *b, const sv_CtlVersionResponse *v)
+{
+	if (!v->engine_started_ms)
+		return;         /* a daemon that keeps no record */
+	sb_printf(b, "  Engine restarts: %u\n  Engine started: ", v->engine_restarts);
+	sb_time_ms(b, v->engine_started_ms);
+	sb_printf(b, "\n");
+	if (!v->engine_restarts)
+		return;
+	sb_printf(b, "  Last engine end: %s, at ", v->last_engine_end ? v->last_engine_end : "");
+	sb_time_ms(b, v->last_engine_end_ms);
+	sb_printf(b, "\n  Restart attempt: %u (backoff %u ms, waited %u ms)\n", v->restart_attempt,
+		  v->restart_backoff_ms, v->restart_waited_ms);
+}
+
 int cmd_version(const struct cli *g, int argc, char **argv)
 {
 	sv_CtlVersionResponse v;
@@ -133,6 +163,7 @@ int cmd_version(const struct cli *g, int argc, char **argv)
 	} else {
 		sb_printf(&b, "Server:\n  Version:  %s\n  Revision: %s\n",
 			  v.version ? v.version : "", v.revision ? v.revision : "");
+		version_engine(&b, &v);
 		if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
 			rc = cli_error("version: write output: %s", strerror(-rc));
 		sv_pb_free(sv_CtlVersionResponse_fields, &v);

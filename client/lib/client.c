@@ -58,6 +58,14 @@ int sv_client_check_id(struct sv_client *c, const char *id)
 	return 0;
 }
 
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A new connection to c->sa in c->fd. 0 or -errno. */
 static int dial(struct sv_client *c)
 {
@@ -77,6 +85,7 @@ static int dial(struct sv_client *c)
 		close(c->fd);
 	c->fd = fd;
 	c->next_stream = 1;     /* a refusal's reason comes on stream 1 */
+	c->connected_ms = wall_ms();
 	return 0;
 }
 
@@ -131,6 +140,7 @@ int sv_connect(const char *address, struct sv_client **out)
 		free(c);
 		return err;
 	}
+	memcpy(c->address, sa.sun_path, n + 1);
 	*out = c;
 	return 0;
 }
@@ -178,6 +188,42 @@ static int refusal(struct sv_client *c, int err)
 	return err;
 }
 
+/* How long the question below waits for the daemon's engine: past its first backoffs. */
+#define LOST_PROBE_MS 5000
+
+/* The daemon closed our connection with a call in flight: ask it, on a new connection, whether
+ * its engine restarted since we connected (then the call may or may not have been carried
+ * out), else it was the engine's own choice (a refused client). -ECONNRESET. */
+static int connection_lost(struct sv_client *c)
+{
+	static const char closed[] = "connection closed by shimvisord";
+	sv_CtlVersionResponse v;
+	struct sv_client *p;
+	int err;
+
+	if (c->probe || !c->address[0] || sv_connect(c->address, &p) < 0)
+		return sv_client_fail(c, -ECONNRESET, "%s", closed);
+	p->probe = true;
+	sv_set_timeout(p, LOST_PROBE_MS);
+	err = sv_version(p, &v);
+	sv_close(p);
+	if (err == -ETIMEDOUT)
+		return sv_client_fail(c, -ECONNRESET, "%s during the call, and its engine does not "
+				      "answer yet (it may be restarting: see the daemon's log)", closed);
+	if (err < 0)
+		return sv_client_fail(c, -ECONNRESET, "%s", closed);
+	if (v.engine_started_ms >= c->connected_ms)
+		err = sv_client_fail(c, -ECONNRESET, "%s: the daemon's engine restarted during the "
+				     "call (the engine %s; restart %u): the call may or may not have "
+				     "been carried out", closed,
+				     v.last_engine_end && *v.last_engine_end ? v.last_engine_end :
+				     "ended", v.engine_restarts);
+	else
+		err = sv_client_fail(c, -ECONNRESET, "%s", closed);
+	sv_pb_free(sv_CtlVersionResponse_fields, &v);
+	return err;
+}
+
 int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *req_fields,
 		   const void *req, uint32_t *stream)
 {
@@ -210,12 +256,13 @@ int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *
 	if (err == 0 && len)
 		err = sv_write_all(c->fd, buf, len);
 	free(buf);
-	if (err == -EPIPE || err == -ECONNRESET)
+	if (err == -EPIPE || err == -ECONNRESET) {
+		/* a refusal says why; else the daemon cut us, perhaps as its engine restarted */
 		err = refusal(c, err);
-	if (err < 0 && c->last_code == SV_OK)
-		return sv_client_fail(c, err, "send %s: %s", method, strerror(-err));
+		return c->last_code == SV_OK ? connection_lost(c) : err;
+	}
 	if (err < 0)
-		return err;
+		return sv_client_fail(c, err, "send %s: %s", method, strerror(-err));
 	*stream = c->next_stream;
 	c->next_stream += 2;
 	return 0;
@@ -274,7 +321,7 @@ int sv_client_recv(struct sv_client *c, uint32_t stream, int timeout_ms,
 		if (err == -ETIMEDOUT)
 			return sv_client_fail(c, err, "no answer from shimvisord in time");
 		if (err == -ECONNRESET || err == -EPIPE)
-			return sv_client_fail(c, -ECONNRESET, "connection closed by shimvisord");
+			return connection_lost(c);
 		if (err < 0)
 			return sv_client_fail(c, err, "read from shimvisord: %s", strerror(-err));
 		if (h.type != SV_TTRPC_TYPE_RESPONSE || h.stream != stream) {

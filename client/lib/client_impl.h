@@ -19,6 +19,9 @@ struct sv_client {
 	char last_err[512];
 	uint32_t wait_stream;        /* pending sv_wait_send, 0 = none */
 	uint32_t sub_stream;         /* subscribed: events arrive on this stream, 0 = not */
+	char address[108];           /* where it connected: to ask why, if it is cut */
+	long long connected_ms;      /* when (CLOCK_REALTIME, ms) */
+	bool probe;                  /* it is that asking: never asks in turn */
 };
 
 /* Record a local error (code SV_OK) and return err. */
