@@ -13,7 +13,7 @@
 /* What the monitor tells each engine it starts about the engines before it (`shimvisor
  * version`; DESIGN.md, the engine restart). Times: ms since the epoch. */
 struct sv_engine_health {
-	unsigned restarts;          /* engines started after the first */
+	unsigned restarts;          /* restarts (attempts) since the first engine */
 	unsigned loop;              /* ends in a row without a minute of health (the attempt) */
 	long long started_ms;       /* when this engine was started */
 	long long last_end_ms;      /* when the previous one was seen to end; 0: none did */
