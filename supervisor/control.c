@@ -74,10 +74,14 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
-	if (task_find(k->e, k->ns, rq->id)) {
+	if ((t = task_find(k->e, k->ns, rq->id))) {
 		snprintf(k->c->refused_ns, sizeof(k->c->refused_ns), "%s", k->ns);
 		snprintf(k->c->refused_id, sizeof(k->c->refused_id), "%s", rq->id);
-		snprintf(msg, sizeof(msg), "task %s: already exists", rq->id);
+		if (t->st == T_FAILED)  /* invisible to every other call: say why it is in use */
+			snprintf(msg, sizeof(msg), "task %s: already exists: a failed create of that id "
+				 "is being undone, try again", rq->id);
+		else
+			snprintf(msg, sizeof(msg), "task %s: already exists", rq->id);
 		reply(k->e, k->rt, SV_ALREADY_EXISTS, msg, NULL, NULL);
 		goto out;
 	}

@@ -58,9 +58,40 @@ int sv_client_check_id(struct sv_client *c, const char *id)
 	return 0;
 }
 
-int sv_connect(const char *address, struct sv_client **out)
+static int connect_path(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		if (err == -EINTR)
+			continue;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int sv_client_reconnect(struct sv_client *c)
+{
+	int fd = connect_path(c->address);
+
+	if (fd < 0)
+		return fd;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = fd;
+	c->wait_stream = c->sub_stream = 0;
+	return 0;
+}
+
+int sv_connect(const char *address, struct sv_client **out)
+{
 	struct sv_client *c;
 	const char *ns = getenv(SV_ENV_NAMESPACE);
 	size_t n;
@@ -73,9 +104,8 @@ int sv_connect(const char *address, struct sv_client **out)
 	n = strlen(address);
 	if (n == 0)
 		return -EINVAL;
-	if (n >= sizeof(sa.sun_path))
+	if (n >= sizeof(c->address))
 		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, address, n + 1);
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -87,19 +117,11 @@ int sv_connect(const char *address, struct sv_client **out)
 		free(c);
 		return -EINVAL;
 	}
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memcpy(c->address, address, n + 1);
+	c->fd = connect_path(c->address);
 	if (c->fd < 0) {
-		int err = -errno;
+		int err = c->fd;
 
-		free(c);
-		return err;
-	}
-	while (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		if (err == -EINTR)
-			continue;
-		close(c->fd);
 		free(c);
 		return err;
 	}

@@ -10,6 +10,7 @@
 
 struct sv_client {
 	int fd;
+	char address[108];           /* the socket's path, for a reconnect */
 	char ns[SV_ID_MAX + 1];
 	uint32_t next_stream;        /* odd, +2 per request */
 	int timeout_ms;              /* per call, -1 none */
@@ -19,6 +20,8 @@ struct sv_client {
 	uint32_t sub_stream;         /* subscribed: events arrive on this stream, 0 = not */
 };
 
+/* Connect again to the same address (the old connection is closed): 0 or -errno. */
+int sv_client_reconnect(struct sv_client *c);
 /* Record a local error (code SV_OK) and return err. */
 int sv_client_fail(struct sv_client *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
