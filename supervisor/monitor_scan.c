@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/monitor_scan.c: recovery's walk of <state>, done by the monitor so that the
  * engine opens nothing there. Names are checked (sv_id_valid) before any path is formed; a
- * bundle's files are only tested for existence, never read (but worker.pid, when a create is
- * rolled back after a monitor restart, and then checked against /proc): the socket path is computed
- * from ns/id, as spawn makes it. Each bundle with a worker to re-attach (a connected socket
- * passed along) or to clean up is one MonFound; half-made bundles and orphan work dirs are
- * removed here; a bundle still marked `creating` (its create never committed) is rolled
- * back: its worker killed here, its MonFound says `dead` and `rollback`. MonScanned ends
- * the answer. */
+ * bundle's files are only tested for existence, never read (but worker.pid, when a create
+ * is rolled back after a monitor restart, then checked against /proc): the socket path is
+ * computed from ns/id, as spawn makes it. Each bundle with a worker to re-attach (a
+ * connected socket passed along) or to clean up is one MonFound; half-made bundles and
+ * orphan work dirs are removed here; a bundle still marked `creating` (its create never
+ * committed) is rolled back: its worker killed here, its MonFound says `dead` and
+ * `rollback`. MonScanned ends the answer. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,9 +77,11 @@ static bool is_bundle_worker(const struct monitor *m, pid_t pid, int bfd)
 	char p[64], exe[PATH_MAX];
 	const char *want = strrchr(m->worker_path, '/'), *got;
 	struct stat a, b;
+	size_t wl;
 	ssize_t n;
 
 	want = want ? want + 1 : m->worker_path;
+	wl = strlen(want);
 	snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
 	if (stat(p, &a) < 0 || fstat(bfd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		return false;
@@ -90,7 +92,7 @@ static bool is_bundle_worker(const struct monitor *m, pid_t pid, int bfd)
 	exe[n] = 0;
 	got = strrchr(exe, '/');
 	got = got ? got + 1 : exe;
-	return !strncmp(got, want, strlen(want)) && (!got[strlen(want)] || !strcmp(got + strlen(want), " (deleted)"));
+	return !strncmp(got, want, wl) && (!got[wl] || !strcmp(got + wl, " (deleted)"));
 }
 
 /* Roll back a create that was never committed: kill its worker (the cleanup that follows

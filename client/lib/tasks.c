@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/lib/tasks.c: one libshimvisor function per unary method of shimvisor.v1.Control. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,8 @@ static int id_call(struct sv_client *c, const char *method, const pb_msgdesc_t *
  * backlog), so connect again and ask: a create is kept only once committed, and one that
  * was not is rolled back at the restart (DESIGN, "No half-done create"). The caller is told
  * which; err (the call's own error) is returned either way. */
+#define LOST_STATE_TRIES 100
+
 static int create_lost(struct sv_client *c, const char *what, const char *id, int err)
 {
 	sv_StateResponse st;
@@ -76,6 +79,12 @@ static int create_lost(struct sv_client *c, const char *what, const char *id, in
 	r = sv_client_reconnect(c);
 	if (r == 0)
 		r = sv_state(c, id, &st);
+	/* found, and being re-attached by the new engine: its state in a moment */
+	for (int i = 0; r == 0 && st.status == sv_TaskStatus_UNKNOWN && i < LOST_STATE_TRIES; i++) {
+		sv_pb_free(sv_StateResponse_fields, &st);
+		poll(NULL, 0, 10);
+		r = sv_state(c, id, &st);
+	}
 	if (r == 0) {
 		sv_client_fail(c, err, "the daemon restarted during %s; task %s exists (%s)", what,
 			       id, sv_status_name(st.status));
