@@ -199,20 +199,30 @@ static char *config_with_cap(const char *cap)
 	return out;
 }
 
-START_TEST(spawn_beyond_policy_refused_and_serving)
+/* Spawn default/id (seq 2) with the default config plus cap; its reply in *rep. */
+static void spawn(const char *id, const char *cap, sv_MonReply *rep)
 {
 	sv_MonRequest rq = { .seq = 2, .which_op = sv_MonRequest_spawn_tag };
+	char *json = config_with_cap(cap);
+
+	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "default");
+	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "%s", id);
+	rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
+	send_rq(&rq, NULL, 0);
+	free(rq.op.spawn.config);
+	free(json);
+	ck_assert_int_eq(recv_rep(rep), 1);
+	ck_assert_int_eq(rep->seq, 2);
+}
+
+START_TEST(spawn_beyond_policy_refused_and_serving)
+{
 	sv_MonReply rep;
-	char *json = config_with_cap("CAP_SYS_ADMIN"), p[128];
+	char p[128];
 	struct stat st;
 
 	scan();
-	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "default");
-	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "evil");
-	rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
-	send_rq(&rq, NULL, 0);
-	ck_assert_int_eq(recv_rep(&rep), 1);
-	ck_assert_int_eq(rep.seq, 2);
+	spawn("evil", "CAP_SYS_ADMIN", &rep);
 	ck_assert_int_eq(rep.err, EPERM);
 	ck_assert_ptr_nonnull(rep.reason);
 	ck_assert_msg(strstr(rep.reason, "CAP_SYS_ADMIN: not permitted by the policy"), "%s", rep.reason);
@@ -220,8 +230,6 @@ START_TEST(spawn_beyond_policy_refused_and_serving)
 	/* nothing was made for it: no bundle, no namespace dir */
 	snprintf(p, sizeof(p), "%s/state/default", f.dir);
 	ck_assert_int_eq(stat(p, &st), -1);
-	free(rq.op.spawn.config);
-	free(json);
 	still_serving();
 }
 END_TEST
@@ -239,8 +247,7 @@ static void commit(uint32_t seq, const char *id)
  * a commit for a worker the monitor does not have is answered ENOENT and changes nothing. */
 START_TEST(commit_once_for_a_spawned_worker)
 {
-	sv_MonRequest rq = { .seq = 2, .which_op = sv_MonRequest_spawn_tag };
-	char *json = config_with_cap("CAP_CHOWN"), p[128];
+	char p[128];
 	sv_MonReply rep;
 	struct stat st;
 
@@ -250,17 +257,10 @@ START_TEST(commit_once_for_a_spawned_worker)
 	ck_assert_int_eq(rep.seq, 3);
 	ck_assert_int_eq(rep.err, ENOENT);
 	sv_pb_free(sv_MonReply_fields, &rep);
-	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "default");
-	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "x");
-	rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
-	send_rq(&rq, NULL, 0);
-	ck_assert_int_eq(recv_rep(&rep), 1);
-	ck_assert_int_eq(rep.seq, 2);
+	spawn("x", "CAP_CHOWN", &rep);
 	ck_assert_int_eq(rep.err, 0);
 	ck_assert_int_eq(rep.which_r, sv_MonReply_spawned_tag);
 	sv_pb_free(sv_MonReply_fields, &rep);
-	free(rq.op.spawn.config);
-	free(json);
 	snprintf(p, sizeof(p), "%s/state/default/x/creating", f.dir);
 	ck_assert_int_eq(stat(p, &st), 0);
 	commit(4, "x");
