@@ -148,8 +148,9 @@ static void m_start(struct call *k)
 		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", NULL, NULL);
 		return;
 	}
-	if (t->st == T_CREATING) {
-		/* pipelined behind its Create (`run`): sent on once the task exists */
+	if (t->st == T_CREATING || t->commit_pending) {
+		/* pipelined behind its Create (`run`): sent on once the task exists and is kept
+		 * (committed: never a task that a restart would roll back) */
 		if (t->start_rt.conn) {
 			reply(k->e, k->rt, SV_FAILED_PRECONDITION, "start already pending: failed precondition",
 			      NULL, NULL);

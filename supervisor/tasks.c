@@ -420,6 +420,7 @@ void task_worker_gone(struct engine *e, struct task *t)
 		/* died before its create was committed: undone, its client told so */
 		task_failed(t, SV_UNAVAILABLE, "the task's worker died during create", t->create_rt);
 		t->rollback = true;
+		t->commit_pending = false;      /* its answer, if one comes, is for nobody */
 	}
 	if (!t->cleanup_sent)
 		send_cleanup(e, t, t->rollback || !(t->st == T_DELETING || t->st == T_FAILED));

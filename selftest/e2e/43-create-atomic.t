@@ -33,15 +33,20 @@ no_task_procs() { [ -z "$(task_procs)" ]; }
 
 # Hold the next create inside its worker: the warm init it will be handed to is stopped, so
 # the worker's Create never completes (and its answer, and so the commit, never come).
-# Starts `run -d $1` in the background (its output in $T/$1.out, status in $T/$1.rc); returns
-# once the worker has entered the bundle. Sets W (the worker) and WI (the stopped init).
+# Starts `run -d $1` (or `$2 $1`) in the background (its output in $T/$1.out, status in
+# $T/$1.rc); returns once the worker has entered the bundle. Sets CLIENT, W (the worker)
+# and WI (the stopped init).
 held_create() {
 	local id=$1 b="$T/state/default/$1"
 	W=$(idle_worker) || fail "no idle worker"
 	WI=$(pgrep -P "$W") || fail "no warm init"
 	kill -STOP "$WI"
-	( "$SV" run -d "$id" /bin/sleep 99432 > "$T/$id.out" 2>&1; echo $? > "$T/$id.rc" ) &
+	( "$SV" ${2:-run -d} "$id" /bin/sleep 99432 > "$T/$id.out" 2>&1 &
+	  echo $! > "$T/$id.pid"; wait $!; echo $? > "$T/$id.rc" ) &
 	BG_PIDS+=($!)
+	until_ok 10 has_file "$T/$id.pid" || fail "no client"
+	CLIENT=$(cat "$T/$id.pid")
+	BG_PIDS+=($CLIENT)
 	until_ok 10 cwd_is "$W" "$b" || fail "the worker never entered $b"
 	has_file "$b/creating" || fail "no intent mark in $b: $(ls "$b")"
 }
@@ -140,11 +145,17 @@ test_engine_killed_after_commit_client_told() {
 	until_ok 10 no_task_procs || fail "processes left: $(task_procs | xargs -r ps -o pid,stat,args -p)"
 }
 
-# A task whose client died after its create is listed created, and delete removes all of it.
+# A task whose client died during its create (killed while the create was held) is listed
+# created once done, and delete removes all of it.
 test_created_by_dead_client_can_be_deleted() {
 	daemon_start
-	"$SV" create c /bin/sleep 99434 || fail "create"
+	held_create c create
+	kill -9 "$CLIENT"
+	kill -CONT "$WI"
+	listed() { "$SV" ls | grep -qE '^default +c +[0-9]+ +created'; }
+	until_ok 10 listed || fail "not listed created: $("$SV" ls)"
 	w=$(worker_pid c)
+	[ "$w" = "$W" ] || fail "worker $w, not $W"
 	"$SV" ls | grep -qE '^default +c +[0-9]+ +created' || fail "not listed created: $("$SV" ls)"
 	ipid=$("$SV" state --format json c | json_field pid)
 	kill -0 "$ipid" || fail "no held init"
