@@ -74,10 +74,14 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
-	if (task_find(k->e, k->ns, rq->id)) {
+	if ((t = task_find(k->e, k->ns, rq->id))) {
 		snprintf(k->c->refused_ns, sizeof(k->c->refused_ns), "%s", k->ns);
 		snprintf(k->c->refused_id, sizeof(k->c->refused_id), "%s", rq->id);
-		snprintf(msg, sizeof(msg), "task %s: already exists", rq->id);
+		if (t->st == T_FAILED)  /* invisible to every other call: say why it is in use */
+			snprintf(msg, sizeof(msg), "task %s: already exists: a failed create of that id "
+				 "is being undone, try again", rq->id);
+		else
+			snprintf(msg, sizeof(msg), "task %s: already exists", rq->id);
 		reply(k->e, k->rt, SV_ALREADY_EXISTS, msg, NULL, NULL);
 		goto out;
 	}
@@ -144,8 +148,9 @@ static void m_start(struct call *k)
 		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", NULL, NULL);
 		return;
 	}
-	if (t->st == T_CREATING) {
-		/* pipelined behind its Create (`run`): sent on once the task exists */
+	if (t->st == T_CREATING || t->commit_pending) {
+		/* pipelined behind its Create (`run`): sent on once the task exists and is kept
+		 * (committed: never a task that a restart would roll back) */
 		if (t->start_rt.conn) {
 			reply(k->e, k->rt, SV_FAILED_PRECONDITION, "start already pending: failed precondition",
 			      NULL, NULL);

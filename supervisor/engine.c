@@ -369,6 +369,10 @@ static int monitor_input(struct engine *e)
 				close(fd);
 			if (t->worker_pid == rep.r.exited.pid)
 				task_worker_gone(e, t);
+		} else if (rep.which_r == sv_MonReply_committed_tag || (rep.err && t->commit_pending)) {
+			if (fd >= 0)
+				close(fd);
+			task_committed(e, t, rep.err);
 		} else if (rep.which_r == sv_MonReply_cleaned_tag || (rep.err && t->cleanup_sent)) {
 			if (fd >= 0)
 				close(fd);

@@ -95,6 +95,9 @@ struct task {
 	bool adopted;           /* re-attached after a restart: no report pipe, events synthesized */
 	bool exit_published, delete_published;
 	bool cleanup_sent, worker_gone, cleaned;
+	bool commit_pending;    /* MonCommit sent: the client's answer waits for the monitor's */
+	bool rollback;          /* a create undone (uncommitted at a restart, or its commit
+				 * failed): the dead worker's cleanup runs, then it is dropped */
 	int report_fd;
 	uint8_t *rbuf;          /* partial report bytes */
 	size_t rlen;
@@ -227,6 +230,10 @@ void task_report_input(struct engine *e, struct task *t);
 void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd, int link_fd);
 void task_created(struct engine *e, struct task *t, int code, const char *msg, uint32_t pid,
 		  struct reply_to rt);
+/* The monitor's answer to MonCommit (err: 0 or a positive errno). */
+void task_committed(struct engine *e, struct task *t, int err);
+/* A bundle the scan rolled back (its worker killed): clean it up, list nothing. */
+void task_rollback(struct engine *e, struct task *t);
 void task_started(struct engine *e, struct task *t, uint32_t pid);
 void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		  const sv_DeleteResponse *dr);

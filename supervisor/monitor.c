@@ -86,6 +86,16 @@ static struct mon_child *child_find(struct monitor *m, pid_t pid)
 	return NULL;
 }
 
+struct mon_child *mon_worker_of(struct monitor *m, const char *ns, const char *id)
+{
+	for (size_t i = 0; i < m->nchildren; i++) {
+		struct mon_child *c = &m->children[i];
+		if (c->kind == CHILD_WORKER && !strcmp(c->ns, ns) && !strcmp(c->id, id))
+			return c;
+	}
+	return NULL;
+}
+
 void mon_reply_base(sv_MonReply *rep, uint32_t seq, const char *ns, const char *id)
 {
 	memset(rep, 0, sizeof(*rep));
@@ -241,6 +251,7 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	if (c) {
 		c->pid = res.pid;
 		c->kind = CHILD_WORKER;
+		c->uncommitted = 1;
 		snprintf(c->ns, sizeof(c->ns), "%s", s->ns);
 		snprintf(c->id, sizeof(c->id), "%s", s->id);
 	}
@@ -261,6 +272,43 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	 * once competes with that set-up (measured: run --rm 1.52x -> 1.39x the unshare floor,
 	 * start rate 244 -> 298/s, with 20 ms on 2 cores) */
 	m->warm_at_ms = sv_now_ms() + m->cfg->warm_delay_ms;
+	return 0;
+}
+
+/* The worker's Create succeeded: keep the task (remove its bundle's `creating` mark), then
+ * answer; the engine answers its client after that. A worker reaped meanwhile is answered
+ * ENOENT (its cleanup follows its exit notice, as any dead worker's); a task this engine
+ * did not spawn, or one already committed, is outside the table. */
+static int mon_commit(struct monitor *m, const sv_MonRequest *rq)
+{
+	const sv_MonCommit *cm = &rq->op.commit;
+	struct mon_child *c;
+	sv_MonReply rep;
+	char path[2 * 80 + sizeof(SV_BUNDLE_CREATING) + 2];
+
+	if (!sv_id_valid(cm->ns) || !sv_id_valid(cm->id)) {
+		send_error(m, rq->seq, "", "", EINVAL);
+		return 0;
+	}
+	c = mon_worker_of(m, cm->ns, cm->id);
+	if (!c) {
+		send_error(m, rq->seq, cm->ns, cm->id, ENOENT);
+		return 0;
+	}
+	if (!c->uncommitted) {
+		sv_warn("monitor: commit of %s/%s from the engine: not a create of this engine in "
+			"flight", cm->ns, cm->id);
+		return -EPROTO;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", cm->ns, cm->id, SV_BUNDLE_CREATING);
+	if (unlinkat(m->state_fd, path, 0) < 0 && errno != ENOENT) {
+		send_error(m, rq->seq, cm->ns, cm->id, errno);
+		return 0;
+	}
+	c->uncommitted = 0;
+	mon_reply_base(&rep, rq->seq, cm->ns, cm->id);
+	rep.which_r = sv_MonReply_committed_tag;
+	send_reply(m, &rep, -1);
 	return 0;
 }
 
@@ -320,7 +368,7 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
 
 /* The permitted requests (OpenSSH's monitor table): each with the fds it carries (none: the
  * engine never passes the monitor an fd) and the states in which it may come. The scan
- * comes first and once; spawns and cleanups after it. A packet must be exactly its
+ * comes first and once; spawns, cleanups and commits after it. A packet must be exactly its
  * message: its bytes re-encode to the same length (no unknown or repeated field). Anything
  * else ends the engine (killed; the monitor starts another after its backoff). */
 enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
@@ -335,6 +383,7 @@ static const struct {
 	{ sv_MonRequest_scan_tag, "scan", 0, MON_AWAIT_SCAN, mon_scan },
 	{ sv_MonRequest_spawn_tag, "spawn", 0, MON_SERVING, mon_spawn },
 	{ sv_MonRequest_cleanup_tag, "cleanup", 0, MON_SERVING, mon_cleanup },
+	{ sv_MonRequest_commit_tag, "commit", 0, MON_SERVING, mon_commit },
 };
 
 /* The length of the next packet on the channel, without taking it (0: EOF or an empty
@@ -537,9 +586,11 @@ static int signals(struct monitor *m)
 void monitor_engine_gone(struct monitor *m)
 {
 	fdchan_q_clear(&m->out);
-	for (size_t i = 0; i < m->nchildren; i++)
+	for (size_t i = 0; i < m->nchildren; i++) {
 		if (m->children[i].kind == CHILD_CLEANER)
 			m->children[i].orphan = 1;
+		m->children[i].uncommitted = 0;    /* the next engine's scan rolls them back */
+	}
 	m->req_state = MON_AWAIT_SCAN;
 }
 

@@ -25,6 +25,8 @@ struct mon_child {
 				   * started (pid 0): the next attempt */
 	int backoff_ms;           /* cleaner not started: the wait before the next attempt */
 	int orphan;               /* cleaner: asked for by an engine since replaced: no reply */
+	int uncommitted;          /* worker: spawned by the current engine, its create not yet
+				   * committed (MonCommit); an engine's end clears it */
 };
 
 struct monitor {
@@ -91,8 +93,11 @@ void mon_reply_base(sv_MonReply *rep, uint32_t seq, const char *ns, const char *
 /* Queue a reply to the engine with fds (dups kept until sent; the caller keeps its own). */
 void mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fds, int nfds);
 int mon_remove_task(struct monitor *m, const char *ns, const char *id);
-/* MonScan: walk <state>, answer MonFound per bundle to re-attach or clean up, remove
- * half-made bundles and orphan work dirs, then MonScanned. */
+/* The worker of ns/id this monitor spawned and has not reaped, or NULL. */
+struct mon_child *mon_worker_of(struct monitor *m, const char *ns, const char *id);
+/* MonScan: walk <state>, answer MonFound per bundle to re-attach, clean up or roll back
+ * (its create never committed: its worker is killed first), remove half-made bundles and
+ * orphan work dirs, then MonScanned. */
 int mon_scan(struct monitor *m, const sv_MonRequest *rq);
 
 #endif

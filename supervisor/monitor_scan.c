@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/monitor_scan.c: recovery's walk of <state>, done by the monitor so that the
  * engine opens nothing there. Names are checked (sv_id_valid) before any path is formed; a
- * bundle's files are only tested for existence, never read: the socket path is computed
- * from ns/id, as spawn makes it. Each bundle with a worker to re-attach (a connected socket
- * passed along) or to clean up is one MonFound; half-made bundles and orphan work dirs are
- * removed here; MonScanned ends the answer. */
+ * bundle's files are only tested for existence, never read (but worker.pid, when a create
+ * is rolled back after a monitor restart, then checked against /proc): the socket path is
+ * computed from ns/id, as spawn makes it. Each bundle with a worker to re-attach (a
+ * connected socket passed along) or to clean up is one MonFound; half-made bundles and
+ * orphan work dirs are removed here; a bundle still marked `creating` (its create never
+ * committed) is rolled back: its worker killed here, its MonFound says `dead` and
+ * `rollback`. MonScanned ends the answer. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "common/ids.h"
 #include "common/log.h"
@@ -27,7 +35,7 @@ static bool ours_to_blame(int r)
 }
 
 static void found(struct monitor *m, uint32_t seq, const char *ns, const char *id, int fd,
-		  bool dead, bool unreachable)
+		  bool dead, bool unreachable, bool rollback)
 {
 	char bundle[PATH_MAX];
 	sv_MonReply rep;
@@ -38,13 +46,85 @@ static void found(struct monitor *m, uint32_t seq, const char *ns, const char *i
 	rep.r.found.bundle = bundle;
 	rep.r.found.dead = dead;
 	rep.r.found.unreachable = unreachable;
+	rep.r.found.rollback = rollback;
 	mon_send_reply_fds(m, &rep, &fd, fd >= 0);
+}
+
+/* The pid in the bundle's worker.pid (written by a monitor), or -1. */
+static pid_t recorded_worker(int bfd)
+{
+	char buf[32];
+	ssize_t n;
+	long v;
+	char *end;
+	int fd = openat(bfd, SV_BUNDLE_WORKER_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	v = strtol(buf, &end, 10);
+	return v > 1 && v < INT_MAX && (*end == '\n' || *end == 0) ? (pid_t)v : -1;
+}
+
+/* pid is a worker serving this bundle: its cwd is the bundle (the worker enters it at start)
+ * and its executable is named as ours (also when replaced on disk since). */
+static bool is_bundle_worker(const struct monitor *m, pid_t pid, int bfd)
+{
+	char p[64], exe[PATH_MAX];
+	const char *want = strrchr(m->worker_path, '/'), *got;
+	struct stat a, b;
+	size_t wl;
+	ssize_t n;
+
+	want = want ? want + 1 : m->worker_path;
+	wl = strlen(want);
+	snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
+	if (stat(p, &a) < 0 || fstat(bfd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return false;
+	snprintf(p, sizeof(p), "/proc/%d/exe", (int)pid);
+	n = readlink(p, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	got = strrchr(exe, '/');
+	got = got ? got + 1 : exe;
+	return !strncmp(got, want, wl) && (!got[wl] || !strcmp(got + wl, " (deleted)"));
+}
+
+/* Roll back a create that was never committed: kill its worker (the cleanup that follows
+ * the MonFound, the dead worker's `delete` action, kills its init and removes its cgroups,
+ * mounts and bundle). Our own child, unreaped, by its pid (it cannot have been reused);
+ * after a monitor restart the pid the bundle records, through a pidfd taken before the
+ * process is checked (is_bundle_worker), so a pid reused meanwhile gets no signal. */
+static void rollback_worker(struct monitor *m, int bfd, const char *ns, const char *id)
+{
+	struct mon_child *c = mon_worker_of(m, ns, id);
+	pid_t pid;
+	int pfd;
+
+	if (c) {
+		kill(c->pid, SIGKILL);
+		return;
+	}
+	if ((pid = recorded_worker(bfd)) < 0)
+		return;
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return;         /* gone */
+	if (is_bundle_worker(m, pid, bfd))
+		(void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+	close(pfd);
 }
 
 static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *ns, const char *id)
 {
 	char sock[PATH_MAX];
 	int bfd, r, fd;
+	bool creating;
 
 	bfd = openat(nsfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (bfd < 0) {
@@ -53,6 +133,15 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 	}
 	r = faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    faccessat(bfd, SV_BUNDLE_ADDRESS, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	creating = r == 0 && faccessat(bfd, SV_BUNDLE_CREATING, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (creating) {
+		/* its client was never answered yes: undo it (dead: the cleaner's path) */
+		sv_warn("recovery: %s/%s: its create was not committed: rolled back", ns, id);
+		rollback_worker(m, bfd, ns, id);
+		close(bfd);
+		found(m, seq, ns, id, -1, true, false, true);
+		return;
+	}
 	close(bfd);
 	if (r == -ENOENT) {
 		/* an empty or half-made bundle: no worker was ever started from it */
@@ -70,10 +159,10 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 		/* listed as unknown, left running; a restart with room re-attaches it */
 		sv_warn_err(fd, "re-attach %s/%s: cannot connect to its worker now; left as it is, "
 			    "running", ns, id);
-		found(m, seq, ns, id, -1, false, true);
+		found(m, seq, ns, id, -1, false, true, false);
 		return;
 	}
-	found(m, seq, ns, id, fd, fd < 0, false);   /* no socket or no listener: it is dead */
+	found(m, seq, ns, id, fd, fd < 0, false, false);   /* no socket or no listener: it is dead */
 	if (fd >= 0)
 		close(fd);
 }

@@ -3,7 +3,8 @@
  * daemon. The monitor walks <state> (the engine opens nothing there: monitor_scan.c) and
  * answers one MonFound per bundle; here each becomes a task: re-attached over the socket
  * the monitor connected (a Connect call with its own deadline, so the loop never blocks),
- * cleaned up when its worker is dead, or listed unknown when it could not be reached. */
+ * cleaned up when its worker is dead, rolled back when its create was never committed
+ * (never listed), or listed unknown when it could not be reached. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,10 @@ void recovery_found(struct engine *e, const sv_MonReply *rep, int link_fd)
 	t->adopted = true;
 	t->st = T_UNKNOWN;
 	t->bundle = strdup(f->bundle ? f->bundle : "");
-	if (f->dead) {
+	if (f->rollback) {
+		sv_debug("recover %s/%s: create not committed: rolled back", t->ns, t->id);
+		task_rollback(e, t);
+	} else if (f->dead) {
 		sv_debug("recover %s/%s: worker gone", t->ns, t->id);
 		task_worker_gone(e, t);
 	} else if (link_fd < 0 || link_open(e, t, link_fd) < 0) {

@@ -134,6 +134,14 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		r = -errno;
 		goto fail;
 	}
+	/* the intent, first: until the engine commits the create (MonCommit), a restart rolls
+	 * the bundle back (monitor_scan.c), so a client told the create failed finds nothing */
+	r = openat(bfd, SV_BUNDLE_CREATING, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (r < 0) {
+		r = -errno;
+		goto fail;
+	}
+	close(r);
 	r = sv_replace_file(bfd, SV_BUNDLE_CONFIG, config, len, 0600);
 	if (r < 0)
 		goto fail;

@@ -416,8 +416,14 @@ void task_worker_gone(struct engine *e, struct task *t)
 		t->link->closing = true;
 		t->link = NULL;
 	}
+	if (t->commit_pending) {
+		/* died before its create was committed: undone, its client told so */
+		task_failed(t, SV_UNAVAILABLE, "the task's worker died during create", t->create_rt);
+		t->rollback = true;
+		t->commit_pending = false;      /* its answer, if one comes, is for nobody */
+	}
 	if (!t->cleanup_sent)
-		send_cleanup(e, t, !(t->st == T_DELETING || t->st == T_FAILED));
+		send_cleanup(e, t, t->rollback || !(t->st == T_DELETING || t->st == T_FAILED));
 	else if (t->cleaned && t->st == T_DELETING)
 		finish_delete(e, t);
 }
@@ -471,9 +477,37 @@ void task_created(struct engine *e, struct task *t, int code, const char *msg, u
 		link_call(e, t, W_SHUTDOWN, "Shutdown", sv_ShutdownRequest_fields, &sq, nobody, 5000);
 		return;
 	}
+	/* the task is kept (the monitor removes its bundle's `creating` mark) before its client
+	 * hears of it: a restart before that rolls it back, one after finds it (DESIGN) */
+	sv_MonRequest rq = { .which_op = sv_MonRequest_commit_tag };
+	snprintf(rq.op.commit.ns, sizeof(rq.op.commit.ns), "%s", t->ns);
+	snprintf(rq.op.commit.id, sizeof(rq.op.commit.id), "%s", t->id);
 	t->pid = pid;
+	t->create_rt = rt;
+	t->commit_pending = true;
+	if (mon_send(e, t, &rq) < 0)
+		task_committed(e, t, EIO);
+}
+
+void task_committed(struct engine *e, struct task *t, int err)
+{
+	struct reply_to rt = t->create_rt;
+
+	if (!t->commit_pending)
+		return;
+	t->commit_pending = false;
+	t->create_rt = nobody;
+	if (err) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "create %s: the monitor did not keep it: %s", t->id,
+			 strerror(err));
+		task_failed(t, SV_UNAVAILABLE, msg, rt);
+		t->rollback = true;
+		task_begin_delete(e, t);      /* its init goes, then its worker */
+		return;
+	}
 	task_move(t, TE_CREATED);
-	sv_CreateTaskResponse resp = { .pid = pid };
+	sv_CreateTaskResponse resp = { .pid = t->pid };
 	reply(e, rt, SV_OK, NULL, sv_CreateTaskResponse_fields, &resp);
 	if (t->start_rt.conn) {
 		sv_StartRequest sq = { 0 };
@@ -520,6 +554,14 @@ void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 	 * bundle (the worker writes nothing there after Delete) */
 	if (!t->cleanup_sent && !t->worker_gone)
 		send_cleanup(e, t, false);
+}
+
+void task_rollback(struct engine *e, struct task *t)
+{
+	t->rollback = true;
+	task_move(t, TE_FAILED);
+	t->worker_gone = true;
+	send_cleanup(e, t, true);
 }
 
 /* Re-attach after a restart (recovery.c starts it with Connect). */

@@ -57,6 +57,9 @@
 #define SV_BUNDLE_EXIT      "exit"          /* "<status> <sec> <nsec>\n", tmp+rename, by the worker */
 #define SV_BUNDLE_INIT_PID  "init.pid"      /* "<pid> <starttime>\n" of the task's init */
 #define SV_BUNDLE_WORKER_PID "worker.pid"
+/* empty; made with the bundle, removed when the engine commits the create (MonCommit): a
+ * bundle found with it at recovery is rolled back */
+#define SV_BUNDLE_CREATING  "creating"
 #define SV_BUNDLE_LOG       "log"           /* detached output; log.1.. its rotations */
 /* stdio name of a capped, rotated log file the worker writes: svlog:///path?max=B&keep=N */
 #define SV_LOG_SCHEME       "svlog://"

@@ -104,6 +104,15 @@ static int redial_if_closed(struct sv_client *c)
 	return 0;
 }
 
+int sv_client_reconnect(struct sv_client *c)
+{
+	int err = dial(c);
+
+	if (err == 0)
+		c->wait_stream = c->sub_stream = 0;
+	return err;
+}
+
 int sv_connect(const char *address, struct sv_client **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

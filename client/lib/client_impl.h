@@ -24,6 +24,8 @@ struct sv_client {
 	bool probe;                  /* it is that asking: never asks in turn */
 };
 
+/* Connect again to the same address (the old connection is closed): 0 or -errno. */
+int sv_client_reconnect(struct sv_client *c);
 /* Record a local error (code SV_OK) and return err. */
 int sv_client_fail(struct sv_client *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/lib/tasks.c: one libshimvisor function per unary method of shimvisor.v1.Control. */
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +61,50 @@ static int id_call(struct sv_client *c, const char *method, const pb_msgdesc_t *
 	return sv_client_call(c, method, c->timeout_ms, req_fields, req, resp_fields, resp);
 }
 
+/* The connection was lost during a Create (or the Start behind it, what says which): whether
+ * the daemon made (or started) the task is unknown here.
+ * The daemon's listener outlives its engine (a new engine serves what waited in its
+ * backlog), so connect again and ask: a create is kept only once committed, and one that
+ * was not is rolled back at the restart (DESIGN, "No half-done create"). The caller is told
+ * which; err (the call's own error) is returned either way. */
+#define LOST_STATE_TRIES 100
+
+static int create_lost(struct sv_client *c, const char *what, const char *id, int err)
+{
+	sv_StateResponse st;
+	char why[sizeof(c->last_err)];
+	int r;
+
+	snprintf(why, sizeof(why), "%s", c->last_err);
+	r = sv_client_reconnect(c);
+	if (r == 0)
+		r = sv_state(c, id, &st);
+	/* found, and being re-attached by the new engine: its state in a moment */
+	for (int i = 0; r == 0 && st.status == sv_TaskStatus_UNKNOWN && i < LOST_STATE_TRIES; i++) {
+		sv_pb_free(sv_StateResponse_fields, &st);
+		poll(NULL, 0, 10);
+		r = sv_state(c, id, &st);
+	}
+	if (r == 0) {
+		sv_client_fail(c, err, "the daemon restarted during %s; task %s exists (%s)", what,
+			       id, sv_status_name(st.status));
+		sv_pb_free(sv_StateResponse_fields, &st);
+	} else if (r == -ENOENT && c->last_code == SV_NOT_FOUND) {
+		sv_client_fail(c, err, "the daemon restarted during %s; task %s %s", what, id,
+			       strcmp(what, "create") ? "does not exist" : "was rolled back");
+	} else {
+		sv_client_fail(c, err, "%s; task %s: not known whether it exists (%s)", why, id,
+			       c->last_err[0] ? c->last_err : strerror(-r));
+	}
+	return err;
+}
+
+/* A failed send or receive that leaves the Create's fate unknown. */
+static bool lost(int err)
+{
+	return err == -ECONNRESET || err == -EPIPE;
+}
+
 int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid)
 {
 	sv_CreateTaskResponse resp;
@@ -69,6 +115,8 @@ int sv_create(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_t *pid
 		return err;
 	err = sv_client_call(c, "Create", c->timeout_ms, sv_CtlCreateRequest_fields, req,
 			     sv_CreateTaskResponse_fields, &resp);
+	if (lost(err))
+		return create_lost(c, "create", req->id, err);
 	if (err < 0)
 		return err;
 	if (pid)
@@ -92,16 +140,16 @@ int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_
 	/* both requests leave at once; the daemon answers Create, then Start (or both with
 	 * Create's error) */
 	err = sv_client_send(c, "Create", sv_CtlCreateRequest_fields, req, &s1);
-	if (err < 0)
-		return err;
-	err = sv_client_send(c, "Start", sv_StartRequest_fields, &sreq, &s2);
-	if (err < 0)
-		return err;
-	err = sv_client_recv(c, s1, c->timeout_ms, sv_CreateTaskResponse_fields, &cresp);
+	if (err == 0)
+		err = sv_client_send(c, "Start", sv_StartRequest_fields, &sreq, &s2);
+	if (err == 0)
+		err = sv_client_recv(c, s1, c->timeout_ms, sv_CreateTaskResponse_fields, &cresp);
+	if (lost(err))
+		return create_lost(c, "create", req->id, err);
 	if (err == 0)
 		sv_pb_free(sv_CreateTaskResponse_fields, &cresp);
-	else if (err == -ETIMEDOUT || err == -ECONNRESET)
-		return err;
+	else if (err == -ETIMEDOUT || c->last_code == SV_OK)
+		return err;     /* a local error: no answer to the Start follows */
 	if (err < 0) {
 		/* the daemon also answers the Start; keep Create's error for the caller */
 		char keep[sizeof(c->last_err)];
@@ -119,7 +167,9 @@ int sv_create_start(struct sv_client *c, const sv_CtlCreateRequest *req, uint32_
 		/* our Create made the task and its Start failed: remove it (forced), keeping
 		 * Start's error for the caller. Nothing else is ever deleted here: a Create that
 		 * failed ("already exists") made nothing, and a timeout leaves its fate unknown */
-		if (err2 != -ETIMEDOUT && err2 != -ECONNRESET) {
+		if (lost(err2))
+			return create_lost(c, "start", req->id, err2);
+		if (err2 != -ETIMEDOUT) {
 			char keep[sizeof(c->last_err)];
 			int code = c->last_code;
 

@@ -113,9 +113,10 @@ case_cleanup() {
 		[ -n "$ipid" ] && [ "$(awk '{print $22}' "/proc/$ipid/stat" 2>/dev/null)" = "$istart" ] &&
 			kill -9 "$ipid" 2>/dev/null
 	done
-	for d in /proc/[0-9]*; do
-		case "$(readlink "$d/cwd" 2>/dev/null)" in "$T"/*) kill -9 "${d#/proc/}" 2>/dev/null ;; esac
-	done
+	# (one find, not a readlink per process: on a host running a thousand processes that
+	# walk took longer than the case's timeout)
+	find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$T/*" 2>/dev/null | cut -d/ -f3 |
+		xargs -r kill -9 2>/dev/null
 	for p in $(pgrep -f -- "$T/"); do kill -9 "$p" 2>/dev/null; done
 	grep -F " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	# the case's cgroups, in every hierarchy, deepest first (empty once its tasks are gone)

@@ -36,6 +36,8 @@ struct fx {
 
 static struct fx f;
 
+#define WORKER_SH "#!/bin/sh\nexec sleep 60\n"
+
 static void monitor_child(int sp, int dead_w, int log_w)
 {
 	static struct sv_config cfg;
@@ -47,7 +49,7 @@ static void monitor_child(int sp, int dead_w, int log_w)
 	snprintf(cfg.state, sizeof(cfg.state), "%s/state", f.dir);
 	snprintf(cfg.root, sizeof(cfg.root), "%s/root", f.dir);
 	cfg.debug = true;                   /* no warm worker */
-	snprintf(m.worker_path, sizeof(m.worker_path), "/nonexistent/shimvisor-worker");
+	snprintf(m.worker_path, sizeof(m.worker_path), "%s/shimvisor-worker", f.dir);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -85,6 +87,9 @@ static void setup(void)
 	ck_assert_int_eq(mkdir(p, 0711), 0);
 	snprintf(p, sizeof(p), "%s/root", f.dir);
 	ck_assert_int_eq(mkdir(p, 0711), 0);
+	/* a stand-in worker: it only has to be there until teardown kills it */
+	snprintf(p, sizeof(p), "%s/shimvisor-worker", f.dir);
+	ck_assert_int_eq(sv_write_atomic(AT_FDCWD, p, WORKER_SH, strlen(WORKER_SH), 0700), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
 	ck_assert_int_eq(pipe2(dead, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(log, O_CLOEXEC), 0);
@@ -106,7 +111,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
+	char cmd[256];
+
+	/* the stand-in worker a spawn started, by the pid its bundle records */
+	snprintf(cmd, sizeof(cmd), "kill -9 $(cat %s/state/*/*/worker.pid 2>/dev/null) 2>/dev/null",
+		 f.dir);
+	(void)!system(cmd);
 
 	if (f.mon > 0) {
 		kill(f.mon, SIGKILL);
@@ -228,20 +238,30 @@ static char *config_with_cap(const char *cap)
 	return out;
 }
 
-START_TEST(spawn_beyond_policy_refused_and_serving)
+/* Spawn default/id (seq 2) with the default config plus cap; its reply in *rep. */
+static void spawn(const char *id, const char *cap, sv_MonReply *rep)
 {
 	sv_MonRequest rq = { .seq = 2, .which_op = sv_MonRequest_spawn_tag };
+	char *json = config_with_cap(cap);
+
+	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "default");
+	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "%s", id);
+	rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
+	send_rq(&rq, NULL, 0);
+	free(rq.op.spawn.config);
+	free(json);
+	ck_assert_int_eq(recv_rep(rep), 1);
+	ck_assert_int_eq(rep->seq, 2);
+}
+
+START_TEST(spawn_beyond_policy_refused_and_serving)
+{
 	sv_MonReply rep;
-	char *json = config_with_cap("CAP_SYS_ADMIN"), p[128];
+	char p[128];
 	struct stat st;
 
 	scan();
-	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "default");
-	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "evil");
-	rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
-	send_rq(&rq, NULL, 0);
-	ck_assert_int_eq(recv_rep(&rep), 1);
-	ck_assert_int_eq(rep.seq, 2);
+	spawn("evil", "CAP_SYS_ADMIN", &rep);
 	ck_assert_int_eq(rep.err, EPERM);
 	ck_assert_ptr_nonnull(rep.reason);
 	ck_assert_msg(strstr(rep.reason, "CAP_SYS_ADMIN: not permitted by the policy"), "%s", rep.reason);
@@ -249,9 +269,49 @@ START_TEST(spawn_beyond_policy_refused_and_serving)
 	/* nothing was made for it: no bundle, no namespace dir */
 	snprintf(p, sizeof(p), "%s/state/default", f.dir);
 	ck_assert_int_eq(stat(p, &st), -1);
-	free(rq.op.spawn.config);
-	free(json);
 	still_serving();
+}
+END_TEST
+
+static void commit(uint32_t seq, const char *id)
+{
+	sv_MonRequest rq = { .seq = seq, .which_op = sv_MonRequest_commit_tag };
+
+	snprintf(rq.op.commit.ns, sizeof(rq.op.commit.ns), "default");
+	snprintf(rq.op.commit.id, sizeof(rq.op.commit.id), "%s", id);
+	send_rq(&rq, NULL, 0);
+}
+
+/* A create's intent mark: made with the bundle, removed by its commit, which is taken once;
+ * a commit for a worker the monitor does not have is answered ENOENT and changes nothing. */
+START_TEST(commit_once_for_a_spawned_worker)
+{
+	char p[128];
+	sv_MonReply rep;
+	struct stat st;
+
+	scan();
+	commit(3, "nothing");
+	ck_assert_int_eq(recv_rep(&rep), 1);
+	ck_assert_int_eq(rep.seq, 3);
+	ck_assert_int_eq(rep.err, ENOENT);
+	sv_pb_free(sv_MonReply_fields, &rep);
+	spawn("x", "CAP_CHOWN", &rep);
+	ck_assert_int_eq(rep.err, 0);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_spawned_tag);
+	sv_pb_free(sv_MonReply_fields, &rep);
+	snprintf(p, sizeof(p), "%s/state/default/x/creating", f.dir);
+	ck_assert_int_eq(stat(p, &st), 0);
+	commit(4, "x");
+	ck_assert_int_eq(recv_rep(&rep), 1);
+	ck_assert_int_eq(rep.seq, 4);
+	ck_assert_int_eq(rep.err, 0);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_committed_tag);
+	sv_pb_free(sv_MonReply_fields, &rep);
+	ck_assert_int_eq(stat(p, &st), -1);
+	still_serving();
+	commit(5, "x");             /* again: not a create in flight */
+	connection_ended("a request outside its table");
 }
 END_TEST
 
@@ -331,6 +391,7 @@ int main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, spawn_beyond_policy_refused_and_serving);
 	tcase_add_test(tc, second_scan_ends_the_engine);
+	tcase_add_test(tc, commit_once_for_a_spawned_worker);
 	tcase_add_test(tc, spawn_before_scan_ends_the_engine);
 	tcase_add_test(tc, wrong_fd_count_ends_the_engine);
 	tcase_add_test(tc, extra_field_ends_the_engine);
