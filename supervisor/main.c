@@ -284,6 +284,7 @@ int main(int argc, char **argv)
 			break;
 		sv_warn("the engine ended: starting another");
 	}
+	free(m.children);
 	/* a clean stop leaves workers and tasks running; only our own files go */
 	unlink(cfg.address);
 	if (cfg.pidfile[0])
