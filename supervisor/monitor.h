@@ -40,8 +40,9 @@ struct monitor {
 	struct mon_child *children;
 	size_t nchildren, cap;
 	int stopping;
-	unsigned req_state;       /* the request table's state: awaiting the scan, serving */
+	unsigned req_state;       /* the request table's state: MON_AWAIT_SCAN, MON_SERVING */
 };
+enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
 
 /* Run the monitor's loop until SIGTERM/SIGINT or the engine's end (its death, or a request
  * outside the table: then it is killed). Returns an exit code: 0 after a stop. */
@@ -65,5 +66,9 @@ int mon_remove_task(struct monitor *m, const char *ns, const char *id);
 /* MonScan: walk <state>, answer MonFound per bundle to re-attach or clean up, remove
  * half-made bundles and orphan work dirs, then MonScanned. */
 int mon_scan(struct monitor *m, const sv_MonRequest *rq);
+/* The engine's next request, decoded and checked against the table (monitor.c): 1 with *rq
+ * (to sv_pb_free) and its table index, 0 none yet (or EOF: the receive says which), or
+ * -errno (-EPROTO: outside the table, logged). */
+int mon_take_request(struct monitor *m, sv_MonRequest *rq, size_t *idx);
 
 #endif

@@ -124,4 +124,5 @@ def main():
     print("wait %d %s" % (code, status))
 
 
-main()
+if __name__ == "__main__":
+    main()
