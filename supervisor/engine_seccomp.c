@@ -41,8 +41,8 @@ static int san_allow(scmp_filter_ctx ctx)
 	for (size_t i = 0; r == 0 && i < sizeof(san_allowed) / sizeof(san_allowed[0]); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, san_allowed[i], 0);
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT,
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,  /* not openat */
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT,
 					     O_WRONLY | O_CREAT));
 	return r;
 }
