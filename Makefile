@@ -141,9 +141,9 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 # fails on any report a process wrote under $(B)/san-log instead of failing its test.
 CHECK_ENV := BUILD=$(abspath $(B))
 ifneq ($(SANITIZE),)
+SAN_CASE_TIMEOUT ?= 180
 CHECK_ENV += ASAN_OPTIONS='$(SAN_ASAN)' UBSAN_OPTIONS='$(SAN_UBSAN)' SV_SAN_LOG='$(SAN_LOG)' \
 	     CASE_TIMEOUT=$(SAN_CASE_TIMEOUT)
-SAN_CASE_TIMEOUT ?= 180
 endif
 check: deps
 	$(MAKE) all unit
