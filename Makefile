@@ -138,12 +138,13 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 # The test command (README, .ci/run): set-up, build, every suite under prove (TAP). The e2e
 # suites find the binaries through BUILD; a sanitized run ends with 99-sanitizer-log.t, which
-# fails on any report a process wrote under $(B)/san-log instead of failing its test.
+# fails on any report a process wrote under $(B)/san-log instead of failing its test. The
+# sanitized binaries run ~2-3x slower: the e2e cases' and the Check tests' timeouts grow.
 CHECK_ENV := BUILD=$(abspath $(B))
 ifneq ($(SANITIZE),)
 SAN_CASE_TIMEOUT ?= 180
 CHECK_ENV += ASAN_OPTIONS='$(SAN_ASAN)' UBSAN_OPTIONS='$(SAN_UBSAN)' SV_SAN_LOG='$(SAN_LOG)' \
-	     CASE_TIMEOUT=$(SAN_CASE_TIMEOUT)
+	     CASE_TIMEOUT=$(SAN_CASE_TIMEOUT) CK_TIMEOUT_MULTIPLIER=3
 endif
 check: deps
 	$(MAKE) all unit
