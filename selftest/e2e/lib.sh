@@ -113,8 +113,11 @@ case_cleanup() {
 		[ -n "$ipid" ] && [ "$(awk '{print $22}' "/proc/$ipid/stat" 2>/dev/null)" = "$istart" ] &&
 			kill -9 "$ipid" 2>/dev/null
 	done
-	for d in /proc/[0-9]*; do
-		case "$(readlink "$d/cwd" 2>/dev/null)" in "$T"/*) kill -9 "${d#/proc/}" 2>/dev/null ;; esac
+	# (one find, not a readlink per process: with a thousand processes on a loaded host
+	# that loop alone outlasted the case's timeout)
+	for d in $(find /proc/[0-9]*/cwd -maxdepth 0 -lname "$T/*" 2>/dev/null); do
+		d=${d%/cwd}
+		kill -9 "${d#/proc/}" 2>/dev/null
 	done
 	for p in $(pgrep -f -- "$T/"); do kill -9 "$p" 2>/dev/null; done
 	grep -F " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
