@@ -5,14 +5,37 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
-B       := build
 CC      ?= cc
+
+# SANITIZE=address,undefined: every binary and test built with those sanitizers into build-san/
+# (never mixed with build/'s objects); the worker and CLI are then linked dynamically (ASan has
+# no static runtime). Every report fails: UBSan does not recover, ASan aborts, and each report
+# is also written under build-san/san-log/, which `make check` requires empty at the end
+# (DESIGN.md, "Sanitized builds").
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+B          := build
+STATIC_PIE := -static-pie
+else
+B          := build-san
+STATIC_PIE :=
+SAN_LOG    := $(abspath $(B))/san-log
+SAN_FLAGS  := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_ASAN   := abort_on_error=1:detect_leaks=1:log_path=$(SAN_LOG)/asan
+SAN_UBSAN  := abort_on_error=1:halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOG)/ubsan
+endif
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -Werror \
 	   -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
 	   -DPB_ENABLE_MALLOC -I. -I$(B)/gen
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+ifneq ($(SANITIZE),)
+# common/sanitize.c carries the same options into processes started with an empty environment
+# (the engine, shimvisor-init); -u pulls it out of libsvcommon.a into every binary.
+CFLAGS  += $(SAN_FLAGS) -DSV_SAN_ASAN='"$(SAN_ASAN)"' -DSV_SAN_UBSAN='"$(SAN_UBSAN)"'
+LDFLAGS += $(SAN_FLAGS) -Wl,-u,sv_san_linked
+endif
 
 NANOPB_LIB := -l:libprotobuf-nanopb.a
 PROTOS     := $(sort $(basename $(notdir $(wildcard wire/*.proto))))
@@ -45,6 +68,8 @@ BINS := $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(B)/shimvisor
 UNIT_SRC   := $(wildcard selftest/unit/test_*.c)
 UNIT_BINS  := $(patsubst selftest/unit/%.c,$(B)/selftest/%,$(UNIT_SRC))
 E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
+FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
+REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
 .PHONY: all deps check unit e2e demo install clean bench fuzz
 all: $(BINS)
@@ -88,12 +113,12 @@ $(B)/shimvisord: $(B)/supervisor/main.o $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
 # own dirty pages (no ld.so, no per-process relocation of libc), ~76 KiB instead of ~120 KiB.
 # It uses neither NSS nor dlopen, which static glibc cannot serve.
 $(B)/shimvisor-worker: $(B)/worker/main.o $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
-	$(CC) $(LDFLAGS) -static-pie -o $@ $^ $(NANOPB_LIB)
+	$(CC) $(LDFLAGS) $(STATIC_PIE) -o $@ $^ $(NANOPB_LIB)
 $(B)/shimvisor-init: $(B)/worker/init/main.o $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(INIT_LIBS) $(NANOPB_LIB)
 # The CLI is short-lived: static-pie skips ld.so (~0.2 ms of every command). No NSS used.
 $(B)/shimvisor: $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
-	$(CC) $(LDFLAGS) -static-pie -o $@ $^ $(NANOPB_LIB)
+	$(CC) $(LDFLAGS) $(STATIC_PIE) -o $@ $^ $(NANOPB_LIB)
 
 # Unit tests: selftest/unit/test_<component>_<what>.c links that component's archives and Check.
 TEST_LIBS_common := $(LIB_COMMON)
@@ -109,12 +134,22 @@ $(B)/selftest/test_%: $(B)/selftest/unit/test_%.o $$(TEST_LIBS_$$(call test_comp
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(CHECK_LIBS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(REPLAY_BINS)
 
-# The test command (README, .ci/run): set-up, build, every suite under prove (TAP).
+# The test command (README, .ci/run): set-up, build, every suite under prove (TAP). The e2e
+# suites find the binaries through BUILD; a sanitized run ends with 99-sanitizer-log.t, which
+# fails on any report a process wrote under $(B)/san-log instead of failing its test. The
+# sanitized binaries run ~2-3x slower: the e2e cases' and the Check tests' timeouts grow.
+CHECK_ENV := BUILD=$(abspath $(B))
+ifneq ($(SANITIZE),)
+SAN_CASE_TIMEOUT ?= 180
+CHECK_ENV += ASAN_OPTIONS='$(SAN_ASAN)' UBSAN_OPTIONS='$(SAN_UBSAN)' SV_SAN_LOG='$(SAN_LOG)' \
+	     CASE_TIMEOUT=$(SAN_CASE_TIMEOUT) CK_TIMEOUT_MULTIPLIER=3
+endif
 check: deps
 	$(MAKE) all unit
-	prove -f $(UNIT_BINS) $(E2E_TESTS)
+	$(if $(SANITIZE),rm -rf $(SAN_LOG) && mkdir -m 1777 $(SAN_LOG))
+	$(CHECK_ENV) prove -f $(UNIT_BINS) $(REPLAY_BINS) $(E2E_TESTS)
 
 demo: deps
 	$(MAKE) all
@@ -138,17 +173,48 @@ BENCH_ARGS ?=
 bench: all
 	sh bench/deps.sh && python3 bench/bench.py $(BENCH_ARGS)
 
-# libFuzzer targets for every decoder (clang); FUZZ_TIME seconds each.
+# Fuzz targets (selftest/fuzz/fuzz_<name>.c, libFuzzer's LLVMFuzzerTestOneInput), each with the
+# component whose decoder it drives. `make unit` links each with gcc and replay.c into
+# $(B)/selftest/fuzz_<name>, which runs selftest/fuzz/corpus/<name>/ (make check; sanitized
+# with SANITIZE). `make fuzz` builds them with clang's libFuzzer and runs each FUZZ_TIME s.
+FUZZ_COMP_spec      := INIT
+FUZZ_COMP_resources := INIT
+FUZZ_COMP_policy    := SUP
+FUZZ_COMP_monitor   := SUP
+FUZZ_COMP_control   := SUP
+FUZZ_COMP_engine_spec := SUP
+FUZZ_COMP_handover  := WORKER
+FUZZ_COMP_task_report := SUP
+$(B)/selftest/fuzz/replay.o: CFLAGS += -DSV_FUZZ_CORPUS='"$(abspath selftest/fuzz/corpus)"'
+$(B)/selftest/fuzz_%: $(B)/selftest/fuzz/fuzz_%.o $(B)/selftest/fuzz/replay.o \
+		      $$(LIB_$$(FUZZ_COMP_$$*)) $(LIB_WIRE) $(LIB_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB)
+
+# clang's objects and archives, apart from gcc's: $(B)/fuzz/
+FZ := $(B)/fuzz
 FUZZ_TIME ?= 30
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DPB_ENABLE_MALLOC -I. -I$(B)/gen
-FUZZ_SRC := $(wildcard selftest/fuzz/fuzz_*.c)
-fuzz: $(GEN_C)
-	@mkdir -p $(B)/fuzz
-	for f in $(FUZZ_SRC); do t=$$(basename $$f .c); \
-	  extra=""; case $$t in fuzz_spec|fuzz_resources) extra="$(INIT_SRC) -lcjson -lcap-ng -lseccomp -lmnl";; \
-	    fuzz_policy) extra="supervisor/policy_check.c supervisor/policy_config.c -lcjson";; esac; \
-	  clang $(FUZZ_CFLAGS) $$f $(WIRE_SRC) $(COMMON_SRC) $(GEN_C) $$extra -l:libprotobuf-nanopb.a -o $(B)/fuzz/$$t || exit 1; \
-	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=16384 -print_final_stats=0 || exit 1; \
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -D_GNU_SOURCE -DPB_ENABLE_MALLOC \
+	       -I. -I$(B)/gen
+fzobjs = $(patsubst %.c,$(FZ)/%.o,$(1))
+$(FZ)/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(FZ)/libsvcommon.a: $(call fzobjs,$(COMMON_SRC))
+$(FZ)/libsvwire.a: $(call fzobjs,$(WIRE_SRC) $(GEN_C))
+$(FZ)/libsvinit.a: $(call fzobjs,$(INIT_SRC))
+$(FZ)/libsvsupervisor.a: $(call fzobjs,$(SUP_SRC))
+$(FZ)/libsvworker.a: $(call fzobjs,$(WORKER_SRC))
+$(FZ)/lib%.a:
+	rm -f $@ && ar rcs $@ $^
+FZLIB_INIT := $(FZ)/libsvinit.a
+FZLIB_SUP := $(FZ)/libsvsupervisor.a
+FZLIB_WORKER := $(FZ)/libsvworker.a
+$(FZ)/fuzz_%: $(FZ)/selftest/fuzz/fuzz_%.o $$(FZLIB_$$(FUZZ_COMP_$$*)) $(FZ)/libsvwire.a $(FZ)/libsvcommon.a
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB)
+fuzz: $(FUZZ_NAMES:%=$(FZ)/fuzz_%)
+	for t in $(FUZZ_NAMES); do mkdir -p $(FZ)/corpus/$$t && \
+	  $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=16384 -print_final_stats=1 \
+	    -artifact_prefix=$(FZ)/$$t- $(FZ)/corpus/$$t selftest/fuzz/corpus/$$t || exit 1; \
 	done
 
 clean:

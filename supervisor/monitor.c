@@ -371,8 +371,6 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
  * comes first and once; spawns, cleanups and commits after it. A packet must be exactly its
  * message: its bytes re-encode to the same length (no unknown or repeated field). Anything
  * else ends the engine (killed; the monitor starts another after its backoff). */
-enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
-
 static const struct {
 	pb_size_t tag;
 	const char *name;
@@ -433,29 +431,38 @@ static int mon_request_ok(struct monitor *m, const sv_MonRequest *rq, ssize_t le
 	return 0;
 }
 
+int mon_take_request(struct monitor *m, sv_MonRequest *rq, size_t *idx)
+{
+	int fds[FDCHAN_MAX_FDS], nfds, r;
+	ssize_t len;
+
+	/* the length first: a packet that arrives after a look that found none is read in
+	 * the next round, never against a length it was not measured by */
+	if ((len = next_len(m->engine_fd)) < 0)
+		return len == -EAGAIN ? 0 : (int)len;
+	r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, rq, fds, &nfds, MSG_DONTWAIT);
+	if (r <= 0)
+		return r;
+	r = mon_request_ok(m, rq, len, nfds, idx);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	if (r < 0) {
+		sv_pb_free(sv_MonRequest_fields, rq);
+		return r;
+	}
+	return 1;
+}
+
 static int engine_input(struct monitor *m)
 {
 	sv_MonRequest rq;
-	int fds[FDCHAN_MAX_FDS], nfds, r;
-	ssize_t len;
 	size_t i;
+	int r;
 
 	for (;;) {
-		/* the length first: a packet that arrives after a look that found none is
-		 * read in the next round, never against a length it was not measured by */
-		if ((len = next_len(m->engine_fd)) < 0)
-			return len == -EAGAIN ? 0 : (int)len;
-		r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, &rq, fds, &nfds, MSG_DONTWAIT);
-		if (r <= 0)
+		if ((r = mon_take_request(m, &rq, &i)) <= 0)
 			return r;
 		m->engine_spoke = true;
-		r = mon_request_ok(m, &rq, len, nfds, &i);
-		while (nfds > 0)
-			close(fds[--nfds]);
-		if (r < 0) {
-			sv_pb_free(sv_MonRequest_fields, &rq);
-			return r;
-		}
 		if (requests[i].tag == sv_MonRequest_scan_tag)
 			m->req_state = MON_SERVING;
 		r = requests[i].handle(m, &rq);

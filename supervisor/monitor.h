@@ -54,8 +54,9 @@ struct monitor {
 	struct mon_child *children;
 	size_t nchildren, cap;
 	int stopping;
-	unsigned req_state;       /* the request table's state: awaiting the scan, serving */
+	unsigned req_state;       /* the request table's state: MON_AWAIT_SCAN, MON_SERVING */
 };
+enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
 
 /* Run the monitor's loop until SIGTERM/SIGINT. An engine that ends (it died, or sent a
  * request outside the table and was killed) is replaced after a backoff; only a first engine
@@ -99,5 +100,9 @@ struct mon_child *mon_worker_of(struct monitor *m, const char *ns, const char *i
  * (its create never committed: its worker is killed first), remove half-made bundles and
  * orphan work dirs, then MonScanned. */
 int mon_scan(struct monitor *m, const sv_MonRequest *rq);
+/* The engine's next request, decoded and checked against the table (monitor.c): 1 with *rq
+ * (to sv_pb_free) and its table index, 0 none yet (or EOF: the receive says which), or
+ * -errno (-EPROTO: outside the table, logged). */
+int mon_take_request(struct monitor *m, sv_MonRequest *rq, size_t *idx);
 
 #endif

@@ -24,24 +24,42 @@ static int fd_to(int fd, int target)
 	return 0;
 }
 
-int worker_await_assignment(struct worker *w)
+int handover_take(int sock, char ns[80], char id[80], char *bundle, size_t bsz, int fds[2])
 {
 	sv_WorkerAssign a;
-	int fds[FDCHAN_MAX_FDS], n = 0, r, l, rp;
+	int got[FDCHAN_MAX_FDS], n = 0, r;
 	static uint8_t buf[8192];       /* ns, id, bundle: no 256 KiB malloc to shape the heap */
 
-	r = fdchan_recv_buf(SV_FD_HANDOVER, sv_WorkerAssign_fields, &a, fds, &n, 0, buf, sizeof(buf));
+	r = fdchan_recv_buf(sock, sv_WorkerAssign_fields, &a, got, &n, 0, buf, sizeof(buf));
+	if (r != 1)
+		return r < 0 ? r : -EPROTO;
+	r = n == 2 && sv_id_valid(a.ns) && sv_id_valid(a.id) && a.bundle && a.bundle[0] == '/' &&
+	    strlen(a.bundle) < bsz ? 0 : -EPROTO;
+	if (r == 0) {
+		snprintf(ns, 80, "%s", a.ns);
+		snprintf(id, 80, "%s", a.id);
+		snprintf(bundle, bsz, "%s", a.bundle);
+		fds[0] = got[0];
+		fds[1] = got[1];
+	} else {
+		while (n > 0)
+			close(got[--n]);
+	}
+	sv_pb_free(sv_WorkerAssign_fields, &a);
+	return r;
+}
+
+int worker_await_assignment(struct worker *w)
+{
+	int fds[2], r, l, rp;
+
+	r = handover_take(SV_FD_HANDOVER, as_ns, as_id, as_bundle, sizeof(as_bundle), fds);
 	if (r == -ECONNRESET)
 		_exit(0);               /* the monitor went away before it needed us */
-	if (r != 1)
+	if (r == -EPROTO)
+		sv_die(r, "hand-over: bad assignment");
+	if (r < 0)
 		sv_die(r, "hand-over");
-	if (n != 2 || !sv_id_valid(a.ns) || !sv_id_valid(a.id) || !a.bundle || a.bundle[0] != '/' ||
-	    strlen(a.bundle) >= sizeof(as_bundle))
-		sv_die(-EPROTO, "hand-over: bad assignment");
-	snprintf(as_ns, sizeof(as_ns), "%s", a.ns);
-	snprintf(as_id, sizeof(as_id), "%s", a.id);
-	snprintf(as_bundle, sizeof(as_bundle), "%s", a.bundle);
-	sv_pb_free(sv_WorkerAssign_fields, &a);
 	/* lift both fds clear of 3 and 4, then put them in place of the hand-over socket */
 	l = fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
 	rp = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);

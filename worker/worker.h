@@ -162,6 +162,10 @@ struct worker {
 
 /* handover.c: a warm worker's wait for its task (fills o.ns/id/bundle, fds 3 and 4) */
 int worker_await_assignment(struct worker *w);
+/* Its decoder: one WorkerAssign packet on sock, checked (valid ns and id, an absolute bundle
+ * shorter than bsz, exactly two fds): 0 with ns, id, bundle and fds[0..1] filled, else -errno
+ * (-EPROTO: not a valid assignment; -ECONNRESET: the monitor went away) with no fd kept. */
+int handover_take(int sock, char ns[80], char id[80], char *bundle, size_t bsz, int fds[2]);
 
 /* loop.c */
 int64_t w_now_ms(void);

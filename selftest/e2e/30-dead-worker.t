@@ -18,9 +18,8 @@ test_kill9_worker_with_running_task() {
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["exit_status"]==137, d' "$line" || fail "exit: $line"
 	[ "$(grep -c '"/tasks/exit"' "$T/events")" = 1 ] || fail "exit published twice"
 	kill -0 "$pid" 2>/dev/null && fail "task init $pid still alive"
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] && fail "process ${p#/proc/} of the task's pid namespace left"
-	done
+	p=$(ns_pids "$ns")
+	[ -z "$p" ] || fail "process $p of the task's pid namespace left"
 	[ -e "$T/state/default/dw" ] && fail "bundle left"
 	[ -e "$T/root/default/dw" ] && fail "work dir left"
 	[ -z "$(ls -A "$T/state/.s")" ] || fail "socket left: $(ls -A "$T/state/.s")"

@@ -33,8 +33,8 @@ is_frozen() {
 # count: an orphan whose reaper is this machine's pid 1 may stay one for a while.
 ns_empty() {
 	local p
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$1" ] || continue
+	for p in $(ns_pids "$1"); do
+		p=/proc/$p
 		[ "$(awk '$1 == "State:" { print $2 }' "$p/status" 2>/dev/null)" = Z ] && continue
 		echo "${p#/proc/}"
 		return 1

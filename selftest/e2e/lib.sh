@@ -129,6 +129,17 @@ case_cleanup() {
 # One field of a JSON object on stdin (`state --format json`).
 json_field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
 
+# The pids of processes in the pid namespace $1 (a "pid:[inode]" link), with one find: a
+# readlink per process is minutes on a loaded host with thousands of processes.
+ns_pids() {
+	local d pat=${1//[/\\[}
+	pat=${pat//]/\\]}
+	for d in $(find /proc/[0-9]*/ns/pid -maxdepth 0 -lname "$pat" 2>/dev/null); do
+		d=${d#/proc/}
+		echo "${d%%/*}"
+	done
+}
+
 # --- the driver -------------------------------------------------------------------------
 # Each test script defines functions test_<name> and ends with `run_cases "$@"`.
 run_cases() {

@@ -263,6 +263,7 @@ START_TEST(profile_file_override)
 	ck_assert_str_eq(c.seccomp_profile, "");
 	ck_assert_int_eq(sv_config_set(&c, "seccomp_profile", "/etc/x.json"), 0);
 	ck_assert_str_eq(c.seccomp_profile, "/etc/x.json");
+	sv_policy_free(&c.policy);
 }
 END_TEST
 

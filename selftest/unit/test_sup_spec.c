@@ -297,6 +297,7 @@ START_TEST(config_file)
 	unlink(path);
 	ck_assert_int_eq(sv_config_load(&c, "/nonexistent/x.conf", false, err, sizeof(err)), 0);
 	ck_assert_int_lt(sv_config_load(&c, "/nonexistent/x.conf", true, err, sizeof(err)), 0);
+	sv_policy_free(&c.policy);
 }
 END_TEST
 

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* selftest/fuzz/engine_fixture.h: an engine for the fuzz targets of its decoders (control.c,
+ * tasks.c's report reader): its epoll, a monitor socket, one client, and one task "t1" in
+ * the state the input's first byte picks, with or without a live worker link. */
+#ifndef SV_FUZZ_ENGINE_FIXTURE_H
+#define SV_FUZZ_ENGINE_FIXTURE_H
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include "common/log.h"
+#include "supervisor/config.h"
+#include "supervisor/engine.h"
+
+struct fz_engine {
+	struct engine e;
+	struct conn *client;
+	struct task *task;
+	int peers[3];           /* the far ends: monitor, client, worker */
+};
+
+/* sel: bits 0-2 the task's state (mod T_NSTATES), bit 3 a worker link, bit 4 exited. */
+static inline void fz_engine_init(struct fz_engine *f, uint8_t sel)
+{
+	static struct sv_config cfg;
+	static char *seccomp;
+	static int ready;
+	struct engine *e = &f->e;
+	int sp[2];
+
+	if (!ready) {
+		char err[256];
+
+		sv_config_defaults(&cfg);
+		if (spec_seccomp_profile(cfg.seccomp_profile, &seccomp, err, sizeof(err)) < 0)
+			abort();
+		sv_log_set_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
+		ready = 1;
+	}
+	*f = (struct fz_engine){ .e = { .cfg = &cfg, .seccomp = seccomp, .ev_sig = EV_SIG,
+					 .ev_mon = EV_MON, .ev_ctl = EV_CTL, .mon_ev_mask = EPOLLIN,
+					 .max_tasks = 64, .max_clients = 64, .spare_fd = -1,
+					 .sig_fd = -1, .ctl_fd = -1, .ready_fd = -1 },
+				 .peers = { -1, -1, -1 } };
+	fdchan_q_init(&e->mon_q);
+	if ((e->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0)
+		abort();
+	e->mon_fd = sp[0];
+	f->peers[0] = sp[1];
+	if (ev_watch(e, e->mon_fd, EPOLLIN, &e->ev_mon) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0 ||
+	    !(f->client = conn_new(e, sp[0], CONN_CLIENT)))
+		abort();
+	f->peers[1] = sp[1];
+	if (!(f->task = task_new(e, SV_DEFAULT_NS, "t1")))
+		abort();
+	f->task->st = (enum task_state)((sel & 7) % T_NSTATES);
+	f->task->pid = 4242;
+	f->task->worker_pid = 4241;
+	f->task->exited = sel & 16;
+	if (sel & 8) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0 ||
+		    !(f->task->link = conn_new(e, sp[0], CONN_WORKER)))
+			abort();
+		f->task->link->task = f->task;
+		f->peers[2] = sp[1];
+	}
+}
+
+static inline void fz_engine_free(struct fz_engine *f)
+{
+	struct engine *e = &f->e;
+
+	while (e->tasks)
+		task_free(e, e->tasks);
+	while (e->nconns)
+		conn_close(e, e->conns[0]);
+	free(e->conns);
+	fdchan_q_clear(&e->mon_q);
+	close(e->mon_fd);
+	close(e->ep);
+	for (int i = 0; i < 3; i++)
+		if (f->peers[i] >= 0)
+			close(f->peers[i]);
+}
+
+#endif
