@@ -443,6 +443,7 @@ int mon_take_request(struct monitor *m, sv_MonRequest *rq, size_t *idx)
 	r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, rq, fds, &nfds, MSG_DONTWAIT);
 	if (r <= 0)
 		return r;
+	m->engine_spoke = true;     /* it started: a restart, not the daemon's end, if it ends */
 	r = mon_request_ok(m, rq, len, nfds, idx);
 	while (nfds > 0)
 		close(fds[--nfds]);
@@ -462,7 +463,6 @@ static int engine_input(struct monitor *m)
 	for (;;) {
 		if ((r = mon_take_request(m, &rq, &i)) <= 0)
 			return r;
-		m->engine_spoke = true;
 		if (requests[i].tag == sv_MonRequest_scan_tag)
 			m->req_state = MON_SERVING;
 		r = requests[i].handle(m, &rq);
