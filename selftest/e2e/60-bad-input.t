@@ -83,12 +83,16 @@ path, cap = sys.argv[1], int(sys.argv[2])
 body = b"\x0a\x03foo\x12\x03bar"          # an unknown service: answered with an error
 req = struct.pack(">IIBB", len(body), 1, 1, 0) + body
 def served():
+    # a refused client is told why in one error frame and closed (it may be closed before
+    # it sends); a served one gets the unknown service's error
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); s.settimeout(10)
-    try:                                   # a refused client may be closed before it sends
+    try:
         s.sendall(req)
         r = s.recv(4096)
     except (ConnectionResetError, BrokenPipeError):
         r = b""
+    if b"too many clients" in r:
+        return s, False
     return s, bool(r)
 held = []
 for i in range(cap):
