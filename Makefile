@@ -46,7 +46,7 @@ UNIT_SRC   := $(wildcard selftest/unit/test_*.c)
 UNIT_BINS  := $(patsubst selftest/unit/%.c,$(B)/selftest/%,$(UNIT_SRC))
 E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 
-.PHONY: all deps check unit e2e demo install clean bench fuzz
+.PHONY: all deps check unit e2e demo install clean bench soak fuzz
 all: $(BINS)
 
 deps:
@@ -137,6 +137,14 @@ install: all
 BENCH_ARGS ?=
 bench: all
 	sh bench/deps.sh && python3 bench/bench.py $(BENCH_ARGS)
+
+# Soak (not CI): SOAK_N `run --rm` and SOAK_N execs into one long task, 4 at a time, on a private
+# daemon: RSS/fd drift of monitor, engine and that task's worker, exit->event latency, leftovers;
+# then bench/hostile.py when it exists. Writes only its own sections of bench/RESULTS.md.
+SOAK_N ?= 20000
+SOAK_ARGS ?=
+soak: all
+	sh bench/deps.sh && python3 bench/soak.py --n $(SOAK_N) $(SOAK_ARGS)
 
 # libFuzzer targets for every decoder (clang); FUZZ_TIME seconds each.
 FUZZ_TIME ?= 30
