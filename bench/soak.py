@@ -302,6 +302,17 @@ class Soak(SvStack):
             res["latency_ms"][name] = {"n": len(xs), "p50": pctl(xs, 50), "p99": pctl(xs, 99),
                                        "max": max(xs) if xs else float("nan")}
         res["events_no_exited_at"] = bad
+        # the same latency with one command at a time (after the end reading: not in the drift)
+        seq = []
+        for i in range(a.seq):
+            k = ("q-r%d" % i, "")
+            run(self.run_cmd(k[0]), timeout=60)
+            if not self.sub.wait_exits([k], 30):
+                x = self.sub.exits[k]
+                if x[0] is not None:
+                    seq.append((x[1] - x[0]) / 1e6)
+        res["latency_ms"]["run --rm, one at a time"] = {"n": len(seq), "p50": pctl(seq, 50), "p99": pctl(seq, 99),
+                                                        "max": max(seq) if seq else float("nan")}
         res["events_duplicate"] = self.sub.dups
         res["events_topics"] = dict(self.sub.topics)
         res["load_end"] = open("/proc/loadavg").read().split()[:3]
@@ -354,6 +365,10 @@ def soak_section(r, cmd_show):
              "p99 %.2f (n %d); all p50 %.2f, p99 %.2f, max %.2f."
              % (lt["run --rm"]["p50"], lt["run --rm"]["p99"], lt["run --rm"]["n"], lt["exec"]["p50"],
                 lt["exec"]["p99"], lt["exec"]["n"], lt["all"]["p50"], lt["all"]["p99"], lt["all"]["max"]))
+    q = lt.get("run --rm, one at a time")
+    if q and q["n"]:
+        P.append("With one command at a time (%d `run --rm` after the soak): p50 %.2f, p99 %.2f, max %.2f."
+                 % (q["n"], q["p50"], q["p99"], q["max"]))
     P.append("")
     P.append("Counts: failed commands **%d** (run --rm %d, exec %d; target 0); exit events missing %d, duplicated %d; "
              "fds leaked %d; zombies left %d; stray processes %d; bundles left in state %d; shim sockets left %d; "
@@ -444,6 +459,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=None,
                     help="warm-up operations of each kind before the start reading (default min(300, max(50, N/10)))")
     ap.add_argument("--conc", type=int, default=4, help="commands in flight (default 4)")
+    ap.add_argument("--seq", type=int, default=50,
+                    help="run --rm one at a time after the soak, for the latency at rest (default 50)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds idle before each reading (default 2)")
     ap.add_argument("--no-soak", action="store_true", help="only the hostile clients")
     ap.add_argument("--no-hostile", action="store_true", help="do not run bench/hostile.py")
