@@ -26,6 +26,8 @@ import calendar
 import datetime
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -184,8 +186,34 @@ class Soak(SvStack):
         return {"monitor": d[0], "engine": d[1] if len(d) > 1 else 0, "worker": proc_ppid(st["pid"]),
                 "task_init": st["pid"]}
 
-    def read_all(self, pids):
-        return {k: reading(pids[k]) for k in ("monitor", "engine", "worker")}
+    def read_all(self, pids, malloc=False):
+        r = {k: reading(pids[k]) for k in ("monitor", "engine", "worker")}
+        if malloc:
+            for k in ("monitor", "engine"):
+                r[k]["malloc"] = self.malloc_stats(pids[k])
+        return r
+
+    def malloc_stats(self, pid):
+        """glibc's malloc_stats() of a daemon process, called through gdb: it writes to the
+        process's stderr, the daemon log. {"system": bytes, "in_use": bytes} of all arenas and
+        mmap (the "Total" lines), {} when gdb or the text is missing. Stops the process ~0.5 s."""
+        if not shutil.which("gdb"):
+            return {}
+        log_path = self.svd_log.name
+        pos = os.path.getsize(log_path)
+        run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "call (void)malloc_stats()"], check=False, timeout=60)
+        with open(log_path, errors="replace") as f:
+            f.seek(pos)
+            text = f.read()
+        out = {}
+        for line in text.splitlines():
+            m = re.match(r"\s*(system|in use) bytes\s*=\s*(\d+)", line)
+            if m and "total" in out.get("_section", ""):
+                out["system" if m.group(1) == "system" else "in_use"] = int(m.group(2))
+            if line.startswith("Total"):
+                out["_section"] = "total"
+        out.pop("_section", None)
+        return out
 
     def settle(self):
         time.sleep(self.args.settle)
@@ -242,7 +270,7 @@ class Soak(SvStack):
         if errs:
             log("  warm-up: %d failed; first: %s" % (len(errs), errs[0]))
         self.settle()
-        res["start"] = self.read_all(pids)
+        res["start"] = self.read_all(pids, a.malloc_stats)
         self.log_reading("start", res["start"])
 
         total = 2 * a.n
@@ -255,11 +283,13 @@ class Soak(SvStack):
         def progress(done):
             if done % step == 0:
                 el = time.monotonic() - t0
-                r = self.read_all(pids)
-                curve.append([done] + [[r[k]["rss_kib"], r[k]["heap_kib"]] for k in ("monitor", "engine", "worker")])
-                log("  %d/%d (%.0f%%) in %.0f s, %.1f ops/s; RSS (heap) KiB: %s" % (
-                    done, total, 100.0 * done / total, el, done / el,
-                    ", ".join("%s %d (%d)" % (k, r[k]["rss_kib"], r[k]["heap_kib"]) for k in r)))
+                r = self.read_all(pids, a.malloc_stats)
+                curve.append([done] + [[r[k]["rss_kib"], r[k]["heap_kib"]] + ([r[k]["malloc"]] if "malloc" in r[k] else [])
+                                       for k in ("monitor", "engine", "worker")])
+                log("  %d/%d (%.0f%%) in %.0f s, %.1f ops/s; RSS (heap%s) KiB: %s" % (
+                    done, total, 100.0 * done / total, el, done / el, ", malloc in use" if a.malloc_stats else "",
+                    ", ".join("%s %d (%d%s)" % (k, r[k]["rss_kib"], r[k]["heap_kib"], ", %.1f" % (
+                        r[k]["malloc"].get("in_use", 0) / 1024.0) if "malloc" in r[k] else "") for k in r)))
         cmds, keys = self.ops("s", a.n)
         wall, per, errs = pool_run(cmds, a.conc, timeout=60, progress=progress)
         missing = self.sub.wait_exits(keys, 120)
@@ -274,7 +304,7 @@ class Soak(SvStack):
         self.settle()
         end_pids = self.pids()
         res["end_pids"] = end_pids
-        res["end"] = self.read_all(end_pids)
+        res["end"] = self.read_all(end_pids, a.malloc_stats)
         self.log_reading("end", res["end"])
         res["drift"] = {}
         for k in ("monitor", "engine", "worker"):
@@ -461,6 +491,8 @@ def main():
     ap.add_argument("--conc", type=int, default=4, help="commands in flight (default 4)")
     ap.add_argument("--seq", type=int, default=50,
                     help="run --rm one at a time after the soak, for the latency at rest (default 50)")
+    ap.add_argument("--malloc-stats", action="store_true",
+                    help="also glibc malloc_stats() of monitor and engine at both readings (through gdb)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds idle before each reading (default 2)")
     ap.add_argument("--no-soak", action="store_true", help="only the hostile clients")
     ap.add_argument("--no-hostile", action="store_true", help="do not run bench/hostile.py")
