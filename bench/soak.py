@@ -275,24 +275,28 @@ class Soak(SvStack):
 
         total = 2 * a.n
         log("soak: %d run --rm + %d exec into %s, interleaved, %d at a time" % (a.n, a.n, LONG, a.conc))
-        t0 = time.monotonic()
         step = max(total // 20, 1)
-
-        curve = res["curve"] = []     # (ops done, RSS and [heap] RSS of each process), every 5%
-
-        def progress(done):
-            if done % step == 0:
-                el = time.monotonic() - t0
-                r = self.read_all(pids, a.malloc_stats)
-                curve.append([done] + [[r[k]["rss_kib"], r[k]["heap_kib"]] + ([r[k]["malloc"]] if "malloc" in r[k] else [])
-                                       for k in ("monitor", "engine", "worker")])
-                log("  %d/%d (%.0f%%) in %.0f s, %.1f ops/s; RSS (heap%s) KiB: %s" % (
-                    done, total, 100.0 * done / total, el, done / el, ", malloc in use" if a.malloc_stats else "",
-                    ", ".join("%s %d (%d%s)" % (k, r[k]["rss_kib"], r[k]["heap_kib"], ", %.1f" % (
-                        r[k]["malloc"].get("in_use", 0) / 1024.0) if "malloc" in r[k] else "") for k in r)))
         cmds, keys = self.ops("s", a.n)
-        wall, per, errs = pool_run(cmds, a.conc, timeout=60, progress=progress)
-        missing = self.sub.wait_exits(keys, 120)
+        cuts = [len(cmds) * i // a.checkpoints for i in range(a.checkpoints + 1)]
+        # idle readings between chunks: after each chunk's commands and exit events, --settle idle
+        curve = res["checkpoints"] = []
+        wall, errs, missing = 0.0, [], []
+        for c0, c1 in zip(cuts, cuts[1:]):
+            t0 = time.monotonic()
+
+            def progress(done, c0=c0, t0=t0):
+                if (c0 + done) % step == 0:
+                    el = time.monotonic() - t0
+                    log("  %d/%d (%.0f%%), %.1f ops/s" % (c0 + done, total, 100.0 * (c0 + done) / total, done / el))
+            w, _, e = pool_run(cmds[c0:c1], a.conc, timeout=60, progress=progress)
+            wall += w
+            errs += e
+            missing += self.sub.wait_exits(keys[c0:c1], 120)
+            if c1 < len(cmds):
+                self.settle()
+                r = self.read_all(pids, a.malloc_stats)
+                curve.append({"ops": c1, "reading": r})
+                self.log_reading("after %d" % c1, r)
         res["wall_s"] = wall
         res["ops_per_s"] = total / wall
         res["failures"] = len(errs)
@@ -305,6 +309,7 @@ class Soak(SvStack):
         end_pids = self.pids()
         res["end_pids"] = end_pids
         res["end"] = self.read_all(end_pids, a.malloc_stats)
+        curve.append({"ops": len(cmds), "reading": res["end"]})
         self.log_reading("end", res["end"])
         res["drift"] = {}
         for k in ("monitor", "engine", "worker"):
@@ -358,8 +363,9 @@ class Soak(SvStack):
         return res
 
     def log_reading(self, when, r):
-        log("  %s: %s" % (when, "; ".join("%s %d: RSS %d KiB (heap %d), %d fds" % (
-            k, v["pid"], v["rss_kib"], v["heap_kib"], v["fds"]) for k, v in r.items())))
+        log("  %s: %s" % (when, "; ".join("%s %d: RSS %d KiB (heap %d%s), %d fds" % (
+            k, v["pid"], v["rss_kib"], v["heap_kib"], ", malloc in use %.1f" % (v["malloc"]["in_use"] / 1024.0)
+            if v.get("malloc", {}).get("in_use") is not None else "", v["fds"]) for k, v in r.items())))
 
     def cleanup(self):
         if self.sub:
@@ -390,6 +396,27 @@ def soak_section(r, cmd_show):
                  % (names[k], pid, s["rss_kib"], e["rss_kib"], d["rss_kib"], s["heap_kib"], e["heap_kib"],
                     s["fds"], e["fds"], d["fds"], "PASS" if d["pass"] else "MISS"))
     P.append("")
+    ms = [(k, r["start"][k].get("malloc", {}), r["end"][k].get("malloc", {})) for k in ("monitor", "engine")]
+    if all(a.get("in_use") is not None and b.get("in_use") is not None for _, a, b in ms):
+        P.append("glibc malloc_stats() (bytes in use / arena size, KiB), start -> end: %s. Bytes in use "
+                 "that stay flat while RSS grows are pages of the arena touched again, not a leak."
+                 % "; ".join("%s %.1f / %.0f -> %.1f / %.0f" % (k, a["in_use"] / 1024.0, a["system"] / 1024.0,
+                                                                b["in_use"] / 1024.0, b["system"] / 1024.0)
+                             for k, a, b in ms))
+        P.append("")
+    if len(r.get("checkpoints", [])) > 1:
+        P.append("Idle readings through the soak (KiB; operations done: engine RSS / [heap] RSS / malloc in use; "
+                 "monitor RSS; worker RSS):")
+        P.append("")
+        P.append("| operations | engine RSS | engine [heap] | engine malloc in use | monitor RSS | worker RSS |")
+        P.append("|---|---|---|---|---|---|")
+        for c in [{"ops": 0, "reading": r["start"]}] + r["checkpoints"]:
+            x = c["reading"]
+            mu = x["engine"].get("malloc", {}).get("in_use")
+            P.append("| %d | %d | %d | %s | %d | %d |" % (c["ops"], x["engine"]["rss_kib"], x["engine"]["heap_kib"],
+                                                         "%.1f" % (mu / 1024.0) if mu is not None else "-",
+                                                         x["monitor"]["rss_kib"], x["worker"]["rss_kib"]))
+        P.append("")
     lt = r["latency_ms"]
     P.append("Exit -> event latency seen by a subscriber (ms): `run --rm` p50 %.2f, p99 %.2f (n %d); exec p50 %.2f, "
              "p99 %.2f (n %d); all p50 %.2f, p99 %.2f, max %.2f."
@@ -417,7 +444,9 @@ def soak_section(r, cmd_show):
              "the engine (the monitor's child `shimvisord-eng`) and the long task's worker (parent of its init). "
              "*start* is read after the warm-up's commands have returned and all their exit events have arrived, "
              "then %g s idle (the warm-up lets the allocators and the daemon's tables reach their working size, so "
-             "a one-off first growth is not counted as drift); *end* the same way after the soak. Latency: for every "
+             "a one-off first growth is not counted as drift); the soak runs in chunks with the same idle reading "
+             "after each, *end* after the last. malloc_stats(): gdb attaches to the idle process and calls it "
+             "(it prints to the daemon's log). Latency: for every "
              "exit of the soak, the subscriber `shimvisor events --format json` (started before, read by a thread "
              "of the driver) gives `exited_at` (the worker's CLOCK_REALTIME when it reaped the process) and the "
              "driver stamps the line's arrival with time.time_ns(): latency = arrival - exited_at, so it includes "
@@ -491,8 +520,11 @@ def main():
     ap.add_argument("--conc", type=int, default=4, help="commands in flight (default 4)")
     ap.add_argument("--seq", type=int, default=50,
                     help="run --rm one at a time after the soak, for the latency at rest (default 50)")
-    ap.add_argument("--malloc-stats", action="store_true",
-                    help="also glibc malloc_stats() of monitor and engine at both readings (through gdb)")
+    ap.add_argument("--no-malloc-stats", dest="malloc_stats", action="store_false",
+                    help="no glibc malloc_stats() of monitor and engine at the readings (taken through gdb, "
+                         "when installed, while nothing is in flight)")
+    ap.add_argument("--checkpoints", type=int, default=8,
+                    help="the soak in this many chunks, an idle reading after each (default 8)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds idle before each reading (default 2)")
     ap.add_argument("--no-soak", action="store_true", help="only the hostile clients")
     ap.add_argument("--no-hostile", action="store_true", help="do not run bench/hostile.py")
@@ -503,8 +535,8 @@ def main():
     ap.add_argument("--out", default=RESULTS_MD)
     ap.add_argument("--json", default=RESULTS_JSON)
     args = ap.parse_args()
-    if args.n < 1 or args.conc < 1:
-        ap.error("--n and --conc must be at least 1")
+    if args.n < 1 or args.conc < 1 or args.checkpoints < 1:
+        ap.error("--n, --conc and --checkpoints must be at least 1")
     if args.warmup is None:
         args.warmup = min(300, max(50, args.n // 10))
 
