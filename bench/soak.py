@@ -34,7 +34,7 @@ import threading
 import time
 
 from benchlib import (HERE, RESULTS_JSON, RESULTS_MD, SV_NS, BenchError, SvStack, all_pids, children_of, drive, fd_count,
-                      log, merge_sections, pctl, pool_run, proc_comm, proc_ppid, proc_state, run, smaps_rollup,
+                      log, merge_sections, pctl, pool_run, proc_comm, proc_ppid, proc_state, read_json, run, smaps_rollup,
                       update_json)
 
 LONG = "soak-long"
@@ -404,18 +404,27 @@ def soak_section(r, cmd_show):
                                                                 b["in_use"] / 1024.0, b["system"] / 1024.0)
                              for k, a, b in ms))
         P.append("")
-    if len(r.get("checkpoints", [])) > 1:
-        P.append("Idle readings through the soak (KiB; operations done: engine RSS / [heap] RSS / malloc in use; "
-                 "monitor RSS; worker RSS):")
+    cp = r.get("checkpoints", [])
+    if len(cp) > 1:
+        inuse = lambda x: x.get("malloc", {}).get("in_use")
+        P.append("Idle readings through the soak (KiB):")
         P.append("")
         P.append("| operations | engine RSS | engine [heap] | engine malloc in use | monitor RSS | worker RSS |")
         P.append("|---|---|---|---|---|---|")
-        for c in [{"ops": 0, "reading": r["start"]}] + r["checkpoints"]:
+        for c in [{"ops": 0, "reading": r["start"]}] + cp:
             x = c["reading"]
-            mu = x["engine"].get("malloc", {}).get("in_use")
+            mu = inuse(x["engine"])
             P.append("| %d | %d | %d | %s | %d | %d |" % (c["ops"], x["engine"]["rss_kib"], x["engine"]["heap_kib"],
                                                          "%.1f" % (mu / 1024.0) if mu is not None else "-",
                                                          x["monitor"]["rss_kib"], x["worker"]["rss_kib"]))
+        P.append("")
+        f, e = cp[0]["reading"], r["end"]
+        P.append("From the first idle reading (after %d operations) to the end: %s."
+                 % (cp[0]["ops"], "; ".join("%s RSS %+d KiB%s" % (
+                     k, e[k]["rss_kib"] - f[k]["rss_kib"],
+                     ", malloc in use %+.1f KiB" % ((inuse(e[k]) - inuse(f[k])) / 1024.0)
+                     if inuse(e[k]) is not None and inuse(f[k]) is not None else "")
+                     for k in ("monitor", "engine", "worker"))))
         P.append("")
     lt = r["latency_ms"]
     P.append("Exit -> event latency seen by a subscriber (ms): `run --rm` p50 %.2f, p99 %.2f (n %d); exec p50 %.2f, "
@@ -530,6 +539,8 @@ def main():
     ap.add_argument("--no-hostile", action="store_true", help="do not run bench/hostile.py")
     ap.add_argument("--hostile-json", help="take the hostile figures from this file instead of running hostile.py")
     ap.add_argument("--hostile-timeout", type=int, default=1800)
+    ap.add_argument("--rewrite", action="store_true",
+                    help="only write the Soak section again from the soak key of --json (no run)")
     ap.add_argument("--tmpdir", default="/tmp")
     ap.add_argument("--keep", action="store_true", help="keep the scratch dir (debugging)")
     ap.add_argument("--out", default=RESULTS_MD)
@@ -540,6 +551,12 @@ def main():
     if args.warmup is None:
         args.warmup = min(300, max(50, args.n // 10))
 
+    if args.rewrite:
+        res = read_json(args.json).get("soak")
+        if not res:
+            ap.error("--rewrite: no soak key in %s" % args.json)
+        merge_sections(args.out, soak_section(res, lambda a: " ".join(["$SV"] + a)), ("Soak",), MD_HEADER)
+        return 0
     s = Soak(args)
 
     def body():
@@ -551,8 +568,7 @@ def main():
             s.make_rootfs()
             s.start_shimvisord()
             res = s.soak()
-            shown = lambda a: " ".join(["$SV"] + a)
-            merge_sections(args.out, soak_section(res, shown), ("Soak",), MD_HEADER)
+            merge_sections(args.out, soak_section(res, lambda a: " ".join(["$SV"] + a)), ("Soak",), MD_HEADER)
             update_json(args.json, {"soak": res}, JSON_PURPOSE)
             log("wrote the Soak section of %s and key soak of %s" % (args.out, args.json))
             s.cleanup()       # a quiet machine for the hostile clients
