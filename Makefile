@@ -71,7 +71,7 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e demo install clean bench fuzz
+.PHONY: all deps check unit e2e demo install clean bench soak fuzz
 all: $(BINS)
 
 deps:
@@ -172,6 +172,14 @@ install: all
 BENCH_ARGS ?=
 bench: all
 	sh bench/deps.sh && python3 bench/bench.py $(BENCH_ARGS)
+
+# Soak (not CI): SOAK_N `run --rm` and SOAK_N execs into one long task, 4 at a time, on a private
+# daemon: RSS/fd drift of monitor, engine and that task's worker, exit->event latency, leftovers;
+# then bench/hostile.py when it exists. Writes only its own sections of bench/RESULTS.md.
+SOAK_N ?= 20000
+SOAK_ARGS ?=
+soak: all
+	sh bench/deps.sh && python3 bench/soak.py --n $(SOAK_N) $(SOAK_ARGS)
 
 # Fuzz targets (selftest/fuzz/fuzz_<name>.c, libFuzzer's LLVMFuzzerTestOneInput), each with the
 # component whose decoder it drives. `make unit` links each with gcc and replay.c into

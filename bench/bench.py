@@ -17,32 +17,28 @@ Everything runs under a private scratch directory; everything started is stopped
 exit path (see Cleanup). Stdlib only. Run as root: `make bench` or `python3 bench/bench.py`.
 """
 import argparse
-import concurrent.futures as cf
 import datetime
 import hashlib
 import json
 import os
 import platform
-import select
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(HERE)
-BUILD = os.path.join(TOP, "build")
-SV = os.path.join(BUILD, "shimvisor")
-SVD = os.path.join(BUILD, "shimvisord")
+from benchlib import (CG_ROOT, HERE, SV_CG_PARENT, SV_NS, TOP, BenchError, SvStack, all_pids,
+                      cpu_busy_ms, drive, foreign_sections, log, pool_run, proc_cmdline, proc_comm, proc_ppid,
+                      proc_threads, read_json, run, smaps_rollup, summ, timed, unlink_dead_socket, wait_gone)
+
 CTR_NS = "bench"
-SV_NS = "bench"
-SV_CG_PARENT = "/shimvisor-bench"   # shimvisord --cgroup-parent: its tasks' cgroups go below
 UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
-CG_ROOT = "/sys/fs/cgroup"
+# RESULTS.md sections and results.json keys that bench/soak.py writes: kept when the bench rewrites the files
+SOAK_SECTIONS = ("Soak", "Hostile clients")
+SOAK_KEYS = ("soak", "hostile")
 # in the order they run (latency first: mass teardown leaves the kernel busy in the background)
 ALL_PHASES = ["lat", "shim-lat", "mem", "shim-mem", "tp"]
 # Issue 3: our worker as containerd's runtime v2 shim, beside containerd's own runc-v2 shim
@@ -71,229 +67,15 @@ ANCHOR = {
 }
 
 
-def log(msg):
-    print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-class BenchError(Exception):
-    pass
-
-
-def run(cmd, timeout=60, check=True, env=None, quiet=False):
-    """Run cmd (list), bounded; returns CompletedProcess with text output."""
-    try:
-        cp = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        raise BenchError("timed out after %ss: %s" % (timeout, " ".join(cmd)))
-    if check and cp.returncode != 0:
-        raise BenchError("failed (rc %d): %s\n%s" % (cp.returncode, " ".join(cmd),
-                                                      (cp.stderr or "").strip()[-2000:]))
-    return cp
-
-
-def timed(cmd, timeout=60, env=None):
-    """Wall time (ns) of one fork+exec+wait of cmd; raises on failure."""
-    t0 = time.perf_counter_ns()
-    try:
-        cp = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        raise BenchError("timed out after %ss: %s" % (timeout, " ".join(cmd)))
-    dt = time.perf_counter_ns() - t0
-    if cp.returncode != 0:
-        raise BenchError("failed (rc %d): %s\n%s" % (cp.returncode, " ".join(cmd),
-                                                      cp.stderr.decode(errors="replace").strip()[-2000:]))
-    return dt
-
-
-def cpu_busy_ms():
-    """Busy CPU time of the whole machine so far (user+nice+system+irq+softirq, /proc/stat), in ms:
-    a start run's CPU per task is steadier on a shared VM than its wall-clock rate."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return (v[0] + v[1] + v[2] + v[5] + v[6]) * 1000.0 / os.sysconf("SC_CLK_TCK")
-
-
-def pctl(xs, q):
-    """Percentile q in [0,100] with linear interpolation."""
-    s = sorted(xs)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q / 100.0
-    f = int(k)
-    c = min(f + 1, len(s) - 1)
-    return s[f] + (s[c] - s[f]) * (k - f)
-
-
-def summ(xs):
-    return {"n": len(xs), "median": pctl(xs, 50), "p10": pctl(xs, 10), "p90": pctl(xs, 90),
-            "mean": statistics.fmean(xs) if xs else float("nan")}
-
-
-def smaps_rollup(pid):
-    """Rss, Pss, USS (Private_Clean+Private_Dirty) in KiB of one process, or None if gone."""
-    out = {}
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
-                    out[parts[0][:-1]] = int(parts[1])
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return {"rss": out.get("Rss", 0), "pss": out.get("Pss", 0),
-            "uss": out.get("Private_Clean", 0) + out.get("Private_Dirty", 0)}
-
-
-def proc_threads(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("Threads:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def proc_ppid(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-        return int(s[s.rindex(")") + 2:].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def proc_comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def proc_cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def all_pids():
-    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
-
-
-def children_of(pids):
-    """All descendants of the given pids (one /proc scan, transitive)."""
-    pp = {}
-    for p in all_pids():
-        pp.setdefault(proc_ppid(p), []).append(p)
-    out, todo = set(), list(pids)
-    while todo:
-        p = todo.pop()
-        for c in pp.get(p, []):
-            if c not in out:
-                out.add(c)
-                todo.append(c)
-    return out
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours counts as gone
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-        return st[st.rindex(")") + 2] != "Z"
-    except (OSError, ValueError, IndexError):
-        return False
-
-
-def wait_gone(pids, timeout):
-    end = time.monotonic() + timeout
-    pids = [p for p in pids if p]
-    while time.monotonic() < end:
-        for p in pids:
-            try:
-                os.waitpid(p, os.WNOHANG)
-            except ChildProcessError:
-                pass
-        if not any(alive(p) for p in pids):
-            return True
-        time.sleep(0.05)
-    return not any(alive(p) for p in pids)
-
-
-def unlink_dead_socket(path):
-    """Remove a unix socket that no longer answers (its server is gone)."""
-    c = socket.socket(socket.AF_UNIX)
-    try:
-        c.settimeout(1)
-        c.connect(path)
-    except OSError:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-    finally:
-        c.close()
-
-
-def mounts_under(path):
-    prefix = path.rstrip("/") + "/"
-    res = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            mp = line.split()[4].encode().decode("unicode_escape")
-            if mp == path or mp.startswith(prefix):
-                res.append(mp)
-    return res
-
-
-def pool_run(cmds, conc, timeout=60):
-    """Run each command list (or list of command lists, run in sequence) with `conc` workers;
-    returns (wall_s, [per-item seconds], [errors])."""
-    def one(item):
-        seq = item if isinstance(item[0], list) else [item]
-        t0 = time.perf_counter_ns()
-        for c in seq:
-            cp = subprocess.run(c, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, timeout=timeout)
-            if cp.returncode != 0:
-                return (time.perf_counter_ns() - t0) / 1e9, "%s: rc %d: %s" % (
-                    " ".join(c), cp.returncode, cp.stderr.decode(errors="replace").strip()[-300:])
-        return (time.perf_counter_ns() - t0) / 1e9, None
-    t0 = time.perf_counter_ns()
-    ex = cf.ThreadPoolExecutor(max_workers=conc)
-    try:
-        res = list(ex.map(one, cmds))
-    except BaseException:
-        ex.shutdown(wait=True, cancel_futures=True)  # running calls are bounded by `timeout`
-        raise
-    ex.shutdown(wait=True)
-    wall = (time.perf_counter_ns() - t0) / 1e9
-    return wall, [r[0] for r in res], [r[1] for r in res if r[1]]
-
 
 # --------------------------------------------------------------------------------------
-class Bench:
+class Bench(SvStack):
     def __init__(self, args):
+        super().__init__(args.tmpdir, "shimvisor-bench.", args.keep)
         self.args = args
-        self.scr = None
-        self.rfs = None
+        self.cg_names.append(CTR_NS)
         self.ctd_proc = None
-        self.svd_proc = None
-        self.svd_log = None
         self.ctd_log = None
-        self.cg_before = set()
         self.shim_socks_before = set()
         self.results = {"targets": {}, "notes": []}
         self.cleaned = False
@@ -301,11 +83,7 @@ class Bench:
 
     # ---- set-up ------------------------------------------------------------------
     def preflight(self):
-        if os.geteuid() != 0:
-            raise BenchError("must run as root (namespaces, containerd)")
-        for b in (SV, SVD, os.path.join(BUILD, "shimvisor-worker"), os.path.join(BUILD, "shimvisor-init")):
-            if not os.access(b, os.X_OK):
-                raise BenchError("%s missing: run `make` first" % b)
+        self.check_build()
         for t in ("containerd", "ctr", "runc", "containerd-shim-runc-v2", "busybox", "unshare"):
             if not shutil.which(t):
                 raise BenchError("%s not found: run `sh bench/deps.sh` as root" % t)
@@ -352,7 +130,7 @@ class Bench:
         v["containerd"] = run(["containerd", "--version"], check=False).stdout.strip()
         v["runc"] = run(["runc", "--version"], check=False).stdout.strip().replace("\n", "; ")
         v["ctr"] = run(["ctr", "--version"], check=False).stdout.strip()
-        v["shimvisor"] = " ".join(run([SV, "version"], check=False).stdout.split())
+        v["shimvisor"] = self.sv_version()
         try:
             v["shimvisor_git"] = run(["git", "-C", TOP, "describe", "--always", "--dirty"], check=False).stdout.strip()
         except BenchError:
@@ -364,61 +142,14 @@ class Bench:
         self.results["machine"] = m
 
     def make_scratch(self):
-        self.scr = tempfile.mkdtemp(prefix="shimvisor-bench.", dir=self.args.tmpdir)
-        os.chmod(self.scr, 0o711)
-        log("scratch dir " + self.scr)
-        # cgroup dirs and shim sockets that exist before: ours are the new ones
-        for ctl in os.listdir(CG_ROOT):
-            for name in (CTR_NS, SV_CG_PARENT.strip("/")):
-                p = os.path.join(CG_ROOT, ctl, name)
-                if os.path.isdir(p):
-                    self.cg_before.add(p)
+        super().make_scratch()
+        # shim sockets that exist before: ours are the new ones
         if os.path.isdir("/run/containerd/s"):
             self.shim_socks_before = set(os.listdir("/run/containerd/s"))
 
     def copy_binaries(self):
-        """Run a snapshot of build/ (copied into $SCR/bin) so a rebuild during the run cannot mix builds."""
-        global SV, SVD
-        d = os.path.join(self.scr, "bin")
-        os.makedirs(d)
-        info = {}
-        for name in ("shimvisord", "shimvisor-worker", "shimvisor-init", "shimvisor"):
-            src = os.path.join(BUILD, name)
-            dst = os.path.join(d, name)
-            shutil.copy2(src, dst)
-            with open(dst, "rb") as f:
-                h = hashlib.sha256(f.read()).hexdigest()[:12]
-            info[name] = "sha256:%s %s KiB, built %s" % (h, os.path.getsize(dst) // 1024, datetime.datetime.fromtimestamp(
-                os.path.getmtime(src), datetime.timezone.utc).strftime("%H:%M:%SZ"))
-        SV = os.path.join(d, "shimvisor")
-        SVD = os.path.join(d, "shimvisord")
-        run([SV, "version"], check=False, timeout=10)
-        self.results["machine"]["binaries"] = info
-        self.results["machine"]["versions"]["shimvisor"] = " ".join(run([SV, "version"], check=False).stdout.split())
-
-    def make_rootfs(self):
-        rfs = os.path.join(self.scr, "rootfs")
-        for d in ("bin", "dev", "proc", "sys", "tmp", "etc", "root", "run"):
-            os.makedirs(os.path.join(rfs, d), exist_ok=True)
-        os.chmod(os.path.join(rfs, "tmp"), 0o1777)
-        bb = shutil.which("busybox")
-        shutil.copy2(os.path.realpath(bb), os.path.join(rfs, "bin", "busybox"))
-        applets = run([bb, "--list"]).stdout.split()
-        for a in applets:
-            if a == "busybox" or "/" in a:
-                continue
-            os.symlink("busybox", os.path.join(rfs, "bin", a))
-        for d in ("sbin", "usr"):
-            os.symlink("bin" if d == "sbin" else ".", os.path.join(rfs, d))
-        with open(os.path.join(rfs, "etc", "passwd"), "w") as f:
-            f.write("root:x:0:0:root:/root:/bin/sh\n")
-        with open(os.path.join(rfs, "etc", "group"), "w") as f:
-            f.write("root:x:0:\n")
-        ldd = run(["ldd", bb], check=False)
-        if "not a dynamic executable" not in ldd.stdout + ldd.stderr:
-            raise BenchError("%s is dynamically linked: install busybox-static" % bb)
-        self.rfs = os.path.realpath(rfs)
-        log("busybox rootfs at %s (%d applets)" % (rfs, len(applets)))
+        self.results["machine"]["binaries"] = super().copy_binaries()
+        self.results["machine"]["versions"]["shimvisor"] = self.sv_version()
 
     def start_containerd(self):
         d = os.path.join(self.scr, "ctd")
@@ -455,6 +186,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   path = "{d}/opt"
 """.format(d=d))
         self.ctd_log = open(os.path.join(d, "containerd.log"), "w")
+        self.logs.append(self.ctd_log)
         # Issue 3: `--runtime io.containerd.shimvisor.v2` resolves to containerd-shim-shimvisor-v2,
         # looked up in containerd's cwd, then on its PATH, then next to containerd (PROTOCOL.md 1.1).
         # cwd = $SCR/ctd (holds no shim), PATH starts with $SCR/shim: a symlink to the worker of
@@ -482,61 +214,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     def ctr_cmd(self, *a):
         return [self.ctr, "-a", self.ctd_sock, "-n", CTR_NS] + list(a)
 
-    def tmpfs_mount(self, path):
-        os.makedirs(path, exist_ok=True)
-        run(["mount", "-t", "tmpfs", "-o", "mode=0711", "tmpfs", path], timeout=10)
-
-    def start_shimvisord(self):
-        d = os.path.join(self.scr, "sv")
-        os.makedirs(d)
-        self.tmpfs_mount(os.path.join(d, "state"))
-        self.sv_sock = os.path.join(d, "ctl.sock")
-        self.sv_env = dict(os.environ, SHIMVISOR_ADDRESS=self.sv_sock, SHIMVISOR_NAMESPACE=SV_NS)
-        self.svd_log = open(os.path.join(d, "daemon.log"), "w")
-        # the policy lets tasks run on the bench's busybox rootfs (its default permits
-        # /var/lib/shimvisor and /srv only)
-        conf = os.path.join(d, "shimvisord.conf")
-        with open(conf, "w") as f:
-            f.write("[policy]\nrootfs_sources = %s\n" % os.path.dirname(self.rfs) if self.rfs else "")
-        r, w = os.pipe()
-        self.svd_proc = subprocess.Popen(
-            [SVD, "-F", "-c", conf, "--root", d + "/root", "--state", d + "/state", "--address", self.sv_sock,
-             "--pidfile", d + "/pid", "--cgroup-parent", SV_CG_PARENT, "--ready-fd", str(w)],
-            stdin=subprocess.DEVNULL, stdout=self.svd_log, stderr=subprocess.STDOUT,
-            pass_fds=(w,), start_new_session=True)
-        os.close(w)
-        rd, _, _ = select.select([r], [], [], 15)
-        data = os.read(r, 1) if rd else b""
-        os.close(r)
-        if not data:
-            raise BenchError("shimvisord not ready within 15 s; see %s" % self.svd_log.name)
-        log("private shimvisord pid %d, socket %s" % (self.svd_proc.pid, self.sv_sock))
-
-    def show(self, cmd):
-        """A command as printed in RESULTS.md: scratch dir as $SCR, binaries relative to the repo."""
-        return " ".join(cmd).replace(self.scr, "$SCR")
-
-    def sv_cmd(self, *a):
-        return [SV, "-a", self.sv_sock, "-n", SV_NS] + list(a)
-
-    def svd_pids(self):
-        mon = self.svd_proc.pid
-        eng = [p for p in children_of([mon]) if proc_ppid(p) == mon and proc_comm(p) == "shimvisord-eng"]
-        return [mon] + eng
-
-    def daemon_rss(self, pids):
-        tot = 0
-        for p in pids:
-            s = smaps_rollup(p)
-            if s:
-                tot += s["rss"]
-        return tot
-
     # ---- task helpers --------------------------------------------------------------
-    def sv_ls(self):
-        out = run(self.sv_cmd("ls", "--format", "json"), timeout=20).stdout.strip()
-        return json.loads(out) if out else []
-
     def ctr_tasks(self):
         """{id: (pid, status)} from `ctr task ls`."""
         out = run(self.ctr_cmd("task", "ls"), timeout=30).stdout.splitlines()[1:]
@@ -571,14 +249,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
     def ctr_rm(self, tid):
         return [self.ctr_cmd("task", "rm", "-f", tid), self.ctr_cmd("container", "rm", tid)]
-
-    def sv_delete_all(self, conc=4):
-        ids = [t["id"] for t in self.sv_ls()]
-        if ids:
-            pool_run([self.sv_cmd("delete", "-f", i) for i in ids], conc, timeout=20)
-        left = self.sv_ls()
-        if left:
-            raise BenchError("shimvisor tasks left after delete -f: %s" % [t["id"] for t in left][:10])
 
     def ctr_delete_all(self, conc=4):
         tasks = list(self.ctr_tasks())
@@ -991,51 +661,17 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             return
         log("cleaning up " + self.scr)
         # 1. tasks, through the stacks themselves (bounded)
-        if self.svd_proc and self.svd_proc.poll() is None:
-            try:
-                self.sv_delete_all()
-            except Exception as e:
-                log("  shimvisor delete: %s" % e)
+        self.sv_delete_quietly()
         if self.ctd_proc and self.ctd_proc.poll() is None:
             try:
                 self.ctr_delete_all()
             except Exception as e:
                 log("  ctr delete: %s" % e)
         # 2. the daemons, by pid
-        for name, p in (("shimvisord", self.svd_proc), ("containerd", self.ctd_proc)):
-            if not p or p.poll() is not None:
-                continue
-            extra = self.svd_pids()[1:] if name == "shimvisord" else []
-            try:
-                p.terminate()
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                log("  %s pid %d: SIGKILL" % (name, p.pid))
-                for q in [p.pid] + extra:
-                    try:
-                        os.kill(q, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
-            wait_gone(extra, 5)
+        self.stop_daemon("shimvisord", self.svd_proc, self.svd_pids()[1:] if self.svd_proc else [])
+        self.stop_daemon("containerd", self.ctd_proc)
         # 3. anything left that names the scratch dir (workers, shims, engine) and its descendants
-        me = os.getpid()
-        left = [p for p in all_pids() if p != me and self.scr in proc_cmdline(p)]
-        if left:
-            victims = set(left) | children_of(left)
-            victims.discard(me)
-            log("  killing %d leftover processes: %s" % (len(victims), "; ".join(
-                "%d %s [%s]" % (q, proc_comm(q), proc_cmdline(q).strip().replace(self.scr, "$SCR")[:160])
-                for q in sorted(victims)[:20])))
-            for q in victims:
-                try:
-                    os.kill(q, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            wait_gone(list(victims), 5)
+        self.kill_leftovers()
         # 4. runc state left behind (cgroups of killed containers)
         rr = os.path.join(self.scr, "runc")
         if os.path.isdir(rr):
@@ -1043,16 +679,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                 run(["runc", "--root", rr, "delete", "-f", cid], check=False, timeout=10)
         # 5. cgroup dirs we created (ctr's /<namespace>/<id>, shimvisord's
         #    <SV_CG_PARENT>/<namespace>/<id>), only when empty, deepest first
-        for ctl in os.listdir(CG_ROOT):
-            for name in (CTR_NS, SV_CG_PARENT.strip("/")):
-                top = os.path.join(CG_ROOT, ctl, name)
-                if top in self.cg_before or not os.path.isdir(top):
-                    continue
-                for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
-                    try:
-                        os.rmdir(dirpath)
-                    except OSError:
-                        pass
+        self.remove_cgroups()
         # 6. shim sockets that appeared during the run and no longer answer
         if os.path.isdir("/run/containerd/s"):
             for s in set(os.listdir("/run/containerd/s")) - self.shim_socks_before:
@@ -1063,19 +690,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             path = os.path.join(SHIM3_SOCK_DIR[kind], h[:32] if kind == "sv" else h)
             if os.path.exists(path):
                 unlink_dead_socket(path)
-        # 7. mounts under the scratch dir, deepest first
-        for mp in sorted(mounts_under(self.scr), key=len, reverse=True):
-            run(["umount", "-l", mp], check=False, timeout=10)
-        for f in (self.svd_log, self.ctd_log):
-            if f:
-                f.close()
-        # 8. the scratch dir, unless something is still mounted in it
-        if mounts_under(self.scr):
-            log("  mounts still under %s: left in place" % self.scr)
-        elif self.args.keep:
-            log("  --keep: scratch dir left at %s" % self.scr)
-        else:
-            shutil.rmtree(self.scr, ignore_errors=True)
+        # 7. mounts under the scratch dir, deepest first; 8. the scratch dir, unless something is
+        #    still mounted in it
+        self.remove_scratch()
 
 
 # --------------------------------------------------------------------------------------
@@ -1296,7 +913,8 @@ def report(b, res, path):
         for n in res["notes"]:
             P("- " + n)
     P("")
-    text = "\n".join(lines)
+    # the soak's sections (bench/soak.py) are not the bench's to drop
+    text = "\n".join(lines) + foreign_sections(path, SOAK_SECTIONS)
     with open(path, "w") as f:
         f.write(text)
     return targets
@@ -1423,14 +1041,9 @@ def main():
 
     b = Bench(args)
 
-    def on_signal(sig, _frm):
-        raise KeyboardInterrupt("signal %d" % sig)
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, on_signal)
-
     t_start = time.monotonic()
-    rc = 0
-    try:
+
+    def body():
         b.preflight()
         b.machine()
         b.make_scratch()
@@ -1476,28 +1089,16 @@ def main():
         res["elapsed_s"] = time.monotonic() - t_start
         res["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
         targets = report(b, res, args.out)
+        kept = [(k, v) for k, v in read_json(args.json).items() if k in SOAK_KEYS]
         with open(args.json, "w") as f:
             json.dump(dict([("SPDX-License-Identifier", "Apache-2.0"),
-                            ("purpose", "bench/results.json: raw figures of the last `make bench` (bench/bench.py)")]
-                           + list(res.items())), f, indent=1, default=str)
+                            ("purpose", "bench/results.json: raw figures of the last `make bench` (bench/bench.py) "
+                                        "and `make soak` (bench/soak.py, keys soak and hostile)")]
+                           + list(res.items()) + kept), f, indent=1, default=str)
         print_table(targets)
         log("wrote %s and %s" % (args.out, args.json))
-    except KeyboardInterrupt as e:
-        log("interrupted (%s)" % e)
-        rc = 130
-    except BenchError as e:
-        log("error: %s" % e)
-        rc = 1
-    finally:
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            b.cleanup()
-        except Exception as e:
-            log("cleanup error: %s" % e)
-            rc = rc or 1
-    log("done in %.0f s" % (time.monotonic() - t_start))
-    return rc
+        return 0
+    return drive(body, b.cleanup)
 
 
 if __name__ == "__main__":
