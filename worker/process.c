@@ -418,10 +418,13 @@ static void start_failed(struct worker *w, struct task *t, struct proc *p, const
 		close(p->sync_fd);
 		p->sync_fd = -1;
 	}
-	if (!p->exited) {
+	/* 255 also when its init's own failure (127: the program could not be exec'd) was
+	 * reaped first and held for this answer: the exec never ran */
+	if (!p->exited || p->exit_deferred) {
+		if (!p->exited)
+			clock_gettime(CLOCK_REALTIME, &p->exited_at);
 		p->exited = true;
 		p->exit_status = 255;
-		clock_gettime(CLOCK_REALTIME, &p->exited_at);
 	}
 	p->exit_deferred = false;
 	proc_release_waiters(w, p);
