@@ -39,6 +39,7 @@ START_TEST(caps_from_budget_and_config)
 	ck_assert_uint_eq(e.root_reserve, 4);
 	ck_assert_uint_eq(e.peer_max, 6);       /* half of 16 - 4, under client_peer_max */
 	/* the defaults at 1024 clients: 64 per uid, 32 for root */
+	sv_policy_free(&cfg.policy);
 	sv_config_defaults(&cfg);
 	engine_fd_budget(&e, 20000);
 	ck_assert_uint_eq(e.max_clients, 1024);
@@ -50,6 +51,7 @@ START_TEST(caps_from_budget_and_config)
 	ck_assert_uint_eq(e.root_reserve, 16);
 	ck_assert_uint_eq(e.peer_max, 1);
 	ck_assert(!client_admit(false, 0, 0, e.max_clients, e.peer_max, e.root_reserve));
+	sv_policy_free(&cfg.policy);
 }
 END_TEST
 
