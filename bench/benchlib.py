@@ -107,15 +107,20 @@ def smaps_rollup(pid):
             "uss": out.get("Private_Clean", 0) + out.get("Private_Dirty", 0)}
 
 
-def proc_threads(pid):
+def proc_status(pid, key):
+    """The number of one line of /proc/PID/status ("Threads", "VmRSS" in KiB); 0 if gone."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("Threads:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def proc_threads(pid):
+    return proc_status(pid, "Threads")
 
 
 def proc_ppid(pid):

@@ -39,6 +39,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402  (bench/: the /proc readers shared with bench.py and soak.py)
 HDR = struct.Struct(">IIBB")
 REQUEST, RESPONSE = 1, 2
 CG_PARENT = "/shimvisor-hostile"
@@ -282,14 +284,7 @@ class Suite:
 
     # RSS
     def rss_now(self):
-        try:
-            with open("/proc/%d/status" % self.eng) as f:
-                for ln in f:
-                    if ln.startswith("VmRSS:"):
-                        return int(ln.split()[1])
-        except OSError:
-            pass
-        return 0
+        return benchlib.proc_status(self.eng, "VmRSS")
 
     def sampler(self):
         while self.sampling:
