@@ -235,7 +235,7 @@ PY
 	"$SV" events > "$T/ev.out" 2> "$T/ev.err" &
 	local evp=$!
 	BG_PIDS+=($evp)
-	"$SV" version >/dev/null || fail "version"
+	subscribed $evp || fail "events did not subscribe"
 	kill -STOP $evp
 	local rss0 rss1
 	rss0=$(engine_rss)

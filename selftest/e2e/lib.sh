@@ -69,10 +69,23 @@ daemon_stop() {
 events_start() {
 	"$SV" events --format json > "$T/events" 2>>"$T/events.err" &
 	BG_PIDS+=($!)
-	# a subscription is in place once the daemon answered a request on another connection
-	# after ours was accepted: Version is ordered after Subscribe on the engine's loop
-	"$SV" version >/dev/null || fail "version"
 	EVENTS_PID=$!
+	subscribed $EVENTS_PID || fail "events did not subscribe"
+}
+
+# Wait (bounded) until `shimvisor events` of pid $1 has sent its Subscribe: it blocks in a
+# system call only once it waits for its first event. Then a reply to a request on another
+# connection, sent after that, means the engine has read the Subscribe too (it reads the
+# older connection first: accepted before, its bytes ready before).
+subscribed() {
+	local pid=$1 s deadline=$((SECONDS + 20))
+	while :; do
+		s=$(cat "/proc/$pid/syscall" 2>/dev/null) || return 1
+		case $s in running|"") ;; *) break ;; esac
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.01
+	done
+	"$SV" version >/dev/null
 }
 
 # Wait (bounded) for an event line matching all the given fixed strings.
