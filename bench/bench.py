@@ -36,8 +36,9 @@ from benchlib import (CG_ROOT, HERE, SV_CG_PARENT, SV_NS, TOP, BenchError, SvSta
 
 CTR_NS = "bench"
 UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
-# RESULTS.md sections and results.json keys that bench/soak.py writes: kept when the bench rewrites the files
-SOAK_SECTIONS = ("Soak", "Hostile clients")
+# RESULTS.md sections the bench does not write (bench/soak.py's, and the hand-kept record of
+# single changes): kept when the bench rewrites the file; results.json keys likewise
+SOAK_SECTIONS = ("Soak", "Hostile clients", "Measurements of single changes")
 SOAK_KEYS = ("soak", "hostile")
 # in the order they run (latency first: mass teardown leaves the kernel busy in the background)
 ALL_PHASES = ["lat", "shim-lat", "mem", "shim-mem", "tp"]
@@ -49,8 +50,8 @@ SHIM3_NAMES = {"sv": (SHIM3_BIN, "shimvisor-worker"), "runc": ("containerd-shim-
 SHIM3_LABEL = {"sv": "shimvisor shim", "runc": "runc-v2 shim"}
 SHIM3_SOCK_DIR = {"sv": "/run/shimvisor/.s", "runc": "/run/containerd/s"}
 
-# Targets from the issue's performance section, and the project's anchor figures (research
-# notes of a 2026-11-23 run) quoted for the peers not run here (conmon).
+# Targets from the issue's performance section, and the anchor figures of a 2026-11-23 run on
+# a machine of this kind, quoted for the peers not run here (conmon).
 TARGET_USS_KIB = 100
 TARGET_PSS_KIB = 150
 TARGET_DAEMON_KIB = 8
@@ -1082,7 +1083,7 @@ def main():
             "Order: latency (fresh daemons), issue 3 latency, memory, issue 3 memory, then throughput. Daemon growth "
             "is measured once per row on the same long-running daemons (after the latency runs and one warm-up task); "
             "the first shimvisor row includes the daemon's first growth to N live tasks (tables, heap), later rows reuse it.",
-            "Peers not run here (conmon+crun) are quoted from the project's anchor figures (research notes of 2026-11-23).",
+            "Peers not run here (conmon+crun) are quoted from anchor figures measured on 2026-11-23 on a machine of this kind.",
         ]
         if "tp" in phases and args.tp_ctr_n != args.tp_n:
             res["notes"].append("ctr throughput used N=%d (shimvisor N=%d)" % (args.tp_ctr_n, args.tp_n))
