@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "common/ids.h"
 #include "control.pb.h"
 #include "metrics.pb.h"
 #include "task.pb.h"
@@ -41,7 +42,7 @@ struct sv_client;
  * SV_DEFAULT_ADDRESS. The namespace starts as $SHIMVISOR_NAMESPACE or "default". */
 int sv_connect(const char *address, struct sv_client **out);
 void sv_close(struct sv_client *c);                       /* NULL is fine */
-/* -EINVAL unless ns matches [A-Za-z0-9][A-Za-z0-9_.-]{0,75}. */
+/* -EINVAL unless ns matches SV_ID_RULE (common/ids.h). */
 int sv_set_namespace(struct sv_client *c, const char *ns);
 const char *sv_namespace(const struct sv_client *c);
 /* Per-call limit in ms for every call but Wait and events (-1 = none). */
@@ -126,8 +127,8 @@ struct sv_event {
 	enum sv_event_kind kind;
 	const char *name;               /* "TaskExit", ...; the type_url's last part if unknown */
 	unsigned fields;                /* SV_EVF_* */
-	char container_id[80];
-	char exec_id[80];
+	char container_id[SV_ID_SZ];
+	char exec_id[SV_ID_SZ];
 	uint32_t pid;
 	uint32_t exit_status;
 	sv_Timestamp exited_at;

@@ -35,7 +35,6 @@
 #define SV_BYTES_MAX            65535u
 #define SV_CONFIG_MAX           SV_BYTES_MAX  /* a config.json the daemon accepts */
 
-#define SV_ID_MAX               76            /* ids and namespaces */
 #define SV_CONN_MAX             256           /* client connections per process */
 
 #define SV_NS_METADATA_KEY  "containerd-namespace-ttrpc"

@@ -55,7 +55,7 @@ int sv_client_fail(struct sv_client *c, int err, const char *fmt, ...)
 int sv_client_check_id(struct sv_client *c, const char *id)
 {
 	if (!id || !sv_id_valid(id))
-		return sv_client_fail(c, -EINVAL, "invalid id: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+		return sv_client_fail(c, -EINVAL, "invalid id: must match " SV_ID_RULE);
 	return 0;
 }
 
@@ -167,7 +167,7 @@ void sv_close(struct sv_client *c)
 int sv_set_namespace(struct sv_client *c, const char *ns)
 {
 	if (!ns || !sv_id_valid(ns))
-		return sv_client_fail(c, -EINVAL, "invalid namespace: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+		return sv_client_fail(c, -EINVAL, "invalid namespace: must match " SV_ID_RULE);
 	snprintf(c->ns, sizeof(c->ns), "%s", ns);
 	return 0;
 }
