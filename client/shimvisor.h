@@ -137,8 +137,6 @@ struct sv_event {
 /* -EBADMSG when the event's bytes do not decode as its type; an unknown type_url is
  * SV_EVENT_UNKNOWN with only `name` set, and returns 0. */
 int sv_event_decode(const sv_Envelope *env, struct sv_event *ev);
-/* "TaskExit" -> SV_EVENT_EXIT style lookups; NULL / SV_EVENT_UNKNOWN when not known. */
-const char *sv_event_kind_name(enum sv_event_kind k);
 /* The name of an sv_TaskStatus: "created", "running", "stopped", "paused", "pausing", "unknown". */
 const char *sv_status_name(uint32_t status);
 /* Map a ttrpc status code to the negative errno described above (SV_OK -> 0). */

@@ -178,14 +178,6 @@ static const struct { const char *name; int sig; } sigtab[] = {
 	{ "PWR", SIGPWR }, { "SYS", SIGSYS },
 };
 
-const char *cli_signal_name(uint32_t sig)
-{
-	for (size_t i = 0; i < sizeof(sigtab) / sizeof(sigtab[0]); i++)
-		if ((uint32_t)sigtab[i].sig == sig)
-			return sigtab[i].name;
-	return NULL;
-}
-
 /* RTMIN, RTMIN+n, RTMAX, RTMAX-n (name without "SIG", any case). */
 static int parse_rt(const char *s, int *sig)
 {
