@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "common/ids.h"
 #include "control.pb.h"
 #include "metrics.pb.h"
 #include "task.pb.h"
@@ -41,7 +42,7 @@ struct sv_client;
  * SV_DEFAULT_ADDRESS. The namespace starts as $SHIMVISOR_NAMESPACE or "default". */
 int sv_connect(const char *address, struct sv_client **out);
 void sv_close(struct sv_client *c);                       /* NULL is fine */
-/* -EINVAL unless ns matches [A-Za-z0-9][A-Za-z0-9_.-]{0,75}. */
+/* -EINVAL unless ns matches SV_ID_RULE (common/ids.h). */
 int sv_set_namespace(struct sv_client *c, const char *ns);
 const char *sv_namespace(const struct sv_client *c);
 /* Per-call limit in ms for every call but Wait and events (-1 = none). */
@@ -126,8 +127,8 @@ struct sv_event {
 	enum sv_event_kind kind;
 	const char *name;               /* "TaskExit", ...; the type_url's last part if unknown */
 	unsigned fields;                /* SV_EVF_* */
-	char container_id[80];
-	char exec_id[80];
+	char container_id[SV_ID_SZ];
+	char exec_id[SV_ID_SZ];
 	uint32_t pid;
 	uint32_t exit_status;
 	sv_Timestamp exited_at;
@@ -136,8 +137,6 @@ struct sv_event {
 /* -EBADMSG when the event's bytes do not decode as its type; an unknown type_url is
  * SV_EVENT_UNKNOWN with only `name` set, and returns 0. */
 int sv_event_decode(const sv_Envelope *env, struct sv_event *ev);
-/* "TaskExit" -> SV_EVENT_EXIT style lookups; NULL / SV_EVENT_UNKNOWN when not known. */
-const char *sv_event_kind_name(enum sv_event_kind k);
 /* The name of an sv_TaskStatus: "created", "running", "stopped", "paused", "pausing", "unknown". */
 const char *sv_status_name(uint32_t status);
 /* Map a ttrpc status code to the negative errno described above (SV_OK -> 0). */

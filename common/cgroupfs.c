@@ -3,7 +3,6 @@
  * cgroup file I/O, with read(2)/write(2) only. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -540,22 +539,6 @@ int cgfs_write(int dfd, const char *file, const char *val)
 	rc = n < 0 ? -errno : ((size_t)n != len ? -EIO : 0);
 	close(fd);
 	return rc;
-}
-
-int cgfs_write_u64(int dfd, const char *file, uint64_t v)
-{
-	char b[24];
-
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	return cgfs_write(dfd, file, b);
-}
-
-int cgfs_write_i64(int dfd, const char *file, int64_t v)
-{
-	char b[24];
-
-	snprintf(b, sizeof(b), "%" PRId64, v);
-	return cgfs_write(dfd, file, b);
 }
 
 ssize_t cgfs_read(int dfd, const char *file, char *buf, size_t sz)

@@ -71,8 +71,6 @@ int cgfs_fs_kind(int fd);
 
 /* Write val to file in dfd in one write(2). */
 int cgfs_write(int dfd, const char *file, const char *val);
-int cgfs_write_u64(int dfd, const char *file, uint64_t v);
-int cgfs_write_i64(int dfd, const char *file, int64_t v);
 /* Read file (up to sz - 1 bytes, NUL-terminated): its length, or -errno (-EFBIG when it
  * does not fit). */
 ssize_t cgfs_read(int dfd, const char *file, char *buf, size_t sz);

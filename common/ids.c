@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/ids.c: task id and namespace validation: [A-Za-z0-9][A-Za-z0-9_.-]{0,75}. */
+/* common/ids.c: task id and namespace validation (SV_ID_RULE). */
 #include <stddef.h>
 
 #include "ids.h"
-#include "wire/limits.h"
 
 static bool is_alnum(unsigned char c)
 {

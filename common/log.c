@@ -28,11 +28,6 @@ void sv_log_init(const char *prog)
 	snprintf(sv_logger.prog, sizeof(sv_logger.prog), "%s", base);
 }
 
-const char *sv_prog(void)
-{
-	return sv_logger.prog;
-}
-
 void sv_log_set_fd(int fd)
 {
 	sv_logger.fd = fd;

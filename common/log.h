@@ -6,7 +6,6 @@
 #include <stdarg.h>
 
 void sv_log_init(const char *prog);          /* program name for every line (basename kept) */
-const char *sv_prog(void);
 void sv_log_set_fd(int fd);                  /* where lines go; default 2 */
 void sv_log_set_debug(int on);
 void sv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

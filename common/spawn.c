@@ -14,10 +14,11 @@
 #include <sys/wait.h>
 #include "common/log.h"
 #include "common/spawn.h"
+#include "wire/limits.h"
 
 #define SPAWN_MAX_FDS 6
-/* copies of the caller's fds go at or above this: clear of every target, 3 + SPAWN_MAX_FDS */
-#define SPAWN_HI_FD (3 + SPAWN_MAX_FDS + 1)
+/* copies of the caller's fds go at or above this, clear of every target */
+#define SPAWN_HI_FD (SV_FD_FIRST + SPAWN_MAX_FDS + 1)
 
 /* The file actions, in order: the directory first (dirfd may be closed below), then 0-2,
  * then the contract fds from copies above every target, then nothing else. */
@@ -35,9 +36,9 @@ static int actions(posix_spawn_file_actions_t *fa, const struct sv_spawn *o, con
 		r = r ? r : posix_spawn_file_actions_adddup2(fa, o->err >= 0 ? o->err : 0, 2);
 	}
 	for (i = 0; i < o->nfds; i++)
-		r = r ? r : hi[i] >= 0 ? posix_spawn_file_actions_adddup2(fa, hi[i], 3 + i) :
-			    posix_spawn_file_actions_addclose(fa, 3 + i);
-	return r ? r : posix_spawn_file_actions_addclosefrom_np(fa, 3 + o->nfds);
+		r = r ? r : hi[i] >= 0 ? posix_spawn_file_actions_adddup2(fa, hi[i], SV_FD_FIRST + i) :
+			    posix_spawn_file_actions_addclose(fa, SV_FD_FIRST + i);
+	return r ? r : posix_spawn_file_actions_addclosefrom_np(fa, SV_FD_FIRST + o->nfds);
 }
 
 static int attrs(posix_spawnattr_t *at, const struct sv_spawn *o)
@@ -100,11 +101,11 @@ static _Noreturn void fd_child(struct fd_child *c)
 	}
 	for (i = 0; i < o->nfds; i++) {
 		if (c->hi[i] < 0)
-			close(3 + i);
-		else if (fd_on(c->hi[i], 3 + i) < 0)
+			close(SV_FD_FIRST + i);
+		else if (fd_on(c->hi[i], SV_FD_FIRST + i) < 0)
 			goto fail;
 	}
-	if (close_range(3 + (unsigned)o->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (close_range(SV_FD_FIRST + (unsigned)o->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		goto fail;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 struct sv_spawn {
-	const int *fds;         /* fds[i] goes on 3 + i (-1: 3 + i is closed) */
+	const int *fds;         /* fds[i] goes on SV_FD_FIRST (3) + i (-1: closed) */
 	int nfds;               /* at most 6; nothing above 2 + nfds stays open */
 	bool std_null;          /* 0 on /dev/null, 1 on out, 2 on err (-1: /dev/null); else 0-2 kept */
 	int out, err;

@@ -26,14 +26,14 @@ int sv_unix_addr(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
-static int connect_flags(const char *path, int flags)
+int sv_unix_connect_nb(const char *path)
 {
 	struct sockaddr_un sa;
 	int fd, r = sv_unix_addr(&sa, path);
 
 	if (r < 0)
 		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -42,16 +42,6 @@ static int connect_flags(const char *path, int flags)
 		return r;
 	}
 	return fd;
-}
-
-int sv_unix_connect(const char *path)
-{
-	return connect_flags(path, 0);
-}
-
-int sv_unix_connect_nb(const char *path)
-{
-	return connect_flags(path, SOCK_NONBLOCK);
 }
 
 int sv_unix_listen(const char *path, mode_t mode, int backlog)

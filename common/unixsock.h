@@ -7,10 +7,9 @@
 
 /* Fill sa for path. 0, -EINVAL (no path) or -ENAMETOOLONG. */
 int sv_unix_addr(struct sockaddr_un *sa, const char *path);
-/* A SOCK_STREAM|SOCK_CLOEXEC socket connected to path: the fd, or -errno. */
-int sv_unix_connect(const char *path);
-/* The same, non-blocking: a listener whose backlog is full (a wedged peer) is -EAGAIN at
- * once instead of a connect that waits for it (a unix connect never is EINPROGRESS). */
+/* A SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK socket connected to path: the fd, or -errno. A
+ * listener whose backlog is full (a wedged peer) is -EAGAIN at once instead of a connect
+ * that waits for it (a unix connect never is EINPROGRESS). */
 int sv_unix_connect_nb(const char *path);
 /* Bind path (a socket file already there is replaced: callers hold the right to the name),
  * chmod it to mode, listen: the fd, or -errno. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "common/clock.h"
 #include "common/log.h"
 #include "engine.h"
 #include "monitor.h"

@@ -11,8 +11,6 @@
 #include "policy.h"
 #include "wire/limits.h"
 
-#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 /* The policy's default set (Docker's) less CAP_MKNOD: a task makes no device node, so the
  * devices it can open are those its /dev holds, with or without a devices cgroup (DESIGN,
  * Default task confinement). etc/seccomp-default.json is resolved for this set. */
@@ -129,7 +127,7 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 		cJSON_AddItemToObject(p, "args", strings(sh, 1));
 	}
 	env = cJSON_AddArrayToObject(p, "env");
-	cJSON_AddItemToArray(env, cJSON_CreateString(DEFAULT_PATH));
+	cJSON_AddItemToArray(env, cJSON_CreateString("PATH=" SV_DEFAULT_PATH));
 	if (o->extra_env)
 		cJSON_AddItemToArray(env, cJSON_CreateString(o->extra_env));
 	for (pb_size_t i = 0; i < o->nenv; i++) {

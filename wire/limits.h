@@ -3,6 +3,10 @@
 #ifndef SV_WIRE_LIMITS_H
 #define SV_WIRE_LIMITS_H
 
+/* A child's first fd beyond stdio: sv_spawn (common/spawn.h) puts its fds[i] on SV_FD_FIRST + i,
+ * and the fixed fds below count from it. */
+#define SV_FD_FIRST         3
+
 /* Fixed fds of an exec'd shimvisor-worker (everything else is closed before exec). */
 #define SV_FD_LISTEN        3   /* listening shim socket */
 #define SV_FD_REPORT        4   /* write end of the report pipe (absent under containerd) */
@@ -22,6 +26,14 @@
 #define SV_INIT_FD_STDIO    5   /* 5, 6, 7: the task's stdin, stdout, stderr */
 #define SV_INIT_FD_PIDFD    8   /* --exec: a pidfd of the task's init, opened by the worker */
 
+/* Fixed fds of a containerd logging binary (stdio "binary:///path"), containerd's contract. */
+#define SV_LOGGER_FD_STDOUT 3
+#define SV_LOGGER_FD_STDERR 4
+#define SV_LOGGER_FD_READY  5   /* closed (or written) by the logger once it is ready */
+
+/* PATH of a process whose environment has none (OCI runtimes' and containerd's default). */
+#define SV_DEFAULT_PATH     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* ttrpc v1.1 framing (PROTOCOL.md §2.1). */
 #define SV_TTRPC_HEADER_LEN     10
 #define SV_TTRPC_MAX_BODY       (4u << 20)
@@ -35,7 +47,6 @@
 #define SV_BYTES_MAX            65535u
 #define SV_CONFIG_MAX           SV_BYTES_MAX  /* a config.json the daemon accepts */
 
-#define SV_ID_MAX               76            /* ids and namespaces */
 #define SV_CONN_MAX             256           /* client connections per process */
 
 #define SV_NS_METADATA_KEY  "containerd-namespace-ttrpc"

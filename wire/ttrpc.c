@@ -5,12 +5,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "common/clock.h"
 #include "ttrpc.h"
 #include "pbio.h"
 #include "status.h"
@@ -447,14 +447,6 @@ const char *ttrpc_request_ns(const sv_Request *req)
 
 /* ---- blocking helpers ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left until deadline (-1 = none), for poll(). */
 static int left_ms(int64_t deadline)
 {
@@ -462,7 +454,7 @@ static int left_ms(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - sv_now_ms();
 	if (left < 0)
 		return 0;
 	return left > 0x7fffffff ? 0x7fffffff : (int)left;
@@ -545,7 +537,7 @@ static int read_frame_deadline(int fd, struct ttrpc_hdr *hdr, uint8_t **body, in
 
 int ttrpc_read_frame(int fd, struct ttrpc_hdr *hdr, uint8_t **body, int timeout_ms)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : sv_now_ms() + timeout_ms;
 
 	return read_frame_deadline(fd, hdr, body, deadline);
 }
@@ -570,7 +562,7 @@ static int call_inner(int fd, uint32_t stream, const char *service, const char *
 		      const pb_msgdesc_t *resp_fields, void *resp, int timeout_ms,
 		      int *code, char *msg, size_t msgsz)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : sv_now_ms() + timeout_ms;
 	int64_t timeout_ns = timeout_ms > 0 ? (int64_t)timeout_ms * 1000000 : 0;
 	uint8_t hdrbuf[SV_TTRPC_HEADER_LEN], *body = NULL;
 	size_t len = 0;

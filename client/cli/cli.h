@@ -59,7 +59,6 @@ int opt_operands(const struct opt_scan *s, char ***ops);
 
 /* Parsers: 0 or -EINVAL with a "what: why" message in err. */
 int cli_parse_signal(const char *s, uint32_t *sig, char *err, size_t errsz);
-const char *cli_signal_name(uint32_t sig);          /* "TERM", or NULL */
 int cli_parse_user(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid,
 		   char *err, size_t errsz);
 int cli_parse_u32(const char *s, uint32_t *v);
@@ -145,8 +144,6 @@ void jw_arr_end(struct jw *w);
 void jw_key(struct jw *w, const char *k);
 void jw_str(struct jw *w, const char *s);           /* NULL writes "" */
 void jw_u64(struct jw *w, uint64_t v);
-void jw_i64(struct jw *w, int64_t v);
-void jw_bool(struct jw *w, bool v);
 /* Append s as a JSON string literal with quotes (escapes, invalid UTF-8 -> U+FFFD). */
 void json_escape(struct sbuf *b, const char *s, size_t n);
 

@@ -11,7 +11,7 @@ static int send_exec(struct sv_client *c, const struct run_opts *o, const struct
 	sv_CtlExecRequest req = sv_CtlExecRequest_init_zero;
 	int rc;
 
-	memcpy(req.id, o->id, strlen(o->id) + 1);                 /* validated: < 80 */
+	memcpy(req.id, o->id, strlen(o->id) + 1);                 /* validated: < SV_ID_SZ */
 	memcpy(req.exec_id, o->exec_id, strlen(o->exec_id) + 1);
 	req.args = o->args;
 	req.args_count = (pb_size_t)o->args_count;

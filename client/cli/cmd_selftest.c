@@ -12,7 +12,7 @@
 struct st {
 	struct sv_client *c;
 	int n, failed;
-	char id[80];
+	char id[SV_ID_SZ];
 };
 
 static void result(struct st *s, bool ok, const char *what, const char *why)

@@ -421,7 +421,7 @@ int cmd_update(const struct cli *g, int argc, char **argv)
 	}
 	if (!(c = cli_connect(g)))
 		return CLI_EXIT_FAIL;
-	memcpy(req.id, id, strlen(id) + 1);         /* validated: < 80 */
+	memcpy(req.id, id, strlen(id) + 1);         /* validated: < SV_ID_SZ */
 	req.memory = l.memory;
 	req.pids = l.pids;
 	req.cpus_milli = l.cpus_milli;

@@ -59,7 +59,7 @@ struct sv_client *cli_connect(const struct cli *g)
 	}
 	err = sv_set_namespace(c, g->ns);
 	if (err < 0) {
-		cli_error("invalid namespace \"%s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", g->ns);
+		cli_error("invalid namespace \"%s\": must match " SV_ID_RULE, g->ns);
 		sv_close(c);
 		return NULL;
 	}

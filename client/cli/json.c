@@ -131,15 +131,3 @@ void jw_u64(struct jw *w, uint64_t v)
 	pre_value(w);
 	sb_printf(w->b, "%" PRIu64, v);
 }
-
-void jw_i64(struct jw *w, int64_t v)
-{
-	pre_value(w);
-	sb_printf(w->b, "%" PRId64, v);
-}
-
-void jw_bool(struct jw *w, bool v)
-{
-	pre_value(w);
-	sb_puts(w->b, v ? "true" : "false");
-}

@@ -178,14 +178,6 @@ static const struct { const char *name; int sig; } sigtab[] = {
 	{ "PWR", SIGPWR }, { "SYS", SIGSYS },
 };
 
-const char *cli_signal_name(uint32_t sig)
-{
-	for (size_t i = 0; i < sizeof(sigtab) / sizeof(sigtab[0]); i++)
-		if ((uint32_t)sigtab[i].sig == sig)
-			return sigtab[i].name;
-	return NULL;
-}
-
 /* RTMIN, RTMIN+n, RTMAX, RTMAX-n (name without "SIG", any case). */
 static int parse_rt(const char *s, int *sig)
 {
@@ -268,20 +260,20 @@ bad:
 
 int cli_check_id(const char *what, const char *id, char *err, size_t errsz)
 {
-	char shown[4 * 80 + 8];
+	char shown[4 * SV_ID_SZ + 8];
 	size_t o = 0;
 
 	if (id && sv_id_valid(id))
 		return 0;
 	/* Show the id on one line: non-printable bytes as \xNN, long ones cut. */
-	for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p && o < 4 * 78; p++) {
+	for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p && o < 4 * (SV_ID_SZ - 2); p++) {
 		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
 			o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x", *p);
 		else
 			shown[o++] = (char)*p;
 	}
 	shown[o] = '\0';
-	snprintf(err, errsz, "invalid %s \"%s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", what, shown);
+	snprintf(err, errsz, "invalid %s \"%s\": must match " SV_ID_RULE, what, shown);
 	return -EINVAL;
 }
 

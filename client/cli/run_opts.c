@@ -318,7 +318,7 @@ int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, si
 	int rc;
 
 	memset(req, 0, sizeof(*req));
-	memcpy(req->id, o->id, strlen(o->id) + 1);     /* validated: < 80 */
+	memcpy(req->id, o->id, strlen(o->id) + 1);     /* validated: < SV_ID_SZ */
 	if (o->args_count) {
 		req->args = o->args;
 		req->args_count = (pb_size_t)o->args_count;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/lib/client_impl.h"
+#include "common/clock.h"
 #include "common/ids.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
@@ -54,7 +55,7 @@ int sv_client_fail(struct sv_client *c, int err, const char *fmt, ...)
 int sv_client_check_id(struct sv_client *c, const char *id)
 {
 	if (!id || !sv_id_valid(id))
-		return sv_client_fail(c, -EINVAL, "invalid id: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+		return sv_client_fail(c, -EINVAL, "invalid id: must match " SV_ID_RULE);
 	return 0;
 }
 
@@ -166,7 +167,7 @@ void sv_close(struct sv_client *c)
 int sv_set_namespace(struct sv_client *c, const char *ns)
 {
 	if (!ns || !sv_id_valid(ns))
-		return sv_client_fail(c, -EINVAL, "invalid namespace: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+		return sv_client_fail(c, -EINVAL, "invalid namespace: must match " SV_ID_RULE);
 	snprintf(c->ns, sizeof(c->ns), "%s", ns);
 	return 0;
 }
@@ -277,14 +278,6 @@ int sv_client_send(struct sv_client *c, const char *method, const pb_msgdesc_t *
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int decode_response(struct sv_client *c, const uint8_t *body, size_t len,
 			   const pb_msgdesc_t *resp_fields, void *resp)
 {
@@ -314,7 +307,7 @@ static int decode_response(struct sv_client *c, const uint8_t *body, size_t len,
 int sv_client_recv(struct sv_client *c, uint32_t stream, int timeout_ms,
 		   const pb_msgdesc_t *resp_fields, void *resp)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : sv_now_ms() + timeout_ms;
 
 	for (;;) {
 		struct ttrpc_hdr h;
@@ -322,7 +315,7 @@ int sv_client_recv(struct sv_client *c, uint32_t stream, int timeout_ms,
 		int left = -1, err;
 
 		if (deadline >= 0) {
-			int64_t d = deadline - now_ms();
+			int64_t d = deadline - sv_now_ms();
 
 			left = d < 0 ? 0 : (int)d;
 		}

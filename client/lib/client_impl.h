@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <pb.h>
 #include "client/shimvisor.h"
+#include "common/ids.h"
 #include "wire/limits.h"
 
 struct sv_client {

@@ -22,13 +22,6 @@ static const char *const kind_names[] = {
 	[SV_EVENT_RESUMED] = "TaskResumed",
 };
 
-const char *sv_event_kind_name(enum sv_event_kind k)
-{
-	if ((unsigned)k >= sizeof(kind_names) / sizeof(kind_names[0]))
-		return NULL;
-	return kind_names[k];
-}
-
 const char *sv_status_name(uint32_t status)
 {
 	switch (status) {

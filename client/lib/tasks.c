@@ -11,17 +11,17 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 
-static void set_id(char dst[80], const char *id)
+static void set_id(char dst[SV_ID_SZ], const char *id)
 {
-	size_t n = strlen(id);      /* checked by sv_client_check_id: < 80 */
+	size_t n = strlen(id);      /* checked by sv_client_check_id: < SV_ID_SZ */
 
 	memcpy(dst, id, n + 1);
 }
 
 /* A request's own id field: NUL-terminated within it, then valid. */
-static int check_req_id(struct sv_client *c, const char id[80])
+static int check_req_id(struct sv_client *c, const char id[SV_ID_SZ])
 {
-	if (memchr(id, '\0', 80) == NULL)
+	if (memchr(id, '\0', SV_ID_SZ) == NULL)
 		return sv_client_fail(c, -EINVAL, "invalid id: not terminated");
 	return sv_client_check_id(c, id);
 }
@@ -33,12 +33,12 @@ static int check_exec_id(struct sv_client *c, const char *exec_id, bool optional
 		return 0;
 	if (!exec_id || !sv_id_valid(exec_id))
 		return sv_client_fail(c, -EINVAL,
-				      "invalid exec id: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}");
+				      "invalid exec id: must match " SV_ID_RULE);
 	return 0;
 }
 
 /* Check exec_id as check_exec_id does and copy it into a request's field ("" for none). */
-static int set_exec_id(struct sv_client *c, char dst[80], const char *exec_id, bool optional)
+static int set_exec_id(struct sv_client *c, char dst[SV_ID_SZ], const char *exec_id, bool optional)
 {
 	int err = check_exec_id(c, exec_id, optional);
 
@@ -50,7 +50,7 @@ static int set_exec_id(struct sv_client *c, char dst[80], const char *exec_id, b
 /* A call about the task id: req_id is req's id field, filled here once id is checked;
  * resp_fields NULL for an Empty answer. */
 static int id_call(struct sv_client *c, const char *method, const pb_msgdesc_t *req_fields,
-		   void *req, char req_id[80], const char *id, const pb_msgdesc_t *resp_fields,
+		   void *req, char req_id[SV_ID_SZ], const char *id, const pb_msgdesc_t *resp_fields,
 		   void *resp)
 {
 	int err = sv_client_check_id(c, id);

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* data[0] % 3: how many fds come with the packet; the rest: the packet. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char ns[80], id[80], bundle[PATH_MAX];
+	char ns[SV_ID_SZ], id[SV_ID_SZ], bundle[PATH_MAX];
 	int sp[2], fds[2], r, low, nfds;
 
 	if (size < 1 || size > 65536)

@@ -733,7 +733,7 @@ START_TEST(exec_calls)
 END_TEST
 
 /* The exec id of the log's "exec t1 <id> ..." line, into id. */
-static void logged_exec_id(char id[80])
+static void logged_exec_id(char id[SV_ID_SZ])
 {
 	const char *l = strstr(slurp(logpath), "exec t1 ");
 
@@ -746,7 +746,7 @@ START_TEST(exec_commands)
 	char *detached[] = { "exec", "-d", "--exec-id", "e1", "-e", "A=1", "--cwd", "/w", "-u", "5:6",
 			     "t1", "sh", "-c", "x", NULL };
 	char *attached[] = { "exec", "-u", "7", "t1", "tr", "-e", NULL };
-	char out[4096], err[4096], id[80], line[160];
+	char out[4096], err[4096], id[SV_ID_SZ], line[160];
 
 	start_server();
 	ck_assert_int_eq(run_cli(cmd_exec, detached, 14, "", out, err, 0), 0);

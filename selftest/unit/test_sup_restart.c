@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "common/clock.h"
 #include "common/log.h"
 #include "supervisor/monitor.h"
 #include "tap_main.h"
