@@ -27,6 +27,13 @@ static const char *const event_names[TE_NEVENTS] = {
 	[TE_DELETE] = "Delete", [TE_DELETE_FORCE] = "Delete -f",
 };
 
+static const char *const req_names[TR_NREQS] = {
+	[TR_START] = "Start", [TR_KILL] = "Kill", [TR_WAIT] = "Wait", [TR_STATE] = "State",
+	[TR_PIDS] = "Pids", [TR_DELETE] = "Delete", [TR_DELETE_FORCE] = "Delete -f",
+	[TR_DELETE_EXEC] = "Delete exec", [TR_PAUSE] = "Pause", [TR_RESUME] = "Resume",
+	[TR_STATS] = "Stats", [TR_UPDATE] = "Update", [TR_EXEC] = "Exec", [TR_WAIT_EXEC] = "Wait exec",
+};
+
 /* Each row as one string of comma-separated names, from the same macro as the actions. */
 #define ROW_NAMES(st, ...) [st] = #__VA_ARGS__,
 static const char *const rows[TS_NSTATES] = { TASK_ACTIONS(ROW_NAMES) };
@@ -60,25 +67,6 @@ const char *task_action_name(enum task_state st, enum task_event ev, char *buf, 
 	return buf;
 }
 
-void task_table_markdown(FILE *f)
-{
-	char name[64];
-
-	fputs("| state \\ event |", f);
-	for (int ev = 0; ev < TE_NEVENTS; ev++)
-		fprintf(f, " %s |", event_names[ev]);
-	fputs("\n|---|", f);
-	for (int ev = 0; ev < TE_NEVENTS; ev++)
-		fputs("---|", f);
-	fputc('\n', f);
-	for (int st = 0; st < TS_NSTATES; st++) {
-		fprintf(f, "| %s |", state_names[st]);
-		for (int ev = 0; ev < TE_NEVENTS; ev++)
-			fprintf(f, " %s |", task_action_name(st, ev, name, sizeof(name)));
-		fputc('\n', f);
-	}
-}
-
 /* The refusals, one per (request, kind of state). */
 static const struct task_refusal
 	creating = { SV_FAILED_PRECONDITION, "the task is being created: failed precondition", false, false },
@@ -89,7 +77,7 @@ static const struct task_refusal
 	no_process = { SV_NOT_FOUND, "process not found: not found", false, false },
 	in_progress = { SV_FAILED_PRECONDITION, "delete already in progress: failed precondition", false, false },
 	not_stopped = { SV_FAILED_PRECONDITION, "task must be stopped before deletion", true, false },
-	not_found = { SV_NOT_FOUND, "task: not found", false, false };
+	not_found = { SV_NOT_FOUND, "task <id>: not found", false, false };
 
 #define B(r) (1u << (r))
 #define ALL ((1u << TR_NREQS) - 1)
@@ -148,5 +136,41 @@ const struct task_refusal *task_refusal(enum task_state st, enum task_req rq)
 										    : &in_progress;
 	default:
 		return creating_state(st) ? &creating : &not_running;
+	}
+}
+
+void task_table_markdown(FILE *f)
+{
+	char name[64];
+
+	fputs("| state \\ event |", f);
+	for (int ev = 0; ev < TE_NEVENTS; ev++)
+		fprintf(f, " %s |", event_names[ev]);
+	fputs("\n|---|", f);
+	for (int ev = 0; ev < TE_NEVENTS; ev++)
+		fputs("---|", f);
+	fputc('\n', f);
+	for (int st = 0; st < TS_NSTATES; st++) {
+		fprintf(f, "| %s |", state_names[st]);
+		for (int ev = 0; ev < TE_NEVENTS; ev++)
+			fprintf(f, " %s |", task_action_name(st, ev, name, sizeof(name)));
+		fputc('\n', f);
+	}
+	/* permitted[]: what each state answers to each task request */
+	fputs("\n| state \\ request |", f);
+	for (int rq = 0; rq < TR_NREQS; rq++)
+		fprintf(f, " %s |", req_names[rq]);
+	fputs("\n|---|", f);
+	for (int rq = 0; rq < TR_NREQS; rq++)
+		fputs("---|", f);
+	fputc('\n', f);
+	for (int st = 0; st < TS_NSTATES; st++) {
+		fprintf(f, "| %s |", state_names[st]);
+		for (int rq = 0; rq < TR_NREQS; rq++) {
+			const struct task_refusal *r = task_refusal(st, rq);
+			fprintf(f, " %s%s |", !r ? "yes" : r->empty_ok ? "empty" : r->msg,
+				r && r->with_status ? ": <status>" : "");
+		}
+		fputc('\n', f);
 	}
 }

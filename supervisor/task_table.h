@@ -129,7 +129,8 @@ const char *task_state_str(enum task_state st);
 const char *task_event_str(enum task_event ev);
 /* The name of the action of (st, ev), "" for none (a hole the unit test fails on). */
 const char *task_action_name(enum task_state st, enum task_event ev, char *buf, size_t size);
-/* The states x events table as markdown, cell = action name. */
+/* The states x events table as markdown, cell = action name; then permitted[] (states x
+ * requests, cell = "yes" or the refusal). */
 void task_table_markdown(FILE *f);
 
 #endif
