@@ -139,17 +139,23 @@ const struct task_refusal *task_refusal(enum task_state st, enum task_req rq)
 	}
 }
 
+/* A table's header: its corner, then one column per name. */
+static void md_header(FILE *f, const char *corner, const char *const *names, int n)
+{
+	fprintf(f, "| %s |", corner);
+	for (int i = 0; i < n; i++)
+		fprintf(f, " %s |", names[i]);
+	fputs("\n|---|", f);
+	for (int i = 0; i < n; i++)
+		fputs("---|", f);
+	fputc('\n', f);
+}
+
 void task_table_markdown(FILE *f)
 {
 	char name[64];
 
-	fputs("| state \\ event |", f);
-	for (int ev = 0; ev < TE_NEVENTS; ev++)
-		fprintf(f, " %s |", event_names[ev]);
-	fputs("\n|---|", f);
-	for (int ev = 0; ev < TE_NEVENTS; ev++)
-		fputs("---|", f);
-	fputc('\n', f);
+	md_header(f, "state \\ event", event_names, TE_NEVENTS);
 	for (int st = 0; st < TS_NSTATES; st++) {
 		fprintf(f, "| %s |", state_names[st]);
 		for (int ev = 0; ev < TE_NEVENTS; ev++)
@@ -157,13 +163,8 @@ void task_table_markdown(FILE *f)
 		fputc('\n', f);
 	}
 	/* permitted[]: what each state answers to each task request */
-	fputs("\n| state \\ request |", f);
-	for (int rq = 0; rq < TR_NREQS; rq++)
-		fprintf(f, " %s |", req_names[rq]);
-	fputs("\n|---|", f);
-	for (int rq = 0; rq < TR_NREQS; rq++)
-		fputs("---|", f);
 	fputc('\n', f);
+	md_header(f, "state \\ request", req_names, TR_NREQS);
 	for (int st = 0; st < TS_NSTATES; st++) {
 		fprintf(f, "| %s |", state_names[st]);
 		for (int rq = 0; rq < TR_NREQS; rq++) {

@@ -244,8 +244,10 @@ START_TEST(markdown_has_every_row)
 	fclose(f);
 	for (char *p = buf; *p; p++)
 		lines += *p == '\n';
-	ck_assert_int_eq(lines, TS_NSTATES + 2);
+	/* two tables (header, rule, a row per state) and the blank line between */
+	ck_assert_int_eq(lines, 2 * (TS_NSTATES + 2) + 1);
 	ck_assert_ptr_nonnull(strstr(buf, "| worker gone | spawned_late |"));
+	ck_assert_ptr_nonnull(strstr(buf, "| stopped | yes | process already finished: not found |"));
 	ck_assert_ptr_null(strstr(buf, "|  |"));
 	free(buf);
 }
