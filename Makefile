@@ -71,7 +71,7 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e demo install clean bench soak fuzz
+.PHONY: all deps check unit e2e demo install clean bench soak fuzz task-table
 all: $(BINS)
 
 deps:
@@ -135,6 +135,13 @@ $(B)/selftest/test_%: $(B)/selftest/unit/test_%.o $$(TEST_LIBS_$$(call test_comp
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(CHECK_LIBS)
 
 unit: $(UNIT_BINS) $(REPLAY_BINS)
+
+# The engine's task lifecycle (states x events, cell = action) as markdown, for DESIGN.md.
+task-table: $(B)/task-table
+	@$(B)/task-table
+$(B)/task-table: mk/task-table.c supervisor/task_table.c supervisor/task_table.h
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ mk/task-table.c supervisor/task_table.c
 
 # The test command (README, .ci/run): set-up, build, every suite under prove (TAP). The e2e
 # suites find the binaries through BUILD; a sanitized run ends with 99-sanitizer-log.t, which

@@ -37,7 +37,9 @@ static int decode(struct call *k, const pb_msgdesc_t *fields, void *msg)
 	return 0;
 }
 
-static struct task *lookup(struct call *k, const char *id)
+/* The task a request names, if its state permits the request (permitted[], task_table.c):
+ * the one check before dispatch; else the refusal, answered. */
+static struct task *task_for(struct call *k, const char *id, enum task_req rq)
 {
 	char msg[160];
 	struct task *t;
@@ -48,9 +50,13 @@ static struct task *lookup(struct call *k, const char *id)
 		return NULL;
 	}
 	t = task_find(k->e, k->ns, id);
-	if (!t || t->st == T_FAILED) {
+	if (!t || !task_visible(t->st)) {
 		snprintf(msg, sizeof(msg), "task %s: not found", id);
 		reply(k->e, k->rt, SV_NOT_FOUND, msg, NULL, NULL);
+		return NULL;
+	}
+	if (task_refusal(t->st, rq)) {
+		task_refuse(k->e, t, rq, k->rt);
 		return NULL;
 	}
 	return t;
@@ -77,7 +83,7 @@ static void m_create(struct call *k)
 	if ((t = task_find(k->e, k->ns, rq->id))) {
 		snprintf(k->c->refused_ns, sizeof(k->c->refused_ns), "%s", k->ns);
 		snprintf(k->c->refused_id, sizeof(k->c->refused_id), "%s", rq->id);
-		if (t->st == T_FAILED)  /* invisible to every other call: say why it is in use */
+		if (!task_visible(t->st))  /* invisible to every other call: say why it is in use */
 			snprintf(msg, sizeof(msg), "task %s: already exists: a failed create of that id "
 				 "is being undone, try again", rq->id);
 		else
@@ -110,7 +116,6 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
 		goto out;
 	}
-	t->create_rt = k->rt;
 	t->create_req = rq;
 	rq = NULL;
 	snprintf(mr.op.spawn.ns, sizeof(mr.op.spawn.ns), "%s", t->ns);
@@ -119,6 +124,8 @@ static void m_create(struct call *k)
 	if (!mr.op.spawn.config || mon_send(k->e, t, &mr) < 0) {
 		reply(k->e, k->rt, SV_UNAVAILABLE, "the monitor did not take the request", NULL, NULL);
 		task_free(k->e, t);
+	} else {
+		t->create_rt = k->rt;   /* answered by the spawn's outcome */
 	}
 	free(mr.op.spawn.config);
 out:
@@ -142,24 +149,8 @@ static void m_start(struct call *k)
 		      "not started", NULL, NULL);
 		return;
 	}
-	if (!(t = lookup(k, rq.id)))
-		return;
-	if (t->st == T_DELETING || t->worker_gone) {
-		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", NULL, NULL);
-		return;
-	}
-	if (t->st == T_CREATING || t->commit_pending) {
-		/* pipelined behind its Create (`run`): sent on once the task exists and is kept
-		 * (committed: never a task that a restart would roll back) */
-		if (t->start_rt.conn) {
-			reply(k->e, k->rt, SV_FAILED_PRECONDITION, "start already pending: failed precondition",
-			      NULL, NULL);
-			return;
-		}
-		t->start_rt = k->rt;
-		return;
-	}
-	link_call(k->e, t, W_START, "Start", sv_StartRequest_fields, &rq, k->rt, 30000);
+	if ((t = task_for(k, rq.id, TR_START)))
+		task_fire(k->e, t, TE_START, &(struct task_ev){ .rt = k->rt, .fd = -1, .link_fd = -1 });
 }
 
 static void m_kill(struct call *k)
@@ -167,12 +158,8 @@ static void m_kill(struct call *k)
 	sv_KillRequest rq;
 	struct task *t;
 
-	if (decode(k, sv_KillRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+	if (decode(k, sv_KillRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_KILL)))
 		return;
-	if (t->exited || t->worker_gone) {
-		reply(k->e, k->rt, SV_NOT_FOUND, "process already finished: not found", NULL, NULL);
-		return;
-	}
 	if (rq.signal == 0 || rq.signal >= 65) {
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, "invalid signal", NULL, NULL);
 		return;
@@ -185,13 +172,14 @@ static void m_wait(struct call *k)
 	sv_WaitRequest rq;
 	struct task *t;
 
-	if (decode(k, sv_WaitRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+	if (decode(k, sv_WaitRequest_fields, &rq) < 0 ||
+	    !(t = task_for(k, rq.id, rq.exec_id[0] ? TR_WAIT_EXEC : TR_WAIT)))
 		return;
 	if (rq.exec_id[0]) {            /* an exec: its worker answers once it has exited */
 		link_call(k->e, t, W_EXEC_WAIT, "Wait", sv_WaitRequest_fields, &rq, k->rt, 0);
 		return;
 	}
-	if (t->exited) {
+	if (task_exit_known(t)) {
 		sv_WaitResponse wr = { .exit_status = t->exit_status, .has_exited_at = true,
 				       .exited_at = { t->exited_at.tv_sec, (int32_t)t->exited_at.tv_nsec } };
 		reply(k->e, k->rt, SV_OK, NULL, sv_WaitResponse_fields, &wr);
@@ -215,7 +203,7 @@ static void fill_state(const struct task *t, sv_StateResponse *s)
 	s->pid = t->pid;
 	s->status = task_status(t);
 	s->exit_status = t->exit_status;
-	if (t->exited) {
+	if (task_exit_known(t)) {
 		s->has_exited_at = true;
 		s->exited_at.seconds = t->exited_at.tv_sec;
 		s->exited_at.nanos = (int32_t)t->exited_at.tv_nsec;
@@ -228,7 +216,7 @@ static void m_state(struct call *k)
 	sv_StateResponse s;
 	struct task *t;
 
-	if (decode(k, sv_StateRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+	if (decode(k, sv_StateRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_STATE)))
 		return;
 	fill_state(t, &s);
 	reply(k->e, k->rt, SV_OK, NULL, sv_StateResponse_fields, &s);
@@ -239,47 +227,25 @@ static void m_pids(struct call *k)
 	sv_PidsRequest rq;
 	struct task *t;
 
-	if (decode(k, sv_PidsRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+	if (decode(k, sv_PidsRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_PIDS)))
 		return;
-	if (t->exited || t->worker_gone) {
-		sv_PidsResponse empty = { 0 };
-		reply(k->e, k->rt, SV_OK, NULL, sv_PidsResponse_fields, &empty);
-		return;
-	}
 	link_call(k->e, t, W_PIDS, "Pids", sv_PidsRequest_fields, &rq, k->rt, 10000);
 }
 
-/* The task's running worker, for a call it serves; else the reason, answered. */
-static struct task *live(struct call *k, const char *id)
-{
-	struct task *t = lookup(k, id);
-
-	if (t && (t->exited || t->worker_gone || t->st == T_DELETING)) {
-		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
-		      NULL, NULL);
-		return NULL;
-	}
-	if (t && t->st == T_CREATING) {
-		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "the task is being created: failed precondition",
-		      NULL, NULL);
-		return NULL;
-	}
-	return t;
-}
-
 /* Pause, Resume and Stats: each request is `{ string id = 1; }`, relayed as it came. */
-static void relay_by_id(struct call *k, enum wcall_op op, const char *method, int timeout_ms)
+static void relay_by_id(struct call *k, enum task_req tr, enum wcall_op op, const char *method,
+			int timeout_ms)
 {
 	sv_PauseRequest rq;     /* the wire form of all three */
 	struct task *t;
 
-	if (decode(k, sv_PauseRequest_fields, &rq) == 0 && (t = live(k, rq.id)))
+	if (decode(k, sv_PauseRequest_fields, &rq) == 0 && (t = task_for(k, rq.id, tr)))
 		link_call(k->e, t, op, method, sv_PauseRequest_fields, &rq, k->rt, timeout_ms);
 }
 
-static void m_pause(struct call *k) { relay_by_id(k, W_PAUSE, "Pause", 30000); }
-static void m_resume(struct call *k) { relay_by_id(k, W_RESUME, "Resume", 30000); }
-static void m_stats(struct call *k) { relay_by_id(k, W_STATS, "Stats", 10000); }
+static void m_pause(struct call *k) { relay_by_id(k, TR_PAUSE, W_PAUSE, "Pause", 30000); }
+static void m_resume(struct call *k) { relay_by_id(k, TR_RESUME, W_RESUME, "Resume", 30000); }
+static void m_stats(struct call *k) { relay_by_id(k, TR_STATS, W_STATS, "Stats", 10000); }
 
 static void m_update(struct call *k)
 {
@@ -289,7 +255,7 @@ static void m_update(struct call *k)
 	char *json = NULL;
 	size_t len = 0;
 
-	if (decode(k, sv_CtlUpdateRequest_fields, &rq) < 0 || !(t = live(k, rq.id)))
+	if (decode(k, sv_CtlUpdateRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_UPDATE)))
 		return;
 	if (spec_resources(&rq, &json, &len) < 0) {
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, json ? "out of memory" :
@@ -319,7 +285,7 @@ static void m_exec(struct call *k)
 
 	if (!rq || decode(k, sv_CtlExecRequest_fields, rq) < 0)
 		goto out;
-	if (!(t = live(k, rq->id)))
+	if (!(t = task_for(k, rq->id, TR_EXEC)))
 		goto out;
 	if (!sv_id_valid(rq->exec_id)) {
 		snprintf(msg, sizeof(msg), "invalid exec id \"%.80s\": must match "
@@ -360,46 +326,23 @@ out:
 static void m_delete(struct call *k)
 {
 	sv_CtlDeleteRequest rq;
+	enum task_req tr;
 	struct task *t;
 
-	if (decode(k, sv_CtlDeleteRequest_fields, &rq) < 0 || !(t = lookup(k, rq.id)))
+	if (decode(k, sv_CtlDeleteRequest_fields, &rq) < 0)
 		return;
-	if (rq.exec_id[0]) {            /* an exited exec: its worker forgets it */
+	tr = rq.exec_id[0] ? TR_DELETE_EXEC : rq.force ? TR_DELETE_FORCE : TR_DELETE;
+	if (!(t = task_for(k, rq.id, tr)))
+		return;
+	if (tr == TR_DELETE_EXEC) {     /* an exited exec: its worker forgets it */
 		sv_DeleteRequest dq = { 0 };
 		snprintf(dq.id, sizeof(dq.id), "%s", rq.id);
 		snprintf(dq.exec_id, sizeof(dq.exec_id), "%s", rq.exec_id);
-		if (t->worker_gone)
-			reply(k->e, k->rt, SV_NOT_FOUND, "process not found: not found", NULL, NULL);
-		else
-			link_call(k->e, t, W_EXEC_DELETE, "Delete", sv_DeleteRequest_fields, &dq, k->rt, 10000);
+		link_call(k->e, t, W_EXEC_DELETE, "Delete", sv_DeleteRequest_fields, &dq, k->rt, 10000);
 		return;
 	}
-	if (t->delete_rt.conn || t->st == T_DELETING || t->kill_then_delete) {
-		reply(k->e, k->rt, SV_FAILED_PRECONDITION, "delete already in progress: failed precondition",
-		      NULL, NULL);
-		return;
-	}
-	if (t->worker_gone) {
-		t->delete_rt = k->rt;   /* the cleanup in flight answers */
-		return;
-	}
-	if (!t->exited && t->st != T_CREATED) {
-		if (!rq.force) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "task must be stopped before deletion: %s: failed precondition",
-				 task_state_name(t));
-			reply(k->e, k->rt, SV_FAILED_PRECONDITION, msg, NULL, NULL);
-			return;
-		}
-		sv_KillRequest kq = { .signal = SIGKILL, .all = true };
-		snprintf(kq.id, sizeof(kq.id), "%s", t->id);
-		t->delete_rt = k->rt;
-		t->kill_then_delete = true;
-		link_call(k->e, t, W_KILL, "Kill", sv_KillRequest_fields, &kq, nobody, 10000);
-		return;
-	}
-	t->delete_rt = k->rt;
-	task_begin_delete(k->e, t);
+	task_fire(k->e, t, tr == TR_DELETE ? TE_DELETE : TE_DELETE_FORCE,
+		  &(struct task_ev){ .rt = k->rt, .fd = -1, .link_fd = -1 });
 }
 
 static void m_list(struct call *k)
@@ -409,7 +352,7 @@ static void m_list(struct call *k)
 	struct task *t;
 
 	for (t = k->e->tasks; t; t = t->next)
-		if (!strcmp(t->ns, k->ns) && t->st != T_FAILED)
+		if (!strcmp(t->ns, k->ns) && task_visible(t->st))
 			n++;
 	resp.tasks = n ? calloc(n, sizeof(*resp.tasks)) : NULL;
 	if (n && !resp.tasks) {
@@ -417,7 +360,7 @@ static void m_list(struct call *k)
 		return;
 	}
 	for (t = k->e->tasks; t && i < n; t = t->next) {
-		if (strcmp(t->ns, k->ns) || t->st == T_FAILED)
+		if (strcmp(t->ns, k->ns) || !task_visible(t->st))
 			continue;
 		sv_CtlTask *ct = &resp.tasks[i++];
 		snprintf(ct->namespace, sizeof(ct->namespace), "%s", t->ns);
@@ -426,7 +369,7 @@ static void m_list(struct call *k)
 		ct->status = task_status(t);
 		ct->exit_status = t->exit_status;
 		ct->bundle = t->bundle;
-		if (t->exited) {
+		if (task_exit_known(t)) {
 			ct->has_exited_at = true;
 			ct->exited_at.seconds = t->exited_at.tv_sec;
 			ct->exited_at.nanos = (int32_t)t->exited_at.tv_nsec;

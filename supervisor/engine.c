@@ -341,7 +341,7 @@ static int monitor_input(struct engine *e)
 		while (nfds > 2)
 			close(fds[--nfds]);
 		if (rep.which_r == sv_MonReply_found_tag) {
-			recovery_found(e, &rep, fd);        /* [0] is the link here; taken */
+			recovery_found(e, rep.ns, rep.id, &rep.r.found, fd);  /* [0]: the link; taken */
 			if (link_fd >= 0)
 				close(link_fd);
 			sv_pb_free(sv_MonReply_fields, &rep);
@@ -369,16 +369,22 @@ static int monitor_input(struct engine *e)
 				close(fd);
 			if (t->worker_pid == rep.r.exited.pid)
 				task_worker_gone(e, t);
-		} else if (rep.which_r == sv_MonReply_committed_tag || (rep.err && t->commit_pending)) {
+		} else if (rep.which_r == sv_MonReply_committed_tag) {
 			if (fd >= 0)
 				close(fd);
 			task_committed(e, t, rep.err);
-		} else if (rep.which_r == sv_MonReply_cleaned_tag || (rep.err && t->cleanup_sent)) {
+		} else if (rep.which_r == sv_MonReply_cleaned_tag) {
 			if (fd >= 0)
 				close(fd);
 			task_cleaned(e, t, &rep.r.cleaned, rep.err);
+		} else if (rep.err || rep.which_r != sv_MonReply_spawned_tag) {
+			if (fd >= 0)
+				close(fd);
+			if (link_fd >= 0)
+				close(link_fd);
+			task_mon_error(e, t, rep.err ? rep.err : EPROTO, rep.reason);
 		} else {
-			task_spawned(e, t, &rep, fd, link_fd);   /* takes both */
+			task_spawned(e, t, 0, NULL, &rep.r.spawned, fd, link_fd);   /* takes both */
 		}
 		sv_pb_free(sv_MonReply_fields, &rep);
 	}
@@ -475,7 +481,7 @@ static void check_ready(struct engine *e, int64_t now, int64_t *next)
 	if (e->serving)
 		return;
 	for (struct task *t = e->tasks; t; t = t->next)
-		unknown += t->st == T_UNKNOWN && !t->worker_gone;
+		unknown += task_unresolved(t);
 	if ((!unknown && !e->scan_pending) || now >= e->recovery_deadline_ms) {
 		if (ev_watch(e, e->ctl_fd, EPOLLIN, &e->ev_ctl))
 			sv_die(-errno, "engine: epoll_ctl");

@@ -12,7 +12,7 @@
 #include "monitor.pb.h"
 #include "task.pb.h"
 #include "ttrpc.pb.h"
-#include "task_state.h"
+#include "task_table.h"
 #include "wire/fdchan.h"
 #include "wire/ttrpc.h"
 
@@ -85,32 +85,25 @@ struct waiter {
 struct task {
 	enum ev_kind ev;        /* EV_REPORT: the epoll tag of report_fd */
 	char ns[80], id[80];
-	enum task_state st;
+	enum task_state st;     /* the lifecycle: task_table.h; changed by its actions only */
 	uint32_t pid, worker_pid;
-	bool exited;
 	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
-	uint32_t exit_status;
-	struct timespec exited_at;
-	char *bundle;
 	bool adopted;           /* re-attached after a restart: no report pipe, events synthesized */
-	bool exit_published, delete_published;
-	bool cleanup_sent, worker_gone, cleaned;
-	bool commit_pending;    /* MonCommit sent: the client's answer waits for the monitor's */
-	bool rollback;          /* a create undone (uncommitted at a restart, or its commit
-				 * failed): the dead worker's cleanup runs, then it is dropped */
+	uint32_t exit_status;
+	struct timespec exited_at;      /* zero until the init's exit is known */
+	char *bundle;
 	int report_fd;
 	uint8_t *rbuf;          /* partial report bytes */
 	size_t rlen;
 	struct conn *link;      /* our ttrpc connection to the worker */
 	uint32_t mon_seq;       /* outstanding monitor request */
-	struct reply_to create_rt, delete_rt;
-	int fail_code;          /* a failed create: answered once its bundle is gone (task_free) */
+	/* who is owed an answer: each answered by the action that ends its wait */
+	struct reply_to create_rt, start_rt, delete_rt;
+	struct waiter *waiters;
+	int fail_code;          /* a failed create's answer (states failed, rollback, ...) */
 	char *fail_msg;
-	struct reply_to start_rt;       /* a Start that came while the task was being created */
-	bool kill_then_delete;  /* delete -f: delete once the exit is seen */
 	sv_CtlCreateRequest *create_req;  /* kept until the worker's Create is sent */
 	sv_DeleteResponse del;  /* result of Delete, returned once the bundle is gone */
-	struct waiter *waiters;
 	struct exec_note *detached;     /* detached execs: deleted once their exit is seen */
 	struct task *next;
 };
@@ -217,30 +210,50 @@ void client_cut_subscriber(struct engine *e, struct conn *c);
 /* A warning a client caused: at most a few per window, the others counted. */
 void client_warn(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* tasks.c: the table and every state transition */
+/* tasks.c: the task list and the actions of the lifecycle table (task_table.h) */
+/* What an event carries (the fields its actions read). */
+struct task_ev {
+	int code;               /* a worker's answer: an SV_ code; the monitor's: an errno */
+	const char *msg;
+	uint32_t pid;
+	struct reply_to rt;     /* the client the event's answer is for */
+	const void *body;       /* sv_MonSpawned, sv_MonCleaned, sv_DeleteResponse,
+				 * sv_ConnectResponse or sv_StateResponse */
+	int fd, link_fd;        /* spawned: the report pipe and the link (taken) */
+	uint32_t exit_status;   /* exited */
+	const sv_Timestamp *exited_at;
+	const sv_Envelope *env; /* the worker's event, relayed as it came */
+};
 struct task *task_find(struct engine *e, const char *ns, const char *id);
 struct task *task_new(struct engine *e, const char *ns, const char *id);
+/* Memory only: nothing may be owed to anyone (the actions answer before). */
 void task_free(struct engine *e, struct task *t);
-void task_move(struct task *t, enum task_event ev);
-void task_apply_event(struct engine *e, struct task *t, const sv_Envelope *env);
-void task_exited(struct engine *e, struct task *t, uint32_t status, const sv_Timestamp *at);
-void task_worker_gone(struct engine *e, struct task *t);
-void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err);
+/* Run the action of (t->st, ev). */
+void task_fire(struct engine *e, struct task *t, enum task_event ev, const struct task_ev *a);
+/* The one way a task and its worker link part. */
+void task_unlink(struct task *t);
+/* Answer rt with why t's state refuses rq. */
+void task_refuse(struct engine *e, struct task *t, enum task_req rq, struct reply_to rt);
+static inline bool task_exit_known(const struct task *t)
+{
+	return t->exited_at.tv_sec || t->exited_at.tv_nsec;
+}
 void task_report_input(struct engine *e, struct task *t);
-void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd, int link_fd);
-void task_created(struct engine *e, struct task *t, int code, const char *msg, uint32_t pid,
-		  struct reply_to rt);
-/* The monitor's answer to MonCommit (err: 0 or a positive errno). */
-void task_committed(struct engine *e, struct task *t, int err);
-/* A bundle the scan rolled back (its worker killed): clean it up, list nothing. */
-void task_rollback(struct engine *e, struct task *t);
-void task_started(struct engine *e, struct task *t, uint32_t pid);
+/* The monitor's answers (engine.c monitor_input). spawn answered: err 0 with sp
+ * (report_fd and link_fd >= 0, both taken), or err > 0 with reason (may be ""; no fds) */
+void task_spawned(struct engine *e, struct task *t, int err, const char *reason,
+		  const sv_MonSpawned *sp, int report_fd, int link_fd);
+void task_committed(struct engine *e, struct task *t, int err);      /* 0 or errno */
+void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err);
+void task_worker_gone(struct engine *e, struct task *t);             /* its worker reaped */
+/* An untyped error answering t's outstanding monitor request: which one, its state says
+ * (until the monitor's replies are typed). */
+void task_mon_error(struct engine *e, struct task *t, int err, const char *reason);
+/* The worker's Delete answered (worker_link.c): code SV_OK with dr, or the failure. */
 void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		  const sv_DeleteResponse *dr);
-void task_reattached(struct engine *e, struct task *t, int code, const sv_ConnectResponse *cr);
-void task_reattach_state(struct engine *e, struct task *t, int code, const sv_StateResponse *sr);
-void task_waited(struct engine *e, struct task *t, int code, const sv_WaitResponse *wr);
-void task_begin_delete(struct engine *e, struct task *t);
+/* Still waiting for its re-attach (readiness waits for it). */
+bool task_unresolved(const struct task *t);
 uint32_t task_status(const struct task *t);
 const char *task_state_name(const struct task *t);
 
@@ -286,7 +299,8 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len);
 
 /* recovery.c */
 void recovery_scan(struct engine *e);
-/* One MonFound of the scan (link_fd: a socket connected to its worker, taken, or -1). */
-void recovery_found(struct engine *e, const sv_MonReply *rep, int link_fd);
+/* one bundle the scan found; link_fd: connected socket (taken) or -1 */
+void recovery_found(struct engine *e, const char *ns, const char *id,
+		    const sv_MonFound *f, int link_fd);
 
 #endif

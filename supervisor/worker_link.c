@@ -123,7 +123,9 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		if (code == SV_OK && sv_pb_decode(sv_CreateTaskResponse_fields, &r, b, n) < 0)
 			code = SV_INTERNAL, msg = "bad Create response from the worker";
 		if (t)
-			task_created(e, t, code, msg, r.pid, w->rt);
+			task_fire(e, t, code == SV_OK ? TE_CREATED : TE_CREATE_FAILED,
+				  &(struct task_ev){ .code = code, .msg = msg, .pid = r.pid, .rt = w->rt,
+						     .fd = -1, .link_fd = -1 });
 		else
 			reply(e, w->rt, SV_UNAVAILABLE, "task is gone", NULL, NULL);
 		break;
@@ -131,7 +133,7 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 	case W_START: {
 		sv_StartResponse r = { 0 };
 		if (code == SV_OK && sv_pb_decode(sv_StartResponse_fields, &r, b, n) == 0 && t)
-			task_started(e, t, r.pid);
+			task_fire(e, t, TE_STARTED, &(struct task_ev){ .pid = r.pid, .fd = -1, .link_fd = -1 });
 		relay_raw(e, w->rt, code, msg, payload);
 		break;
 	}
@@ -170,7 +172,8 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		if (code == SV_OK && sv_pb_decode(sv_ConnectResponse_fields, &r, b, n) < 0)
 			code = SV_INTERNAL;
 		if (t)
-			task_reattached(e, t, code, &r);
+			task_fire(e, t, code == SV_OK ? TE_CONNECTED : TE_CONNECT_FAILED,
+				  &(struct task_ev){ .code = code, .body = &r, .fd = -1, .link_fd = -1 });
 		break;
 	}
 	case W_STATE: {
@@ -178,7 +181,8 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		if (code == SV_OK && sv_pb_decode(sv_StateResponse_fields, &r, b, n) < 0)
 			code = SV_INTERNAL;
 		if (t)
-			task_reattach_state(e, t, code, &r);
+			task_fire(e, t, TE_STATE, &(struct task_ev){ .code = code, .body = &r, .fd = -1,
+								     .link_fd = -1 });
 		sv_pb_free(sv_StateResponse_fields, &r);
 		break;
 	}
@@ -186,8 +190,10 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		sv_WaitResponse r = { 0 };
 		if (code == SV_OK && sv_pb_decode(sv_WaitResponse_fields, &r, b, n) < 0)
 			code = SV_INTERNAL;
-		if (t)
-			task_waited(e, t, code, &r);
+		if (t && code == SV_OK)
+			task_fire(e, t, TE_EXITED, &(struct task_ev){
+				.exit_status = r.exit_status, .fd = -1, .link_fd = -1,
+				.exited_at = r.has_exited_at ? &r.exited_at : NULL });
 		break;
 	}
 	case W_SHUTDOWN:
@@ -239,7 +245,7 @@ void link_closed(struct engine *e, struct conn *c)
 		free(w);
 	}
 	if (t && t->link == c) {
-		t->link = NULL;
+		task_unlink(t);
 		/* a worker we did not spawn has no exit notice from the monitor: EOF is its death */
 		if (t->adopted)
 			task_worker_gone(e, t);

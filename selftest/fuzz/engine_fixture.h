@@ -21,7 +21,8 @@ struct fz_engine {
 	int peers[3];           /* the far ends: monitor, client, worker */
 };
 
-/* sel: bits 0-2 the task's state (mod T_NSTATES), bit 3 a worker link, bit 4 exited. */
+/* sel: bits 0-2 and 4 the task's state (mod TS_NSTATES), bit 3 a worker link, bit 5 its
+ * exit known. */
 static inline void fz_engine_init(struct fz_engine *f, uint8_t sel)
 {
 	static struct sv_config cfg;
@@ -57,10 +58,11 @@ static inline void fz_engine_init(struct fz_engine *f, uint8_t sel)
 	f->peers[1] = sp[1];
 	if (!(f->task = task_new(e, SV_DEFAULT_NS, "t1")))
 		abort();
-	f->task->st = (enum task_state)((sel & 7) % T_NSTATES);
+	f->task->st = (enum task_state)(((sel & 7) | (sel & 16) >> 1) % TS_NSTATES);
 	f->task->pid = 4242;
 	f->task->worker_pid = 4241;
-	f->task->exited = sel & 16;
+	if (sel & 32)
+		f->task->exited_at.tv_sec = 1;
 	if (sel & 8) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0 ||
 		    !(f->task->link = conn_new(e, sp[0], CONN_WORKER)))
@@ -74,8 +76,16 @@ static inline void fz_engine_free(struct fz_engine *f)
 {
 	struct engine *e = &f->e;
 
-	while (e->tasks)
-		task_free(e, e->tasks);
+	while (e->tasks) {      /* what the input left owed is dropped, not answered */
+		struct task *t = e->tasks;
+		while (t->waiters) {
+			struct waiter *w = t->waiters;
+			t->waiters = w->next;
+			free(w);
+		}
+		t->create_rt = t->start_rt = t->delete_rt = nobody;
+		task_free(e, t);
+	}
 	while (e->nconns)
 		conn_close(e, e->conns[0]);
 	free(e->conns);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* supervisor/task_table.c: the names of the task lifecycle table and the requests each
+ * state permits. Depends on nothing else of the engine, so that a tool can print the table
+ * (task_table_markdown) by linking this file alone. */
+#include <string.h>
+#include "task_table.h"
+#include "wire/status.h"
+
+static const char *const state_names[TS_NSTATES] = {
+	[TS_SPAWNING] = "spawning", [TS_CREATING] = "creating", [TS_COMMITTING] = "committing",
+	[TS_CREATED] = "created", [TS_RUNNING] = "running", [TS_KILLING] = "killing",
+	[TS_STOPPED] = "stopped", [TS_DELETING] = "deleting", [TS_DELETED] = "deleted",
+	[TS_DELETED_GONE] = "deleted, worker gone", [TS_DELETED_CLEANED] = "deleted, cleaned",
+	[TS_GONE] = "worker gone", [TS_FAILED] = "failed", [TS_ROLLBACK] = "rollback",
+	[TS_FAILED_CLEANING] = "failed, worker gone", [TS_UNKNOWN] = "unknown",
+};
+
+static const char *const event_names[TE_NEVENTS] = {
+	[TE_SPAWNED] = "spawned", [TE_SPAWN_FAILED] = "spawn failed",
+	[TE_COMMITTED] = "committed", [TE_COMMIT_FAILED] = "commit failed",
+	[TE_WORKER_GONE] = "worker gone", [TE_CLEANED] = "cleaned",
+	[TE_ROLLED_BACK] = "rolled back", [TE_CREATED] = "created",
+	[TE_CREATE_FAILED] = "create failed", [TE_STARTED] = "started", [TE_EXITED] = "exited",
+	[TE_DELETED] = "deleted", [TE_DELETE_FAILED] = "delete failed",
+	[TE_CONNECTED] = "connected", [TE_CONNECT_FAILED] = "connect failed",
+	[TE_STATE] = "state", [TE_REPORT_DELETE] = "/tasks/delete", [TE_START] = "Start",
+	[TE_DELETE] = "Delete", [TE_DELETE_FORCE] = "Delete -f",
+};
+
+static const char *const req_names[TR_NREQS] = {
+	[TR_START] = "Start", [TR_KILL] = "Kill", [TR_WAIT] = "Wait", [TR_STATE] = "State",
+	[TR_PIDS] = "Pids", [TR_DELETE] = "Delete", [TR_DELETE_FORCE] = "Delete -f",
+	[TR_DELETE_EXEC] = "Delete exec", [TR_PAUSE] = "Pause", [TR_RESUME] = "Resume",
+	[TR_STATS] = "Stats", [TR_UPDATE] = "Update", [TR_EXEC] = "Exec", [TR_WAIT_EXEC] = "Wait exec",
+};
+
+/* Each row as one string of comma-separated names, from the same macro as the actions. */
+#define ROW_NAMES(st, ...) [st] = #__VA_ARGS__,
+static const char *const rows[TS_NSTATES] = { TASK_ACTIONS(ROW_NAMES) };
+
+const char *task_state_str(enum task_state st)
+{
+	return (unsigned)st < TS_NSTATES ? state_names[st] : "?";
+}
+
+const char *task_event_str(enum task_event ev)
+{
+	return (unsigned)ev < TE_NEVENTS ? event_names[ev] : "?";
+}
+
+const char *task_action_name(enum task_state st, enum task_event ev, char *buf, size_t size)
+{
+	const char *p = (unsigned)st < TS_NSTATES && rows[st] ? rows[st] : "";
+	size_t n;
+
+	for (int i = 0; *p && i < (int)ev; i++) {
+		p = strchr(p, ',');
+		p = p ? p + 1 + strspn(p + 1, " ") : "";
+	}
+	if ((unsigned)ev >= TE_NEVENTS)
+		p = "";
+	n = strcspn(p, ",");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return buf;
+}
+
+/* The refusals, one per (request, kind of state). */
+static const struct task_refusal
+	creating = { SV_FAILED_PRECONDITION, "the task is being created: failed precondition", false, false },
+	not_running = { SV_FAILED_PRECONDITION, "the task is not running: failed precondition", false, false },
+	being_deleted = { SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", false, false },
+	finished = { SV_NOT_FOUND, "process already finished: not found", false, false },
+	no_pids = { SV_OK, NULL, false, true },
+	no_process = { SV_NOT_FOUND, "process not found: not found", false, false },
+	in_progress = { SV_FAILED_PRECONDITION, "delete already in progress: failed precondition", false, false },
+	not_stopped = { SV_FAILED_PRECONDITION, "task must be stopped before deletion", true, false },
+	not_found = { SV_NOT_FOUND, "task <id>: not found", false, false };
+
+#define B(r) (1u << (r))
+#define ALL ((1u << TR_NREQS) - 1)
+#define LIVE_ONLY (B(TR_PAUSE) | B(TR_RESUME) | B(TR_STATS) | B(TR_UPDATE) | B(TR_EXEC))
+#define DELETES (B(TR_DELETE) | B(TR_DELETE_FORCE))
+#define FINISHED (B(TR_KILL) | B(TR_PIDS) | LIVE_ONLY)
+
+/* permitted[state]: the requests a state serves; any other is refused before dispatch. */
+static const uint32_t permitted[TS_NSTATES] = {
+	[TS_SPAWNING] = ALL & ~(LIVE_ONLY | DELETES),
+	[TS_CREATING] = ALL & ~(LIVE_ONLY | DELETES),
+	[TS_COMMITTING] = ALL & ~(LIVE_ONLY | DELETES),
+	[TS_CREATED] = ALL,
+	[TS_RUNNING] = ALL & ~B(TR_DELETE),
+	[TS_KILLING] = ALL & ~DELETES,
+	[TS_STOPPED] = ALL & ~FINISHED,
+	[TS_DELETING] = ALL & ~(FINISHED | DELETES),
+	[TS_DELETED] = ALL & ~(B(TR_START) | FINISHED | DELETES),
+	[TS_DELETED_GONE] = ALL & ~(B(TR_START) | FINISHED | DELETES | B(TR_DELETE_EXEC)),
+	[TS_DELETED_CLEANED] = ALL & ~(B(TR_START) | FINISHED | DELETES),
+	[TS_GONE] = ALL & ~(B(TR_START) | FINISHED | B(TR_DELETE_EXEC)),
+	[TS_FAILED] = 0,
+	[TS_ROLLBACK] = 0,
+	[TS_FAILED_CLEANING] = 0,
+	[TS_UNKNOWN] = ALL & ~DELETES,
+};
+
+bool task_visible(enum task_state st)
+{
+	return (unsigned)st < TS_NSTATES && permitted[st] != 0;
+}
+
+static bool creating_state(enum task_state st)
+{
+	return st == TS_SPAWNING || st == TS_CREATING || st == TS_COMMITTING;
+}
+
+const struct task_refusal *task_refusal(enum task_state st, enum task_req rq)
+{
+	if ((unsigned)st >= TS_NSTATES || (unsigned)rq >= TR_NREQS || !permitted[st])
+		return &not_found;
+	if (permitted[st] & B(rq))
+		return NULL;
+	switch (rq) {
+	case TR_START:
+		return &being_deleted;
+	case TR_KILL:
+		return &finished;
+	case TR_PIDS:
+		return &no_pids;
+	case TR_DELETE_EXEC:
+		return &no_process;
+	case TR_DELETE:
+	case TR_DELETE_FORCE:
+		return st == TS_RUNNING || st == TS_UNKNOWN || creating_state(st) ? &not_stopped
+										    : &in_progress;
+	default:
+		return creating_state(st) ? &creating : &not_running;
+	}
+}
+
+/* A table's header: its corner, then one column per name. */
+static void md_header(FILE *f, const char *corner, const char *const *names, int n)
+{
+	fprintf(f, "| %s |", corner);
+	for (int i = 0; i < n; i++)
+		fprintf(f, " %s |", names[i]);
+	fputs("\n|---|", f);
+	for (int i = 0; i < n; i++)
+		fputs("---|", f);
+	fputc('\n', f);
+}
+
+void task_table_markdown(FILE *f)
+{
+	char name[64];
+
+	md_header(f, "state \\ event", event_names, TE_NEVENTS);
+	for (int st = 0; st < TS_NSTATES; st++) {
+		fprintf(f, "| %s |", state_names[st]);
+		for (int ev = 0; ev < TE_NEVENTS; ev++)
+			fprintf(f, " %s |", task_action_name(st, ev, name, sizeof(name)));
+		fputc('\n', f);
+	}
+	/* permitted[]: what each state answers to each task request */
+	fputc('\n', f);
+	md_header(f, "state \\ request", req_names, TR_NREQS);
+	for (int st = 0; st < TS_NSTATES; st++) {
+		fprintf(f, "| %s |", state_names[st]);
+		for (int rq = 0; rq < TR_NREQS; rq++) {
+			const struct task_refusal *r = task_refusal(st, rq);
+			fprintf(f, " %s%s |", !r ? "yes" : r->empty_ok ? "empty" : r->msg,
+				r && r->with_status ? ": <status>" : "");
+		}
+		fputc('\n', f);
+	}
+}
