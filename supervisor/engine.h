@@ -5,6 +5,7 @@
 #define SV_SUP_ENGINE_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <sys/epoll.h>
 #include "config.h"
@@ -227,7 +228,10 @@ void task_exited(struct engine *e, struct task *t, uint32_t status, const sv_Tim
 void task_worker_gone(struct engine *e, struct task *t);
 void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err);
 void task_report_input(struct engine *e, struct task *t);
-void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd, int link_fd);
+/* spawn answered: err 0 with sp (report_fd and link_fd >= 0, both taken; link_fd -1: the
+ * monitor connected no link), or err > 0 with reason (may be ""; no fds) */
+void task_spawned(struct engine *e, struct task *t, int err, const char *reason,
+		  const sv_MonSpawned *sp, int report_fd, int link_fd);
 void task_created(struct engine *e, struct task *t, int code, const char *msg, uint32_t pid,
 		  struct reply_to rt);
 /* The monitor's answer to MonCommit (err: 0 or a positive errno). */
@@ -286,7 +290,24 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len);
 
 /* recovery.c */
 void recovery_scan(struct engine *e);
-/* One MonFound of the scan (link_fd: a socket connected to its worker, taken, or -1). */
-void recovery_found(struct engine *e, const sv_MonReply *rep, int link_fd);
+/* one bundle the scan found; link_fd: connected socket (taken) or -1 */
+void recovery_found(struct engine *e, const char *ns, const char *id, const sv_MonFound *f,
+		    int link_fd);
+
+/* engine_replies.c: the monitor's replies, each checked against one table {type, request
+ * answered, fds, handler}, the mirror of the monitor's request table */
+#define ENGINE_REPLY_MAX_FDS 2
+/* Take the next reply: 1 with *rep (to sv_pb_free), its row, and fds[] (exactly the row's
+ * count, -1 for one the engine had no room for); 0 none yet; -ECONNRESET at EOF; -EPROTO for
+ * a reply outside the table (its fds closed, logged); other -errno. */
+int engine_reply_take(int fd, sv_MonReply *rep, int fds[ENGINE_REPLY_MAX_FDS], size_t *row);
+/* Every reply waiting, each to its handler. 0, or -errno as engine_reply_take (the engine
+ * then ends: the monitor restarts it). */
+int engine_monitor_input(struct engine *e);
+size_t engine_replies_count(void);
+/* Row i's reply type (0 if it has no handler) and fd count. */
+pb_size_t engine_reply_type(size_t i, int *nfds);
+/* The table as markdown (reply, request answered, fds, handler), for DESIGN.md. */
+void engine_replies_print(FILE *out);
 
 #endif

@@ -20,12 +20,12 @@ void recovery_scan(struct engine *e)
 		e->scan_pending = true;     /* readiness and clients wait for MonScanned */
 }
 
-void recovery_found(struct engine *e, const sv_MonReply *rep, int link_fd)
+void recovery_found(struct engine *e, const char *ns, const char *id, const sv_MonFound *f,
+		    int link_fd)
 {
-	const sv_MonFound *f = &rep->r.found;
 	struct task *t;
 
-	if (task_find(e, rep->ns, rep->id) || !(t = task_new(e, rep->ns, rep->id))) {
+	if (task_find(e, ns, id) || !(t = task_new(e, ns, id))) {
 		if (link_fd >= 0)
 			close(link_fd);
 		return;

@@ -203,18 +203,19 @@ static void task_failed(struct task *t, int code, const char *msg, struct reply_
 }
 
 /* The monitor made the bundle and started the worker: connect and send Create. */
-void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int fd, int link_fd)
+void task_spawned(struct engine *e, struct task *t, int err, const char *reason,
+		  const sv_MonSpawned *sp, int fd, int link_fd)
 {
 	sv_CtlCreateRequest *cr = t->create_req;
 	sv_CreateTaskRequest rq = { 0 };
 	char log[PATH_MAX + 64];
 	int r;
 
-	if (rep->err || rep->which_r != sv_MonReply_spawned_tag) {
+	if (err || !sp) {
 		char msg[256];
-		int err = rep->err ? rep->err : EPROTO;
-		if (rep->reason && rep->reason[0])
-			snprintf(msg, sizeof(msg), "create %s: policy: %s", t->id, rep->reason);
+		err = err ? err : EPROTO;
+		if (reason && reason[0])
+			snprintf(msg, sizeof(msg), "create %s: policy: %s", t->id, reason);
 		else
 			snprintf(msg, sizeof(msg), "create %s: %s", t->id,
 				 err == EEXIST ? "a bundle of that id still exists" : strerror(err));
@@ -226,8 +227,8 @@ void task_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, int 
 		task_free(e, t);
 		return;
 	}
-	t->worker_pid = rep->r.spawned.pid;
-	t->bundle = strdup(rep->r.spawned.bundle ? rep->r.spawned.bundle : "");
+	t->worker_pid = sp->pid;
+	t->bundle = strdup(sp->bundle ? sp->bundle : "");
 	if (fd >= 0) {
 		sv_set_nonblock(fd, 1);
 		if ((r = ev_watch(e, fd, EPOLLIN, &t->ev)) < 0) {
