@@ -162,7 +162,7 @@ static const struct reply_row replies[] = {
 };
 #define NREPLIES (sizeof(replies) / sizeof(replies[0]))
 
-/* Why rep with got does not fit its row i (logged by the caller), or NULL. */
+/* Why rep, with what came along (got), does not fit row (the caller logs it), or NULL. */
 static const char *misfit(const struct reply_row *row, const sv_MonReply *rep,
 			  const struct fdchan_got *got)
 {
