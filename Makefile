@@ -200,6 +200,7 @@ FUZZ_COMP_control   := SUP
 FUZZ_COMP_engine_spec := SUP
 FUZZ_COMP_handover  := WORKER
 FUZZ_COMP_task_report := SUP
+FUZZ_COMP_replies   := SUP
 $(B)/selftest/fuzz/replay.o: CFLAGS += -DSV_FUZZ_CORPUS='"$(abspath selftest/fuzz/corpus)"'
 $(B)/selftest/fuzz_%: $(B)/selftest/fuzz/fuzz_%.o $(B)/selftest/fuzz/replay.o \
 		      $$(LIB_$$(FUZZ_COMP_$$*)) $(LIB_WIRE) $(LIB_COMMON)

@@ -317,79 +317,6 @@ static void accept_clients(struct engine *e)
 	}
 }
 
-static struct task *task_by_seq(struct engine *e, uint32_t seq)
-{
-	for (struct task *t = e->tasks; t; t = t->next)
-		if (t->mon_seq == seq)
-			return t;
-	return NULL;
-}
-
-static int monitor_input(struct engine *e)
-{
-	sv_MonReply rep;
-	struct task *t;
-	int fds[FDCHAN_MAX_FDS], nfds, fd, link_fd, r;
-
-	for (;;) {
-		r = fdchan_recv(e->mon_fd, sv_MonReply_fields, &rep, fds, &nfds, MSG_DONTWAIT);
-		if (r <= 0)
-			return r;
-		/* spawned: [0] the report pipe, [1] a connected link to the worker; found: [0] */
-		fd = nfds > 0 ? fds[0] : -1;
-		link_fd = nfds > 1 ? fds[1] : -1;
-		while (nfds > 2)
-			close(fds[--nfds]);
-		if (rep.which_r == sv_MonReply_found_tag) {
-			recovery_found(e, rep.ns, rep.id, &rep.r.found, fd);  /* [0]: the link; taken */
-			if (link_fd >= 0)
-				close(link_fd);
-			sv_pb_free(sv_MonReply_fields, &rep);
-			continue;
-		}
-		if (rep.which_r == sv_MonReply_scanned_tag) {
-			e->scan_pending = false;
-			sv_pb_free(sv_MonReply_fields, &rep);
-			continue;
-		}
-		if (link_fd >= 0 && rep.which_r != sv_MonReply_spawned_tag) {
-			close(link_fd);
-			link_fd = -1;
-		}
-		t = rep.seq ? task_by_seq(e, rep.seq) : task_find(e, rep.ns, rep.id);
-		if (t && rep.seq)
-			t->mon_seq = 0;
-		if (!t) {
-			if (fd >= 0)
-				close(fd);
-			if (link_fd >= 0)
-				close(link_fd);
-		} else if (rep.which_r == sv_MonReply_exited_tag) {
-			if (fd >= 0)
-				close(fd);
-			if (t->worker_pid == rep.r.exited.pid)
-				task_worker_gone(e, t);
-		} else if (rep.which_r == sv_MonReply_committed_tag) {
-			if (fd >= 0)
-				close(fd);
-			task_committed(e, t, rep.err);
-		} else if (rep.which_r == sv_MonReply_cleaned_tag) {
-			if (fd >= 0)
-				close(fd);
-			task_cleaned(e, t, &rep.r.cleaned, rep.err);
-		} else if (rep.err || rep.which_r != sv_MonReply_spawned_tag) {
-			if (fd >= 0)
-				close(fd);
-			if (link_fd >= 0)
-				close(link_fd);
-			task_mon_error(e, t, rep.err ? rep.err : EPROTO, rep.reason);
-		} else {
-			task_spawned(e, t, 0, NULL, &rep.r.spawned, fd, link_fd);   /* takes both */
-		}
-		sv_pb_free(sv_MonReply_fields, &rep);
-	}
-}
-
 static void signals(struct engine *e)
 {
 	struct signalfd_siginfo si;
@@ -433,6 +360,7 @@ static void conn_input(struct engine *e, struct conn *c)
 static int dispatch(struct engine *e, const struct epoll_event *ev)
 {
 	enum ev_kind *tag = ev->data.ptr;
+	int r;
 
 	if (!tag)
 		return 0;       /* its object went away earlier in this round */
@@ -445,8 +373,12 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 			sv_warn("engine: the monitor is gone");
 			return -1;
 		}
-		if ((ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && monitor_input(e) < 0) {
-			sv_warn("engine: the monitor is gone");
+		if ((ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+		    (r = engine_monitor_input(e)) < 0) {
+			/* a reply outside the table: a broken monitor, ended with its channel (the
+			 * monitor starts another engine, whose scan re-attaches every task) */
+			sv_warn("engine: %s", r == -EPROTO ? "a reply outside the table: ending"
+							  : "the monitor is gone");
 			return -1;
 		}
 		break;

@@ -5,6 +5,7 @@
 #define SV_SUP_ENGINE_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <sys/epoll.h>
 #include "config.h"
@@ -239,16 +240,14 @@ static inline bool task_exit_known(const struct task *t)
 	return t->exited_at.tv_sec || t->exited_at.tv_nsec;
 }
 void task_report_input(struct engine *e, struct task *t);
-/* The monitor's answers (engine.c monitor_input). spawn answered: err 0 with sp
- * (report_fd and link_fd >= 0, both taken), or err > 0 with reason (may be ""; no fds) */
+/* The monitor's answers (engine_replies.c). spawn answered: err 0 with sp (report_fd >= 0,
+ * link_fd >= 0, or -1 when the monitor connected no link: the create then fails once the
+ * worker's end is seen; both taken), or err > 0 with reason (may be ""; no fds) */
 void task_spawned(struct engine *e, struct task *t, int err, const char *reason,
 		  const sv_MonSpawned *sp, int report_fd, int link_fd);
 void task_committed(struct engine *e, struct task *t, int err);      /* 0 or errno */
 void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err);
 void task_worker_gone(struct engine *e, struct task *t);             /* its worker reaped */
-/* An untyped error answering t's outstanding monitor request: which one, its state says
- * (until the monitor's replies are typed). */
-void task_mon_error(struct engine *e, struct task *t, int err, const char *reason);
 /* The worker's Delete answered (worker_link.c): code SV_OK with dr, or the failure. */
 void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		  const sv_DeleteResponse *dr);
@@ -300,7 +299,23 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len);
 /* recovery.c */
 void recovery_scan(struct engine *e);
 /* one bundle the scan found; link_fd: connected socket (taken) or -1 */
-void recovery_found(struct engine *e, const char *ns, const char *id,
-		    const sv_MonFound *f, int link_fd);
+void recovery_found(struct engine *e, const char *ns, const char *id, const sv_MonFound *f,
+		    int link_fd);
+
+/* engine_replies.c: the monitor's replies, each checked against one table {type, request
+ * answered, fds, handler}, the mirror of the monitor's request table */
+#define ENGINE_REPLY_MAX_FDS 2
+/* Take the next reply: 1 with *rep (to sv_pb_free), its row, and fds[] (exactly the row's
+ * count, -1 for one the engine had no room for); 0 none yet; -ECONNRESET at EOF; -EPROTO for
+ * a reply outside the table (its fds closed, logged); other -errno. */
+int engine_reply_take(int fd, sv_MonReply *rep, int fds[ENGINE_REPLY_MAX_FDS], size_t *row);
+/* Every reply waiting, each to its handler. 0, or -errno as engine_reply_take (the engine
+ * then ends: the monitor restarts it). */
+int engine_monitor_input(struct engine *e);
+size_t engine_replies_count(void);
+/* Row i's reply type (0 if it has no handler) and fd count. */
+pb_size_t engine_reply_type(size_t i, int *nfds);
+/* The table as markdown (reply, request answered, fds, handler), for DESIGN.md. */
+void engine_replies_print(FILE *out);
 
 #endif

@@ -128,12 +128,19 @@ void mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fd
 	}
 }
 
-static void send_error(struct monitor *m, uint32_t seq, const char *ns, const char *id, int err)
+/* A spawn or commit refused or failed (type: spawn_failed, commit_failed): err, as a positive
+ * errno, and the policy's reason (NULL: none). */
+static void send_failed(struct monitor *m, pb_size_t type, uint32_t seq, const char *ns,
+			const char *id, int err, const char *reason)
 {
 	sv_MonReply rep;
+	sv_MonFailed *f = type == sv_MonReply_spawn_failed_tag ? &rep.r.spawn_failed
+							       : &rep.r.commit_failed;
 
 	mon_reply_base(&rep, seq, ns, id);
-	rep.err = err < 0 ? -err : err;
+	rep.which_r = type;
+	f->err = err < 0 ? -err : err;
+	f->reason = (char *)reason;
 	send_reply(m, &rep, -1);
 }
 
@@ -188,8 +195,8 @@ static void finish_cleanup(struct monitor *m, bool reply, uint32_t seq, const ch
 	if (!reply)
 		return;
 	mon_reply_base(&rep, seq, ns, id);
-	rep.err = r < 0 ? -r : 0;
 	rep.which_r = sv_MonReply_cleaned_tag;
+	rep.r.cleaned.err = r < 0 ? -r : 0;
 	if (len)
 		resp = sv_bytes_new(out, len);
 	rep.r.cleaned.delete_response = resp;
@@ -220,11 +227,11 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	int r;
 
 	if (!sv_id_valid(s->ns) || !sv_id_valid(s->id)) {
-		send_error(m, rq->seq, "", "", EINVAL);
+		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, "", "", EINVAL, NULL);
 		return 0;
 	}
 	if (!s->config || s->config->size == 0) {   /* the size is bounded by the field type */
-		send_error(m, rq->seq, s->ns, s->id, EINVAL);
+		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, EINVAL, NULL);
 		return 0;
 	}
 	/* the policy, before any root process reads the config (policy_check.c) */
@@ -234,15 +241,12 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 			    why, sizeof(why));
 	if (r < 0) {
 		sv_warn("spawn %s/%s refused: %s", s->ns, s->id, why);
-		mon_reply_base(&rep, rq->seq, s->ns, s->id);
-		rep.err = -r;
-		rep.reason = why;
-		send_reply(m, &rep, -1);
+		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, r, why);
 		return 0;
 	}
 	r = spawn_worker(m, s->ns, s->id, s->config->bytes, s->config->size, &res);
 	if (r < 0) {
-		send_error(m, rq->seq, s->ns, s->id, r);
+		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, r, NULL);
 		return 0;
 	}
 	c = child_find(m, res.pid);      /* the warm worker, now assigned */
@@ -255,13 +259,14 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 		snprintf(c->ns, sizeof(c->ns), "%s", s->ns);
 		snprintf(c->id, sizeof(c->id), "%s", s->id);
 	}
-	mon_reply_base(&rep, rq->seq, s->ns, s->id);
-	rep.which_r = sv_MonReply_spawned_tag;
-	rep.r.spawned.pid = (uint32_t)res.pid;
-	rep.r.spawned.bundle = res.bundle;
 	/* the engine opens nothing in <state>: it gets the link connected (a unix connect
-	 * completes at once into the listen backlog) */
+	 * completes at once into the listen backlog). Without one (out of fds) the create
+	 * fails; its worker, never told to create, is cleaned up after its exit notice. */
 	int fds[2] = { res.report_fd, sv_unix_connect_nb(res.address) };
+	mon_reply_base(&rep, rq->seq, s->ns, s->id);
+	rep.which_r = fds[1] >= 0 ? sv_MonReply_spawned_tag : sv_MonReply_spawned_unlinked_tag;
+	rep.r.spawned.pid = (uint32_t)res.pid;      /* the same message for both types */
+	rep.r.spawned.bundle = res.bundle;
 	if (fds[1] < 0)
 		sv_warn_err(fds[1], "spawn %s/%s: connect to its worker", s->ns, s->id);
 	mon_send_reply_fds(m, &rep, fds, fds[1] >= 0 ? 2 : 1);
@@ -287,12 +292,12 @@ static int mon_commit(struct monitor *m, const sv_MonRequest *rq)
 	char path[2 * 80 + sizeof(SV_BUNDLE_CREATING) + 2];
 
 	if (!sv_id_valid(cm->ns) || !sv_id_valid(cm->id)) {
-		send_error(m, rq->seq, "", "", EINVAL);
+		send_failed(m, sv_MonReply_commit_failed_tag, rq->seq, "", "", EINVAL, NULL);
 		return 0;
 	}
 	c = mon_worker_of(m, cm->ns, cm->id);
 	if (!c) {
-		send_error(m, rq->seq, cm->ns, cm->id, ENOENT);
+		send_failed(m, sv_MonReply_commit_failed_tag, rq->seq, cm->ns, cm->id, ENOENT, NULL);
 		return 0;
 	}
 	if (!c->uncommitted) {
@@ -302,7 +307,7 @@ static int mon_commit(struct monitor *m, const sv_MonRequest *rq)
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s", cm->ns, cm->id, SV_BUNDLE_CREATING);
 	if (unlinkat(m->state_fd, path, 0) < 0 && errno != ENOENT) {
-		send_error(m, rq->seq, cm->ns, cm->id, errno);
+		send_failed(m, sv_MonReply_commit_failed_tag, rq->seq, cm->ns, cm->id, errno, NULL);
 		return 0;
 	}
 	c->uncommitted = 0;
@@ -349,7 +354,12 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
 	struct mon_child *c;
 
 	if (!sv_id_valid(cl->ns) || !sv_id_valid(cl->id)) {
-		send_error(m, rq->seq, "", "", EINVAL);
+		sv_MonReply rep;
+
+		mon_reply_base(&rep, rq->seq, "", "");
+		rep.which_r = sv_MonReply_cleaned_tag;
+		rep.r.cleaned.err = EINVAL;
+		send_reply(m, &rep, -1);
 		return 0;
 	}
 	if (cl->dead && (c = child_add(m))) {
@@ -370,37 +380,26 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
  * engine never passes the monitor an fd) and the states in which it may come. The scan
  * comes first and once; spawns, cleanups and commits after it. A packet must be exactly its
  * message: its bytes re-encode to the same length (no unknown or repeated field). Anything
- * else ends the engine (killed; the monitor starts another after its backoff). */
+ * else ends the engine (killed; the monitor starts another after its backoff). The engine
+ * checks the monitor's replies against the mirror of this table (engine_replies.c). */
 static const struct {
 	pb_size_t tag;
 	const char *name;
 	int nfds;
 	unsigned states;
 	int (*handle)(struct monitor *, const sv_MonRequest *);
+	const char *handler;
 } requests[] = {
-	{ sv_MonRequest_scan_tag, "scan", 0, MON_AWAIT_SCAN, mon_scan },
-	{ sv_MonRequest_spawn_tag, "spawn", 0, MON_SERVING, mon_spawn },
-	{ sv_MonRequest_cleanup_tag, "cleanup", 0, MON_SERVING, mon_cleanup },
-	{ sv_MonRequest_commit_tag, "commit", 0, MON_SERVING, mon_commit },
+#define REQUEST(op, nfds, states, fn) { sv_MonRequest_##op##_tag, #op, nfds, states, fn, #fn }
+	REQUEST(scan, 0, MON_AWAIT_SCAN, mon_scan),
+	REQUEST(spawn, 0, MON_SERVING, mon_spawn),
+	REQUEST(cleanup, 0, MON_SERVING, mon_cleanup),
+	REQUEST(commit, 0, MON_SERVING, mon_commit),
+#undef REQUEST
 };
 
-/* The length of the next packet on the channel, without taking it (0: EOF or an empty
- * packet: the receive tells which), -EAGAIN when there is none yet, or -errno. */
-static ssize_t next_len(int fd)
-{
-	char b;
-	ssize_t n;
-
-	do
-		n = recv(fd, &b, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	return n;
-}
-
 /* -EPROTO, with the reason logged, for a request outside the table. */
-static int mon_request_ok(struct monitor *m, const sv_MonRequest *rq, ssize_t len, int nfds,
+static int mon_request_ok(struct monitor *m, const sv_MonRequest *rq, const struct fdchan_got *got,
 			  size_t *idx)
 {
 	size_t i, size = 0;
@@ -412,9 +411,9 @@ static int mon_request_ok(struct monitor *m, const sv_MonRequest *rq, ssize_t le
 		sv_warn("monitor: request %u from the engine is not permitted", rq->which_op);
 		return -EPROTO;
 	}
-	if (nfds != requests[i].nfds) {
-		sv_warn("monitor: %s from the engine with %d fds, not %d", requests[i].name, nfds,
-			requests[i].nfds);
+	if (got->nfds != requests[i].nfds || got->cut) {
+		sv_warn("monitor: %s from the engine with %d fds%s, not %d", requests[i].name,
+			got->nfds, got->cut ? " (and more cut)" : "", requests[i].nfds);
 		return -EPROTO;
 	}
 	if (!(requests[i].states & m->req_state)) {
@@ -422,9 +421,9 @@ static int mon_request_ok(struct monitor *m, const sv_MonRequest *rq, ssize_t le
 			m->req_state == MON_AWAIT_SCAN ? "before its scan" : "after its scan");
 		return -EPROTO;
 	}
-	if (!pb_get_encoded_size(&size, sv_MonRequest_fields, rq) || (ssize_t)size != len) {
-		sv_warn("monitor: %s from the engine is not exactly its fields (%zd bytes, %zu "
-			"as encoded)", requests[i].name, len, size);
+	if (!pb_get_encoded_size(&size, sv_MonRequest_fields, rq) || size != got->len) {
+		sv_warn("monitor: %s from the engine is not exactly its fields (%zu bytes, %zu "
+			"as encoded)", requests[i].name, got->len, size);
 		return -EPROTO;
 	}
 	*idx = i;
@@ -433,25 +432,35 @@ static int mon_request_ok(struct monitor *m, const sv_MonRequest *rq, ssize_t le
 
 int mon_take_request(struct monitor *m, sv_MonRequest *rq, size_t *idx)
 {
-	int fds[FDCHAN_MAX_FDS], nfds, r;
-	ssize_t len;
+	struct fdchan_got got;
+	int r;
 
-	/* the length first: a packet that arrives after a look that found none is read in
-	 * the next round, never against a length it was not measured by */
-	if ((len = next_len(m->engine_fd)) < 0)
-		return len == -EAGAIN ? 0 : (int)len;
-	r = fdchan_recv(m->engine_fd, sv_MonRequest_fields, rq, fds, &nfds, MSG_DONTWAIT);
+	r = fdchan_recv_packet(m->engine_fd, sv_MonRequest_fields, rq, MSG_DONTWAIT, &got);
 	if (r <= 0)
 		return r;
 	m->engine_spoke = true;     /* it started: a restart, not the daemon's end, if it ends */
-	r = mon_request_ok(m, rq, len, nfds, idx);
-	while (nfds > 0)
-		close(fds[--nfds]);
+	r = mon_request_ok(m, rq, &got, idx);
+	while (got.nfds > 0)
+		close(got.fds[--got.nfds]);
 	if (r < 0) {
 		sv_pb_free(sv_MonRequest_fields, rq);
 		return r;
 	}
 	return 1;
+}
+
+static const char *state_names(unsigned states)
+{
+	return states == MON_AWAIT_SCAN ? "before the scan" : states == MON_SERVING ? "after the scan"
+										   : "any";
+}
+
+void monitor_requests_print(FILE *out)
+{
+	fprintf(out, "| request | fds | when | handler |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		fprintf(out, "| %s | %d | %s | %s |\n", requests[i].name, requests[i].nfds,
+			state_names(requests[i].states), requests[i].handler);
 }
 
 static int engine_input(struct monitor *m)

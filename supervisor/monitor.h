@@ -8,6 +8,7 @@
 #include "wire/fdchan.h"
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
@@ -101,8 +102,10 @@ struct mon_child *mon_worker_of(struct monitor *m, const char *ns, const char *i
  * orphan work dirs, then MonScanned. */
 int mon_scan(struct monitor *m, const sv_MonRequest *rq);
 /* The engine's next request, decoded and checked against the table (monitor.c): 1 with *rq
- * (to sv_pb_free) and its table index, 0 none yet (or EOF: the receive says which), or
- * -errno (-EPROTO: outside the table, logged). */
+ * (to sv_pb_free) and its table index, 0 none yet, -ECONNRESET at EOF, or -errno (-EPROTO:
+ * outside the table, logged). */
 int mon_take_request(struct monitor *m, sv_MonRequest *rq, size_t *idx);
+/* The request table as markdown (request, fds, when, handler), for DESIGN.md. */
+void monitor_requests_print(FILE *out);
 
 #endif

@@ -3,11 +3,11 @@
  * engine opens nothing there. Names are checked (sv_id_valid) before any path is formed; a
  * bundle's files are only tested for existence, never read (but worker.pid, when a create
  * is rolled back after a monitor restart, then checked against /proc): the socket path is
- * computed from ns/id, as spawn makes it. Each bundle with a worker to re-attach (a
- * connected socket passed along) or to clean up is one MonFound; half-made bundles and
- * orphan work dirs are removed here; a bundle still marked `creating` (its create never
- * committed) is rolled back: its worker killed here, its MonFound says `dead` and
- * `rollback`. MonScanned ends the answer. */
+ * computed from ns/id, as spawn makes it. Each bundle with a worker to re-attach is one
+ * found_live reply (a connected socket passed along), each to clean up one found reply;
+ * half-made bundles and orphan work dirs are removed here; a bundle still marked `creating`
+ * (its create never committed) is rolled back: its worker killed here, its found says
+ * `dead` and `rollback`. MonScanned ends the answer. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,8 +42,9 @@ static void found(struct monitor *m, uint32_t seq, const char *ns, const char *i
 
 	mon_reply_base(&rep, seq, ns, id);
 	snprintf(bundle, sizeof(bundle), "%s/%s/%s", m->cfg->state, ns, id);
-	rep.which_r = sv_MonReply_found_tag;
-	rep.r.found.bundle = bundle;
+	/* found_live: the link passed, no flag; found: none, and why */
+	rep.which_r = fd >= 0 ? sv_MonReply_found_live_tag : sv_MonReply_found_tag;
+	rep.r.found.bundle = bundle;        /* the same message for both types */
 	rep.r.found.dead = dead;
 	rep.r.found.unreachable = unreachable;
 	rep.r.found.rollback = rollback;

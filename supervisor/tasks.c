@@ -298,7 +298,7 @@ void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int
 {
 	if (err)
 		sv_warn("task %s/%s: cleanup: %s", t->ns, t->id, strerror(err));
-	task_fire(e, t, TE_CLEANED, &(struct task_ev){ .code = err, .body = err ? NULL : cl,
+	task_fire(e, t, TE_CLEANED, &(struct task_ev){ .code = err, .body = cl,
 						       .fd = -1, .link_fd = -1 });
 }
 
@@ -306,21 +306,6 @@ void task_worker_gone(struct engine *e, struct task *t)
 {
 	drain(e, t);
 	task_fire(e, t, TE_WORKER_GONE, NULL);
-}
-
-void task_mon_error(struct engine *e, struct task *t, int err, const char *reason)
-{
-	switch (t->st) {
-	case TS_SPAWNING:
-		task_spawned(e, t, err, reason, NULL, -1, -1);
-		break;
-	case TS_COMMITTING:
-		task_committed(e, t, err);
-		break;
-	default:
-		task_cleaned(e, t, NULL, err);
-		break;
-	}
 }
 
 void task_deleted(struct engine *e, struct task *t, int code, const char *msg,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* wire/fdchan.c: nanopb messages with fds over a SEQPACKET socket. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,9 @@ static void close_all(int *fds, int *nfds)
 	*nfds = 0;
 }
 
-int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags,
-		    uint8_t *buf, size_t bufsz)
+/* fdchan_recv_buf, also saying the packet's length and whether its fds were cut. */
+static int recv_core(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds,
+		     int flags, uint8_t *buf, size_t bufsz, bool *cut, size_t *len)
 {
 	union {
 		struct cmsghdr h;
@@ -118,6 +120,8 @@ int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, i
 		close_all(fds, nfds);
 		return -ECONNRESET;
 	}
+	*cut = mh.msg_flags & MSG_CTRUNC;
+	*len = (size_t)n;
 	/* MSG_CTRUNC alone: we are out of fds and the kernel installed fewer than were sent;
 	 * the message is whole and comes with the fds that arrived (callers count them) */
 	if (mh.msg_flags & MSG_TRUNC) {
@@ -131,15 +135,39 @@ int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, i
 	return r;
 }
 
-int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags)
+int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags,
+		    uint8_t *buf, size_t bufsz)
+{
+	bool cut;
+	size_t len;
+
+	return recv_core(sock, fields, msg, fds, nfds, flags, buf, bufsz, &cut, &len);
+}
+
+int fdchan_recv_packet(int sock, const pb_msgdesc_t *fields, void *msg, int flags,
+		       struct fdchan_got *got)
 {
 	uint8_t *buf = malloc(SV_MONITOR_MAX_MSG);
 	int r;
 
+	got->nfds = 0;
+	got->cut = false;
+	got->len = 0;
 	if (!buf)
 		return -ENOMEM;
-	r = fdchan_recv_buf(sock, fields, msg, fds, nfds, flags, buf, SV_MONITOR_MAX_MSG);
+	r = recv_core(sock, fields, msg, got->fds, &got->nfds, flags, buf, SV_MONITOR_MAX_MSG,
+		      &got->cut, &got->len);
 	free(buf);
+	return r;
+}
+
+int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags)
+{
+	struct fdchan_got got;
+	int r = fdchan_recv_packet(sock, fields, msg, flags, &got);
+
+	memcpy(fds, got.fds, sizeof(int) * (size_t)got.nfds);
+	*nfds = got.nfds;
 	return r;
 }
 

@@ -3,6 +3,7 @@
  * (SCM_RIGHTS): the engine<->monitor channel and the monitor's hand-over to a warm worker. */
 #ifndef SV_WIRE_FDCHAN_H
 #define SV_WIRE_FDCHAN_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <pb.h>
@@ -21,6 +22,17 @@ int fdchan_send_buf(int sock, const uint8_t *buf, size_t len, const int *fds, in
  * truncated), other -errno. A receiver out of fds gets the message with fewer fds than were
  * sent (*nfds says how many arrived). */
 int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags);
+/* What came with a packet besides its message. */
+struct fdchan_got {
+	int fds[FDCHAN_MAX_FDS];  /* O_CLOEXEC; the caller's to close */
+	int nfds;
+	bool cut;                 /* MSG_CTRUNC: fewer fds were installed than were sent (the
+				   * receiver is out of fds, or more than FDCHAN_MAX_FDS came) */
+	size_t len;               /* the packet's length, to check a message is exactly itself */
+};
+/* fdchan_recv, with the fds, the packet's length and the cut said in *got. */
+int fdchan_recv_packet(int sock, const pb_msgdesc_t *fields, void *msg, int flags,
+		       struct fdchan_got *got);
 /* The same into the caller's buffer (a larger packet is -EBADMSG): no heap for small channels. */
 int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags,
 		    uint8_t *buf, size_t bufsz);

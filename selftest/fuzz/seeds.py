@@ -97,6 +97,20 @@ def seeds():
                       "cleanup": bytes([1]) + u(1, 3) + s(3, s(1, "default") + s(2, "t1") + u(3, 1)),
                       "spawn-early": bytes([0]) + u(1, 2) + s(2, spawn),
                       "scan-fd": bytes([2]) + u(1, 1) + s(4, b"")}
+    # replies: byte 0 = the fixture's task (2: running) | fds << 5; seq 7 is t1's request
+    name = s(3, "default") + s(4, "t1")
+    found = s(1, "/run/shimvisor/default/t1")
+    out["replies"] = {"spawned": bytes([2 | 2 << 5]) + u(1, 7) + name + s(5, u(1, 42) + s(3, "/b")),
+                      "spawned-unlinked": bytes([2 | 1 << 5]) + u(1, 7) + name + s(13, u(1, 42) + s(3, "/b")),
+                      "spawn-failed": bytes([0]) + u(1, 7) + name + s(14, u(1, 1) + s(2, "policy")),
+                      "committed": bytes([0]) + u(1, 7) + name + s(11, b""),
+                      "commit-failed": bytes([0]) + u(1, 7) + name + s(15, u(1, 2)),
+                      "cleaned": bytes([3]) + u(1, 7) + name + s(6, b""),
+                      "found": bytes([2]) + u(1, 7) + s(3, "default") + s(4, "t2") + s(8, found + u(2, 1)),
+                      "found-live": bytes([2 | 1 << 5]) + u(1, 7) + s(3, "default") + s(4, "t2") + s(12, found),
+                      "scanned": bytes([2]) + u(1, 7) + s(9, b""),
+                      "exited": bytes([2 | 8]) + name + s(7, u(1, 4241) + u(2, 9)),
+                      "spawned-no-fds": bytes([2]) + u(1, 7) + name + s(5, u(1, 42) + s(3, "/b"))}
     assign = s(1, "default") + s(2, "t1") + s(3, "/run/shimvisor/default/t1")
     out["handover"] = {"assign": bytes([2]) + assign, "no-fds": bytes([0]) + assign,
                        "bad-id": bytes([2]) + s(1, "default") + s(2, "../x") + s(3, "/b")}

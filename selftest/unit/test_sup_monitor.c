@@ -32,6 +32,7 @@ struct fx {
 	int eng;              /* our end: we are the engine */
 	int engine_dead;      /* EOF once the stand-in engine process is gone */
 	int log;              /* the monitor's stderr */
+	int nfds;             /* how many fds came with the last reply */
 };
 
 static struct fx f;
@@ -142,6 +143,7 @@ static int recv_rep(sv_MonReply *rep)
 
 	ck_assert_int_eq(poll(&p, 1, 5000), 1);
 	r = fdchan_recv(f.eng, sv_MonReply_fields, rep, fds, &n, 0);
+	f.nfds = n;
 	while (n > 0)
 		close(fds[--n]);
 	return r == -ECONNRESET ? 0 : r;
@@ -155,6 +157,7 @@ static void scan(void)
 	send_rq(&rq, NULL, 0);
 	ck_assert_int_eq(recv_rep(&rep), 1);
 	ck_assert_int_eq(rep.which_r, sv_MonReply_scanned_tag);
+	ck_assert_int_eq(f.nfds, 0);
 	sv_pb_free(sv_MonReply_fields, &rep);
 }
 
@@ -213,6 +216,8 @@ static void still_serving(void)
 	ck_assert_int_eq(recv_rep(&rep), 1);
 	ck_assert_int_eq(rep.seq, 9);
 	ck_assert_int_eq(rep.which_r, sv_MonReply_cleaned_tag);
+	ck_assert_int_eq(rep.r.cleaned.err, 0);
+	ck_assert_int_eq(f.nfds, 0);
 	sv_pb_free(sv_MonReply_fields, &rep);
 	ck_assert_int_eq(waitpid(f.mon, NULL, WNOHANG), 0);
 }
@@ -262,9 +267,13 @@ START_TEST(spawn_beyond_policy_refused_and_serving)
 
 	scan();
 	spawn("evil", "CAP_SYS_ADMIN", &rep);
-	ck_assert_int_eq(rep.err, EPERM);
-	ck_assert_ptr_nonnull(rep.reason);
-	ck_assert_msg(strstr(rep.reason, "CAP_SYS_ADMIN: not permitted by the policy"), "%s", rep.reason);
+	/* a typed error: it says it answers the spawn, and carries no fd */
+	ck_assert_int_eq(rep.which_r, sv_MonReply_spawn_failed_tag);
+	ck_assert_int_eq(f.nfds, 0);
+	ck_assert_int_eq(rep.r.spawn_failed.err, EPERM);
+	ck_assert_ptr_nonnull(rep.r.spawn_failed.reason);
+	ck_assert_msg(strstr(rep.r.spawn_failed.reason, "CAP_SYS_ADMIN: not permitted by the policy"),
+		      "%s", rep.r.spawn_failed.reason);
 	sv_pb_free(sv_MonReply_fields, &rep);
 	/* nothing was made for it: no bundle, no namespace dir */
 	snprintf(p, sizeof(p), "%s/state/default", f.dir);
@@ -294,19 +303,20 @@ START_TEST(commit_once_for_a_spawned_worker)
 	commit(3, "nothing");
 	ck_assert_int_eq(recv_rep(&rep), 1);
 	ck_assert_int_eq(rep.seq, 3);
-	ck_assert_int_eq(rep.err, ENOENT);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_commit_failed_tag);
+	ck_assert_int_eq(rep.r.commit_failed.err, ENOENT);
 	sv_pb_free(sv_MonReply_fields, &rep);
 	spawn("x", "CAP_CHOWN", &rep);
-	ck_assert_int_eq(rep.err, 0);
 	ck_assert_int_eq(rep.which_r, sv_MonReply_spawned_tag);
+	ck_assert_int_eq(f.nfds, 2);        /* the report pipe and the link */
 	sv_pb_free(sv_MonReply_fields, &rep);
 	snprintf(p, sizeof(p), "%s/state/default/x/creating", f.dir);
 	ck_assert_int_eq(stat(p, &st), 0);
 	commit(4, "x");
 	ck_assert_int_eq(recv_rep(&rep), 1);
 	ck_assert_int_eq(rep.seq, 4);
-	ck_assert_int_eq(rep.err, 0);
 	ck_assert_int_eq(rep.which_r, sv_MonReply_committed_tag);
+	ck_assert_int_eq(f.nfds, 0);
 	sv_pb_free(sv_MonReply_fields, &rep);
 	ck_assert_int_eq(stat(p, &st), -1);
 	still_serving();
