@@ -145,7 +145,7 @@ void conn_input(struct worker *w, struct conn *c)
 	int k;
 
 	/* Bounded per wake-up so one busy client cannot starve the others. */
-	for (k = 0; k < 64; k++) {
+	for (k = 0; k < 64 && !task_holds_conn(w, c->cid); k++) {
 		int r = ttrpc_read(&c->rd, c->fd);
 
 		if (r == 0)

@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "worker.h"
 
-enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_PUMP, P_OOM, P_REPORT, P_FWD };
+enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_LOGGER, P_PUMP, P_OOM, P_REPORT, P_FWD };
 
 struct pset {
 	struct pollfd *fds;
@@ -133,6 +133,8 @@ static int pset_add_proc(struct pset *p, struct proc *pr)
 
 	if (pr->sync_fd >= 0)
 		err = pset_add(p, pr->sync_fd, POLLIN, P_SYNC, pr);
+	if (!err && pr->io.logger_ready >= 0)
+		err = pset_add(p, pr->io.logger_ready, POLLIN, P_LOGGER, pr);
 	for (i = 0; i < 3 && !err; i++) {
 		short ev = 0;
 		int fd = pio_poll_fd(pumps[i], &ev);
@@ -155,18 +157,18 @@ static int pset_add_task(struct pset *p, struct task *t)
 	return err;
 }
 
-/* Is pr still one of the task's processes, with this sync fd? */
-static bool proc_live(struct worker *w, struct proc *pr, int fd)
+/* Is pr still one of the task's processes? */
+static bool proc_live(struct worker *w, struct proc *pr)
 {
 	struct proc *q;
 
 	if (!w->task)
 		return false;
 	if (pr == &w->task->init)
-		return pr->sync_fd == fd;
+		return true;
 	for (q = w->task->execs; q; q = q->next)
 		if (q == pr)
-			return pr->sync_fd == fd;
+			return true;
 	return false;
 }
 
@@ -208,7 +210,8 @@ int w_serve(struct worker *w)
 
 	for (;;) {
 		struct conn *c, *cn;
-		int64_t now, deadline = 0;
+		struct proc *pr;
+		int64_t now, deadline = 0, pd = 0;
 		int timeout = -1, n;
 		short fev = 0;
 		int ffd;
@@ -230,13 +233,15 @@ int w_serve(struct worker *w)
 		if (!err && !w->exiting && w->nconns < SV_CONN_MAX)
 			err = pset_add(&p, w->listen_fd, POLLIN, P_LISTEN, NULL);
 		for (c = w->conns; c && !err; c = c->next) {
+			bool held = task_holds_conn(w, c->cid);
 			short e = 0;
 
-			if (!c->closing && c->out.len - c->out.off < W_OUTQ_HIGH)
+			if (!c->closing && !held && c->out.len - c->out.off < W_OUTQ_HIGH)
 				e |= POLLIN;
 			if (sv_outq_pending(&c->out))
 				e |= POLLOUT;
-			err = pset_add(&p, c->fd, e, P_CONN, c);
+			if (e || !held)     /* held and quiet: not even its hang-up until then */
+				err = pset_add(&p, c->fd, e, P_CONN, c);
 		}
 		if (!err && w->task)
 			err = pset_add_task(&p, w->task);
@@ -252,6 +257,8 @@ int w_serve(struct worker *w)
 			deadline = w->ev.fwd_deadline_ms;
 		if (w->exiting && (!deadline || w->exit_deadline_ms < deadline))
 			deadline = w->exit_deadline_ms;
+		if (w->task && (pd = proc_next_deadline(w->task)) && (!deadline || pd < deadline))
+			deadline = pd;
 		if (deadline) {
 			now = w_now_ms();
 			timeout = deadline > now ? (int)(deadline - now) : 0;
@@ -266,6 +273,8 @@ int w_serve(struct worker *w)
 		now = w_now_ms();
 		if (w->ev.fwd_deadline_ms && now >= w->ev.fwd_deadline_ms)
 			ev_timer(w, now);
+		if (pd && now >= pd)
+			proc_timers(w, now);
 		for (i = 0; i < p.n && n > 0; i++) {
 			short re = p.fds[i].revents;
 
@@ -292,8 +301,15 @@ int w_serve(struct worker *w)
 				break;
 			case P_SYNC:
 				/* an earlier entry may have ended the process, or the task */
-				if (proc_live(w, p.obj[i], p.fds[i].fd))
-					proc_sync_input(w, w->task, p.obj[i]);
+				pr = p.obj[i];
+				if (proc_live(w, pr) && pr->sync_fd == p.fds[i].fd)
+					proc_sync_input(w, w->task, pr);
+				break;
+			case P_LOGGER:
+				pr = p.obj[i];
+				if (proc_live(w, pr) && pr->io.logger_ready == p.fds[i].fd)
+					proc_event(w, w->task, pr, &(struct pev){ .type = PE_LOGGER_READY,
+						   .err = pio_logger_ready(&pr->io) });
 				break;
 			case P_PUMP:
 				if (pump_live(w, p.obj[i], p.fds[i].fd))

@@ -32,6 +32,8 @@ bool svc_add_waiter(struct call *k, struct proc *p);
 
 /* svc_control.c */
 void m_kill(struct call *k);
+/* Kill's delivery to a process with a pid (the lifecycle table decides when). */
+void svc_signal(struct call *k, struct task *t, struct proc *p, int sig, bool all);
 void m_pids(struct call *k);
 void m_exec(struct call *k);
 void m_close_io(struct call *k);

@@ -25,6 +25,14 @@
 #define FREEZE_TIMEOUT_MS 2000
 #define MSG_NO_CGROUP "the task has no cgroup of its own (linux.cgroupsPath): failed precondition"
 
+/* Its init created or running (Pause, Resume, Update). */
+static bool init_live(const struct task *t)
+{
+	uint32_t st = proc_task_status(t, &t->init);
+
+	return st == sv_TaskStatus_CREATED || st == sv_TaskStatus_RUNNING;
+}
+
 static int kill_all(struct task *t, int sig)
 {
 	pid_t *pids = NULL;
@@ -51,30 +59,28 @@ void m_kill(struct call *k)
 	sv_KillRequest req;
 	struct task *t;
 	struct proc *p;
-	int err;
 
 	if (svc_decode(k, sv_KillRequest_fields, &req) < 0 ||
 	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
 		return;
-	if (p->status == T_CREATING || p->pid <= 0) {
-		svc_reply(k, SV_NOT_FOUND, p == &t->init ? MSG_NOT_CREATED :
-			  "process not started: not found", NULL, NULL);
-		return;
-	}
-	if (p->status == T_STOPPED || p->exited) {
-		svc_reply(k, SV_NOT_FOUND, MSG_FINISHED, NULL, NULL);
-		return;
-	}
-	if (req.signal == 0 || req.signal > 64) {
+	proc_event(k->w, t, p, &(struct pev){ .type = PE_KILL, .k = k, .sig = (int)req.signal,
+					     .all = req.all });
+}
+
+void svc_signal(struct call *k, struct task *t, struct proc *p, int sig, bool all)
+{
+	int err;
+
+	if (sig <= 0 || sig > 64) {
 		svc_reply(k, SV_INVALID_ARGUMENT, "invalid signal: invalid argument", NULL, NULL);
 		return;
 	}
-	if (req.all && p == &t->init)
-		err = kill_all(t, (int)req.signal);
+	if (all && p == &t->init)
+		err = kill_all(t, sig);
 	else
-		err = kill(p->pid, (int)req.signal) < 0 ? -errno : 0;
+		err = kill(p->pid, sig) < 0 ? -errno : 0;
 	/* a frozen task only dies once thawed */
-	if (err == 0 && p == &t->init && t->paused && (req.signal == SIGKILL || req.signal == SIGTERM) &&
+	if (err == 0 && p == &t->init && t->paused && (sig == SIGKILL || sig == SIGTERM) &&
 	    wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS) == 0)
 		t->paused = false;
 	if (err == -ESRCH)
@@ -94,15 +100,15 @@ static int task_pids(struct task *t, pid_t **pids, size_t *n)
 
 	if (t->cg)
 		return wcg_procs(t->cg, pids, n);
-	if (t->own_pidns && t->pidns && t->init.status != T_STOPPED)
+	if (t->own_pidns && t->pidns && t->init.state != PS_STOPPED)
 		return proc_scan_ns(t->pidns, pids, n);
 	v = calloc(t->nexecs + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (t->init.pid > 0 && !t->init.exited)
+	if (t->init.pid > 0 && !proc_reaped(&t->init))
 		v[cnt++] = t->init.pid;
 	for (p = t->execs; p; p = p->next)
-		if (p->pid > 0 && !p->exited)
+		if (p->pid > 0 && !proc_reaped(p))
 			v[cnt++] = p->pid;
 	*pids = v;
 	*n = cnt;
@@ -173,6 +179,7 @@ void m_exec(struct call *k)
 	sv_TaskExecAdded ev;
 	struct task *t;
 	struct proc *p = NULL;
+	uint32_t init_st;
 	char msg[200];
 
 	if (svc_decode(k, sv_ExecProcessRequest_fields, &req) < 0)
@@ -185,7 +192,8 @@ void m_exec(struct call *k)
 		svc_reply(k, req.exec_id[0] ? SV_ALREADY_EXISTS : SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
-	if (t->init.status == T_STOPPED || t->init.status == T_CREATING || t->paused) {
+	init_st = proc_task_status(t, &t->init);
+	if (init_st == sv_TaskStatus_STOPPED || init_st == sv_TaskStatus_UNKNOWN || t->paused) {
 		svc_reply(k, SV_FAILED_PRECONDITION, t->paused ? "the task is paused: failed precondition" :
 			  "the task is not running: failed precondition", NULL, NULL);
 		goto out;
@@ -204,6 +212,7 @@ void m_exec(struct call *k)
 	if (!p)
 		goto nomem;
 	p->sync_fd = -1;
+	memset(p->hold, -1, sizeof(p->hold));
 	pio_init(&p->io);
 	memcpy(p->exec_id, req.exec_id, sizeof(p->exec_id));
 	p->terminal = req.terminal;
@@ -215,7 +224,7 @@ void m_exec(struct call *k)
 		goto nomem;
 	memcpy(p->spec, req.spec.value->bytes, req.spec.value->size);
 	p->spec_len = req.spec.value->size;
-	p->status = T_CREATED;
+	proc_born(p, PS_CREATED);
 	p->next = t->execs;
 	t->execs = p;
 	t->nexecs++;
@@ -280,7 +289,7 @@ static void pause_resume(struct call *k, const char *id, bool pause)
 
 	if (!t)
 		return;
-	if (t->init.status != T_RUNNING && t->init.status != T_CREATED) {
+	if (!init_live(t)) {
 		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
 			  NULL, NULL);
 		return;
@@ -344,7 +353,7 @@ void m_update(struct call *k)
 		return;
 	if (!(t = svc_task(k, req.id)))
 		goto out;
-	if (t->init.status != T_RUNNING && t->init.status != T_CREATED) {
+	if (!init_live(t)) {
 		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
 			  NULL, NULL);
 		goto out;
