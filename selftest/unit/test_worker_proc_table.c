@@ -37,6 +37,26 @@ static int recv_status(int fd, uint32_t stream, char *msg, size_t msgsz, int tim
 	return code;
 }
 
+/* State of the task on fd, answered within a second (the loop is not waiting on anything
+ * while): its status. The delay is printed as the figure it is. */
+static uint32_t prompt_state(int fd, uint32_t *s, const char *meanwhile)
+{
+	sv_StateRequest q = { .id = ID };
+	sv_StateResponse r;
+	int64_t t0 = now_ms(), took;
+	uint32_t st;
+	int code = call(fd, s, "State", sv_StateRequest_fields, &q, sv_StateResponse_fields, &r, NULL, 0);
+
+	took = now_ms() - t0;
+	printf("# State while %s: %d in %lld ms\n", meanwhile, code, (long long)took);
+	ck_assert_msg(took < 1000, "State took %lld ms while %s: the loop waited", (long long)took,
+		      meanwhile);
+	ck_assert_int_eq(code, SV_OK);
+	st = r.status;
+	sv_pb_free(sv_StateResponse_fields, &r);
+	return st;
+}
+
 /* A pid written to path by a process we started, once it is there (10 s at most). */
 static pid_t await_pidfile(const char *path)
 {
@@ -118,6 +138,8 @@ static bool may_owe(const struct task *t, const struct proc *p, const struct pen
 	}
 }
 
+static int walk_bundle = -1;     /* the walk's tasks write their exit files here */
+
 struct walk {
 	struct worker w;
 	struct conn c;
@@ -173,7 +195,8 @@ static void walk_setup(struct walk *k, enum pstate s, bool init)
 	k->t = calloc(1, sizeof(*k->t));
 	ck_assert_ptr_nonnull(k->t);
 	snprintf(k->t->id, sizeof(k->t->id), ID);
-	k->t->bundle_fd = k->t->oom_fd = k->t->update_fd = -1;
+	k->t->bundle_fd = dup(walk_bundle);
+	k->t->oom_fd = k->t->update_fd = -1;
 	walk_proc(k->t, true);
 	k->w.task = k->t;
 	k->child = fork();
@@ -286,6 +309,11 @@ static void walk_cell(enum pstate s, enum pevent e, bool init)
  * answers it, Waits end with the stop, and a state waiting on a clock has a deadline. */
 START_TEST(test_walk_every_pair)
 {
+	char dir[64];
+
+	fx_make_bundle(dir, sizeof(dir), "svwalk", "{}", 2);
+	walk_bundle = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(walk_bundle, 0);
 	for (int s = 0; s < PS_N; s++) {
 		for (int e = 0; e < PE_N; e++) {
 			if (s != PS_PREPARING && s != PS_EXITED_PREPARING)
@@ -294,6 +322,71 @@ START_TEST(test_walk_every_pair)
 				walk_cell((enum pstate)s, (enum pevent)e, false);
 		}
 	}
+	close(walk_bundle);
+	fx_rm_bundle(dir);
+}
+END_TEST
+
+/* A binary:// logger that is ready at once: Create waits for it in the loop, then the task
+ * runs with its stdout on the logger, as before. */
+START_TEST(test_logger_ready_then_create)
+{
+	struct tw w;
+	char script[128], uri[200], *got = NULL;
+	sv_CreateTaskRequest cq = { .id = ID };
+	sv_CreateTaskResponse cr = { 0 };
+	sv_StartRequest sq = { .id = ID };
+	sv_StartResponse sr = { 0 };
+	sv_WaitRequest wq = { .id = ID };
+	sv_WaitResponse wr = { 0 };
+	sv_DeleteRequest dq = { .id = ID };
+	sv_DeleteResponse dr = { 0 };
+	uint32_t s = 1;
+	size_t len;
+	FILE *f;
+	int fd, dfd;
+
+	fx_init_built(&w);
+	make_bundle(&w, "\"/bin/echo\",\"to-the-logger\"", ns_all);
+	snprintf(script, sizeof(script), "%s/logger", w.bundle);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\nexec 5>&-\nexec cat <&3 > %s/logged\n", w.bundle);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(uri, sizeof(uri), "binary://%s", script);
+	start_worker(&w);
+	fd = connect_worker(&w);
+	cq.bundle = w.bundle;
+	cq.stdout = uri;
+	ck_assert_int_eq(call(fd, &s, "Create", sv_CreateTaskRequest_fields, &cq,
+			      sv_CreateTaskResponse_fields, &cr, NULL, 0), SV_OK);
+	ck_assert_uint_gt(cr.pid, 0);
+	ck_assert_int_eq(call(fd, &s, "Start", sv_StartRequest_fields, &sq, sv_StartResponse_fields,
+			      &sr, NULL, 0), SV_OK);
+	ck_assert_int_eq(call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr,
+			      NULL, 0), SV_OK);
+	ck_assert_uint_eq(wr.exit_status, 0);
+	ck_assert_int_eq(call(fd, &s, "Delete", sv_DeleteRequest_fields, &dq, sv_DeleteResponse_fields,
+			      &dr, NULL, 0), SV_OK);
+	do_shutdown(&w, fd, &s);
+	/* the logger ends with its pipe (the worker is gone): what it logged is whole */
+	dfd = open(w.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	for (int i = 0; i < 500; i++) {
+		if (sv_read_file(dfd, "logged", 128, &got, &len) == 0) {
+			if (len == 14)
+				break;
+			free(got);
+			got = NULL;
+		}
+		poll(NULL, 0, 10);
+	}
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, "to-the-logger\n");
+	free(got);
+	close(dfd);
+	fx_rm_bundle(w.bundle);
 }
 END_TEST
 
@@ -334,15 +427,7 @@ START_TEST(test_slow_logger_does_not_block)
 	logger = await_pidfile(pidfile);
 
 	t0 = now_ms();
-	code = call(fd2, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields, &tr,
-		    msg, sizeof(msg));
-	took = now_ms() - t0;
-	printf("# State while the logger is not ready: %d in %lld ms\n", code, (long long)took);
-	ck_assert_msg(took < 1000, "State took %lld ms: the loop waited for the logger", (long long)took);
-	ck_assert_int_eq(code, SV_OK);
-	ck_assert_uint_eq(tr.status, sv_TaskStatus_UNKNOWN);
-	ck_assert_uint_eq(tr.pid, 0);
-	sv_pb_free(sv_StateResponse_fields, &tr);
+	ck_assert_uint_eq(prompt_state(fd2, &s, "the logger is not ready"), 0);
 
 	/* the Create's answer, as before: the logger's deadline */
 	code = recv_status(fd, 1, msg, sizeof(msg), 15000);
@@ -377,8 +462,7 @@ START_TEST(test_slow_death_does_not_block)
 	uint8_t *body = NULL;
 	sv_Response resp;
 	uint32_t s = 1;
-	int64_t t0, took;
-	int fd, fd2, code;
+	int fd, fd2;
 
 	fx_build_dir(w.build, sizeof(w.build));
 	if (!fx_have_init(w.build) || !cgfx_mnt(CGC_FREEZER, false, val, sizeof(val))) {
@@ -397,15 +481,7 @@ START_TEST(test_slow_death_does_not_block)
 			 SV_OK);
 	send_async(fd, 101, "Delete", sv_DeleteRequest_fields, &dq);
 
-	t0 = now_ms();
-	code = call(fd2, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields, &tr,
-		    msg, sizeof(msg));
-	took = now_ms() - t0;
-	printf("# State while a killed init is frozen: %d in %lld ms\n", code, (long long)took);
-	ck_assert_msg(took < 1000, "State took %lld ms: the loop waited for the kill", (long long)took);
-	ck_assert_int_eq(code, SV_OK);
-	ck_assert_uint_eq(tr.status, sv_TaskStatus_CREATED);
-	sv_pb_free(sv_StateResponse_fields, &tr);
+	ck_assert_uint_eq(prompt_state(fd2, &s, "a killed init is frozen"), sv_TaskStatus_CREATED);
 	ck_assert_int_eq(cgfx_write(CGC_FREEZER, false, name, "freezer.state", "THAWED"), 0);
 
 	ck_assert_int_eq(ttrpc_read_frame(fd, &h, &body, 5000), 0);
@@ -437,6 +513,7 @@ int main(void)
 
 	SV_TCASE(su, "table", 30, test_every_cell_named, test_walk_every_pair);
 	tcase_set_timeout(tc, 40);
+	tcase_add_test(tc, test_logger_ready_then_create);
 	tcase_add_test(tc, test_slow_logger_does_not_block);
 	tcase_add_test(tc, test_slow_death_does_not_block);
 	tcase_add_unchecked_fixture(tc, NULL, cgfx_cleanup);
