@@ -12,7 +12,7 @@
 #include "task.pb.h"
 #include "service.h"
 
-typedef void action_fn(struct worker *w, struct task *t, struct proc *p, const struct pev *e);
+typedef void action_fn(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e);
 
 static void to(struct proc *p, enum pstate s)
 {
@@ -20,7 +20,7 @@ static void to(struct proc *p, enum pstate s)
 	p->deadline_ms = 0;
 }
 
-static bool is_init(const struct task *t, const struct proc *p)
+static bool is_init(const struct wtask *t, const struct proc *p)
 {
 	return p == &t->init;
 }
@@ -32,7 +32,7 @@ static void reply_k(const struct pev *e, int code, const char *msg)
 
 /* ---- ignore: the event means nothing in this state (e.g. a stranger's reap) */
 
-static void nop(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void nop(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p, (void)e;
 }
@@ -40,7 +40,7 @@ static void nop(struct worker *w, struct task *t, struct proc *p, const struct p
 /* ---- the way to created */
 
 /* Create (or an exec's Start) could not open the stdio or spawn the init. */
-static void open_failed(struct worker *w, struct task *t, struct proc *p, int err, const char *what)
+static void open_failed(struct worker *w, struct wtask *t, struct proc *p, int err, const char *what)
 {
 	char msg[256];
 
@@ -49,7 +49,7 @@ static void open_failed(struct worker *w, struct task *t, struct proc *p, int er
 	if (is_init(t, p)) {
 		w_reply_pending(w, &p->create_rep, sv_code_from_errno(err), msg, NULL, NULL);
 		w->task = NULL;
-		task_free(w, t);
+		wtask_free(w, t);
 		return;
 	}
 	w_reply_pending(w, &p->start_rep, sv_code_from_errno(err), msg, NULL, NULL);
@@ -57,7 +57,7 @@ static void open_failed(struct worker *w, struct task *t, struct proc *p, int er
 	to(p, PS_CREATED);
 }
 
-static void logger_ready(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void logger_ready(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	bool init = is_init(t, p);
 	int err = e->err;
@@ -79,13 +79,13 @@ static void logger_ready(struct worker *w, struct task *t, struct proc *p, const
 	to(p, init ? PS_CREATING : PS_PREPARING);
 }
 
-static void logger_timeout(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void logger_timeout(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)e;
 	open_failed(w, t, p, -ETIMEDOUT, is_init(t, p) ? "open stdio" : "start exec");
 }
 
-static void init_ready(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void init_ready(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	sv_CreateTaskResponse r = { .pid = (uint32_t)p->pid };
 
@@ -97,7 +97,7 @@ static void init_ready(struct worker *w, struct task *t, struct proc *p, const s
 }
 
 /* Create failed: answer it, drop the task; its processes are reaped quietly. */
-static void create_failed(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void create_failed(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	char msg[512];
 
@@ -109,11 +109,11 @@ static void create_failed(struct worker *w, struct task *t, struct proc *p, cons
 	if (p->stage1 > 0)
 		kill(p->stage1, SIGKILL);
 	w->task = NULL;
-	task_free(w, t);
+	wtask_free(w, t);
 }
 
 /* Reaped before READY: its sync EOF (now or soon) fails the Create. */
-static void create_died(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void create_died(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)e;
 	to(p, PS_CREATE_DIED);
@@ -121,7 +121,7 @@ static void create_died(struct worker *w, struct task *t, struct proc *p, const 
 
 /* ---- Start */
 
-static void start_init(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void start_init(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	int err = proc_send_start(p);
 
@@ -145,7 +145,7 @@ static void start_init(struct worker *w, struct task *t, struct proc *p, const s
 	}
 }
 
-static void start_exec(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void start_exec(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	uint32_t st = proc_task_status(t, &t->init);
 	int err;
@@ -181,12 +181,12 @@ static void start_exec(struct worker *w, struct task *t, struct proc *p, const s
 	p->start_rep = (struct pending){ e->k->c->cid, e->k->stream };
 }
 
-static void start(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void start(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(is_init(t, p) ? start_init : start_exec)(w, t, p, e);
 }
 
-static void start_answered(struct worker *w, struct task *t, struct proc *p)
+static void start_answered(struct worker *w, struct wtask *t, struct proc *p)
 {
 	sv_StartResponse r = { .pid = (uint32_t)p->pid };
 
@@ -197,7 +197,7 @@ static void start_answered(struct worker *w, struct task *t, struct proc *p)
 		memset(&ev, 0, sizeof(ev));
 		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
 		ev.pid = (uint32_t)p->pid;
-		ev_publish(w, "/tasks/start", "containerd.events.TaskStart", sv_TaskStart_fields, &ev);
+		wev_publish(w, "/tasks/start", "containerd.events.TaskStart", sv_TaskStart_fields, &ev);
 	} else {
 		sv_TaskExecStarted ev;
 
@@ -205,13 +205,13 @@ static void start_answered(struct worker *w, struct task *t, struct proc *p)
 		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
 		memcpy(ev.exec_id, p->exec_id, sizeof(ev.exec_id));
 		ev.pid = (uint32_t)p->pid;
-		ev_publish(w, "/tasks/exec-started", "containerd.events.TaskExecStarted",
+		wev_publish(w, "/tasks/exec-started", "containerd.events.TaskExecStarted",
 			   sv_TaskExecStarted_fields, &ev);
 	}
 }
 
 /* The sync socket's EOF after START: the program was exec'd (the socket is close-on-exec). */
-static void started(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void started(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)e;
 	to(p, PS_RUNNING);
@@ -219,7 +219,7 @@ static void started(struct worker *w, struct task *t, struct proc *p, const stru
 }
 
 /* Exec'd, and already reaped: Start's answer, then its exit. */
-static void started_exited(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void started_exited(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)e;
 	to(p, PS_STOPPED);
@@ -229,7 +229,7 @@ static void started_exited(struct worker *w, struct task *t, struct proc *p, con
 
 /* Start failed: an init is stopped at once (a client may Delete right away, and only a
  * stopped task can be: its answer waits for its reap); an exec is spent (its Waits get 255). */
-static void start_failed(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void start_failed(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	char msg[512];
 	bool reaped = proc_reaped(p);
@@ -269,7 +269,7 @@ static void start_failed(struct worker *w, struct task *t, struct proc *p, const
 }
 
 /* An exec's init is READY: it runs at once (it was spawned by its Start). */
-static void exec_go(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void exec_go(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	int err = proc_send_start(p);
 
@@ -285,33 +285,33 @@ static void exec_go(struct worker *w, struct task *t, struct proc *p, const stru
 	to(p, PS_STARTING);
 }
 
-static void refuse_creating(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void refuse_creating(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p;
 	reply_k(e, SV_FAILED_PRECONDITION, "process is still being created: failed precondition");
 }
 
-static void refuse_running(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void refuse_running(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p;
 	reply_k(e, SV_UNKNOWN, "cannot start a running process");
 }
 
-static void refuse_stopped(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void refuse_stopped(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p;
 	reply_k(e, SV_UNKNOWN, "cannot start a stopped process");
 }
 
 /* OPENING: the init is being created; an exec's Start is under way. */
-static void refuse_opening(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void refuse_opening(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(is_init(t, p) ? refuse_creating : refuse_running)(w, t, p, e);
 }
 
 /* ---- exits */
 
-static void exited(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void exited(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	to(p, PS_STOPPED);
 	proc_exited(w, t, p, e->wstatus);
@@ -319,17 +319,17 @@ static void exited(struct worker *w, struct task *t, struct proc *p, const struc
 
 /* Reaped while Start is in flight: Start completes (or fails) first, then the exit. The
  * sync socket has ended with it: read it now. */
-static void exit_held(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void exit_held(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	proc_record_exit(p, e->wstatus);
 	to(p, p->state == PS_PREPARING ? PS_EXITED_PREPARING : PS_EXITED_STARTING);
 	proc_sync_input(w, t, p);
 }
 
-static void delete_answer(struct worker *w, struct task *t, struct proc *p, struct pending *rep);
+static void delete_answer(struct worker *w, struct wtask *t, struct proc *p, struct pending *rep);
 
 /* The SIGKILLed init is reaped (or its time is up: taken for killed). */
-static void killed(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void killed(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	int st = e->type == PE_REAPED ? e->wstatus : SIGKILL;
 
@@ -345,7 +345,7 @@ static void killed(struct worker *w, struct task *t, struct proc *p, const struc
 
 /* ---- Kill */
 
-static void signal_proc(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void signal_proc(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w;
 	if (p->pid <= 0) {
@@ -355,13 +355,13 @@ static void signal_proc(struct worker *w, struct task *t, struct proc *p, const 
 	svc_signal(e->k, t, p, e->sig, e->all);
 }
 
-static void refuse_not_created(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void refuse_not_created(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w;
 	reply_k(e, SV_NOT_FOUND, is_init(t, p) ? MSG_NOT_CREATED : "process not started: not found");
 }
 
-static void refuse_finished(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void refuse_finished(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p;
 	reply_k(e, SV_NOT_FOUND, MSG_FINISHED);
@@ -371,7 +371,7 @@ static void refuse_finished(struct worker *w, struct task *t, struct proc *p, co
 
 /* Answer a Delete of p (stopped, or an exec never started) and forget p: an exec alone, or
  * the task with all its execs (TaskDelete). */
-static void delete_answer(struct worker *w, struct task *t, struct proc *p, struct pending *rep)
+static void delete_answer(struct worker *w, struct wtask *t, struct proc *p, struct pending *rep)
 {
 	sv_DeleteResponse r;
 	sv_TaskDelete ev;
@@ -384,7 +384,7 @@ static void delete_answer(struct worker *w, struct task *t, struct proc *p, stru
 	r.exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
 	w_reply_pending(w, rep, SV_OK, NULL, sv_DeleteResponse_fields, &r);
 	if (!is_init(t, p)) {
-		task_drop_exec(w, t, p);
+		wtask_drop_exec(w, t, p);
 		return;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -393,18 +393,18 @@ static void delete_answer(struct worker *w, struct task *t, struct proc *p, stru
 	ev.exit_status = r.exit_status;
 	ev.has_exited_at = true;
 	ev.exited_at = r.exited_at;
-	ev_publish(w, "/tasks/delete", "containerd.events.TaskDelete", sv_TaskDelete_fields, &ev);
+	wev_publish(w, "/tasks/delete", "containerd.events.TaskDelete", sv_TaskDelete_fields, &ev);
 	w->task = NULL;
-	task_free(w, t);
+	wtask_free(w, t);
 }
 
-static void delete_stopped(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void delete_stopped(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	delete_answer(w, t, p, &(struct pending){ e->k->c->cid, e->k->stream });
 }
 
 /* A created init is killed first: Delete is answered once it is reaped. */
-static void delete_created(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void delete_created(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	if (!is_init(t, p)) {
 		delete_stopped(w, t, p, e);     /* an exec never started */
@@ -416,14 +416,14 @@ static void delete_created(struct worker *w, struct task *t, struct proc *p, con
 	p->delete_rep = (struct pending){ e->k->c->cid, e->k->stream };
 }
 
-static void refuse_delete(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void refuse_delete(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p;
 	reply_k(e, SV_FAILED_PRECONDITION, "cannot delete a running process: failed precondition");
 }
 
 /* Killed after a failed Start: Delete is answered once it is reaped (one Delete at a time). */
-static void delete_killing(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+static void delete_killing(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	if (p->delete_rep.cid) {
 		refuse_delete(w, t, p, e);
@@ -479,7 +479,7 @@ static const struct cell actions[PS_N][PE_N] = {
 			 A(refuse_stopped), A(refuse_finished), A(delete_stopped) },
 };
 
-void proc_event(struct worker *w, struct task *t, struct proc *p, const struct pev *e)
+void proc_event(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	const struct cell *c = &actions[p->state][e->type];
 
@@ -501,7 +501,7 @@ bool proc_reaped(const struct proc *p)
 	       p->state == PS_EXITED_STARTING || p->state == PS_STOPPED;
 }
 
-uint32_t proc_task_status(const struct task *t, const struct proc *p)
+uint32_t proc_task_status(const struct wtask *t, const struct proc *p)
 {
 	switch (p->state) {
 	case PS_OPENING:
@@ -518,7 +518,7 @@ uint32_t proc_task_status(const struct task *t, const struct proc *p)
 	}
 }
 
-int64_t proc_next_deadline(const struct task *t)
+int64_t proc_next_deadline(const struct wtask *t)
 {
 	const struct proc *p;
 	int64_t d = t->init.deadline_ms;

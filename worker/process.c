@@ -97,7 +97,7 @@ int proc_warm_init(struct worker *w)
 	return 0;
 }
 
-static void cold_close(struct task *t)
+static void cold_close(struct wtask *t)
 {
 	while (t->ncold > 0)
 		if (t->cold[--t->ncold] >= 0)
@@ -107,7 +107,7 @@ static void cold_close(struct task *t)
 /* Copies of config.json and stdio until the init is READY: an init started as pid 1 of a
  * new pid namespace answers INIT_COLD to a spec that wants none, and a second one, in ours,
  * gets the same. A missing stdio fd is copied as -1 (spawn gives /dev/null). */
-static int cold_keep(struct task *t, int cfg_fd, const int stdio[3])
+static int cold_keep(struct wtask *t, int cfg_fd, const int stdio[3])
 {
 	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] };
 
@@ -127,7 +127,7 @@ static int cold_keep(struct task *t, int cfg_fd, const int stdio[3])
 }
 
 /* Give the warm init this task; the warm one is spent either way. */
-static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
+static int use_warm_init(struct worker *w, struct wtask *t, int cfg_fd, const int stdio[3])
 {
 	sv_InitSync m = { .type = sv_InitSyncType_INIT_CONFIG, .message = t->bundle };
 	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err;
@@ -207,7 +207,7 @@ static int memfd_with(const char *name, const void *data, size_t len)
 	return fd;
 }
 
-int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
+int proc_spawn_init(struct worker *w, struct wtask *t, int cfg_fd, const int stdio[3])
 {
 	char *const argv[] = { "shimvisor-init", t->bundle, NULL };
 
@@ -225,7 +225,7 @@ int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdi
 
 /* The init answered INIT_COLD (it exits; reaped as a stranger): another one in our pid
  * namespace, with what the first was given. */
-static int spawn_cold_again(struct worker *w, struct task *t)
+static int spawn_cold_again(struct worker *w, struct wtask *t)
 {
 	int err;
 
@@ -254,7 +254,7 @@ void proc_hold_close(struct proc *p)
 		p->hold[i] = -1;
 }
 
-int proc_open_exec(struct worker *w, struct task *t, struct proc *p)
+int proc_open_exec(struct worker *w, struct wtask *t, struct proc *p)
 {
 	int spec, err;
 
@@ -271,7 +271,7 @@ int proc_open_exec(struct worker *w, struct task *t, struct proc *p)
 	return 0;
 }
 
-int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
+int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 {
 	char pidstr[16];
 	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
@@ -290,7 +290,7 @@ int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
 	return err;
 }
 
-int proc_spawn_update(struct worker *w, struct task *t, const void *json, size_t len)
+int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len)
 {
 	char pidstr[16];
 	char *const argv[] = { "shimvisor-init", "--update", pidstr, NULL };
@@ -324,7 +324,7 @@ int proc_send_start(struct proc *p)
 	return err;
 }
 
-void proc_publish_create(struct worker *w, struct task *t)
+void proc_publish_create(struct worker *w, struct wtask *t)
 {
 	sv_TaskCreate ev;
 
@@ -337,12 +337,12 @@ void proc_publish_create(struct worker *w, struct task *t)
 	ev.io.stderr = t->init.err;
 	ev.io.terminal = t->init.terminal;
 	ev.pid = (uint32_t)t->init.pid;
-	ev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
+	wev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
 }
 
 /* The task's init is set up and held: what Create's answer needs (init.pid, the pid file,
  * its pid namespace, its cgroups) is in place. */
-void proc_init_ready(struct worker *w, struct task *t)
+void proc_init_ready(struct worker *w, struct wtask *t)
 {
 	struct proc *p = &t->init;
 	ino_t self = 0;
@@ -358,11 +358,11 @@ void proc_init_ready(struct worker *w, struct task *t)
 	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_INIT_PID, line, (size_t)n, 0644);
 	if (err < 0)
 		sv_warn_err(err, "write %s", SV_BUNDLE_INIT_PID);
-	task_cgroup_attach(w, t);
+	wtask_cgroup_attach(w, t);
 }
 
 /* The sync socket ended (why: NULL = its EOF): the lifecycle decides what that means. */
-static void sync_end(struct worker *w, struct task *t, struct proc *p, const char *why)
+static void sync_end(struct worker *w, struct wtask *t, struct proc *p, const char *why)
 {
 	if (p->sync_fd >= 0)
 		close(p->sync_fd);
@@ -370,7 +370,7 @@ static void sync_end(struct worker *w, struct task *t, struct proc *p, const cha
 	proc_event(w, t, p, &(struct pev){ .type = why ? PE_SYNC_ERROR : PE_SYNC_EOF, .why = why });
 }
 
-void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
+void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p)
 {
 	while (p->sync_fd >= 0) {
 		int fds[FDCHAN_MAX_FDS], nfds = 0, r, i;
@@ -504,7 +504,7 @@ void proc_free(struct worker *w, struct proc *p)
 	p->in = p->out = p->err = p->spec = p->start_err = NULL;
 }
 
-struct proc *task_find_exec(struct task *t, const char *exec_id)
+struct proc *wtask_find_exec(struct wtask *t, const char *exec_id)
 {
 	struct proc *p;
 
@@ -514,7 +514,7 @@ struct proc *task_find_exec(struct task *t, const char *exec_id)
 	return NULL;
 }
 
-void task_drop_exec(struct worker *w, struct task *t, struct proc *p)
+void wtask_drop_exec(struct worker *w, struct wtask *t, struct proc *p)
 {
 	struct proc **pp;
 
@@ -533,10 +533,10 @@ void task_drop_exec(struct worker *w, struct task *t, struct proc *p)
 	free(p);
 }
 
-void task_free(struct worker *w, struct task *t)
+void wtask_free(struct worker *w, struct wtask *t)
 {
 	while (t->execs)
-		task_drop_exec(w, t, t->execs);
+		wtask_drop_exec(w, t, t->execs);
 	proc_free(w, &t->init);
 	cold_close(t);
 	if (t->update_pid > 0)
@@ -544,7 +544,7 @@ void task_free(struct worker *w, struct task *t)
 	if (t->update_fd >= 0)
 		close(t->update_fd);
 	w_reply_pending(w, &t->update_rep, SV_NOT_FOUND, "container deleted: not found", NULL, NULL);
-	task_cgroup_release(w, t);
+	wtask_cgroup_release(w, t);
 	rootfs_unmount(t);
 	if (t->bundle_fd >= 0)
 		close(t->bundle_fd);

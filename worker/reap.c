@@ -34,7 +34,7 @@ void proc_record_exit(struct proc *p, int wstatus)
 }
 
 /* p is gone. The init's exit is recorded in the bundle's exit file before anyone hears of it. */
-void proc_exited(struct worker *w, struct task *t, struct proc *p, int wstatus)
+void proc_exited(struct worker *w, struct wtask *t, struct proc *p, int wstatus)
 {
 	sv_TaskExit ev;
 	char line[80];
@@ -59,12 +59,12 @@ void proc_exited(struct worker *w, struct task *t, struct proc *p, int wstatus)
 	ev.has_exited_at = true;
 	ev.exited_at.seconds = p->exited_at.tv_sec;
 	ev.exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
-	ev_publish(w, "/tasks/exit", "containerd.events.TaskExit", sv_TaskExit_fields, &ev);
+	wev_publish(w, "/tasks/exit", "containerd.events.TaskExit", sv_TaskExit_fields, &ev);
 	proc_release_waiters(w, p);
 }
 
 /* The process a reaped pid was, if it is one we follow. */
-static struct proc *proc_by_pid(struct task *t, pid_t pid)
+static struct proc *proc_by_pid(struct wtask *t, pid_t pid)
 {
 	struct proc *p;
 
@@ -79,7 +79,7 @@ static struct proc *proc_by_pid(struct task *t, pid_t pid)
 void reap_children(struct worker *w)
 {
 	for (;;) {
-		struct task *t = w->task;
+		struct wtask *t = w->task;
 		struct proc *p;
 		int st = 0;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
@@ -90,7 +90,7 @@ void reap_children(struct worker *w)
 			return;
 		}
 		if (t && t->update_pid == pid) {
-			task_update_done(w, t, st);
+			wtask_update_done(w, t, st);
 			continue;
 		}
 		p = t ? proc_by_pid(t, pid) : NULL;

@@ -26,14 +26,14 @@
 #define MSG_NO_CGROUP "the task has no cgroup of its own (linux.cgroupsPath): failed precondition"
 
 /* Its init created or running (Pause, Resume, Update). */
-static bool init_live(const struct task *t)
+static bool init_live(const struct wtask *t)
 {
 	uint32_t st = proc_task_status(t, &t->init);
 
 	return st == sv_TaskStatus_CREATED || st == sv_TaskStatus_RUNNING;
 }
 
-static int kill_all(struct task *t, int sig)
+static int kill_all(struct wtask *t, int sig)
 {
 	pid_t *pids = NULL;
 	size_t n = 0, i;
@@ -54,10 +54,10 @@ static int kill_all(struct task *t, int sig)
 	return err;
 }
 
-void m_kill(struct call *k)
+void wm_kill(struct call *k)
 {
 	sv_KillRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_KillRequest_fields, &req) < 0 ||
@@ -67,7 +67,7 @@ void m_kill(struct call *k)
 					     .all = req.all });
 }
 
-void svc_signal(struct call *k, struct task *t, struct proc *p, int sig, bool all)
+void svc_signal(struct call *k, struct wtask *t, struct proc *p, int sig, bool all)
 {
 	int err;
 
@@ -92,7 +92,7 @@ void svc_signal(struct call *k, struct task *t, struct proc *p, int sig, bool al
 }
 
 /* The task's pids: its cgroup, else its pid namespace, else what we know. */
-static int task_pids(struct task *t, pid_t **pids, size_t *n)
+static int wtask_pids(struct wtask *t, pid_t **pids, size_t *n)
 {
 	struct proc *p;
 	size_t cnt = 0;
@@ -135,11 +135,11 @@ static int exec_info(sv_ProcessInfo *pi, const struct proc *p)
 	return pi->info.value ? 0 : -ENOMEM;
 }
 
-void m_pids(struct call *k)
+void wm_pids(struct call *k)
 {
 	sv_PidsRequest req;
 	sv_PidsResponse r;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 	pid_t *pids = NULL;
 	size_t n = 0, i;
@@ -148,7 +148,7 @@ void m_pids(struct call *k)
 	if (svc_decode(k, sv_PidsRequest_fields, &req) < 0 || !(t = svc_task(k, req.id)))
 		return;
 	memset(&r, 0, sizeof(r));
-	err = task_pids(t, &pids, &n);
+	err = wtask_pids(t, &pids, &n);
 	if (err < 0) {
 		svc_reply_errno(k, err, "list processes");
 		return;
@@ -172,12 +172,12 @@ out:
 	free(pids);
 }
 
-void m_exec(struct call *k)
+void wm_exec(struct call *k)
 {
 	struct worker *w = k->w;
 	sv_ExecProcessRequest req;
 	sv_TaskExecAdded ev;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p = NULL;
 	uint32_t init_st;
 	char msg[200];
@@ -186,7 +186,7 @@ void m_exec(struct call *k)
 		return;
 	if (!(t = svc_task(k, req.id)))
 		goto out;
-	if (!req.exec_id[0] || task_find_exec(t, req.exec_id)) {
+	if (!req.exec_id[0] || wtask_find_exec(t, req.exec_id)) {
 		snprintf(msg, sizeof(msg), "id %.80s: %s", req.exec_id,
 			 req.exec_id[0] ? "already exists" : "an exec id is required: invalid argument");
 		svc_reply(k, req.exec_id[0] ? SV_ALREADY_EXISTS : SV_INVALID_ARGUMENT, msg, NULL, NULL);
@@ -232,7 +232,7 @@ void m_exec(struct call *k)
 	memset(&ev, 0, sizeof(ev));
 	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
 	memcpy(ev.exec_id, p->exec_id, sizeof(ev.exec_id));
-	ev_publish(w, "/tasks/exec-added", "containerd.events.TaskExecAdded", sv_TaskExecAdded_fields, &ev);
+	wev_publish(w, "/tasks/exec-added", "containerd.events.TaskExecAdded", sv_TaskExecAdded_fields, &ev);
 	goto out;
 nomem:
 	svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
@@ -244,10 +244,10 @@ out:
 	sv_pb_free(sv_ExecProcessRequest_fields, &req);
 }
 
-void m_close_io(struct call *k)
+void wm_close_io(struct call *k)
 {
 	sv_CloseIORequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_CloseIORequest_fields, &req) < 0 ||
@@ -258,10 +258,10 @@ void m_close_io(struct call *k)
 	svc_reply(k, SV_OK, NULL, NULL, NULL);
 }
 
-void m_resize_pty(struct call *k)
+void wm_resize_pty(struct call *k)
 {
 	sv_ResizePtyRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 	struct winsize ws;
 
@@ -284,7 +284,7 @@ void m_resize_pty(struct call *k)
 
 static void pause_resume(struct call *k, const char *id, bool pause)
 {
-	struct task *t = svc_task(k, id);
+	struct wtask *t = svc_task(k, id);
 	int err;
 
 	if (!t)
@@ -317,17 +317,17 @@ static void pause_resume(struct call *k, const char *id, bool pause)
 
 		memset(&ev, 0, sizeof(ev));
 		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		ev_publish(k->w, "/tasks/paused", "containerd.events.TaskPaused", sv_TaskPaused_fields, &ev);
+		wev_publish(k->w, "/tasks/paused", "containerd.events.TaskPaused", sv_TaskPaused_fields, &ev);
 	} else {
 		sv_TaskResumed ev;
 
 		memset(&ev, 0, sizeof(ev));
 		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		ev_publish(k->w, "/tasks/resumed", "containerd.events.TaskResumed", sv_TaskResumed_fields, &ev);
+		wev_publish(k->w, "/tasks/resumed", "containerd.events.TaskResumed", sv_TaskResumed_fields, &ev);
 	}
 }
 
-void m_pause(struct call *k)
+void wm_pause(struct call *k)
 {
 	sv_PauseRequest req;
 
@@ -335,7 +335,7 @@ void m_pause(struct call *k)
 		pause_resume(k, req.id, true);
 }
 
-void m_resume(struct call *k)
+void wm_resume(struct call *k)
 {
 	sv_ResumeRequest req;
 
@@ -343,10 +343,10 @@ void m_resume(struct call *k)
 		pause_resume(k, req.id, false);
 }
 
-void m_update(struct call *k)
+void wm_update(struct call *k)
 {
 	sv_UpdateTaskRequest req;
-	struct task *t;
+	struct wtask *t;
 	int err;
 
 	if (svc_decode(k, sv_UpdateTaskRequest_fields, &req) < 0)
@@ -387,7 +387,7 @@ out:
 }
 
 /* `shimvisor-init --update` was reaped: 0 is success, otherwise its ERROR says why. */
-void task_update_done(struct worker *w, struct task *t, int wstatus)
+void wtask_update_done(struct worker *w, struct wtask *t, int wstatus)
 {
 	char msg[512] = "update: shimvisor-init failed";
 	int fds[FDCHAN_MAX_FDS], nfds = 0, i;
@@ -412,11 +412,11 @@ void task_update_done(struct worker *w, struct task *t, int wstatus)
 	t->update_pid = 0;
 }
 
-void m_stats(struct call *k)
+void wm_stats(struct call *k)
 {
 	sv_StatsRequest req;
 	sv_StatsResponse r;
-	struct task *t;
+	struct wtask *t;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int err;
@@ -443,7 +443,7 @@ void m_stats(struct call *k)
 	free(r.stats.value);
 }
 
-void m_checkpoint(struct call *k)
+void wm_checkpoint(struct call *k)
 {
 	sv_CheckpointTaskRequest req;
 

@@ -45,9 +45,9 @@ int svc_decode(struct call *k, const pb_msgdesc_t *f, void *m)
 	return 0;
 }
 
-struct task *svc_task(struct call *k, const char *id)
+struct wtask *svc_task(struct call *k, const char *id)
 {
-	struct task *t = k->w->task;
+	struct wtask *t = k->w->task;
 
 	if (!t || strcmp(id, t->id) != 0) {
 		svc_reply(k, SV_NOT_FOUND, MSG_NOT_CREATED, NULL, NULL);
@@ -56,9 +56,9 @@ struct task *svc_task(struct call *k, const char *id)
 	return t;
 }
 
-struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struct task **tp)
+struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struct wtask **tp)
 {
-	struct task *t = svc_task(k, id);
+	struct wtask *t = svc_task(k, id);
 	struct proc *p;
 	char msg[160];
 
@@ -67,7 +67,7 @@ struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struc
 	*tp = t;
 	if (!exec_id || !*exec_id)
 		return &t->init;
-	p = task_find_exec(t, exec_id);
+	p = wtask_find_exec(t, exec_id);
 	if (!p) {
 		snprintf(msg, sizeof(msg), "process %.80s does not exist: not found", exec_id);
 		svc_reply(k, SV_NOT_FOUND, msg, NULL, NULL);
@@ -104,9 +104,9 @@ static char *dup_or_empty(const char *s)
 	return strdup(s ? s : "");
 }
 
-static struct task *task_new(const sv_CreateTaskRequest *req)
+static struct wtask *wtask_new(const sv_CreateTaskRequest *req)
 {
-	struct task *t = calloc(1, sizeof(*t));
+	struct wtask *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
@@ -123,11 +123,11 @@ static struct task *task_new(const sv_CreateTaskRequest *req)
 	return t;
 }
 
-static void m_create(struct call *k)
+static void wm_create(struct call *k)
 {
 	struct worker *w = k->w;
 	sv_CreateTaskRequest req;
-	struct task *t = NULL;
+	struct wtask *t = NULL;
 	int stdio[3] = { -1, -1, -1 };
 	int cfg = -1, err, i;
 	char msg[256];
@@ -155,7 +155,7 @@ static void m_create(struct call *k)
 		svc_reply(k, SV_UNIMPLEMENTED, "restore from a checkpoint: not implemented", NULL, NULL);
 		goto out;
 	}
-	t = task_new(&req);
+	t = wtask_new(&req);
 	if (!t || !t->bundle || !t->init.in || !t->init.out || !t->init.err) {
 		svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
 		goto fail;
@@ -207,15 +207,15 @@ fail:
 		if (stdio[i] >= 0)
 			close(stdio[i]);
 	if (t)
-		task_free(w, t);
+		wtask_free(w, t);
 out:
 	sv_pb_free(sv_CreateTaskRequest_fields, &req);
 }
 
-static void m_start(struct call *k)
+static void wm_start(struct call *k)
 {
 	sv_StartRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_StartRequest_fields, &req) < 0 ||
@@ -224,11 +224,11 @@ static void m_start(struct call *k)
 	proc_event(k->w, t, p, &(struct pev){ .type = PE_START, .k = k });
 }
 
-static void m_state(struct call *k)
+static void wm_state(struct call *k)
 {
 	sv_StateRequest req;
 	sv_StateResponse r;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_StateRequest_fields, &req) < 0 ||
@@ -254,10 +254,10 @@ static void m_state(struct call *k)
 	svc_reply(k, SV_OK, NULL, sv_StateResponse_fields, &r);
 }
 
-static void m_wait(struct call *k)
+static void wm_wait(struct call *k)
 {
 	sv_WaitRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_WaitRequest_fields, &req) < 0 ||
@@ -273,10 +273,10 @@ static void m_wait(struct call *k)
 	svc_add_waiter(k, p);
 }
 
-static void m_delete(struct call *k)
+static void wm_delete(struct call *k)
 {
 	sv_DeleteRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_DeleteRequest_fields, &req) < 0 ||
@@ -285,7 +285,7 @@ static void m_delete(struct call *k)
 	proc_event(k->w, t, p, &(struct pev){ .type = PE_DELETE, .k = k });
 }
 
-static void m_connect(struct call *k)
+static void wm_connect(struct call *k)
 {
 	sv_ConnectRequest req;
 	sv_ConnectResponse r;
@@ -299,7 +299,7 @@ static void m_connect(struct call *k)
 	svc_reply(k, SV_OK, NULL, sv_ConnectResponse_fields, &r);
 }
 
-static void m_shutdown(struct call *k)
+static void wm_shutdown(struct call *k)
 {
 	struct worker *w = k->w;
 	sv_ShutdownRequest req;
@@ -317,15 +317,15 @@ static const struct method {
 	const char *name;
 	void (*fn)(struct call *k);
 } methods[] = {
-	{ "Create", m_create }, { "Start", m_start }, { "State", m_state },
-	{ "Kill", m_kill }, { "Wait", m_wait }, { "Delete", m_delete },
-	{ "Pids", m_pids }, { "Connect", m_connect }, { "Shutdown", m_shutdown },
-	{ "Exec", m_exec }, { "CloseIO", m_close_io }, { "ResizePty", m_resize_pty },
-	{ "Pause", m_pause }, { "Resume", m_resume }, { "Update", m_update },
-	{ "Stats", m_stats }, { "Checkpoint", m_checkpoint },
+	{ "Create", wm_create }, { "Start", wm_start }, { "State", wm_state },
+	{ "Kill", wm_kill }, { "Wait", wm_wait }, { "Delete", wm_delete },
+	{ "Pids", wm_pids }, { "Connect", wm_connect }, { "Shutdown", wm_shutdown },
+	{ "Exec", wm_exec }, { "CloseIO", wm_close_io }, { "ResizePty", wm_resize_pty },
+	{ "Pause", wm_pause }, { "Resume", wm_resume }, { "Update", wm_update },
+	{ "Stats", wm_stats }, { "Checkpoint", wm_checkpoint },
 };
 
-void task_dispatch(struct worker *w, struct conn *c, uint32_t stream, const char *method,
+void wtask_dispatch(struct worker *w, struct wconn *c, uint32_t stream, const char *method,
 		   const uint8_t *payload, size_t len)
 {
 	struct call k = { w, c, stream, payload, len };
@@ -362,9 +362,9 @@ static void forget_in(struct worker *w, struct proc *p, uint64_t cid)
 }
 
 /* A connection went away: its deferred replies have no one to go to. */
-void task_forget_conn(struct worker *w, uint64_t cid)
+void wtask_forget_conn(struct worker *w, uint64_t cid)
 {
-	struct task *t = w->task;
+	struct wtask *t = w->task;
 	struct proc *p;
 
 	if (!t)
@@ -379,9 +379,9 @@ void task_forget_conn(struct worker *w, uint64_t cid)
 /* A Delete of cid's waits for its process's reap: nothing more is read from cid until it is
  * answered, so that its replies keep the order of its requests (a Shutdown sent right
  * behind a Delete comes after it, as when Delete was answered at once). */
-bool task_holds_conn(const struct worker *w, uint64_t cid)
+bool wtask_holds_conn(const struct worker *w, uint64_t cid)
 {
-	const struct task *t = w->task;
+	const struct wtask *t = w->task;
 	const struct proc *p;
 
 	if (!t)

@@ -116,7 +116,7 @@ END_TEST
 
 /* The replies a state may owe: create_rep while the init is being created, start_rep while
  * a Start is under way, delete_rep while a Delete waits for a reap; Waits until stopped. */
-static bool may_owe(const struct task *t, const struct proc *p, const struct pending *rep)
+static bool may_owe(const struct wtask *t, const struct proc *p, const struct pending *rep)
 {
 	bool init = p == &t->init;
 
@@ -142,14 +142,14 @@ static int walk_bundle = -1;     /* the walk's tasks write their exit files here
 
 struct walk {
 	struct worker w;
-	struct conn c;
-	struct task *t;
+	struct wconn c;
+	struct wtask *t;
 	struct proc *p;             /* the process under test: the init, or the task's one exec */
 	pid_t child;                /* stands for its process */
 	int peer;                   /* the init's end of its sync socket */
 };
 
-static struct proc *walk_proc(struct task *t, bool init)
+static struct proc *walk_proc(struct wtask *t, bool init)
 {
 	struct proc *p = init ? &t->init : calloc(1, sizeof(*p));
 
@@ -296,7 +296,7 @@ static void walk_cell(enum pstate s, enum pevent e, bool init)
 			      e != PE_LOGGER_READY, "still opening with no logger to wait for");
 	}
 	if (k.w.task)
-		task_free(&k.w, k.t);
+		wtask_free(&k.w, k.t);
 	sv_outq_free(&k.c.out);
 	if (k.peer >= 0)
 		close(k.peer);
