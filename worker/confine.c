@@ -183,7 +183,7 @@ int confine_self(uint64_t task_bounding)
 	return 0;
 }
 
-int worker_confine(struct worker *w, const struct task *t)
+int worker_confine(struct worker *w, const struct wtask *t)
 {
 	int rc;
 

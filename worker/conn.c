@@ -11,13 +11,13 @@
 #include "wire/status.h"
 #include "worker.h"
 
-void conn_accept(struct worker *w)
+void wconn_accept(struct worker *w)
 {
 	int k;
 
 	for (k = 0; k < 16 && w->nconns < SV_CONN_MAX; k++) {
 		int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		struct conn *c;
+		struct wconn *c;
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -37,9 +37,9 @@ void conn_accept(struct worker *w)
 	}
 }
 
-struct conn *conn_find(struct worker *w, uint64_t cid)
+struct wconn *wconn_find(struct worker *w, uint64_t cid)
 {
-	struct conn *c;
+	struct wconn *c;
 
 	for (c = w->conns; c; c = c->next)
 		if (c->cid == cid)
@@ -47,9 +47,9 @@ struct conn *conn_find(struct worker *w, uint64_t cid)
 	return NULL;
 }
 
-void conn_close(struct worker *w, struct conn *c)
+void wconn_close(struct worker *w, struct wconn *c)
 {
-	struct conn **pp;
+	struct wconn **pp;
 
 	for (pp = &w->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -58,14 +58,14 @@ void conn_close(struct worker *w, struct conn *c)
 		}
 	}
 	w->nconns--;
-	task_forget_conn(w, c->cid);
+	wtask_forget_conn(w, c->cid);
 	close(c->fd);
 	ttrpc_reader_free(&c->rd);
 	sv_outq_free(&c->out);
 	free(c);
 }
 
-int conn_output(struct worker *w, struct conn *c)
+int wconn_output(struct worker *w, struct wconn *c)
 {
 	int r;
 
@@ -83,7 +83,7 @@ int conn_output(struct worker *w, struct conn *c)
 void w_reply(struct worker *w, uint64_t cid, uint32_t stream, int code, const char *msg,
 	     const pb_msgdesc_t *fields, const void *payload)
 {
-	struct conn *c = conn_find(w, cid);
+	struct wconn *c = wconn_find(w, cid);
 	int r;
 
 	if (!c)
@@ -105,7 +105,7 @@ void w_reply_pending(struct worker *w, struct pending *p, int code, const char *
 	p->cid = 0;
 }
 
-static void handle_frame(struct worker *w, struct conn *c)
+static void handle_frame(struct worker *w, struct wconn *c)
 {
 	struct ttrpc_hdr *h = &c->rd.hdr;
 	sv_Request req;
@@ -134,18 +134,18 @@ static void handle_frame(struct worker *w, struct conn *c)
 		snprintf(msg, sizeof(msg), "service %.100s", req.service ? req.service : "");
 		w_reply(w, c->cid, h->stream, SV_UNIMPLEMENTED, msg, NULL, NULL);
 	} else {
-		task_dispatch(w, c, h->stream, req.method ? req.method : "",
+		wtask_dispatch(w, c, h->stream, req.method ? req.method : "",
 			      req.payload ? req.payload->bytes : NULL, req.payload ? req.payload->size : 0);
 	}
 	sv_pb_free(sv_Request_fields, &req);
 }
 
-void conn_input(struct worker *w, struct conn *c)
+void wconn_input(struct worker *w, struct wconn *c)
 {
 	int k;
 
 	/* Bounded per wake-up so one busy client cannot starve the others. */
-	for (k = 0; k < 64; k++) {
+	for (k = 0; k < 64 && !wtask_holds_conn(w, c->cid); k++) {
 		int r = ttrpc_read(&c->rd, c->fd);
 
 		if (r == 0)
@@ -162,7 +162,7 @@ void conn_input(struct worker *w, struct conn *c)
 		if (r < 0) {
 			if (r != -ECONNRESET)
 				sv_debug("connection %llu: %s", (unsigned long long)c->cid, strerror(-r));
-			conn_close(w, c);
+			wconn_close(w, c);
 			return;
 		}
 		handle_frame(w, c);

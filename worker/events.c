@@ -17,7 +17,7 @@
 #define FWD_BACKOFF_MIN_MS 250
 #define FWD_BACKOFF_MAX_MS 4000
 
-void ev_init(struct worker *w, int report_fd)
+void wev_init(struct worker *w, int report_fd)
 {
 	struct events *e = &w->ev;
 	const char *a;
@@ -46,7 +46,7 @@ static void report_gone(struct events *e)
 	memset(&e->rq, 0, sizeof(e->rq));
 }
 
-void ev_report_ready(struct worker *w)
+void wev_report_ready(struct worker *w)
 {
 	struct events *e = &w->ev;
 	int r;
@@ -80,10 +80,10 @@ static void report_send(struct worker *w, sv_Report *rep)
 		sv_warn_err(err, "report %llu", (unsigned long long)rep->seq);
 		return;
 	}
-	ev_report_ready(w);
+	wev_report_ready(w);
 }
 
-void ev_hello(struct worker *w)
+void wev_hello(struct worker *w)
 {
 	sv_Report rep;
 
@@ -152,7 +152,7 @@ static void fwd_kick(struct events *e)
 	if (e->fwd_fd < 0) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-		strcpy(sa.sun_path, e->ttrpc_path);     /* length checked in ev_init */
+		strcpy(sa.sun_path, e->ttrpc_path);     /* length checked in wev_init */
 		e->fwd_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (e->fwd_fd < 0) {
 			fwd_fail(e, "socket");
@@ -180,7 +180,7 @@ static void fwd_kick(struct events *e)
 		fwd_flush(e);
 }
 
-int ev_poll_fd(struct worker *w, short *events)
+int wev_poll_fd(struct worker *w, short *events)
 {
 	struct events *e = &w->ev;
 
@@ -220,7 +220,7 @@ static void fwd_response(struct events *e)
 	e->backoff_ms = FWD_BACKOFF_MIN_MS;
 }
 
-void ev_fwd_ready(struct worker *w, short revents)
+void wev_fwd_ready(struct worker *w, short revents)
 {
 	struct events *e = &w->ev;
 	int k;
@@ -259,7 +259,7 @@ void ev_fwd_ready(struct worker *w, short revents)
 	fwd_kick(e);
 }
 
-void ev_timer(struct worker *w, int64_t now)
+void wev_timer(struct worker *w, int64_t now)
 {
 	struct events *e = &w->ev;
 
@@ -272,7 +272,7 @@ void ev_timer(struct worker *w, int64_t now)
 	fwd_kick(e);
 }
 
-bool ev_idle(const struct worker *w)
+bool wev_idle(const struct worker *w)
 {
 	const struct events *e = &w->ev;
 
@@ -329,7 +329,7 @@ static void fwd_enqueue(struct worker *w, sv_Envelope *env)
 	fwd_kick(e);
 }
 
-void ev_publish(struct worker *w, const char *topic, const char *type,
+void wev_publish(struct worker *w, const char *topic, const char *type,
 		const pb_msgdesc_t *fields, const void *msg)
 {
 	sv_Envelope env;

@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "worker.h"
 
-enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_PUMP, P_OOM, P_REPORT, P_FWD };
+enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_LOGGER, P_PUMP, P_OOM, P_REPORT, P_FWD };
 
 struct pset {
 	struct pollfd *fds;
@@ -133,6 +133,8 @@ static int pset_add_proc(struct pset *p, struct proc *pr)
 
 	if (pr->sync_fd >= 0)
 		err = pset_add(p, pr->sync_fd, POLLIN, P_SYNC, pr);
+	if (!err && pr->io.logger_ready >= 0)
+		err = pset_add(p, pr->io.logger_ready, POLLIN, P_LOGGER, pr);
 	for (i = 0; i < 3 && !err; i++) {
 		short ev = 0;
 		int fd = pio_poll_fd(pumps[i], &ev);
@@ -143,7 +145,7 @@ static int pset_add_proc(struct pset *p, struct proc *pr)
 	return err;
 }
 
-static int pset_add_task(struct pset *p, struct task *t)
+static int pset_add_task(struct pset *p, struct wtask *t)
 {
 	struct proc *pr;
 	int err = pset_add_proc(p, &t->init);
@@ -155,18 +157,18 @@ static int pset_add_task(struct pset *p, struct task *t)
 	return err;
 }
 
-/* Is pr still one of the task's processes, with this sync fd? */
-static bool proc_live(struct worker *w, struct proc *pr, int fd)
+/* Is pr still one of the task's processes? */
+static bool proc_live(struct worker *w, struct proc *pr)
 {
 	struct proc *q;
 
 	if (!w->task)
 		return false;
 	if (pr == &w->task->init)
-		return pr->sync_fd == fd;
+		return true;
 	for (q = w->task->execs; q; q = q->next)
 		if (q == pr)
-			return pr->sync_fd == fd;
+			return true;
 	return false;
 }
 
@@ -186,12 +188,12 @@ static bool pump_live(struct worker *w, struct pump *pp, int fd)
 
 static bool all_flushed(const struct worker *w)
 {
-	const struct conn *c;
+	const struct wconn *c;
 
 	for (c = w->conns; c; c = c->next)
 		if (sv_outq_pending(&c->out))
 			return false;
-	return ev_idle(w);
+	return wev_idle(w);
 }
 
 int w_serve(struct worker *w)
@@ -204,11 +206,12 @@ int w_serve(struct worker *w)
 	err = signals_setup(w);
 	if (err < 0)
 		sv_die(err, "signalfd");
-	ev_hello(w);
+	wev_hello(w);
 
 	for (;;) {
-		struct conn *c, *cn;
-		int64_t now, deadline = 0;
+		struct wconn *c, *cn;
+		struct proc *pr;
+		int64_t now, deadline = 0, pd = 0;
 		int timeout = -1, n;
 		short fev = 0;
 		int ffd;
@@ -217,10 +220,10 @@ int w_serve(struct worker *w)
 		/* Everything produced by the last round may now be flushed. */
 		for (c = w->conns; c; c = cn) {
 			cn = c->next;
-			if (sv_outq_pending(&c->out) && conn_output(w, c) < 0)
-				conn_close(w, c);
+			if (sv_outq_pending(&c->out) && wconn_output(w, c) < 0)
+				wconn_close(w, c);
 			else if (c->closing && !sv_outq_pending(&c->out))
-				conn_close(w, c);
+				wconn_close(w, c);
 		}
 		if (w->exiting && (all_flushed(w) || w_now_ms() >= w->exit_deadline_ms))
 			w_exit_now(w, 0);
@@ -230,19 +233,21 @@ int w_serve(struct worker *w)
 		if (!err && !w->exiting && w->nconns < SV_CONN_MAX)
 			err = pset_add(&p, w->listen_fd, POLLIN, P_LISTEN, NULL);
 		for (c = w->conns; c && !err; c = c->next) {
+			bool held = wtask_holds_conn(w, c->cid);
 			short e = 0;
 
-			if (!c->closing && c->out.len - c->out.off < W_OUTQ_HIGH)
+			if (!c->closing && !held && c->out.len - c->out.off < W_OUTQ_HIGH)
 				e |= POLLIN;
 			if (sv_outq_pending(&c->out))
 				e |= POLLOUT;
-			err = pset_add(&p, c->fd, e, P_CONN, c);
+			if (e || !held)     /* held and quiet: not even its hang-up until then */
+				err = pset_add(&p, c->fd, e, P_CONN, c);
 		}
 		if (!err && w->task)
 			err = pset_add_task(&p, w->task);
 		if (!err && w->ev.report_fd >= 0 && sv_outq_pending(&w->ev.rq))
 			err = pset_add(&p, w->ev.report_fd, POLLOUT, P_REPORT, NULL);
-		ffd = ev_poll_fd(w, &fev);
+		ffd = wev_poll_fd(w, &fev);
 		if (!err && ffd >= 0)
 			err = pset_add(&p, ffd, fev, P_FWD, NULL);
 		if (err < 0)
@@ -252,6 +257,8 @@ int w_serve(struct worker *w)
 			deadline = w->ev.fwd_deadline_ms;
 		if (w->exiting && (!deadline || w->exit_deadline_ms < deadline))
 			deadline = w->exit_deadline_ms;
+		if (w->task && (pd = proc_next_deadline(w->task)) && (!deadline || pd < deadline))
+			deadline = pd;
 		if (deadline) {
 			now = w_now_ms();
 			timeout = deadline > now ? (int)(deadline - now) : 0;
@@ -265,7 +272,9 @@ int w_serve(struct worker *w)
 		}
 		now = w_now_ms();
 		if (w->ev.fwd_deadline_ms && now >= w->ev.fwd_deadline_ms)
-			ev_timer(w, now);
+			wev_timer(w, now);
+		if (pd && now >= pd)
+			proc_timers(w, now);
 		for (i = 0; i < p.n && n > 0; i++) {
 			short re = p.fds[i].revents;
 
@@ -276,24 +285,31 @@ int w_serve(struct worker *w)
 				signals_input(w);
 				break;
 			case P_LISTEN:
-				conn_accept(w);
+				wconn_accept(w);
 				break;
 			case P_CONN:
 				c = p.obj[i];
 				if (re & POLLOUT) {
-					if (conn_output(w, c) < 0) {
-						conn_close(w, c);
+					if (wconn_output(w, c) < 0) {
+						wconn_close(w, c);
 						p.obj[i] = NULL;
 						break;
 					}
 				}
 				if (re & (POLLIN | POLLHUP | POLLERR))
-					conn_input(w, c);  /* may close c */
+					wconn_input(w, c);  /* may close c */
 				break;
 			case P_SYNC:
 				/* an earlier entry may have ended the process, or the task */
-				if (proc_live(w, p.obj[i], p.fds[i].fd))
-					proc_sync_input(w, w->task, p.obj[i]);
+				pr = p.obj[i];
+				if (proc_live(w, pr) && pr->sync_fd == p.fds[i].fd)
+					proc_sync_input(w, w->task, pr);
+				break;
+			case P_LOGGER:
+				pr = p.obj[i];
+				if (proc_live(w, pr) && pr->io.logger_ready == p.fds[i].fd)
+					proc_event(w, w->task, pr, &(struct pev){ .type = PE_LOGGER_READY,
+						   .err = pio_logger_ready(&pr->io) });
 				break;
 			case P_PUMP:
 				if (pump_live(w, p.obj[i], p.fds[i].fd))
@@ -301,13 +317,13 @@ int w_serve(struct worker *w)
 				break;
 			case P_OOM:
 				if (w->task && w->task->oom_fd == p.fds[i].fd)
-					task_oom_ready(w, w->task);
+					wtask_oom_ready(w, w->task);
 				break;
 			case P_REPORT:
-				ev_report_ready(w);
+				wev_report_ready(w);
 				break;
 			case P_FWD:
-				ev_fwd_ready(w, re);
+				wev_fwd_ready(w, re);
 				break;
 			}
 		}

@@ -98,6 +98,6 @@ int main(int argc, char **argv)
 	w.listen_fd = SV_FD_LISTEN;
 	sv_set_cloexec(w.listen_fd, 1);
 	sv_set_nonblock(w.listen_fd, 1);
-	ev_init(&w, report_fd);
+	wev_init(&w, report_fd);
 	return w_serve(&w) < 0 ? 1 : 0;
 }

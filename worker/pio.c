@@ -31,6 +31,7 @@ void pio_init(struct pio *io)
 	pump_reset(&io->err);
 	io->console = -1;
 	io->logger = 0;
+	io->logger_ready = -1;
 }
 
 static void close_src(struct pump *pp)
@@ -364,6 +365,9 @@ void pio_close(struct pio *io)
 	if (io->console >= 0)
 		close(io->console);
 	io->console = -1;
+	if (io->logger_ready >= 0)
+		close(io->logger_ready);
+	io->logger_ready = -1;
 	if (io->logger > 0)
 		kill(io->logger, SIGTERM);      /* it ends with the pipes anyway; reaped as a stranger */
 	io->logger = 0;

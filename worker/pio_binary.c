@@ -5,7 +5,6 @@
  * each query key, then its value if any, as arguments. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 #include <unistd.h>
 #include "worker.h"
 
-#define LOGGER_READY_MS 10000
 #define LOGGER_MAX_ARGS 32
 
 static int hexval(char c)
@@ -139,26 +137,13 @@ int pio_open_binary(struct pio *io, const char *uri, const char *id, const char 
 			goto out;
 		}
 	}
-	{
-		struct pollfd p = { .fd = ready[0], .events = POLLIN };
-		char c;
-
-		/* ready: a byte, or the end of fd 5 (it closed it, or exited) */
-		rc = poll(&p, 1, LOGGER_READY_MS);
-		if (rc == 0)
-			rc = -ETIMEDOUT;
-		else if (rc > 0 && read(ready[0], &c, 1) < 0)
-			rc = -errno;
-		else if (rc > 0)
-			rc = 0;
-		else
-			rc = -errno;
-	}
-	if (rc < 0)
-		goto out;
+	/* its readiness (a byte, or the end of fd 5) comes in the worker's loop */
+	io->logger_ready = ready[0];
+	ready[0] = -1;
 	fds[0] = out[1];
 	fds[1] = err[1];
 	out[1] = err[1] = -1;
+	rc = 0;
 out:
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
@@ -175,5 +160,15 @@ out:
 		io->logger = 0;
 	}
 	free(buf);
+	return rc;
+}
+
+int pio_logger_ready(struct pio *io)
+{
+	char c;
+	int rc = read(io->logger_ready, &c, 1) < 0 ? -errno : 0;
+
+	close(io->logger_ready);
+	io->logger_ready = -1;
 	return rc;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* worker/process.c: the task's init: spawn shimvisor-init, follow its sync protocol (wire/init.proto). */
+/* worker/process.c: spawn shimvisor-init (the task's init, its execs, updates); its sync
+ * protocol (wire/init.proto) read into lifecycle events (proc_table.c). */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/spawn.h"
@@ -98,7 +97,7 @@ int proc_warm_init(struct worker *w)
 	return 0;
 }
 
-static void cold_close(struct task *t)
+static void cold_close(struct wtask *t)
 {
 	while (t->ncold > 0)
 		if (t->cold[--t->ncold] >= 0)
@@ -108,7 +107,7 @@ static void cold_close(struct task *t)
 /* Copies of config.json and stdio until the init is READY: an init started as pid 1 of a
  * new pid namespace answers INIT_COLD to a spec that wants none, and a second one, in ours,
  * gets the same. A missing stdio fd is copied as -1 (spawn gives /dev/null). */
-static int cold_keep(struct task *t, int cfg_fd, const int stdio[3])
+static int cold_keep(struct wtask *t, int cfg_fd, const int stdio[3])
 {
 	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] };
 
@@ -128,7 +127,7 @@ static int cold_keep(struct task *t, int cfg_fd, const int stdio[3])
 }
 
 /* Give the warm init this task; the warm one is spent either way. */
-static int use_warm_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
+static int use_warm_init(struct worker *w, struct wtask *t, int cfg_fd, const int stdio[3])
 {
 	sv_InitSync m = { .type = sv_InitSyncType_INIT_CONFIG, .message = t->bundle };
 	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err;
@@ -208,7 +207,7 @@ static int memfd_with(const char *name, const void *data, size_t len)
 	return fd;
 }
 
-int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3])
+int proc_spawn_init(struct worker *w, struct wtask *t, int cfg_fd, const int stdio[3])
 {
 	char *const argv[] = { "shimvisor-init", t->bundle, NULL };
 
@@ -226,7 +225,7 @@ int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdi
 
 /* The init answered INIT_COLD (it exits; reaped as a stranger): another one in our pid
  * namespace, with what the first was given. */
-static int spawn_cold_again(struct worker *w, struct task *t)
+static int spawn_cold_again(struct worker *w, struct wtask *t)
 {
 	int err;
 
@@ -244,36 +243,54 @@ static int spawn_cold_again(struct worker *w, struct task *t)
 	return err;
 }
 
-int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p)
+void proc_hold_close(struct proc *p)
 {
-	char pidstr[16];
-	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
-	int stdio[3], spec, pidfd, err, i;
+	int i;
 
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
+	for (i = 0; i < 4; i++)
+		if (p->hold[i] >= 0)
+			close(p->hold[i]);
+	for (i = 0; i < 4; i++)
+		p->hold[i] = -1;
+}
+
+int proc_open_exec(struct worker *w, struct wtask *t, struct proc *p)
+{
+	int spec, err;
+
 	spec = memfd_with("exec-spec", p->spec, p->spec_len);
 	if (spec < 0)
 		return spec;
 	err = pio_open(&p->io, &(struct pio_names){ p->in, p->out, p->err, p->terminal, t->id, w->o.ns },
-		       stdio);
+		       p->hold + 1);
 	if (err < 0) {
 		close(spec);
 		return err;
 	}
+	p->hold[0] = spec;
+	return 0;
+}
+
+int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
+{
+	char pidstr[16];
+	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
+	int pidfd, err;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
 	/* the init is our unreaped child: this pidfd is surely it (no pid reuse) */
 	pidfd = (int)syscall(SYS_pidfd_open, t->init.pid, 0);
-	err = pidfd < 0 ? -errno : spawn(w, argv, spec, stdio, pidfd, false, &p->stage1, &p->sync_fd);
+	err = pidfd < 0 ? -errno : spawn(w, argv, p->hold[0], p->hold + 1, pidfd, false, &p->stage1,
+					 &p->sync_fd);
 	if (pidfd >= 0)
 		close(pidfd);
-	close(spec);
-	for (i = 0; i < 3; i++)
-		close(stdio[i]);
+	proc_hold_close(p);
 	if (err < 0)
 		pio_close(&p->io);
 	return err;
 }
 
-int proc_spawn_update(struct worker *w, struct task *t, const void *json, size_t len)
+int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len)
 {
 	char pidstr[16];
 	char *const argv[] = { "shimvisor-init", "--update", pidstr, NULL };
@@ -307,7 +324,7 @@ int proc_send_start(struct proc *p)
 	return err;
 }
 
-static void publish_create(struct worker *w, struct task *t)
+void proc_publish_create(struct worker *w, struct wtask *t)
 {
 	sv_TaskCreate ev;
 
@@ -320,14 +337,14 @@ static void publish_create(struct worker *w, struct task *t)
 	ev.io.stderr = t->init.err;
 	ev.io.terminal = t->init.terminal;
 	ev.pid = (uint32_t)t->init.pid;
-	ev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
+	wev_publish(w, "/tasks/create", "containerd.events.TaskCreate", sv_TaskCreate_fields, &ev);
 }
 
-/* The task's init is set up and held: Create completes. */
-static void init_ready(struct worker *w, struct task *t)
+/* The task's init is set up and held: what Create's answer needs (init.pid, the pid file,
+ * its pid namespace, its cgroups) is in place. */
+void proc_init_ready(struct worker *w, struct wtask *t)
 {
 	struct proc *p = &t->init;
-	sv_CreateTaskResponse r = { .pid = (uint32_t)p->pid };
 	ino_t self = 0;
 	char line[64];
 	int n, err;
@@ -341,136 +358,19 @@ static void init_ready(struct worker *w, struct task *t)
 	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_INIT_PID, line, (size_t)n, 0644);
 	if (err < 0)
 		sv_warn_err(err, "write %s", SV_BUNDLE_INIT_PID);
-	task_cgroup_attach(w, t);
-	p->status = T_CREATED;
-	w_reply_pending(w, &p->create_rep, SV_OK, NULL, sv_CreateTaskResponse_fields, &r);
-	publish_create(w, t);
+	wtask_cgroup_attach(w, t);
 }
 
-static void on_started(struct worker *w, struct task *t, struct proc *p)
+/* The sync socket ended (why: NULL = its EOF): the lifecycle decides what that means. */
+static void sync_end(struct worker *w, struct wtask *t, struct proc *p, const char *why)
 {
-	sv_StartResponse r = { .pid = (uint32_t)p->pid };
-
-	p->status = T_RUNNING;
-	p->start_sent = false;
-	w_reply_pending(w, &p->start_rep, SV_OK, NULL, sv_StartResponse_fields, &r);
-	if (p == &t->init) {
-		sv_TaskStart ev;
-
-		memset(&ev, 0, sizeof(ev));
-		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		ev.pid = (uint32_t)p->pid;
-		ev_publish(w, "/tasks/start", "containerd.events.TaskStart", sv_TaskStart_fields, &ev);
-	} else {
-		sv_TaskExecStarted ev;
-
-		memset(&ev, 0, sizeof(ev));
-		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		memcpy(ev.exec_id, p->exec_id, sizeof(ev.exec_id));
-		ev.pid = (uint32_t)p->pid;
-		ev_publish(w, "/tasks/exec-started", "containerd.events.TaskExecStarted",
-			   sv_TaskExecStarted_fields, &ev);
-	}
-	if (p->exit_deferred) {
-		p->exit_deferred = false;
-		proc_exited(w, t, p, -1);
-	}
-}
-
-/* Create failed: answer everyone, drop the task; its processes are reaped quietly. */
-static void create_failed(struct worker *w, struct task *t, const char *why)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), "failed to create task: %s", why);
-	w_reply_pending(w, &t->init.create_rep, SV_UNKNOWN, msg, NULL, NULL);
-	if (t->init.pid > 0 && !t->init.exited)
-		kill(t->init.pid, SIGKILL);
-	if (t->init.stage1 > 0)
-		kill(t->init.stage1, SIGKILL);
-	w->task = NULL;
-	task_free(w, t);
-}
-
-/* Start failed: an init stays created; an exec is spent (its waiters get 255). */
-static void start_failed(struct worker *w, struct task *t, struct proc *p, const char *why)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), "failed to start %s: %s", p == &t->init ? "task" : "exec", why);
-	w_reply_pending(w, &p->start_rep, SV_UNKNOWN, msg, NULL, NULL);
-	p->start_sent = false;
-	if (p == &t->init) {
-		/* stopped at once (a client may Delete right away, and only a stopped task can be) */
-		if (p->exit_deferred) {
-			p->exit_deferred = false;
-			proc_exited(w, t, p, -1);
-		} else if (!p->exited && p->pid > 0) {
-			int st = proc_kill_sync(p->pid, 2000);
-
-			proc_exited(w, t, p, st < 0 ? (int)SIGKILL : st);
-		}
-		return;
-	}
-	if (p->pid > 0 && !p->exited)
-		kill(p->pid, SIGKILL);
-	if (p->sync_fd >= 0) {
+	if (p->sync_fd >= 0)
 		close(p->sync_fd);
-		p->sync_fd = -1;
-	}
-	/* 255 also when its init's own failure (127: the program could not be exec'd) was
-	 * reaped first and held for this answer: the exec never ran */
-	if (!p->exited || p->exit_deferred) {
-		if (!p->exited)
-			clock_gettime(CLOCK_REALTIME, &p->exited_at);
-		p->exited = true;
-		p->exit_status = 255;
-	}
-	p->exit_deferred = false;
-	proc_release_waiters(w, p);
-	p->status = T_STOPPED;
-	pio_close(&p->io);
-}
-
-static void sync_closed(struct worker *w, struct task *t, struct proc *p, const char *errmsg)
-{
-	close(p->sync_fd);
 	p->sync_fd = -1;
-	if (p == &t->init && p->status == T_CREATING)
-		create_failed(w, t, errmsg ? errmsg : "shimvisor-init exited before it was ready");
-	else if (!p->start_sent)
-		return;     /* an init held before START died: the reaper tells its exit */
-	else if (errmsg || !p->go)
-		start_failed(w, t, p, errmsg ? errmsg : "shimvisor-init exited before it was ready");
-	else
-		on_started(w, t, p);    /* exec succeeded: the sync fd was close-on-exec */
+	proc_event(w, t, p, &(struct pev){ .type = why ? PE_SYNC_ERROR : PE_SYNC_EOF, .why = why });
 }
 
-static void on_ready(struct worker *w, struct task *t, struct proc *p)
-{
-	int err;
-
-	if (p == &t->init) {
-		if (p->status == T_CREATING)
-			init_ready(w, t);
-		return;
-	}
-	if (!p->start_sent || p->go)
-		return;
-	/* an exec runs at once: it was spawned by its Start */
-	err = proc_send_start(p);
-	if (err < 0) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "send START: %s", strerror(-err));
-		kill(p->pid, SIGKILL);
-		start_failed(w, t, p, why);
-		return;
-	}
-	p->go = true;
-}
-
-void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
+void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p)
 {
 	while (p->sync_fd >= 0) {
 		int fds[FDCHAN_MAX_FDS], nfds = 0, r, i;
@@ -486,7 +386,7 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 			continue;
 		}
 		if (r < 0) {
-			sync_closed(w, t, p, NULL);
+			sync_end(w, t, p, NULL);
 			return;
 		}
 		switch (m.type) {
@@ -501,14 +401,14 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 			sv_pb_free(sv_InitSync_fields, &m);
 			if (p != &t->init || p->pid > 0 || t->ncold != 4) {
 				kill(p->pid > 0 ? p->pid : p->stage1, SIGKILL);
-				sync_closed(w, t, p, "shimvisor-init: an unexpected COLD");
+				sync_end(w, t, p, "shimvisor-init: an unexpected COLD");
 				return;
 			}
 			if ((r = spawn_cold_again(w, t)) < 0) {
 				char why[128];
 
 				snprintf(why, sizeof(why), "start shimvisor-init: %s", strerror(-r));
-				create_failed(w, t, why);
+				sync_end(w, t, p, why);
 			}
 			return;
 		case sv_InitSyncType_INIT_CONSOLE:
@@ -521,13 +421,13 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 			if (p->terminal && p->io.console < 0) {
 				sv_pb_free(sv_InitSync_fields, &m);
 				kill(p->pid > 0 ? p->pid : p->stage1, SIGKILL);
-				sync_closed(w, t, p, "terminal: shimvisor-init sent no console");
+				sync_end(w, t, p, "terminal: shimvisor-init sent no console");
 				return;
 			}
 			if (p == &t->init)
 				t->cap_bounding = m.cap_bounding;
 			if (p->pid > 0)
-				on_ready(w, t, p);
+				proc_event(w, t, p, &(struct pev){ .type = PE_SYNC_READY });
 			break;
 		case sv_InitSyncType_INIT_ERROR: {
 			char why[400];
@@ -538,7 +438,7 @@ void proc_sync_input(struct worker *w, struct task *t, struct proc *p)
 			for (i = 0; i < nfds; i++)
 				close(fds[i]);
 			kill(p->pid > 0 ? p->pid : p->stage1, SIGKILL);
-			sync_closed(w, t, p, why);
+			sync_end(w, t, p, why);
 			return;
 		}
 		default:
@@ -573,11 +473,15 @@ void proc_release_waiters(struct worker *w, struct proc *p)
 	}
 }
 
-/* Release what p holds (not p itself). Waiters still pending are told it is gone. */
+/* Release what p holds (not p itself). Replies still owed are told it is gone (the
+ * lifecycle answers them first where it can: this is the net under it). */
 void proc_free(struct worker *w, struct proc *p)
 {
+	struct pending *owed[] = { &p->create_rep, &p->start_rep, &p->delete_rep };
 	size_t i;
 
+	for (i = 0; i < sizeof(owed) / sizeof(owed[0]); i++)
+		w_reply_pending(w, owed[i], SV_NOT_FOUND, "process does not exist: not found", NULL, NULL);
 	for (i = 0; i < p->nwaiters; i++) {
 		w_reply(w, p->waiters[i].cid, p->waiters[i].stream, SV_NOT_FOUND,
 			"process does not exist: not found", NULL, NULL);
@@ -589,16 +493,18 @@ void proc_free(struct worker *w, struct proc *p)
 	if (p->sync_fd >= 0)
 		close(p->sync_fd);
 	p->sync_fd = -1;
+	proc_hold_close(p);
 	pio_drain(&p->io);
 	pio_close(&p->io);
 	free(p->in);
 	free(p->out);
 	free(p->err);
 	free(p->spec);
-	p->in = p->out = p->err = p->spec = NULL;
+	free(p->start_err);
+	p->in = p->out = p->err = p->spec = p->start_err = NULL;
 }
 
-struct proc *task_find_exec(struct task *t, const char *exec_id)
+struct proc *wtask_find_exec(struct wtask *t, const char *exec_id)
 {
 	struct proc *p;
 
@@ -608,7 +514,7 @@ struct proc *task_find_exec(struct task *t, const char *exec_id)
 	return NULL;
 }
 
-void task_drop_exec(struct worker *w, struct task *t, struct proc *p)
+void wtask_drop_exec(struct worker *w, struct wtask *t, struct proc *p)
 {
 	struct proc **pp;
 
@@ -619,7 +525,7 @@ void task_drop_exec(struct worker *w, struct task *t, struct proc *p)
 			break;
 		}
 	}
-	if (p->pid > 0 && !p->exited)
+	if (p->pid > 0 && !proc_reaped(p))
 		kill(p->pid, SIGKILL);      /* reaped as a stranger */
 	else if (p->stage1 > 0 && p->sync_fd >= 0)
 		kill(p->stage1, SIGKILL);
@@ -627,10 +533,10 @@ void task_drop_exec(struct worker *w, struct task *t, struct proc *p)
 	free(p);
 }
 
-void task_free(struct worker *w, struct task *t)
+void wtask_free(struct worker *w, struct wtask *t)
 {
 	while (t->execs)
-		task_drop_exec(w, t, t->execs);
+		wtask_drop_exec(w, t, t->execs);
 	proc_free(w, &t->init);
 	cold_close(t);
 	if (t->update_pid > 0)
@@ -638,45 +544,10 @@ void task_free(struct worker *w, struct task *t)
 	if (t->update_fd >= 0)
 		close(t->update_fd);
 	w_reply_pending(w, &t->update_rep, SV_NOT_FOUND, "container deleted: not found", NULL, NULL);
-	task_cgroup_release(w, t);
+	wtask_cgroup_release(w, t);
 	rootfs_unmount(t);
 	if (t->bundle_fd >= 0)
 		close(t->bundle_fd);
 	free(t->bundle);
 	free(t);
-}
-
-/* SIGKILL a child and reap it, waiting at most timeout_ms. The raw wait status or -errno. */
-int proc_kill_sync(pid_t pid, int timeout_ms)
-{
-	int pfd, st = 0;
-	pid_t r;
-
-	if (pid <= 0)
-		return -EINVAL;
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	kill(pid, SIGKILL);
-	if (pfd >= 0) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-
-		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
-			;
-		close(pfd);
-	}
-	r = waitpid(pid, &st, WNOHANG);
-	if (r == pid)
-		return st;
-	if (r == 0 && pfd < 0) {
-		/* no pidfd: bounded blocking-ish loop */
-		int i;
-
-		for (i = 0; i < timeout_ms / 10; i++) {
-			struct timespec ts = { 0, 10 * 1000000 };
-
-			nanosleep(&ts, NULL);
-			if (waitpid(pid, &st, WNOHANG) == pid)
-				return st;
-		}
-	}
-	return r < 0 ? -errno : -ETIMEDOUT;
 }

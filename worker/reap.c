@@ -25,19 +25,22 @@ static int exit_code(int st)
 	return 255;
 }
 
-/* p is gone. wstatus < 0: status and time were already recorded. The init's exit is
- * recorded in the bundle's exit file before anyone hears of it. */
-void proc_exited(struct worker *w, struct task *t, struct proc *p, int wstatus)
+void proc_record_exit(struct proc *p, int wstatus)
+{
+	if (wstatus < 0)
+		return;
+	p->exit_status = exit_code(wstatus);
+	clock_gettime(CLOCK_REALTIME, &p->exited_at);
+}
+
+/* p is gone. The init's exit is recorded in the bundle's exit file before anyone hears of it. */
+void proc_exited(struct worker *w, struct wtask *t, struct proc *p, int wstatus)
 {
 	sv_TaskExit ev;
 	char line[80];
 	int n, err;
 
-	if (wstatus >= 0) {
-		p->exit_status = exit_code(wstatus);
-		clock_gettime(CLOCK_REALTIME, &p->exited_at);
-		p->exited = true;
-	}
+	proc_record_exit(p, wstatus);
 	if (p == &t->init) {
 		n = snprintf(line, sizeof(line), "%d %lld %ld\n", p->exit_status,
 			     (long long)p->exited_at.tv_sec, (long)p->exited_at.tv_nsec);
@@ -45,7 +48,6 @@ void proc_exited(struct worker *w, struct task *t, struct proc *p, int wstatus)
 		if (err < 0)
 			sv_warn_err(err, "write %s", SV_BUNDLE_EXIT);
 	}
-	p->status = T_STOPPED;
 	sv_debug("%s %s exited with %d", p == &t->init ? "task" : "exec",
 		 p == &t->init ? t->id : p->exec_id, p->exit_status);
 
@@ -57,12 +59,12 @@ void proc_exited(struct worker *w, struct task *t, struct proc *p, int wstatus)
 	ev.has_exited_at = true;
 	ev.exited_at.seconds = p->exited_at.tv_sec;
 	ev.exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
-	ev_publish(w, "/tasks/exit", "containerd.events.TaskExit", sv_TaskExit_fields, &ev);
+	wev_publish(w, "/tasks/exit", "containerd.events.TaskExit", sv_TaskExit_fields, &ev);
 	proc_release_waiters(w, p);
 }
 
 /* The process a reaped pid was, if it is one we follow. */
-static struct proc *proc_by_pid(struct task *t, pid_t pid)
+static struct proc *proc_by_pid(struct wtask *t, pid_t pid)
 {
 	struct proc *p;
 
@@ -74,29 +76,10 @@ static struct proc *proc_by_pid(struct task *t, pid_t pid)
 	return NULL;
 }
 
-static void reaped(struct worker *w, struct task *t, struct proc *p, int st)
-{
-	if (p->status == T_CREATING && p == &t->init) {
-		/* dies before READY: the sync EOF fails the Create */
-		p->exited = true;
-		return;
-	}
-	if (p->start_sent && p->status != T_RUNNING && p->sync_fd >= 0) {
-		/* Start is in flight: it completes (or fails) first, then the exit. */
-		p->exit_status = exit_code(st);
-		clock_gettime(CLOCK_REALTIME, &p->exited_at);
-		p->exited = true;
-		p->exit_deferred = true;
-		proc_sync_input(w, t, p);
-		return;
-	}
-	proc_exited(w, t, p, st);
-}
-
 void reap_children(struct worker *w)
 {
 	for (;;) {
-		struct task *t = w->task;
+		struct wtask *t = w->task;
 		struct proc *p;
 		int st = 0;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
@@ -107,15 +90,15 @@ void reap_children(struct worker *w)
 			return;
 		}
 		if (t && t->update_pid == pid) {
-			task_update_done(w, t, st);
+			wtask_update_done(w, t, st);
 			continue;
 		}
 		p = t ? proc_by_pid(t, pid) : NULL;
-		if (!p || p->exited) {
+		if (!p) {
 			sv_debug("reaped %d (%d)", (int)pid, st);
 			continue;
 		}
-		reaped(w, t, p, st);
+		proc_event(w, t, p, &(struct pev){ .type = PE_REAPED, .wstatus = st });
 	}
 }
 

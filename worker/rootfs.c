@@ -67,7 +67,7 @@ static int parse_opts(const sv_Mount *m, unsigned long *flags, char **data)
  * directory entry (O_NOFOLLOW: a symlink planted as rootfs is refused, never mounted
  * through), named by /proc/self/fd. Opened anew for each step, so that it names the top
  * of what is stacked there so far. The fd, or -errno. */
-static int rootfs_target(const struct task *t, char *path, size_t sz)
+static int rootfs_target(const struct wtask *t, char *path, size_t sz)
 {
 	int fd = openat(t->bundle_fd, SV_BUNDLE_ROOTFS, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -77,7 +77,7 @@ static int rootfs_target(const struct task *t, char *path, size_t sz)
 	return fd;
 }
 
-int rootfs_mount(struct task *t, const sv_Mount *mounts, size_t n)
+int rootfs_mount(struct wtask *t, const sv_Mount *mounts, size_t n)
 {
 	char target[64];
 	size_t i;
@@ -123,7 +123,7 @@ int rootfs_mount(struct task *t, const sv_Mount *mounts, size_t n)
 	return 0;
 }
 
-void rootfs_unmount(struct task *t)
+void rootfs_unmount(struct wtask *t)
 {
 	int n;
 

@@ -25,7 +25,15 @@
 #define FREEZE_TIMEOUT_MS 2000
 #define MSG_NO_CGROUP "the task has no cgroup of its own (linux.cgroupsPath): failed precondition"
 
-static int kill_all(struct task *t, int sig)
+/* Its init created or running (Pause, Resume, Update). */
+static bool init_live(const struct wtask *t)
+{
+	uint32_t st = proc_task_status(t, &t->init);
+
+	return st == sv_TaskStatus_CREATED || st == sv_TaskStatus_RUNNING;
+}
+
+static int kill_all(struct wtask *t, int sig)
 {
 	pid_t *pids = NULL;
 	size_t n = 0, i;
@@ -46,35 +54,33 @@ static int kill_all(struct task *t, int sig)
 	return err;
 }
 
-void m_kill(struct call *k)
+void wm_kill(struct call *k)
 {
 	sv_KillRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
-	int err;
 
 	if (svc_decode(k, sv_KillRequest_fields, &req) < 0 ||
 	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
 		return;
-	if (p->status == T_CREATING || p->pid <= 0) {
-		svc_reply(k, SV_NOT_FOUND, p == &t->init ? MSG_NOT_CREATED :
-			  "process not started: not found", NULL, NULL);
-		return;
-	}
-	if (p->status == T_STOPPED || p->exited) {
-		svc_reply(k, SV_NOT_FOUND, MSG_FINISHED, NULL, NULL);
-		return;
-	}
-	if (req.signal == 0 || req.signal > 64) {
+	proc_event(k->w, t, p, &(struct pev){ .type = PE_KILL, .k = k, .sig = (int)req.signal,
+					     .all = req.all });
+}
+
+void svc_signal(struct call *k, struct wtask *t, struct proc *p, int sig, bool all)
+{
+	int err;
+
+	if (sig <= 0 || sig > 64) {
 		svc_reply(k, SV_INVALID_ARGUMENT, "invalid signal: invalid argument", NULL, NULL);
 		return;
 	}
-	if (req.all && p == &t->init)
-		err = kill_all(t, (int)req.signal);
+	if (all && p == &t->init)
+		err = kill_all(t, sig);
 	else
-		err = kill(p->pid, (int)req.signal) < 0 ? -errno : 0;
+		err = kill(p->pid, sig) < 0 ? -errno : 0;
 	/* a frozen task only dies once thawed */
-	if (err == 0 && p == &t->init && t->paused && (req.signal == SIGKILL || req.signal == SIGTERM) &&
+	if (err == 0 && p == &t->init && t->paused && (sig == SIGKILL || sig == SIGTERM) &&
 	    wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS) == 0)
 		t->paused = false;
 	if (err == -ESRCH)
@@ -86,7 +92,7 @@ void m_kill(struct call *k)
 }
 
 /* The task's pids: its cgroup, else its pid namespace, else what we know. */
-static int task_pids(struct task *t, pid_t **pids, size_t *n)
+static int wtask_pids(struct wtask *t, pid_t **pids, size_t *n)
 {
 	struct proc *p;
 	size_t cnt = 0;
@@ -94,15 +100,15 @@ static int task_pids(struct task *t, pid_t **pids, size_t *n)
 
 	if (t->cg)
 		return wcg_procs(t->cg, pids, n);
-	if (t->own_pidns && t->pidns && t->init.status != T_STOPPED)
+	if (t->own_pidns && t->pidns && t->init.state != PS_STOPPED)
 		return proc_scan_ns(t->pidns, pids, n);
 	v = calloc(t->nexecs + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (t->init.pid > 0 && !t->init.exited)
+	if (t->init.pid > 0 && !proc_reaped(&t->init))
 		v[cnt++] = t->init.pid;
 	for (p = t->execs; p; p = p->next)
-		if (p->pid > 0 && !p->exited)
+		if (p->pid > 0 && !proc_reaped(p))
 			v[cnt++] = p->pid;
 	*pids = v;
 	*n = cnt;
@@ -129,11 +135,11 @@ static int exec_info(sv_ProcessInfo *pi, const struct proc *p)
 	return pi->info.value ? 0 : -ENOMEM;
 }
 
-void m_pids(struct call *k)
+void wm_pids(struct call *k)
 {
 	sv_PidsRequest req;
 	sv_PidsResponse r;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 	pid_t *pids = NULL;
 	size_t n = 0, i;
@@ -142,7 +148,7 @@ void m_pids(struct call *k)
 	if (svc_decode(k, sv_PidsRequest_fields, &req) < 0 || !(t = svc_task(k, req.id)))
 		return;
 	memset(&r, 0, sizeof(r));
-	err = task_pids(t, &pids, &n);
+	err = wtask_pids(t, &pids, &n);
 	if (err < 0) {
 		svc_reply_errno(k, err, "list processes");
 		return;
@@ -166,26 +172,28 @@ out:
 	free(pids);
 }
 
-void m_exec(struct call *k)
+void wm_exec(struct call *k)
 {
 	struct worker *w = k->w;
 	sv_ExecProcessRequest req;
 	sv_TaskExecAdded ev;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p = NULL;
+	uint32_t init_st;
 	char msg[200];
 
 	if (svc_decode(k, sv_ExecProcessRequest_fields, &req) < 0)
 		return;
 	if (!(t = svc_task(k, req.id)))
 		goto out;
-	if (!req.exec_id[0] || task_find_exec(t, req.exec_id)) {
+	if (!req.exec_id[0] || wtask_find_exec(t, req.exec_id)) {
 		snprintf(msg, sizeof(msg), "id %.80s: %s", req.exec_id,
 			 req.exec_id[0] ? "already exists" : "an exec id is required: invalid argument");
 		svc_reply(k, req.exec_id[0] ? SV_ALREADY_EXISTS : SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
-	if (t->init.status == T_STOPPED || t->init.status == T_CREATING || t->paused) {
+	init_st = proc_task_status(t, &t->init);
+	if (init_st == sv_TaskStatus_STOPPED || init_st == sv_TaskStatus_UNKNOWN || t->paused) {
 		svc_reply(k, SV_FAILED_PRECONDITION, t->paused ? "the task is paused: failed precondition" :
 			  "the task is not running: failed precondition", NULL, NULL);
 		goto out;
@@ -204,6 +212,7 @@ void m_exec(struct call *k)
 	if (!p)
 		goto nomem;
 	p->sync_fd = -1;
+	memset(p->hold, -1, sizeof(p->hold));
 	pio_init(&p->io);
 	memcpy(p->exec_id, req.exec_id, sizeof(p->exec_id));
 	p->terminal = req.terminal;
@@ -215,7 +224,7 @@ void m_exec(struct call *k)
 		goto nomem;
 	memcpy(p->spec, req.spec.value->bytes, req.spec.value->size);
 	p->spec_len = req.spec.value->size;
-	p->status = T_CREATED;
+	proc_born(p, PS_CREATED);
 	p->next = t->execs;
 	t->execs = p;
 	t->nexecs++;
@@ -223,7 +232,7 @@ void m_exec(struct call *k)
 	memset(&ev, 0, sizeof(ev));
 	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
 	memcpy(ev.exec_id, p->exec_id, sizeof(ev.exec_id));
-	ev_publish(w, "/tasks/exec-added", "containerd.events.TaskExecAdded", sv_TaskExecAdded_fields, &ev);
+	wev_publish(w, "/tasks/exec-added", "containerd.events.TaskExecAdded", sv_TaskExecAdded_fields, &ev);
 	goto out;
 nomem:
 	svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
@@ -235,10 +244,10 @@ out:
 	sv_pb_free(sv_ExecProcessRequest_fields, &req);
 }
 
-void m_close_io(struct call *k)
+void wm_close_io(struct call *k)
 {
 	sv_CloseIORequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_CloseIORequest_fields, &req) < 0 ||
@@ -249,10 +258,10 @@ void m_close_io(struct call *k)
 	svc_reply(k, SV_OK, NULL, NULL, NULL);
 }
 
-void m_resize_pty(struct call *k)
+void wm_resize_pty(struct call *k)
 {
 	sv_ResizePtyRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 	struct winsize ws;
 
@@ -275,12 +284,12 @@ void m_resize_pty(struct call *k)
 
 static void pause_resume(struct call *k, const char *id, bool pause)
 {
-	struct task *t = svc_task(k, id);
+	struct wtask *t = svc_task(k, id);
 	int err;
 
 	if (!t)
 		return;
-	if (t->init.status != T_RUNNING && t->init.status != T_CREATED) {
+	if (!init_live(t)) {
 		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
 			  NULL, NULL);
 		return;
@@ -308,17 +317,17 @@ static void pause_resume(struct call *k, const char *id, bool pause)
 
 		memset(&ev, 0, sizeof(ev));
 		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		ev_publish(k->w, "/tasks/paused", "containerd.events.TaskPaused", sv_TaskPaused_fields, &ev);
+		wev_publish(k->w, "/tasks/paused", "containerd.events.TaskPaused", sv_TaskPaused_fields, &ev);
 	} else {
 		sv_TaskResumed ev;
 
 		memset(&ev, 0, sizeof(ev));
 		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		ev_publish(k->w, "/tasks/resumed", "containerd.events.TaskResumed", sv_TaskResumed_fields, &ev);
+		wev_publish(k->w, "/tasks/resumed", "containerd.events.TaskResumed", sv_TaskResumed_fields, &ev);
 	}
 }
 
-void m_pause(struct call *k)
+void wm_pause(struct call *k)
 {
 	sv_PauseRequest req;
 
@@ -326,7 +335,7 @@ void m_pause(struct call *k)
 		pause_resume(k, req.id, true);
 }
 
-void m_resume(struct call *k)
+void wm_resume(struct call *k)
 {
 	sv_ResumeRequest req;
 
@@ -334,17 +343,17 @@ void m_resume(struct call *k)
 		pause_resume(k, req.id, false);
 }
 
-void m_update(struct call *k)
+void wm_update(struct call *k)
 {
 	sv_UpdateTaskRequest req;
-	struct task *t;
+	struct wtask *t;
 	int err;
 
 	if (svc_decode(k, sv_UpdateTaskRequest_fields, &req) < 0)
 		return;
 	if (!(t = svc_task(k, req.id)))
 		goto out;
-	if (t->init.status != T_RUNNING && t->init.status != T_CREATED) {
+	if (!init_live(t)) {
 		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
 			  NULL, NULL);
 		goto out;
@@ -378,7 +387,7 @@ out:
 }
 
 /* `shimvisor-init --update` was reaped: 0 is success, otherwise its ERROR says why. */
-void task_update_done(struct worker *w, struct task *t, int wstatus)
+void wtask_update_done(struct worker *w, struct wtask *t, int wstatus)
 {
 	char msg[512] = "update: shimvisor-init failed";
 	int fds[FDCHAN_MAX_FDS], nfds = 0, i;
@@ -403,11 +412,11 @@ void task_update_done(struct worker *w, struct task *t, int wstatus)
 	t->update_pid = 0;
 }
 
-void m_stats(struct call *k)
+void wm_stats(struct call *k)
 {
 	sv_StatsRequest req;
 	sv_StatsResponse r;
-	struct task *t;
+	struct wtask *t;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int err;
@@ -434,7 +443,7 @@ void m_stats(struct call *k)
 	free(r.stats.value);
 }
 
-void m_checkpoint(struct call *k)
+void wm_checkpoint(struct call *k)
 {
 	sv_CheckpointTaskRequest req;
 

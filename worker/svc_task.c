@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/svc_task.c: containerd.task.v2.Task: the lifecycle methods (Create, Start, State,
- * Wait, Delete, Connect, Shutdown) as the state table of PROTOCOL.md §4, and the dispatch. */
+ * Wait, Delete, Connect, Shutdown; Start and Delete are events of proc_table.c), and the
+ * dispatch. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +45,9 @@ int svc_decode(struct call *k, const pb_msgdesc_t *f, void *m)
 	return 0;
 }
 
-struct task *svc_task(struct call *k, const char *id)
+struct wtask *svc_task(struct call *k, const char *id)
 {
-	struct task *t = k->w->task;
+	struct wtask *t = k->w->task;
 
 	if (!t || strcmp(id, t->id) != 0) {
 		svc_reply(k, SV_NOT_FOUND, MSG_NOT_CREATED, NULL, NULL);
@@ -56,9 +56,9 @@ struct task *svc_task(struct call *k, const char *id)
 	return t;
 }
 
-struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struct task **tp)
+struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struct wtask **tp)
 {
-	struct task *t = svc_task(k, id);
+	struct wtask *t = svc_task(k, id);
 	struct proc *p;
 	char msg[160];
 
@@ -67,7 +67,7 @@ struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struc
 	*tp = t;
 	if (!exec_id || !*exec_id)
 		return &t->init;
-	p = task_find_exec(t, exec_id);
+	p = wtask_find_exec(t, exec_id);
 	if (!p) {
 		snprintf(msg, sizeof(msg), "process %.80s does not exist: not found", exec_id);
 		svc_reply(k, SV_NOT_FOUND, msg, NULL, NULL);
@@ -104,14 +104,15 @@ static char *dup_or_empty(const char *s)
 	return strdup(s ? s : "");
 }
 
-static struct task *task_new(const sv_CreateTaskRequest *req)
+static struct wtask *wtask_new(const sv_CreateTaskRequest *req)
 {
-	struct task *t = calloc(1, sizeof(*t));
+	struct wtask *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	t->bundle_fd = t->oom_fd = t->update_fd = -1;
 	t->init.sync_fd = -1;
+	memset(t->init.hold, -1, sizeof(t->init.hold));
 	pio_init(&t->init.io);
 	memcpy(t->id, req->id, sizeof(t->id));
 	t->bundle = req->bundle && *req->bundle ? strdup(req->bundle) : getcwd(NULL, 0);
@@ -122,11 +123,11 @@ static struct task *task_new(const sv_CreateTaskRequest *req)
 	return t;
 }
 
-static void m_create(struct call *k)
+static void wm_create(struct call *k)
 {
 	struct worker *w = k->w;
 	sv_CreateTaskRequest req;
-	struct task *t = NULL;
+	struct wtask *t = NULL;
 	int stdio[3] = { -1, -1, -1 };
 	int cfg = -1, err, i;
 	char msg[256];
@@ -154,7 +155,7 @@ static void m_create(struct call *k)
 		svc_reply(k, SV_UNIMPLEMENTED, "restore from a checkpoint: not implemented", NULL, NULL);
 		goto out;
 	}
-	t = task_new(&req);
+	t = wtask_new(&req);
 	if (!t || !t->bundle || !t->init.in || !t->init.out || !t->init.err) {
 		svc_reply(k, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
 		goto fail;
@@ -180,15 +181,22 @@ static void m_create(struct call *k)
 		svc_reply_errno(k, err, "open stdio");
 		goto fail;
 	}
-	err = proc_spawn_init(w, t, cfg, stdio);
-	if (err < 0) {
-		svc_reply_errno(k, err, "start shimvisor-init");
-		goto fail;
+	if (t->init.io.logger_ready >= 0) {
+		/* its binary:// logger is starting: the loop spawns the init once it is ready */
+		t->init.hold[0] = cfg;
+		memcpy(t->init.hold + 1, stdio, sizeof(stdio));
+		proc_born(&t->init, PS_OPENING);
+	} else {
+		err = proc_spawn_init(w, t, cfg, stdio);
+		if (err < 0) {
+			svc_reply_errno(k, err, "start shimvisor-init");
+			goto fail;
+		}
+		close(cfg);
+		for (i = 0; i < 3; i++)
+			close(stdio[i]);
+		proc_born(&t->init, PS_CREATING);
 	}
-	close(cfg);
-	for (i = 0; i < 3; i++)
-		close(stdio[i]);
-	t->init.status = T_CREATING;
 	t->init.create_rep = (struct pending){ k->c->cid, k->stream };
 	w->task = t;
 	goto out;
@@ -199,97 +207,29 @@ fail:
 		if (stdio[i] >= 0)
 			close(stdio[i]);
 	if (t)
-		task_free(w, t);
+		wtask_free(w, t);
 out:
 	sv_pb_free(sv_CreateTaskRequest_fields, &req);
 }
 
-static void start_exec(struct call *k, struct task *t, struct proc *p)
-{
-	int err;
-
-	if (t->init.status != T_CREATED && t->init.status != T_RUNNING) {
-		svc_reply(k, SV_FAILED_PRECONDITION, "the task is not running: failed precondition",
-			  NULL, NULL);
-		return;
-	}
-	if (t->paused) {
-		svc_reply(k, SV_FAILED_PRECONDITION, "the task is paused: failed precondition",
-			  NULL, NULL);
-		return;
-	}
-	/* an exec before the task's Start: the worker confines itself first */
-	err = worker_confine(k->w, t);
-	if (err < 0) {
-		svc_reply_errno(k, err, "confine the worker");
-		return;
-	}
-	err = proc_spawn_exec(k->w, t, p);
-	if (err < 0) {
-		svc_reply_errno(k, err, "start exec");
-		return;
-	}
-	p->start_sent = true;
-	p->start_rep = (struct pending){ k->c->cid, k->stream };
-}
-
-static void m_start(struct call *k)
+static void wm_start(struct call *k)
 {
 	sv_StartRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
-	int err;
 
 	if (svc_decode(k, sv_StartRequest_fields, &req) < 0 ||
 	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
 		return;
-	if (p->status == T_RUNNING || p->start_sent) {
-		svc_reply(k, SV_UNKNOWN, "cannot start a running process", NULL, NULL);
-		return;
-	}
-	if (p->status == T_STOPPED) {
-		svc_reply(k, SV_UNKNOWN, "cannot start a stopped process", NULL, NULL);
-		return;
-	}
-	if (p->status == T_CREATING) {
-		svc_reply(k, SV_FAILED_PRECONDITION, "process is still being created: failed precondition",
-			  NULL, NULL);
-		return;
-	}
-	if (p != &t->init) {
-		start_exec(k, t, p);
-		return;
-	}
-	err = proc_send_start(p);
-	if (err < 0) {
-		svc_reply_errno(k, err, "start");
-		return;
-	}
-	p->start_sent = p->go = true;
-	p->start_rep = (struct pending){ k->c->cid, k->stream };
-	/* The task starts: from here on the worker never needs more than its duties and the
-	 * task's bounding set. It confines itself while the init execs the task's program
-	 * (on another CPU: the ~0.5 ms of a seccomp filter's set-up is not added to Start). */
-	err = worker_confine(k->w, t);
-	if (err < 0) {
-		char msg[128];
-
-		kill(p->pid, SIGKILL);
-		snprintf(msg, sizeof(msg), "confine the worker: %s", strerror(-err));
-		w_reply_pending(k->w, &p->start_rep, SV_UNKNOWN, msg, NULL, NULL);
-		p->start_sent = false;
-	}
+	proc_event(k->w, t, p, &(struct pev){ .type = PE_START, .k = k });
 }
 
-static void m_state(struct call *k)
+static void wm_state(struct call *k)
 {
 	sv_StateRequest req;
 	sv_StateResponse r;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
-	static const uint32_t st[] = { [T_CREATING] = sv_TaskStatus_UNKNOWN,
-		[T_CREATED] = sv_TaskStatus_CREATED, [T_RUNNING] = sv_TaskStatus_RUNNING,
-		[T_STOPPED] = sv_TaskStatus_STOPPED };
 
 	if (svc_decode(k, sv_StateRequest_fields, &req) < 0 ||
 	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
@@ -298,14 +238,14 @@ static void m_state(struct call *k)
 	memcpy(r.id, p == &t->init ? t->id : p->exec_id, sizeof(r.id));
 	r.bundle = t->bundle;
 	r.pid = (uint32_t)(p->pid > 0 ? p->pid : 0);
-	r.status = st[p->status];
-	if (t->paused && p->status == T_RUNNING)
+	r.status = proc_task_status(t, p);
+	if (t->paused && r.status == sv_TaskStatus_RUNNING)
 		r.status = sv_TaskStatus_PAUSED;
 	r.stdin = p->in;
 	r.stdout = p->out;
 	r.stderr = p->err;
 	r.terminal = p->terminal;
-	if (p->status == T_STOPPED) {
+	if (r.status == sv_TaskStatus_STOPPED) {
 		r.exit_status = (uint32_t)p->exit_status;
 		r.has_exited_at = true;
 		r.exited_at.seconds = p->exited_at.tv_sec;
@@ -314,16 +254,16 @@ static void m_state(struct call *k)
 	svc_reply(k, SV_OK, NULL, sv_StateResponse_fields, &r);
 }
 
-static void m_wait(struct call *k)
+static void wm_wait(struct call *k)
 {
 	sv_WaitRequest req;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_WaitRequest_fields, &req) < 0 ||
 	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
 		return;
-	if (p->status == T_STOPPED) {
+	if (p->state == PS_STOPPED) {
 		sv_WaitResponse r = { .exit_status = (uint32_t)p->exit_status, .has_exited_at = true,
 			.exited_at = { p->exited_at.tv_sec, (int32_t)p->exited_at.tv_nsec } };
 
@@ -333,58 +273,19 @@ static void m_wait(struct call *k)
 	svc_add_waiter(k, p);
 }
 
-static void delete_reply(struct call *k, const struct proc *p, sv_DeleteResponse *r)
+static void wm_delete(struct call *k)
 {
-	memset(r, 0, sizeof(*r));
-	r->pid = (uint32_t)(p->pid > 0 ? p->pid : 0);
-	r->exit_status = (uint32_t)p->exit_status;
-	r->has_exited_at = true;
-	r->exited_at.seconds = p->exited_at.tv_sec;
-	r->exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
-	svc_reply(k, SV_OK, NULL, sv_DeleteResponse_fields, r);
-}
-
-static void m_delete(struct call *k)
-{
-	struct worker *w = k->w;
 	sv_DeleteRequest req;
-	sv_DeleteResponse r;
-	sv_TaskDelete ev;
-	struct task *t;
+	struct wtask *t;
 	struct proc *p;
 
 	if (svc_decode(k, sv_DeleteRequest_fields, &req) < 0 ||
 	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
 		return;
-	if (p->status == T_RUNNING || p->status == T_CREATING || p->start_sent) {
-		svc_reply(k, SV_FAILED_PRECONDITION, "cannot delete a running process: failed precondition",
-			  NULL, NULL);
-		return;
-	}
-	if (p != &t->init) {
-		/* a stopped exec, or one never started (pid 0, status 0) */
-		delete_reply(k, p, &r);
-		task_drop_exec(w, t, p);
-		return;
-	}
-	if (p->status == T_CREATED) {
-		int st = proc_kill_sync(p->pid, 2000);
-
-		proc_exited(w, t, p, st < 0 ? (int)SIGKILL : st);
-	}
-	delete_reply(k, p, &r);
-	memset(&ev, 0, sizeof(ev));
-	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-	ev.pid = r.pid;
-	ev.exit_status = r.exit_status;
-	ev.has_exited_at = true;
-	ev.exited_at = r.exited_at;
-	ev_publish(w, "/tasks/delete", "containerd.events.TaskDelete", sv_TaskDelete_fields, &ev);
-	w->task = NULL;
-	task_free(w, t);
+	proc_event(k->w, t, p, &(struct pev){ .type = PE_DELETE, .k = k });
 }
 
-static void m_connect(struct call *k)
+static void wm_connect(struct call *k)
 {
 	sv_ConnectRequest req;
 	sv_ConnectResponse r;
@@ -398,7 +299,7 @@ static void m_connect(struct call *k)
 	svc_reply(k, SV_OK, NULL, sv_ConnectResponse_fields, &r);
 }
 
-static void m_shutdown(struct call *k)
+static void wm_shutdown(struct call *k)
 {
 	struct worker *w = k->w;
 	sv_ShutdownRequest req;
@@ -416,15 +317,15 @@ static const struct method {
 	const char *name;
 	void (*fn)(struct call *k);
 } methods[] = {
-	{ "Create", m_create }, { "Start", m_start }, { "State", m_state },
-	{ "Kill", m_kill }, { "Wait", m_wait }, { "Delete", m_delete },
-	{ "Pids", m_pids }, { "Connect", m_connect }, { "Shutdown", m_shutdown },
-	{ "Exec", m_exec }, { "CloseIO", m_close_io }, { "ResizePty", m_resize_pty },
-	{ "Pause", m_pause }, { "Resume", m_resume }, { "Update", m_update },
-	{ "Stats", m_stats }, { "Checkpoint", m_checkpoint },
+	{ "Create", wm_create }, { "Start", wm_start }, { "State", wm_state },
+	{ "Kill", wm_kill }, { "Wait", wm_wait }, { "Delete", wm_delete },
+	{ "Pids", wm_pids }, { "Connect", wm_connect }, { "Shutdown", wm_shutdown },
+	{ "Exec", wm_exec }, { "CloseIO", wm_close_io }, { "ResizePty", wm_resize_pty },
+	{ "Pause", wm_pause }, { "Resume", wm_resume }, { "Update", wm_update },
+	{ "Stats", wm_stats }, { "Checkpoint", wm_checkpoint },
 };
 
-void task_dispatch(struct worker *w, struct conn *c, uint32_t stream, const char *method,
+void wtask_dispatch(struct worker *w, struct wconn *c, uint32_t stream, const char *method,
 		   const uint8_t *payload, size_t len)
 {
 	struct call k = { w, c, stream, payload, len };
@@ -444,12 +345,13 @@ void task_dispatch(struct worker *w, struct conn *c, uint32_t stream, const char
 
 static void forget_in(struct worker *w, struct proc *p, uint64_t cid)
 {
+	/* a Delete under way completes all the same (delete_rep: no one to tell) */
+	struct pending *owed[] = { &p->create_rep, &p->start_rep };
 	size_t i, j;
 
-	if (p->create_rep.cid == cid)
-		p->create_rep.cid = 0;
-	if (p->start_rep.cid == cid)
-		p->start_rep.cid = 0;
+	for (i = 0; i < sizeof(owed) / sizeof(owed[0]); i++)
+		if (owed[i]->cid == cid)
+			owed[i]->cid = 0;
 	for (i = j = 0; i < p->nwaiters; i++) {
 		if (p->waiters[i].cid == cid)
 			w->npending_total--;
@@ -460,9 +362,9 @@ static void forget_in(struct worker *w, struct proc *p, uint64_t cid)
 }
 
 /* A connection went away: its deferred replies have no one to go to. */
-void task_forget_conn(struct worker *w, uint64_t cid)
+void wtask_forget_conn(struct worker *w, uint64_t cid)
 {
-	struct task *t = w->task;
+	struct wtask *t = w->task;
 	struct proc *p;
 
 	if (!t)
@@ -472,4 +374,20 @@ void task_forget_conn(struct worker *w, uint64_t cid)
 		forget_in(w, p, cid);
 	if (t->update_rep.cid == cid)
 		t->update_rep.cid = 0;
+}
+
+/* A Delete of cid's waits for its process's reap: nothing more is read from cid until it is
+ * answered, so that its replies keep the order of its requests (a Shutdown sent right
+ * behind a Delete comes after it, as when Delete was answered at once). */
+bool wtask_holds_conn(const struct worker *w, uint64_t cid)
+{
+	const struct wtask *t = w->task;
+	const struct proc *p;
+
+	if (!t)
+		return false;
+	for (p = &t->init; p; p = p == &t->init ? t->execs : p->next)
+		if (p->delete_rep.cid == cid)
+			return true;
+	return false;
 }

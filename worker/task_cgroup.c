@@ -11,7 +11,7 @@
 
 #define CGROUP_REMOVE_MS 1000
 
-void task_cgroup_attach(struct worker *w, struct task *t)
+void wtask_cgroup_attach(struct worker *w, struct wtask *t)
 {
 	int err;
 
@@ -30,7 +30,7 @@ void task_cgroup_attach(struct worker *w, struct task *t)
 		sv_debug("task %s: no OOM notification: %s", t->id, strerror(-t->oom_fd));
 }
 
-void task_oom_ready(struct worker *w, struct task *t)
+void wtask_oom_ready(struct worker *w, struct wtask *t)
 {
 	sv_TaskOOM ev;
 
@@ -38,10 +38,10 @@ void task_oom_ready(struct worker *w, struct task *t)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-	ev_publish(w, "/tasks/oom", "containerd.events.TaskOOM", sv_TaskOOM_fields, &ev);
+	wev_publish(w, "/tasks/oom", "containerd.events.TaskOOM", sv_TaskOOM_fields, &ev);
 }
 
-void task_cgroup_release(struct worker *w, struct task *t)
+void wtask_cgroup_release(struct worker *w, struct wtask *t)
 {
 	int err;
 

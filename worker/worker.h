@@ -4,6 +4,7 @@
 #define SV_WORKER_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <time.h>
 #include <sys/types.h>
@@ -17,6 +18,9 @@
 #define W_EVQ_MAX 4096              /* events queued for an absent Forward peer (memory bound) */
 #define W_FWD_TIMEOUT_MS 5000       /* one Forward attempt */
 #define W_EXIT_GRACE_MS 2000        /* flush budget when exiting */
+#define W_LOGGER_READY_MS 10000     /* a binary:// logger's time to say it is ready */
+#define W_KILL_WAIT_MS 2000         /* a SIGKILLed init's time to be reaped before it is
+				     * taken for dead (Delete of a created task, failed Start) */
 
 /* Command line (Go flag style). */
 struct wopts {
@@ -27,8 +31,8 @@ struct wopts {
 int wopts_parse(struct wopts *o, int argc, char **argv);
 
 /* One client connection. */
-struct conn {
-	struct conn *next;
+struct wconn {
+	struct wconn *next;
 	uint64_t cid;               /* never reused; deferred replies name it */
 	int fd;
 	bool closing;               /* flush then close; read nothing more */
@@ -62,11 +66,48 @@ struct pio {
 	struct pump in, out, err;
 	int console;                /* pty master (terminal mode), or -1 */
 	pid_t logger;               /* a binary:// logging process, or 0 */
+	int logger_ready;           /* readable once it is ready (its fd 5), or -1 */
 };
 
-enum tstatus { T_CREATING = 0, T_CREATED, T_RUNNING, T_STOPPED };
+/* proc_table.c: a process's lifecycle, states x events (proc_table_markdown prints it). */
+enum pstate {
+	PS_OPENING,                 /* a binary:// logger starts; the init is not spawned yet */
+	PS_CREATING,                /* the task's init spawned, its READY awaited (Create owed) */
+	PS_CREATE_DIED,             /* that init reaped before READY: its sync EOF fails Create */
+	PS_CREATED,                 /* the init held before START; an exec not started */
+	PS_PREPARING,               /* an exec's init spawned by Start, its READY awaited */
+	PS_STARTING,                /* START sent, the exec of the program awaited (Start owed) */
+	PS_EXITED_PREPARING,        /* reaped while PREPARING: told after Start's answer */
+	PS_EXITED_STARTING,         /* reaped while STARTING: told after Start's answer */
+	PS_RUNNING,
+	PS_KILLING,                 /* SIGKILLed, its reap awaited (a Delete or Start owed) */
+	PS_STOPPED,
+	PS_N
+};
+enum pevent {
+	PE_LOGGER_READY,            /* the binary:// logger's fd 5 ended (or it failed: err) */
+	PE_SYNC_READY,              /* INIT_READY, with the pid known */
+	PE_SYNC_EOF,                /* the sync socket ended: exec'd, or the init died */
+	PE_SYNC_ERROR,              /* INIT_ERROR, or the init broke the protocol (why) */
+	PE_REAPED,                  /* waitpid gave its pid (wstatus) */
+	PE_DEADLINE,                /* its deadline_ms passed */
+	PE_START,                   /* a Start request (k) */
+	PE_KILL,                    /* a Kill request (k, sig, all) */
+	PE_DELETE,                  /* a Delete request (k) */
+	PE_N
+};
+struct call;
+struct pev {
+	enum pevent type;
+	int err;                    /* PE_LOGGER_READY: 0 or -errno */
+	int wstatus;                /* PE_REAPED */
+	const char *why;            /* PE_SYNC_ERROR, PE_SYNC_EOF (NULL: the default) */
+	struct call *k;             /* requests */
+	int sig;                    /* PE_KILL */
+	bool all;
+};
 
-/* The task's init or one exec: the state table of PROTOCOL.md §4. */
+/* The task's init or one exec. Its lifecycle is state, changed only by proc_event. */
 struct proc {
 	struct proc *next;          /* the task's execs */
 	char exec_id[W_ID_SZ];      /* "" = the task's init */
@@ -74,15 +115,14 @@ struct proc {
 	bool terminal;
 	char *spec;                 /* an exec's Process JSON until Start */
 	size_t spec_len;
-	enum tstatus status;
+	enum pstate state;
 	pid_t stage1;               /* the forked shimvisor-init */
 	pid_t pid;                  /* the process (from INIT_PID) */
 	int sync_fd;                /* -1 once closed */
-	bool start_sent;            /* Start asked for (start_rep) */
-	bool go;                    /* START sent to shimvisor-init */
-	struct pending create_rep, start_rep;
-	bool exited;                /* reaped, exit recorded */
-	bool exit_deferred;         /* reaped while Start pending: publish after start */
+	int hold[4];                /* while OPENING: config.json (init) or spec, and stdio */
+	int64_t deadline_ms;        /* OPENING, KILLING: when PE_DEADLINE comes; else 0 */
+	char *start_err;            /* KILLING after a failed Start: its answer */
+	struct pending create_rep, start_rep, delete_rep;
 	int exit_status;
 	struct timespec exited_at;
 	struct pending *waiters;
@@ -92,7 +132,7 @@ struct proc {
 
 struct wcgroup;
 
-struct task {
+struct wtask {
 	char id[W_ID_SZ];
 	char *bundle;
 	int rootfs_mounted;         /* how many of Create's rootfs mounts are on bundle/rootfs */
@@ -145,10 +185,10 @@ struct events {
 struct worker {
 	struct wopts o;
 	int listen_fd, sig_fd;
-	struct conn *conns;
+	struct wconn *conns;
 	size_t nconns;
 	uint64_t next_cid;
-	struct task *task;          /* NULL: never created, or deleted */
+	struct wtask *task;          /* NULL: never created, or deleted */
 	size_t npending_total;
 	struct events ev;
 	bool exiting;
@@ -173,11 +213,11 @@ int w_serve(struct worker *w);
 _Noreturn void w_exit_now(struct worker *w, int code);
 
 /* conn.c */
-void conn_accept(struct worker *w);
-void conn_input(struct worker *w, struct conn *c);
-int conn_output(struct worker *w, struct conn *c);
-void conn_close(struct worker *w, struct conn *c);
-struct conn *conn_find(struct worker *w, uint64_t cid);
+void wconn_accept(struct worker *w);
+void wconn_input(struct worker *w, struct wconn *c);
+int wconn_output(struct worker *w, struct wconn *c);
+void wconn_close(struct worker *w, struct wconn *c);
+struct wconn *wconn_find(struct worker *w, uint64_t cid);
 /* Queue a reply on a live connection (no-op if it went away). */
 void w_reply(struct worker *w, uint64_t cid, uint32_t stream, int code, const char *msg,
 	     const pb_msgdesc_t *fields, const void *payload);
@@ -185,26 +225,46 @@ void w_reply_pending(struct worker *w, struct pending *p, int code, const char *
 		     const pb_msgdesc_t *fields, const void *payload);
 
 /* svc_task.c: the Task service (its methods: svc_task.c, svc_control.c, service.h) */
-void task_dispatch(struct worker *w, struct conn *c, uint32_t stream, const char *method,
+void wtask_dispatch(struct worker *w, struct wconn *c, uint32_t stream, const char *method,
 		   const uint8_t *payload, size_t len);
-void task_forget_conn(struct worker *w, uint64_t cid);
+void wtask_forget_conn(struct worker *w, uint64_t cid);
+bool wtask_holds_conn(const struct worker *w, uint64_t cid);
+
+/* proc_table.c: the one way a process's state changes (states, events: see enum pstate). */
+void proc_event(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e);
+/* A new proc's first state (OPENING: its logger's deadline starts). */
+void proc_born(struct proc *p, enum pstate first);
+bool proc_reaped(const struct proc *p);             /* its exit is recorded */
+uint32_t proc_task_status(const struct wtask *t, const struct proc *p);  /* sv_TaskStatus */
+void proc_timers(struct worker *w, int64_t now);    /* PE_DEADLINE to each proc due */
+int64_t proc_next_deadline(const struct wtask *t);   /* 0 = none */
+void proc_table_markdown(FILE *f);
+const char *proc_state_name(enum pstate s);
+const char *proc_event_name(enum pevent e);
+/* The cell's action name, NULL when the cell is empty (a bug: the unit test walks them). */
+const char *proc_cell_name(enum pstate s, enum pevent e);
 
 /* process.c */
-int proc_spawn_init(struct worker *w, struct task *t, int cfg_fd, const int stdio[3]);
-/* Fork `shimvisor-init --exec` for an exec process (at its Start). 0 or -errno. */
-int proc_spawn_exec(struct worker *w, struct task *t, struct proc *p);
-/* Fork `shimvisor-init --update` with the LinuxResources JSON; reaped into task_update_done. */
-int proc_spawn_update(struct worker *w, struct task *t, const void *json, size_t len);
+int proc_spawn_init(struct worker *w, struct wtask *t, int cfg_fd, const int stdio[3]);
+/* An exec's stdio and spec for its Start: the spec memfd into hold[0], the child's stdio
+ * into hold[1..3]; its logger may still be starting (io.logger_ready). 0 or -errno. */
+int proc_open_exec(struct worker *w, struct wtask *t, struct proc *p);
+/* Fork `shimvisor-init --exec` with what proc_open_exec holds (closed). 0 or -errno. */
+int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p);
+void proc_hold_close(struct proc *p);
+/* Fork `shimvisor-init --update` with the LinuxResources JSON; reaped into wtask_update_done. */
+int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len);
 /* Exec shimvisor-init --warm now, so that Create only hands it the task. 0 or -errno. */
 int proc_warm_init(struct worker *w);
-void proc_sync_input(struct worker *w, struct task *t, struct proc *p);
+void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p);
 int proc_send_start(struct proc *p);
+void proc_init_ready(struct worker *w, struct wtask *t);
+void proc_publish_create(struct worker *w, struct wtask *t);
 void proc_free(struct worker *w, struct proc *p);
 void proc_release_waiters(struct worker *w, struct proc *p);
-void task_free(struct worker *w, struct task *t);
-struct proc *task_find_exec(struct task *t, const char *exec_id);
-void task_drop_exec(struct worker *w, struct task *t, struct proc *p);
-int proc_kill_sync(pid_t pid, int timeout_ms);
+void wtask_free(struct worker *w, struct wtask *t);
+struct proc *wtask_find_exec(struct wtask *t, const char *exec_id);
+void wtask_drop_exec(struct worker *w, struct wtask *t, struct proc *p);
 
 /* confine.c: once its task starts (its init's Start, or an exec's before it), the worker
  * keeps only the capabilities its duties need and the task's bounding set (so that execs
@@ -215,20 +275,20 @@ struct sock_filter;
 uint64_t confine_duty_caps(void);
 int confine_filter(struct sock_filter *prog, size_t cap, size_t *len);
 int confine_self(uint64_t task_bounding);
-int worker_confine(struct worker *w, const struct task *t);
+int worker_confine(struct worker *w, const struct wtask *t);
 
 /* task_cgroup.c: the task's cgroups once its init runs (Pause, Stats, OOM, kill --all). */
-void task_cgroup_attach(struct worker *w, struct task *t);
-void task_cgroup_release(struct worker *w, struct task *t);
-void task_oom_ready(struct worker *w, struct task *t);
+void wtask_cgroup_attach(struct worker *w, struct wtask *t);
+void wtask_cgroup_release(struct worker *w, struct wtask *t);
+void wtask_oom_ready(struct worker *w, struct wtask *t);
 
 /* svc_control.c: the end of a `shimvisor-init --update` (reaped) */
-void task_update_done(struct worker *w, struct task *t, int wstatus);
+void wtask_update_done(struct worker *w, struct wtask *t, int wstatus);
 
 /* rootfs.c */
 struct _sv_Mount;
-int rootfs_mount(struct task *t, const struct _sv_Mount *mounts, size_t n);
-void rootfs_unmount(struct task *t);
+int rootfs_mount(struct wtask *t, const struct _sv_Mount *mounts, size_t n);
+void rootfs_unmount(struct wtask *t);
 
 /* pio.c: open a process's stdio (fds for the child: stdin, stdout, stderr) and pump it. */
 void pio_init(struct pio *io);
@@ -238,8 +298,11 @@ struct pio_names {
 	const char *id, *ns;        /* for a binary:// logger's environment */
 };
 int pio_open(struct pio *io, const struct pio_names *nm, int fds[3]);
-/* pio_binary.c: start a binary:// logger; fds get the process's stdout and stderr. */
+/* pio_binary.c: start a binary:// logger; fds get the process's stdout and stderr. It is
+ * exec'd on return; io->logger_ready is readable once it is ready (pio_logger_ready). */
 int pio_open_binary(struct pio *io, const char *uri, const char *id, const char *ns, int fds[2]);
+/* logger_ready was readable: 0 (ready), or -errno. Closes it either way. */
+int pio_logger_ready(struct pio *io);
 /* pio_log.c: a capped, rotated log file shared by stdout and stderr (svlog:// names). */
 int logsink_open(const char *uri, struct logsink **out);
 struct logsink *logsink_get(struct logsink *s);
@@ -255,21 +318,23 @@ void pio_close(struct pio *io);
 
 /* reap.c */
 void reap_children(struct worker *w);
-void proc_exited(struct worker *w, struct task *t, struct proc *p, int status);
+/* Record p's exit (wstatus < 0: already recorded), tell it (exit file, /tasks/exit, Waits). */
+void proc_record_exit(struct proc *p, int wstatus);
+void proc_exited(struct worker *w, struct wtask *t, struct proc *p, int wstatus);
 int proc_starttime(pid_t pid, unsigned long long *st);
 int proc_pidns(pid_t pid, ino_t *ino);
 int proc_scan_ns(ino_t ns, pid_t **pids, size_t *n);
 
 /* events.c */
-void ev_init(struct worker *w, int report_fd);
-void ev_publish(struct worker *w, const char *topic, const char *type,
+void wev_init(struct worker *w, int report_fd);
+void wev_publish(struct worker *w, const char *topic, const char *type,
 		const pb_msgdesc_t *fields, const void *msg);
-void ev_hello(struct worker *w);
-bool ev_idle(const struct worker *w);
-int ev_poll_fd(struct worker *w, short *events);   /* forward fd to poll, or -1 */
-void ev_report_ready(struct worker *w);
-void ev_fwd_ready(struct worker *w, short revents);
-void ev_timer(struct worker *w, int64_t now);
+void wev_hello(struct worker *w);
+bool wev_idle(const struct worker *w);
+int wev_poll_fd(struct worker *w, short *events);   /* forward fd to poll, or -1 */
+void wev_report_ready(struct worker *w);
+void wev_fwd_ready(struct worker *w, short revents);
+void wev_timer(struct worker *w, int64_t now);
 
 /* shim_actions.c */
 int action_start(struct worker *w, int argc, char **argv);
