@@ -892,7 +892,7 @@ def report(b, res, path):
     P("- runtime state on tmpfs, as `/run` is on a real host: `$SCR/ctd/state`, `$SCR/runc` and `$SCR/sv/state` are tmpfs mounts.")
     P("- containerd: `containerd --config $SCR/ctd/config.toml` (root, state, grpc/ttrpc/debug sockets under "
       "`$SCR/ctd`, `disabled_plugins = [\"io.containerd.grpc.v1.cri\"]`), fresh for this run; ready when `$CTR version` answers.")
-    P("- shimvisord: `$SCR/bin/shimvisord -F --root $SCR/sv/root --state $SCR/sv/state --address $SCR/sv/ctl.sock "
+    P("- shimvisord: `$SCR/bin/shimvisord -F --state $SCR/sv/state --address $SCR/sv/ctl.sock "
       "--pidfile $SCR/sv/pid --cgroup-parent %s --ready-fd FD` (task_cgroups = limits, the default: only the "
       "`--pids 100` row's tasks get a cgroup of their own)." % SV_CG_PARENT)
     P("- memory, shimvisor: `$SV run -d ID /bin/sleep 100000` (host / read-only, the default), and the `--rootfs RFS` row "

@@ -391,7 +391,7 @@ class SvStack:
             f.write("[policy]\nrootfs_sources = %s\n" % os.path.dirname(self.rfs) if self.rfs else "")
         r, w = os.pipe()
         self.svd_proc = subprocess.Popen(
-            [self.svd, "-F", "-c", conf, "--root", d + "/root", "--state", self.sv_state, "--address", self.sv_sock,
+            [self.svd, "-F", "-c", conf, "--state", self.sv_state, "--address", self.sv_sock,
              "--pidfile", d + "/pid", "--cgroup-parent", SV_CG_PARENT, "--ready-fd", str(w)],
             stdin=subprocess.DEVNULL, stdout=self.svd_log, stderr=subprocess.STDOUT,
             pass_fds=(w,), start_new_session=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # bench/hostile.py: the hostile-client suite against a private shimvisord from build/: lock-out, never-reading subscribers, partial-frame hogs.
-"""Starts its own daemon (private --root/--state/--address under a scratch dir, a config
+"""Starts its own daemon (private --state/--address under a scratch dir, a config
 file that lets two non-root uids in), then plays, from the ttrpc frame format:
 
   1. lock-out: uid A (nobody) opens connections until --conns were tried and holds the
@@ -227,7 +227,7 @@ class Suite:
         r, w = os.pipe()
         self.log = open(os.path.join(self.scr, "daemon.log"), "w")
         self.proc = subprocess.Popen(
-            [self.svd, "-F", "-c", conf, "--root", self.scr + "/root", "--state", self.scr + "/state",
+            [self.svd, "-F", "-c", conf, "--state", self.scr + "/state",
              "--address", self.sock, "--pidfile", self.scr + "/pid", "--cgroup-parent", CG_PARENT,
              "--ready-fd", str(w)],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, pass_fds=(w,),

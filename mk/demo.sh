@@ -15,7 +15,7 @@ trap cleanup EXIT
 step() { printf '\n$ %s\n' "$*"; }
 
 # without -F, shimvisord returns once it is ready
-"$B/shimvisord" --root "$D/root" --state "$D/state" --address "$D/shimvisord.sock" --pidfile "$D/shimvisord.pid"
+"$B/shimvisord" --state "$D/state" --address "$D/shimvisord.sock" --pidfile "$D/shimvisord.pid"
 step shimvisor version;                          "$SV" version
 step shimvisor run --rm hello /bin/echo hello;   "$SV" run --rm hello /bin/echo hello
 step "shimvisor run --rm iso /bin/sh -c 'echo pid \$\$ on \$(hostname); touch /x'"

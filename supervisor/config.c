@@ -13,7 +13,6 @@
 void sv_config_defaults(struct sv_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->root, sizeof(c->root), "/var/lib/shimvisor");
 	snprintf(c->state, sizeof(c->state), "/run/shimvisor");
 	snprintf(c->address, sizeof(c->address), "/run/shimvisor/shimvisord.sock");
 	snprintf(c->group, sizeof(c->group), "shimvisor");
@@ -130,9 +129,7 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 {
 	int r = -1, b;
 
-	if (!strcmp(name, "root")) {
-		r = set_str(c->root, sizeof(c->root), value);
-	} else if (!strcmp(name, "state")) {
+	if (!strcmp(name, "state")) {
 		r = set_str(c->state, sizeof(c->state), value);
 	} else if (!strcmp(name, "address")) {
 		r = set_str(c->address, sizeof(c->address), value);

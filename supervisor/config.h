@@ -25,7 +25,6 @@ struct sv_engine_health {
 /* Plain values only, no pointers: the monitor hands the whole struct to the engine it
  * execs, as bytes over a pipe (supervisor/engine_start.c). */
 struct sv_config {
-	char root[PATH_MAX];        /* persistent work dirs: <root>/<ns>/<id> */
 	char state[PATH_MAX];       /* bundles: <state>/<ns>/<id>; sockets: <state>/.s/ */
 	char address[PATH_MAX];     /* control socket */
 	char worker[PATH_MAX];      /* shimvisor-worker; "" = next to shimvisord, else PATH */

@@ -45,7 +45,7 @@ static struct task *task_for(struct call *k, const char *id, enum task_req rq)
 	struct task *t;
 
 	if (!sv_id_valid(id)) {
-		snprintf(msg, sizeof(msg), "invalid id \"%.80s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", id);
+		snprintf(msg, sizeof(msg), "invalid id \"%.80s\": must match " SV_ID_RULE, id);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		return NULL;
 	}
@@ -76,7 +76,7 @@ static void m_create(struct call *k)
 		return;
 	}
 	if (!sv_id_valid(rq->id)) {
-		snprintf(msg, sizeof(msg), "invalid id \"%.80s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", rq->id);
+		snprintf(msg, sizeof(msg), "invalid id \"%.80s\": must match " SV_ID_RULE, rq->id);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
@@ -100,7 +100,7 @@ static void m_create(struct call *k)
 	err[0] = 0;
 	/* a cgroup for every task, or for those with limits only: joining one costs the
 	 * start an RCU grace period on cgroup v1 (DESIGN, Cgroups) */
-	char cgpath[sizeof(k->e->cfg->cgroup_parent) + 2 * 80] = "";
+	char cgpath[sizeof(k->e->cfg->cgroup_parent) + 2 * SV_ID_SZ] = "";
 	if (k->e->cfg->cgroup_parent[0] &&
 	    (k->e->cfg->task_cgroups_always || rq->memory || rq->pids || rq->cpus_milli))
 		snprintf(cgpath, sizeof(cgpath), "%s/%s/%s",
@@ -289,7 +289,7 @@ static void m_exec(struct call *k)
 		goto out;
 	if (!sv_id_valid(rq->exec_id)) {
 		snprintf(msg, sizeof(msg), "invalid exec id \"%.80s\": must match "
-			 "[A-Za-z0-9][A-Za-z0-9_.-]{0,75}", rq->exec_id);
+			 SV_ID_RULE, rq->exec_id);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
@@ -453,7 +453,7 @@ void control_request(struct engine *e, struct conn *c)
 	} else if (!k.ns[0]) {
 		reply(e, k.rt, SV_INVALID_ARGUMENT, "namespace cannot be empty: invalid argument", NULL, NULL);
 	} else if (!sv_id_valid(k.ns)) {
-		snprintf(msg, sizeof(msg), "invalid namespace \"%.80s\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}", k.ns);
+		snprintf(msg, sizeof(msg), "invalid namespace \"%.80s\": must match " SV_ID_RULE, k.ns);
 		reply(e, k.rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 	} else {
 		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)

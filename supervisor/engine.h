@@ -9,6 +9,8 @@
 #include <time.h>
 #include <sys/epoll.h>
 #include "config.h"
+#include "common/clock.h"
+#include "common/ids.h"
 #include "control.pb.h"
 #include "monitor.pb.h"
 #include "task.pb.h"
@@ -43,7 +45,7 @@ struct wcall {
 	uint32_t stream;
 	enum wcall_op op;
 	struct reply_to rt;
-	char exec_id[80];       /* W_EXEC: the process that Start then starts */
+	char exec_id[SV_ID_SZ];       /* W_EXEC: the process that Start then starts */
 	bool detach;            /* W_EXEC: removed by us once it exits */
 	int64_t deadline_ms;    /* 0 = none */
 	struct wcall *next;
@@ -70,7 +72,7 @@ struct conn {
 	/* the ns/id of a Create this client was refused because the id is in use: a Start of
 	 * that id sent right behind it (`run`'s pipeline) is refused too, never carried out on
 	 * the task that already had the id. Any other request clears it. */
-	char refused_ns[80], refused_id[80];
+	char refused_ns[SV_ID_SZ], refused_id[SV_ID_SZ];
 	/* workers */
 	struct task *task;
 	uint32_t next_stream;
@@ -85,7 +87,7 @@ struct waiter {
 
 struct task {
 	enum ev_kind ev;        /* EV_REPORT: the epoll tag of report_fd */
-	char ns[80], id[80];
+	char ns[SV_ID_SZ], id[SV_ID_SZ];
 	enum task_state st;     /* the lifecycle: task_table.h; changed by its actions only */
 	uint32_t pid, worker_pid;
 	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
@@ -110,7 +112,7 @@ struct task {
 };
 
 struct exec_note {
-	char exec_id[80];
+	char exec_id[SV_ID_SZ];
 	struct exec_note *next;
 };
 

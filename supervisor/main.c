@@ -26,7 +26,7 @@
 _Noreturn static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: shimvisord [-c FILE] [--root DIR] [--state DIR] [--address SOCK] [-F]\n"
+		"usage: shimvisord [-c FILE] [--state DIR] [--address SOCK] [-F]\n"
 		"                  [--pidfile FILE] [--worker PATH] [--cgroup-parent PATH]\n"
 		"                  [--task-cgroups always|limits] [--ready-fd N] [-D] [--version]\n");
 	exit(code);
@@ -34,7 +34,6 @@ _Noreturn static void usage(int code)
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
-	{ "root", required_argument, NULL, 'r' },
 	{ "state", required_argument, NULL, 's' },
 	{ "address", required_argument, NULL, 'a' },
 	{ "foreground", no_argument, NULL, 'F' },
@@ -75,9 +74,6 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 	while ((o = getopt_long(argc, argv, "c:FDh", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
-			break;
-		case 'r':
-			set_path(cfg->root, sizeof(cfg->root), optarg, "--root");
 			break;
 		case 's':
 			set_path(cfg->state, sizeof(cfg->state), optarg, "--state");
@@ -197,12 +193,11 @@ int main(int argc, char **argv)
 	if (sv_config_resolve(&cfg, err, sizeof(err)) < 0)
 		sv_die(0, "config: %s", err);
 	umask(077);
-	if (sv_mkdir_p(cfg.state, 0711) < 0 || sv_mkdir_p(cfg.root, 0711) < 0)
-		sv_die(-errno, "state %s / root %s", cfg.state, cfg.root);
+	if (sv_mkdir_p(cfg.state, 0711) < 0)
+		sv_die(-errno, "state %s", cfg.state);
 	m.state_fd = open(cfg.state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	m.root_fd = open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (m.state_fd < 0 || m.root_fd < 0)
-		sv_die(-errno, "open state/root");
+	if (m.state_fd < 0)
+		sv_die(-errno, "open state %s", cfg.state);
 	m.sock_dir_fd = sv_mkdir_open(m.state_fd, ".s", 0700);
 	if (m.sock_dir_fd < 0)
 		sv_die(m.sock_dir_fd, "%s/.s", cfg.state);

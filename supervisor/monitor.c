@@ -31,17 +31,9 @@
 
 #define CLEANER_OUT_MAX (64u << 10)
 
-int64_t sv_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sv_shim_socket_path(const char *state, const char *ns, const char *id, char *out, size_t sz)
 {
-	char key[PATH_MAX + 2 * 80], hex[33];
+	char key[PATH_MAX + 2 * SV_ID_SZ], hex[33];
 	int n;
 
 	n = snprintf(key, sizeof(key), "%s/%s/%s", state, ns, id);
@@ -144,7 +136,7 @@ static void send_failed(struct monitor *m, pb_size_t type, uint32_t seq, const c
 	send_reply(m, &rep, -1);
 }
 
-/* Remove everything of ns/id: rootfs mount (if one is left), bundle, socket, work dir.
+/* Remove everything of ns/id: rootfs mount (if one is left), bundle, socket.
  * Nothing is reached through a link: the bundle is opened O_NOFOLLOW below the namespace's
  * fd and rootfs unmounted only as its own directory (sv_umount_all_at); the removal never
  * follows a link nor crosses a mount (sv_remove_tree: a symlink planted as the bundle is
@@ -169,14 +161,6 @@ int mon_remove_task(struct monitor *m, const char *ns, const char *id)
 	}
 	if (sv_shim_socket_path(m->cfg->state, ns, id, path, sizeof(path)) == 0)
 		unlinkat(m->sock_dir_fd, strrchr(path, '/') + 1, 0);
-	nsfd = openat(m->root_fd, ns, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (nsfd >= 0) {
-		r2 = sv_remove_tree(nsfd, id);
-		if (r == 0)
-			r = r2;
-		close(nsfd);
-		unlinkat(m->root_fd, ns, AT_REMOVEDIR);
-	}
 	if (r < 0)
 		sv_warn_err(r, "remove task %s/%s", ns, id);
 	return r;
@@ -289,7 +273,7 @@ static int mon_commit(struct monitor *m, const sv_MonRequest *rq)
 	const sv_MonCommit *cm = &rq->op.commit;
 	struct mon_child *c;
 	sv_MonReply rep;
-	char path[2 * 80 + sizeof(SV_BUNDLE_CREATING) + 2];
+	char path[2 * SV_ID_SZ + sizeof(SV_BUNDLE_CREATING) + 2];
 
 	if (!sv_id_valid(cm->ns) || !sv_id_valid(cm->id)) {
 		send_failed(m, sv_MonReply_commit_failed_tag, rq->seq, "", "", EINVAL, NULL);

@@ -12,11 +12,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
+#include "common/clock.h"
+#include "common/ids.h"
 
 struct mon_child {
 	pid_t pid;
 	enum { CHILD_WORKER, CHILD_CLEANER, CHILD_IDLE } kind;
-	char ns[80], id[80];
+	char ns[SV_ID_SZ], id[SV_ID_SZ];
 	uint32_t seq;             /* cleaner: the request to answer */
 	int out_fd;               /* cleaner: its stdout, or -1 at EOF */
 	uint8_t *out;             /* cleaner: what it printed (capped) */
@@ -47,7 +49,7 @@ struct monitor {
 	bool start_failed;        /* the first engine ended before its first request */
 	struct sv_engine_health health;   /* for the next engine */
 	int sig_fd;
-	int state_fd, root_fd, sock_dir_fd;
+	int state_fd, sock_dir_fd;
 	char worker_path[PATH_MAX];
 	pid_t idle_pid;           /* a warm worker waiting on idle_fd, or 0 */
 	int64_t warm_at_ms;       /* when to exec the next warm worker, 0 = not due */
@@ -87,7 +89,6 @@ int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz);
 /* The shim socket path of ns/id: <state>/.s/<32 hex of sha256("<state>/<ns>/<id>")>. */
 int sv_shim_socket_path(const char *state, const char *ns, const char *id, char *out, size_t sz);
 
-int64_t sv_now_ms(void);
 
 /* Inside the monitor (monitor.c, monitor_scan.c). */
 #include "monitor.pb.h"

@@ -168,18 +168,6 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 		close(fd);
 }
 
-/* A work dir is an orphan only when no bundle of its name exists. */
-static void scan_workdir(struct monitor *m, uint32_t seq, int nsfd, const char *ns, const char *id)
-{
-	char path[PATH_MAX];
-
-	(void)seq;
-	(void)nsfd;
-	snprintf(path, sizeof(path), "%s/%s", ns, id);
-	if (faccessat(m->state_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-		mon_remove_task(m, ns, id);
-}
-
 typedef void scan_fn(struct monitor *m, uint32_t seq, int nsfd, const char *ns, const char *id);
 
 /* Call fn for every valid ns/id directory pair under dirfd. */
@@ -204,7 +192,7 @@ static void walk(struct monitor *m, uint32_t seq, int dirfd, scan_fn *fn)
 		int nfd = nsfd < 0 ? -1 : dup(nsfd);
 		DIR *nd = nfd < 0 ? NULL : fdopendir(nfd);
 		struct dirent *ie;
-		char ns[80];
+		char ns[SV_ID_SZ];
 
 		snprintf(ns, sizeof(ns), "%s", de->d_name);
 		if (!nd) {
@@ -230,7 +218,6 @@ int mon_scan(struct monitor *m, const sv_MonRequest *rq)
 	sv_MonReply rep;
 
 	walk(m, rq->seq, m->state_fd, scan_bundle);
-	walk(m, rq->seq, m->root_fd, scan_workdir);
 	mon_reply_base(&rep, rq->seq, "", "");
 	rep.which_r = sv_MonReply_scanned_tag;
 	mon_send_reply_fds(m, &rep, NULL, 0);

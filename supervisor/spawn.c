@@ -19,7 +19,7 @@
 #include "wire/limits.h"
 
 static char *const worker_env[] = {
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"PATH=" SV_DEFAULT_PATH,
 	NULL,
 };
 
@@ -39,7 +39,7 @@ int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz)
 	}
 	path = getenv("PATH");
 	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+		path = SV_DEFAULT_PATH;
 	while (*path) {
 		size_t n = strcspn(path, ":");
 		if (n && (size_t)snprintf(out, sz, "%.*s/shimvisor-worker", (int)n, path) < sz &&

@@ -20,14 +20,6 @@
 
 #define WCG_FILE_MAX (64u << 10)
 
-int64_t wcg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void wcg_nap_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
@@ -429,14 +421,14 @@ static int rmdir_abs(const char *path)
 
 int wcg_remove(struct wcgroup *cg, int timeout_ms)
 {
-	int64_t deadline = wcg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = sv_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int first = 0, nap = 1;
 
 	for (size_t i = 0; i < cg->n; i++) {
 		int rc;
 
 		/* a task just killed may still be leaving the cgroup */
-		while ((rc = rmdir_abs(cg->d[i].path)) == -EBUSY && wcg_now_ms() < deadline) {
+		while ((rc = rmdir_abs(cg->d[i].path)) == -EBUSY && sv_now_ms() < deadline) {
 			wcg_nap_ms(nap);
 			nap = nap < 16 ? nap * 2 : 16;
 		}

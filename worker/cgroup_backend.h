@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "common/clock.h"
 
 #include "common/cgroupfs.h"
 #include "worker/cgroup.h"
@@ -33,7 +34,6 @@ const struct wcg_dir *wcg_v1(const struct wcgroup *cg, unsigned ctrl);
 /* The cgroup2 directory, or NULL. */
 const struct wcg_dir *wcg_v2(const struct wcgroup *cg);
 /* A monotonic clock in ms, and a short bounded sleep (freezer polling on v1 only). */
-int64_t wcg_now_ms(void);
 void wcg_nap_ms(int ms);
 
 /* The host's huge page sizes as containerd names them ("2MB", "1GB"), at most max. */

@@ -17,7 +17,7 @@
 int wcg1_freeze(const struct wcg_dir *d, bool frozen, int timeout_ms)
 {
 	const char *want = frozen ? "FROZEN" : "THAWED";
-	int64_t deadline = wcg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = sv_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	char st[32];
 	int nap = 1, rc;
 
@@ -31,7 +31,7 @@ int wcg1_freeze(const struct wcg_dir *d, bool frozen, int timeout_ms)
 			return (int)n;
 		if (!strncmp(st, want, strlen(want)))
 			return 0;
-		if (wcg_now_ms() >= deadline)
+		if (sv_now_ms() >= deadline)
 			break;
 		wcg_nap_ms(nap);
 		nap = nap < 8 ? nap * 2 : 8;

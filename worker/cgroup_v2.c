@@ -19,7 +19,7 @@
  * pollers of cgroup.events (POLLPRI) when it changes, so no sleeping. */
 int wcg2_freeze(const struct wcg_dir *d, bool frozen, int timeout_ms)
 {
-	int64_t deadline = wcg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = sv_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	const char *want = frozen ? "frozen 1" : "frozen 0";
 	char b[256];
 	int fd, rc;
@@ -43,7 +43,7 @@ int wcg2_freeze(const struct wcg_dir *d, bool frozen, int timeout_ms)
 			rc = 0;
 			break;
 		}
-		left = deadline - wcg_now_ms();
+		left = deadline - sv_now_ms();
 		if (left <= 0)
 			break;
 		if (poll(&p, 1, (int)left) < 0 && errno != EINTR) {

@@ -132,7 +132,7 @@ static void fwd_fail(struct events *e, const char *why)
 	/* never dropped: containerd may be restarting; retry, in order, with back-off */
 	if (e->head && ++e->head->tries % 8 == 0)
 		sv_warn("forward: %d attempts so far (%s); still retrying", e->head->tries, why);
-	e->fwd_deadline_ms = w_now_ms() + e->backoff_ms;
+	e->fwd_deadline_ms = sv_now_ms() + e->backoff_ms;
 	if (e->backoff_ms < FWD_BACKOFF_MAX_MS)
 		e->backoff_ms *= 2;
 }
@@ -175,7 +175,7 @@ static void fwd_kick(struct events *e)
 	e->fwd_next += 2;
 	if (e->fwd_next < 3)
 		e->fwd_next = 1;    /* wrapped */
-	e->fwd_deadline_ms = w_now_ms() + W_FWD_TIMEOUT_MS;
+	e->fwd_deadline_ms = sv_now_ms() + W_FWD_TIMEOUT_MS;
 	if (!e->fwd_connecting)
 		fwd_flush(e);
 }

@@ -14,7 +14,7 @@
 #include "wire/pbio.h"
 #include "worker.h"
 
-static char as_ns[80], as_id[80], as_bundle[PATH_MAX];
+static char as_ns[SV_ID_SZ], as_id[SV_ID_SZ], as_bundle[PATH_MAX];
 
 static int fd_to(int fd, int target)
 {
@@ -24,7 +24,7 @@ static int fd_to(int fd, int target)
 	return 0;
 }
 
-int handover_take(int sock, char ns[80], char id[80], char *bundle, size_t bsz, int fds[2])
+int handover_take(int sock, char ns[SV_ID_SZ], char id[SV_ID_SZ], char *bundle, size_t bsz, int fds[2])
 {
 	sv_WorkerAssign a;
 	int got[FDCHAN_MAX_FDS], n = 0, r;
@@ -36,8 +36,8 @@ int handover_take(int sock, char ns[80], char id[80], char *bundle, size_t bsz, 
 	r = n == 2 && sv_id_valid(a.ns) && sv_id_valid(a.id) && a.bundle && a.bundle[0] == '/' &&
 	    strlen(a.bundle) < bsz ? 0 : -EPROTO;
 	if (r == 0) {
-		snprintf(ns, 80, "%s", a.ns);
-		snprintf(id, 80, "%s", a.id);
+		snprintf(ns, SV_ID_SZ, "%s", a.ns);
+		snprintf(id, SV_ID_SZ, "%s", a.id);
 		snprintf(bundle, bsz, "%s", a.bundle);
 		fds[0] = got[0];
 		fds[1] = got[1];

@@ -25,14 +25,6 @@ struct pset {
 	size_t n, cap;
 };
 
-int64_t w_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int pset_add(struct pset *p, int fd, short events, enum pkind k, void *obj)
 {
 	if (p->n == p->cap) {
@@ -119,7 +111,7 @@ static void signals_input(struct worker *w)
 		} else if (!w->exiting) {
 			sv_debug("signal %u: shutting down", si.ssi_signo);
 			w->exiting = true;
-			w->exit_deadline_ms = w_now_ms() + W_EXIT_GRACE_MS;
+			w->exit_deadline_ms = sv_now_ms() + W_EXIT_GRACE_MS;
 		}
 	}
 	if (chld)
@@ -225,7 +217,7 @@ int w_serve(struct worker *w)
 			else if (c->closing && !sv_outq_pending(&c->out))
 				wconn_close(w, c);
 		}
-		if (w->exiting && (all_flushed(w) || w_now_ms() >= w->exit_deadline_ms))
+		if (w->exiting && (all_flushed(w) || sv_now_ms() >= w->exit_deadline_ms))
 			w_exit_now(w, 0);
 
 		p.n = 0;
@@ -260,7 +252,7 @@ int w_serve(struct worker *w)
 		if (w->task && (pd = proc_next_deadline(w->task)) && (!deadline || pd < deadline))
 			deadline = pd;
 		if (deadline) {
-			now = w_now_ms();
+			now = sv_now_ms();
 			timeout = deadline > now ? (int)(deadline - now) : 0;
 		}
 
@@ -270,7 +262,7 @@ int w_serve(struct worker *w)
 				continue;
 			sv_die(-errno, "poll");
 		}
-		now = w_now_ms();
+		now = sv_now_ms();
 		if (w->ev.fwd_deadline_ms && now >= w->ev.fwd_deadline_ms)
 			wev_timer(w, now);
 		if (pd && now >= pd)

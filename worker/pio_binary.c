@@ -86,12 +86,12 @@ static _Noreturn void logger_exec(char **argv, char **envp, const int fds[3], in
 	if ((chk = fcntl(chk, F_DUPFD_CLOEXEC, 16)) < 0)
 		_exit(127);
 	for (i = 0; i < 3; i++)
-		if (dup2(tmp[i], 3 + i) < 0)
+		if (dup2(tmp[i], SV_LOGGER_FD_STDOUT + i) < 0)
 			_exit(127);
-	if (dup3(chk, 6, O_CLOEXEC) < 0)
+	if (dup3(chk, SV_LOGGER_FD_READY + 1, O_CLOEXEC) < 0)
 		_exit(127);
-	chk = 6;
-	close_range(7, ~0U, 0);
+	chk = SV_LOGGER_FD_READY + 1;
+	close_range(SV_LOGGER_FD_READY + 2, ~0U, 0);
 	setsid();
 	execve(argv[0], argv, envp);
 	i = errno;

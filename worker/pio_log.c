@@ -159,11 +159,6 @@ static int rotate(struct logsink *s)
 	return open_current(s, true);
 }
 
-uint64_t logsink_dropped(const struct logsink *s)
-{
-	return s->dropped;
-}
-
 /* Always "takes" all n bytes: what cannot be written is dropped and counted. */
 void logsink_write(struct logsink *s, const uint8_t *buf, size_t n)
 {

@@ -167,7 +167,7 @@ static void start_exec(struct worker *w, struct wtask *t, struct proc *p, const 
 	err = proc_open_exec(w, t, p);
 	if (err == 0 && p->io.logger_ready >= 0) {
 		to(p, PS_OPENING);              /* its logger's readiness spawns it */
-		p->deadline_ms = w_now_ms() + W_LOGGER_READY_MS;
+		p->deadline_ms = sv_now_ms() + W_LOGGER_READY_MS;
 		p->start_rep = (struct pending){ e->k->c->cid, e->k->stream };
 		return;
 	}
@@ -248,7 +248,7 @@ static void start_failed(struct worker *w, struct wtask *t, struct proc *p, cons
 		}
 		kill(p->pid, SIGKILL);
 		to(p, PS_KILLING);
-		p->deadline_ms = w_now_ms() + W_KILL_WAIT_MS;
+		p->deadline_ms = sv_now_ms() + W_KILL_WAIT_MS;
 		return;
 	}
 	w_reply_pending(w, &p->start_rep, SV_UNKNOWN, msg, NULL, NULL);
@@ -412,7 +412,7 @@ static void delete_created(struct worker *w, struct wtask *t, struct proc *p, co
 	}
 	kill(p->pid, SIGKILL);
 	to(p, PS_KILLING);
-	p->deadline_ms = w_now_ms() + W_KILL_WAIT_MS;
+	p->deadline_ms = sv_now_ms() + W_KILL_WAIT_MS;
 	p->delete_rep = (struct pending){ e->k->c->cid, e->k->stream };
 }
 
@@ -492,7 +492,7 @@ void proc_born(struct proc *p, enum pstate first)
 {
 	to(p, first);
 	if (first == PS_OPENING)
-		p->deadline_ms = w_now_ms() + W_LOGGER_READY_MS;
+		p->deadline_ms = sv_now_ms() + W_LOGGER_READY_MS;
 }
 
 bool proc_reaped(const struct proc *p)

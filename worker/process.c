@@ -116,7 +116,7 @@ static int cold_keep(struct wtask *t, int cfg_fd, const int stdio[3])
 
 		if (fds[t->ncold] < 0) {
 			*c = -1;
-		} else if ((*c = fcntl(fds[t->ncold], F_DUPFD_CLOEXEC, 3)) < 0) {
+		} else if ((*c = fcntl(fds[t->ncold], F_DUPFD_CLOEXEC, SV_FD_FIRST)) < 0) {
 			int err = -errno;
 
 			cold_close(t);

@@ -29,7 +29,7 @@
 /* /run/shimvisor/.s/<32 hex of sha256("<address>/<ns>/<id>")> (filepath.Join-like). */
 int w_socket_path(const struct wopts *o, char *buf, size_t sz)
 {
-	char key[4096 + 2 * 80 + 4], hex[33];
+	char key[4096 + 2 * SV_ID_SZ + 4], hex[33];
 	int n;
 
 	if (o->address && *o->address)

@@ -309,7 +309,7 @@ static void wm_shutdown(struct call *k)
 	svc_reply(k, SV_OK, NULL, NULL, NULL);
 	if (!w->task && !w->exiting) {
 		w->exiting = true;
-		w->exit_deadline_ms = w_now_ms() + W_EXIT_GRACE_MS;
+		w->exit_deadline_ms = sv_now_ms() + W_EXIT_GRACE_MS;
 	}
 }
 

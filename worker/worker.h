@@ -9,10 +9,11 @@
 #include <time.h>
 #include <sys/types.h>
 #include <pb.h>
+#include "common/clock.h"
+#include "common/ids.h"
 #include "wire/limits.h"
 #include "wire/ttrpc.h"
 
-#define W_ID_SZ 80
 #define W_MAX_WAITERS 1024          /* deferred replies (Wait) in all */
 #define W_OUTQ_HIGH (1u << 20)      /* stop reading a client whose replies pile up */
 #define W_EVQ_MAX 4096              /* events queued for an absent Forward peer (memory bound) */
@@ -110,7 +111,7 @@ struct pev {
 /* The task's init or one exec. Its lifecycle is state, changed only by proc_event. */
 struct proc {
 	struct proc *next;          /* the task's execs */
-	char exec_id[W_ID_SZ];      /* "" = the task's init */
+	char exec_id[SV_ID_SZ];      /* "" = the task's init */
 	char *in, *out, *err;       /* stdio as Create/Exec named it */
 	bool terminal;
 	char *spec;                 /* an exec's Process JSON until Start */
@@ -133,7 +134,7 @@ struct proc {
 struct wcgroup;
 
 struct wtask {
-	char id[W_ID_SZ];
+	char id[SV_ID_SZ];
 	char *bundle;
 	int rootfs_mounted;         /* how many of Create's rootfs mounts are on bundle/rootfs */
 	int bundle_fd;
@@ -205,10 +206,9 @@ int worker_await_assignment(struct worker *w);
 /* Its decoder: one WorkerAssign packet on sock, checked (valid ns and id, an absolute bundle
  * shorter than bsz, exactly two fds): 0 with ns, id, bundle and fds[0..1] filled, else -errno
  * (-EPROTO: not a valid assignment; -ECONNRESET: the monitor went away) with no fd kept. */
-int handover_take(int sock, char ns[80], char id[80], char *bundle, size_t bsz, int fds[2]);
+int handover_take(int sock, char ns[SV_ID_SZ], char id[SV_ID_SZ], char *bundle, size_t bsz, int fds[2]);
 
 /* loop.c */
-int64_t w_now_ms(void);
 int w_serve(struct worker *w);
 _Noreturn void w_exit_now(struct worker *w, int code);
 
@@ -308,7 +308,6 @@ int logsink_open(const char *uri, struct logsink **out);
 struct logsink *logsink_get(struct logsink *s);
 void logsink_put(struct logsink *s);
 void logsink_write(struct logsink *s, const uint8_t *buf, size_t n);
-uint64_t logsink_dropped(const struct logsink *s);
 void pio_set_console(struct pio *io, int master);
 int pio_poll_fd(struct pump *pp, short *events);    /* fd to poll for this pump, or -1 */
 void pio_ready(struct pump *pp);

@@ -152,7 +152,7 @@ test_make_install() {
 	[ "$(readlink "$T/dest/usr/bin/containerd-shim-shimvisor-v2")" = ../sbin/shimvisor-worker ] || fail "shim link"
 	# the installed daemon finds its worker next to itself and serves
 	T_SAVE=$T
-	"$T/dest/usr/sbin/shimvisord" --root "$T/root" --state "$T/state" --address "$T/ctl.sock" --pidfile "$T/shimvisord.pid" --cgroup-parent "$(case_cgroup)" \
+	"$T/dest/usr/sbin/shimvisord" --state "$T/state" --address "$T/ctl.sock" --pidfile "$T/shimvisord.pid" --cgroup-parent "$(case_cgroup)" \
 		|| fail "installed daemon did not start"
 	DAEMON_PID=$(cat "$T/shimvisord.pid")
 	export SHIMVISOR_ADDRESS="$T/ctl.sock"

@@ -218,7 +218,7 @@ EOF
 Seccomp:	2" ] || fail "got: $out"
 	daemon_stop
 	echo '{"defaultAction":"SCMP_ACT_ALLOW"}' > "$T/prof.json"
-	out=$(timeout 20 "$SVD" -F -c "$T/d.conf" --root "$T/root" --state "$T/state" --address "$T/ctl2.sock" 2>&1)
+	out=$(timeout 20 "$SVD" -F -c "$T/d.conf" --state "$T/state" --address "$T/ctl2.sock" 2>&1)
 	rc=$?
 	[ $rc != 0 ] && [ $rc != 124 ] || fail "a daemon with a bad profile: rc $rc: $out"
 	case "$out" in *"$T/prof.json: not a seccomp profile"*) ;; *) fail "message: $out" ;; esac

@@ -26,7 +26,6 @@ test_detached_lifecycle() {
 	"$SV" delete web || fail "delete"
 	"$SV" state web 2>/dev/null && fail "state after delete"
 	[ -e "$T/state/default/web" ] && fail "bundle left"
-	[ -e "$T/root/default/web" ] && fail "work dir left"
 	kill -0 "$pid" 2>/dev/null && fail "task process $pid left"
 	return 0
 }

@@ -161,7 +161,7 @@ test_engine_runs_unprivileged() {
 	"$SV" ls | grep -E '^default +up +[0-9]+ +running' >/dev/null || fail "not re-attached: $("$SV" ls)"
 	# an engine_user that is root is refused
 	printf '[daemon]\nengine_user = root\n' > "$T/conf"
-	"$SVD" -F -c "$T/conf" --root "$T/root2" --state "$T/state2" --address "$T/ctl2.sock" 2>"$T/err" &&
+	"$SVD" -F -c "$T/conf" --state "$T/state2" --address "$T/ctl2.sock" 2>"$T/err" &&
 		fail "started with a root engine"
 	grep -q "unprivileged" "$T/err" || fail "root engine: $(cat "$T/err")"
 	"$SV" delete -f up || fail "delete"

@@ -145,7 +145,7 @@ test_allow_lists_from_config() {
 		fail "group shimvisor served with allow_gids empty"
 	[ "$(as_client)" = open ] || fail "root refused"
 	printf '[daemon]\nallow_uids = no-such-user-x\n' > "$T/conf2"
-	timeout 10 "$SVD" -F -c "$T/conf2" --root "$T/root2" --state "$T/state2" --address "$T/ctl2.sock" \
+	timeout 10 "$SVD" -F -c "$T/conf2" --state "$T/state2" --address "$T/ctl2.sock" \
 		2>"$T/err"
 	[ $? = 1 ] || fail "started with an unknown user in allow_uids"
 	grep -q 'allow_uids: no-such-user-x: no such user' "$T/err" || fail "$(cat "$T/err")"
@@ -174,7 +174,7 @@ test_nobody_needs_opt_in() {
 	getent passwd nobody >/dev/null || skip_case "no user nobody"
 	printf '[daemon]\nengine_user = nobody\n' > "$T/conf"
 	# it must fail at once (a daemon that starts is stopped by the timeout, and fails)
-	timeout 10 "$SVD" -F -c "$T/conf" --root "$T/root" --state "$T/state" --address "$T/ctl.sock" \
+	timeout 10 "$SVD" -F -c "$T/conf" --state "$T/state" --address "$T/ctl.sock" \
 		2>"$T/err"
 	[ $? = 1 ] || fail "engine_user nobody: not refused"
 	grep -q 'engine_user nobody: a uid other processes share.*engine_user_shared = 1' "$T/err" ||

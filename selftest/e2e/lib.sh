@@ -37,7 +37,7 @@ OCI_MASKS='"maskedPaths":["/proc/acpi","/proc/asound","/proc/kcore","/proc/keys"
 daemon_start() {
 	rm -f "$T/ready"
 	mkfifo "$T/ready"
-	${DAEMON_WRAP:-} "$SVD" -F --root "$T/root" --state "$T/state" --address "$T/ctl.sock" \
+	${DAEMON_WRAP:-} "$SVD" -F --state "$T/state" --address "$T/ctl.sock" \
 		--pidfile "$T/shimvisord.pid" --cgroup-parent "$(case_cgroup)" --ready-fd 3 "$@" \
 		3>"$T/ready" 2>>"$T/daemon.log" &
 	DAEMON_PID=$!

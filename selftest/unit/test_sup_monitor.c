@@ -48,7 +48,6 @@ static void monitor_child(int sp, int dead_w, int log_w)
 
 	sv_config_defaults(&cfg);
 	snprintf(cfg.state, sizeof(cfg.state), "%s/state", f.dir);
-	snprintf(cfg.root, sizeof(cfg.root), "%s/root", f.dir);
 	cfg.debug = true;                   /* no warm worker */
 	snprintf(m.worker_path, sizeof(m.worker_path), "%s/shimvisor-worker", f.dir);
 	sigemptyset(&set);
@@ -70,9 +69,8 @@ static void monitor_child(int sp, int dead_w, int log_w)
 	fdchan_q_init(&m.out);
 	m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	m.state_fd = open(cfg.state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	m.root_fd = open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	m.sock_dir_fd = sv_mkdir_open(m.state_fd, ".s", 0700);
-	if (m.sig_fd < 0 || m.state_fd < 0 || m.root_fd < 0 || m.sock_dir_fd < 0)
+	if (m.sig_fd < 0 || m.state_fd < 0 || m.sock_dir_fd < 0)
 		_exit(99);
 	_exit(monitor_run(&m));
 }
@@ -85,8 +83,6 @@ static void setup(void)
 	snprintf(f.dir, sizeof(f.dir), "/tmp/sv-mon-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(f.dir));
 	snprintf(p, sizeof(p), "%s/state", f.dir);
-	ck_assert_int_eq(mkdir(p, 0711), 0);
-	snprintf(p, sizeof(p), "%s/root", f.dir);
 	ck_assert_int_eq(mkdir(p, 0711), 0);
 	/* a stand-in worker: it only has to be there until teardown kills it */
 	snprintf(p, sizeof(p), "%s/shimvisor-worker", f.dir);

@@ -232,7 +232,7 @@ START_TEST(config_file)
 	char path[] = "/tmp/sv-conf-XXXXXX", err[256] = "";
 	int fd = mkstemp(path);
 	struct sv_config c;
-	const char *text = "[daemon]\nroot = /r\nstate = /s\nreattach_timeout_ms = 250\nwarm_delay_ms = 0\ndebug = 1\n";
+	const char *text = "[daemon]\nstate = /s\nreattach_timeout_ms = 250\nwarm_delay_ms = 0\ndebug = 1\n";
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
@@ -240,7 +240,6 @@ START_TEST(config_file)
 	sv_config_defaults(&c);
 	ck_assert_str_eq(c.state, "/run/shimvisor");
 	ck_assert_int_eq(sv_config_load(&c, path, true, err, sizeof(err)), 0);
-	ck_assert_str_eq(c.root, "/r");
 	ck_assert_str_eq(c.state, "/s");
 	ck_assert_int_eq(c.reattach_timeout_ms, 250);
 	ck_assert_int_eq(c.warm_delay_ms, 0);

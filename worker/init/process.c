@@ -15,7 +15,6 @@
 #include "wire/limits.h"
 #include "worker/init/init.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 int process_hostname(struct init *in)
 {
@@ -138,7 +137,7 @@ int process_stdio(struct init *in)
 						 SV_INIT_FD_STDIO + i);
 	}
 	/* Keep 0-2 and the sync fd (close-on-exec); close everything else. */
-	if (close_range(3, SV_INIT_FD_SYNC - 1, 0) < 0 ||
+	if (close_range(SV_FD_FIRST, SV_INIT_FD_SYNC - 1, 0) < 0 ||
 	    close_range(SV_INIT_FD_SYNC + 1, ~0U, 0) < 0)
 		return init_fail(&in->err, -errno, "close_range");
 	in->console_slave = -1;
@@ -156,7 +155,7 @@ static const char *env_path(char *const *env)
 	for (; *env; env++)
 		if (!strncmp(*env, "PATH=", 5))
 			return *env + 5;
-	return DEFAULT_PATH;
+	return SV_DEFAULT_PATH;
 }
 
 int process_exec(struct init *in)
