@@ -71,7 +71,7 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e demo install clean bench soak fuzz task-table
+.PHONY: all deps check unit e2e demo install clean bench soak fuzz tables
 all: $(BINS)
 
 deps:
@@ -134,14 +134,14 @@ $(B)/selftest/test_%: $(B)/selftest/unit/test_%.o $$(TEST_LIBS_$$(call test_comp
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(CHECK_LIBS)
 
-unit: $(UNIT_BINS) $(REPLAY_BINS)
+unit: $(UNIT_BINS) $(REPLAY_BINS) $(B)/tables
 
-# The engine's task lifecycle (states x events, cell = action) as markdown, for DESIGN.md.
-task-table: $(B)/task-table
-	@$(B)/task-table
-$(B)/task-table: mk/task-table.c supervisor/task_table.c supervisor/task_table.h
-	@mkdir -p $(B)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ mk/task-table.c supervisor/task_table.c
+# The lifecycle and message tables, printed from the code as markdown ($(B)/tables [NAME]):
+# `make tables` rewrites DESIGN.md's copies of them, which 05-docs.t checks.
+tables: $(B)/tables
+	python3 mk/design-tables.py DESIGN.md $(B)/tables
+$(B)/tables: $(B)/mk/tables.o $(LIB_SUP) $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB)
 
 # The test command (README, .ci/run): set-up, build, every suite under prove (TAP). The e2e
 # suites find the binaries through BUILD; a sanitized run ends with 99-sanitizer-log.t, which

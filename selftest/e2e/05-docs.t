@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # selftest/e2e/05-docs.t: the documents stay true to the tree: every *.md cites only files of
 # the repository (no machine path, no document kept elsewhere), every section of DESIGN.md
-# that a document or a source comment names by title exists, and DESIGN.md keeps the
-# markers of the two lifecycle tables. No daemon: it reads files only.
+# that a document or a source comment names by title exists, and the tables DESIGN.md
+# carries are the ones the code prints (build/tables, mk/tables.c). No daemon.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-exec python3 - "$ROOT" <<'PY'
+exec python3 - "$ROOT" "${BUILD:-$ROOT/build}" <<'PY'
 import glob, os, re, sys
 
-root = sys.argv[1]
+root, build = sys.argv[1], sys.argv[2]
 SKIP_DIRS = {".git", "build", "build-san"}
 
 def files(pred):
@@ -111,10 +111,18 @@ for p in files(lambda n: n.endswith(SRC)):
             bad.append("%s:%d: DESIGN.md has no section \"%s\"" % (rel(p), line, m.group(1)))
 check("every DESIGN.md section cited by title exists", bad)
 
-# 6. The lifecycle tables' markers, each once, each closed (a generator fills them).
-bad = []
+# 6. The tables DESIGN.md carries are the code's: each `<!-- table:NAME -->` block, once, closed
+# by `<!-- end table -->`, holds exactly what `tables NAME` (mk/tables.c) prints from the code.
+import subprocess
+tool = os.path.join(build, "tables")
 text = read(design) if os.path.exists(design) else ""
-for name in ("engine-task", "worker-proc"):
+bad = []
+try:
+    names = subprocess.run([tool, "--list"], capture_output=True, text=True, check=True).stdout.split()
+except (OSError, subprocess.CalledProcessError):
+    names = []
+    bad.append("%s: cannot run it (build it: make unit)" % tool)
+for name in names:
     start = "<!-- table:%s -->" % name
     n = text.count(start)
     if n != 1:
@@ -124,7 +132,14 @@ for name in ("engine-task", "worker-proc"):
     end = after.find("<!-- end table -->")
     if end < 0 or "<!-- table:" in after[:end]:
         bad.append("DESIGN.md: %s is not closed by <!-- end table -->" % start)
-check("DESIGN.md holds both lifecycle tables' markers", bad)
+        continue
+    want = subprocess.run([tool, name], capture_output=True, text=True, check=True).stdout
+    if after[:end].strip("\n") != want.strip("\n"):
+        bad.append("DESIGN.md: the %s table differs from the code's (run make tables)" % name)
+for m in re.finditer(r"<!-- table:([\w-]+) -->", text):
+    if m.group(1) not in names:
+        bad.append("DESIGN.md: table %s is not one the code prints" % m.group(1))
+check("DESIGN.md's tables are the code's", bad)
 
 print("1..%d" % len(results))
 failed = 0
