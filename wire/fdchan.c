@@ -166,7 +166,8 @@ int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *
 	struct fdchan_got got;
 	int r = fdchan_recv_packet(sock, fields, msg, flags, &got);
 
-	memcpy(fds, got.fds, sizeof(int) * (size_t)got.nfds);
+	if (got.nfds > 0)       /* fds may be NULL for a message that carries none */
+		memcpy(fds, got.fds, sizeof(int) * (size_t)got.nfds);
 	*nfds = got.nfds;
 	return r;
 }

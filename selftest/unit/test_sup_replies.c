@@ -124,7 +124,8 @@ static int send_take_more(struct chan c, const sv_MonReply *rep, const uint8_t *
 	ck_assert_int_eq(sv_pb_encode(sv_MonReply_fields, rep, &buf, &len), 0);
 	pkt = malloc(len + n);
 	memcpy(pkt, buf, len);
-	memcpy(pkt + len, more, n);
+	if (n)
+		memcpy(pkt + len, more, n);
 	for (int i = 0; i < nfds; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ck_assert_int_eq(fdchan_send_buf(c.mon, pkt, len + n, fds, nfds, 0), 0);
