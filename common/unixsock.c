@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/unixsock.c: unix stream sockets by path. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "ids.h"
+#include "sha256.h"
 #include "unixsock.h"
 
 int sv_unix_addr(struct sockaddr_un *sa, const char *path)
@@ -62,4 +66,23 @@ int sv_unix_listen(const char *path, mode_t mode, int backlog)
 		return r;
 	}
 	return fd;
+}
+
+int sv_shim_socket_name(const char *dir, const char *prefix, const char *ns, const char *id,
+			char *out, size_t sz)
+{
+	char key[PATH_MAX + 2 * SV_ID_SZ + 2], hex[33];
+	int n;
+
+	if (prefix && *prefix)
+		n = snprintf(key, sizeof(key), "%s/%s/%s", prefix, ns, id);
+	else
+		n = snprintf(key, sizeof(key), "%s/%s", ns, id);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -ENAMETOOLONG;
+	sv_sha256_hex(key, (size_t)n, hex, 16);
+	n = snprintf(out, sz, "%s/%s", dir, hex);
+	if (n < 0 || (size_t)n >= sz || (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	return 0;
 }

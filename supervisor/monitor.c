@@ -19,7 +19,6 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/unixsock.h"
-#include "common/sha256.h"
 #include "monitor.h"
 #include "monitor.pb.h"
 #include "spawn.h"
@@ -33,17 +32,11 @@
 
 int sv_shim_socket_path(const char *state, const char *ns, const char *id, char *out, size_t sz)
 {
-	char key[PATH_MAX + 2 * SV_ID_SZ], hex[33];
-	int n;
+	char dir[PATH_MAX];
 
-	n = snprintf(key, sizeof(key), "%s/%s/%s", state, ns, id);
-	if (n < 0 || (size_t)n >= sizeof(key))
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/.s", state) >= sizeof(dir))
 		return -ENAMETOOLONG;
-	sv_sha256_hex(key, (size_t)n, hex, 16);
-	n = snprintf(out, sz, "%s/.s/%s", state, hex);
-	if (n < 0 || (size_t)n >= sz || (size_t)n >= 108)
-		return -ENAMETOOLONG;
-	return 0;
+	return sv_shim_socket_name(dir, state, ns, id, out, sz);
 }
 
 static struct mon_child *child_add(struct monitor *m)

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "common/sha256.h"
+#include "common/unixsock.h"
 #include "wire/pbio.h"
 #include "task.pb.h"
 #include "cgroup.h"
@@ -29,18 +29,7 @@
 /* /run/shimvisor/.s/<32 hex of sha256("<address>/<ns>/<id>")> (filepath.Join-like). */
 int w_socket_path(const struct wopts *o, char *buf, size_t sz)
 {
-	char key[4096 + 2 * SV_ID_SZ + 4], hex[33];
-	int n;
-
-	if (o->address && *o->address)
-		n = snprintf(key, sizeof(key), "%s/%s/%s", o->address, o->ns, o->id);
-	else
-		n = snprintf(key, sizeof(key), "%s/%s", o->ns, o->id);
-	if (n < 0 || (size_t)n >= sizeof(key))
-		return -ENAMETOOLONG;
-	sv_sha256_hex(key, (size_t)n, hex, 16);
-	n = snprintf(buf, sz, SOCK_DIR "/%s", hex);
-	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+	return sv_shim_socket_name(SOCK_DIR, o->address, o->ns, o->id, buf, sz);
 }
 
 static int sock_answers(const struct sockaddr_un *sa)

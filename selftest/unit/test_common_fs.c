@@ -14,6 +14,7 @@
 
 #include "common/fsutil.h"
 #include "common/sha256.h"
+#include "common/unixsock.h"
 
 /* A fresh scratch directory: its path in buf, an O_DIRECTORY fd returned. */
 static int scratch(char buf[64])
@@ -345,6 +346,28 @@ START_TEST(sha256_vectors)
 }
 END_TEST
 
+/* The shim socket name the monitor and a worker under containerd both derive: the same
+ * function, the same bytes as sha256 of "<prefix>/<ns>/<id>" (or "<ns>/<id>"). */
+START_TEST(shim_socket_name)
+{
+	char path[108], longdir[120];
+
+	ck_assert_int_eq(sv_shim_socket_name("/run/x/.s", "/run/x", "default", "t1", path,
+					     sizeof(path)), 0);
+	ck_assert_str_eq(path, "/run/x/.s/428d1c2b44ca3eacc039fe1c6f703ac5");
+	ck_assert_int_eq(sv_shim_socket_name("/d", "", "default", "t1", path, sizeof(path)), 0);
+	ck_assert_str_eq(path, "/d/62a0a9a4cc0fa64c9533175591209644");
+	ck_assert_int_eq(sv_shim_socket_name("/d", NULL, "default", "t1", path, sizeof(path)), 0);
+	ck_assert_str_eq(path, "/d/62a0a9a4cc0fa64c9533175591209644");
+	/* a name past sun_path is refused, never cut */
+	memset(longdir, 'd', sizeof(longdir) - 1);
+	longdir[0] = '/';
+	longdir[80] = 0;
+	ck_assert_int_eq(sv_shim_socket_name(longdir, "p", "n", "i", path, sizeof(path)),
+			 -ENAMETOOLONG);
+}
+END_TEST
+
 /* Mounts on an entry come off only when it is a directory of the fd's own: a symlink
  * planted there (to a mount elsewhere) is refused and that mount left; stacked mounts on
  * the real one all come off, up to max. */
@@ -403,6 +426,7 @@ int main(void)
 	tcase_add_test(tc, mkdirs);
 	tcase_add_test(tc, fd_flags_and_self_dir);
 	tcase_add_test(tc, sha256_vectors);
+	tcase_add_test(tc, shim_socket_name);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);
 }
