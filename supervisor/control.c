@@ -181,7 +181,7 @@ static void m_wait(struct call *k)
 	}
 	if (task_exit_known(t)) {
 		sv_WaitResponse wr = { .exit_status = t->exit_status, .has_exited_at = true,
-				       .exited_at = { t->exited_at.tv_sec, (int32_t)t->exited_at.tv_nsec } };
+				       .exited_at = t->exited_at };
 		reply(k->e, k->rt, SV_OK, NULL, sv_WaitResponse_fields, &wr);
 		return;
 	}
@@ -205,8 +205,7 @@ static void fill_state(const struct task *t, sv_StateResponse *s)
 	s->exit_status = t->exit_status;
 	if (task_exit_known(t)) {
 		s->has_exited_at = true;
-		s->exited_at.seconds = t->exited_at.tv_sec;
-		s->exited_at.nanos = (int32_t)t->exited_at.tv_nsec;
+		s->exited_at = t->exited_at;
 	}
 }
 
@@ -371,8 +370,7 @@ static void m_list(struct call *k)
 		ct->bundle = t->bundle;
 		if (task_exit_known(t)) {
 			ct->has_exited_at = true;
-			ct->exited_at.seconds = t->exited_at.tv_sec;
-			ct->exited_at.nanos = (int32_t)t->exited_at.tv_nsec;
+			ct->exited_at = t->exited_at;
 		}
 	}
 	resp.tasks_count = (pb_size_t)i;

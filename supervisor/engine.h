@@ -93,7 +93,7 @@ struct task {
 	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
 	bool adopted;           /* re-attached after a restart: no report pipe, events synthesized */
 	uint32_t exit_status;
-	struct timespec exited_at;      /* zero until the init's exit is known */
+	sv_Timestamp exited_at;         /* zero until the init's exit is known */
 	char *bundle;
 	int report_fd;
 	uint8_t *rbuf;          /* partial report bytes */
@@ -239,7 +239,7 @@ void task_unlink(struct task *t);
 void task_refuse(struct engine *e, struct task *t, enum task_req rq, struct reply_to rt);
 static inline bool task_exit_known(const struct task *t)
 {
-	return t->exited_at.tv_sec || t->exited_at.tv_nsec;
+	return t->exited_at.seconds || t->exited_at.nanos;
 }
 void task_report_input(struct engine *e, struct task *t);
 /* The monitor's answers (engine_replies.c). spawn answered: err 0 with sp (report_fd >= 0,

@@ -19,11 +19,6 @@
 
 typedef void action(struct engine *e, struct task *t, const struct task_ev *a);
 
-static sv_Timestamp ts_of(struct timespec ts)
-{
-	return (sv_Timestamp){ .seconds = ts.tv_sec, .nanos = (int32_t)ts.tv_nsec };
-}
-
 static void shutdown_worker(struct engine *e, struct task *t, int timeout_ms)
 {
 	sv_ShutdownRequest sq = { 0 };
@@ -68,21 +63,22 @@ static void exit_record(struct engine *e, struct task *t, uint32_t status, const
 		return;
 	t->exit_status = status;
 	if (at && (at->seconds || at->nanos)) {
-		t->exited_at.tv_sec = at->seconds;
-		t->exited_at.tv_nsec = at->nanos;
+		t->exited_at = *at;
 	} else {
-		clock_gettime(CLOCK_REALTIME, &t->exited_at);
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		t->exited_at = (sv_Timestamp){ .seconds = now.tv_sec, .nanos = (int32_t)now.tv_nsec };
 	}
 	if (env) {
 		publish_envelope(e, env);
 	} else {
 		sv_TaskExit ev = { .pid = t->pid, .exit_status = status, .has_exited_at = true,
-				   .exited_at = ts_of(t->exited_at) };
+				   .exited_at = t->exited_at };
 		snprintf(ev.container_id, sizeof(ev.container_id), "%s", t->id);
 		snprintf(ev.id, sizeof(ev.id), "%s", t->id);
 		publish(e, t->ns, "/tasks/exit", "TaskExit", sv_TaskExit_fields, &ev);
 	}
-	sv_WaitResponse wr = { .exit_status = status, .has_exited_at = true, .exited_at = ts_of(t->exited_at) };
+	sv_WaitResponse wr = { .exit_status = status, .has_exited_at = true, .exited_at = t->exited_at };
 	while (t->waiters) {
 		struct waiter *w = t->waiters;
 		t->waiters = w->next;
@@ -94,7 +90,7 @@ static void exit_record(struct engine *e, struct task *t, uint32_t status, const
 static void publish_delete(struct engine *e, struct task *t)
 {
 	sv_TaskDelete ev = { .pid = t->pid, .exit_status = t->exit_status, .has_exited_at = true,
-			     .exited_at = ts_of(t->exited_at) };
+			     .exited_at = t->exited_at };
 
 	snprintf(ev.container_id, sizeof(ev.container_id), "%s", t->id);
 	publish(e, t->ns, "/tasks/delete", "TaskDelete", sv_TaskDelete_fields, &ev);
@@ -350,7 +346,7 @@ static void cleaned_dead(struct engine *e, struct task *t, const struct task_ev 
 	}
 	publish_delete(e, t);
 	sv_DeleteResponse out = { .pid = t->pid, .exit_status = t->exit_status, .has_exited_at = true,
-				  .exited_at = ts_of(t->exited_at) };
+				  .exited_at = t->exited_at };
 	reply(e, t->delete_rt, SV_OK, NULL, sv_DeleteResponse_fields, &out);
 	t->delete_rt = nobody;
 	if (have)
@@ -430,7 +426,7 @@ static void deleted(struct engine *e, struct task *t, const struct task_ev *a)
 		exit_record(e, t, dr->exit_status, dr->has_exited_at ? &dr->exited_at : NULL, NULL);
 	} else {
 		t->del = (sv_DeleteResponse){ .pid = t->pid, .exit_status = t->exit_status,
-					      .has_exited_at = true, .exited_at = ts_of(t->exited_at) };
+					      .has_exited_at = true, .exited_at = t->exited_at };
 	}
 	t->st = TS_DELETED;
 	publish_delete(e, t);

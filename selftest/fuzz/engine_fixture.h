@@ -62,7 +62,7 @@ static inline void fz_engine_init(struct fz_engine *f, uint8_t sel)
 	f->task->pid = 4242;
 	f->task->worker_pid = 4241;
 	if (sel & 32)
-		f->task->exited_at.tv_sec = 1;
+		f->task->exited_at.seconds = 1;
 	if (sel & 8) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0 ||
 		    !(f->task->link = conn_new(e, sp[0], CONN_WORKER)))
