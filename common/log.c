@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/log.c: the process logger: one "prog: message\n" line per write(), and sv_die(). */
+/* common/log.c: the process logger: one "prog: message\n" line per write(), dropped above
+ * the level set, and sv_die(). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,8 +16,13 @@
 static struct {
 	char prog[64];
 	int fd;
-	int debug;
-} sv_logger = { "shimvisor", 2, 0 };
+	int level;
+} sv_logger = { "shimvisor", 2, LOG_INFO };
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "err", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
 
 void sv_log_init(const char *prog)
 {
@@ -33,18 +39,42 @@ void sv_log_set_fd(int fd)
 	sv_logger.fd = fd;
 }
 
-void sv_log_set_debug(int on)
+void sv_log_set_level(int level)
 {
-	sv_logger.debug = on;
+	sv_logger.level = level < LOG_ERR ? LOG_ERR : level > LOG_DEBUG ? LOG_DEBUG : level;
 }
 
-__attribute__((format(printf, 3, 0)))
-static void vlog(int err, const char *tag, const char *fmt, va_list ap)
+int sv_log_level(void)
+{
+	return sv_logger.level;
+}
+
+int sv_log_level_parse(const char *name)
+{
+	if (!strcmp(name, "error"))
+		return LOG_ERR;
+	if (!strcmp(name, "warn"))
+		return LOG_WARNING;
+	for (int l = LOG_ERR; l <= LOG_DEBUG; l++)
+		if (level_names[l] && !strcmp(name, level_names[l]))
+			return l;
+	return -EINVAL;
+}
+
+const char *sv_log_level_name(int level)
+{
+	return level >= LOG_ERR && level <= LOG_DEBUG && level_names[level] ? level_names[level] : "?";
+}
+
+__attribute__((format(printf, 4, 0)))
+static void vlog(int level, int err, const char *tag, const char *fmt, va_list ap)
 {
 	char line[SV_LOG_LINE];
 	size_t n, cap = sizeof(line) - 1;   /* room for the newline */
 	int saved = errno, k;
 
+	if (level > sv_logger.level)
+		return;
 	k = snprintf(line, cap, "%s: %s", sv_logger.prog, tag);
 	n = k < 0 ? 0 : ((size_t)k < cap ? (size_t)k : cap - 1);
 	k = vsnprintf(line + n, cap - n, fmt, ap);
@@ -61,12 +91,30 @@ static void vlog(int err, const char *tag, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+void sv_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, 0, "", fmt, ap);
+	va_end(ap);
+}
+
+void sv_log_err(int level, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, err, "", fmt, ap);
+	va_end(ap);
+}
+
 void sv_warn(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(0, "", fmt, ap);
+	vlog(LOG_WARNING, 0, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -74,10 +122,8 @@ void sv_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!sv_logger.debug)
-		return;
 	va_start(ap, fmt);
-	vlog(0, "debug: ", fmt, ap);
+	vlog(LOG_DEBUG, 0, "debug: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -86,7 +132,7 @@ void sv_warn_err(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(err, "", fmt, ap);
+	vlog(LOG_WARNING, err, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -95,7 +141,7 @@ _Noreturn void sv_die(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(err, "", fmt, ap);
+	vlog(LOG_ERR, err, "", fmt, ap);
 	va_end(ap);
 	exit(1);
 }

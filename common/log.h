@@ -4,15 +4,26 @@
 #ifndef SV_COMMON_LOG_H
 #define SV_COMMON_LOG_H
 #include <stdarg.h>
+#include <syslog.h>                         /* the levels: LOG_ERR .. LOG_DEBUG */
 
 void sv_log_init(const char *prog);          /* program name for every line (basename kept) */
 void sv_log_set_fd(int fd);                  /* where lines go; default 2 */
-void sv_log_set_debug(int on);
-void sv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sv_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "prog: <fmt>: strerror(-err)" when err < 0, else "prog: <fmt>" */
+/* Lines of a level above this one (less urgent) are dropped; default LOG_INFO. */
+void sv_log_set_level(int level);
+int sv_log_level(void);
+/* "err" (or "error"), "warning" (or "warn"), "notice", "info", "debug" -> LOG_*, or -EINVAL. */
+int sv_log_level_parse(const char *name);
+const char *sv_log_level_name(int level);   /* LOG_ERR -> "err", ...; "?" for others */
+void sv_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sv_log with ": strerror(-err)" appended when err < 0 */
+void sv_log_err(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define sv_notice(...) sv_log(LOG_NOTICE, __VA_ARGS__)
+#define sv_info(...)   sv_log(LOG_INFO, __VA_ARGS__)
+void sv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));     /* LOG_WARNING */
+void sv_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));    /* LOG_DEBUG */
+/* "prog: <fmt>: strerror(-err)" when err < 0, else "prog: <fmt>" (LOG_WARNING) */
 void sv_warn_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* sv_warn_err's line, then exit(1). Lines are at most 1 KiB, written with one write(). */
+/* sv_warn_err's line at LOG_ERR (never dropped), then exit(1). Lines are at most 1 KiB, written with one write(). */
 _Noreturn void sv_die(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

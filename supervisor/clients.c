@@ -225,7 +225,7 @@ void clients_idle(struct engine *e, int64_t now, int64_t *next)
 	while (e->idle_head && e->idle_head->active_ms + ms <= now) {
 		struct conn *c = e->idle_head;
 
-		if (e->cfg->debug)
+		if (e->cfg->log_level >= LOG_DEBUG)
 			sv_debug("engine: client %llu idle for %lld ms: closed",
 				 (unsigned long long)c->serial, (long long)ms);
 		conn_close(e, c);

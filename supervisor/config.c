@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/log.h"
 #include "config.h"
 
 void sv_config_defaults(struct sv_config *c)
@@ -21,6 +22,7 @@ void sv_config_defaults(struct sv_config *c)
 	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "/shimvisor");
 	c->log_max_size = 1 << 20;
 	c->log_max_files = 2;
+	c->log_level = LOG_INFO;
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
 	c->warm_delay_ms = 20;
@@ -183,10 +185,15 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 			c->client_partial_max = n;
 	} else if (!strcmp(name, "seccomp_profile")) {
 		r = set_str(c->seccomp_profile, sizeof(c->seccomp_profile), value);
+	} else if (!strcmp(name, "log_level")) {
+		int l = sv_log_level_parse(value);
+		r = l < 0 ? -1 : 0;
+		if (!r)
+			c->log_level = l;
 	} else if (!strcmp(name, "debug")) {
 		r = set_int(&b, value, 0, 1);
 		if (!r)
-			c->debug = b;
+			c->log_level = b ? LOG_DEBUG : LOG_INFO;
 	}
 	return r;
 }

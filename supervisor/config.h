@@ -56,7 +56,7 @@ struct sv_config {
 	int event_queue_max;        /* events a subscriber may leave unread in the engine */
 	long long client_partial_max;   /* bytes of unfinished requests held across clients */
 	bool foreground;
-	bool debug;
+	int log_level;              /* LOG_ERR .. LOG_DEBUG (common/log.h); -D: debug */
 	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
 	struct sv_engine_health health; /* set by the monitor for each engine it starts */
 	struct sv_policy policy;    /* [policy]: the most a task may be given (the monitor's) */
@@ -67,7 +67,8 @@ void sv_config_defaults(struct sv_config *c);
  * engine_user=, engine_user_shared=, allow_uids=, allow_gids=, cgroup_parent=,
  * task_cgroups=always|limits, log_max_size=, log_max_files=,
  * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, seccomp_profile=, client_idle_ms=,
- * client_peer_max=, client_root_reserve=, event_queue_max=, client_partial_max=, debug=;
+ * client_peer_max=, client_root_reserve=, event_queue_max=, client_partial_max=, log_level=,
+ * debug= (1: log_level debug);
  * [policy]: policy.h's keys). A missing default file
  * is fine; a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);

@@ -171,7 +171,7 @@ int engine_main(void)
 	close(SV_ENG_FD_CONFIG);
 	if (cfg.ready_fd >= 0 && (cfg.ready_fd != SV_ENG_FD_READY || fcntl(cfg.ready_fd, F_GETFD) < 0))
 		sv_die(0, "engine: no readiness fd %d", SV_ENG_FD_READY);
-	sv_log_set_debug(cfg.debug);
+	sv_log_set_level(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -105,7 +105,7 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 				sv_die(0, "--ready-fd %s: not an open descriptor", optarg);
 			break;
 		case 'D':
-			cfg->debug = true;
+			cfg->log_level = LOG_DEBUG;
 			break;
 		case 'V':
 			printf("shimvisord %s\n", SV_VERSION);
@@ -164,7 +164,7 @@ static void daemonize(struct sv_config *cfg)
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
-		if (!cfg->debug)
+		if (cfg->log_level < LOG_DEBUG)
 			dup2(null, 2);
 		close(null);
 	}
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	r = sv_fd_hygiene(cfg.ready_fd);
 	if (r < 0)
 		sv_die(r, "fds 0-2 or the inherited ones");
-	sv_log_set_debug(cfg.debug);
+	sv_log_set_level(cfg.log_level);
 	if (geteuid() != 0)
 		sv_die(0, "must run as root (the monitor creates namespaces and mounts)");
 	if (sv_config_resolve(&cfg, err, sizeof(err)) < 0)

@@ -88,7 +88,7 @@ int spawn_idle(struct monitor *m)
 	int sp[2], r;
 	pid_t pid;
 
-	if (m->idle_fd >= 0 || m->cfg->debug)
+	if (m->idle_fd >= 0 || m->cfg->log_level >= LOG_DEBUG)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
@@ -171,7 +171,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 				 "-bundle", res->bundle, NULL };
 		int contract[2] = { lfd, pipefd[1] }, err = -1;
 
-		if (m->cfg->debug)
+		if (m->cfg->log_level >= LOG_DEBUG)
 			err = openat(bfd, "worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		r = start_worker(m, argv, bfd, -1, err, contract, 2, &pid);
 		if (err >= 0)

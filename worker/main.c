@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	sv_log_init("shimvisor-worker");
 	wopts_parse(&w.o, argc, argv);
-	sv_log_set_debug(w.o.debug);
+	sv_log_set_level(w.o.debug ? LOG_DEBUG : LOG_INFO);
 	w.listen_fd = -1;
 	w.sig_fd = -1;
 	w.warm_init_fd = -1;

@@ -40,9 +40,14 @@ START_TEST(lines)
 	sv_warn_err(0, "plain");
 	expect_line(rd, "shimvisord: plain\n");
 	sv_debug("hidden");
-	sv_log_set_debug(1);
+	sv_log_set_level(LOG_DEBUG);
 	sv_debug("shown");
 	expect_line(rd, "shimvisord: debug: shown\n");
+	sv_log_set_level(LOG_WARNING);
+	sv_info("hidden too");
+	sv_log_err(LOG_WARNING, -ENOENT, "at %s", "warning");
+	expect_line(rd, "shimvisord: at warning: No such file or directory\n");
+	sv_log_set_level(LOG_INFO);
 	errno = EXDEV;
 	sv_warn("keeps errno");
 	ck_assert_int_eq(errno, EXDEV);
@@ -74,6 +79,25 @@ START_TEST(long_line_truncated)
 }
 END_TEST
 
+START_TEST(level_names)
+{
+	ck_assert_int_eq(sv_log_level_parse("err"), LOG_ERR);
+	ck_assert_int_eq(sv_log_level_parse("error"), LOG_ERR);
+	ck_assert_int_eq(sv_log_level_parse("warn"), LOG_WARNING);
+	ck_assert_int_eq(sv_log_level_parse("warning"), LOG_WARNING);
+	ck_assert_int_eq(sv_log_level_parse("notice"), LOG_NOTICE);
+	ck_assert_int_eq(sv_log_level_parse("info"), LOG_INFO);
+	ck_assert_int_eq(sv_log_level_parse("debug"), LOG_DEBUG);
+	ck_assert_int_eq(sv_log_level_parse("crit"), -EINVAL);
+	ck_assert_int_eq(sv_log_level_parse(""), -EINVAL);
+	ck_assert_str_eq(sv_log_level_name(LOG_NOTICE), "notice");
+	ck_assert_str_eq(sv_log_level_name(LOG_EMERG), "?");
+	sv_log_set_level(LOG_EMERG);            /* clamped: errors always pass */
+	ck_assert_int_eq(sv_log_level(), LOG_ERR);
+	sv_log_set_level(LOG_INFO);
+}
+END_TEST
+
 START_TEST(die_exits_1)
 {
 	int p[2];
@@ -92,6 +116,7 @@ int main(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, lines);
 	tcase_add_test(tc, long_line_truncated);
+	tcase_add_test(tc, level_names);
 	tcase_add_exit_test(tc, die_exits_1, 1);
 	suite_add_tcase(s, tc);
 	return sv_run_suite(s);

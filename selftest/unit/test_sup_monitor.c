@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "supervisor/engine.h"
 #include "supervisor/monitor.h"
 #include "wire/bytes.h"
@@ -48,7 +49,7 @@ static void monitor_child(int sp, int dead_w, int log_w)
 
 	sv_config_defaults(&cfg);
 	snprintf(cfg.state, sizeof(cfg.state), "%s/state", f.dir);
-	cfg.debug = true;                   /* no warm worker */
+	cfg.log_level = LOG_DEBUG;          /* no warm worker */
 	snprintf(m.worker_path, sizeof(m.worker_path), "%s/shimvisor-worker", f.dir);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/log.h"
 #include "supervisor/config.h"
 #include "supervisor/engine.h"
 #include "tap_main.h"
@@ -243,7 +244,11 @@ START_TEST(config_file)
 	ck_assert_str_eq(c.state, "/s");
 	ck_assert_int_eq(c.reattach_timeout_ms, 250);
 	ck_assert_int_eq(c.warm_delay_ms, 0);
-	ck_assert(c.debug);
+	ck_assert_int_eq(c.log_level, LOG_DEBUG);
+	ck_assert_int_eq(sv_config_set(&c, "log_level", "notice"), 0);
+	ck_assert_int_eq(c.log_level, LOG_NOTICE);
+	ck_assert_int_eq(sv_config_set(&c, "log_level", "loud"), -1);
+	ck_assert_int_eq(c.log_level, LOG_NOTICE);
 	/* unknown keys and bad values are errors that name the line */
 	fd = open(path, O_WRONLY | O_TRUNC);
 	ck_assert_int_eq(write(fd, "[daemon]\nbogus = 1\n", 19), 19);
