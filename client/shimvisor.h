@@ -19,7 +19,7 @@
  * Messages are the nanopb structs generated from wire/control.proto and wire/task.proto
  * (and wire/metrics.proto for what sv_stats answers).
  * Decoded responses own heap memory: release them with sv_pb_free(sv_<Msg>_fields, msg)
- * (wire/pbio.h). Request strings other than ids are plain `char *` pointers owned by the
+ * (wire/pbmsg.h). Request strings other than ids are plain `char *` pointers owned by the
  * caller.
  */
 #include <stdbool.h>
@@ -29,7 +29,7 @@
 #include "control.pb.h"
 #include "metrics.pb.h"
 #include "task.pb.h"
-#include "wire/pbio.h"
+#include "wire/pbmsg.h"
 
 #define SV_DEFAULT_ADDRESS   "/run/shimvisor/shimvisord.sock"
 #define SV_ENV_ADDRESS       "SHIMVISOR_ADDRESS"
