@@ -3,9 +3,19 @@
 # Conventions: each component's sources are every .c in its directory; its entry point is
 # main.c (left out of the component's archive so tests can link the rest).
 
-PREFIX  ?= /usr/local
-DESTDIR ?=
-CC      ?= cc
+# Where `make install` puts things (README.md, "Install"); the Debian packaging passes its own.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+# install's flag for the binaries and libshimvisor.so: -s strips them; `make install-debug`
+# (and debian/rules, whose dh_strip makes the -dbgsym package) passes it empty.
+INSTALL_STRIP ?= -s
+CC         ?= cc
 
 # SANITIZE=address,undefined: every binary and test built with those sanitizers into build-san/
 # (never mixed with build/'s objects); the worker and CLI are then linked dynamically (ASan has
@@ -71,8 +81,8 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e demo install clean bench soak fuzz tables
-all: $(BINS)
+.PHONY: all deps check unit e2e demo install install-debug lib clean bench soak fuzz tables
+all: $(BINS) lib
 
 deps:
 	@sh mk/deps.sh
@@ -120,6 +130,50 @@ $(B)/shimvisor-init: $(B)/worker/init/main.o $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMO
 $(B)/shimvisor: $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) $(STATIC_PIE) -o $@ $^ $(NANOPB_LIB)
 
+# libshimvisor for other programs (<shimvisor.h>, pkg-config shimvisor), in $(B)/lib/: the
+# client library and the part of wire/ and common/ it uses, compiled again with -fPIC into
+# $(B)/pic/ (never mixed with the -fPIE objects above). The .so exports only what the
+# installed headers declare: the functions in client/libshimvisor.map and the message
+# descriptors of the .pb.h files installed with it (sv_<Msg>_msg, for sv_<Msg>_fields),
+# node SHIMVISOR_0; everything else, nanopb included (Debian ships only a PIE-compiled
+# libprotobuf-nanopb.a, whose symbols are made local here), stays inside. libshimvisor.a is
+# the same objects linked into one with the same symbols kept global; it needs nanopb's .a
+# (shimvisor.pc's Libs.private).
+SV_VERSION := $(shell sed -n 's/^\#define SV_VERSION *"\(.*\)"/\1/p' wire/limits.h)
+SO_NAME    := libshimvisor.so.0
+SO_REAL    := $(SO_NAME).$(word 2,$(subst ., ,$(SV_VERSION))).$(word 3,$(subst ., ,$(SV_VERSION)))
+SO_PB      := control task metrics
+SO_SRC     := $(LIBSV_SRC) wire/pbio.c wire/status.c wire/ttrpc.c common/clock.c common/ids.c
+SO_OBJS    := $(patsubst %.c,$(B)/pic/%.o,$(SO_SRC)) $(patsubst %,$(B)/pic/gen/%.pb.o,$(SO_PB) ttrpc)
+PIC_CFLAGS := $(filter-out -fPIE,$(CFLAGS)) -fPIC
+comma      := ,
+SO_LDFLAGS := -shared -Wl,-soname,$(SO_NAME) $(filter-out -pie -Wl$(comma)-u$(comma)sv_san_linked,$(LDFLAGS)) \
+	      $(if $(SANITIZE),,-Wl,-z,defs)
+LIBS_OUT   := $(B)/lib/$(SO_REAL) $(B)/lib/libshimvisor.a
+
+lib: $(LIBS_OUT)
+$(B)/pic/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(PIC_CFLAGS) -MMD -MP -c -o $@ $<
+$(B)/pic/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(PIC_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+# The exported names: the map's functions, and each installed .pb.h's descriptors in place of
+# its @MESSAGES@ line. $(B)/lib/libshimvisor.syms is the same list, one a line.
+$(B)/lib/libshimvisor.map: client/libshimvisor.map $(SO_PB:%=$(B)/gen/%.pb.h)
+	@mkdir -p $(B)/lib
+	sed -n 's/^extern const pb_msgdesc_t \(sv_[A-Za-z0-9_]*_msg\);$$/\t\1;/p' \
+	    $(SO_PB:%=$(B)/gen/%.pb.h) > $@.msgs
+	sed -e '/^\t@MESSAGES@$$/{r $@.msgs' -e 'd}' $< > $@.tmp && rm $@.msgs && mv $@.tmp $@
+$(B)/lib/libshimvisor.syms: $(B)/lib/libshimvisor.map
+	sed -n 's/^\t\(sv_[A-Za-z0-9_]*\);$$/\1/p' $< > $@
+$(B)/lib/$(SO_REAL): $(SO_OBJS) $(B)/lib/libshimvisor.map
+	$(CC) $(SO_LDFLAGS) -Wl,--version-script,$(B)/lib/libshimvisor.map -o $@ $(SO_OBJS) $(NANOPB_LIB)
+$(B)/lib/libshimvisor.a: $(SO_OBJS) $(B)/lib/libshimvisor.syms
+	$(CC) -r -nostdlib -o $(B)/pic/libshimvisor.o $(SO_OBJS)
+	objcopy --keep-global-symbols=$(B)/lib/libshimvisor.syms $(B)/pic/libshimvisor.o
+	rm -f $@ && ar rcs $@ $(B)/pic/libshimvisor.o
+
 # Unit tests: selftest/unit/test_<component>_<what>.c links that component's archives and Check.
 TEST_LIBS_common := $(LIB_COMMON)
 TEST_LIBS_wire   := $(LIB_WIRE) $(LIB_COMMON)
@@ -162,17 +216,37 @@ demo: deps
 	$(MAKE) all
 	sh mk/demo.sh
 
+# `make install` (stripped) and `make install-debug` (with symbols): the daemon, worker, first
+# stage and CLI; libshimvisor (.so.0, .a, headers, shimvisor.pc); the man pages; the config.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0755 $(B)/shimvisor $(DESTDIR)$(PREFIX)/bin/
-	ln -sf ../sbin/shimvisor-worker $(DESTDIR)$(PREFIX)/bin/containerd-shim-shimvisor-v2
-	install -d $(DESTDIR)/etc/shimvisor $(DESTDIR)/etc/init.d
-	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
-	install -m 0644 etc/seccomp-default.json $(DESTDIR)/etc/shimvisor/seccomp-default.json
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		   $(DESTDIR)$(INCLUDEDIR)/shimvisor/common $(DESTDIR)$(INCLUDEDIR)/shimvisor/wire
+	install -m 0755 $(INSTALL_STRIP) $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(INSTALL_STRIP) $(B)/shimvisor $(DESTDIR)$(BINDIR)/
+	ln -sf $(shell realpath -m --relative-to=$(BINDIR) $(SBINDIR))/shimvisor-worker \
+		$(DESTDIR)$(BINDIR)/containerd-shim-shimvisor-v2
+	install -m 0644 $(INSTALL_STRIP) $(B)/lib/$(SO_REAL) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libshimvisor.so
+	install -m 0644 $(B)/lib/libshimvisor.a $(DESTDIR)$(LIBDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@VERSION@|$(SV_VERSION)|g' client/shimvisor.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/shimvisor.pc
+	install -m 0644 client/shimvisor.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 common/ids.h $(DESTDIR)$(INCLUDEDIR)/shimvisor/common/
+	install -m 0644 wire/pbmsg.h $(DESTDIR)$(INCLUDEDIR)/shimvisor/wire/
+	install -m 0644 $(SO_PB:%=$(B)/gen/%.pb.h) $(DESTDIR)$(INCLUDEDIR)/shimvisor/
+	for s in 1 3 5 8; do install -d $(DESTDIR)$(MANDIR)/man$$s && \
+	    install -m 0644 man/*.$$s $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
+	install -d $(DESTDIR)$(SYSCONFDIR)/shimvisor $(DESTDIR)/etc/init.d
+	install -m 0644 etc/shimvisord.conf $(DESTDIR)$(SYSCONFDIR)/shimvisor/shimvisord.conf
+	install -m 0644 etc/seccomp-default.json $(DESTDIR)$(SYSCONFDIR)/shimvisor/seccomp-default.json
 	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
+	if [ -f etc/default/shimvisord ]; then install -d $(DESTDIR)$(SYSCONFDIR)/default && \
+	    install -m 0644 etc/default/shimvisord $(DESTDIR)$(SYSCONFDIR)/default/shimvisord; fi
 	@# the engine's user and group; a staged install (DESTDIR) leaves that to the package
 	@if [ -z "$(DESTDIR)" ]; then sh mk/sysuser.sh; fi
+install-debug:
+	$(MAKE) install INSTALL_STRIP=
 
 # Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).
 # BENCH_ARGS: e.g. "--phases shim" (only issue 3: our shim under containerd beside runc-v2's).
