@@ -35,6 +35,13 @@ test_pages_render_without_warnings() {
 			fail "$(basename "$p"): title line $(head -n1 "$T/out")"
 	done
 	[ "$n" = 5 ] || fail "$n pages in man/, want the 5 of: $PAGES"
+	# each page says which version it describes: SV_VERSION
+	local ver
+	ver=$(sed -n 's/^#define SV_VERSION *"\(.*\)"/\1/p' "$ROOT/wire/limits.h")
+	for p in $PAGES; do
+		grep -q "^\.TH .* \"shimvisor $ver\" " "$MAN/$p" ||
+			fail "$p: .TH does not name shimvisor $ver: $(grep '^\.TH' "$MAN/$p")"
+	done
 }
 
 test_daemon_options_documented() {
