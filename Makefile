@@ -12,9 +12,11 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
-# install's flag for the binaries and libshimvisor.so: -s strips them; `make install-debug`
-# (and debian/rules, whose dh_strip makes the -dbgsym package) passes it empty.
+# install's flag for the binaries and libshimvisor.so: -s strips them (and libshimvisor.a of
+# its debug sections); `make install-debug` (and debian/rules, whose dh_strip makes the
+# -dbgsym package) passes it empty.
 INSTALL_STRIP ?= -s
+STRIP      ?= strip
 CC         ?= cc
 
 # SANITIZE=address,undefined: every binary and test built with those sanitizers into build-san/
@@ -229,6 +231,7 @@ install: all
 	ln -sf $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
 	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libshimvisor.so
 	install -m 0644 $(B)/lib/libshimvisor.a $(DESTDIR)$(LIBDIR)/
+	$(if $(INSTALL_STRIP),$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libshimvisor.a)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	    -e 's|@VERSION@|$(SV_VERSION)|g' client/shimvisor.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/shimvisor.pc
 	install -m 0644 client/shimvisor.h $(DESTDIR)$(INCLUDEDIR)/

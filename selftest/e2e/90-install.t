@@ -78,8 +78,10 @@ test_stripped_and_debug() {
 		has_symtab "$T/dbg/$f" || fail "install-debug stripped /$f"
 		file -L "$T/root/$f" | grep -q ', stripped' || fail "file(1): $(file -L "$T/root/$f")"
 	done
-	# the .a keeps its symbol table (a stripped archive cannot be linked)
+	# the .a keeps its symbol table (a stripped archive cannot be linked), not its debug info
 	nm "$T/root/usr/lib/libshimvisor.a" | grep -q ' T sv_connect$' || fail "libshimvisor.a has no sv_connect"
+	readelf -S "$T/root/usr/lib/libshimvisor.a" | grep -q ' \.debug_info ' && fail "install: libshimvisor.a has debug info"
+	readelf -S "$T/dbg/usr/lib/libshimvisor.a" | grep -q ' \.debug_info ' || fail "install-debug: libshimvisor.a has none"
 	local a b
 	a=$(du -sb "$T/root/usr/sbin" "$T/root/usr/bin/shimvisor" | awk '{ s += $1 } END { print s }')
 	b=$(du -sb "$T/dbg/usr/sbin" "$T/dbg/usr/bin/shimvisor" | awk '{ s += $1 } END { print s }')
