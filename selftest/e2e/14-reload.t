@@ -92,6 +92,16 @@ test_log_level_live() {
 	grep -qE "$APPLIED"'log_level\)$' "$T/daemon.log" || fail "applied line: $(cat "$T/daemon.log")"
 	"$SV" version >/dev/null || fail "version after the reload"
 	log_wait 'engine: client [0-9]+ of uid 0 accepted$' 1
+	# an engine started after the reload (a restart) has the reloaded level from the start
+	local eng end=$((SECONDS + 20))
+	eng=$(engine_pid)
+	kill -9 "$eng"
+	until [ -n "$(engine_pid)" ] && [ "$(engine_pid)" != "$eng" ]; do
+		[ $SECONDS -lt $end ] || fail "no engine after the kill: $(cat "$T/daemon.log")"
+		sleep 0.02
+	done
+	"$SV" version >/dev/null || fail "version from the restarted engine"
+	log_wait 'engine: client [0-9]+ of uid 0 accepted$' 2
 	# and back: the engine stops logging at debug
 	printf '[daemon]\nlog_level = info\n' > "$T/conf"
 	reload_applied
