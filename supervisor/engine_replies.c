@@ -4,11 +4,11 @@
  * fds, what its body must hold, and its handler. A reply outside the table ends the engine. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <pb_encode.h>
 #include "common/ids.h"
-#include <string.h>
 #include "common/log.h"
 #include "config_reload.h"
 #include "engine.h"

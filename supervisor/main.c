@@ -64,15 +64,21 @@ static void parse_options(int argc, char **argv, struct sv_reload *rl)
 	char err[1024] = "";
 	int o;
 
-	/* first pass: the config file, so that options override it */
+	/* first pass: the config file, so that options override it; kept as an absolute path
+	 * for the reloads (the log names it) */
 	snprintf(rl->file, sizeof(rl->file), "%s", SV_DEFAULT_CONFIG);
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "c:FDh", longopts, NULL)) != -1)
-		if (o == 'c' && (size_t)snprintf(rl->file, sizeof(rl->file), "%s", optarg) <
-				sizeof(rl->file))
-			rl->must_exist = true;
-		else if (o == 'c')
+	while ((o = getopt_long(argc, argv, "c:FDh", longopts, NULL)) != -1) {
+		char cwd[PATH_MAX] = "";
+		if (o != 'c')
+			continue;
+		if (optarg[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+			sv_die(-errno, "-c %s: the current directory", optarg);
+		if ((size_t)snprintf(rl->file, sizeof(rl->file), "%s%s%s", cwd, cwd[0] ? "/" : "",
+				     optarg) >= sizeof(rl->file))
 			sv_die(0, "-c %s: too long a path", optarg);
+		rl->must_exist = true;
+	}
 	if (sv_config_load(cfg, rl->file, rl->must_exist, err, sizeof(err)) < 0)
 		sv_die(0, "config: %s", err);
 	opterr = 1;
