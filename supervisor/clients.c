@@ -167,6 +167,8 @@ void client_accept(struct engine *e, int fd, uid_t uid)
 	e->nonroot_clients += uid != 0;
 	c->peer = p;
 	client_sync(e, c, true);
+	sv_debug("engine: client %llu of uid %u accepted", (unsigned long long)c->serial,
+		 (unsigned)uid);
 }
 
 /* ---- the idle list ---- */

@@ -35,13 +35,6 @@ void sv_config_defaults(struct sv_config *c)
 	sv_policy_defaults(&c->policy);
 }
 
-struct load_ctx {
-	struct sv_config *c;
-	char *err;
-	size_t errsz;
-	int bad;
-};
-
 static int set_str(char *dst, size_t sz, const char *v)
 {
 	size_t n = strlen(v);
@@ -198,6 +191,45 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 	return r;
 }
 
+struct load_ctx {
+	struct sv_config *c;
+	FILE *f;
+	int line;               /* the line being parsed (1-based) */
+	int newlines;           /* newlines read so far */
+	int long_line;          /* the first line over inih's buffer, or 0 */
+	int max_line;           /* the longest line that fits it */
+	char *err;
+	size_t errsz;
+	int bad;                /* the first line with a bad key or value, or 0 */
+};
+
+/* inih's reader: whole lines only, counted, so that an error names its line; a line longer
+ * than inih's buffer is cut there, its rest skipped, and the file refused (never read as two
+ * lines). */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *l = stream;
+	size_t n;
+	int ch;
+
+	if (!fgets(str, num, l->f))
+		return NULL;
+	l->line = l->newlines + 1;
+	n = strlen(str);
+	if ((n && str[n - 1] == '\n') || feof(l->f)) {
+		l->newlines += n && str[n - 1] == '\n';
+		return str;
+	}
+	if (!l->long_line) {
+		l->long_line = l->line;
+		l->max_line = num - 2;
+	}
+	while ((ch = getc(l->f)) != EOF && ch != '\n')
+		;
+	l->newlines++;
+	return str;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *l = user;
@@ -205,32 +237,49 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		: !strcmp(section, "policy") ? sv_policy_set(&l->c->policy, name, value) : -1;
 
 	if (r < 0 && !l->bad) {
-		l->bad = 1;
-		snprintf(l->err, l->errsz, "[%s] %s = %s: unknown key or bad value", section, name, value);
+		l->bad = l->line;
+		snprintf(l->err, l->errsz, "[%s] %s = %s: unknown key or bad value", section, name,
+			 value);
 	}
 	return r == 0;
 }
 
+/* The earliest of the errors found (line numbers, 0 = none). */
+static int first_of(int a, int b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz)
 {
-	struct load_ctx l = { .c = c, .err = err, .errsz = errsz };
-	FILE *f = fopen(path, "re");
-	int r;
+	char why[512] = "";
+	struct load_ctx l = { .c = c, .err = why, .errsz = sizeof(why) };
+	int r, first;
 
-	if (!f) {
+	l.f = fopen(path, "re");
+	if (!l.f) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		r = -errno;
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	r = ini_parse_file(f, on_entry, &l);
-	fclose(f);
-	if (r > 0 && !l.bad)
-		snprintf(err, errsz, "%s: line %d: syntax error", path, r);
-	else if (l.bad)
-		snprintf(err + strlen(err), errsz - strlen(err), " (%s)", path);
-	return r ? -EINVAL : 0;
+	r = ini_parse_stream(read_line, &l, on_entry, &l);
+	fclose(l.f);
+	if (r < 0) {
+		snprintf(err, errsz, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	first = first_of(first_of(r, l.bad), l.long_line);
+	if (!first)
+		return 0;
+	if (first == l.long_line)
+		snprintf(err, errsz, "%s:%d: a line longer than %d bytes", path, first, l.max_line);
+	else if (first == l.bad)
+		snprintf(err, errsz, "%s:%d: %s", path, first, why);
+	else
+		snprintf(err, errsz, "%s:%d: syntax error", path, first);
+	return -EINVAL;
 }
 
 /* A name or number of the list, resolved by lookup (getpwnam or getgrnam); -1 if unknown. */

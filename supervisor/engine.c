@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "config_reload.h"
 #include "engine.h"
 #include "monitor.h"
 #include "monitor.pb.h"
@@ -403,6 +404,27 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 	return 0;
 }
 
+void engine_settings(struct engine *e, const sv_MonSettings *s)
+{
+	static struct sv_config next;   /* ~20 KiB: not on the stack */
+	const char *why;
+	char *seccomp;
+
+	next = *e->cfg;
+	seccomp = strndup((const char *)s->seccomp->bytes, s->seccomp->size);
+	if (sv_settings_apply(&next, s, &why) < 0 || !seccomp) {
+		sv_warn("engine: the reloaded settings: %s", seccomp ? why : "out of memory");
+		free(seccomp);
+		return;         /* (the table's check makes the first impossible) */
+	}
+	free(e->seccomp);
+	e->seccomp = seccomp;
+	*e->cfg = next;
+	sv_log_set_level(e->cfg->log_level);
+	client_caps(e);         /* client_peer_max, client_root_reserve */
+	sv_info("engine: the reloaded settings are in effect");
+}
+
 /* Clients and readiness: once every bundle found at start-up is re-attached or given up on
  * (reattach_timeout_ms), so that no client of a restarted engine sees a task it has not
  * re-attached yet; they wait in the listening socket's backlog until then. */
@@ -428,7 +450,7 @@ static void check_ready(struct engine *e, int64_t now, int64_t *next)
 	}
 }
 
-int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
+int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 {
 	struct engine eng = { .cfg = cfg, .ctl_fd = ctl_fd, .mon_fd = mon_fd, .ready_fd = ready_fd,
 			      .ev_sig = EV_SIG, .ev_mon = EV_MON, .ev_ctl = EV_CTL,

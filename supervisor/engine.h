@@ -117,7 +117,7 @@ struct exec_note {
 };
 
 struct engine {
-	const struct sv_config *cfg;
+	struct sv_config *cfg;  /* the live settings change by the monitor's MonSettings */
 	char *seccomp;          /* linux.seccomp of the configs it generates (spec_seccomp.c) */
 	int ctl_fd;             /* listening control socket */
 	int mon_fd;             /* SEQPACKET to the monitor */
@@ -157,7 +157,10 @@ struct engine {
 	bool stopping;
 };
 
-int engine_run(const struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd);
+int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd);
+/* The monitor's settings after a reload (checked by engine_replies.c's table): applied to
+ * what comes next (connections, creates, log lines); tasks and clients keep running. */
+void engine_settings(struct engine *e, const sv_MonSettings *s);
 
 /* engine_start.c. The monitor's side: fork the engine as cfg->engine_uid/gid, with ctl_fd,
  * mon_fd and cfg->ready_fd on the fixed fds of wire/limits.h, exec'd as shimvisord

@@ -4,17 +4,20 @@
  * fds, what its body must hold, and its handler. A reply outside the table ends the engine. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <pb_encode.h>
 #include "common/ids.h"
 #include "common/log.h"
+#include "config_reload.h"
 #include "engine.h"
 #include "wire/pbio.h"
 
-/* How a reply finds its task: by the request's seq (an answer), by ns/id (a notice), or none
- * (the scan's: recovery makes the task). */
-enum reply_find { BY_SEQ, BY_NAME, NO_TASK };
+/* How a reply finds its task: by the request's seq (an answer), by ns/id (a notice), none
+ * (the scan's: recovery makes the task), or none of a notice about no task (seq 0, no ns/id:
+ * the settings). */
+enum reply_find { BY_SEQ, BY_NAME, NO_TASK, ENGINE };
 
 struct reply_row {
 	pb_size_t type;
@@ -76,6 +79,19 @@ static const char *bad_found_live(const sv_MonReply *rep)
 static const char *bad_exited(const sv_MonReply *rep)
 {
 	return !rep->r.exited.pid ? "no pid" : NULL;
+}
+
+/* Each value as the config file would take it, and a profile of JSON text. */
+static const char *bad_settings(const sv_MonReply *rep)
+{
+	static struct sv_config scratch;        /* ~20 KiB: not on the stack */
+	const sv_MonSettings *s = &rep->r.settings;
+	const char *why;
+
+	memset(&scratch, 0, sizeof(scratch));
+	if (sv_settings_apply(&scratch, s, &why) < 0)
+		return why;
+	return memchr(s->seccomp->bytes, 0, s->seccomp->size) ? "a NUL in the profile" : NULL;
 }
 
 static void on_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, const int *fds)
@@ -145,6 +161,12 @@ static void on_exited(struct engine *e, struct task *t, const sv_MonReply *rep, 
 		task_worker_gone(e, t);
 }
 
+static void on_settings(struct engine *e, struct task *t, const sv_MonReply *rep, const int *fds)
+{
+	(void)t, (void)fds;
+	engine_settings(e, &rep->r.settings);
+}
+
 static const struct reply_row replies[] = {
 #define REPLY(type, answers, nfds, find, bad, fn) \
 	{ sv_MonReply_##type##_tag, #type, answers, nfds, find, bad, fn, #fn }
@@ -158,6 +180,7 @@ static const struct reply_row replies[] = {
 	REPLY(found_live,       "scan",    1, NO_TASK, bad_found_live, on_found_live),
 	REPLY(scanned,          "scan",    0, NO_TASK, NULL,           on_scanned),
 	REPLY(exited,           "notice",  0, BY_NAME, bad_exited,     on_exited),
+	REPLY(settings,         "notice",  0, ENGINE,  bad_settings,   on_settings),
 #undef REPLY
 };
 #define NREPLIES (sizeof(replies) / sizeof(replies[0]))
@@ -172,10 +195,14 @@ static const char *misfit(const struct reply_row *row, const sv_MonReply *rep,
 	 * gets -1 for each missing one, as the fd budget allows for) */
 	if (got->cut ? got->nfds >= row->nfds : got->nfds != row->nfds)
 		return "a wrong number of fds";
-	if ((row->find == BY_NAME) != (rep->seq == 0))
-		return row->find == BY_NAME ? "a seq on a notice" : "no seq";
+	bool notice = row->find == BY_NAME || row->find == ENGINE;
+
+	if (notice != (rep->seq == 0))
+		return notice ? "a seq on a notice" : "no seq";
 	if (row->find == BY_NAME && (!sv_id_valid(rep->ns) || !sv_id_valid(rep->id)))
 		return "an invalid ns or id";
+	if (row->find == ENGINE && (rep->ns[0] || rep->id[0]))
+		return "a task named on a notice about none";
 	if (!pb_get_encoded_size(&size, sv_MonReply_fields, rep) || size != got->len)
 		return "bytes beyond its fields";
 	return row->bad ? row->bad(rep) : NULL;
@@ -230,7 +257,7 @@ int engine_monitor_input(struct engine *e)
 			t->mon_seq = 0;
 		else if (replies[i].find == BY_NAME)
 			t = task_find(e, rep.ns, rep.id);
-		if (t || replies[i].find == NO_TASK) {
+		if (t || replies[i].find == NO_TASK || replies[i].find == ENGINE) {
 			replies[i].handle(e, t, &rep, fds);
 		} else {
 			for (int k = 0; k < replies[i].nfds; k++)

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/unixsock.h"
 #include "config.h"
+#include "config_reload.h"
 #include "engine.h"
 #include "monitor.h"
 #include "wire/limits.h"
@@ -48,26 +49,37 @@ static const struct option longopts[] = {
 	{ 0 },
 };
 
-static void set_path(char *dst, size_t sz, const char *v, const char *what)
+/* An option that sets the setting name: kept in rl, so that a reload applies it again. */
+static void set_path(struct sv_reload *rl, const char *name, const char *v, const char *what,
+		     size_t sz)
 {
-	if (v[0] != '/' || strlen(v) >= sz)
+	if (v[0] != '/' || strlen(v) >= sz || sv_override(&rl->ov, rl->cfg, name, v) < 0)
 		sv_die(0, "%s: want an absolute path shorter than %zu bytes", what, sz);
-	memcpy(dst, v, strlen(v) + 1);
 }
 
-static void parse_options(int argc, char **argv, struct sv_config *cfg)
+/* The config file, then the options over it; rl keeps both for a reload (config_reload.c). */
+static void parse_options(int argc, char **argv, struct sv_reload *rl)
 {
-	const char *file = SV_DEFAULT_CONFIG;
-	bool explicit_file = false;
-	char err[512] = "";
+	struct sv_config *cfg = rl->cfg;
+	char err[1024] = "";
 	int o;
 
-	/* first pass: the config file, so that options override it */
+	/* first pass: the config file, so that options override it; kept as an absolute path
+	 * for the reloads (the log names it) */
+	snprintf(rl->file, sizeof(rl->file), "%s", SV_DEFAULT_CONFIG);
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "c:FDh", longopts, NULL)) != -1)
-		if (o == 'c')
-			file = optarg, explicit_file = true;
-	if (sv_config_load(cfg, file, explicit_file, err, sizeof(err)) < 0)
+	while ((o = getopt_long(argc, argv, "c:FDh", longopts, NULL)) != -1) {
+		char cwd[PATH_MAX] = "";
+		if (o != 'c')
+			continue;
+		if (optarg[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+			sv_die(-errno, "-c %s: the current directory", optarg);
+		if ((size_t)snprintf(rl->file, sizeof(rl->file), "%s%s%s", cwd, cwd[0] ? "/" : "",
+				     optarg) >= sizeof(rl->file))
+			sv_die(0, "-c %s: too long a path", optarg);
+		rl->must_exist = true;
+	}
+	if (sv_config_load(cfg, rl->file, rl->must_exist, err, sizeof(err)) < 0)
 		sv_die(0, "config: %s", err);
 	opterr = 1;
 	optind = 1;
@@ -76,27 +88,27 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 		case 'c':
 			break;
 		case 's':
-			set_path(cfg->state, sizeof(cfg->state), optarg, "--state");
+			set_path(rl, "state", optarg, "--state", sizeof(cfg->state));
 			break;
 		case 'a':
-			set_path(cfg->address, sizeof(cfg->address), optarg, "--address");
+			set_path(rl, "address", optarg, "--address", sizeof(cfg->address));
 			break;
 		case 'F':
 			cfg->foreground = true;
 			break;
 		case 'p':
-			set_path(cfg->pidfile, sizeof(cfg->pidfile), optarg, "--pidfile");
+			set_path(rl, "pidfile", optarg, "--pidfile", sizeof(cfg->pidfile));
 			break;
 		case 'w':
-			set_path(cfg->worker, sizeof(cfg->worker), optarg, "--worker");
+			set_path(rl, "worker", optarg, "--worker", sizeof(cfg->worker));
 			break;
 		case 'G':
-			if (sv_config_set(cfg, "cgroup_parent", optarg) < 0)
+			if (sv_override(&rl->ov, cfg, "cgroup_parent", optarg) < 0)
 				sv_die(0, "--cgroup-parent %s: want \"\" or an absolute cgroup path "
 				       "without . or ..", optarg);
 			break;
 		case 'T':
-			if (sv_config_set(cfg, "task_cgroups", optarg) < 0)
+			if (sv_override(&rl->ov, cfg, "task_cgroups", optarg) < 0)
 				sv_die(0, "--task-cgroups %s: want always or limits", optarg);
 			break;
 		case 'R':
@@ -105,7 +117,7 @@ static void parse_options(int argc, char **argv, struct sv_config *cfg)
 				sv_die(0, "--ready-fd %s: not an open descriptor", optarg);
 			break;
 		case 'D':
-			cfg->log_level = LOG_DEBUG;
+			(void)sv_override(&rl->ov, cfg, "log_level", "debug");
 			break;
 		case 'V':
 			printf("shimvisord %s\n", SV_VERSION);
@@ -174,7 +186,8 @@ static void daemonize(struct sv_config *cfg)
 int main(int argc, char **argv)
 {
 	static struct sv_config cfg;
-	struct monitor m = { .cfg = &cfg, .idle_fd = -1, .engine_fd = -1 };
+	static struct sv_reload reload = { .cfg = &cfg };
+	struct monitor m = { .cfg = &cfg, .reload = &reload, .idle_fd = -1, .engine_fd = -1 };
 	char pid[32], err[512];
 	int lock, r;
 	sigset_t set;
@@ -183,7 +196,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], SV_ENGINE_ARG))
 		return engine_main();
 	sv_config_defaults(&cfg);
-	parse_options(argc, argv, &cfg);
+	parse_options(argc, argv, &reload);
 	r = sv_fd_hygiene(cfg.ready_fd);
 	if (r < 0)
 		sv_die(r, "fds 0-2 or the inherited ones");
@@ -192,6 +205,9 @@ int main(int argc, char **argv)
 		sv_die(0, "must run as root (the monitor creates namespaces and mounts)");
 	if (sv_config_resolve(&cfg, err, sizeof(err)) < 0)
 		sv_die(0, "config: %s", err);
+	/* what the engine reads too: a reload tells a changed profile by it (NULL when it cannot
+	 * be read: the engine then says why, and ends) */
+	(void)spec_seccomp_profile(cfg.seccomp_profile, &reload.seccomp, err, sizeof(err));
 	umask(077);
 	if (sv_mkdir_p(cfg.state, 0711) < 0)
 		sv_die(-errno, "state %s", cfg.state);

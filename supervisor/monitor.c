@@ -571,6 +571,8 @@ static int signals(struct monitor *m)
 			m->stopping = 1;
 			if (m->engine_pid > 0)
 				kill(m->engine_pid, SIGTERM);
+		} else if (si.ssi_signo == SIGHUP) {
+			mon_reload(m);
 		}
 	}
 	return 0;

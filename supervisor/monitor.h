@@ -32,8 +32,11 @@ struct mon_child {
 				   * committed (MonCommit); an engine's end clears it */
 };
 
+struct sv_reload;
+
 struct monitor {
-	const struct sv_config *cfg;
+	const struct sv_config *cfg;   /* changed only by a reload (config_reload.c) */
+	struct sv_reload *reload;      /* what SIGHUP rereads; NULL: no reload */
 	int engine_fd;            /* SEQPACKET to the engine (non-blocking); -1: none */
 	struct fdchan_q out;      /* replies it did not take yet, in order (never dropped) */
 	pid_t engine_pid;         /* 0: none, or it was reaped */
@@ -84,6 +87,9 @@ void mon_engine_ended(struct monitor *m, int wstatus);
 /* No engine runs: start one when its backoff is over (else lower *next to that time); one
  * whose channel was dropped and that is still there is killed. */
 void mon_engine_due(struct monitor *m, int64_t now, int64_t *next);
+/* config_reload.c: SIGHUP. Reread the config file, apply its live settings (the engine's
+ * by a MonSettings notice), name the others in a warning; a bad file changes nothing. */
+void mon_reload(struct monitor *m);
 /* Find shimvisor-worker: cfg->worker, else next to our executable, else on PATH. */
 int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz);
 /* The shim socket path of ns/id: <state>/.s/<32 hex of sha256("<state>/<ns>/<id>")>. */

@@ -49,6 +49,8 @@ struct sv_policy_task {
 /* The safe defaults (DESIGN.md, Policy). */
 void sv_policy_defaults(struct sv_policy *p);
 void sv_policy_free(struct sv_policy *p);
+/* The same limits, entry by entry in order (a reload compares the old and the new). */
+bool sv_policy_equal(const struct sv_policy *a, const struct sv_policy *b);
 /* One [policy] key; the previous value of a list is replaced. 0, or -1 (unknown, bad). */
 int sv_policy_set(struct sv_policy *p, const char *name, const char *value);
 

@@ -90,6 +90,31 @@ void sv_policy_free(struct sv_policy *p)
 	free_list(p->sysctls, &p->nsysctls);
 }
 
+static bool lists_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+bool sv_policy_equal(const struct sv_policy *a, const struct sv_policy *b)
+{
+	if (a->caps != b->caps || a->host_ns != b->host_ns || a->ndevices != b->ndevices ||
+	    a->oom_score_adj_min != b->oom_score_adj_min || a->privileged != b->privileged)
+		return false;
+	for (size_t i = 0; i < a->ndevices; i++)
+		if (a->devices[i].type != b->devices[i].type ||
+		    a->devices[i].major != b->devices[i].major ||
+		    a->devices[i].minor != b->devices[i].minor)
+			return false;
+	return lists_equal(a->bind_sources, a->nbind, b->bind_sources, b->nbind) &&
+	       lists_equal(a->rootfs_sources, a->nrootfs, b->rootfs_sources, b->nrootfs) &&
+	       lists_equal(a->sysctls, a->nsysctls, b->sysctls, b->nsysctls);
+}
+
 static int add_str(char **v, size_t *n, size_t max, const char *s, size_t len)
 {
 	if (*n == max || !(v[*n] = strndup(s, len)))

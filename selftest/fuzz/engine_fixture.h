@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -25,7 +26,8 @@ struct fz_engine {
  * exit known. */
 static inline void fz_engine_init(struct fz_engine *f, uint8_t sel)
 {
-	static struct sv_config cfg;
+	/* each engine gets its own copies: a MonSettings the input carries changes them */
+	static struct sv_config base, cfg;
 	static char *seccomp;
 	static int ready;
 	struct engine *e = &f->e;
@@ -34,13 +36,14 @@ static inline void fz_engine_init(struct fz_engine *f, uint8_t sel)
 	if (!ready) {
 		char err[256];
 
-		sv_config_defaults(&cfg);
-		if (spec_seccomp_profile(cfg.seccomp_profile, &seccomp, err, sizeof(err)) < 0)
+		sv_config_defaults(&base);
+		if (spec_seccomp_profile(base.seccomp_profile, &seccomp, err, sizeof(err)) < 0)
 			abort();
 		sv_log_set_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
 		ready = 1;
 	}
-	*f = (struct fz_engine){ .e = { .cfg = &cfg, .seccomp = seccomp, .ev_sig = EV_SIG,
+	cfg = base;
+	*f = (struct fz_engine){ .e = { .cfg = &cfg, .seccomp = strdup(seccomp), .ev_sig = EV_SIG,
 					 .ev_mon = EV_MON, .ev_ctl = EV_CTL, .mon_ev_mask = EPOLLIN,
 					 .max_tasks = 64, .max_clients = 64, .spare_fd = -1,
 					 .sig_fd = -1, .ctl_fd = -1, .ready_fd = -1 },
@@ -89,6 +92,7 @@ static inline void fz_engine_free(struct fz_engine *f)
 	while (e->nconns)
 		conn_close(e, e->conns[0]);
 	free(e->conns);
+	free(e->seccomp);
 	fdchan_q_clear(&e->mon_q);
 	close(e->mon_fd);
 	close(e->ep);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "supervisor/config_reload.h"
 #include "supervisor/engine.h"
 #include "supervisor/monitor.h"
 #include "wire/fdchan.h"
@@ -37,11 +38,28 @@ static int open_fds(void)
 	return n;
 }
 
-/* A reply of type that fits its row (seq 7; a notice: seq 0). */
+/* The settings of a default config, with a profile. */
+static void valid_settings(sv_MonSettings *s)
+{
+	static struct sv_config c;
+	static struct { pb_size_t size; pb_byte_t bytes[32]; } profile = { 2, "{}" };
+
+	sv_config_defaults(&c);
+	sv_policy_free(&c.policy);
+	sv_settings_fill(s, &c);
+	s->seccomp = (pb_bytes_array_t *)&profile;
+}
+
+/* A reply of type that fits its row (seq 7; a notice: seq 0; settings: no ns/id either). */
 static void valid(pb_size_t type, sv_MonReply *rep)
 {
 	memset(rep, 0, sizeof(*rep));
-	rep->seq = type == sv_MonReply_exited_tag ? 0 : 7;
+	rep->seq = type == sv_MonReply_exited_tag || type == sv_MonReply_settings_tag ? 0 : 7;
+	if (type == sv_MonReply_settings_tag) {
+		rep->which_r = type;
+		valid_settings(&rep->r.settings);
+		return;
+	}
 	snprintf(rep->ns, sizeof(rep->ns), "default");
 	snprintf(rep->id, sizeof(rep->id), "t1");
 	rep->which_r = type;
@@ -92,6 +110,9 @@ static void misfit(pb_size_t type, sv_MonReply *rep)
 		break;
 	case sv_MonReply_exited_tag:
 		rep->seq = 3;                           /* a notice with a seq */
+		break;
+	case sv_MonReply_settings_tag:
+		rep->r.settings.client_peer_max = 0;    /* what the config file refuses */
 		break;
 	default:
 		rep->seq = 0;                           /* an answer to no request */
@@ -321,6 +342,7 @@ START_TEST(tables_print)
 		      strstr(out, "| spawn_failed | spawn | 0 | on_spawn_failed |\n") &&
 		      strstr(out, "| found_live | scan | 1 | on_found_live |\n") &&
 		      strstr(out, "| exited | notice | 0 | on_exited |\n") &&
+		      strstr(out, "| settings | notice | 0 | on_settings |\n") &&
 		      strstr(out, "| scan | 0 | before the scan | mon_scan |\n") &&
 		      strstr(out, "| commit | 0 | after the scan | mon_commit |\n"), "%s", out);
 	free(out);
