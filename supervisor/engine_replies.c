@@ -4,6 +4,7 @@
  * fds, what its body must hold, and its handler. A reply outside the table ends the engine. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <pb_encode.h>
@@ -145,6 +146,20 @@ static void on_exited(struct engine *e, struct task *t, const sv_MonReply *rep, 
 		task_worker_gone(e, t);
 }
 
+/* The restart record the engine asked to be written (a client stopped a task). */
+static void on_recorded(struct engine *e, struct task *t, const sv_MonReply *rep, const int *fds)
+{
+	(void)e, (void)t, (void)fds;
+	if (rep->r.recorded.err)
+		sv_warn("task %s/%s: its restart record was not written: %s", rep->ns, rep->id,
+			strerror(rep->r.recorded.err));
+}
+
+static const char *bad_recorded(const sv_MonReply *rep)
+{
+	return rep->r.recorded.err < 0 ? "a negative errno" : NULL;
+}
+
 static const struct reply_row replies[] = {
 #define REPLY(type, answers, nfds, find, bad, fn) \
 	{ sv_MonReply_##type##_tag, #type, answers, nfds, find, bad, fn, #fn }
@@ -158,6 +173,7 @@ static const struct reply_row replies[] = {
 	REPLY(found_live,       "scan",    1, NO_TASK, bad_found_live, on_found_live),
 	REPLY(scanned,          "scan",    0, NO_TASK, NULL,           on_scanned),
 	REPLY(exited,           "notice",  0, BY_NAME, bad_exited,     on_exited),
+	REPLY(recorded,         "record",  0, NO_TASK, bad_recorded,   on_recorded),
 #undef REPLY
 };
 #define NREPLIES (sizeof(replies) / sizeof(replies[0]))

@@ -163,17 +163,14 @@ static enum task_req req_of(enum task_event ev)
 	return ev == TE_START ? TR_START : ev == TE_DELETE ? TR_DELETE : TR_DELETE_FORCE;
 }
 
-/* The monitor made the bundle and started the worker: connect and send Create. */
-static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
+/* A new worker's report pipe (fd, may be -1) watched, and our link to it opened. 0, or
+ * -errno when there is no link. */
+static int take_worker(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	const sv_MonSpawned *sp = a->body;
-	sv_CtlCreateRequest *cr = t->create_req;
-	sv_CreateTaskRequest rq = { 0 };
-	char log[PATH_MAX + 64];
 	int fd = a->fd, r;
 
 	t->worker_pid = sp->pid;
-	t->bundle = strdup(sp->bundle ? sp->bundle : "");
 	if (fd >= 0) {
 		sv_set_nonblock(fd, 1);
 		if ((r = ev_watch(e, fd, EPOLLIN, &t->ev)) < 0) {
@@ -184,16 +181,19 @@ static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
 		}
 	}
 	t->report_fd = fd;
-	r = link_open(e, t, a->link_fd);    /* connected by the monitor */
-	if (r < 0 || !cr) {
-		/* its exit notice leads to the cleanup, and that to the answer */
-		owe_failure(t, SV_UNAVAILABLE, "connect to the new worker failed", t->create_rt);
-		t->st = TS_FAILED;
-		return;
-	}
+	return link_open(e, t, a->link_fd);    /* connected by the monitor */
+}
+
+/* The worker's Create: stdio from cr, or (cr NULL or detached) the bundle's log. */
+static void send_create(struct engine *e, struct task *t, const sv_CtlCreateRequest *cr,
+			struct reply_to rt)
+{
+	sv_CreateTaskRequest rq = { 0 };
+	char log[PATH_MAX + 64];
+
 	snprintf(rq.id, sizeof(rq.id), "%s", t->id);
 	rq.bundle = t->bundle;
-	if (cr->detach) {
+	if (!cr || cr->detach) {
 		if (e->cfg->log_max_size > 0)      /* the worker writes it, capped and rotated */
 			snprintf(log, sizeof(log), SV_LOG_SCHEME "%s/%s?max=%lld&keep=%d", t->bundle,
 				 SV_BUNDLE_LOG, e->cfg->log_max_size, e->cfg->log_max_files);
@@ -206,9 +206,25 @@ static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
 		rq.stdout = cr->stdout;
 		rq.stderr = cr->stderr;
 	}
-	rq.terminal = cr->terminal;
+	rq.terminal = cr && cr->terminal;
+	link_call(e, t, W_CREATE, "Create", sv_CreateTaskRequest_fields, &rq, rt, 30000);
+}
+
+/* The monitor made the bundle and started the worker: connect and send Create. */
+static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	const sv_MonSpawned *sp = a->body;
+	sv_CtlCreateRequest *cr = t->create_req;
+
+	t->bundle = strdup(sp->bundle ? sp->bundle : "");
+	if (take_worker(e, t, a) < 0 || !cr) {
+		/* its exit notice leads to the cleanup, and that to the answer */
+		owe_failure(t, SV_UNAVAILABLE, "connect to the new worker failed", t->create_rt);
+		t->st = TS_FAILED;
+		return;
+	}
 	t->st = TS_CREATING;
-	link_call(e, t, W_CREATE, "Create", sv_CreateTaskRequest_fields, &rq, t->create_rt, 30000);
+	send_create(e, t, cr, t->create_rt);
 	t->create_rt = nobody;     /* the call answers it */
 	sv_pb_free(sv_CtlCreateRequest_fields, cr);
 	free(cr);
@@ -390,6 +406,7 @@ static void started(struct engine *e, struct task *t, const struct task_ev *a)
 	if (a->pid)
 		t->pid = a->pid;
 	t->st = TS_RUNNING;
+	t->run_started_ms = sv_now_ms();
 	if (t->adopted) {
 		sv_TaskStart ev = { .pid = t->pid };
 		snprintf(ev.container_id, sizeof(ev.container_id), "%s", t->id);
@@ -487,8 +504,10 @@ static void reattach_state(struct engine *e, struct task *t, const struct task_e
 	}
 	default:
 		t->paused = sr->status == sv_TaskStatus_PAUSED || sr->status == sv_TaskStatus_PAUSING;
-		if (t->st == TS_UNKNOWN || t->st == TS_CREATED)
+		if (t->st == TS_UNKNOWN || t->st == TS_CREATED) {
 			t->st = TS_RUNNING;
+			t->run_started_ms = sv_now_ms();    /* as far as we know */
+		}
 		break;
 	}
 	sv_WaitRequest wq = { 0 };
@@ -539,6 +558,195 @@ static void delete_gone(struct engine *e, struct task *t, const struct task_ev *
 static void refused(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	(void)e, (void)t, (void)a;
+}
+
+/* --- the restart policy (common/restart_policy.h) --- */
+
+/* Its record in the bundle, rewritten by the monitor (recovery reads it back). */
+static void policy_record(struct engine *e, struct task *t)
+{
+	sv_MonRequest rq = { .which_op = sv_MonRequest_record_tag };
+
+	snprintf(rq.op.record.ns, sizeof(rq.op.record.ns), "%s", t->ns);
+	snprintf(rq.op.record.id, sizeof(rq.op.record.id), "%s", t->id);
+	rq.op.record.has_restart = true;
+	task_restart_msg(t, &rq.op.record.restart);
+	if (mon_send(e, NULL, &rq) < 0)
+		sv_warn("task %s/%s: restart record request failed", t->ns, t->id);
+}
+
+/* A client's Kill of the task with a signal that stops it ends its policy, for good. */
+static void policy_end(struct engine *e, struct task *t, const sv_KillRequest *kq)
+{
+	if (t->restart.kind == SV_RESTART_NO || t->restart.stopped || !kq || kq->exec_id[0] ||
+	    (kq->signal != SIGKILL && kq->signal != SIGTERM && kq->signal != SIGINT &&
+	     kq->signal != SIGQUIT))
+		return;
+	t->restart.stopped = true;
+	sv_info("task %s/%s: stopped by a client: its restart policy ends", t->ns, t->id);
+	policy_record(e, t);
+}
+
+static void kill_relay(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	policy_end(e, t, a->body);
+	link_call(e, t, W_KILL, "Kill", sv_KillRequest_fields, a->body, a->rt, 10000);
+}
+
+/* Between two runs nothing is left to signal: the policy ends, the task stays stopped. */
+static void kill_backoff(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	const sv_KillRequest *kq = a->body;
+
+	if (kq->exec_id[0]) {
+		kill_relay(e, t, a);
+		return;
+	}
+	policy_end(e, t, kq);
+	if (t->restart.stopped)
+		t->st = TS_STOPPED;
+	reply(e, a->rt, SV_OK, NULL, NULL, NULL);
+}
+
+/* During a restart: the policy ends; the run being made is never started (recreated kills
+ * it), so the task ends stopped. */
+static void kill_restart(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	policy_end(e, t, a->body);
+	reply(e, a->rt, SV_OK, NULL, NULL, NULL);
+}
+
+/* The run ended: restarted after the backoff when the policy wants it, else stopped. */
+static void restart_or_stop(struct task *t)
+{
+	int64_t now = sv_now_ms();
+	char pol[32];
+
+	if (!sv_restart_wanted(&t->restart, t->exit_status)) {
+		t->st = TS_STOPPED;
+		return;
+	}
+	t->backoff_ms = sv_restart_backoff(t->backoff_ms, t->run_started_ms ? now - t->run_started_ms : 0);
+	t->restart.count++;
+	t->restart_due_ms = now + t->backoff_ms;
+	t->st = TS_BACKOFF;
+	if (t->restart.max)
+		sv_info("task %s/%s: restarting in %lld ms (restart %u of %u)", t->ns, t->id,
+			(long long)t->backoff_ms, t->restart.count, t->restart.max);
+	else
+		sv_info("task %s/%s: restarting in %lld ms (restart %u, %s)", t->ns, t->id,
+			(long long)t->backoff_ms, t->restart.count,
+			sv_restart_str(&t->restart, pol, sizeof(pol)));
+}
+
+static void exit_run(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	exit_record(e, t, a->exit_status, a->exited_at, a->env);
+	restart_or_stop(t);
+}
+
+/* The backoff is over: the old worker lets the task go and ends; its bundle stays. */
+static void restart_stop(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	(void)a;
+	t->st = TS_RESTART_STOPPING;
+	begin_delete(e, t);
+}
+
+static void restart_abort(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	(void)e;
+	sv_warn("task %s/%s: restart: the worker's Delete failed: %s; left stopped", t->ns, t->id,
+		a->msg ? a->msg : "?");
+	t->st = TS_STOPPED;
+}
+
+/* The old worker is gone: a new one on the same bundle (its log goes on). */
+static void respawn(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	sv_MonRequest rq = { .which_op = sv_MonRequest_spawn_tag };
+
+	(void)a;
+	task_unlink(t);
+	task_report_close(e, t);
+	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "%s", t->ns);
+	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "%s", t->id);
+	rq.op.spawn.respawn = true;
+	rq.op.spawn.has_restart = true;
+	task_restart_msg(t, &rq.op.spawn.restart);
+	t->st = TS_RESPAWNING;
+	if (mon_send(e, t, &rq) < 0)
+		task_spawned(e, t, EIO, "", NULL, -1, -1);
+}
+
+static void respawned(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	t->adopted = false;     /* its events come on its report pipe again */
+	t->paused = false;
+	if (take_worker(e, t, a) < 0) {
+		sv_warn("task %s/%s: restart: no link to the new worker", t->ns, t->id);
+		t->st = TS_FAILED;      /* its end, then its cleanup, end the task */
+		return;
+	}
+	t->st = TS_RECREATING;
+	send_create(e, t, NULL, nobody);
+}
+
+/* A failed restart ends the task as a dead worker's would: its bundle cleaned up. */
+static void respawn_failed(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	sv_warn("task %s/%s: restart failed: %s", t->ns, t->id,
+		a->msg && a->msg[0] ? a->msg : strerror(a->code));
+	await_cleanup(e, t, TS_GONE, true);
+}
+
+static void recreated(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	sv_StartRequest sq = { 0 };
+
+	t->pid = a->pid;
+	t->st = TS_RESTARTING;
+	if (t->restart.stopped) {
+		/* a client stopped it meanwhile: never started, its init killed; its exit then
+		 * leaves the task stopped */
+		sv_KillRequest kq = { .signal = SIGKILL };
+		snprintf(kq.id, sizeof(kq.id), "%s", t->id);
+		link_call(e, t, W_KILL, "Kill", sv_KillRequest_fields, &kq, nobody, 10000);
+		return;
+	}
+	snprintf(sq.id, sizeof(sq.id), "%s", t->id);
+	link_call(e, t, W_START, "Start", sv_StartRequest_fields, &sq, nobody, 30000);
+}
+
+static void recreate_failed(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	sv_warn("task %s/%s: restart: create failed: %s", t->ns, t->id, a->msg ? a->msg : "?");
+	t->st = TS_STOPPED;     /* the worker holds no task: its end cleans the bundle up */
+	shutdown_worker(e, t, 5000);
+}
+
+static void clear_exit(struct task *t)
+{
+	t->exit_status = 0;
+	t->exited_at = (sv_Timestamp){ 0 };
+}
+
+/* The new run started: the last run's exit is forgotten. */
+static void restarted(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	(void)e;
+	clear_exit(t);
+	if (a->pid)
+		t->pid = a->pid;
+	t->run_started_ms = sv_now_ms();
+	t->st = TS_RUNNING;
+}
+
+/* It exited before its Start was seen (a failed start): a run all the same. */
+static void exit_restart(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	clear_exit(t);
+	exit_run(e, t, a);
 }
 
 /* --- the table --- */
