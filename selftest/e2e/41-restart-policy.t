@@ -60,7 +60,7 @@ stopped_with() {
 test_on_failure_3_gives_4_starts_with_growing_gaps() {
 	daemon_start
 	events_start
-	"$SV" run -d --restart on-failure:3 flaky /bin/sh -c 'exit 1' || fail "run"
+	"$SV" run -d --restart on-failure:3 flaky /bin/sh -c 'echo "run $$"; exit 1' || fail "run"
 	starts_reach flaky 10 4 || fail "4 starts not seen: $(starts flaky)"
 	status_reach flaky 10 stopped || fail "not stopped: $("$SV" state flaky)"
 	# past the next backoff (0.8 s) with room: no fifth start
@@ -85,6 +85,8 @@ assert gaps[0] >= 0.1 and gaps[2] >= 0.4, gaps
 import json, sys
 t = [x for x in json.load(sys.stdin) if x["id"] == "flaky"][0]
 assert t["restart_count"] == 3 and t["restart"] == "on-failure:3", t' || fail "ls json"
+	# one log, continued by every run
+	[ "$("$SV" logs flaky | grep -c '^run 1$')" = 4 ] || fail "log: $("$SV" logs flaky)"
 	grep -q 'task default/flaky: restarting in 400 ms (restart 3 of 3)' "$T/daemon.log" ||
 		fail "no restart log line: $(grep flaky "$T/daemon.log")"
 	"$SV" delete flaky || fail "delete"
@@ -141,6 +143,14 @@ test_kill_ends_the_policy() {
 	# a restart would be 0.1 s after the exit: wait past it (with room) for a start
 	starts_stay k 1 1
 	stopped_with k 0 137
+	# the bundle says so: a daemon restart does not bring it back either
+	kill "$EVENTS_PID" 2>/dev/null
+	mv "$T/events" "$T/events.1"
+	daemon_kill9
+	daemon_start
+	events_start
+	starts_stay k 0 1
+	stopped_with k 0 137
 	"$SV" delete k || fail "delete as any stopped task"
 }
 
@@ -168,6 +178,23 @@ test_restart_needs_detach() {
 	out=$("$SV" run -d --restart sometimes x /bin/true 2>&1); rc=$?
 	[ $rc = 2 ] || fail "bad policy: status $rc ($out)"
 	# the daemon refuses it too, from a client that skips the CLI's check
+	out=$(python3 - "$T/ctl.sock" "$HERE" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import shim_client as sc
+sc.SERVICE = "shimvisor.v1.Control"
+c = sc.Shim(sys.argv[1])
+for pol, detach in (("always", False), ("sometimes", True), ("on-failure:0", True)):
+    req = sc.string(1, "x") + sc.string(2, "/bin/true") + sc.string(21, pol)
+    if detach:
+        req += sc.field(17, 0, 1)
+    code, msg, _ = c.call("Create", req)
+    print(code, msg)
+PY
+) || fail "client: $out"
+	[ "$(echo "$out" | grep -c '^3 create x: ')" = 3 ] || fail "not refused INVALID_ARGUMENT: $out"
+	echo "$out" | grep -q 'a restart policy needs a detached task' || fail "$out"
+	echo "$out" | grep -q 'restart policy "sometimes": must be no, on-failure' || fail "$out"
 	[ -z "$("$SV" ls -q)" ] || fail "a task was created"
 }
 
