@@ -91,6 +91,19 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_ALREADY_EXISTS, msg, NULL, NULL);
 		goto out;
 	}
+	struct sv_restart restart;
+	if (sv_restart_parse(rq->restart, &restart) < 0) {
+		snprintf(msg, sizeof(msg), "create %s: restart policy \"%.40s\": must be no, "
+			 "on-failure[:N], always or unless-stopped: invalid argument", rq->id, rq->restart);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
+	if (restart.kind != SV_RESTART_NO && !rq->detach) {
+		snprintf(msg, sizeof(msg), "create %s: a restart policy needs a detached task: "
+			 "invalid argument", rq->id);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
 	if (k->e->ntasks >= k->e->max_tasks) {
 		snprintf(msg, sizeof(msg), "create %s: too many tasks: the daemon's fd limit allows %zu "
 			 "(raise RLIMIT_NOFILE)", rq->id, k->e->max_tasks);
@@ -118,8 +131,13 @@ static void m_create(struct call *k)
 	}
 	t->create_req = rq;
 	rq = NULL;
+	task_set_restart(k->e, t, &restart);
 	snprintf(mr.op.spawn.ns, sizeof(mr.op.spawn.ns), "%s", t->ns);
 	snprintf(mr.op.spawn.id, sizeof(mr.op.spawn.id), "%s", t->id);
+	if (restart.kind != SV_RESTART_NO) {
+		mr.op.spawn.has_restart = true;
+		task_restart_msg(t, &mr.op.spawn.restart);
+	}
 	mr.op.spawn.config = sv_bytes_new(json, len);
 	if (!mr.op.spawn.config || mon_send(k->e, t, &mr) < 0) {
 		reply(k->e, k->rt, SV_UNAVAILABLE, "the monitor did not take the request", NULL, NULL);
@@ -164,7 +182,8 @@ static void m_kill(struct call *k)
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, "invalid signal", NULL, NULL);
 		return;
 	}
-	link_call(k->e, t, W_KILL, "Kill", sv_KillRequest_fields, &rq, k->rt, 10000);
+	task_fire(k->e, t, TE_KILL, &(struct task_ev){ .rt = k->rt, .body = &rq, .fd = -1,
+						    .link_fd = -1 });
 }
 
 static void m_wait(struct call *k)
@@ -195,9 +214,11 @@ static void m_wait(struct call *k)
 	t->waiters = w;
 }
 
-static void fill_state(const struct task *t, sv_StateResponse *s)
+static void fill_state(const struct task *t, sv_StateResponse *s, char *pol, size_t size)
 {
 	memset(s, 0, sizeof(*s));
+	s->restart_count = t->restart.count;
+	s->restart = (char *)sv_restart_str(&t->restart, pol, size);
 	snprintf(s->id, sizeof(s->id), "%s", t->id);
 	s->bundle = t->bundle;
 	s->pid = t->pid;
@@ -214,10 +235,11 @@ static void m_state(struct call *k)
 	sv_StateRequest rq;
 	sv_StateResponse s;
 	struct task *t;
+	char pol[32];
 
 	if (decode(k, sv_StateRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_STATE)))
 		return;
-	fill_state(t, &s);
+	fill_state(t, &s, pol, sizeof(pol));
 	reply(k->e, k->rt, SV_OK, NULL, sv_StateResponse_fields, &s);
 }
 
@@ -348,14 +370,18 @@ static void m_list(struct call *k)
 {
 	sv_CtlListResponse resp = { 0 };
 	size_t n = 0, i = 0;
+	char (*pol)[32];
 	struct task *t;
 
 	for (t = k->e->tasks; t; t = t->next)
 		if (!strcmp(t->ns, k->ns) && task_visible(t->st))
 			n++;
 	resp.tasks = n ? calloc(n, sizeof(*resp.tasks)) : NULL;
-	if (n && !resp.tasks) {
+	pol = n ? calloc(n, sizeof(*pol)) : NULL;
+	if (n && (!resp.tasks || !pol)) {
 		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
+		free(resp.tasks);
+		free(pol);
 		return;
 	}
 	for (t = k->e->tasks; t && i < n; t = t->next) {
@@ -368,6 +394,8 @@ static void m_list(struct call *k)
 		ct->status = task_status(t);
 		ct->exit_status = t->exit_status;
 		ct->bundle = t->bundle;
+		ct->restart_count = t->restart.count;
+		ct->restart = (char *)sv_restart_str(&t->restart, pol[i - 1], sizeof(pol[i - 1]));
 		if (task_exit_known(t)) {
 			ct->has_exited_at = true;
 			ct->exited_at = t->exited_at;
@@ -376,6 +404,7 @@ static void m_list(struct call *k)
 	resp.tasks_count = (pb_size_t)i;
 	reply(k->e, k->rt, SV_OK, NULL, sv_CtlListResponse_fields, &resp);
 	free(resp.tasks);
+	free(pol);
 }
 
 static void m_subscribe(struct call *k)

@@ -494,6 +494,7 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 		int timeout = -1, n;
 
 		link_deadlines(e, now, &next);
+		task_restart_deadlines(e, now, &next);
 		clients_idle(e, now, &next);
 		check_ready(e, now, &next);
 		/* everything queued since the last wait (dispatch, deadlines, recovery's Connect

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/restart_policy.h"
 #include "control.pb.h"
 #include "monitor.pb.h"
 #include "task.pb.h"
@@ -108,6 +109,11 @@ struct task {
 	sv_CtlCreateRequest *create_req;  /* kept until the worker's Create is sent */
 	sv_DeleteResponse del;  /* result of Delete, returned once the bundle is gone */
 	struct exec_note *detached;     /* detached execs: deleted once their exit is seen */
+	/* the restart policy (kept in the bundle by the monitor): its count and whether a
+	 * client ended it; the backoff before the next run, when this run started, and the
+	 * deadline of state "waiting to restart" */
+	struct sv_restart restart;
+	int64_t backoff_ms, run_started_ms, restart_due_ms;
 	struct task *next;
 };
 
@@ -150,6 +156,7 @@ struct engine {
 	size_t partial_bytes;
 	uint64_t next_serial;
 	struct task *tasks;
+	size_t nrestart;        /* tasks with a restart policy: only then are deadlines walked */
 	uint32_t next_mon_seq;
 	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
 	bool scan_pending;              /* the monitor's recovery scan is not over yet */
@@ -245,6 +252,14 @@ static inline bool task_exit_known(const struct task *t)
 	return t->exited_at.seconds || t->exited_at.nanos;
 }
 void task_report_input(struct engine *e, struct task *t);
+/* Its report pipe closed (its worker is replaced or gone). */
+void task_report_close(struct engine *e, struct task *t);
+/* The restart policy's deadlines (state "waiting to restart"): fired when due, else *next. */
+void task_restart_deadlines(struct engine *e, int64_t now, int64_t *next);
+/* t's restart policy, from its create or its bundle's record. */
+void task_set_restart(struct engine *e, struct task *t, const struct sv_restart *r);
+/* Its policy as the monitor's message. */
+void task_restart_msg(const struct task *t, sv_MonRestart *out);
 /* The monitor's answers (engine_replies.c). spawn answered: err 0 with sp (report_fd >= 0,
  * link_fd >= 0, or -1 when the monitor connected no link: the create then fails once the
  * worker's end is seen; both taken), or err > 0 with reason (may be ""; no fds) */

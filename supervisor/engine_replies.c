@@ -167,6 +167,20 @@ static void on_settings(struct engine *e, struct task *t, const sv_MonReply *rep
 	engine_settings(e, &rep->r.settings);
 }
 
+/* The restart record the engine asked to be written (a client stopped a task). */
+static void on_recorded(struct engine *e, struct task *t, const sv_MonReply *rep, const int *fds)
+{
+	(void)e, (void)t, (void)fds;
+	if (rep->r.recorded.err)
+		sv_warn("task %s/%s: its restart record was not written: %s", rep->ns, rep->id,
+			strerror(rep->r.recorded.err));
+}
+
+static const char *bad_recorded(const sv_MonReply *rep)
+{
+	return rep->r.recorded.err < 0 ? "a negative errno" : NULL;
+}
+
 static const struct reply_row replies[] = {
 #define REPLY(type, answers, nfds, find, bad, fn) \
 	{ sv_MonReply_##type##_tag, #type, answers, nfds, find, bad, fn, #fn }
@@ -181,6 +195,7 @@ static const struct reply_row replies[] = {
 	REPLY(scanned,          "scan",    0, NO_TASK, NULL,           on_scanned),
 	REPLY(exited,           "notice",  0, BY_NAME, bad_exited,     on_exited),
 	REPLY(settings,         "notice",  0, ENGINE,  bad_settings,   on_settings),
+	REPLY(recorded,         "record",  0, NO_TASK, bad_recorded,   on_recorded),
 #undef REPLY
 };
 #define NREPLIES (sizeof(replies) / sizeof(replies[0]))

@@ -18,6 +18,7 @@
 #include "common/fsutil.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/restart_policy.h"
 #include "common/unixsock.h"
 #include "monitor.h"
 #include "monitor.pb.h"
@@ -195,44 +196,76 @@ static void warm_up(struct monitor *m)
 	}
 }
 
+/* The restart record of a request: 0 with buf/len (len 0: none to write), or -EINVAL. */
+static int restart_record_of(bool has, const sv_MonRestart *mr, char *buf, size_t size, size_t *len)
+{
+	struct sv_restart r = { 0 };
+
+	*len = 0;
+	if (!has || mr->kind == SV_RESTART_NO)
+		return has && (mr->max || mr->count || mr->stopped) ? -EINVAL : 0;
+	r = (struct sv_restart){ .kind = mr->kind, .max = mr->max, .count = mr->count,
+				 .stopped = mr->stopped };
+	*len = sv_restart_record(&r, buf, size);
+	/* the monitor writes only what it would read back */
+	return sv_restart_record_parse(buf, *len, &r);
+}
+
 static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 {
 	const sv_MonSpawn *s = &rq->op.spawn;
 	struct spawn_result res;
 	struct mon_child *c;
 	sv_MonReply rep;
+	char rec[64];
+	size_t reclen;
 	int r;
 
 	if (!sv_id_valid(s->ns) || !sv_id_valid(s->id)) {
 		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, "", "", EINVAL, NULL);
 		return 0;
 	}
-	if (!s->config || s->config->size == 0) {   /* the size is bounded by the field type */
+	if (restart_record_of(s->has_restart, &s->restart, rec, sizeof(rec), &reclen) < 0 ||
+	    (s->respawn ? s->config && s->config->size : !s->config || s->config->size == 0)) {
+		/* the size is bounded by the field type; a restart keeps the bundle's config */
 		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, EINVAL, NULL);
 		return 0;
 	}
-	/* the policy, before any root process reads the config (policy_check.c) */
-	struct sv_policy_task pt = { .ns = s->ns, .id = s->id, .cgroup_parent = m->cfg->cgroup_parent };
-	char why[256];
-	r = sv_policy_check(&m->cfg->policy, &pt, (const char *)s->config->bytes, s->config->size,
-			    why, sizeof(why));
-	if (r < 0) {
-		sv_warn("spawn %s/%s refused: %s", s->ns, s->id, why);
-		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, r, why);
-		return 0;
+	if (s->respawn) {
+		/* a restart: the task's worker must have ended (its bundle is then ours alone) */
+		if (mon_worker_of(m, s->ns, s->id)) {
+			sv_warn("monitor: restart of %s/%s from the engine: its worker still runs",
+				s->ns, s->id);
+			return -EPROTO;
+		}
+		r = respawn_worker(m, s->ns, s->id, &res);
+	} else {
+		/* the policy, before any root process reads the config (policy_check.c) */
+		struct sv_policy_task pt = { .ns = s->ns, .id = s->id,
+					     .cgroup_parent = m->cfg->cgroup_parent };
+		char why[256];
+		r = sv_policy_check(&m->cfg->policy, &pt, (const char *)s->config->bytes,
+				    s->config->size, why, sizeof(why));
+		if (r < 0) {
+			sv_warn("spawn %s/%s refused: %s", s->ns, s->id, why);
+			send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, r, why);
+			return 0;
+		}
+		r = spawn_worker(m, s->ns, s->id, s->config->bytes, s->config->size, &res);
 	}
-	r = spawn_worker(m, s->ns, s->id, s->config->bytes, s->config->size, &res);
 	if (r < 0) {
 		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, r, NULL);
 		return 0;
 	}
+	if (reclen && (r = spawn_write_restart(m, s->ns, s->id, rec, reclen)) < 0)
+		sv_warn_err(r, "spawn %s/%s: write its restart record", s->ns, s->id);
 	c = child_find(m, res.pid);      /* the warm worker, now assigned */
 	if (!c)
 		c = child_add(m);
 	if (c) {
 		c->pid = res.pid;
 		c->kind = CHILD_WORKER;
-		c->uncommitted = 1;
+		c->uncommitted = !s->respawn;   /* a restart has nothing to commit */
 		snprintf(c->ns, sizeof(c->ns), "%s", s->ns);
 		snprintf(c->id, sizeof(c->id), "%s", s->id);
 	}
@@ -290,6 +323,27 @@ static int mon_commit(struct monitor *m, const sv_MonRequest *rq)
 	c->uncommitted = 0;
 	mon_reply_base(&rep, rq->seq, cm->ns, cm->id);
 	rep.which_r = sv_MonReply_committed_tag;
+	send_reply(m, &rep, -1);
+	return 0;
+}
+
+/* A client stopped a task with a restart policy: its record says so, so that a daemon
+ * restart does not bring it back. Only for a bundle that exists. */
+static int mon_record(struct monitor *m, const sv_MonRequest *rq)
+{
+	const sv_MonRecord *rc = &rq->op.record;
+	sv_MonReply rep;
+	char rec[64];
+	size_t len;
+	int r;
+
+	if (!sv_id_valid(rc->ns) || !sv_id_valid(rc->id))
+		r = -EINVAL;
+	else if ((r = restart_record_of(rc->has_restart, &rc->restart, rec, sizeof(rec), &len)) == 0)
+		r = len ? spawn_write_restart(m, rc->ns, rc->id, rec, len) : -EINVAL;
+	mon_reply_base(&rep, rq->seq, sv_id_valid(rc->ns) ? rc->ns : "", sv_id_valid(rc->id) ? rc->id : "");
+	rep.which_r = sv_MonReply_recorded_tag;
+	rep.r.recorded.err = r < 0 ? -r : 0;
 	send_reply(m, &rep, -1);
 	return 0;
 }
@@ -372,6 +426,7 @@ static const struct {
 	REQUEST(spawn, 0, MON_SERVING, mon_spawn),
 	REQUEST(cleanup, 0, MON_SERVING, mon_cleanup),
 	REQUEST(commit, 0, MON_SERVING, mon_commit),
+	REQUEST(record, 0, MON_SERVING, mon_record),
 #undef REQUEST
 };
 

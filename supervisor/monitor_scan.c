@@ -20,8 +20,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "common/fsutil.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/restart_policy.h"
 #include "common/unixsock.h"
 #include "monitor.h"
 #include "wire/limits.h"
@@ -32,6 +34,28 @@ static bool ours_to_blame(int r)
 {
 	return r == -EMFILE || r == -ENFILE || r == -ENOMEM || r == -ENOBUFS || r == -EAGAIN ||
 	       r == -EINTR || r == -ENOSPC;
+}
+
+/* The bundle's restart record, if it has one that parses (the engine carries it out). */
+static bool restart_of(struct monitor *m, const char *ns, const char *id, sv_MonRestart *out)
+{
+	char path[2 * SV_ID_SZ + sizeof(SV_BUNDLE_RESTART) + 2], *s = NULL;
+	struct sv_restart r;
+	size_t len = 0;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s", ns, id);
+	int bfd = openat(m->state_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return false;
+	ok = sv_read_file(bfd, SV_BUNDLE_RESTART, 64, &s, &len) == 0 &&
+	     sv_restart_record_parse(s, len, &r) == 0;
+	close(bfd);
+	free(s);
+	if (ok)
+		*out = (sv_MonRestart){ .kind = r.kind, .max = r.max, .count = r.count,
+					.stopped = r.stopped };
+	return ok;
 }
 
 static void found(struct monitor *m, uint32_t seq, const char *ns, const char *id, int fd,
@@ -48,6 +72,8 @@ static void found(struct monitor *m, uint32_t seq, const char *ns, const char *i
 	rep.r.found.dead = dead;
 	rep.r.found.unreachable = unreachable;
 	rep.r.found.rollback = rollback;
+	if (!rollback)
+		rep.r.found.has_restart = restart_of(m, ns, id, &rep.r.found.restart);
 	mon_send_reply_fds(m, &rep, &fd, fd >= 0);
 }
 

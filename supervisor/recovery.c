@@ -33,6 +33,11 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 	t->adopted = true;
 	t->st = TS_UNKNOWN;
 	t->bundle = strdup(f->bundle ? f->bundle : "");
+	if (f->has_restart && !f->rollback) {
+		struct sv_restart r = { .kind = f->restart.kind, .max = f->restart.max,
+					.count = f->restart.count, .stopped = f->restart.stopped };
+		task_set_restart(e, t, &r);
+	}
 	if (f->rollback) {
 		sv_debug("recover %s/%s: create not committed: rolled back", t->ns, t->id);
 		task_fire(e, t, TE_ROLLED_BACK, NULL);

@@ -104,23 +104,142 @@ int spawn_idle(struct monitor *m)
 	return 0;
 }
 
-int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
-		 size_t len, struct spawn_result *res)
+/* The socket, the address, the report pipe, the worker (the warm one, or exec'd), its pid
+ * file: what a create and a restart both do in a bundle (bfd). On failure *lfd and pipefd
+ * are left for the caller to close. */
+static int start_on_bundle(struct monitor *m, const char *ns, const char *id, int bfd,
+			   const char *sock, struct spawn_result *res, int *lfd, int pipefd[2],
+			   pid_t *pid)
 {
-	char sock[PATH_MAX], pidbuf[32];
-	int nsfd = -1, bfd = -1, lfd = -1, pipefd[2] = { -1, -1 }, r;
-	pid_t pid;
+	char pidbuf[32];
+	int r;
+
+	*lfd = sv_unix_listen(sock, 0600, 64);   /* anything there is stale */
+	if (*lfd < 0)
+		return *lfd;
+	r = sv_replace_file(bfd, SV_BUNDLE_ADDRESS, res->address, strlen(res->address), 0600);
+	if (r < 0)
+		return r;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	if (m->idle_fd >= 0 && hand_over(m, ns, id, res->bundle, *lfd, pipefd[1]) == 0) {
+		*pid = m->idle_pid;
+		m->idle_pid = 0;
+	} else {
+		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
+				 "-bundle", res->bundle, NULL };
+		int contract[2] = { *lfd, pipefd[1] }, err = -1;
+
+		if (m->cfg->log_level >= LOG_DEBUG)
+			err = openat(bfd, "worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		r = start_worker(m, argv, bfd, -1, err, contract, 2, pid);
+		if (err >= 0)
+			close(err);
+		if (r < 0)
+			return r;
+	}
+	close(*lfd);
+	*lfd = -1;
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)*pid);
+	sv_replace_file(bfd, SV_BUNDLE_WORKER_PID, pidbuf, strlen(pidbuf), 0600);
+	res->pid = *pid;
+	res->report_fd = pipefd[0];
+	pipefd[0] = -1;
+	return 0;
+}
+
+/* The paths of ns/id's socket and bundle into res; 0 or -errno. */
+static int task_paths(struct monitor *m, const char *ns, const char *id, char *sock, size_t sz,
+		      struct spawn_result *res)
+{
+	int r;
 
 	memset(res, 0, sizeof(*res));
 	res->report_fd = -1;
-	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sizeof(sock));
+	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sz);
 	if (r < 0)
 		return r;
 	snprintf(res->address, sizeof(res->address), "unix://%s", sock);
 	if ((size_t)snprintf(res->bundle, sizeof(res->bundle), "%s/%s/%s", m->cfg->state, ns, id) >=
 	    sizeof(res->bundle))
 		return -ENAMETOOLONG;
+	return 0;
+}
 
+static void close_fds(int lfd, const char *sock, int pipefd[2])
+{
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sock);
+	}
+	for (int i = 0; i < 2; i++)
+		if (pipefd[i] >= 0)
+			close(pipefd[i]);
+}
+
+int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spawn_result *res)
+{
+	static const char *const stale[] = { SV_BUNDLE_EXIT, SV_BUNDLE_INIT_PID, "cgroup",
+					     SV_BUNDLE_WORKER_PID };
+	char sock[PATH_MAX], path[2 * SV_ID_SZ + 2];
+	int bfd, lfd = -1, pipefd[2] = { -1, -1 }, r;
+	pid_t pid;
+
+	r = task_paths(m, ns, id, sock, sizeof(sock), res);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", ns, id);
+	bfd = openat(m->state_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return -errno;
+	/* only a committed task's bundle, with its config (checked when it was written) */
+	if (faccessat(bfd, SV_BUNDLE_CREATING, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(bfd);
+		return -EBUSY;
+	}
+	if (faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		close(bfd);
+		return r;
+	}
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
+		if (unlinkat(bfd, stale[i], 0) < 0 && errno != ENOENT)
+			sv_warn_err(-errno, "restart %s/%s: remove %s", ns, id, stale[i]);
+	unlink(sock);
+	r = start_on_bundle(m, ns, id, bfd, sock, res, &lfd, pipefd, &pid);
+	close(bfd);
+	if (r < 0)
+		close_fds(lfd, sock, pipefd);
+	return r;
+}
+
+int spawn_write_restart(struct monitor *m, const char *ns, const char *id, const void *rec,
+			size_t len)
+{
+	char path[2 * SV_ID_SZ + 2];
+	int bfd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", ns, id);
+	bfd = openat(m->state_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return -errno;
+	r = sv_replace_file(bfd, SV_BUNDLE_RESTART, rec, len, 0600);
+	close(bfd);
+	return r;
+}
+
+int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
+		 size_t len, struct spawn_result *res)
+{
+	char sock[PATH_MAX];
+	int nsfd = -1, bfd = -1, lfd = -1, pipefd[2] = { -1, -1 }, r;
+	pid_t pid;
+
+	r = task_paths(m, ns, id, sock, sizeof(sock), res);
+	if (r < 0)
+		return r;
 	nsfd = sv_mkdir_open(m->state_fd, ns, 0711);
 	if (nsfd < 0)
 		return nsfd;
@@ -149,53 +268,14 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		r = -errno;
 		goto fail;
 	}
-	lfd = sv_unix_listen(sock, 0600, 64);   /* a fresh bundle: anything there is stale */
-	if (lfd < 0) {
-		r = lfd;
-		goto fail;
-	}
-	r = sv_replace_file(bfd, SV_BUNDLE_ADDRESS, res->address, strlen(res->address), 0600);
+	r = start_on_bundle(m, ns, id, bfd, sock, res, &lfd, pipefd, &pid);
 	if (r < 0)
 		goto fail;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (m->idle_fd >= 0 && hand_over(m, ns, id, res->bundle, lfd, pipefd[1]) == 0) {
-		pid = m->idle_pid;
-		m->idle_pid = 0;
-		goto spawned;
-	}
-	{
-		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
-				 "-bundle", res->bundle, NULL };
-		int contract[2] = { lfd, pipefd[1] }, err = -1;
-
-		if (m->cfg->log_level >= LOG_DEBUG)
-			err = openat(bfd, "worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		r = start_worker(m, argv, bfd, -1, err, contract, 2, &pid);
-		if (err >= 0)
-			close(err);
-		if (r < 0)
-			goto fail;
-	}
-spawned:
-	close(lfd);
-	close(pipefd[1]);
-	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)pid);
-	sv_replace_file(bfd, SV_BUNDLE_WORKER_PID, pidbuf, strlen(pidbuf), 0600);
 	close(bfd);
 	close(nsfd);
-	res->pid = pid;
-	res->report_fd = pipefd[0];
 	return 0;
 fail:
-	if (lfd >= 0) {
-		close(lfd);
-		unlink(sock);
-	}
-	if (pipefd[0] >= 0)
-		close(pipefd[0]), close(pipefd[1]);
+	close_fds(lfd, sock, pipefd);
 	if (bfd >= 0)
 		close(bfd);
 	sv_remove_tree(nsfd, id);

@@ -19,6 +19,12 @@ struct spawn_result {
  * fork+exec the worker on fds SV_FD_LISTEN/SV_FD_REPORT. ns and id are already valid. */
 int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
 		 size_t len, struct spawn_result *res);
+/* A restart: a new worker on the existing bundle of ns/id (its worker ended): the last run's
+ * records (exit, init.pid, cgroup) and socket removed, config.json and the log kept. */
+int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spawn_result *res);
+/* Write the bundle's restart record (tmp+rename); 0 or -errno. */
+int spawn_write_restart(struct monitor *m, const char *ns, const char *id, const void *rec,
+			size_t len);
 /* Exec a warm worker (`shimvisor-worker idle`) ahead of need: spawn_worker hands it the
  * next task instead of forking and exec'ing on the request's path. Not with debug (the
  * worker's stderr goes to its bundle then). Sets m->idle_pid/idle_fd; 0 or -errno. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/task_actions.c: the actions of the task lifecycle table, one per (state, event)
- * cell of TASK_ACTIONS (task_table.h), and task_fire, which runs them. An action answers the
- * clients whose wait it ends, sends what the next state waits for, and sets that state. */
+ * cell of TASK_ACTIONS (task_table.h; the restart policy's are in task_restart.c), and
+ * task_fire, which runs them. An action answers the clients whose wait it ends, sends what
+ * the next state waits for, and sets that state. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,14 +13,14 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "engine.h"
+#include "task_actions.h"
 #include "monitor.pb.h"
 #include "wire/limits.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
 
-typedef void action(struct engine *e, struct task *t, const struct task_ev *a);
 
-static void shutdown_worker(struct engine *e, struct task *t, int timeout_ms)
+void shutdown_worker(struct engine *e, struct task *t, int timeout_ms)
 {
 	sv_ShutdownRequest sq = { 0 };
 
@@ -30,7 +31,7 @@ static void shutdown_worker(struct engine *e, struct task *t, int timeout_ms)
 /* The worker's Delete, then its Shutdown: pipelined, the worker serves requests in order,
  * and Shutdown with a task left (a Delete that failed) is a no-op. Without a link, the
  * worker's end (and its cleanup) comes anyway. */
-static void begin_delete(struct engine *e, struct task *t)
+void begin_delete(struct engine *e, struct task *t)
 {
 	sv_DeleteRequest rq = { 0 };
 
@@ -56,7 +57,7 @@ static void send_cleanup(struct engine *e, struct task *t, bool dead)
 
 /* The init's exit, once: recorded, published (the worker's own event when it came on the
  * report pipe), its waiters answered. */
-static void exit_record(struct engine *e, struct task *t, uint32_t status, const sv_Timestamp *at,
+void exit_record(struct engine *e, struct task *t, uint32_t status, const sv_Timestamp *at,
 			const sv_Envelope *env)
 {
 	if (task_exit_known(t))
@@ -97,7 +98,7 @@ static void publish_delete(struct engine *e, struct task *t)
 }
 
 /* The worker is gone (or going): st waits for the cleanup of its bundle. */
-static void await_cleanup(struct engine *e, struct task *t, enum task_state st, bool dead)
+void await_cleanup(struct engine *e, struct task *t, enum task_state st, bool dead)
 {
 	task_unlink(t);
 	t->st = st;
@@ -163,17 +164,14 @@ static enum task_req req_of(enum task_event ev)
 	return ev == TE_START ? TR_START : ev == TE_DELETE ? TR_DELETE : TR_DELETE_FORCE;
 }
 
-/* The monitor made the bundle and started the worker: connect and send Create. */
-static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
+/* A new worker's report pipe (fd, may be -1) watched, and our link to it opened. 0, or
+ * -errno when there is no link. */
+int take_worker(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	const sv_MonSpawned *sp = a->body;
-	sv_CtlCreateRequest *cr = t->create_req;
-	sv_CreateTaskRequest rq = { 0 };
-	char log[PATH_MAX + 64];
 	int fd = a->fd, r;
 
 	t->worker_pid = sp->pid;
-	t->bundle = strdup(sp->bundle ? sp->bundle : "");
 	if (fd >= 0) {
 		sv_set_nonblock(fd, 1);
 		if ((r = ev_watch(e, fd, EPOLLIN, &t->ev)) < 0) {
@@ -184,16 +182,19 @@ static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
 		}
 	}
 	t->report_fd = fd;
-	r = link_open(e, t, a->link_fd);    /* connected by the monitor */
-	if (r < 0 || !cr) {
-		/* its exit notice leads to the cleanup, and that to the answer */
-		owe_failure(t, SV_UNAVAILABLE, "connect to the new worker failed", t->create_rt);
-		t->st = TS_FAILED;
-		return;
-	}
+	return link_open(e, t, a->link_fd);    /* connected by the monitor */
+}
+
+/* The worker's Create: stdio from cr, or (cr NULL or detached) the bundle's log. */
+void send_create(struct engine *e, struct task *t, const sv_CtlCreateRequest *cr,
+			struct reply_to rt)
+{
+	sv_CreateTaskRequest rq = { 0 };
+	char log[PATH_MAX + 64];
+
 	snprintf(rq.id, sizeof(rq.id), "%s", t->id);
 	rq.bundle = t->bundle;
-	if (cr->detach) {
+	if (!cr || cr->detach) {
 		if (e->cfg->log_max_size > 0)      /* the worker writes it, capped and rotated */
 			snprintf(log, sizeof(log), SV_LOG_SCHEME "%s/%s?max=%lld&keep=%d", t->bundle,
 				 SV_BUNDLE_LOG, e->cfg->log_max_size, e->cfg->log_max_files);
@@ -206,9 +207,25 @@ static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
 		rq.stdout = cr->stdout;
 		rq.stderr = cr->stderr;
 	}
-	rq.terminal = cr->terminal;
+	rq.terminal = cr && cr->terminal;
+	link_call(e, t, W_CREATE, "Create", sv_CreateTaskRequest_fields, &rq, rt, 30000);
+}
+
+/* The monitor made the bundle and started the worker: connect and send Create. */
+static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
+{
+	const sv_MonSpawned *sp = a->body;
+	sv_CtlCreateRequest *cr = t->create_req;
+
+	t->bundle = strdup(sp->bundle ? sp->bundle : "");
+	if (take_worker(e, t, a) < 0 || !cr) {
+		/* its exit notice leads to the cleanup, and that to the answer */
+		owe_failure(t, SV_UNAVAILABLE, "connect to the new worker failed", t->create_rt);
+		t->st = TS_FAILED;
+		return;
+	}
 	t->st = TS_CREATING;
-	link_call(e, t, W_CREATE, "Create", sv_CreateTaskRequest_fields, &rq, t->create_rt, 30000);
+	send_create(e, t, cr, t->create_rt);
 	t->create_rt = nobody;     /* the call answers it */
 	sv_pb_free(sv_CtlCreateRequest_fields, cr);
 	free(cr);
@@ -390,6 +407,7 @@ static void started(struct engine *e, struct task *t, const struct task_ev *a)
 	if (a->pid)
 		t->pid = a->pid;
 	t->st = TS_RUNNING;
+	t->run_started_ms = sv_now_ms();
 	if (t->adopted) {
 		sv_TaskStart ev = { .pid = t->pid };
 		snprintf(ev.container_id, sizeof(ev.container_id), "%s", t->id);
@@ -487,8 +505,10 @@ static void reattach_state(struct engine *e, struct task *t, const struct task_e
 	}
 	default:
 		t->paused = sr->status == sv_TaskStatus_PAUSED || sr->status == sv_TaskStatus_PAUSING;
-		if (t->st == TS_UNKNOWN || t->st == TS_CREATED)
+		if (t->st == TS_UNKNOWN || t->st == TS_CREATED) {
 			t->st = TS_RUNNING;
+			t->run_started_ms = sv_now_ms();    /* as far as we know */
+		}
 		break;
 	}
 	sv_WaitRequest wq = { 0 };
@@ -544,12 +564,12 @@ static void refused(struct engine *e, struct task *t, const struct task_ev *a)
 /* --- the table --- */
 
 #define ROW_FNS(st, ...) [st] = { __VA_ARGS__ },
-static action *const actions[TS_NSTATES][TE_NEVENTS] = { TASK_ACTIONS(ROW_FNS) };
+static task_action *const actions[TS_NSTATES][TE_NEVENTS] = { TASK_ACTIONS(ROW_FNS) };
 
 void task_fire(struct engine *e, struct task *t, enum task_event ev, const struct task_ev *a)
 {
 	static const struct task_ev none = { .fd = -1, .link_fd = -1 };
-	action *fn;
+	task_action *fn;
 
 	if ((unsigned)t->st >= TS_NSTATES || (unsigned)ev >= TE_NEVENTS)
 		return;

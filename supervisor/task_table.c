@@ -13,6 +13,9 @@ static const char *const state_names[TS_NSTATES] = {
 	[TS_DELETED_GONE] = "deleted, worker gone", [TS_DELETED_CLEANED] = "deleted, cleaned",
 	[TS_GONE] = "worker gone", [TS_FAILED] = "failed", [TS_ROLLBACK] = "rollback",
 	[TS_FAILED_CLEANING] = "failed, worker gone", [TS_UNKNOWN] = "unknown",
+	[TS_BACKOFF] = "waiting to restart", [TS_RESTART_STOPPING] = "restart, worker ending",
+	[TS_RESPAWNING] = "respawning", [TS_RECREATING] = "recreating",
+	[TS_RESTARTING] = "restarting",
 };
 
 static const char *const event_names[TE_NEVENTS] = {
@@ -23,7 +26,8 @@ static const char *const event_names[TE_NEVENTS] = {
 	[TE_CREATE_FAILED] = "create failed", [TE_STARTED] = "started", [TE_EXITED] = "exited",
 	[TE_DELETED] = "deleted", [TE_DELETE_FAILED] = "delete failed",
 	[TE_CONNECTED] = "connected", [TE_CONNECT_FAILED] = "connect failed",
-	[TE_STATE] = "state", [TE_REPORT_DELETE] = "/tasks/delete", [TE_START] = "Start",
+	[TE_STATE] = "state", [TE_REPORT_DELETE] = "/tasks/delete",
+	[TE_RESTART_DUE] = "backoff over", [TE_START] = "Start", [TE_KILL] = "Kill",
 	[TE_DELETE] = "Delete", [TE_DELETE_FORCE] = "Delete -f",
 };
 
@@ -77,13 +81,16 @@ static const struct task_refusal
 	no_process = { SV_NOT_FOUND, "process not found: not found", false, false },
 	in_progress = { SV_FAILED_PRECONDITION, "delete already in progress: failed precondition", false, false },
 	not_stopped = { SV_FAILED_PRECONDITION, "task must be stopped before deletion", true, false },
-	not_found = { SV_NOT_FOUND, "task <id>: not found", false, false };
+	not_found = { SV_NOT_FOUND, "task <id>: not found", false, false },
+	restarting = { SV_FAILED_PRECONDITION, "the task is restarting: failed precondition", false, false };
 
 #define B(r) (1u << (r))
 #define ALL ((1u << TR_NREQS) - 1)
 #define LIVE_ONLY (B(TR_PAUSE) | B(TR_RESUME) | B(TR_STATS) | B(TR_UPDATE) | B(TR_EXEC))
 #define DELETES (B(TR_DELETE) | B(TR_DELETE_FORCE))
 #define FINISHED (B(TR_KILL) | B(TR_PIDS) | LIVE_ONLY)
+/* between two runs: what needs no worker, and Kill (it ends the restart policy) */
+#define BETWEEN_RUNS (B(TR_KILL) | B(TR_WAIT) | B(TR_STATE) | B(TR_WAIT_EXEC))
 
 /* permitted[state]: the requests a state serves; any other is refused before dispatch. */
 static const uint32_t permitted[TS_NSTATES] = {
@@ -103,6 +110,11 @@ static const uint32_t permitted[TS_NSTATES] = {
 	[TS_ROLLBACK] = 0,
 	[TS_FAILED_CLEANING] = 0,
 	[TS_UNKNOWN] = ALL & ~DELETES,
+	[TS_BACKOFF] = ALL & ~(FINISHED & ~B(TR_KILL)),
+	[TS_RESTART_STOPPING] = BETWEEN_RUNS,
+	[TS_RESPAWNING] = BETWEEN_RUNS,
+	[TS_RECREATING] = BETWEEN_RUNS,
+	[TS_RESTARTING] = BETWEEN_RUNS,
 };
 
 bool task_visible(enum task_state st)
@@ -121,6 +133,8 @@ const struct task_refusal *task_refusal(enum task_state st, enum task_req rq)
 		return &not_found;
 	if (permitted[st] & B(rq))
 		return NULL;
+	if (st >= TS_RESTART_STOPPING && st <= TS_RESTARTING)
+		return &restarting;
 	switch (rq) {
 	case TR_START:
 		return &being_deleted;

@@ -26,6 +26,12 @@ enum task_state {
 	TS_ROLLBACK,    /* create undone (its commit failed): the same, cleaned as dead */
 	TS_FAILED_CLEANING,     /* create failed or undone, worker gone: the cleanup awaited */
 	TS_UNKNOWN,     /* found at start-up: re-attach (Connect, State) in flight */
+	/* the restart policy (common/restart_policy.h): the run exited, the task goes on */
+	TS_BACKOFF,     /* waiting to restart: the backoff's deadline; the old worker holds the exit */
+	TS_RESTART_STOPPING,    /* the old worker's Delete and Shutdown out: its end awaited */
+	TS_RESPAWNING,  /* MonSpawn (respawn) out: a new worker on the same bundle */
+	TS_RECREATING,  /* the new worker's Create out */
+	TS_RESTARTING,  /* its Start out */
 	TS_NSTATES
 };
 
@@ -47,7 +53,9 @@ enum task_event {
 	TE_CONNECT_FAILED,
 	TE_STATE,           /* re-attach: State answered */
 	TE_REPORT_DELETE,   /* the worker's /tasks/delete on its report pipe */
+	TE_RESTART_DUE,     /* the restart backoff is over (the engine's timer) */
 	TE_START,           /* client requests that move the lifecycle */
+	TE_KILL,            /* (a client's Kill ends the restart policy) */
 	TE_DELETE,
 	TE_DELETE_FORCE,
 	TE_NEVENTS
@@ -66,52 +74,70 @@ enum task_req {
 #define TASK_ACTIONS(ROW) \
 	ROW(TS_SPAWNING, spawned, spawn_failed, ignore, ignore, ignore, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, start_queue, refused, refused) \
+	    relay_report, ignore, start_queue, kill_relay, refused, refused) \
 	ROW(TS_CREATING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    worker_created, create_failed, ignore, exit_note, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, start_queue, refused, refused) \
+	    ignore, relay_report, ignore, start_queue, kill_relay, refused, refused) \
 	ROW(TS_COMMITTING, spawned_late, ignore, committed, commit_failed, died_uncommitted, \
-	    ignore, ignore, create_late, create_late, ignore, exit_note, ignore, ignore, ignore, \
-	    ignore, ignore, relay_report, start_queue, refused, refused) \
+	    ignore, ignore, create_late, create_late, ignore, exit_note, ignore, ignore, \
+	    ignore, ignore, ignore, relay_report, ignore, start_queue, kill_relay, refused, \
+	    refused) \
 	ROW(TS_CREATED, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, started, exit_stop, ignore, ignore, connected, no_task, \
-	    reattach_state, relay_report, start_relay, delete, delete) \
+	    reattach_state, relay_report, ignore, start_relay, kill_relay, delete, delete) \
 	ROW(TS_RUNNING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
-	    create_late, create_late, ignore, exit_stop, ignore, ignore, connected, ignore, \
-	    reattach_state, relay_report, start_relay, refused, kill_then_delete) \
+	    create_late, create_late, ignore, exit_run, ignore, ignore, connected, ignore, \
+	    reattach_state, relay_report, ignore, start_relay, kill_relay, refused, \
+	    kill_then_delete) \
 	ROW(TS_KILLING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, exit_delete, ignore, ignore, connected, ignore, \
-	    reattach_state, relay_report, start_relay, refused, refused) \
+	    reattach_state, relay_report, ignore, start_relay, kill_relay, refused, refused) \
 	ROW(TS_STOPPED, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, start_relay, delete, delete) \
+	    relay_report, ignore, start_relay, refused, delete, delete) \
 	ROW(TS_DELETING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
-	    create_late, create_late, ignore, exit_note, deleted, delete_failed, ignore, ignore, \
-	    ignore, ignore, start_relay, refused, refused) \
-	ROW(TS_DELETED, spawned_late, ignore, ignore, ignore, deleted_gone, cleaned_first, ignore, \
-	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, refused, refused, refused) \
-	ROW(TS_DELETED_GONE, spawned_late, ignore, ignore, ignore, ignore, finish_delete, ignore, \
-	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, refused, refused, refused) \
+	    create_late, create_late, ignore, exit_note, deleted, delete_failed, ignore, \
+	    ignore, ignore, ignore, ignore, start_relay, refused, refused, refused) \
+	ROW(TS_DELETED, spawned_late, ignore, ignore, ignore, deleted_gone, cleaned_first, \
+	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
+	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	ROW(TS_DELETED_GONE, spawned_late, ignore, ignore, ignore, ignore, finish_delete, \
+	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
+	    ignore, relay_report, ignore, refused, refused, refused, refused) \
 	ROW(TS_DELETED_CLEANED, spawned_late, ignore, ignore, ignore, finish_delete, ignore, \
 	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, refused, refused, refused) \
+	    ignore, relay_report, ignore, refused, refused, refused, refused) \
 	ROW(TS_GONE, spawned_late, ignore, ignore, ignore, ignore, cleaned_dead, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, refused, delete_gone, delete_gone) \
+	    relay_report, ignore, refused, refused, delete_gone, delete_gone) \
 	ROW(TS_FAILED, spawned_late, ignore, ignore, ignore, failed_gone, ignore, ignore, \
-	    create_late, create_late, ignore, exit_note, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, refused, refused, refused) \
+	    create_late, create_late, ignore, exit_note, ignore, ignore, ignore, ignore, \
+	    ignore, relay_report, ignore, refused, refused, refused, refused) \
 	ROW(TS_ROLLBACK, spawned_late, ignore, ignore, ignore, rollback_gone, ignore, ignore, \
-	    create_late, create_late, ignore, exit_note, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, refused, refused, refused) \
-	ROW(TS_FAILED_CLEANING, spawned_late, ignore, ignore, ignore, ignore, end_failed, ignore, \
+	    create_late, create_late, ignore, exit_note, ignore, ignore, ignore, ignore, \
+	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	ROW(TS_FAILED_CLEANING, spawned_late, ignore, ignore, ignore, ignore, end_failed, \
+	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
+	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	ROW(TS_UNKNOWN, spawned_late, ignore, ignore, ignore, worker_died, ignore, \
+	    scan_rollback, create_late, create_late, started, exit_run, ignore, ignore, \
+	    connected, no_task, reattach_state, relay_report, ignore, start_relay, kill_relay, \
+	    refused, refused) \
+	ROW(TS_BACKOFF, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, refused, refused, refused) \
-	ROW(TS_UNKNOWN, spawned_late, ignore, ignore, ignore, worker_died, ignore, scan_rollback, \
-	    create_late, create_late, started, exit_stop, ignore, ignore, connected, no_task, \
-	    reattach_state, relay_report, start_relay, refused, refused)
+	    relay_report, restart_stop, start_relay, kill_backoff, delete, delete) \
+	ROW(TS_RESTART_STOPPING, spawned_late, ignore, ignore, ignore, respawn, ignore, ignore, \
+	    create_late, create_late, ignore, ignore, ignore, restart_abort, ignore, ignore, \
+	    ignore, ignore, ignore, refused, kill_restart, refused, refused) \
+	ROW(TS_RESPAWNING, respawned, respawn_failed, ignore, ignore, ignore, ignore, ignore, \
+	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
+	    ignore, ignore, refused, kill_restart, refused, refused) \
+	ROW(TS_RECREATING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
+	    recreated, recreate_failed, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
+	    ignore, ignore, refused, kill_restart, refused, refused) \
+	ROW(TS_RESTARTING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
+	    create_late, create_late, restarted, exit_restart, ignore, ignore, ignore, ignore, \
+	    ignore, relay_report, ignore, refused, kill_relay, refused, refused)
 
 /* Why a request is refused in a state: the code and message a client gets. */
 struct task_refusal {

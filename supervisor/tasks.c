@@ -43,6 +43,34 @@ struct task *task_new(struct engine *e, const char *ns, const char *id)
 	return t;
 }
 
+void task_set_restart(struct engine *e, struct task *t, const struct sv_restart *r)
+{
+	if (t->restart.kind == SV_RESTART_NO && r->kind != SV_RESTART_NO)
+		e->nrestart++;
+	t->restart = *r;
+}
+
+void task_restart_msg(const struct task *t, sv_MonRestart *out)
+{
+	*out = (sv_MonRestart){ .kind = t->restart.kind, .max = t->restart.max,
+				.count = t->restart.count, .stopped = t->restart.stopped };
+}
+
+void task_restart_deadlines(struct engine *e, int64_t now, int64_t *next)
+{
+	if (!e->nrestart)
+		return;
+	for (struct task *t = e->tasks, *n; t; t = n) {
+		n = t->next;    /* its action may end t (never another task) */
+		if (t->st != TS_BACKOFF)
+			continue;
+		if (t->restart_due_ms <= now)
+			task_fire(e, t, TE_RESTART_DUE, NULL);
+		else if (t->restart_due_ms < *next)
+			*next = t->restart_due_ms;
+	}
+}
+
 void task_unlink(struct task *t)
 {
 	if (t->link) {
@@ -65,6 +93,8 @@ void task_free(struct engine *e, struct task *t)
 			break;
 		}
 	}
+	if (t->restart.kind != SV_RESTART_NO)
+		e->nrestart--;
 	while (t->detached) {
 		struct exec_note *n = t->detached;
 		t->detached = n->next;
@@ -112,6 +142,9 @@ uint32_t task_status(const struct task *t)
 {
 	switch (t->st) {
 	case TS_CREATED:
+	case TS_RESPAWNING:     /* the next run is being created */
+	case TS_RECREATING:
+	case TS_RESTARTING:
 		return sv_TaskStatus_CREATED;
 	case TS_RUNNING:
 	case TS_KILLING:
@@ -123,6 +156,8 @@ uint32_t task_status(const struct task *t)
 			return sv_TaskStatus_STOPPED;
 		return t->paused ? sv_TaskStatus_PAUSED : sv_TaskStatus_RUNNING;
 	case TS_STOPPED:
+	case TS_BACKOFF:
+	case TS_RESTART_STOPPING:
 	case TS_DELETED:
 	case TS_DELETED_GONE:
 	case TS_DELETED_CLEANED:
@@ -200,8 +235,10 @@ static void apply_event(struct engine *e, struct task *t, const sv_Envelope *env
 	publish_envelope(e, env);
 }
 
-static void report_close(struct engine *e, struct task *t)
+void task_report_close(struct engine *e, struct task *t)
 {
+	if (t->report_fd < 0)
+		return;
 	ev_forget(e, t->report_fd, &t->ev);
 	close(t->report_fd);
 	t->report_fd = -1;
@@ -235,7 +272,7 @@ void task_report_input(struct engine *e, struct task *t)
 		}
 		if (r < 0) {
 			sv_warn_err(r, "task %s/%s: report pipe", t->ns, t->id);
-			report_close(e, t);
+			task_report_close(e, t);
 			return;
 		}
 		if (t->rlen == 0) {
@@ -248,12 +285,12 @@ void task_report_input(struct engine *e, struct task *t)
 		if (k < 0 && errno == EAGAIN)
 			return;
 		if (k <= 0) {
-			report_close(e, t);
+			task_report_close(e, t);
 			return;
 		}
 		uint8_t *nb = realloc(t->rbuf, t->rlen + (size_t)k);
 		if (!nb) {
-			report_close(e, t);
+			task_report_close(e, t);
 			return;
 		}
 		t->rbuf = nb;

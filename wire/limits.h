@@ -71,6 +71,7 @@
 /* empty; made with the bundle, removed when the engine commits the create (MonCommit): a
  * bundle found with it at recovery is rolled back */
 #define SV_BUNDLE_CREATING  "creating"
+#define SV_BUNDLE_RESTART   "restart"       /* the restart policy's record (common/restart_policy.h) */
 #define SV_BUNDLE_LOG       "log"           /* detached output; log.1.. its rotations */
 /* stdio name of a capped, rotated log file the worker writes: svlog:///path?max=B&keep=N */
 #define SV_LOG_SCHEME       "svlog://"

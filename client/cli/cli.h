@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "client/shimvisor.h"
+#include "common/restart_policy.h"
 
 /* Exit codes of the CLI's own failures (a task's status is passed through as is). */
 #define CLI_EXIT_FAIL   1       /* the daemon or the system said no */
@@ -94,6 +95,8 @@ struct run_opts {
 	char **args;                /* into argv; none = /bin/sh (exec: required) */
 	size_t args_count;
 	struct cli_limits limits;   /* --memory, --pids, --cpus */
+	struct sv_restart restart;  /* --restart, parsed (sent as given: restart_arg) */
+	const char *restart_arg;
 	const char *exec_id;        /* exec: --exec-id, else exec_id_buf ("exec-<our pid>") */
 	char exec_id_buf[32];
 	/* filled by run_opts_request: */
@@ -159,6 +162,8 @@ struct task_view {
 	bool has_exited_at;
 	sv_Timestamp exited_at;
 	const char *bundle;
+	uint32_t restart_count;
+	const char *restart;        /* its restart policy; NULL or "": "no" */
 };
 void task_view_json(struct jw *w, const struct task_view *t);
 void task_view_text(struct sbuf *b, const struct task_view *t);    /* "key: value" lines */

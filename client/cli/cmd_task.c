@@ -265,6 +265,7 @@ int cmd_state(const struct cli *g, int argc, char **argv)
 		.id = st.id[0] ? st.id : id, .status = st.status, .pid = st.pid,
 		.exit_status = st.exit_status, .has_exited_at = st.has_exited_at,
 		.exited_at = st.exited_at, .bundle = st.bundle,
+		.restart_count = st.restart_count, .restart = st.restart,
 	};
 	if (json) {
 		struct jw w;

@@ -51,6 +51,10 @@ void task_view_json(struct jw *w, const struct task_view *t)
 	jw_str(w, when);
 	jw_key(w, "bundle");
 	jw_str(w, t->bundle);
+	jw_key(w, "restart");
+	jw_str(w, t->restart && t->restart[0] ? t->restart : "no");
+	jw_key(w, "restart_count");
+	jw_u64(w, t->restart_count);
 	jw_obj_end(w);
 }
 
@@ -67,6 +71,8 @@ void task_view_text(struct sbuf *b, const struct task_view *t)
 	sb_printf(b, "exit_status: %u\n", t->exit_status);
 	sb_printf(b, "exited_at: %s\n", when);
 	sb_printf(b, "bundle: %s\n", t->bundle ? t->bundle : "");
+	sb_printf(b, "restart: %s\n", t->restart && t->restart[0] ? t->restart : "no");
+	sb_printf(b, "restart_count: %u\n", t->restart_count);
 }
 
 static void task_view_of(struct task_view *v, const sv_CtlTask *t)
@@ -75,6 +81,7 @@ static void task_view_of(struct task_view *v, const sv_CtlTask *t)
 		.ns = t->namespace, .id = t->id, .status = t->status, .pid = t->pid,
 		.exit_status = t->exit_status, .has_exited_at = t->has_exited_at,
 		.exited_at = t->exited_at, .bundle = t->bundle,
+		.restart_count = t->restart_count, .restart = t->restart,
 	};
 }
 

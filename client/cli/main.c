@@ -22,7 +22,7 @@ static const char usage[] =
 	"usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]\n"
 	"  run [--rm] [-d] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
 	"      [--hostname H] [--net none|host|loopback] [--memory BYTES] [--pids N] [--cpus N]\n"
-	"      ID [CMD...]\n"
+	"      [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
 	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  " CLI_EXEC_USAGE "\n"
 	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"

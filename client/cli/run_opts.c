@@ -142,7 +142,14 @@ static int one_opt(struct run_opts *o, int key, const char *arg, const char *cmd
 		return with_cmd(cli_parse_pids(arg, &l->pids, err, errsz), cmd, err, errsz);
 	case O_CPUS:
 		return with_cmd(cli_parse_cpus(arg, &l->cpus_milli, err, errsz), cmd, err, errsz);
-	case O_RESTART:  return not_yet(cmd, "--restart", err, errsz);
+	case O_RESTART:
+		if (sv_restart_parse(arg, &o->restart) < 0) {
+			snprintf(err, errsz, "%s: invalid --restart \"%.32s\": want no, on-failure[:N], "
+				 "always or unless-stopped", cmd, arg);
+			return -EINVAL;
+		}
+		o->restart_arg = arg;
+		return 0;
 	case O_EXEC_ID:
 		if (cli_check_id("exec id", arg, err, errsz) < 0)
 			return -EINVAL;
@@ -197,6 +204,13 @@ int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *
 	if (create && (o->rm || o->detach)) {
 		snprintf(err, errsz, "create: %s: only for run (create never starts the task)",
 			 o->rm ? "--rm" : "-d");
+		return -EINVAL;
+	}
+	if (o->restart.kind != SV_RESTART_NO && (o->rm || !(create || o->detach))) {
+		/* the daemon carries the policy out: nobody attached waits for one run's end */
+		snprintf(err, errsz, o->rm ? "run: --restart with --rm: conflicting options (a task "
+			 "deleted when it exits is never restarted)" : "run: --restart needs -d (the "
+			 "daemon restarts a detached task)");
 		return -EINVAL;
 	}
 	if (o->rm && o->detach) {
@@ -355,6 +369,7 @@ int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, si
 		req->bundle_config = o->bundle_config;
 	}
 	req->detach = o->create || o->detach;
+	req->restart = (char *)o->restart_arg;
 	req->memory = o->limits.memory;
 	req->pids = o->limits.pids;
 	req->cpus_milli = o->limits.cpus_milli;

@@ -64,6 +64,7 @@ CREATE = (s(1, "t1") + s(2, "/bin/sh") + s(2, "-c") + s(2, "exit 3") + s(3, "A=1
           s(11, "h") + s(12, "none") + u(17, 1) + u(18, 64 << 20) + u(19, 100) + u(20, 500))
 CONTROL = {
     "Create": CREATE,
+    "Create-restart": CREATE + s(21, "on-failure:3"),
     "Create-bundle": s(1, "t2") + s(6, CONFIG) + s(7, "/srv/b") + u(18, 1 << 20),
     "Start": s(1, "t1"), "Start-exec": s(1, "t1") + s(2, "e1"),
     "Kill": s(1, "t1") + u(3, 9) + u(4, 1), "Wait": s(1, "t1"), "State": s(1, "t1"),
@@ -96,7 +97,11 @@ def seeds():
                       "spawn": bytes([1]) + u(1, 2) + s(2, spawn),
                       "cleanup": bytes([1]) + u(1, 3) + s(3, s(1, "default") + s(2, "t1") + u(3, 1)),
                       "spawn-early": bytes([0]) + u(1, 2) + s(2, spawn),
-                      "scan-fd": bytes([2]) + u(1, 1) + s(4, b"")}
+                      "scan-fd": bytes([2]) + u(1, 1) + s(4, b""),
+                      "respawn": bytes([1]) + u(1, 4) + s(2, s(1, "default") + s(2, "t1") +
+                                                           s(4, u(1, 2) + u(3, 1)) + u(5, 1)),
+                      "record": bytes([1]) + u(1, 5) + s(6, s(1, "default") + s(2, "t1") +
+                                                         s(3, u(1, 1) + u(2, 3) + u(4, 1)))}
     # replies: byte 0 = the fixture's task (2: running) | fds << 5; seq 7 is t1's request
     name = s(3, "default") + s(4, "t1")
     found = s(1, "/run/shimvisor/default/t1")
@@ -107,6 +112,9 @@ def seeds():
                       "commit-failed": bytes([0]) + u(1, 7) + name + s(15, u(1, 2)),
                       "cleaned": bytes([3]) + u(1, 7) + name + s(6, b""),
                       "found": bytes([2]) + u(1, 7) + s(3, "default") + s(4, "t2") + s(8, found + u(2, 1)),
+                      "found-restart": bytes([2]) + u(1, 7) + s(3, "default") + s(4, "t2") +
+                                       s(8, found + u(2, 1) + s(5, u(1, 2) + u(3, 4))),
+                      "recorded": bytes([2]) + u(1, 9) + name + s(17, u(1, 13)),
                       "found-live": bytes([2 | 1 << 5]) + u(1, 7) + s(3, "default") + s(4, "t2") + s(12, found),
                       "scanned": bytes([2]) + u(1, 7) + s(9, b""),
                       "exited": bytes([2 | 8]) + name + s(7, u(1, 4241) + u(2, 9)),

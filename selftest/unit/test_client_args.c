@@ -222,7 +222,13 @@ START_TEST(run_refusals)
 		   "create", "--pids", "0", "t1");
 	EXPECT_RUN(false, -EINVAL, "run: invalid --cpus \"0.0005\": at most 3 decimals",
 		   "run", "--cpus", "0.0005", "t1");
-	EXPECT_RUN(false, -ENOSYS, "run --restart: not implemented yet", "run", "--restart", "always", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: --restart needs -d", "run", "--restart", "always", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: --restart with --rm: conflicting options", "run", "--rm",
+		   "--restart", "on-failure", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: invalid --restart \"sometimes\"", "run", "-d", "--restart",
+		   "sometimes", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: invalid --restart \"on-failure:0\"", "run", "-d",
+		   "--restart", "on-failure:0", "t1");
 	EXPECT_RUN(false, -ENOSYS, "--net bridge", "run", "--net", "bridge", "t1");
 	EXPECT_RUN(true, -ENOSYS, "create -t: not implemented yet", "create", "-t", "t1");
 }

@@ -256,7 +256,8 @@ START_TEST(state_and_ls)
 		  .bundle = (char *)"/run/shimvisor/default/web" },
 		{ .namespace = "default", .id = "a-much-longer-id", .pid = 0,
 		  .status = sv_TaskStatus_STOPPED, .exit_status = 3, .has_exited_at = true,
-		  .exited_at = { 1700000000, 0 }, .bundle = NULL },
+		  .exited_at = { 1700000000, 0 }, .bundle = NULL, .restart_count = 2,
+		  .restart = (char *)"on-failure:3" },
 	};
 	sv_CtlListResponse l = { .tasks_count = 2, .tasks = tasks };
 	struct task_view v = { .id = "web", .status = sv_TaskStatus_CREATED, .pid = 99,
@@ -277,9 +278,10 @@ START_TEST(state_and_ls)
 	ck_assert_str_eq(sb_str(&b),
 		"[{\"namespace\":\"default\",\"id\":\"web\",\"status\":\"running\",\"pid\":1234,"
 		"\"exit_status\":0,\"exited_at\":\"0001-01-01T00:00:00.000000000Z\","
-		"\"bundle\":\"/run/shimvisor/default/web\"},"
+		"\"bundle\":\"/run/shimvisor/default/web\",\"restart\":\"no\",\"restart_count\":0},"
 		"{\"namespace\":\"default\",\"id\":\"a-much-longer-id\",\"status\":\"stopped\",\"pid\":0,"
-		"\"exit_status\":3,\"exited_at\":\"2023-11-14T22:13:20.000000000Z\",\"bundle\":\"\"}]\n");
+		"\"exit_status\":3,\"exited_at\":\"2023-11-14T22:13:20.000000000Z\",\"bundle\":\"\","
+		"\"restart\":\"on-failure:3\",\"restart_count\":2}]\n");
 	sb_free(&b);
 	l.tasks_count = 0;
 	cli_ls_json(&b, &l);
@@ -293,11 +295,13 @@ START_TEST(state_and_ls)
 	task_view_json(&w, &v);
 	ck_assert_str_eq(sb_str(&b),
 		"{\"id\":\"web\",\"status\":\"created\",\"pid\":99,\"exit_status\":0,"
-		"\"exited_at\":\"0001-01-01T00:00:00.000000000Z\",\"bundle\":\"/b\"}");
+		"\"exited_at\":\"0001-01-01T00:00:00.000000000Z\",\"bundle\":\"/b\",\"restart\":\"no\","
+		"\"restart_count\":0}");
 	sb_free(&b);
 	task_view_text(&b, &v);
 	ck_assert_str_eq(sb_str(&b), "id: web\nstatus: created\npid: 99\nexit_status: 0\n"
-				     "exited_at: 0001-01-01T00:00:00.000000000Z\nbundle: /b\n");
+				     "exited_at: 0001-01-01T00:00:00.000000000Z\nbundle: /b\n"
+				     "restart: no\nrestart_count: 0\n");
 	sb_free(&b);
 	ck_assert_str_eq(sv_status_name(sv_TaskStatus_PAUSED), "paused");
 	ck_assert_str_eq(sv_status_name(sv_TaskStatus_UNKNOWN), "unknown");

@@ -188,7 +188,7 @@ END_TEST
 START_TEST(client_events_are_never_ignored)
 {
 	static const enum task_event with_client[] = { TE_CREATED, TE_CREATE_FAILED, TE_START,
-						       TE_DELETE, TE_DELETE_FORCE };
+						       TE_KILL, TE_DELETE, TE_DELETE_FORCE };
 	char name[64];
 
 	for (int st = 0; st < TS_NSTATES; st++)
@@ -203,11 +203,12 @@ END_TEST
 START_TEST(permitted_matches_the_table)
 {
 	static const struct { enum task_event ev; enum task_req rq; } pairs[] = {
-		{ TE_START, TR_START }, { TE_DELETE, TR_DELETE }, { TE_DELETE_FORCE, TR_DELETE_FORCE } };
+		{ TE_START, TR_START }, { TE_KILL, TR_KILL }, { TE_DELETE, TR_DELETE },
+		{ TE_DELETE_FORCE, TR_DELETE_FORCE } };
 	char name[64];
 
 	for (int st = 0; st < TS_NSTATES; st++) {
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 			bool refused = !strcmp(task_action_name(st, pairs[i].ev, name, sizeof(name)), "refused");
 			ck_assert_msg(refused == (task_refusal(st, pairs[i].rq) != NULL),
 				      "(%s, %s): table and permitted[] disagree", task_state_str(st),
@@ -230,6 +231,9 @@ START_TEST(permitted_matches_the_table)
 			 "delete already in progress: failed precondition");
 	ck_assert(task_refusal(TS_RUNNING, TR_DELETE)->with_status);
 	ck_assert(task_refusal(TS_GONE, TR_PIDS)->empty_ok);
+	ck_assert_str_eq(task_refusal(TS_RESPAWNING, TR_DELETE)->msg,
+			 "the task is restarting: failed precondition");
+	ck_assert_ptr_null(task_refusal(TS_BACKOFF, TR_KILL));
 }
 END_TEST
 
@@ -276,10 +280,12 @@ static void end_from(enum task_state st, const enum task_event *seq, size_t n)
 
 START_TEST(worker_gone_and_cleaned_end_every_state)
 {
-	static const enum task_event seq[] = { TE_SPAWN_FAILED, TE_WORKER_GONE, TE_CLEANED };
+	/* the second spawn failure: a restart's new worker (respawn) could not be made */
+	static const enum task_event seq[] = { TE_SPAWN_FAILED, TE_WORKER_GONE, TE_SPAWN_FAILED,
+					       TE_CLEANED };
 
 	for (int st = 0; st < TS_NSTATES; st++)
-		end_from(st, seq, 3);
+		end_from(st, seq, 4);
 }
 END_TEST
 
@@ -287,10 +293,10 @@ START_TEST(cleaned_before_worker_gone_ends_every_state)
 {
 	/* the monitor's answers in the other order, and a duplicate of each */
 	static const enum task_event seq[] = { TE_SPAWN_FAILED, TE_CLEANED, TE_WORKER_GONE,
-					       TE_WORKER_GONE, TE_CLEANED };
+					       TE_SPAWN_FAILED, TE_WORKER_GONE, TE_CLEANED };
 
 	for (int st = 0; st < TS_NSTATES; st++)
-		end_from(st, seq, 5);
+		end_from(st, seq, 6);
 }
 END_TEST
 
@@ -337,6 +343,104 @@ START_TEST(create_run_delete)
 }
 END_TEST
 
+/* A running task with restart policy pol, whose clients are all answered. */
+static struct task *running_with(const char *pol)
+{
+	struct sv_restart r;
+	unsigned owed;
+	struct task *t;
+
+	setup();
+	t = task_in(TS_RUNNING, &owed);
+	t->waiters->rt.conn = 0;
+	ck_assert_int_eq(sv_restart_parse(pol, &r), 0);
+	task_set_restart(&eng, t, &r);
+	return t;
+}
+
+/* A task with on-failure:1: its exit 1 is restarted (same bundle, new worker), its second
+ * exit 1 is not; the events between, state by state. */
+START_TEST(restart_on_failure)
+{
+	sv_MonSpawned sp = { .pid = 100, .bundle = (char *)"/b" };
+	struct task *t = running_with("on-failure:1");
+
+	ck_assert_int_eq(eng.nrestart, 1);
+	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 1, .fd = -1, .link_fd = -1 });
+	ck_assert_int_eq(t->st, TS_BACKOFF);
+	ck_assert_int_eq(t->restart.count, 1);
+	ck_assert_int_eq(t->backoff_ms, SV_RESTART_BACKOFF_MIN_MS);
+	ck_assert_int_eq(task_status(t), sv_TaskStatus_STOPPED);
+	/* not before its deadline; then the old worker lets the task go */
+	int64_t next = INT64_MAX;
+	task_restart_deadlines(&eng, t->restart_due_ms - 1, &next);
+	ck_assert_int_eq(t->st, TS_BACKOFF);
+	ck_assert_int_eq(next, t->restart_due_ms);
+	task_restart_deadlines(&eng, t->restart_due_ms, &next);
+	ck_assert_int_eq(t->st, TS_RESTART_STOPPING);
+	ck_assert_int_eq(calls[0], W_DELETE);
+	ck_assert_int_eq(calls[1], W_SHUTDOWN);
+	task_deleted(&eng, t, SV_OK, NULL, &(sv_DeleteResponse){ .exit_status = 1 });
+	ck_assert_int_eq(t->st, TS_RESTART_STOPPING);
+	task_fire(&eng, t, TE_REPORT_DELETE, NULL);     /* not published: the task goes on */
+	ck_assert_int_eq(npublished, 1);                /* the exit */
+	task_worker_gone(&eng, t);
+	ck_assert_int_eq(t->st, TS_RESPAWNING);
+	ck_assert_ptr_null(t->link);
+	task_spawned(&eng, t, 0, NULL, &sp, -1, 5);
+	ck_assert_int_eq(t->st, TS_RECREATING);
+	ck_assert_int_eq(t->worker_pid, 100);
+	ck_assert_int_eq(calls[2], W_CREATE);
+	task_fire(&eng, t, TE_CREATED, &(struct task_ev){ .pid = 8, .fd = -1, .link_fd = -1 });
+	ck_assert_int_eq(t->st, TS_RESTARTING);
+	ck_assert_int_eq(calls[3], W_START);
+	ck_assert(task_exit_known(t));                  /* until the new run starts */
+	task_fire(&eng, t, TE_STARTED, &(struct task_ev){ .pid = 8, .fd = -1, .link_fd = -1 });
+	ck_assert_int_eq(t->st, TS_RUNNING);
+	ck_assert(!task_exit_known(t));
+	ck_assert_int_eq(t->pid, 8);
+	/* the second failure: on-failure:1 is spent */
+	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 1, .fd = -1, .link_fd = -1 });
+	ck_assert_int_eq(t->st, TS_STOPPED);
+	ck_assert_int_eq(t->restart.count, 1);
+	task_fire(&eng, t, TE_DELETE, &(struct task_ev){ .rt = { 6, 1 }, .fd = -1, .link_fd = -1 });
+	ck_assert_int_eq(t->st, TS_DELETING);
+	task_deleted(&eng, t, SV_OK, NULL, NULL);
+	task_cleaned(&eng, t, NULL, 0);
+	task_worker_gone(&eng, t);
+	ck_assert_ptr_null(eng.tasks);
+	ck_assert_int_eq(eng.nrestart, 0);
+	free_links();
+}
+END_TEST
+
+/* A client's Kill ends the policy: in backoff the task is left stopped at once (no new run);
+ * a Kill with a signal that does not stop (SIGHUP) leaves the policy alone. */
+START_TEST(kill_ends_the_policy)
+{
+	sv_KillRequest hup = { .signal = 1 }, term = { .signal = 15 };
+	struct task *t = running_with("always");
+
+	task_fire(&eng, t, TE_KILL, &(struct task_ev){ .rt = { 7, 1 }, .body = &hup, .fd = -1, .link_fd = -1 });
+	ck_assert(!t->restart.stopped);
+	ck_assert_int_eq(nmon, 0);
+	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 0, .fd = -1, .link_fd = -1 });
+	ck_assert_int_eq(t->st, TS_BACKOFF);           /* always: a clean exit too */
+	task_fire(&eng, t, TE_KILL, &(struct task_ev){ .rt = { 8, 1 }, .body = &term, .fd = -1, .link_fd = -1 });
+	ck_assert(t->restart.stopped);
+	ck_assert_int_eq(nmon, 0);                      /* the record: no task seq (mon_send NULL) */
+	ck_assert_int_eq(t->st, TS_STOPPED);
+	ck_assert_int_eq(replies[nreplies - 1].conn, 8);
+	ck_assert_int_eq(replies[nreplies - 1].code, SV_OK);
+	int64_t next = INT64_MAX;
+	task_restart_deadlines(&eng, INT64_MAX - 1, &next);
+	ck_assert_int_eq(t->st, TS_STOPPED);
+	ck_assert_int_eq(next, INT64_MAX);
+	task_free(&eng, t);
+	free_links();
+}
+END_TEST
+
 START_TEST(failed_create_answered_once_cleaned)
 {
 	struct task *t;
@@ -369,6 +473,6 @@ int main(void)
 		 permitted_matches_the_table, markdown_has_every_row);
 	SV_TCASE(s, "driven", 10, worker_gone_and_cleaned_end_every_state,
 		 cleaned_before_worker_gone_ends_every_state, create_run_delete,
-		 failed_create_answered_once_cleaned);
+		 failed_create_answered_once_cleaned, restart_on_failure, kill_ends_the_policy);
 	return sv_run_suite(s);
 }
