@@ -87,7 +87,7 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 pid_t engine_spawn(const struct sv_config *cfg, const struct sv_engine_health *health, int ctl_fd,
-		   int mon_fd)
+		   int mon_fd, int log_fd)
 {
 	char *argv[] = { "shimvisord-eng", SV_ENGINE_ARG, NULL }, *envp[] = { NULL };
 	struct sv_config copy = *cfg;
@@ -125,8 +125,10 @@ pid_t engine_spawn(const struct sv_config *cfg, const struct sv_engine_health *h
 	/* after the drop: a change of credentials clears the parent-death signal */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != monitor)
 		_exit(1);
+	/* its lines go to the monitor's log relay on its stderr (sv_log_relay_detect) */
 	fixed_fds((struct fd_move[]){ { mon_fd, SV_ENG_FD_MONITOR }, { ctl_fd, SV_ENG_FD_CONTROL },
-				      { p[0], SV_ENG_FD_CONFIG }, { cfg->ready_fd, SV_ENG_FD_READY } }, 4);
+				      { p[0], SV_ENG_FD_CONFIG }, { cfg->ready_fd, SV_ENG_FD_READY },
+				      { log_fd, STDERR_FILENO } }, log_fd >= 0 ? 5 : 4);
 	fexecve(exe, argv, envp);       /* the environment is not passed on: the engine needs none */
 	child_fail(errno, "exec /proc/self/exe");
 }
@@ -158,6 +160,7 @@ int engine_main(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NAME, "shimvisord-eng");
 	sv_log_init("shimvisord");
+	sv_log_relay_detect();          /* fd 2: the monitor's log relay */
 	if (getuid() == 0 || geteuid() == 0 || getgroups(0, NULL) != 0 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 || !fd_is(SV_ENG_FD_MONITOR, SOCK_SEQPACKET) ||
 	    !fd_is(SV_ENG_FD_CONTROL, SOCK_STREAM) || !fd_is(SV_ENG_FD_CONFIG, 0))
