@@ -60,10 +60,11 @@ struct fd_move {
 
 static void fixed_fds(struct fd_move *fds, size_t n)
 {
-	/* first out of the way of every target (a source may sit on another's number) */
+	/* first out of the way of every target, those that sit on a target's number (a copy
+	 * for each would take fds the monitor, near its limit, may not have) */
 	for (size_t i = 0; i < n; i++)
-		if (fds[i].src >= 0 && (fds[i].src = fcntl(fds[i].src, F_DUPFD_CLOEXEC,
-							   SV_ENG_FD_LAST + 1)) < 0)
+		if (fds[i].src >= 0 && fds[i].src <= SV_ENG_FD_LAST &&
+		    (fds[i].src = fcntl(fds[i].src, F_DUPFD_CLOEXEC, SV_ENG_FD_LAST + 1)) < 0)
 			child_fail(errno, "dup");
 	for (size_t i = 0; i < n; i++) {
 		if (fds[i].src < 0)

@@ -20,6 +20,7 @@
 #define SYSLOG_IDENT "shimvisord"
 #define READS_PER_ROUND 64        /* datagrams read from one relay before serving the rest */
 #define REPORT_MS 1000            /* suppressed lines are reported at most this often */
+#define ENGINE_RELAY_BUF (4 << 20)
 
 /* The limits: a sender's burst, then one line per interval. The engine logs every task's
  * lifecycle: more than a worker, which logs little but its faults. */
@@ -120,6 +121,10 @@ int mon_log_open(struct monitor *m)
 	r = mon_log_relay_new(&l->engine.fd, &l->eng_wr);
 	if (r < 0)
 		return r;
+	/* room for a burst (600 workers dying at once: 4 lines each) while the monitor is busy
+	 * reaping them: memory only while it is queued */
+	setsockopt(l->eng_wr, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ ENGINE_RELAY_BUF },
+		   sizeof(int));
 	return 0;
 }
 

@@ -50,20 +50,29 @@ engine_of() { pgrep -P "$DAEMON_PID" -x shimvisord-eng; }
 # could choke on, 64 fds a line.
 write_attacker() {
 	cat > "$T/attack.py" <<'PY'
-import ctypes, os, select, socket, sys, time
+import array, ctypes, os, select, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 pidfd = libc.syscall(434, int(sys.argv[1]), 0)            # pidfd_open
 fd = libc.syscall(438, pidfd, 2, 0) if pidfd >= 0 else -1  # pidfd_getfd
 if fd < 0:
     sys.exit("pidfd_getfd: %s" % os.strerror(ctypes.get_errno()))
 s = socket.socket(fileno=fd)
+def sent_and_logged(send):
+    # one line at a time, each waited for in the syslog file (its queue holds 10 datagrams)
+    n = os.path.getsize(sys.argv[3])
+    send()
+    deadline = time.monotonic() + 10
+    while os.path.getsize(sys.argv[3]) == n:
+        if time.monotonic() > deadline:
+            sys.exit("a line never reached syslog")
+        time.sleep(0.01)
 if sys.argv[2] == "hostile":
-    fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(64)]
-    for i in range(5):       # (a syslogd's queue holds 10 datagrams)
-        s.sendmsg([b"<0>evil\nshimvisord[1]: forged \x1b[2J\x00 line"],
-                   [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(memoryview(__import__("array").array("i", fds))))])
-    s.send(b"no marker at all")
-    s.send(b"<6>" + b"y" * 4000)
+    fds = array.array("i", [os.open("/dev/null", os.O_RDONLY) for _ in range(64)])
+    for i in range(5):
+        sent_and_logged(lambda: s.sendmsg([b"<0>evil\nshimvisord[1]: forged \x1b[2J\x00 line"],
+                                          [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())]))
+    sent_and_logged(lambda: s.send(b"no marker at all"))
+    sent_and_logged(lambda: s.send(b"<6>" + b"y" * 4000))
     sys.exit(0)
 n, line, t0 = int(sys.argv[2]), sys.argv[3].encode(), time.monotonic()
 sent = 0
@@ -191,7 +200,7 @@ test_hostile_bytes_and_fds() {
 	"$SV" run -d victim /bin/sleep 99917 || fail "run"
 	write_attacker
 	before=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
-	python3 "$T/attack.py" "$(worker_pid victim)" hostile > "$T/attack.out" 2>&1 || fail "attacker: $(cat "$T/attack.out")"
+	python3 "$T/attack.py" "$(worker_pid victim)" hostile "$T/syslog" > "$T/attack.out" 2>&1 || fail "attacker: $(cat "$T/attack.out")"
 	syslog_wait "shimvisor-worker: y{100}" >/dev/null || fail "no long line"
 	after=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
 	[ "$before" = "$after" ] || fail "the monitor holds $before fds before, $after after"
