@@ -53,7 +53,8 @@ static void sink(void *arg, int level, pid_t pid, const char *prog, const char *
 			return;
 		if ((size_t)k >= sizeof(line)) {
 			k = sizeof(line) - 1;
-			line[k - 1] = '\n';
+			if (l->foreground)
+				line[k - 1] = '\n';
 		}
 		msg = line;
 		len = (size_t)k;
