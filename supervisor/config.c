@@ -23,6 +23,7 @@ void sv_config_defaults(struct sv_config *c)
 	c->log_max_size = 1 << 20;
 	c->log_max_files = 2;
 	c->log_level = LOG_INFO;
+	snprintf(c->syslog_socket, sizeof(c->syslog_socket), "/dev/log");
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
 	c->warm_delay_ms = 20;
@@ -183,6 +184,8 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = l < 0 ? -1 : 0;
 		if (!r)
 			c->log_level = l;
+	} else if (!strcmp(name, "syslog_socket")) {
+		r = *value == '/' ? set_str(c->syslog_socket, sizeof(c->syslog_socket), value) : -1;
 	} else if (!strcmp(name, "debug")) {
 		r = set_int(&b, value, 0, 1);
 		if (!r)

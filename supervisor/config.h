@@ -56,6 +56,7 @@ struct sv_config {
 	int event_queue_max;        /* events a subscriber may leave unread in the engine */
 	long long client_partial_max;   /* bytes of unfinished requests held across clients */
 	bool foreground;
+	char syslog_socket[108];    /* where lines go without -F: an AF_UNIX SOCK_DGRAM path */
 	int log_level;              /* LOG_ERR .. LOG_DEBUG (common/log.h); -D: debug */
 	int ready_fd;               /* -1, or an fd that gets "\n" once the daemon serves */
 	struct sv_engine_health health; /* set by the monitor for each engine it starts */
@@ -68,7 +69,7 @@ void sv_config_defaults(struct sv_config *c);
  * task_cgroups=always|limits, log_max_size=, log_max_files=,
  * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, seccomp_profile=, client_idle_ms=,
  * client_peer_max=, client_root_reserve=, event_queue_max=, client_partial_max=, log_level=,
- * debug= (1: log_level debug);
+ * debug= (1: log_level debug), syslog_socket=;
  * [policy]: policy.h's keys). A missing default file
  * is fine; a missing explicit one is an error. 0 or -errno (-EINVAL with a message in err). */
 int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char *err, size_t errsz);

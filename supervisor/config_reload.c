@@ -75,6 +75,7 @@ static const struct setting {
 	S("group",               K_STR,    group,               false),
 	S("engine_user",         K_STR,    engine_user,         false),
 	S("engine_user_shared",  K_BOOL,   engine_user_shared,  false),
+	S("syslog_socket",       K_STR,    syslog_socket,       false),
 	/* live: for what comes next (a connection, a create, a worker, a log line) */
 	S("log_level",           K_INT,    log_level,           true),
 	S("allow_uids",          K_UIDS,   allow_uid,           true),

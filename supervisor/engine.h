@@ -170,10 +170,11 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd);
 void engine_settings(struct engine *e, const sv_MonSettings *s);
 
 /* engine_start.c. The monitor's side: fork the engine as cfg->engine_uid/gid, with ctl_fd,
- * mon_fd and cfg->ready_fd on the fixed fds of wire/limits.h, exec'd as shimvisord
- * SV_ENGINE_ARG; its settings are cfg with health. Its pid, or -errno. */
+ * mon_fd and cfg->ready_fd on the fixed fds of wire/limits.h and log_fd (the monitor's log
+ * relay; -1: stderr kept) on 2, exec'd as shimvisord SV_ENGINE_ARG; its settings are cfg
+ * with health. Its pid, or -errno. */
 pid_t engine_spawn(const struct sv_config *cfg, const struct sv_engine_health *health, int ctl_fd,
-		   int mon_fd);
+		   int mon_fd, int log_fd);
 /* The exec'd engine's main: its settings from the monitor, checks, then engine_run. */
 int engine_main(void);
 #define SV_ENGINE_ARG "--engine"

@@ -60,10 +60,11 @@ struct fd_move {
 
 static void fixed_fds(struct fd_move *fds, size_t n)
 {
-	/* first out of the way of every target (a source may sit on another's number) */
+	/* first out of the way of every target, those that sit on a target's number (a copy
+	 * for each would take fds the monitor, near its limit, may not have) */
 	for (size_t i = 0; i < n; i++)
-		if (fds[i].src >= 0 && (fds[i].src = fcntl(fds[i].src, F_DUPFD_CLOEXEC,
-							   SV_ENG_FD_LAST + 1)) < 0)
+		if (fds[i].src >= 0 && fds[i].src <= SV_ENG_FD_LAST &&
+		    (fds[i].src = fcntl(fds[i].src, F_DUPFD_CLOEXEC, SV_ENG_FD_LAST + 1)) < 0)
 			child_fail(errno, "dup");
 	for (size_t i = 0; i < n; i++) {
 		if (fds[i].src < 0)
@@ -87,7 +88,7 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 pid_t engine_spawn(const struct sv_config *cfg, const struct sv_engine_health *health, int ctl_fd,
-		   int mon_fd)
+		   int mon_fd, int log_fd)
 {
 	char *argv[] = { "shimvisord-eng", SV_ENGINE_ARG, NULL }, *envp[] = { NULL };
 	struct sv_config copy = *cfg;
@@ -125,8 +126,10 @@ pid_t engine_spawn(const struct sv_config *cfg, const struct sv_engine_health *h
 	/* after the drop: a change of credentials clears the parent-death signal */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != monitor)
 		_exit(1);
+	/* its lines go to the monitor's log relay on its stderr (sv_log_relay_detect) */
 	fixed_fds((struct fd_move[]){ { mon_fd, SV_ENG_FD_MONITOR }, { ctl_fd, SV_ENG_FD_CONTROL },
-				      { p[0], SV_ENG_FD_CONFIG }, { cfg->ready_fd, SV_ENG_FD_READY } }, 4);
+				      { p[0], SV_ENG_FD_CONFIG }, { cfg->ready_fd, SV_ENG_FD_READY },
+				      { log_fd, STDERR_FILENO } }, log_fd >= 0 ? 5 : 4);
 	fexecve(exe, argv, envp);       /* the environment is not passed on: the engine needs none */
 	child_fail(errno, "exec /proc/self/exe");
 }
@@ -158,6 +161,7 @@ int engine_main(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NAME, "shimvisord-eng");
 	sv_log_init("shimvisord");
+	sv_log_relay_detect();          /* fd 2: the monitor's log relay */
 	if (getuid() == 0 || geteuid() == 0 || getgroups(0, NULL) != 0 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 || !fd_is(SV_ENG_FD_MONITOR, SOCK_SEQPACKET) ||
 	    !fd_is(SV_ENG_FD_CONTROL, SOCK_STREAM) || !fd_is(SV_ENG_FD_CONFIG, 0))

@@ -176,8 +176,7 @@ static void daemonize(struct sv_config *cfg)
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
-		if (cfg->log_level < LOG_DEBUG)
-			dup2(null, 2);
+		dup2(null, 2);          /* lines go to syslog (monitor_log.c) */
 		close(null);
 	}
 	cfg->ready_fd = p[1];
@@ -226,6 +225,11 @@ int main(int argc, char **argv)
 
 	if (!cfg.foreground)
 		daemonize(&cfg);
+	/* from here every line, ours and the engine's and workers', goes to syslog (or, with -F,
+	 * to stderr) */
+	r = mon_log_open(&m);
+	if (r < 0)
+		sv_die(r, "log relay");
 	if (cfg.pidfile[0]) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s", cfg.pidfile);
@@ -259,6 +263,7 @@ int main(int argc, char **argv)
 	r = mon_engine_start(&m);
 	if (r < 0)
 		sv_die(r, "start the engine");
+	sv_notice("version %s: serving %s, state %s", SV_VERSION, cfg.address, cfg.state);
 	if (cfg.ready_fd >= 0) {
 		close(cfg.ready_fd);        /* readiness is the first engine's to signal */
 		cfg.ready_fd = -1;
@@ -269,5 +274,7 @@ int main(int argc, char **argv)
 	unlink(cfg.address);
 	if (cfg.pidfile[0])
 		unlink(cfg.pidfile);
+	if (r == 0)
+		sv_notice("stopped; tasks left running");
 	return r;
 }

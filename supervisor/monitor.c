@@ -53,11 +53,13 @@ static struct mon_child *child_add(struct monitor *m)
 	struct mon_child *c = &m->children[m->nchildren++];
 	memset(c, 0, sizeof(*c));
 	c->out_fd = -1;
+	c->log.fd = -1;
 	return c;
 }
 
 static void child_del(struct monitor *m, struct mon_child *c)
 {
+	mon_log_child_gone(m, c);
 	if (c->out_fd >= 0)
 		close(c->out_fd);
 	free(c->out);
@@ -186,13 +188,17 @@ static void finish_cleanup(struct monitor *m, bool reply, uint32_t seq, const ch
 static void warm_up(struct monitor *m)
 {
 	struct mon_child *c;
+	int log_fd;
 
-	if (m->idle_fd >= 0 || spawn_idle(m) < 0 || m->idle_fd < 0)
+	if (m->idle_fd >= 0 || spawn_idle(m, &log_fd) < 0 || m->idle_fd < 0)
 		return;
 	c = child_add(m);
 	if (c) {
 		c->pid = m->idle_pid;
 		c->kind = CHILD_IDLE;
+		c->log.fd = log_fd;
+	} else {
+		mon_log_relay_close(m, log_fd);
 	}
 }
 
@@ -260,8 +266,10 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	if (reclen && (r = spawn_write_restart(m, s->ns, s->id, rec, reclen)) < 0)
 		sv_warn_err(r, "spawn %s/%s: write its restart record", s->ns, s->id);
 	c = child_find(m, res.pid);      /* the warm worker, now assigned */
-	if (!c)
-		c = child_add(m);
+	if (!c && (c = child_add(m)))
+		c->log.fd = res.log_fd;
+	else
+		mon_log_relay_close(m, res.log_fd);
 	if (c) {
 		c->pid = res.pid;
 		c->kind = CHILD_WORKER;
@@ -358,12 +366,13 @@ static int cleaner_start(struct monitor *m, struct mon_child *c)
 {
 	char path[PATH_MAX];
 	struct stat st;
-	int out_fd;
-	pid_t pid = spawn_cleaner(m, c->ns, c->id, &out_fd);
+	int out_fd, log_fd;
+	pid_t pid = spawn_cleaner(m, c->ns, c->id, &out_fd, &log_fd);
 
 	if (pid > 0) {
 		c->pid = pid;
 		c->out_fd = out_fd;
+		c->log.fd = log_fd;
 		c->deadline_ms = sv_now_ms() + m->cfg->cleanup_timeout_ms;
 		return 1;
 	}
@@ -654,7 +663,7 @@ int monitor_run(struct monitor *m)
 	warm_up(m);
 
 	for (;;) {
-		size_t n = 0, want = 2 + m->nchildren;
+		size_t n = 0, nlog, want = 3 + 2 * m->nchildren;
 		int64_t next = INT64_MAX;
 
 		/* the engine that ended is replaced once its backoff is over; meanwhile clients
@@ -665,6 +674,7 @@ int monitor_run(struct monitor *m)
 			return m->stopping ? 0 : 1;
 		}
 		mon_engine_due(m, sv_now_ms(), &next);
+		mon_log_due(m, sv_now_ms(), &next);
 		if (want > pcap) {
 			struct pollfd *np = realloc(pfd, want * sizeof(*np));
 			if (!np)
@@ -677,6 +687,8 @@ int monitor_run(struct monitor *m)
 		pfd[n++] = (struct pollfd){ .fd = m->sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = m->engine_fd,
 					    .events = POLLIN | (fdchan_q_pending(&m->out) ? POLLOUT : 0) };
+		nlog = mon_log_pollfds(m, pfd + n);
+		n += nlog;
 		for (size_t i = 0; i < m->nchildren; i++) {
 			struct mon_child *c = &m->children[i];
 			if (c->kind != CHILD_CLEANER)
@@ -696,6 +708,8 @@ int monitor_run(struct monitor *m)
 		r = poll(pfd, n, timeout);
 		if (r < 0 && errno != EINTR)
 			sv_die(-errno, "monitor: poll");
+		if (r > 0)     /* first: a reaped child's relay is drained and closed */
+			mon_log_input(m, pfd + 2, nlog);
 		if (pfd[0].revents)
 			signals(m);
 		/* (the engine's end, reaped above, closed its channel: no fd of it is read) */

@@ -8,12 +8,29 @@
 #include "wire/fdchan.h"
 #include <limits.h>
 #include <stdbool.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/syslog.h"
+
+/* A rate limit (GCRA): at most burst lines at once, then one per interval. */
+struct sv_rate {
+	int64_t tat_ms;           /* the theoretical arrival time of the next line */
+};
+/* true: the line may go at now (and is counted); false: over the limit. */
+bool sv_rate_take(struct sv_rate *r, int64_t now_ms, int interval_ms, int burst);
+
+/* What reached the monitor's log relay from one sender (the engine, or one child). */
+struct mon_relay {
+	int fd;                   /* the read end (SO_PASSCRED); -1: none */
+	struct sv_rate rate;
+	unsigned long suppressed; /* lines over the rate, not yet reported */
+	pid_t pid;                /* the last sender (kernel-checked), for the report */
+};
 
 struct mon_child {
 	pid_t pid;
@@ -30,6 +47,21 @@ struct mon_child {
 	int orphan;               /* cleaner: asked for by an engine since replaced: no reply */
 	int uncommitted;          /* worker: spawned by the current engine, its create not yet
 				   * committed (MonCommit); an engine's end clears it */
+	struct mon_relay log;     /* its fd 2: its lines, to the monitor's log (monitor_log.c) */
+};
+
+/* The daemon's log (monitor_log.c): the monitor writes every line, its own and those its
+ * engine and children relay, to syslog, or to its stderr with -F. */
+struct mon_log {
+	bool foreground;          /* -F: stderr, else syslog */
+	struct sv_syslog sys;
+	struct mon_relay engine;  /* every engine's fd 2 is the other end, eng_wr */
+	int eng_wr;
+	struct sv_rate workers;   /* all children's lines together */
+	unsigned long workers_suppressed;
+	int64_t report_at_ms;     /* when to report suppressed lines; 0: none are */
+	size_t nrelays, max_relays;   /* children's relays open; at most (half the fd limit) */
+	bool relays_full_said;
 };
 
 struct sv_reload;
@@ -61,6 +93,7 @@ struct monitor {
 	size_t nchildren, cap;
 	int stopping;
 	unsigned req_state;       /* the request table's state: MON_AWAIT_SCAN, MON_SERVING */
+	struct mon_log log;
 };
 enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
 
@@ -90,6 +123,29 @@ void mon_engine_due(struct monitor *m, int64_t now, int64_t *next);
 /* config_reload.c: SIGHUP. Reread the config file, apply its live settings (the engine's
  * by a MonSettings notice), name the others in a warning; a bad file changes nothing. */
 void mon_reload(struct monitor *m);
+/* monitor_log.c: the log relay and syslog. */
+/* The engines' relay and the sink of the monitor's own lines (syslog, or stderr with -F). */
+int mon_log_open(struct monitor *m);
+/* A new relay: *rd (the monitor's, SO_PASSCRED) and *wr (a child's fd 2), both non-blocking. */
+int mon_log_relay_new(int *rd, int *wr);
+/* A child's relay, counted against the monitor's fd limit (the monitor keeps one fd per
+ * child): -EMFILE past half of it, said once; the child's fd 2 is /dev/null then. */
+int mon_log_child_relay(struct monitor *m, int *rd, int *wr);
+/* Close the monitor's end of a child's relay (uncounted). */
+void mon_log_relay_close(struct monitor *m, int fd);
+/* The relays' fds into pfd (the engine's, then each child's in order); how many. */
+size_t mon_log_pollfds(struct monitor *m, struct pollfd *pfd);
+/* Read the relays pfd says are ready (pfd as mon_log_pollfds filled it), a bounded number
+ * of lines each. */
+void mon_log_input(struct monitor *m, const struct pollfd *pfd, size_t n);
+/* Before c goes: what it sent last, then its relay closed. */
+void mon_log_child_gone(struct monitor *m, struct mon_child *c);
+/* Report suppressed lines when due; else lower *next to that time. */
+void mon_log_due(struct monitor *m, int64_t now, int64_t *next);
+/* One relayed datagram: its level ("<N>" in front, clamped to LOG_ERR..LOG_DEBUG; none:
+ * LOG_WARNING) and where its text starts. */
+int mon_log_level_of(const char *buf, size_t n, size_t *text);
+
 /* Find shimvisor-worker: cfg->worker, else next to our executable, else on PATH. */
 int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz);
 /* The shim socket path of ns/id: <state>/.s/<32 hex of sha256("<state>/<ns>/<id>")>. */

@@ -36,7 +36,7 @@ int mon_engine_start(struct monitor *m)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	m->health.started_ms = wall_ms();
-	pid = engine_spawn(m->cfg, &m->health, m->ctl_fd, sp[1]);
+	pid = engine_spawn(m->cfg, &m->health, m->ctl_fd, sp[1], m->log.eng_wr);
 	close(sp[1]);
 	if (pid < 0) {
 		close(sp[0]);

@@ -39,10 +39,10 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 		task_set_restart(e, t, &r);
 	}
 	if (f->rollback) {
-		sv_debug("recover %s/%s: create not committed: rolled back", t->ns, t->id);
+		sv_info("task %s/%s: found at start, its create not committed: rolled back", t->ns, t->id);
 		task_fire(e, t, TE_ROLLED_BACK, NULL);
 	} else if (f->dead) {
-		sv_debug("recover %s/%s: worker gone", t->ns, t->id);
+		sv_info("task %s/%s: found at start, its worker gone: cleaning up", t->ns, t->id);
 		task_worker_gone(e, t);
 	} else if (link_fd < 0 || link_open(e, t, link_fd) < 0) {
 		/* listed as unknown, left running; a restart with room re-attaches it */

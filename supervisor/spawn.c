@@ -53,15 +53,28 @@ int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz)
 _Static_assert(SV_FD_LISTEN == 3 && SV_FD_REPORT == 4 && SV_FD_HANDOVER == 3,
 	       "a worker's contract fds are 3 and 4 (sv_spawn's fds[0], fds[1])");
 
-/* A worker: a new session, 0 on /dev/null, 1 on out and 2 on err (-1: /dev/null), fds on
- * 3.., cwd dirfd (or /). */
-static int start_worker(struct monitor *m, char *const argv[], int dirfd, int out, int err,
-			const int *fds, int nfds, pid_t *pid)
+/* A worker: a new session, 0 on /dev/null, 1 on out (-1: /dev/null), 2 on a log relay of its
+ * own (*log_fd gets the monitor's end; without one, out of fds, 2 is /dev/null), fds on 3..,
+ * cwd dirfd (or /). */
+static int start_worker(struct monitor *m, char *const argv[], int dirfd, int out, const int *fds,
+			int nfds, pid_t *pid, int *log_fd)
 {
-	struct sv_spawn o = { .fds = fds, .nfds = nfds, .std_null = true, .out = out, .err = err,
+	struct sv_spawn o = { .fds = fds, .nfds = nfds, .std_null = true, .out = out, .err = -1,
 			      .dirfd = dirfd, .chdir_root = true, .setsid = true };
+	int r, wr = -1;
 
-	return sv_spawn(m->worker_path, argv, worker_env, &o, pid);
+	r = mon_log_child_relay(m, log_fd, &wr);
+	if (r < 0 && r != -EMFILE)
+		sv_warn_err(r, "%s: no log relay: its lines are lost", argv[1]);
+	o.err = wr;
+	r = sv_spawn(m->worker_path, argv, worker_env, &o, pid);
+	if (wr >= 0)
+		close(wr);
+	if (r < 0) {
+		mon_log_relay_close(m, *log_fd);
+		*log_fd = -1;
+	}
+	return r;
 }
 
 /* Give the warm worker this task. The hand-over socket is spent either way. */
@@ -83,17 +96,19 @@ static int hand_over(struct monitor *m, const char *ns, const char *id, const ch
 	return r;
 }
 
-int spawn_idle(struct monitor *m)
+int spawn_idle(struct monitor *m, int *log_fd)
 {
 	int sp[2], r;
 	pid_t pid;
 
+	*log_fd = -1;
+	/* debug: every spawn execs its worker (the cold path; the e2e suites use it so) */
 	if (m->idle_fd >= 0 || m->cfg->log_level >= LOG_DEBUG)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
-	r = start_worker(m, (char *[]){ "shimvisor-worker", "idle", NULL }, -1, -1, -1, &sp[1], 1,
-			 &pid);
+	r = start_worker(m, (char *[]){ "shimvisor-worker", "idle", NULL }, -1, -1, &sp[1], 1, &pid,
+			 log_fd);
 	if (r < 0) {
 		close(sp[0]), close(sp[1]);
 		return r;
@@ -128,13 +143,9 @@ static int start_on_bundle(struct monitor *m, const char *ns, const char *id, in
 	} else {
 		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
 				 "-bundle", res->bundle, NULL };
-		int contract[2] = { *lfd, pipefd[1] }, err = -1;
+		int contract[2] = { *lfd, pipefd[1] };
 
-		if (m->cfg->log_level >= LOG_DEBUG)
-			err = openat(bfd, "worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		r = start_worker(m, argv, bfd, -1, err, contract, 2, pid);
-		if (err >= 0)
-			close(err);
+		r = start_worker(m, argv, bfd, -1, contract, 2, pid, &res->log_fd);
 		if (r < 0)
 			return r;
 	}
@@ -158,6 +169,7 @@ static int task_paths(struct monitor *m, const char *ns, const char *id, char *s
 
 	memset(res, 0, sizeof(*res));
 	res->report_fd = -1;
+	res->log_fd = -1;
 	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sz);
 	if (r < 0)
 		return r;
@@ -283,13 +295,14 @@ fail:
 	return r;
 }
 
-pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd)
+pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd, int *log_fd)
 {
 	char bundle[PATH_MAX];
 	int bfd, p[2], r;
 	pid_t pid;
 
 	*out_fd = -1;
+	*log_fd = -1;
 	if ((size_t)snprintf(bundle, sizeof(bundle), "%s/%s/%s", m->cfg->state, ns, id) >= sizeof(bundle))
 		return -ENAMETOOLONG;
 	bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -300,7 +313,8 @@ pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_
 		return -errno;
 	}
 	r = start_worker(m, (char *[]){ "shimvisor-worker", "-namespace", (char *)ns, "-id",
-			 (char *)id, "-bundle", bundle, "delete", NULL }, bfd, p[1], -1, NULL, 0, &pid);
+			 (char *)id, "-bundle", bundle, "delete", NULL }, bfd, p[1], NULL, 0, &pid,
+			 log_fd);
 	if (r < 0) {
 		close(bfd), close(p[0]), close(p[1]);
 		return r;

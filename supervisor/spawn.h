@@ -11,6 +11,7 @@ struct monitor;
 struct spawn_result {
 	pid_t pid;
 	int report_fd;            /* read end of the report pipe, for the engine */
+	int log_fd;               /* a worker exec'd for it: its log relay (the monitor's end) */
 	char address[128];        /* unix:///... */
 	char bundle[4096];
 };
@@ -26,11 +27,12 @@ int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spa
 int spawn_write_restart(struct monitor *m, const char *ns, const char *id, const void *rec,
 			size_t len);
 /* Exec a warm worker (`shimvisor-worker idle`) ahead of need: spawn_worker hands it the
- * next task instead of forking and exec'ing on the request's path. Not with debug (the
- * worker's stderr goes to its bundle then). Sets m->idle_pid/idle_fd; 0 or -errno. */
-int spawn_idle(struct monitor *m);
+ * next task instead of forking and exec'ing on the request's path. Not with debug: then every
+ * spawn execs. Sets m->idle_pid/idle_fd and *log_fd (its log relay, -1: none); 0 or -errno. */
+int spawn_idle(struct monitor *m, int *log_fd);
 /* Run `shimvisor-worker ... delete` in the bundle with stdout on a pipe (*out_fd,
- * non-blocking). Returns its pid, or a negative errno (-ENOENT: no bundle). */
-pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd);
+ * non-blocking) and *log_fd its log relay. Returns its pid, or a negative errno (-ENOENT: no
+ * bundle). Every child's fd 2 is a log relay of its own (monitor_log.c). */
+pid_t spawn_cleaner(struct monitor *m, const char *ns, const char *id, int *out_fd, int *log_fd);
 
 #endif

@@ -63,6 +63,7 @@ void exit_record(struct engine *e, struct task *t, uint32_t status, const sv_Tim
 	if (task_exit_known(t))
 		return;
 	t->exit_status = status;
+	sv_info("task %s/%s: exited with status %u", t->ns, t->id, status);
 	if (at && (at->seconds || at->nanos)) {
 		t->exited_at = *at;
 	} else {
@@ -288,6 +289,7 @@ static void committed(struct engine *e, struct task *t, const struct task_ev *a)
 	sv_CreateTaskResponse resp = { .pid = t->pid };
 
 	(void)a;
+	sv_info("task %s/%s: created (pid %u, worker %u)", t->ns, t->id, t->pid, t->worker_pid);
 	t->st = task_exit_known(t) ? TS_STOPPED : TS_CREATED;
 	reply(e, t->create_rt, SV_OK, NULL, sv_CreateTaskResponse_fields, &resp);
 	t->create_rt = nobody;
@@ -314,6 +316,7 @@ static void commit_failed(struct engine *e, struct task *t, const struct task_ev
 static void died_uncommitted(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	(void)a;
+	sv_warn("task %s/%s: its worker (pid %u) died during create", t->ns, t->id, t->worker_pid);
 	owe_failure(t, SV_UNAVAILABLE, "the task's worker died during create", t->create_rt);
 	await_cleanup(e, t, TS_FAILED_CLEANING, true);
 }
@@ -321,6 +324,7 @@ static void died_uncommitted(struct engine *e, struct task *t, const struct task
 static void worker_died(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	(void)a;
+	sv_warn("task %s/%s: its worker (pid %u) died", t->ns, t->id, t->worker_pid);
 	await_cleanup(e, t, TS_GONE, true);
 }
 
@@ -341,6 +345,7 @@ static void cleaned_first(struct engine *e, struct task *t, const struct task_ev
 static void finish_delete(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	(void)a;
+	sv_info("task %s/%s: deleted, cleaned up", t->ns, t->id);
 	reply(e, t->delete_rt, SV_OK, NULL, sv_DeleteResponse_fields, &t->del);
 	t->delete_rt = nobody;
 	end(e, t);
@@ -362,6 +367,8 @@ static void cleaned_dead(struct engine *e, struct task *t, const struct task_ev 
 			    have && dr.has_exited_at ? &dr.exited_at : NULL, NULL);
 	}
 	publish_delete(e, t);
+	sv_info("task %s/%s: cleaned up after its worker (exit status %u)", t->ns, t->id,
+		t->exit_status);
 	sv_DeleteResponse out = { .pid = t->pid, .exit_status = t->exit_status, .has_exited_at = true,
 				  .exited_at = t->exited_at };
 	reply(e, t->delete_rt, SV_OK, NULL, sv_DeleteResponse_fields, &out);
@@ -408,6 +415,7 @@ static void started(struct engine *e, struct task *t, const struct task_ev *a)
 		t->pid = a->pid;
 	t->st = TS_RUNNING;
 	t->run_started_ms = sv_now_ms();
+	sv_info("task %s/%s: started (pid %u)", t->ns, t->id, t->pid);
 	if (t->adopted) {
 		sv_TaskStart ev = { .pid = t->pid };
 		snprintf(ev.container_id, sizeof(ev.container_id), "%s", t->id);
@@ -492,6 +500,7 @@ static void reattach_state(struct engine *e, struct task *t, const struct task_e
 		return;
 	if (sr->pid)
 		t->pid = sr->pid;
+	sv_info("task %s/%s: re-attached (pid %u, worker %u)", t->ns, t->id, t->pid, t->worker_pid);
 	switch (sr->status) {
 	case sv_TaskStatus_CREATED:
 		if (t->st == TS_UNKNOWN)

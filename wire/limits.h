@@ -7,7 +7,9 @@
  * and the fixed fds below count from it. */
 #define SV_FD_FIRST         3
 
-/* Fixed fds of an exec'd shimvisor-worker (everything else is closed before exec). */
+/* Fixed fds of an exec'd shimvisor-worker (everything else is closed before exec). Under the
+ * daemon its fd 2, like the engine's, is its own log relay to the monitor (a SOCK_DGRAM
+ * socket: one line per datagram, "<level>text"; supervisor/monitor_log.c). */
 #define SV_FD_LISTEN        3   /* listening shim socket */
 #define SV_FD_REPORT        4   /* write end of the report pipe (absent under containerd) */
 #define SV_FD_HANDOVER      3   /* a warm (idle) worker's socket to the monitor, until assigned */

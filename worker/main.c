@@ -57,7 +57,10 @@ int main(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	sv_log_init("shimvisor-worker");
 	wopts_parse(&w.o, argc, argv);
-	sv_log_set_level(w.o.debug ? LOG_DEBUG : LOG_INFO);
+	/* under the daemon, fd 2 is the monitor's log relay: every line goes, and the monitor
+	 * keeps those of its own current level (a reload changes it for every worker at once);
+	 * under containerd, stderr as containerd gave it */
+	sv_log_set_level(sv_log_relay_detect() || w.o.debug ? LOG_DEBUG : LOG_INFO);
 	w.listen_fd = -1;
 	w.sig_fd = -1;
 	w.warm_init_fd = -1;

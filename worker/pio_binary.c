@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/log.h"
 #include "worker.h"
 
 #define LOGGER_MAX_ARGS 32
@@ -92,6 +93,8 @@ static _Noreturn void logger_exec(char **argv, char **envp, const int fds[3], in
 		_exit(127);
 	chk = SV_LOGGER_FD_READY + 1;
 	close_range(SV_LOGGER_FD_READY + 2, ~0U, 0);
+	if (sv_log_relayed())
+		dup2(STDIN_FILENO, STDERR_FILENO);  /* /dev/null: the daemon's log relay is not its */
 	setsid();
 	execve(argv[0], argv, envp);
 	i = errno;

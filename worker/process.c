@@ -49,9 +49,9 @@ static int init_exe(struct worker *w, const char *path, const int **exe)
 	return 0;
 }
 
-/* shimvisor-init at path: no environment; 0-2 on /dev/null (never ours: with `debug` our
- * stderr is the bundle's worker.log, a host file a task could reopen through the init's
- * /proc/PID/fd; the init writes nothing there, it reports on its sync socket); src[i] on
+/* shimvisor-init at path: no environment; 0-2 on /dev/null (never ours: under the daemon our
+ * stderr is the monitor's log relay, which the task must never hold; the init writes nothing
+ * there, it reports on its sync socket); src[i] on
  * 3 + i (-1: closed); as pid 1 of a new pid namespace when newpid. */
 static int start_init(struct worker *w, const char *path, char *const argv[], const int *src,
 		      int n, bool newpid, pid_t *pid)
