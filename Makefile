@@ -170,7 +170,7 @@ install: all
 	install -d $(DESTDIR)/etc/shimvisor $(DESTDIR)/etc/init.d
 	install -m 0644 etc/shimvisord.conf $(DESTDIR)/etc/shimvisor/shimvisord.conf
 	install -m 0644 etc/seccomp-default.json $(DESTDIR)/etc/shimvisor/seccomp-default.json
-	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
+	sed 's|@SBINDIR@|$(or $(SBINDIR),$(PREFIX)/sbin)|' etc/init.d/shimvisord > $(DESTDIR)/etc/init.d/shimvisord && chmod 0755 $(DESTDIR)/etc/init.d/shimvisord
 	@# the engine's user and group; a staged install (DESTDIR) leaves that to the package
 	@if [ -z "$(DESTDIR)" ]; then sh mk/sysuser.sh; fi
 
