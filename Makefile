@@ -71,7 +71,7 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e demo install clean bench soak fuzz tables
+.PHONY: all deps check unit e2e demo install clean bench soak fuzz tables deb
 all: $(BINS)
 
 deps:
@@ -174,6 +174,10 @@ install: all
 	@# the engine's user and group; a staged install (DESTDIR) leaves that to the package
 	@if [ -z "$(DESTDIR)" ]; then sh mk/sysuser.sh; fi
 
+# The Debian packages (debian/) in build/deb/, then lintian's tags on them (mk/deb.sh).
+deb:
+	sh mk/deb.sh
+
 # Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).
 # BENCH_ARGS: e.g. "--phases shim" (only issue 3: our shim under containerd beside runc-v2's).
 BENCH_ARGS ?=
@@ -237,4 +241,5 @@ clean:
 	rm -rf $(B)
 
 .SECONDARY:
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (not build/deb/: make deb's copy of the tree, with its own build/)
+-include $(shell find $(B) -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

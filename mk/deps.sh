@@ -3,10 +3,12 @@
 # Install the Debian packages the build and the tests need, when missing and we are root;
 # then the system user and group shimvisor (the engine's) when missing.
 # containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
-# private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
+# private instances; bsdutils gives it script(1), a terminal for `ctr run -t`. dpkg-dev,
+# debhelper and lintian are for `make deb` (selftest/e2e/92-deb.t).
 set -e
 PKGS="build-essential pkg-config python3 nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
-libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils"
+libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils
+dpkg-dev debhelper lintian"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
