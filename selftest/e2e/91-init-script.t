@@ -15,10 +15,11 @@ staged_script() {
 	INIT="$T/dest/etc/init.d/shimvisord"
 	[ -x "$INIT" ] || fail "no executable $INIT"
 	PIDFILE="$T/shimvisord.pid"
+	: > "$T/conf"
 	cat > "$T/defaults" <<EOF
 DAEMON=$T/dest/usr/sbin/shimvisord
 PIDFILE=$PIDFILE
-DAEMON_ARGS="--state $T/state --address $T/ctl.sock --cgroup-parent $(case_cgroup)"
+DAEMON_ARGS="-c $T/conf --state $T/state --address $T/ctl.sock --cgroup-parent $(case_cgroup)"
 EOF
 	export SHIMVISORD_DEFAULTS="$T/defaults" SHIMVISOR_ADDRESS="$T/ctl.sock"
 	unset DAEMON DAEMON_ARGS NOFILE
@@ -63,9 +64,37 @@ test_installed_script_names_the_installed_daemon() {
 	return 0
 }
 
+# A private syslog (a datagram socket in $T, its lines in $T/syslog) for a daemon that logs
+# to syslog_socket and handles SIGHUP (issue 11's log and reload parts); else returns 1.
+private_syslog() {
+	printf '[daemon]\nsyslog_socket = %s\n' "$T/log.sock" > "$T/conf"
+	if ! "$T/dest/usr/sbin/shimvisord" -c "$T/conf" --version >/dev/null 2>&1 || ! grep -aq "reload: %s: applied" "$T/dest/usr/sbin/shimvisord"; then
+		: > "$T/conf"
+		return 1
+	fi
+	python3 -u - "$T/log.sock" > "$T/syslog" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(65536).decode(errors="replace"))
+PY
+	BG_PIDS+=($!)
+	for _ in $(seq 100); do [ -S "$T/log.sock" ] && return 0; sleep 0.05; done
+	fail "the private syslog did not start"
+}
+
+# Wait (bounded) for $2 lines of the private syslog that hold $1.
+syslog_wait() {
+	[ "$(timeout 10 tail -n +1 -f "$T/syslog" | grep -m"$2" -F -- "$1" | wc -l)" = "$2" ] ||
+		fail "not $2 \"$1\" in the daemon's syslog: $(cat "$T/syslog")"
+}
+
 # start, start again, status, reload, stop, stop again, status: every exit code LSB's.
 test_every_action_exit_code() {
 	staged_script
+	private_syslog && syslog=1 ||
+		{ syslog=0; note "this shimvisord has no syslog_socket or no reload: reload is checked by its pid"; }
 	act status 3
 	act start 0
 	pid=$(serving start) || exit 1
@@ -77,9 +106,12 @@ test_every_action_exit_code() {
 	act reload 0
 	p=$(serving reload) || exit 1
 	[ "$p" = "$pid" ] || fail "reload replaced the daemon"
+	# the daemon got the SIGHUP: it reread its config file
+	[ $syslog = 0 ] || syslog_wait "reload: $T/conf: applied" 1
 	act force-reload 0
 	p=$(serving force-reload) || exit 1
 	[ "$p" = "$pid" ] || fail "force-reload replaced the daemon"
+	[ $syslog = 0 ] || syslog_wait "reload: $T/conf: applied" 2
 	act try-restart 0
 	pid2=$(serving try-restart) || exit 1
 	[ "$pid2" != "$pid" ] || fail "try-restart did not restart"
