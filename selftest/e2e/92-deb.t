@@ -132,6 +132,21 @@ test_install_service_run_purge() {
 	/usr/bin/shimvisor version >/dev/null || fail "the daemon does not serve after reload"
 	[ "$(cat /run/shimvisord.pid)" = "$PKG_PID" ] || fail "reload replaced the daemon"
 
+	# an upgrade (the same version again): dpkg replaces the binaries under the running
+	# daemon, postinst restarts it; its task runs on and is re-attached
+	/usr/bin/shimvisor run -d deb-keep /bin/sleep 1000 || fail "run -d"
+	task=$(/usr/bin/shimvisor state --format json deb-keep | json_field pid)
+	# shellcheck disable=SC2086
+	dpkg -i $DEBS > "$T/upgrade.log" 2>&1 || fail "dpkg -i again: $(tail -n 30 "$T/upgrade.log")"
+	timeout 10 tail --pid="$PKG_PID" -f /dev/null || fail "the upgrade did not stop the old daemon $PKG_PID"
+	PKG_PID=$(cat /run/shimvisord.pid) || fail "the upgrade did not start the daemon again"
+	kill -0 "$task" || fail "the task did not survive the upgrade"
+	/usr/bin/shimvisor ls | grep -E "^default +deb-keep +$task +running" >/dev/null ||
+		fail "not re-attached after the upgrade: $(/usr/bin/shimvisor ls)"
+	worker=$(cut -d' ' -f1 /run/shimvisor/default/deb-keep/worker.pid) || fail "no worker.pid"
+	/usr/bin/shimvisor delete -f deb-keep || fail "delete"
+	timeout 10 tail --pid="$worker" -f /dev/null || fail "the task's worker $worker runs on after delete"
+
 	# shellcheck disable=SC2086
 	dpkg --purge $PKGS > "$T/purge.log" 2>&1 || fail "purge: $(cat "$T/purge.log")"
 	timeout 10 tail --pid="$PKG_PID" -f /dev/null || fail "the daemon $PKG_PID still runs after the purge"
@@ -140,7 +155,9 @@ test_install_service_run_purge() {
 	while read -r f; do
 		[ -e "$f" ] || [ -L "$f" ] && fail "$f left after the purge"
 	done < "$T/files"
-	for p in $PLACES; do [ -e "$p" ] && fail "$p left after the purge"; done
+	for p in $PLACES; do
+		[ -e "$p" ] && fail "$p left after the purge: $(ls -laR "$p"; cat "$T/purge.log")"
+	done
 	ls /etc/rc?.d/*shimvisord >/dev/null 2>&1 && fail "rc links left: $(ls /etc/rc?.d/*shimvisord)"
 	for p in $PKGS; do
 		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
