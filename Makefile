@@ -83,7 +83,7 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e demo install install-debug lib clean bench soak fuzz tables
+.PHONY: all deps check unit e2e demo install install-debug lib clean bench soak fuzz tables deb
 all: $(BINS) lib
 
 deps:
@@ -240,16 +240,21 @@ install: all
 	install -m 0644 $(SO_PB:%=$(B)/gen/%.pb.h) $(DESTDIR)$(INCLUDEDIR)/shimvisor/
 	for s in 1 3 5 8; do install -d $(DESTDIR)$(MANDIR)/man$$s && \
 	    install -m 0644 man/*.$$s $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
-	install -d $(DESTDIR)$(SYSCONFDIR)/shimvisor $(DESTDIR)/etc/init.d
+	install -d $(DESTDIR)$(SYSCONFDIR)/shimvisor $(DESTDIR)$(SYSCONFDIR)/init.d
 	install -m 0644 etc/shimvisord.conf $(DESTDIR)$(SYSCONFDIR)/shimvisor/shimvisord.conf
 	install -m 0644 etc/seccomp-default.json $(DESTDIR)$(SYSCONFDIR)/shimvisor/seccomp-default.json
-	install -m 0755 etc/init.d/shimvisord $(DESTDIR)/etc/init.d/shimvisord
+	sed 's|@SBINDIR@|$(SBINDIR)|' etc/init.d/shimvisord > $(DESTDIR)$(SYSCONFDIR)/init.d/shimvisord
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/shimvisord
 	if [ -f etc/default/shimvisord ]; then install -d $(DESTDIR)$(SYSCONFDIR)/default && \
 	    install -m 0644 etc/default/shimvisord $(DESTDIR)$(SYSCONFDIR)/default/shimvisord; fi
 	@# the engine's user and group; a staged install (DESTDIR) leaves that to the package
 	@if [ -z "$(DESTDIR)" ]; then sh mk/sysuser.sh; fi
 install-debug:
 	$(MAKE) install INSTALL_STRIP=
+
+# The Debian packages (debian/) in build/deb/, then lintian's tags on them (mk/deb.sh).
+deb:
+	sh mk/deb.sh
 
 # Benchmarks beside containerd + runc and the unshare floor (installs what it needs as root).
 # BENCH_ARGS: e.g. "--phases shim" (only issue 3: our shim under containerd beside runc-v2's).
@@ -314,4 +319,5 @@ clean:
 	rm -rf $(B)
 
 .SECONDARY:
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (not build/deb/: make deb's copy of the tree, with its own build/)
+-include $(shell find $(B) -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -5,11 +5,12 @@
 # containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
 # private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
 # man-db and groff-base render the manual pages (07-man.t, 90-install.t); file(1) tells a
-# stripped binary (90-install.t).
+# stripped binary (90-install.t); dpkg-dev, debhelper and lintian are for `make deb`
+# (selftest/e2e/92-deb.t).
 set -e
 PKGS="build-essential pkg-config python3 nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
 libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils
-man-db groff-base file"
+man-db groff-base file dpkg-dev debhelper lintian"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
