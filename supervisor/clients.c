@@ -45,26 +45,21 @@ void client_caps(struct engine *e)
 
 /* ---- log lines a client causes: rate-limited ---- */
 
-#define WARN_WINDOW_MS 10000
-#define WARN_BURST     5
+#define WARN_INTERVAL_MS 2000      /* a burst of 5, then one per 2 s: 5 per 10 s */
+#define WARN_BURST       5
 
 void client_warn(struct engine *e, const char *fmt, ...)
 {
-	int64_t now = sv_now_ms();
 	char line[512];
 	va_list ap;
 
-	if (now - e->refused_window_ms >= WARN_WINDOW_MS) {
-		if (e->refused_quiet)
-			sv_warn("engine: %u more client warnings (not logged)", e->refused_quiet);
-		e->refused_window_ms = now;
-		e->refused_logged = e->refused_quiet = 0;
-	}
-	if (e->refused_logged >= WARN_BURST) {
+	if (!sv_rate_take(&e->warn_rate, sv_now_ms(), WARN_INTERVAL_MS, WARN_BURST)) {
 		e->refused_quiet++;
 		return;
 	}
-	e->refused_logged++;
+	if (e->refused_quiet)
+		sv_warn("engine: %u more client warnings (not logged)", e->refused_quiet);
+	e->refused_quiet = 0;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

@@ -454,7 +454,7 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 {
 	struct engine eng = { .cfg = cfg, .ctl_fd = ctl_fd, .mon_fd = mon_fd, .ready_fd = ready_fd,
 			      .ev_sig = EV_SIG, .ev_mon = EV_MON, .ev_ctl = EV_CTL,
-			      .mon_ev_mask = EPOLLIN, .refused_window_ms = INT64_MIN / 2 };
+			      .mon_ev_mask = EPOLLIN };
 	struct engine *e = &eng;
 	struct epoll_event evs[64];
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/ratelimit.h"
 #include "common/restart_policy.h"
 #include "control.pb.h"
 #include "monitor.pb.h"
@@ -146,8 +147,8 @@ struct engine {
 	int spare_fd;
 	/* clients refused by allow_uids/allow_gids: logged at most REFUSED_LOG_BURST times per
 	 * window, the others counted, so that a hostile local user cannot flood the log */
-	int64_t refused_window_ms;
-	unsigned refused_logged, refused_quiet;
+	struct sv_rate warn_rate;       /* client_warn's lines */
+	unsigned refused_quiet;         /* ... over it, not logged yet */
 	/* fair service (clients.c): connections per uid, root's reserve, the idle list (oldest
 	 * first: a round looks at its head only), and the partial request bytes held */
 	struct peer *peers[64];

@@ -15,14 +15,8 @@
 #include "config.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/ratelimit.h"
 #include "common/syslog.h"
-
-/* A rate limit (GCRA): at most burst lines at once, then one per interval. */
-struct sv_rate {
-	int64_t tat_ms;           /* the theoretical arrival time of the next line */
-};
-/* true: the line may go at now (and is counted); false: over the limit. */
-bool sv_rate_take(struct sv_rate *r, int64_t now_ms, int interval_ms, int burst);
 
 /* What reached the monitor's log relay from one sender (the engine, or one child). */
 struct mon_relay {

@@ -28,16 +28,6 @@ static const struct limit {
 	int burst, interval_ms;
 } engine_limit = { 2000, 1 }, child_limit = { 100, 100 }, children_limit = { 1000, 5 };
 
-bool sv_rate_take(struct sv_rate *r, int64_t now_ms, int interval_ms, int burst)
-{
-	if (r->tat_ms < now_ms)
-		r->tat_ms = now_ms;
-	if (r->tat_ms - now_ms > (int64_t)(burst - 1) * interval_ms)
-		return false;
-	r->tat_ms += interval_ms;
-	return true;
-}
-
 /* The sink of every line (sv_log_set_sink): "prog: msg" on stderr with -F (today's format),
  * else syslog with ident shimvisord, its pid, and "prog: " kept for the other programs. */
 static void sink(void *arg, int level, pid_t pid, const char *prog, const char *msg, size_t len)
