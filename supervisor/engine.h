@@ -311,6 +311,10 @@ int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const ch
  * file at path, or the one built in from etc/seccomp-default.json when path is "" or NULL.
  * 0, or -errno with err. */
 int spec_seccomp_profile(const char *path, char **out, char *err, size_t errsz);
+/* A client's profile (json, len bytes, at most 48 KiB) checked the same way, as compact
+ * JSON (malloc'd). 0, or -errno with err naming it. */
+int spec_seccomp_parse(const char *json, size_t len, const char *name, char **out, char *err,
+		       size_t errsz);
 /* An exec's OCI Process JSON (malloc'd); -EINVAL with err on a bad env entry or cwd. */
 int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *err, size_t errsz);
 /* An Update's limits as OCI LinuxResources JSON (malloc'd). -EINVAL when it sets none. */

@@ -72,7 +72,8 @@ extern const size_t sv_n_default_caps;
 extern const struct sv_policy_dev sv_default_devices[];
 extern const size_t sv_n_default_devices;
 
-/* CAP_* name -> number, or -1. */
+/* CAP_* name -> number, or -1; number -> CAP_* name, or NULL. */
 int sv_cap_from_name(const char *name);
+const char *sv_cap_name(int n);
 
 #endif

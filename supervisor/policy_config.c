@@ -50,6 +50,11 @@ int sv_cap_from_name(const char *name)
 	return -1;
 }
 
+const char *sv_cap_name(int n)
+{
+	return n >= 0 && (size_t)n < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[n] : NULL;
+}
+
 /* The devices a default task is given (runc's): null, zero, full, random, urandom, tty,
  * console, ptmx, pts/N; also the names the devices key takes. */
 const struct sv_policy_dev sv_default_devices[] = {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "engine.h"
 #include "policy.h"
+#include "spec_options.h"
 #include "wire/limits.h"
 
 /* The policy's default set (Docker's) less CAP_MKNOD: a task makes no device node, so the
@@ -81,6 +82,8 @@ static cJSON *namespaces(const char *net)
 	if (strcmp(net, "host") != 0) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "network");
+		if (net[0] == '/')      /* joined: the policy says which paths */
+			cJSON_AddStringToObject(o, "path", net);
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
@@ -95,12 +98,16 @@ struct proc_opts {
 	const char *cwd;
 	bool set_user;
 	uint32_t uid, gid;
+	uint32_t *gids;             /* additionalGids */
+	pb_size_t ngids;
 	bool terminal;
+	bool no_caps;               /* an exec's: it gets its task's sets */
 	const char *extra_env;      /* one more KEY=VALUE after PATH (HOSTNAME=), or NULL */
 };
 
-/* The process object: /bin/sh without args, PATH first, the default capabilities and no new
- * privileges. NULL with err set on a bad env entry or cwd (or out of memory). */
+/* The process object: /bin/sh without args, PATH first, the default capabilities (none named
+ * for an exec) and no new privileges. NULL with err set on a bad env entry or cwd (or out of
+ * memory). */
 static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 {
 	static const char *const sh[] = { "/bin/sh" };
@@ -119,6 +126,11 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 	user = cJSON_AddObjectToObject(p, "user");
 	cJSON_AddNumberToObject(user, "uid", o->set_user ? o->uid : 0);
 	cJSON_AddNumberToObject(user, "gid", o->set_user ? o->gid : 0);
+	if (o->ngids) {
+		cJSON *g = cJSON_AddArrayToObject(user, "additionalGids");
+		for (pb_size_t i = 0; i < o->ngids; i++)
+			cJSON_AddItemToArray(g, cJSON_CreateNumber(o->gids[i]));
+	}
 	if (o->nargs) {
 		cJSON *a = cJSON_AddArrayToObject(p, "args");
 		for (pb_size_t i = 0; i < o->nargs; i++)
@@ -139,18 +151,22 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 		cJSON_AddItemToArray(env, cJSON_CreateString(o->env[i]));
 	}
 	cJSON_AddStringToObject(p, "cwd", o->cwd && o->cwd[0] ? o->cwd : "/");
-	caps = cJSON_AddObjectToObject(p, "capabilities");
-	cJSON_AddItemToObject(caps, "bounding", default_caps());
-	cJSON_AddItemToObject(caps, "effective", default_caps());
-	cJSON_AddItemToObject(caps, "permitted", default_caps());
+	if (!o->no_caps) {
+		caps = cJSON_AddObjectToObject(p, "capabilities");
+		cJSON_AddItemToObject(caps, "bounding", default_caps());
+		cJSON_AddItemToObject(caps, "effective", default_caps());
+		cJSON_AddItemToObject(caps, "permitted", default_caps());
+	}
 	cJSON_AddBoolToObject(p, "noNewPrivileges", true);
 	return p;
 }
 
 int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *err, size_t errsz)
 {
-	cJSON *p = process_obj(&(struct proc_opts){ rq->args, rq->args_count, rq->env, rq->env_count,
-						     rq->cwd, rq->set_user, rq->uid, rq->gid, false, NULL },
+	cJSON *p = process_obj(&(struct proc_opts){ .args = rq->args, .nargs = rq->args_count,
+						     .env = rq->env, .nenv = rq->env_count,
+						     .cwd = rq->cwd, .set_user = rq->set_user,
+						     .uid = rq->uid, .gid = rq->gid, .no_caps = true },
 			       err, errsz);
 
 	if (!p)
@@ -196,8 +212,9 @@ static int generate(const sv_CtlCreateRequest *rq, const char *seccomp, cJSON **
 	cJSON *s, *p, *root, *linux_, *annotations;
 	char buf[80], host[64];
 
-	if (strcmp(net, "none") && strcmp(net, "host") && strcmp(net, "loopback")) {
-		snprintf(err, errsz, "net mode \"%.32s\": want none, host or loopback", net);
+	if (!spec_net_valid(net)) {
+		snprintf(err, errsz, "net mode \"%.32s\": want none, host, loopback or the absolute "
+			 "path of a network namespace", net);
 		return -EINVAL;
 	}
 	if (rq->rootfs && rq->rootfs[0] && rq->rootfs[0] != '/') {
@@ -213,23 +230,35 @@ static int generate(const sv_CtlCreateRequest *rq, const char *seccomp, cJSON **
 	s = cJSON_CreateObject();
 	cJSON_AddStringToObject(s, "ociVersion", "1.0.2");
 	snprintf(buf, sizeof(buf), "HOSTNAME=%s", host);
-	p = process_obj(&(struct proc_opts){ rq->args, rq->args_count, rq->env, rq->env_count, rq->cwd,
-					     rq->set_user, rq->uid, rq->gid, rq->terminal, buf }, err, errsz);
+	p = process_obj(&(struct proc_opts){ .args = rq->args, .nargs = rq->args_count,
+					     .env = rq->env, .nenv = rq->env_count, .cwd = rq->cwd,
+					     .set_user = rq->set_user, .uid = rq->uid, .gid = rq->gid,
+					     .gids = rq->additional_gids,
+					     .ngids = rq->additional_gids_count,
+					     .terminal = rq->terminal, .extra_env = buf }, err, errsz);
 	if (!p) {
 		cJSON_Delete(s);
 		return -EINVAL;
 	}
 	cJSON_AddItemToObject(s, "process", p);
+	if ((rq->cap_add_count || rq->cap_drop_count) && spec_set_caps(p, rq, err, errsz) < 0) {
+		cJSON_Delete(s);
+		return -EINVAL;
+	}
 	root = cJSON_AddObjectToObject(s, "root");
 	if (rq->rootfs && rq->rootfs[0]) {
 		cJSON_AddStringToObject(root, "path", rq->rootfs);
-		cJSON_AddBoolToObject(root, "readonly", false);
+		cJSON_AddBoolToObject(root, "readonly", rq->read_only);
 	} else {
 		cJSON_AddStringToObject(root, "path", "/");
 		cJSON_AddBoolToObject(root, "readonly", true);
 	}
 	cJSON_AddStringToObject(s, "hostname", host);
 	cJSON_AddItemToObject(s, "mounts", default_mounts());
+	if (spec_add_mounts(cJSON_GetObjectItemCaseSensitive(s, "mounts"), rq, err, errsz) < 0) {
+		cJSON_Delete(s);
+		return -EINVAL;
+	}
 	linux_ = cJSON_AddObjectToObject(s, "linux");
 	cJSON_AddItemToObject(linux_, "namespaces", namespaces(net));
 	cJSON_AddItemToObject(linux_, "maskedPaths", strings(sv_default_masked_paths, sv_n_default_masked_paths));
@@ -370,18 +399,32 @@ int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const ch
 	int r;
 
 	if (!generated) {
+		if (rq->mounts_count || rq->read_only || rq->cap_add_count || rq->cap_drop_count ||
+		    (rq->seccomp && rq->seccomp[0]) || rq->additional_gids_count) {
+			snprintf(err, errsz, "a bundle's config.json says its mounts, capabilities, "
+				 "seccomp and groups: no run option sets them");
+			return -EINVAL;
+		}
 		if ((size_t)rq->bundle_config->size + 1 > SV_CONFIG_MAX + 1u) {
 			snprintf(err, errsz, "config.json is over %u bytes", SV_CONFIG_MAX);
 			return -EMSGSIZE;
 		}
 		r = adopt(rq, &s, err, errsz);
 	} else {
-		r = generate(rq, seccomp, &s, err, errsz);
+		char *own = NULL;
+		const char *sc;
+
+		r = spec_seccomp_choice(rq, seccomp, &own, &sc, err, errsz);
+		if (r == 0)
+			r = generate(rq, sc, &s, err, errsz);
+		free(own);
 	}
-	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, generated, err, errsz)) < 0)
+	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, generated, err, errsz)) == 0)
+		r = spec_add_labels(object_in(s, "annotations"), rq->labels, rq->labels_count, err, errsz);
+	if (r < 0) {
 		cJSON_Delete(s);
-	if (r < 0)
 		return r;
+	}
 	*json = cJSON_PrintUnformatted(s);
 	cJSON_Delete(s);
 	if (!*json) {

@@ -63,6 +63,41 @@ static int read_all(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+/* p (consumed) as compact JSON: printed once, each config gets it verbatim (a raw item),
+ * not a copy of the tree. NULL p: -EINVAL (err set by the parse). */
+static int compact(cJSON *p, char **out, char *err, size_t errsz)
+{
+	if (!p)
+		return -EINVAL;
+	*out = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	if (!*out) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int spec_seccomp_parse(const char *json, size_t len, const char *name, char **out, char *err,
+		       size_t errsz)
+{
+	char *text;
+	cJSON *p;
+
+	*out = NULL;
+	if (len > PROFILE_MAX) {
+		snprintf(err, errsz, "%s: over 48 KiB", name);
+		return -EFBIG;
+	}
+	if (!(text = malloc(len + 1)))
+		return -ENOMEM;
+	memcpy(text, json, len);
+	text[len] = 0;
+	p = parse_profile(text, len, name, err, errsz);
+	free(text);
+	return compact(p, out, err, errsz);
+}
+
 int spec_seccomp_profile(const char *path, char **out, char *err, size_t errsz)
 {
 	char *text = NULL;
@@ -83,14 +118,5 @@ int spec_seccomp_profile(const char *path, char **out, char *err, size_t errsz)
 	}
 	p = parse_profile(text, len, path && path[0] ? path : "built-in profile", err, errsz);
 	free(text);
-	if (!p)
-		return -EINVAL;
-	/* printed once: each config gets it verbatim (a raw item), not a copy of the tree */
-	*out = cJSON_PrintUnformatted(p);
-	cJSON_Delete(p);
-	if (!*out) {
-		snprintf(err, errsz, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
+	return compact(p, out, err, errsz);
 }

@@ -82,6 +82,21 @@ int cli_parse_pids(const char *s, int64_t *v, char *err, size_t errsz);
  * 1/1000 CPU, computed without floating point. */
 int cli_parse_cpus(const char *s, uint32_t *milli, char *err, size_t errsz);
 
+/* ---- passwd.c: -u USER[:GROUP] looked up in the task's own files ---- */
+#define CLI_USER_MAX_GIDS 256
+struct cli_user {
+	uint32_t uid, gid;
+	uint32_t *gids;             /* supplementary groups: those of /etc/group naming the user */
+	size_t ngids;
+};
+/* spec "USER[:GROUP]" (each a name or a number) resolved in root ("/" for the host-root
+ * view): root/etc/passwd and root/etc/group, opened with openat2 RESOLVE_IN_ROOT (no symlink
+ * or ".." leads out of root), never through NSS. As runc: a name must be in the file; a
+ * number it lacks is taken as it is (gid 0 unless GROUP). 0, or -errno with err. */
+int cli_lookup_user(const char *root, const char *spec, struct cli_user *u, char *err,
+		    size_t errsz);
+void cli_user_free(struct cli_user *u);
+
 /* ---- run_opts.c: run/create/exec command lines and the Create request they make ---- */
 struct run_opts {
 	bool create;                /* the create command: never started, always detached */
@@ -89,8 +104,23 @@ struct run_opts {
 	const char *rootfs, *bundle, *cwd, *hostname, *net;
 	bool set_user, has_gid;
 	uint32_t uid, gid;
+	const char *user_name;      /* run -u with a name: looked up by run_opts_request */
+	bool exec;                  /* the exec command: -u takes numbers only */
 	char **env;                 /* strdup'ed "K=V" */
 	size_t env_count;
+	char **file_env;            /* --env-file's, before -e's (docker's order) */
+	size_t file_env_count;
+	/* mounts and the task's confinement (run_mounts.c) */
+	sv_CtlMount *mounts;        /* -v, --mount, --tmpfs: all strings malloc'd */
+	size_t mounts_count;
+	bool read_only;
+	char **cap_add, **cap_drop; /* strdup'ed "CAP_X" or "ALL" */
+	size_t cap_add_count, cap_drop_count;
+	const char *seccomp;        /* --security-opt seccomp=: NULL, "unconfined", "profile" */
+	pb_bytes_array_t *seccomp_profile;
+	const char **labels;        /* "K=V", into argv */
+	size_t labels_count;
+	const char *entrypoint;
 	const char *id;
 	char **args;                /* into argv; none = /bin/sh (exec: required) */
 	size_t args_count;
@@ -103,6 +133,8 @@ struct run_opts {
 	char *bundle_abs;
 	char *rootfs_abs;
 	pb_bytes_array_t *bundle_config;
+	char **req_env, **req_args; /* file_env + env; entrypoint + args */
+	struct cli_user user;
 };
 /* argv[0] is the command name. 0, -EINVAL (usage) or -ENOSYS (not implemented yet), with
  * the whole message (after "shimvisor: ") in err. */
@@ -112,7 +144,14 @@ int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *
  * (usage) or -ENOSYS (-t), with the message in err as cli_parse_run's. */
 #define CLI_EXEC_USAGE "exec [-d] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]] ID CMD..."
 int cli_parse_exec(int argc, char **argv, struct run_opts *o, char *err, size_t errsz);
-/* Fill req (pointers into o); reads the bundle's config.json. 0 or -errno with err set. */
+/* run_mounts.c: -v SRC:DST[:ro|:rw], --mount type=bind|tmpfs,..., --tmpfs DST[:OPTS] into
+ * o->mounts; "what: why" in err. */
+int cli_add_volume(struct run_opts *o, const char *arg, char *err, size_t errsz);
+int cli_add_mount(struct run_opts *o, const char *arg, char *err, size_t errsz);
+int cli_add_tmpfs(struct run_opts *o, const char *arg, char *err, size_t errsz);
+void cli_mounts_free(struct run_opts *o);
+/* Fill req (pointers into o); reads the bundle's config.json, looks -u's names up in the
+ * task's root. 0 or -errno with err set. */
 int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, size_t errsz);
 void run_opts_free(struct run_opts *o);
 

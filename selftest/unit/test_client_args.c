@@ -213,7 +213,8 @@ START_TEST(run_refusals)
 	EXPECT_RUN(false, -EINVAL, "takes no value", "run", "--rm=yes", "t1");
 	EXPECT_RUN(false, -EINVAL, "exclude each other", "run", "--rootfs", "/a", "--bundle", "/b", "t1");
 	EXPECT_RUN(false, -EINVAL, "invalid --net", "run", "--net", "wifi", "t1");
-	EXPECT_RUN(false, -EINVAL, "invalid user", "run", "-u", "bob", "t1");
+	EXPECT_RUN(false, -EINVAL, "-u NAME with --bundle", "run", "--bundle", "/b", "-u", "bob", "t1");
+	EXPECT_EXEC(-EINVAL, "exec: invalid user \"bob\"", "-u", "bob", "t1", "true");
 	EXPECT_RUN(true, -EINVAL, "only for run", "create", "-d", "t1");
 	EXPECT_RUN(true, -EINVAL, "only for run", "create", "--rm", "t1");
 	EXPECT_RUN(false, -ENOSYS, "run -t: not implemented yet", "run", "-t", "t1");
@@ -229,7 +230,7 @@ START_TEST(run_refusals)
 		   "sometimes", "t1");
 	EXPECT_RUN(false, -EINVAL, "run: invalid --restart \"on-failure:0\"", "run", "-d",
 		   "--restart", "on-failure:0", "t1");
-	EXPECT_RUN(false, -ENOSYS, "--net bridge", "run", "--net", "bridge", "t1");
+	EXPECT_RUN(false, -EINVAL, "--net bridge: not supported", "run", "--net", "bridge", "t1");
 	EXPECT_RUN(true, -ENOSYS, "create -t: not implemented yet", "create", "-t", "t1");
 }
 END_TEST

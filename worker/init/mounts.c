@@ -180,6 +180,16 @@ static void fdpath(char *buf, size_t sz, int fd)
 	snprintf(buf, sz, "/proc/self/fd/%d", fd);
 }
 
+/* A mount point that could not be had: one missing in a read-only root (the host's, by
+ * default) is never made there. */
+static int target_fail(struct init *in, int rc, const char *dest)
+{
+	if (rc == -EROFS)
+		return init_fail(&in->err, rc, "mount %s: no such mount point, and the root is "
+				 "read-only (none is made in it)", dest);
+	return init_fail(&in->err, rc, "mount %s", dest);
+}
+
 /* Re-resolve dest (now covered by the new mount) and apply remount flags and propagation. */
 static int finish_mount(struct init *in, const char *dest, unsigned long remount,
 			unsigned long prop)
@@ -220,7 +230,7 @@ static int bind_one(struct init *in, const struct spec_mount *m, const struct mo
 		return init_fail(&in->err, -errno, "mount %s: source %s", m->dest, src);
 	rc = mount_target(in->rootfd, m->dest, 1, !S_ISDIR(st.st_mode), &fd);
 	if (rc)
-		return init_fail(&in->err, rc, "mount %s", m->dest);
+		return target_fail(in, rc, m->dest);
 	fdpath(p, sizeof(p), fd);
 	rc = mount(src, p, NULL, MS_BIND | (o->rbind ? MS_REC : 0), NULL);
 	rc = rc < 0 ? init_fail(&in->err, -errno, "mount %s", m->dest) : 0;
@@ -238,7 +248,7 @@ static int bind_dir(struct init *in, const char *src, const char *dest, unsigned
 
 	rc = mount_target(in->rootfd, dest, 1, 0, &fd);
 	if (rc)
-		return init_fail(&in->err, rc, "mount %s", dest);
+		return target_fail(in, rc, dest);
 	fdpath(p, sizeof(p), fd);
 	rc = mount(src, p, NULL, MS_BIND, NULL) < 0 ? init_fail(&in->err, -errno, "mount %s", dest) : 0;
 	close(fd);
@@ -268,7 +278,7 @@ static int mount_cgroups(struct init *in, const struct spec_mount *m, const stru
 	}
 	rc = mount_target(in->rootfd, m->dest, 1, 0, &fd);
 	if (rc) {
-		rc = init_fail(&in->err, rc, "mount %s", m->dest);
+		rc = target_fail(in, rc, m->dest);
 		goto out;
 	}
 	fdpath(p, sizeof(p), fd);
@@ -323,7 +333,7 @@ int mounts_apply(struct init *in)
 					    m->dest);
 		rc = mount_target(in->rootfd, m->dest, 1, 0, &fd);
 		if (rc)
-			return init_fail(&in->err, rc, "mount %s", m->dest);
+			return target_fail(in, rc, m->dest);
 		fdpath(p, sizeof(p), fd);
 		src = m->source[0] ? m->source : m->type;
 		rc = mount(src, p, m->type, o.flags & ~MS_REMOUNT, o.data[0] ? o.data : NULL);
