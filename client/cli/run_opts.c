@@ -502,7 +502,8 @@ static int resolve_user(struct run_opts *o, sv_CtlCreateRequest *req, char *err,
 	return 0;
 }
 
-/* The command's words (--entrypoint first) and its environment (--env-file's, then -e's). */
+/* The command's words (--entrypoint first) and its environment (--env-file's, then -e's:
+ * a later K=V of a name wins, as docker's). */
 static int words_and_env(struct run_opts *o, sv_CtlCreateRequest *req, char *err, size_t errsz)
 {
 	static char *default_args[] = { (char *)"/bin/sh", NULL };
@@ -519,10 +520,20 @@ static int words_and_env(struct run_opts *o, sv_CtlCreateRequest *req, char *err
 	memcpy(o->req_args + (o->entrypoint ? 1 : 0), o->args, o->args_count * sizeof(char *));
 	req->args = n ? o->req_args : default_args;
 	req->args_count = (pb_size_t)(n ? n : 1);
-	memcpy(o->req_env, o->file_env, o->file_env_count * sizeof(char *));
-	memcpy(o->req_env + o->file_env_count, o->env, o->env_count * sizeof(char *));
 	req->env = o->req_env;
-	req->env_count = (pb_size_t)(o->file_env_count + o->env_count);
+	req->env_count = 0;
+	for (size_t i = 0; i < o->file_env_count + o->env_count; i++) {
+		char *kv = i < o->file_env_count ? o->file_env[i] : o->env[i - o->file_env_count];
+		size_t k = strcspn(kv, "="), j;
+
+		/* a name given again replaces its value, in its first place */
+		for (j = 0; j < req->env_count; j++)
+			if (!strncmp(req->env[j], kv, k + 1))
+				break;
+		req->env[j] = kv;
+		if (j == req->env_count)
+			req->env_count++;
+	}
 	return 0;
 }
 
