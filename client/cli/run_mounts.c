@@ -71,6 +71,7 @@ int cli_add_volume(struct run_opts *o, const char *arg, char *err, size_t errsz)
 {
 	char buf[PATH_MAX * 2 + 16], *dst, *mode, *abs;
 	const char *opts[2] = { "rbind", "rw" };
+	int rc;
 
 	if (strlen(arg) >= sizeof(buf) || !(dst = strchr(strcpy(buf, arg), ':'))) {
 		snprintf(err, errsz, "invalid -v \"%.200s\": want SRC:DST[:ro|:rw]", arg);
@@ -87,8 +88,8 @@ int cli_add_volume(struct run_opts *o, const char *arg, char *err, size_t errsz)
 			return -EINVAL;
 		}
 	}
-	if (bind_source(buf, &abs, err, errsz) < 0)
-		return -EINVAL;
+	if ((rc = bind_source(buf, &abs, err, errsz)) < 0)
+		return rc;
 	return push(o, "bind", abs, dst, opts, 2, err, errsz);
 }
 
@@ -156,8 +157,10 @@ int cli_add_mount(struct run_opts *o, const char *arg, char *err, size_t errsz)
 	}
 	opts[n++] = ro ? "ro" : "rw";
 	if (src) {
-		if (bind_source(src, &abs, err, errsz) < 0)
-			return -EINVAL;
+		int rc = bind_source(src, &abs, err, errsz);
+
+		if (rc < 0)
+			return rc;
 		opts[n++] = "rbind";
 	}
 	if (size[0])

@@ -235,6 +235,120 @@ START_TEST(run_refusals)
 }
 END_TEST
 
+/* spec's options of run/create: mounts, confinement, labels, env files, entrypoint, net */
+START_TEST(run_spec_options)
+{
+	char envf[] = "/tmp/sv-envf.XXXXXX", scf[] = "/tmp/sv-scf.XXXXXX";
+	int fd = mkstemp(envf);
+	int sfd = mkstemp(scf);
+	struct run_opts o;
+	sv_CtlCreateRequest req;
+	char sc[64], ef[64];
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(sfd, 0);
+	ck_assert_int_gt(write(fd, "# c\n\nA=1\n B=2 3\nSV_TEST_ENVF\nA=4\n", 32), 0);
+	ck_assert_int_gt(write(sfd, "{}", 2), 0);
+	close(fd);
+	close(sfd);
+	setenv("SV_TEST_ENVF", "cli", 1);
+	snprintf(sc, sizeof(sc), "seccomp=%s", scf);
+	snprintf(ef, sizeof(ef), "--env-file=%s", envf);
+	char **v = ARGV("run", "-v", "/tmp:/mnt:ro", "--mount", "type=bind,src=/tmp,dst=/m,readonly",
+			"--mount", "type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=755",
+			"--tmpfs", "/u:size=1m,exec", "--read-only", "--cap-add", "net_raw",
+			"--cap-drop", "all", "--cap-drop", "Cap_Chown", "--security-opt", sc,
+			"--security-opt", "no-new-privileges", "--label", "a=b", ef, "-e", "A=5",
+			"--entrypoint", "/bin/echo", "-w", "/w", "--net", "/run/netns/x", "-u",
+			"0:0", "t1", "hi");
+
+	ck_assert_msg(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+	ck_assert_uint_eq(req.mounts_count, 4);
+	ck_assert_str_eq(req.mounts[0].type, "bind");
+	ck_assert_str_eq(req.mounts[0].source, "/tmp");
+	ck_assert_str_eq(req.mounts[0].destination, "/mnt");
+	ck_assert_uint_eq(req.mounts[0].options_count, 2);
+	ck_assert_str_eq(req.mounts[0].options[0], "rbind");
+	ck_assert_str_eq(req.mounts[0].options[1], "ro");
+	ck_assert_str_eq(req.mounts[1].destination, "/m");
+	ck_assert_str_eq(req.mounts[1].options[0], "ro");
+	ck_assert_str_eq(req.mounts[2].type, "tmpfs");
+	ck_assert_ptr_null(req.mounts[2].source);
+	ck_assert_uint_eq(req.mounts[2].options_count, 3);
+	ck_assert_str_eq(req.mounts[2].options[1], "size=1048576");
+	ck_assert_str_eq(req.mounts[2].options[2], "mode=755");
+	ck_assert_uint_eq(req.mounts[3].options_count, 3);
+	ck_assert_str_eq(req.mounts[3].options[0], "noexec");
+	ck_assert_str_eq(req.mounts[3].options[2], "exec");
+	ck_assert(req.read_only);
+	ck_assert_uint_eq(req.cap_add_count, 1);
+	ck_assert_str_eq(req.cap_add[0], "CAP_NET_RAW");
+	ck_assert_uint_eq(req.cap_drop_count, 2);
+	ck_assert_str_eq(req.cap_drop[0], "ALL");
+	ck_assert_str_eq(req.cap_drop[1], "CAP_CHOWN");
+	ck_assert_str_eq(req.seccomp, "profile");
+	ck_assert_uint_eq(req.seccomp_profile->size, 2);
+	ck_assert_uint_eq(req.labels_count, 1);
+	ck_assert_str_eq(req.labels[0], "a=b");
+	/* the file's, then -e's; a name again replaces its value in place */
+	ck_assert_uint_eq(req.env_count, 3);
+	ck_assert_str_eq(req.env[0], "A=5");
+	ck_assert_str_eq(req.env[1], "B=2 3");
+	ck_assert_str_eq(req.env[2], "SV_TEST_ENVF=cli");
+	ck_assert_uint_eq(req.args_count, 2);
+	ck_assert_str_eq(req.args[0], "/bin/echo");
+	ck_assert_str_eq(req.args[1], "hi");
+	ck_assert_str_eq(req.cwd, "/w");
+	ck_assert_str_eq(req.net, "/run/netns/x");
+	run_opts_free(&o);
+
+	v = ARGV("run", "--security-opt", "seccomp=unconfined", "--entrypoint", "/bin/true", "t2");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+	ck_assert_str_eq(req.seccomp, "unconfined");
+	ck_assert_ptr_null(req.seccomp_profile);
+	ck_assert_uint_eq(req.args_count, 1);
+	ck_assert_str_eq(req.args[0], "/bin/true");
+	run_opts_free(&o);
+
+	EXPECT_RUN(false, -EINVAL, "run: invalid -v \"/tmp\": want SRC:DST", "run", "-v", "/tmp", "t1");
+	EXPECT_RUN(false, -EINVAL, "mode \"rx\": want ro or rw", "run", "-v", "/tmp:/m:rx", "t1");
+	EXPECT_RUN(false, -EINVAL, "no named volumes", "run", "-v", "vol:/m", "t1");
+	EXPECT_RUN(false, -ENOENT, "bind source /nonexistent-sv: No such file", "run", "-v",
+		   "/nonexistent-sv:/m", "t1");
+	EXPECT_RUN(false, -EINVAL, "destination \"rel\": not an absolute path", "run", "-v",
+		   "/tmp:rel", "t1");
+	EXPECT_RUN(false, -EINVAL, "want type=bind or type=tmpfs", "run", "--mount",
+		   "type=volume,target=/m", "t1");
+	EXPECT_RUN(false, -EINVAL, "a bind wants source and target", "run", "--mount",
+		   "type=bind,target=/m", "t1");
+	EXPECT_RUN(false, -EINVAL, "a tmpfs wants a target and no source", "run", "--mount",
+		   "type=tmpfs,source=/tmp,target=/m", "t1");
+	EXPECT_RUN(false, -EINVAL, "bind-propagation=shared: want type", "run", "--mount",
+		   "type=bind,source=/tmp,target=/m,bind-propagation=shared", "t1");
+	EXPECT_RUN(false, -EINVAL, "tmpfs-mode=9", "run", "--mount", "type=tmpfs,target=/m,tmpfs-mode=9", "t1");
+	EXPECT_RUN(false, -EINVAL, "invalid --cap-add \"bad-cap\"", "run", "--cap-add", "bad-cap", "t1");
+	EXPECT_RUN(false, -EINVAL, "--security-opt \"apparmor=x\": not supported", "run",
+		   "--security-opt", "apparmor=x", "t1");
+	EXPECT_RUN(false, -EINVAL, "no-new-privileges is always on", "run", "--security-opt",
+		   "no-new-privileges=false", "t1");
+	EXPECT_RUN(false, -ENOENT, "seccomp=/nonexistent-sv: No such file", "run", "--security-opt",
+		   "seccomp=/nonexistent-sv", "t1");
+	EXPECT_RUN(false, -EINVAL, "invalid --label \"=v\"", "run", "--label", "=v", "t1");
+	EXPECT_RUN(false, -EINVAL, "invalid --label \"k\": want K=V", "run", "--label", "k", "t1");
+	EXPECT_RUN(false, -ENOENT, "--env-file /nonexistent-sv: No such file", "run", "--env-file",
+		   "/nonexistent-sv", "t1");
+	EXPECT_RUN(false, -EINVAL, "invalid --net \"rel/ns\"", "run", "--net", "rel/ns", "t1");
+	EXPECT_RUN(false, -EINVAL, "-v/--mount/--tmpfs with --bundle", "run", "--bundle", "/b",
+		   "--tmpfs", "/t", "t1");
+	EXPECT_RUN(false, -EINVAL, "--cap-drop with --bundle", "run", "--bundle", "/b",
+		   "--cap-drop", "ALL", "t1");
+	unlink(envf);
+	unlink(scf);
+}
+END_TEST
+
 START_TEST(exec_options)
 {
 	char **v = ARGV("exec", "-d", "--exec-id", "e.1", "-e", "A=1", "--env=B=2", "--cwd", "/w",
@@ -636,6 +750,7 @@ int main(void)
 	tcase_add_test(tc, run_env_accumulates);
 	tcase_add_test(tc, run_options);
 	tcase_add_test(tc, run_refusals);
+	tcase_add_test(tc, run_spec_options);
 	tcase_add_test(tc, exec_options);
 	tcase_add_test(tc, exec_refusals);
 	tcase_add_test(tc, memory_sizes);
