@@ -20,8 +20,12 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 
 static const char usage[] =
 	"usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]\n"
-	"  run [--rm] [-d] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
-	"      [--hostname H] [--net none|host|loopback] [--memory BYTES] [--pids N] [--cpus N]\n"
+	"  run [--rm] [-d] [--rootfs DIR|--bundle DIR] [-e K=V]... [--env-file F]... [-w|--cwd DIR]\n"
+	"      [-u USER[:GROUP]] [--entrypoint CMD] [--hostname H] [--label K=V]...\n"
+	"      [--net none|host|loopback|PATH] [--memory BYTES] [--pids N] [--cpus N]\n"
+	"      [-v SRC:DST[:ro|:rw]]... [--mount type=bind|tmpfs,...]... [--tmpfs DST[:OPTS]]...\n"
+	"      [--read-only] [--cap-add CAP]... [--cap-drop CAP|ALL]...\n"
+	"      [--security-opt seccomp=unconfined|FILE|no-new-privileges]...\n"
 	"      [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
 	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  " CLI_EXEC_USAGE "\n"

@@ -231,4 +231,49 @@ print(a["io.shimvisor.label.app"], a["io.shimvisor.label.team"], sep="|")' \
 	case "$out" in *"K must be printable, without blanks"*) ;; *) fail "bad label: $out" ;; esac
 }
 
+# From a hostile client's side: a Create sent by hand, not by the CLI, gets no set-uid or
+# device mount and no bind the policy does not permit.
+test_hostile_client_mounts() {
+	mkdir -p "$T/share"
+	policy_conf "bind_sources = $T/share"
+	daemon_start -c "$T/conf"
+	cat > "$T/raw.py" <<'PY'
+import socket, struct, sys
+def varint(n):
+    out = b""
+    while n > 0x7f:
+        out += bytes([n & 0x7f | 0x80]); n >>= 7
+    return out + bytes([n])
+def ld(num, data):
+    data = data.encode() if isinstance(data, str) else data
+    return varint(num << 3 | 2) + varint(len(data)) + data
+def mount(typ, src, dst, opts):
+    return ld(1, typ) + (ld(2, src) if src else b"") + ld(3, dst) + b"".join(ld(4, o) for o in opts)
+tid, typ, src, dst = sys.argv[2:6]
+req = ld(1, tid) + ld(2, "sleep") + ld(2, "30") + varint(17 << 3) + b"\x01" + \
+      ld(22, mount(typ, src, dst, sys.argv[6:]))
+body = ld(1, "shimvisor.v1.Control") + ld(2, "Create") + ld(3, req)
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])
+s.sendall(struct.pack(">IIBB", len(body), 1, 1, 0) + body)
+hdr = b""
+while len(hdr) < 10: hdr += s.recv(10 - len(hdr))
+n = struct.unpack(">IIBB", hdr)[0]
+resp = b""
+while len(resp) < n: resp += s.recv(n - len(resp))
+sys.stdout.write(resp.decode("latin-1"))
+PY
+	out=$(python3 "$T/raw.py" "$T/ctl.sock" h1 bind "$T/share" /mnt rbind suid dev) || fail "raw: $out"
+	case "$out" in *'option "suid" not permitted'*) ;; *) fail "suid: $out" ;; esac
+	out=$(python3 "$T/raw.py" "$T/ctl.sock" h2 tmpfs "" /mnt rshared) || fail "raw: $out"
+	case "$out" in *'option "rshared" not permitted'*) ;; *) fail "rshared: $out" ;; esac
+	out=$(python3 "$T/raw.py" "$T/ctl.sock" h3 bind /etc /mnt rbind) || fail "raw: $out"
+	case "$out" in *"not below the policy's bind_sources"*) ;; *) fail "/etc: $out" ;; esac
+	"$SV" ls -q | grep -q . && fail "a refused create left a task: $("$SV" ls)"
+	# a bind it may have: nosuid,nodev whatever it asked
+	out=$(python3 "$T/raw.py" "$T/ctl.sock" h4 bind "$T/share" /mnt rbind rw) || fail "raw: $out"
+	"$SV" start h4 || fail "start h4 ($out)"
+	line=$("$SV" exec h4 grep ' /mnt ' /proc/self/mountinfo) || fail "exec: $line"
+	case "$line" in *" /mnt rw,nosuid,nodev"*) ;; *) fail "h4's /mnt: $line" ;; esac
+}
+
 run_cases "$@"
