@@ -419,7 +419,8 @@ int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const ch
 			r = generate(rq, sc, &s, err, errsz);
 		free(own);
 	}
-	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, generated, err, errsz)) == 0)
+	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, generated, err, errsz)) == 0 &&
+	    rq->labels_count)   /* a bundle's config is left alone without labels */
 		r = spec_add_labels(object_in(s, "annotations"), rq->labels, rq->labels_count, err, errsz);
 	if (r < 0) {
 		cJSON_Delete(s);
