@@ -102,8 +102,9 @@ struct task {
 	size_t rlen;
 	struct conn *link;      /* our ttrpc connection to the worker */
 	uint32_t mon_seq;       /* outstanding monitor request */
-	/* who is owed an answer: each answered by the action that ends its wait */
-	struct reply_to create_rt, start_rt, delete_rt;
+	/* who is owed an answer: each answered by the action that ends its wait (restart_rt:
+	 * a client's Restart, once the new run has started) */
+	struct reply_to create_rt, start_rt, delete_rt, restart_rt;
 	struct waiter *waiters;
 	int fail_code;          /* a failed create's answer (states failed, rollback, ...) */
 	char *fail_msg;
@@ -115,6 +116,8 @@ struct task {
 	 * deadline of state "waiting to restart" */
 	struct sv_restart restart;
 	int64_t backoff_ms, run_started_ms, restart_due_ms;
+	bool auto_remove;       /* run --rm -d: deleted once its exit is seen (not kept across a
+				 * daemon restart) */
 	struct task *next;
 };
 
