@@ -133,21 +133,28 @@ test_restart_runs_a_stopped_task_again_on_its_bundle() {
 	done
 }
 
+# Wait (bounded) until task $1 runs with restart_count $2.
+runs_with_count() {
+	local deadline=$((SECONDS + 10))
+	until [ "$(field "$1" restart_count)" = "$2" ] && [ "$(field "$1" status)" = running ]; do
+		[ $SECONDS -lt $deadline ] || fail "not running with restart_count $2: $("$SV" state "$1")"
+		sleep 0.02
+	done
+}
+
 test_restart_of_a_task_whose_policy_a_client_ended_starts_it_over() {
 	daemon_start
 	"$SV" run -d --restart on-failure:1 flaky /bin/sh -c "$HANDLES_TERM" || fail "run"
+	kill -9 "$(field flaky pid)" || fail "kill -9 of its pid"     # a failure, not a client's
+	runs_with_count flaky 1
 	"$SV" stop flaky >/dev/null || fail "stop"
 	"$SV" restart flaky >/dev/null || fail "restart"
 	[ "$(field flaky status)" = running ] || fail "not running"
 	[ "$(field flaky restart_count)" = 0 ] || fail "restart_count $(field flaky restart_count)"
 	[ "$(field flaky restart)" = on-failure:1 ] || fail "policy $(field flaky restart)"
-	# the policy holds again: a failure is restarted once by the daemon
+	# the policy holds again, with its N: one failure is restarted by the daemon
 	kill -9 "$(field flaky pid)" || fail "kill -9 of its pid"
-	local deadline=$((SECONDS + 10))
-	until [ "$(field flaky restart_count)" = 1 ] && [ "$(field flaky status)" = running ]; do
-		[ $SECONDS -lt $deadline ] || fail "not restarted by its policy: $("$SV" state flaky)"
-		sleep 0.02
-	done
+	runs_with_count flaky 1
 }
 
 test_restart_method_refuses_what_is_not_stopped() {
