@@ -135,13 +135,13 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
 		goto out;
 	}
-	t->auto_remove = rq->auto_remove;
+	restart.auto_remove = rq->auto_remove;     /* recorded with the policy */
 	t->create_req = rq;
 	rq = NULL;
 	task_set_restart(k->e, t, &restart);
 	snprintf(mr.op.spawn.ns, sizeof(mr.op.spawn.ns), "%s", t->ns);
 	snprintf(mr.op.spawn.id, sizeof(mr.op.spawn.id), "%s", t->id);
-	if (restart.kind != SV_RESTART_NO) {
+	if (restart.kind != SV_RESTART_NO || restart.auto_remove) {
 		mr.op.spawn.has_restart = true;
 		task_restart_msg(t, &mr.op.spawn.restart);
 	}

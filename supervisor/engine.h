@@ -111,13 +111,11 @@ struct task {
 	sv_CtlCreateRequest *create_req;  /* kept until the worker's Create is sent */
 	sv_DeleteResponse del;  /* result of Delete, returned once the bundle is gone */
 	struct exec_note *detached;     /* detached execs: deleted once their exit is seen */
-	/* the restart policy (kept in the bundle by the monitor): its count and whether a
-	 * client ended it; the backoff before the next run, when this run started, and the
+	/* the restart policy (kept in the bundle by the monitor): its count, whether a
+	 * client ended it, and run --rm -d's auto_remove; the backoff before the next run, when this run started, and the
 	 * deadline of state "waiting to restart" */
 	struct sv_restart restart;
 	int64_t backoff_ms, run_started_ms, restart_due_ms;
-	bool auto_remove;       /* run --rm -d: deleted once its exit is seen (not kept across a
-				 * daemon restart) */
 	struct task *next;
 };
 

@@ -440,7 +440,7 @@ static void exit_stop(struct engine *e, struct task *t, const struct task_ev *a)
  * a client's Delete would, with nobody to answer. */
 void stopped_or_removed(struct engine *e, struct task *t)
 {
-	if (!t->auto_remove) {
+	if (!t->restart.auto_remove) {
 		t->st = TS_STOPPED;
 		return;
 	}

@@ -55,7 +55,8 @@ void task_restart_msg(const struct task *t, sv_MonRestart *out)
 	*out = (sv_MonRestart){ .kind = t->restart.kind, .max = t->restart.max,
 				.count = t->restart.count,
 				/* without a policy, stopped only cancels a Restart: no record */
-				.stopped = t->restart.kind != SV_RESTART_NO && t->restart.stopped };
+				.stopped = t->restart.kind != SV_RESTART_NO && t->restart.stopped,
+				.auto_remove = t->restart.auto_remove };
 }
 
 void task_restart_deadlines(struct engine *e, int64_t now, int64_t *next)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # selftest/e2e/19-verbs.t: the docker-style verbs: stop (SIGTERM, SIGKILL after -t, tasks in
 # parallel), restart (the Restart method), top, ps/version --format json, rm, prune, and
-# run --rm -d (the daemon deletes the task once it exits).
+# run --rm -d (the daemon deletes the task once it exits, also after its own restart).
 . "$(dirname "$0")/lib.sh"
 
 # A task that ignores SIGTERM, and one that ends on it with 143 (a pid 1 has no default
@@ -299,6 +299,24 @@ test_run_rm_detached_leaves_nothing_once_it_exits() {
 	out=$(raw_call Create 'sc.string(1,"x")+sc.string(2,"/bin/true")+sc.field(32,0,1)') || fail "client: $out"
 	case $out in "3 create x: auto_remove"*) ;; *) fail "auto_remove attached: $out" ;; esac
 	[ -z "$("$SV" ls -q)" ] || fail "left: $("$SV" ls)"
+}
+
+test_run_rm_detached_is_removed_also_after_a_daemon_restart() {
+	daemon_start
+	"$SV" run -d --rm keep /bin/sh -c "$HANDLES_TERM" || fail "run"
+	# the daemon keeps it in the bundle's restart record, as a policy
+	[ "$(cat "$T/state/default/keep/restart")" = "0 0 0 0 1" ] ||
+		fail "record: $(cat "$T/state/default/keep/restart" 2>&1)"
+	daemon_kill9
+	daemon_start
+	[ "$(field keep status)" = running ] || fail "not re-attached: $("$SV" state keep 2>&1)"
+	out=$("$SV" stop keep) || fail "stop: $out"
+	[ "$out" = keep ] || fail "$out"
+	local deadline=$((SECONDS + 10))
+	while "$SV" state keep >/dev/null 2>&1 || [ -e "$T/state/default/keep" ]; do
+		[ $SECONDS -lt $deadline ] || fail "left after a restart: $("$SV" ls)"
+		sleep 0.02
+	done
 }
 
 run_cases "$@"
