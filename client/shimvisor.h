@@ -76,6 +76,14 @@ int sv_wait_recv(struct sv_client *c, uint32_t *status, sv_Timestamp *exited_at)
 int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out);
 /* Host pids of the task's processes: *pids is malloc'd (free()), *n its length. */
 int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n);
+/* The same with each process's info: an exec's pid carries info.type_url
+ * "containerd.runc.v1.ProcessDetails" (sv_ProcessDetails, its exec_id). Free with
+ * sv_pb_free(sv_PidsResponse_fields, out). */
+int sv_processes(struct sv_client *c, const char *id, sv_PidsResponse *out);
+/* Run a stopped task again on its bundle (a new worker, as its restart policy would); returns
+ * once the new run has started. Its policy, if any, starts over (restart_count 0). -EBUSY
+ * unless the task is stopped. */
+int sv_restart(struct sv_client *c, const char *id);
 /* out may be NULL; else free with sv_pb_free(sv_DeleteResponse_fields, out). */
 int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse *out);
 

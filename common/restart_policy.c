@@ -88,7 +88,8 @@ int64_t sv_restart_backoff(int64_t prev_ms, int64_t ran_ms)
 
 size_t sv_restart_record(const struct sv_restart *r, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%u %u %u %u\n", r->kind, r->max, r->count, r->stopped ? 1u : 0u);
+	int n = snprintf(buf, size, "%u %u %u %u %u\n", r->kind, r->max, r->count,
+			 r->stopped ? 1u : 0u, r->auto_remove ? 1u : 0u);
 
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
@@ -96,17 +97,22 @@ size_t sv_restart_record(const struct sv_restart *r, char *buf, size_t size)
 int sv_restart_record_parse(const char *s, size_t len, struct sv_restart *out)
 {
 	char buf[64], tail;
-	unsigned k, max, count, stopped;
+	unsigned k, max, count, stopped, rm = 0;
+	int n;
 
 	memset(out, 0, sizeof(*out));
 	if (len == 0 || len >= sizeof(buf) || memchr(s, 0, len) || memchr(s, '\n', len) != s + len - 1)
 		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = 0;
-	if (sscanf(buf, "%u %u %u %u%c", &k, &max, &count, &stopped, &tail) != 5 || tail != '\n' ||
-	    k >= SV_RESTART_NKINDS || k == SV_RESTART_NO || max > SV_RESTART_MAX_N || stopped > 1 ||
-	    (k != SV_RESTART_ON_FAILURE && max))
+	n = sscanf(buf, "%u %u %u %u%c", &k, &max, &count, &stopped, &tail);
+	if (n == 5 && tail == ' ')      /* the fifth field */
+		n = sscanf(buf, "%u %u %u %u %u%c", &k, &max, &count, &stopped, &rm, &tail) - 1;
+	if (n != 5 || tail != '\n' || k >= SV_RESTART_NKINDS || max > SV_RESTART_MAX_N ||
+	    stopped > 1 || rm > 1 || (k != SV_RESTART_ON_FAILURE && max) ||
+	    (k == SV_RESTART_NO) != (rm == 1) || (k == SV_RESTART_NO && (count || stopped)))
 		return -EINVAL;
-	*out = (struct sv_restart){ .kind = k, .max = max, .count = count, .stopped = stopped };
+	*out = (struct sv_restart){ .kind = k, .max = max, .count = count, .stopped = stopped,
+				    .auto_remove = rm };
 	return 0;
 }

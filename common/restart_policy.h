@@ -23,6 +23,7 @@ struct sv_restart {
 	uint32_t max;           /* on-failure:N: N (0: no limit) */
 	uint32_t count;         /* restarts done */
 	bool stopped;           /* killed, stopped or deleted by a client: the policy is over */
+	bool auto_remove;       /* run --rm -d: deleted once it has exited (kind no only) */
 };
 
 /* "no", "on-failure", "on-failure:N" (N 1..SV_RESTART_MAX_N), "always", "unless-stopped";
@@ -35,8 +36,10 @@ bool sv_restart_wanted(const struct sv_restart *r, uint32_t status);
 /* The wait before the next restart: prev, the wait before this run (0: none yet), and how
  * long this run lasted. */
 int64_t sv_restart_backoff(int64_t prev_ms, int64_t ran_ms);
-/* The bundle's record: "<kind> <max> <count> <stopped>\n". Format into buf (>= 64 bytes),
- * returns its length; parse: 0 or -EINVAL (anything else in it). */
+/* The bundle's record: "<kind> <max> <count> <stopped> <auto_remove>\n" (a record of four
+ * fields, written before auto_remove, still parses). Kind no is recorded only with
+ * auto_remove, which goes with no other kind. Format into buf (>= 64 bytes), returns its
+ * length; parse: 0 or -EINVAL (anything else in it). */
 size_t sv_restart_record(const struct sv_restart *r, char *buf, size_t size);
 int sv_restart_record_parse(const char *s, size_t len, struct sv_restart *out);
 

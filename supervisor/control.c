@@ -104,6 +104,12 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
+	if (rq->auto_remove && (!rq->detach || restart.kind != SV_RESTART_NO)) {
+		snprintf(msg, sizeof(msg), "create %s: auto_remove (--rm -d) needs a detached task "
+			 "without a restart policy: invalid argument", rq->id);
+		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
+		goto out;
+	}
 	if (k->e->ntasks >= k->e->max_tasks) {
 		snprintf(msg, sizeof(msg), "create %s: too many tasks: the daemon's fd limit allows %zu "
 			 "(raise RLIMIT_NOFILE)", rq->id, k->e->max_tasks);
@@ -129,12 +135,13 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
 		goto out;
 	}
+	restart.auto_remove = rq->auto_remove;     /* recorded with the policy */
 	t->create_req = rq;
 	rq = NULL;
 	task_set_restart(k->e, t, &restart);
 	snprintf(mr.op.spawn.ns, sizeof(mr.op.spawn.ns), "%s", t->ns);
 	snprintf(mr.op.spawn.id, sizeof(mr.op.spawn.id), "%s", t->id);
-	if (restart.kind != SV_RESTART_NO) {
+	if (restart.kind != SV_RESTART_NO || restart.auto_remove) {
 		mr.op.spawn.has_restart = true;
 		task_restart_msg(t, &mr.op.spawn.restart);
 	}
@@ -366,6 +373,18 @@ static void m_delete(struct call *k)
 		  &(struct task_ev){ .rt = k->rt, .fd = -1, .link_fd = -1 });
 }
 
+/* A stopped task run again on its bundle (task_restart.c's restart_now); answered once the
+ * new run has started. */
+static void m_restart(struct call *k)
+{
+	sv_CtlRestartRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_CtlRestartRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_RESTART)))
+		return;
+	task_fire(k->e, t, TE_RESTART, &(struct task_ev){ .rt = k->rt, .fd = -1, .link_fd = -1 });
+}
+
 static void m_list(struct call *k)
 {
 	sv_CtlListResponse resp = { 0 };
@@ -437,6 +456,7 @@ static const struct {
 	{ "State", m_state }, { "Pids", m_pids }, { "Delete", m_delete }, { "List", m_list },
 	{ "Subscribe", m_subscribe }, { "Version", m_version }, { "Pause", m_pause },
 	{ "Resume", m_resume }, { "Stats", m_stats }, { "Update", m_update }, { "Exec", m_exec },
+	{ "Restart", m_restart },
 };
 
 void control_request(struct engine *e, struct conn *c)

@@ -102,16 +102,17 @@ struct task {
 	size_t rlen;
 	struct conn *link;      /* our ttrpc connection to the worker */
 	uint32_t mon_seq;       /* outstanding monitor request */
-	/* who is owed an answer: each answered by the action that ends its wait */
-	struct reply_to create_rt, start_rt, delete_rt;
+	/* who is owed an answer: each answered by the action that ends its wait (restart_rt:
+	 * a client's Restart, once the new run has started) */
+	struct reply_to create_rt, start_rt, delete_rt, restart_rt;
 	struct waiter *waiters;
 	int fail_code;          /* a failed create's answer (states failed, rollback, ...) */
 	char *fail_msg;
 	sv_CtlCreateRequest *create_req;  /* kept until the worker's Create is sent */
 	sv_DeleteResponse del;  /* result of Delete, returned once the bundle is gone */
 	struct exec_note *detached;     /* detached execs: deleted once their exit is seen */
-	/* the restart policy (kept in the bundle by the monitor): its count and whether a
-	 * client ended it; the backoff before the next run, when this run started, and the
+	/* the restart policy (kept in the bundle by the monitor): its count, whether a
+	 * client ended it, and run --rm -d's auto_remove; the backoff before the next run, when this run started, and the
 	 * deadline of state "waiting to restart" */
 	struct sv_restart restart;
 	int64_t backoff_ms, run_started_ms, restart_due_ms;

@@ -208,10 +208,10 @@ static int restart_record_of(bool has, const sv_MonRestart *mr, char *buf, size_
 	struct sv_restart r = { 0 };
 
 	*len = 0;
-	if (!has || mr->kind == SV_RESTART_NO)
+	if (!has || (mr->kind == SV_RESTART_NO && !mr->auto_remove))
 		return has && (mr->max || mr->count || mr->stopped) ? -EINVAL : 0;
 	r = (struct sv_restart){ .kind = mr->kind, .max = mr->max, .count = mr->count,
-				 .stopped = mr->stopped };
+				 .stopped = mr->stopped, .auto_remove = mr->auto_remove };
 	*len = sv_restart_record(&r, buf, size);
 	/* the monitor writes only what it would read back */
 	return sv_restart_record_parse(buf, *len, &r);

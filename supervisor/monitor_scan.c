@@ -54,7 +54,7 @@ static bool restart_of(struct monitor *m, const char *ns, const char *id, sv_Mon
 	free(s);
 	if (ok)
 		*out = (sv_MonRestart){ .kind = r.kind, .max = r.max, .count = r.count,
-					.stopped = r.stopped };
+					.stopped = r.stopped, .auto_remove = r.auto_remove };
 	return ok;
 }
 

@@ -35,7 +35,8 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 	t->bundle = strdup(f->bundle ? f->bundle : "");
 	if (f->has_restart && !f->rollback) {
 		struct sv_restart r = { .kind = f->restart.kind, .max = f->restart.max,
-					.count = f->restart.count, .stopped = f->restart.stopped };
+					.count = f->restart.count, .stopped = f->restart.stopped,
+					.auto_remove = f->restart.auto_remove };
 		task_set_restart(e, t, &r);
 	}
 	if (f->rollback) {

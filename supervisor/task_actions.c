@@ -143,6 +143,7 @@ static void end(struct engine *e, struct task *t)
 	answer(e, &t->start_rt, SV_NOT_FOUND, "task is gone: not found");
 	answer(e, &t->create_rt, SV_UNAVAILABLE, "task is gone");
 	answer(e, &t->delete_rt, SV_NOT_FOUND, "task is gone: not found");
+	answer(e, &t->restart_rt, SV_NOT_FOUND, "task is gone: not found");
 	task_free(e, t);
 }
 
@@ -162,7 +163,8 @@ static void relay_report(struct engine *e, struct task *t, const struct task_ev 
 
 static enum task_req req_of(enum task_event ev)
 {
-	return ev == TE_START ? TR_START : ev == TE_DELETE ? TR_DELETE : TR_DELETE_FORCE;
+	return ev == TE_START ? TR_START : ev == TE_DELETE ? TR_DELETE :
+	       ev == TE_RESTART ? TR_RESTART : TR_DELETE_FORCE;
 }
 
 /* A new worker's report pipe (fd, may be -1) watched, and our link to it opened. 0, or
@@ -431,7 +433,20 @@ static void exit_note(struct engine *e, struct task *t, const struct task_ev *a)
 static void exit_stop(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	exit_record(e, t, a->exit_status, a->exited_at, a->env);
-	t->st = TS_STOPPED;
+	stopped_or_removed(e, t);
+}
+
+/* The task has stopped for good: kept for its client, or (run --rm -d) deleted at once, as
+ * a client's Delete would, with nobody to answer. */
+void stopped_or_removed(struct engine *e, struct task *t)
+{
+	if (!t->restart.auto_remove) {
+		t->st = TS_STOPPED;
+		return;
+	}
+	sv_info("task %s/%s: removed once exited (--rm)", t->ns, t->id);
+	t->st = TS_DELETING;
+	begin_delete(e, t);
 }
 
 static void exit_delete(struct engine *e, struct task *t, const struct task_ev *a)

@@ -14,6 +14,8 @@ void begin_delete(struct engine *e, struct task *t);
 /* The init's exit, once: recorded, published (env: the worker's own event), waiters told. */
 void exit_record(struct engine *e, struct task *t, uint32_t status, const sv_Timestamp *at,
 		 const sv_Envelope *env);
+/* The task has stopped for good: state stopped, or (auto_remove) its delete begun. */
+void stopped_or_removed(struct engine *e, struct task *t);
 /* The worker is gone (or going): st waits for the cleanup of its bundle. */
 void await_cleanup(struct engine *e, struct task *t, enum task_state st, bool dead);
 /* A new worker (spawned): its report pipe watched, our link opened; 0 or -errno. */
@@ -25,6 +27,6 @@ void send_create(struct engine *e, struct task *t, const sv_CtlCreateRequest *cr
 /* task_restart.c: the restart policy's actions (task_table.h's cells) */
 task_action kill_relay, kill_backoff, kill_restart, exit_run, restart_stop, restart_abort,
 	    respawn, respawned, respawn_failed, recreated, recreate_failed, restarted,
-	    exit_restart;
+	    exit_restart, restart_now;
 
 #endif

@@ -28,7 +28,7 @@ static const char *const event_names[TE_NEVENTS] = {
 	[TE_CONNECTED] = "connected", [TE_CONNECT_FAILED] = "connect failed",
 	[TE_STATE] = "state", [TE_REPORT_DELETE] = "/tasks/delete",
 	[TE_RESTART_DUE] = "backoff over", [TE_START] = "Start", [TE_KILL] = "Kill",
-	[TE_DELETE] = "Delete", [TE_DELETE_FORCE] = "Delete -f",
+	[TE_DELETE] = "Delete", [TE_DELETE_FORCE] = "Delete -f", [TE_RESTART] = "Restart",
 };
 
 static const char *const req_names[TR_NREQS] = {
@@ -36,6 +36,7 @@ static const char *const req_names[TR_NREQS] = {
 	[TR_PIDS] = "Pids", [TR_DELETE] = "Delete", [TR_DELETE_FORCE] = "Delete -f",
 	[TR_DELETE_EXEC] = "Delete exec", [TR_PAUSE] = "Pause", [TR_RESUME] = "Resume",
 	[TR_STATS] = "Stats", [TR_UPDATE] = "Update", [TR_EXEC] = "Exec", [TR_WAIT_EXEC] = "Wait exec",
+	[TR_RESTART] = "Restart",
 };
 
 /* Each row as one string of comma-separated names, from the same macro as the actions. */
@@ -82,10 +83,12 @@ static const struct task_refusal
 	in_progress = { SV_FAILED_PRECONDITION, "delete already in progress: failed precondition", false, false },
 	not_stopped = { SV_FAILED_PRECONDITION, "task must be stopped before deletion", true, false },
 	not_found = { SV_NOT_FOUND, "task <id>: not found", false, false },
+	not_stopped_restart = { SV_FAILED_PRECONDITION, "task must be stopped before a restart", true, false },
 	restarting = { SV_FAILED_PRECONDITION, "the task is restarting: failed precondition", false, false };
 
 #define B(r) (1u << (r))
-#define ALL ((1u << TR_NREQS) - 1)
+/* every request but Restart, which only a stopped task takes */
+#define ALL (((1u << TR_NREQS) - 1) & ~B(TR_RESTART))
 #define LIVE_ONLY (B(TR_PAUSE) | B(TR_RESUME) | B(TR_STATS) | B(TR_UPDATE) | B(TR_EXEC))
 #define DELETES (B(TR_DELETE) | B(TR_DELETE_FORCE))
 #define FINISHED (B(TR_KILL) | B(TR_PIDS) | LIVE_ONLY)
@@ -100,7 +103,7 @@ static const uint32_t permitted[TS_NSTATES] = {
 	[TS_CREATED] = ALL,
 	[TS_RUNNING] = ALL & ~B(TR_DELETE),
 	[TS_KILLING] = ALL & ~DELETES,
-	[TS_STOPPED] = ALL & ~FINISHED,
+	[TS_STOPPED] = (ALL & ~FINISHED) | B(TR_RESTART),
 	[TS_DELETING] = ALL & ~(FINISHED | DELETES),
 	[TS_DELETED] = ALL & ~(B(TR_START) | FINISHED | DELETES),
 	[TS_DELETED_GONE] = ALL & ~(B(TR_START) | FINISHED | DELETES | B(TR_DELETE_EXEC)),
@@ -110,7 +113,7 @@ static const uint32_t permitted[TS_NSTATES] = {
 	[TS_ROLLBACK] = 0,
 	[TS_FAILED_CLEANING] = 0,
 	[TS_UNKNOWN] = ALL & ~DELETES,
-	[TS_BACKOFF] = ALL & ~(FINISHED & ~B(TR_KILL)),
+	[TS_BACKOFF] = (ALL & ~(FINISHED & ~B(TR_KILL))) | B(TR_RESTART),
 	[TS_RESTART_STOPPING] = BETWEEN_RUNS,
 	[TS_RESPAWNING] = BETWEEN_RUNS,
 	[TS_RECREATING] = BETWEEN_RUNS,
@@ -144,6 +147,8 @@ const struct task_refusal *task_refusal(enum task_state st, enum task_req rq)
 		return &no_pids;
 	case TR_DELETE_EXEC:
 		return &no_process;
+	case TR_RESTART:
+		return st >= TS_DELETING && st <= TS_GONE ? &being_deleted : &not_stopped_restart;
 	case TR_DELETE:
 	case TR_DELETE_FORCE:
 		return st == TS_RUNNING || st == TS_UNKNOWN || creating_state(st) ? &not_stopped

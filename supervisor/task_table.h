@@ -58,13 +58,14 @@ enum task_event {
 	TE_KILL,            /* (a client's Kill ends the restart policy) */
 	TE_DELETE,
 	TE_DELETE_FORCE,
+	TE_RESTART,         /* a client's Restart of a stopped task (a new worker, at once) */
 	TE_NEVENTS
 };
 
 /* The task-scoped Control requests, for permitted[state]. */
 enum task_req {
 	TR_START, TR_KILL, TR_WAIT, TR_STATE, TR_PIDS, TR_DELETE, TR_DELETE_FORCE, TR_DELETE_EXEC,
-	TR_PAUSE, TR_RESUME, TR_STATS, TR_UPDATE, TR_EXEC, TR_WAIT_EXEC, TR_NREQS
+	TR_PAUSE, TR_RESUME, TR_STATS, TR_UPDATE, TR_EXEC, TR_WAIT_EXEC, TR_RESTART, TR_NREQS
 };
 
 /* The actions: one row per state, one cell per event in enum task_event's order. Expanded
@@ -74,70 +75,70 @@ enum task_req {
 #define TASK_ACTIONS(ROW) \
 	ROW(TS_SPAWNING, spawned, spawn_failed, ignore, ignore, ignore, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, ignore, start_queue, kill_relay, refused, refused) \
+	    relay_report, ignore, start_queue, kill_relay, refused, refused, refused) \
 	ROW(TS_CREATING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    worker_created, create_failed, ignore, exit_note, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, start_queue, kill_relay, refused, refused) \
+	    ignore, relay_report, ignore, start_queue, kill_relay, refused, refused, refused) \
 	ROW(TS_COMMITTING, spawned_late, ignore, committed, commit_failed, died_uncommitted, \
 	    ignore, ignore, create_late, create_late, ignore, exit_note, ignore, ignore, \
 	    ignore, ignore, ignore, relay_report, ignore, start_queue, kill_relay, refused, \
-	    refused) \
+	    refused, refused) \
 	ROW(TS_CREATED, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, started, exit_stop, ignore, ignore, connected, no_task, \
-	    reattach_state, relay_report, ignore, start_relay, kill_relay, delete, delete) \
+	    reattach_state, relay_report, ignore, start_relay, kill_relay, delete, delete, refused) \
 	ROW(TS_RUNNING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, exit_run, ignore, ignore, connected, ignore, \
 	    reattach_state, relay_report, ignore, start_relay, kill_relay, refused, \
-	    kill_then_delete) \
+	    kill_then_delete, refused) \
 	ROW(TS_KILLING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, exit_delete, ignore, ignore, connected, ignore, \
-	    reattach_state, relay_report, ignore, start_relay, kill_relay, refused, refused) \
+	    reattach_state, relay_report, ignore, start_relay, kill_relay, refused, refused, refused) \
 	ROW(TS_STOPPED, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, ignore, start_relay, refused, delete, delete) \
+	    relay_report, ignore, start_relay, refused, delete, delete, restart_now) \
 	ROW(TS_DELETING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, exit_note, deleted, delete_failed, ignore, \
-	    ignore, ignore, ignore, ignore, start_relay, refused, refused, refused) \
+	    ignore, ignore, ignore, ignore, start_relay, refused, refused, refused, refused) \
 	ROW(TS_DELETED, spawned_late, ignore, ignore, ignore, deleted_gone, cleaned_first, \
 	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	    ignore, relay_report, ignore, refused, refused, refused, refused, refused) \
 	ROW(TS_DELETED_GONE, spawned_late, ignore, ignore, ignore, ignore, finish_delete, \
 	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	    ignore, relay_report, ignore, refused, refused, refused, refused, refused) \
 	ROW(TS_DELETED_CLEANED, spawned_late, ignore, ignore, ignore, finish_delete, ignore, \
 	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	    ignore, relay_report, ignore, refused, refused, refused, refused, refused) \
 	ROW(TS_GONE, spawned_late, ignore, ignore, ignore, ignore, cleaned_dead, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, ignore, refused, refused, delete_gone, delete_gone) \
+	    relay_report, ignore, refused, refused, delete_gone, delete_gone, refused) \
 	ROW(TS_FAILED, spawned_late, ignore, ignore, ignore, failed_gone, ignore, ignore, \
 	    create_late, create_late, ignore, exit_note, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	    ignore, relay_report, ignore, refused, refused, refused, refused, refused) \
 	ROW(TS_ROLLBACK, spawned_late, ignore, ignore, ignore, rollback_gone, ignore, ignore, \
 	    create_late, create_late, ignore, exit_note, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	    ignore, relay_report, ignore, refused, refused, refused, refused, refused) \
 	ROW(TS_FAILED_CLEANING, spawned_late, ignore, ignore, ignore, ignore, end_failed, \
 	    ignore, create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, refused, refused, refused, refused) \
+	    ignore, relay_report, ignore, refused, refused, refused, refused, refused) \
 	ROW(TS_UNKNOWN, spawned_late, ignore, ignore, ignore, worker_died, ignore, \
 	    scan_rollback, create_late, create_late, started, exit_run, ignore, ignore, \
 	    connected, no_task, reattach_state, relay_report, ignore, start_relay, kill_relay, \
-	    refused, refused) \
+	    refused, refused, refused) \
 	ROW(TS_BACKOFF, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    relay_report, restart_stop, start_relay, kill_backoff, delete, delete) \
+	    relay_report, restart_stop, start_relay, kill_backoff, delete, delete, restart_now) \
 	ROW(TS_RESTART_STOPPING, spawned_late, ignore, ignore, ignore, respawn, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, restart_abort, ignore, ignore, \
-	    ignore, ignore, ignore, refused, kill_restart, refused, refused) \
+	    ignore, ignore, ignore, refused, kill_restart, refused, refused, refused) \
 	ROW(TS_RESPAWNING, respawned, respawn_failed, ignore, ignore, ignore, ignore, ignore, \
 	    create_late, create_late, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    ignore, ignore, refused, kill_restart, refused, refused) \
+	    ignore, ignore, refused, kill_restart, refused, refused, refused) \
 	ROW(TS_RECREATING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    recreated, recreate_failed, ignore, ignore, ignore, ignore, ignore, ignore, ignore, \
-	    ignore, ignore, refused, kill_restart, refused, refused) \
+	    ignore, ignore, refused, kill_restart, refused, refused, refused) \
 	ROW(TS_RESTARTING, spawned_late, ignore, ignore, ignore, worker_died, ignore, ignore, \
 	    create_late, create_late, restarted, exit_restart, ignore, ignore, ignore, ignore, \
-	    ignore, relay_report, ignore, refused, kill_relay, refused, refused)
+	    ignore, relay_report, ignore, refused, kill_relay, refused, refused, refused)
 
 /* Why a request is refused in a state: the code and message a client gets. */
 struct task_refusal {

@@ -53,7 +53,10 @@ void task_set_restart(struct engine *e, struct task *t, const struct sv_restart 
 void task_restart_msg(const struct task *t, sv_MonRestart *out)
 {
 	*out = (sv_MonRestart){ .kind = t->restart.kind, .max = t->restart.max,
-				.count = t->restart.count, .stopped = t->restart.stopped };
+				.count = t->restart.count,
+				/* without a policy, stopped only cancels a Restart: no record */
+				.stopped = t->restart.kind != SV_RESTART_NO && t->restart.stopped,
+				.auto_remove = t->restart.auto_remove };
 }
 
 void task_restart_deadlines(struct engine *e, int64_t now, int64_t *next)
@@ -85,7 +88,8 @@ void task_free(struct engine *e, struct task *t)
 	struct task **pp;
 
 	/* every client was answered by the action that ended the task */
-	assert(!t->waiters && !t->create_rt.conn && !t->start_rt.conn && !t->delete_rt.conn);
+	assert(!t->waiters && !t->create_rt.conn && !t->start_rt.conn && !t->delete_rt.conn &&
+	       !t->restart_rt.conn);
 	for (pp = &e->tasks; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;

@@ -237,6 +237,22 @@ void cli_stats_table(struct sbuf *b, const struct stats_view *v);
  * pids_limit (0 = none), cgroup. */
 void cli_stats_json(struct sbuf *b, const struct stats_view *v);
 
+/* ---- cmd_task.c: the option scan of the task commands ---- */
+/* Scan the command's options (anywhere on the line), handing each to on() (which returns 0
+ * or an exit code); errors printed. On 0 the caller owns s (cli_one_id or opt_free). */
+int cli_scan(struct opt_scan *s, const struct opt_def *defs, int argc, char **argv,
+	     int (*on)(int key, const char *arg, void *ctx), void *ctx);
+/* Exactly one valid ID among s's operands (else the usage error printed); frees s. */
+int cli_one_id(struct opt_scan *s, const char *usage, const char **id);
+/* --format json|text|table: *(bool *)ctx = json. */
+int cli_format_opt(int key, const char *arg, void *ctx);
+/* Write b to stdout and free it; 0 or the exit code (the error printed). */
+int cli_flush_out(struct sbuf *b, const char *cmd);
+/* ps and top --format json: {"id": id, "processes": [ ... ]}; open, then a jw_obj per
+ * process, then close (with '\n'). */
+void cli_procs_json_open(struct jw *w, struct sbuf *b, const char *id);
+void cli_procs_json_close(struct jw *w);
+
 /* ---- commands (argv[0] is the command's name); each returns the exit code ---- */
 int cmd_run(const struct cli *g, int argc, char **argv);
 int cmd_create(const struct cli *g, int argc, char **argv);
@@ -254,6 +270,15 @@ int cmd_ls(const struct cli *g, int argc, char **argv);
 int cmd_events(const struct cli *g, int argc, char **argv);
 int cmd_version(const struct cli *g, int argc, char **argv);
 int cmd_exec(const struct cli *g, int argc, char **argv);
+/* cmd_stop.c: stop [-t SECS] ID... (SIGTERM, SIGKILL after the grace period, in parallel)
+ * and restart [-t SECS] ID... (stopped, then the Restart method). */
+#define CLI_STOP_GRACE_S 10
+int cmd_stop(const struct cli *g, int argc, char **argv);
+int cmd_restart(const struct cli *g, int argc, char **argv);
+/* cmd_top.c: top ID [--format json]: PID USER TIME CMD of its processes, from /proc. */
+int cmd_top(const struct cli *g, int argc, char **argv);
+/* cmd_prune.c: prune [-f]: delete every stopped task of the namespace (never asks). */
+int cmd_prune(const struct cli *g, int argc, char **argv);
 /* cmd_selftest.c: a few real tasks against the daemon, TAP and "N passed, N failed". */
 int cmd_selftest(const struct cli *g, int argc, char **argv);
 

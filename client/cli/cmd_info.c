@@ -11,7 +11,7 @@
 
 enum { K_QUIET = 1, K_FORMAT };
 
-/* Options of ls and events; no operands. */
+/* Options of ls, events and version; no operands. */
 static int scan(int argc, char **argv, bool allow_quiet, bool *quiet, bool *json)
 {
 	static const struct opt_def defs[] = {
@@ -140,20 +140,68 @@ static void version_engine(struct sbuf *b, const sv_CtlVersionResponse *v)
 		  v->restart_backoff_ms, v->restart_waited_ms);
 }
 
+/* version --format json: {"client": {"version"}, "server": {"version", "revision",
+ * "engine_restarts", "engine_started_ms", "last_engine_end", "last_engine_end_ms",
+ * "restart_backoff_ms", "restart_waited_ms", "restart_attempt"}} (server absent when the
+ * daemon did not answer). */
+static void version_json(struct sbuf *b, const sv_CtlVersionResponse *v)
+{
+	struct jw w;
+
+	jw_init(&w, b);
+	jw_obj(&w);
+	jw_key(&w, "client");
+	jw_obj(&w);
+	jw_key(&w, "version");
+	jw_str(&w, SV_VERSION);
+	jw_obj_end(&w);
+	if (v) {
+		const struct { const char *key; uint64_t n; } nums[] = {
+			{ "engine_restarts", v->engine_restarts },
+			{ "engine_started_ms", v->engine_started_ms > 0 ? (uint64_t)v->engine_started_ms : 0 },
+			{ "last_engine_end_ms", v->last_engine_end_ms > 0 ? (uint64_t)v->last_engine_end_ms : 0 },
+			{ "restart_backoff_ms", v->restart_backoff_ms },
+			{ "restart_waited_ms", v->restart_waited_ms },
+			{ "restart_attempt", v->restart_attempt },
+		};
+
+		jw_key(&w, "server");
+		jw_obj(&w);
+		jw_key(&w, "version");
+		jw_str(&w, v->version);
+		jw_key(&w, "revision");
+		jw_str(&w, v->revision);
+		jw_key(&w, "last_engine_end");
+		jw_str(&w, v->last_engine_end);
+		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+			jw_key(&w, nums[i].key);
+			jw_u64(&w, nums[i].n);
+		}
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	sb_putc(b, '\n');
+}
+
 int cmd_version(const struct cli *g, int argc, char **argv)
 {
+	bool quiet = false, json = false;
 	sv_CtlVersionResponse v;
 	struct sv_client *c;
 	struct sbuf b = { 0 };
-	int rc;
+	int rc = scan(argc, argv, false, &quiet, &json);
 
-	if (argc > 1) {
-		cli_error("version: unexpected argument \"%.64s\"", argv[1]);
-		return CLI_EXIT_USAGE;
+	if (rc)
+		return rc;
+	if (!json) {
+		sb_printf(&b, "Client:\n  Version:  %s\n\n", SV_VERSION);
+		sb_flush_fd(&b, STDOUT_FILENO);
 	}
-	sb_printf(&b, "Client:\n  Version:  %s\n\n", SV_VERSION);
-	sb_flush_fd(&b, STDOUT_FILENO);
 	if (!(c = cli_connect(g))) {
+		if (json) {     /* what the client knows: its own version */
+			version_json(&b, NULL);
+			sb_flush_fd(&b, STDOUT_FILENO);
+		}
 		sb_free(&b);
 		return CLI_EXIT_FAIL;
 	}
@@ -161,9 +209,13 @@ int cmd_version(const struct cli *g, int argc, char **argv)
 	if (rc < 0) {
 		rc = cli_call_error(c, rc, "version");
 	} else {
-		sb_printf(&b, "Server:\n  Version:  %s\n  Revision: %s\n",
-			  v.version ? v.version : "", v.revision ? v.revision : "");
-		version_engine(&b, &v);
+		if (json) {
+			version_json(&b, &v);
+		} else {
+			sb_printf(&b, "Server:\n  Version:  %s\n  Revision: %s\n",
+				  v.version ? v.version : "", v.revision ? v.revision : "");
+			version_engine(&b, &v);
+		}
 		if ((rc = sb_flush_fd(&b, STDOUT_FILENO)) < 0)
 			rc = cli_error("version: write output: %s", strerror(-rc));
 		sv_pb_free(sv_CtlVersionResponse_fields, &v);

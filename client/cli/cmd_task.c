@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* client/cli/cmd_task.c: the commands about one task: start, kill, wait, delete, state, ps,
- * pause, resume, stats, update, logs. */
+/* client/cli/cmd_task.c: the commands about one task: start, kill, wait, delete (rm), state,
+ * ps, pause, resume, stats, update, logs; and the option scan the other task commands share. */
 #include <signal.h>
 #include <errno.h>
 #include <stdio.h>
@@ -176,7 +176,7 @@ int cmd_delete(const struct cli *g, int argc, char **argv)
 		return rc;
 	n = opt_operands(&s, &ids);
 	if (n == 0) {
-		cli_error("delete: missing ID (usage: delete [-f] ID...)");
+		cli_error("%s: missing ID (usage: %s [-f] ID...)", argv[0], argv[0]);
 		rc = CLI_EXIT_USAGE;
 	}
 	for (int i = 0; i < n && !rc; i++) {
@@ -195,7 +195,7 @@ int cmd_delete(const struct cli *g, int argc, char **argv)
 		int e = sv_delete(c, ids[i], force, NULL);
 
 		if (e < 0)
-			rc = cli_call_error(c, e, "delete %s", ids[i]);
+			rc = cli_call_error(c, e, "%s %s", argv[0], ids[i]);
 	}
 	sv_close(c);
 	opt_free(&s);
@@ -243,6 +243,27 @@ static int flush_out(struct sbuf *b, const char *cmd)
 	return 0;
 }
 
+int cli_scan(struct opt_scan *s, const struct opt_def *defs, int argc, char **argv,
+	     int (*on)(int key, const char *arg, void *ctx), void *ctx)
+{
+	return scan(s, defs, argc, argv, on, ctx);
+}
+
+int cli_one_id(struct opt_scan *s, const char *usage, const char **id)
+{
+	return one_id(s, usage, id);
+}
+
+int cli_format_opt(int key, const char *arg, void *ctx)
+{
+	return format_opt(key, arg, ctx);
+}
+
+int cli_flush_out(struct sbuf *b, const char *cmd)
+{
+	return flush_out(b, cmd);
+}
+
 int cmd_state(const struct cli *g, int argc, char **argv)
 {
 	struct sv_client *c;
@@ -282,31 +303,77 @@ int cmd_state(const struct cli *g, int argc, char **argv)
 	return rc;
 }
 
+/* ps --format json: {"id", "processes": [{"pid", "exec_id"}]}, exec_id "" for the task's
+ * own processes (an exec's pid carries containerd.runc.v1.ProcessDetails). */
+void cli_procs_json_open(struct jw *w, struct sbuf *b, const char *id)
+{
+	jw_init(w, b);
+	jw_obj(w);
+	jw_key(w, "id");
+	jw_str(w, id);
+	jw_key(w, "processes");
+	jw_arr(w);
+}
+
+void cli_procs_json_close(struct jw *w)
+{
+	jw_arr_end(w);
+	jw_obj_end(w);
+	sb_putc(w->b, '\n');
+}
+
+static void ps_json(struct sbuf *b, const char *id, const sv_PidsResponse *r)
+{
+	struct jw w;
+
+	cli_procs_json_open(&w, b, id);
+	for (pb_size_t i = 0; i < r->processes_count; i++) {
+		const sv_ProcessInfo *p = &r->processes[i];
+		const pb_bytes_array_t *v = p->has_info ? p->info.value : NULL;
+		sv_ProcessDetails d = { 0 };
+		bool exec = p->has_info && p->info.type_url &&
+			    !strcmp(p->info.type_url, "containerd.runc.v1.ProcessDetails") &&
+			    sv_pb_decode(sv_ProcessDetails_fields, &d, v ? v->bytes : NULL,
+					 v ? v->size : 0) == 0;
+
+		jw_obj(&w);
+		jw_key(&w, "pid");
+		jw_u64(&w, p->pid);
+		jw_key(&w, "exec_id");
+		jw_str(&w, exec ? d.exec_id : "");
+		jw_obj_end(&w);
+		if (exec)
+			sv_pb_free(sv_ProcessDetails_fields, &d);
+	}
+	cli_procs_json_close(&w);
+}
+
 int cmd_ps(const struct cli *g, int argc, char **argv)
 {
 	struct sv_client *c;
-	struct opt_scan s;
+	sv_PidsResponse r;
 	struct sbuf b = { 0 };
-	uint32_t *pids;
-	size_t n;
 	const char *id;
-	int rc = scan(&s, no_opts, argc, argv, no_opt, NULL);
+	bool json = false;
+	int rc = formatted_id(g, argc, argv, &id, &json, &c);
 
-	if (rc || (rc = one_id(&s, "ps ID", &id)))
+	if (rc)
 		return rc;
-	if (!(c = cli_connect(g)))
-		return CLI_EXIT_FAIL;
-	rc = sv_pids(c, id, &pids, &n);
+	rc = sv_processes(c, id, &r);
 	if (rc < 0) {
 		rc = cli_call_error(c, rc, "ps %s", id);
 		sv_close(c);
 		return rc;
 	}
-	sb_puts(&b, "PID\n");
-	for (size_t i = 0; i < n; i++)
-		sb_printf(&b, "%u\n", pids[i]);
+	if (json) {
+		ps_json(&b, id, &r);
+	} else {
+		sb_puts(&b, "PID\n");
+		for (pb_size_t i = 0; i < r.processes_count; i++)
+			sb_printf(&b, "%u\n", r.processes[i].pid);
+	}
 	rc = flush_out(&b, "ps");
-	free(pids);
+	sv_pb_free(sv_PidsResponse_fields, &r);
 	sv_close(c);
 	return rc;
 }

@@ -413,10 +413,6 @@ int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *
 			 "daemon restarts a detached task)");
 		return -EINVAL;
 	}
-	if (o->rm && o->detach) {
-		snprintf(err, errsz, "run: --rm with -d: not implemented yet");
-		return -ENOSYS;
-	}
 	if (o->rootfs && o->bundle) {
 		snprintf(err, errsz, "%s: --rootfs and --bundle exclude each other", cmd);
 		return -EINVAL;
@@ -623,6 +619,7 @@ int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, si
 	}
 	req->detach = o->create || o->detach;
 	req->restart = (char *)o->restart_arg;
+	req->auto_remove = o->rm && o->detach;      /* the daemon deletes it once it exits */
 	req->memory = o->limits.memory;
 	req->pids = o->limits.pids;
 	req->cpus_milli = o->limits.cpus_milli;

@@ -347,6 +347,21 @@ int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n)
 	return 0;
 }
 
+int sv_processes(struct sv_client *c, const char *id, sv_PidsResponse *out)
+{
+	sv_PidsRequest req = sv_PidsRequest_init_zero;
+
+	memset(out, 0, sizeof(*out));
+	return id_call(c, "Pids", sv_PidsRequest_fields, &req, req.id, id, sv_PidsResponse_fields, out);
+}
+
+int sv_restart(struct sv_client *c, const char *id)
+{
+	sv_CtlRestartRequest req = sv_CtlRestartRequest_init_zero;
+
+	return id_call(c, "Restart", sv_CtlRestartRequest_fields, &req, req.id, id, NULL, NULL);
+}
+
 /* Delete the task (exec_id NULL) or one of its execs. */
 static int delete_call(struct sv_client *c, const char *id, bool force, const char *exec_id,
 		       sv_DeleteResponse *out)

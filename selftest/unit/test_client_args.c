@@ -173,7 +173,15 @@ START_TEST(run_options)
 	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
 	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
 	ck_assert(req.detach);
+	ck_assert(!req.auto_remove);
 	ck_assert_uint_eq(req.args_count, 2);
+	run_opts_free(&o);
+
+	/* run --rm -d: the daemon removes it once it exits */
+	v = ARGV("run", "--rm", "-d", "t5", "true");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(run_opts_request(&o, &req, err, sizeof(err)), 0);
+	ck_assert(req.detach && req.auto_remove);
 	run_opts_free(&o);
 
 	v = ARGV("run", "-u", "0", "t5", "true");   /* no GID: the host's passwd says root's */

@@ -92,12 +92,24 @@ START_TEST(record_round_trip)
 	char buf[64];
 	size_t n = sv_restart_record(&r, buf, sizeof(buf));
 
-	ck_assert_str_eq(buf, "1 3 2 1\n");
+	ck_assert_str_eq(buf, "1 3 2 1 0\n");
 	ck_assert_int_eq(sv_restart_record_parse(buf, n, &back), 0);
 	ck_assert(back.kind == r.kind && back.max == r.max && back.count == r.count && back.stopped);
+	ck_assert(!back.auto_remove);
+	/* a record of four fields (written before auto_remove) still parses */
+	ck_assert_int_eq(sv_restart_record_parse("1 3 2 1\n", 8, &back), 0);
+	ck_assert(back.kind == r.kind && back.count == 2 && back.stopped && !back.auto_remove);
+	/* run --rm -d: kind no, with auto_remove only */
+	r = (struct sv_restart){ .auto_remove = true };
+	n = sv_restart_record(&r, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0 0 0 0 1\n");
+	ck_assert_int_eq(sv_restart_record_parse(buf, n, &back), 0);
+	ck_assert(back.kind == SV_RESTART_NO && back.auto_remove);
 	static const char *const bad[] = { "", "1 3 2 1", "1 3 2 1\n\n", "1 3 2 2\n", "4 0 0 0\n",
 					   "0 0 0 0\n", "2 3 0 0\n", "1 3 2\n", "1 3 2 1 5\n",
-					   "1 1000001 0 0\n", "1 3 2 1\nx" };
+					   "1 1000001 0 0\n", "1 3 2 1\nx", "0 0 0 0 0\n",
+					   "2 0 0 0 1\n", "0 0 1 0 1\n", "0 0 0 1 1\n", "1 3 2 1 0 0\n",
+					   "1 3 2 1 0x\n" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(sv_restart_record_parse(bad[i], strlen(bad[i]), &back) == -EINVAL,
 			      "\"%s\" taken", bad[i]);

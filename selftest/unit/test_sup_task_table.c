@@ -235,6 +235,16 @@ START_TEST(permitted_matches_the_table)
 	ck_assert_str_eq(task_refusal(TS_RESPAWNING, TR_DELETE)->msg,
 			 "the task is restarting: failed precondition");
 	ck_assert_ptr_null(task_refusal(TS_BACKOFF, TR_KILL));
+	/* Restart: only a stopped task (or one waiting to restart) */
+	ck_assert_ptr_null(task_refusal(TS_STOPPED, TR_RESTART));
+	ck_assert_ptr_null(task_refusal(TS_BACKOFF, TR_RESTART));
+	ck_assert_str_eq(task_refusal(TS_RUNNING, TR_RESTART)->msg,
+			 "task must be stopped before a restart");
+	ck_assert(task_refusal(TS_CREATED, TR_RESTART)->with_status);
+	ck_assert_str_eq(task_refusal(TS_DELETED, TR_RESTART)->msg,
+			 "task is being deleted: failed precondition");
+	ck_assert_str_eq(task_refusal(TS_RECREATING, TR_RESTART)->msg,
+			 "the task is restarting: failed precondition");
 }
 END_TEST
 
