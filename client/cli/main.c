@@ -16,6 +16,7 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 	{ "events", cmd_events }, { "version", cmd_version }, { "pause", cmd_pause },
 	{ "resume", cmd_resume }, { "stats", cmd_stats }, { "update", cmd_update },
 	{ "logs", cmd_logs }, { "exec", cmd_exec }, { "selftest", cmd_selftest },
+	{ "inspect", cmd_inspect },
 };
 
 static const char usage[] =
@@ -25,7 +26,8 @@ static const char usage[] =
 	"      [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
 	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  " CLI_EXEC_USAGE "\n"
-	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"
+	"  delete [-f] ID... | ls [-q] [--format json] [-f|--filter label=K[=V]|status=S|id=ID]...\n"
+	"  inspect ID... | state ID [--format json] | ps ID\n"
 	"  pause ID | resume ID | stats ID [--format json]\n"
 	"  update ID [--memory BYTES] [--pids N] [--cpus N] | logs [-f] ID\n"
 	"  events [--format json] | selftest | version\n"
