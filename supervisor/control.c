@@ -442,8 +442,16 @@ static void m_inspect(struct call *k)
 	else if (t->summary)
 		sv_warn("task %s/%s: its summary does not decode: inspect shows its state alone",
 			t->ns, t->id);
+	/* the capabilities kept as bits, answered by name */
+	sv_TaskSummary kept = r.summary;
+	char **names = NULL;
+	if (r.has_summary && spec_summary_cap_names(&kept, &names, &r.summary.capabilities_count) == 0) {
+		r.summary.capabilities = names;
+		r.summary.capability_mask = 0;
+	}
 	reply(k->e, k->rt, SV_OK, NULL, sv_CtlInspectResponse_fields, &r);
-	sv_pb_free(sv_TaskSummary_fields, &r.summary);
+	free(names);
+	sv_pb_free(sv_TaskSummary_fields, &kept);
 }
 
 static void m_subscribe(struct call *k)

@@ -322,6 +322,9 @@ int spec_build_summary(const sv_CtlCreateRequest *rq, const char *cgroups_path,
 struct cJSON;
 int spec_summary(const struct cJSON *config, const char *dflt_seccomp,
 		 const struct spec_seccomp_sum *dflt_sum, pb_bytes_array_t **out);
+/* Every bounding capability of s by name (those of capability_mask first, by number), in a
+ * new array (free() it alone: its strings are s's or static). 0 or -ENOMEM. */
+int spec_summary_cap_names(const sv_TaskSummary *s, char ***out, pb_size_t *n);
 /* A seccomp profile's default action and rule count, from its tree or its JSON text. */
 int spec_seccomp_sum(const struct cJSON *profile, struct spec_seccomp_sum *out);
 int spec_seccomp_sum_text(const char *json, struct spec_seccomp_sum *out);

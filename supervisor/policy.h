@@ -72,7 +72,8 @@ extern const size_t sv_n_default_caps;
 extern const struct sv_policy_dev sv_default_devices[];
 extern const size_t sv_n_default_devices;
 
-/* CAP_* name -> number, or -1. */
+/* CAP_* name -> number, or -1; and back (NULL for a number without a name). */
 int sv_cap_from_name(const char *name);
+const char *sv_cap_name(int cap);
 
 #endif

@@ -50,6 +50,12 @@ int sv_cap_from_name(const char *name)
 	return -1;
 }
 
+const char *sv_cap_name(int cap)
+{
+	return cap >= 0 && (size_t)cap < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[cap]
+										    : NULL;
+}
+
 /* The devices a default task is given (runc's): null, zero, full, random, urandom, tty,
  * console, ptmx, pts/N; also the names the devices key takes. */
 const struct sv_policy_dev sv_default_devices[] = {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "engine.h"
+#include "policy.h"
 #include "wire/bytes.h"
 #include "wire/limits.h"
 #include "wire/pbio.h"
@@ -115,6 +116,41 @@ static void seccomp_of(const cJSON *linux_, const char *dflt, const struct spec_
 	}
 	s->seccomp_default_action = buf->action;
 	s->seccomp_rules = buf->rules;
+}
+
+/* The bounding set: the capabilities known by number as bits (8 bytes, not ~14 a name),
+ * the others by name. */
+static void caps_of(const cJSON *bounding, sv_TaskSummary *s)
+{
+	pb_size_t n = 0;
+
+	s->capabilities = strings(bounding, &s->capabilities_count);
+	for (pb_size_t i = 0; i < s->capabilities_count; i++) {
+		int cap = sv_cap_from_name(s->capabilities[i]);
+
+		if (cap >= 0 && cap < 64)
+			s->capability_mask |= 1ull << cap;
+		else
+			s->capabilities[n++] = s->capabilities[i];
+	}
+	s->capabilities_count = n;
+}
+
+int spec_summary_cap_names(const sv_TaskSummary *s, char ***out, pb_size_t *n)
+{
+	char **v = calloc((size_t)s->capabilities_count + 64, sizeof(*v));
+	pb_size_t k = 0;
+
+	*out = v;
+	*n = 0;
+	if (!v)
+		return -ENOMEM;
+	for (int cap = 0; cap < 64; cap++)
+		if (s->capability_mask & (1ull << cap) && sv_cap_name(cap))
+			v[k++] = (char *)sv_cap_name(cap);
+	memcpy(v + k, s->capabilities, s->capabilities_count * sizeof(*v));
+	*n = k + s->capabilities_count;
+	return 0;
 }
 
 /* Everything the lists point at; freed once the summary is encoded. */
@@ -257,7 +293,7 @@ int spec_summary(const cJSON *config, const char *dflt_seccomp,
 	s.cwd = str(process, "cwd");
 	user_of(item(process, "user"), &s, &h);
 	s.terminal = flag(process, "terminal");
-	s.capabilities = strings(item(item(process, "capabilities"), "bounding"), &s.capabilities_count);
+	caps_of(item(item(process, "capabilities"), "bounding"), &s);
 	s.no_new_privileges = flag(process, "noNewPrivileges");
 	s.hostname = str(config, "hostname");
 	s.root_path = str(root, "path");

@@ -60,6 +60,8 @@ START_TEST(generated_config)
 				   .memory = 64 << 20, .pids = 50, .cpus_milli = 500 };
 	sv_TaskSummary s;
 	size_t size;
+	char **names;
+	pb_size_t n;
 
 	strcpy(rq.id, "t1");
 	summarize(&rq, "/shimvisor/default/t1", &s, &size);
@@ -70,8 +72,16 @@ START_TEST(generated_config)
 	ck_assert_str_eq(s.hostname, "t1");
 	ck_assert_str_eq(s.root_path, "/");
 	ck_assert(s.root_readonly && s.root_nodev && s.no_new_privileges && !s.terminal);
-	ck_assert_uint_eq(s.capabilities_count, 13);
-	ck_assert(!has(s.capabilities, s.capabilities_count, "CAP_MKNOD"));
+	/* kept as bits (CAP_CHOWN is 0, CAP_MKNOD 27); answered by name */
+	ck_assert_uint_eq(s.capabilities_count, 0);
+	ck_assert_int_eq(__builtin_popcountll(s.capability_mask), 13);
+	ck_assert(s.capability_mask & 1);
+	ck_assert(!(s.capability_mask & (1ull << 27)));
+	ck_assert_int_eq(spec_summary_cap_names(&s, &names, &n), 0);
+	ck_assert_uint_eq(n, 13);
+	ck_assert_str_eq(names[0], "CAP_CHOWN");
+	ck_assert(has(names, n, "CAP_AUDIT_WRITE") && !has(names, n, "CAP_MKNOD"));
+	free(names);
 	ck_assert_uint_eq(s.mounts_count, 7);
 	ck_assert_str_eq(s.mounts[0].destination, "/proc");
 	ck_assert_str_eq(s.mounts[0].type, "proc");
@@ -103,7 +113,7 @@ END_TEST
 #define BUNDLE_CFG \
 	"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/w\"," \
 	"\"terminal\":true,\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[5,7]}," \
-	"\"capabilities\":{\"bounding\":[\"CAP_KILL\"]}},\"root\":{\"path\":\"/srv/r\"}," \
+	"\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_FUTURE\"]}},\"root\":{\"path\":\"/srv/r\"}," \
 	"\"mounts\":[{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/srv/d\"," \
 	"\"options\":[\"rbind\",\"ro\"]}],\"linux\":{\"namespaces\":[{\"type\":\"pid\"}," \
 	"{\"type\":\"network\",\"path\":\"/run/netns/blue\"}]%s}," \
@@ -113,9 +123,10 @@ END_TEST
 /* The client's config, as it is: its user, root, binds, joined namespaces and labels. */
 START_TEST(bundle_config)
 {
-	char cfg[2048];
+	char cfg[2048], **names;
 	sv_CtlCreateRequest rq = { .bundle_dir = "/srv" };
 	sv_TaskSummary s;
+	pb_size_t n;
 
 	strcpy(rq.id, "b1");
 	snprintf(cfg, sizeof(cfg), BUNDLE_CFG,
@@ -130,8 +141,15 @@ START_TEST(bundle_config)
 	ck_assert_uint_eq(s.additional_gids_count, 2);
 	ck_assert_uint_eq(s.additional_gids[1], 7);
 	ck_assert_str_eq(s.root_path, "/srv/r");
+	/* one known by number, one the engine has no number for */
+	ck_assert_uint_eq(s.capability_mask, 1ull << 5);
 	ck_assert_uint_eq(s.capabilities_count, 1);
-	ck_assert_str_eq(s.capabilities[0], "CAP_KILL");
+	ck_assert_str_eq(s.capabilities[0], "CAP_FUTURE");
+	ck_assert_int_eq(spec_summary_cap_names(&s, &names, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(names[0], "CAP_KILL");
+	ck_assert_str_eq(names[1], "CAP_FUTURE");
+	free(names);
 	ck_assert_uint_eq(s.mounts_count, 1);
 	ck_assert_str_eq(s.mounts[0].source, "/srv/d");
 	ck_assert_str_eq(s.mounts[0].options[1], "ro");
