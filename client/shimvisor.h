@@ -74,6 +74,10 @@ int sv_wait_exec_send(struct sv_client *c, const char *id, const char *exec_id);
 int sv_wait_recv(struct sv_client *c, uint32_t *status, sv_Timestamp *exited_at);
 /* out: free with sv_pb_free(sv_StateResponse_fields, out). status is an sv_TaskStatus. */
 int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out);
+/* The task's state (as sv_state's) and the summary of its config.json the daemon made at
+ * create (out->has_summary false: it holds none). Free with
+ * sv_pb_free(sv_CtlInspectResponse_fields, out). */
+int sv_inspect(struct sv_client *c, const char *id, sv_CtlInspectResponse *out);
 /* Host pids of the task's processes: *pids is malloc'd (free()), *n its length. */
 int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n);
 /* The same with each process's info: an exec's pid carries info.type_url
@@ -96,7 +100,7 @@ int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse
 int sv_exec(struct sv_client *c, const sv_CtlExecRequest *req, uint32_t *pid);
 int sv_delete_exec(struct sv_client *c, const char *id, const char *exec_id,
 		   sv_DeleteResponse *out);
-/* Tasks of the client's namespace: free with sv_pb_free(sv_CtlListResponse_fields, out). */
+/* Tasks of the client's namespace (each with its labels, "K=V"): free with sv_pb_free(sv_CtlListResponse_fields, out). */
 int sv_list(struct sv_client *c, sv_CtlListResponse *out);
 /* Free with sv_pb_free(sv_CtlVersionResponse_fields, out). */
 int sv_version(struct sv_client *c, sv_CtlVersionResponse *out);

@@ -66,6 +66,7 @@ static void m_create(struct call *k)
 {
 	sv_CtlCreateRequest *rq = calloc(1, sizeof(*rq));
 	sv_MonRequest mr = { .which_op = sv_MonRequest_spawn_tag };
+	pb_bytes_array_t *summary = NULL;
 	char err[256], msg[320];
 	char *json = NULL;
 	size_t len = 0;
@@ -125,7 +126,8 @@ static void m_create(struct call *k)
 		snprintf(cgpath, sizeof(cgpath), "%s/%s/%s",
 			 strcmp(k->e->cfg->cgroup_parent, "/") ? k->e->cfg->cgroup_parent : "",
 			 k->ns, rq->id);
-	if (spec_build(rq, cgpath, k->e->seccomp, &json, &len, err, sizeof(err)) < 0) {
+	if (spec_build_summary(rq, cgpath, k->e->seccomp, &k->e->seccomp_sum, &json, &len, &summary,
+			       err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "spec: %s", err);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
@@ -138,6 +140,8 @@ static void m_create(struct call *k)
 	restart.auto_remove = rq->auto_remove;     /* recorded with the policy */
 	t->create_req = rq;
 	rq = NULL;
+	t->summary = summary;           /* kept for Inspect and List; the monitor files it */
+	summary = NULL;
 	task_set_restart(k->e, t, &restart);
 	snprintf(mr.op.spawn.ns, sizeof(mr.op.spawn.ns), "%s", t->ns);
 	snprintf(mr.op.spawn.id, sizeof(mr.op.spawn.id), "%s", t->id);
@@ -146,6 +150,7 @@ static void m_create(struct call *k)
 		task_restart_msg(t, &mr.op.spawn.restart);
 	}
 	mr.op.spawn.config = sv_bytes_new(json, len);
+	mr.op.spawn.summary = t->summary;
 	if (!mr.op.spawn.config || mon_send(k->e, t, &mr) < 0) {
 		reply(k->e, k->rt, SV_UNAVAILABLE, "the monitor did not take the request", NULL, NULL);
 		task_free(k->e, t);
@@ -155,6 +160,7 @@ static void m_create(struct call *k)
 	free(mr.op.spawn.config);
 out:
 	free(json);
+	free(summary);
 	if (rq) {
 		sv_pb_free(sv_CtlCreateRequest_fields, rq);
 		free(rq);
@@ -388,6 +394,7 @@ static void m_restart(struct call *k)
 static void m_list(struct call *k)
 {
 	sv_CtlListResponse resp = { 0 };
+	sv_TaskSummaryLabels *labels;
 	size_t n = 0, i = 0;
 	char (*pol)[32];
 	struct task *t;
@@ -397,10 +404,12 @@ static void m_list(struct call *k)
 			n++;
 	resp.tasks = n ? calloc(n, sizeof(*resp.tasks)) : NULL;
 	pol = n ? calloc(n, sizeof(*pol)) : NULL;
-	if (n && (!resp.tasks || !pol)) {
+	labels = n ? calloc(n, sizeof(*labels)) : NULL;
+	if (n && (!resp.tasks || !pol || !labels)) {
 		reply(k->e, k->rt, SV_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
 		free(resp.tasks);
 		free(pol);
+		free(labels);
 		return;
 	}
 	for (t = k->e->tasks; t && i < n; t = t->next) {
@@ -419,11 +428,49 @@ static void m_list(struct call *k)
 			ct->has_exited_at = true;
 			ct->exited_at = t->exited_at;
 		}
+		/* the summary's labels field alone (an undecodable summary: none) */
+		if (t->summary && sv_pb_decode(sv_TaskSummaryLabels_fields, &labels[i - 1],
+					       t->summary->bytes, t->summary->size) == 0) {
+			ct->labels = labels[i - 1].labels;
+			ct->labels_count = labels[i - 1].labels_count;
+		}
 	}
 	resp.tasks_count = (pb_size_t)i;
 	reply(k->e, k->rt, SV_OK, NULL, sv_CtlListResponse_fields, &resp);
+	for (size_t j = 0; j < i; j++)
+		sv_pb_free(sv_TaskSummaryLabels_fields, &labels[j]);
+	free(labels);
 	free(resp.tasks);
 	free(pol);
+}
+
+/* The state (as State answers it) and the summary the engine made at create. */
+static void m_inspect(struct call *k)
+{
+	sv_CtlInspectResponse r = { .has_state = true };
+	sv_CtlInspectRequest rq;
+	struct task *t;
+	char pol[32];
+
+	if (decode(k, sv_CtlInspectRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_STATE)))
+		return;
+	fill_state(t, &r.state, pol, sizeof(pol));
+	if (t->summary && sv_pb_decode(sv_TaskSummary_fields, &r.summary, t->summary->bytes,
+				       t->summary->size) == 0)
+		r.has_summary = true;
+	else if (t->summary)
+		sv_warn("task %s/%s: its summary does not decode: inspect shows its state alone",
+			t->ns, t->id);
+	/* the capabilities kept as bits, answered by name */
+	sv_TaskSummary kept = r.summary;
+	char **names = NULL;
+	if (r.has_summary && spec_summary_cap_names(&kept, &names, &r.summary.capabilities_count) == 0) {
+		r.summary.capabilities = names;
+		r.summary.capability_mask = 0;
+	}
+	reply(k->e, k->rt, SV_OK, NULL, sv_CtlInspectResponse_fields, &r);
+	free(names);
+	sv_pb_free(sv_TaskSummary_fields, &kept);
 }
 
 static void m_subscribe(struct call *k)
@@ -457,6 +504,7 @@ static const struct {
 	{ "Subscribe", m_subscribe }, { "Version", m_version }, { "Pause", m_pause },
 	{ "Resume", m_resume }, { "Stats", m_stats }, { "Update", m_update }, { "Exec", m_exec },
 	{ "Restart", m_restart },
+	{ "Inspect", m_inspect },
 };
 
 void control_request(struct engine *e, struct conn *c)

@@ -419,6 +419,7 @@ void engine_settings(struct engine *e, const sv_MonSettings *s)
 	}
 	free(e->seccomp);
 	e->seccomp = seccomp;
+	spec_seccomp_sum_text(e->seccomp, &e->seccomp_sum);     /* what inspect shows of it */
 	*e->cfg = next;
 	sv_log_set_level(e->cfg->log_level);
 	client_caps(e);         /* client_peer_max, client_root_reserve */
@@ -482,6 +483,7 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 	int r = spec_seccomp_profile(cfg->seccomp_profile, &e->seccomp, err, sizeof(err));
 	if (r < 0)
 		sv_die(0, "engine: %s", err);
+	spec_seccomp_sum_text(e->seccomp, &e->seccomp_sum);
 	e->recovery_deadline_ms = sv_now_ms() + cfg->reattach_timeout_ms;
 	recovery_scan(e);
 	r = engine_confine();

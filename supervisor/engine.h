@@ -116,6 +116,7 @@ struct task {
 	 * deadline of state "waiting to restart" */
 	struct sv_restart restart;
 	int64_t backoff_ms, run_started_ms, restart_due_ms;
+	pb_bytes_array_t *summary;      /* encoded TaskSummary (spec_summary.c), or NULL */
 	struct task *next;
 };
 
@@ -127,6 +128,7 @@ struct exec_note {
 struct engine {
 	struct sv_config *cfg;  /* the live settings change by the monitor's MonSettings */
 	char *seccomp;          /* linux.seccomp of the configs it generates (spec_seccomp.c) */
+	struct spec_seccomp_sum { char action[40]; uint32_t rules; } seccomp_sum;  /* its figures */
 	int ctl_fd;             /* listening control socket */
 	int mon_fd;             /* SEQPACKET to the monitor */
 	struct fdchan_q mon_q;  /* requests its socket did not take yet, in order */
@@ -308,6 +310,25 @@ void control_request(struct engine *e, struct conn *c);
  * compact JSON from spec_seccomp_profile (NULL: none); a --bundle config is left as it is. */
 int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
 	       char **json, size_t *len, char *err, size_t errsz);
+/* The same, with the summary of the config made (spec_summary; NULL ssum: seccomp's figures
+ * unknown) into *summary (malloc'd; NULL if it could not be made: the task has none). */
+int spec_build_summary(const sv_CtlCreateRequest *rq, const char *cgroups_path,
+		       const char *seccomp, const struct spec_seccomp_sum *ssum, char **json,
+		       size_t *len, pb_bytes_array_t **summary, char *err, size_t errsz);
+/* spec_summary.c: what `inspect` shows of a task, from its final config (a cJSON tree):
+ * an encoded TaskSummary (wire/control.proto) of at most SV_SUMMARY_MAX bytes (past it, the
+ * lists are dropped and `truncated` set), malloc'd into *out. dflt_seccomp: the daemon's
+ * default profile as spec.c splices it in (raw text), with its figures dflt_sum; a config
+ * holding it says "default". 0 or -errno. */
+struct cJSON;
+int spec_summary(const struct cJSON *config, const char *dflt_seccomp,
+		 const struct spec_seccomp_sum *dflt_sum, pb_bytes_array_t **out);
+/* Every bounding capability of s by name (those of capability_mask first, by number), in a
+ * new array (free() it alone: its strings are s's or static). 0 or -ENOMEM. */
+int spec_summary_cap_names(const sv_TaskSummary *s, char ***out, pb_size_t *n);
+/* A seccomp profile's default action and rule count, from its tree or its JSON text. */
+int spec_seccomp_sum(const struct cJSON *profile, struct spec_seccomp_sum *out);
+int spec_seccomp_sum_text(const char *json, struct spec_seccomp_sum *out);
 /* spec_seccomp.c: the default tasks' seccomp profile as compact JSON (malloc'd), checked: the
  * file at path, or the one built in from etc/seccomp-default.json when path is "" or NULL.
  * 0, or -errno with err. */

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "config_reload.h"
 #include "engine.h"
+#include "wire/limits.h"
 #include "wire/pbio.h"
 
 /* How a reply finds its task: by the request's seq (an answer), by ns/id (a notice), none
@@ -55,6 +56,8 @@ static const char *bad_found_name(const sv_MonReply *rep, const sv_MonFound *f)
 {
 	if (!sv_id_valid(rep->ns) || !sv_id_valid(rep->id))
 		return "an invalid ns or id";
+	if (f->summary && f->summary->size > SV_SUMMARY_MAX)
+		return "a summary over SV_SUMMARY_MAX bytes";
 	return !f->bundle || !f->bundle[0] ? "no bundle" : NULL;
 }
 

@@ -232,9 +232,20 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 		return 0;
 	}
 	if (restart_record_of(s->has_restart, &s->restart, rec, sizeof(rec), &reclen) < 0 ||
-	    (s->respawn ? s->config && s->config->size : !s->config || s->config->size == 0)) {
-		/* the size is bounded by the field type; a restart keeps the bundle's config */
+	    (s->respawn ? (s->config && s->config->size) || (s->summary && s->summary->size)
+			: !s->config || s->config->size == 0)) {
+		/* the size is bounded by the field type; a restart keeps the bundle's config and
+		 * summary */
 		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, EINVAL, NULL);
+		return 0;
+	}
+	if (s->summary && s->summary->size > SV_SUMMARY_MAX) {
+		/* never parsed here, only stored: its size is all there is to check */
+		char why[64];
+		snprintf(why, sizeof(why), "summary: %u bytes, over %u", (unsigned)s->summary->size,
+			 SV_SUMMARY_MAX);
+		sv_warn("spawn %s/%s refused: %s", s->ns, s->id, why);
+		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, EMSGSIZE, why);
 		return 0;
 	}
 	if (s->respawn) {
@@ -257,7 +268,7 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 			send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, r, why);
 			return 0;
 		}
-		r = spawn_worker(m, s->ns, s->id, s->config->bytes, s->config->size, &res);
+		r = spawn_worker(m, s->ns, s->id, s->config, s->summary, &res);
 	}
 	if (r < 0) {
 		send_failed(m, sv_MonReply_spawn_failed_tag, rq->seq, s->ns, s->id, r, NULL);

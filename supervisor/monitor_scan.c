@@ -26,6 +26,7 @@
 #include "common/restart_policy.h"
 #include "common/unixsock.h"
 #include "monitor.h"
+#include "wire/bytes.h"
 #include "wire/limits.h"
 
 /* Errors that say nothing of the worker, only of us (out of fds, memory): never a reason
@@ -37,20 +38,15 @@ static bool ours_to_blame(int r)
 }
 
 /* The bundle's restart record, if it has one that parses (the engine carries it out). */
-static bool restart_of(struct monitor *m, const char *ns, const char *id, sv_MonRestart *out)
+static bool restart_of(int bfd, sv_MonRestart *out)
 {
-	char path[2 * SV_ID_SZ + sizeof(SV_BUNDLE_RESTART) + 2], *s = NULL;
 	struct sv_restart r;
 	size_t len = 0;
+	char *s = NULL;
 	bool ok;
 
-	snprintf(path, sizeof(path), "%s/%s", ns, id);
-	int bfd = openat(m->state_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (bfd < 0)
-		return false;
 	ok = sv_read_file(bfd, SV_BUNDLE_RESTART, 64, &s, &len) == 0 &&
 	     sv_restart_record_parse(s, len, &r) == 0;
-	close(bfd);
 	free(s);
 	if (ok)
 		*out = (sv_MonRestart){ .kind = r.kind, .max = r.max, .count = r.count,
@@ -58,11 +54,30 @@ static bool restart_of(struct monitor *m, const char *ns, const char *id, sv_Mon
 	return ok;
 }
 
+/* The bundle's summary file as it is (the engine's bytes, never parsed here), if it has one
+ * within SV_SUMMARY_MAX. */
+static pb_bytes_array_t *summary_of(int bfd, const char *ns, const char *id)
+{
+	pb_bytes_array_t *b = NULL;
+	size_t len = 0;
+	char *s = NULL;
+	int r = sv_read_file(bfd, SV_BUNDLE_SUMMARY, SV_SUMMARY_MAX, &s, &len);
+
+	if (r == 0)
+		b = sv_bytes_new(s, len);
+	else if (r != -ENOENT)
+		sv_warn_err(r, "re-attach %s/%s: its summary: not read (inspect shows its state "
+			    "alone)", ns, id);
+	free(s);
+	return b;
+}
+
 static void found(struct monitor *m, uint32_t seq, const char *ns, const char *id, int fd,
 		  bool dead, bool unreachable, bool rollback)
 {
-	char bundle[PATH_MAX];
+	char bundle[PATH_MAX], rel[2 * SV_ID_SZ + 2];
 	sv_MonReply rep;
+	int bfd;
 
 	mon_reply_base(&rep, seq, ns, id);
 	snprintf(bundle, sizeof(bundle), "%s/%s/%s", m->cfg->state, ns, id);
@@ -72,9 +87,15 @@ static void found(struct monitor *m, uint32_t seq, const char *ns, const char *i
 	rep.r.found.dead = dead;
 	rep.r.found.unreachable = unreachable;
 	rep.r.found.rollback = rollback;
-	if (!rollback)
-		rep.r.found.has_restart = restart_of(m, ns, id, &rep.r.found.restart);
+	snprintf(rel, sizeof(rel), "%s/%s", ns, id);
+	bfd = rollback ? -1 : openat(m->state_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd >= 0) {
+		rep.r.found.has_restart = restart_of(bfd, &rep.r.found.restart);
+		rep.r.found.summary = summary_of(bfd, ns, id);
+		close(bfd);
+	}
 	mon_send_reply_fds(m, &rep, &fd, fd >= 0);
+	free(rep.r.found.summary);
 }
 
 /* The pid in the bundle's worker.pid (written by a monitor), or -1. */

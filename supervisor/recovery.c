@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "common/log.h"
 #include "engine.h"
+#include "wire/bytes.h"
 
 void recovery_scan(struct engine *e)
 {
@@ -33,6 +34,8 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 	t->adopted = true;
 	t->st = TS_UNKNOWN;
 	t->bundle = strdup(f->bundle ? f->bundle : "");
+	if (f->summary && f->summary->size && !f->rollback)    /* (size checked: engine_replies.c) */
+		t->summary = sv_bytes_new(f->summary->bytes, f->summary->size);
 	if (f->has_restart && !f->rollback) {
 		struct sv_restart r = { .kind = f->restart.kind, .max = f->restart.max,
 					.count = f->restart.count, .stopped = f->restart.stopped,

@@ -242,8 +242,8 @@ int spawn_write_restart(struct monitor *m, const char *ns, const char *id, const
 	return r;
 }
 
-int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
-		 size_t len, struct spawn_result *res)
+int spawn_worker(struct monitor *m, const char *ns, const char *id, const pb_bytes_array_t *config,
+		 const pb_bytes_array_t *summary, struct spawn_result *res)
 {
 	char sock[PATH_MAX];
 	int nsfd = -1, bfd = -1, lfd = -1, pipefd[2] = { -1, -1 }, r;
@@ -273,8 +273,13 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_
 		goto fail;
 	}
 	close(r);
-	r = sv_replace_file(bfd, SV_BUNDLE_CONFIG, config, len, 0600);
+	r = sv_replace_file(bfd, SV_BUNDLE_CONFIG, config->bytes, config->size, 0600);
 	if (r < 0)
+		goto fail;
+	/* the engine's summary, as it came (the caller checked its size): inspect after a
+	 * restart; a respawn keeps it */
+	if (summary && summary->size &&
+	    (r = sv_replace_file(bfd, SV_BUNDLE_SUMMARY, summary->bytes, summary->size, 0600)) < 0)
 		goto fail;
 	if (mkdirat(bfd, SV_BUNDLE_ROOTFS, 0711) < 0) {
 		r = -errno;

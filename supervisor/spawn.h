@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <pb.h>
 
 struct monitor;
 
@@ -16,10 +17,11 @@ struct spawn_result {
 	char bundle[4096];
 };
 
-/* Make the bundle (config.json, rootfs/), the work dir and the listening shim socket, then
- * fork+exec the worker on fds SV_FD_LISTEN/SV_FD_REPORT. ns and id are already valid. */
-int spawn_worker(struct monitor *m, const char *ns, const char *id, const uint8_t *config,
-		 size_t len, struct spawn_result *res);
+/* Make the bundle (config.json, the summary if any, rootfs/), the work dir and the listening
+ * shim socket, then fork+exec the worker on fds SV_FD_LISTEN/SV_FD_REPORT. ns and id are
+ * already valid. */
+int spawn_worker(struct monitor *m, const char *ns, const char *id, const pb_bytes_array_t *config,
+		 const pb_bytes_array_t *summary, struct spawn_result *res);
 /* A restart: a new worker on the existing bundle of ns/id (its worker ended): the last run's
  * records (exit, init.pid, cgroup) and socket removed, config.json and the log kept. */
 int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spawn_result *res);

@@ -394,10 +394,19 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len)
 int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
 	       char **json, size_t *len, char *err, size_t errsz)
 {
+	return spec_build_summary(rq, cgroups_path, seccomp, NULL, json, len, NULL, err, errsz);
+}
+
+int spec_build_summary(const sv_CtlCreateRequest *rq, const char *cgroups_path,
+		       const char *seccomp, const struct spec_seccomp_sum *ssum, char **json,
+		       size_t *len, pb_bytes_array_t **summary, char *err, size_t errsz)
+{
 	bool generated = !(rq->bundle_config && rq->bundle_config->size);
 	cJSON *s = NULL;
 	int r;
 
+	if (summary)
+		*summary = NULL;
 	if (!generated) {
 		if (rq->mounts_count || rq->read_only || rq->cap_add_count || rq->cap_drop_count ||
 		    (rq->seccomp && rq->seccomp[0]) || rq->additional_gids_count) {
@@ -427,6 +436,8 @@ int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const ch
 		return r;
 	}
 	*json = cJSON_PrintUnformatted(s);
+	if (summary && *json && spec_summary(s, seccomp, ssum, summary) < 0)
+		*summary = NULL;        /* inspect then shows the state alone */
 	cJSON_Delete(s);
 	if (!*json) {
 		snprintf(err, errsz, "out of memory");
@@ -436,6 +447,10 @@ int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const ch
 	if (*len > SV_CONFIG_MAX) {
 		free(*json);
 		*json = NULL;
+		if (summary) {
+			free(*summary);
+			*summary = NULL;
+		}
 		snprintf(err, errsz, "config.json is over %u bytes", SV_CONFIG_MAX);
 		return -EMSGSIZE;
 	}

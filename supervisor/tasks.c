@@ -114,6 +114,7 @@ void task_free(struct engine *e, struct task *t)
 		free(t->create_req);
 	}
 	free(t->fail_msg);
+	free(t->summary);
 	free(t->rbuf);
 	free(t->bundle);
 	free(t);

@@ -74,6 +74,9 @@
  * bundle found with it at recovery is rolled back */
 #define SV_BUNDLE_CREATING  "creating"
 #define SV_BUNDLE_RESTART   "restart"       /* the restart policy's record (common/restart_policy.h) */
+/* the engine's encoded TaskSummary of the task (wire/control.proto), written by the monitor */
+#define SV_BUNDLE_SUMMARY   "summary"
+#define SV_SUMMARY_MAX      8192            /* bytes: MonSpawn.summary, the file, MonFound.summary */
 #define SV_BUNDLE_LOG       "log"           /* detached output; log.1.. its rotations */
 /* stdio name of a capped, rotated log file the worker writes: svlog:///path?max=B&keep=N */
 #define SV_LOG_SCHEME       "svlog://"

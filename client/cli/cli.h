@@ -184,8 +184,11 @@ void jw_obj_end(struct jw *w);
 void jw_arr(struct jw *w);
 void jw_arr_end(struct jw *w);
 void jw_key(struct jw *w, const char *k);
+void jw_keyn(struct jw *w, const char *k, size_t n);    /* the first n bytes of k */
 void jw_str(struct jw *w, const char *s);           /* NULL writes "" */
 void jw_u64(struct jw *w, uint64_t v);
+void jw_i64(struct jw *w, int64_t v);
+void jw_bool(struct jw *w, bool v);
 /* Append s as a JSON string literal with quotes (escapes, invalid UTF-8 -> U+FFFD). */
 void json_escape(struct sbuf *b, const char *s, size_t n);
 
@@ -205,6 +208,8 @@ struct task_view {
 	const char *restart;        /* its restart policy; NULL or "": "no" */
 };
 void task_view_json(struct jw *w, const struct task_view *t);
+/* The same keys, into an object the caller opened. */
+void task_view_keys(struct jw *w, const struct task_view *t);
 void task_view_text(struct sbuf *b, const struct task_view *t);    /* "key: value" lines */
 /* Tables like ctr's tabwriter (minwidth 4, padding 4): each column as wide as its widest
  * cell plus CLI_TABLE_PAD spaces, the last one unpadded. cli_table_widen grows width[] (start
@@ -214,6 +219,27 @@ void cli_table_widen(size_t *width, int ncols, const char *const *cell);
 void cli_table_row(struct sbuf *b, int ncols, const char *const *cell, const size_t *width);
 void cli_ls_table(struct sbuf *b, const sv_CtlListResponse *l, bool quiet);
 void cli_ls_json(struct sbuf *b, const sv_CtlListResponse *l);
+/* "labels": {K: V, ...} of "K=V" strings (one without '=' has the value ""). */
+void cli_labels_json(struct jw *w, char *const *labels, size_t n);
+/* inspect's JSON object of one task: ns, its state's keys and its summary's (inspect.c). */
+void cli_inspect_json(struct jw *w, const char *ns, const char *id, const sv_CtlInspectResponse *r);
+
+/* ---- ls_filter.c: ls --filter KEY=VALUE ---- */
+#define CLI_FILTERS_MAX 32
+struct ls_filter {
+	const char *label[CLI_FILTERS_MAX];     /* "K" or "K=V": every one must match */
+	size_t nlabel;
+	uint32_t status[CLI_FILTERS_MAX];       /* sv_TaskStatus: any one */
+	size_t nstatus;
+	const char *id[CLI_FILTERS_MAX];        /* an id or its beginning: any one */
+	size_t nid;
+};
+/* One --filter: label=K[=V], status=created|running|stopped|paused|pausing|unknown,
+ * id=ID. 0 or -EINVAL with "why" in err. */
+int ls_filter_add(struct ls_filter *f, const char *arg, char *err, size_t errsz);
+bool ls_filter_match(const struct ls_filter *f, const sv_CtlTask *t);
+/* Keep the tasks that match, in order. */
+void ls_filter_apply(const struct ls_filter *f, sv_CtlListResponse *l);
 /* One line (with '\n') for an event, as JSON or as "TIMESTAMP TOPIC ID FIELDS". */
 void cli_event_json(struct sbuf *b, const sv_Envelope *env);
 void cli_event_text(struct sbuf *b, const sv_Envelope *env);
@@ -279,6 +305,7 @@ int cmd_restart(const struct cli *g, int argc, char **argv);
 int cmd_top(const struct cli *g, int argc, char **argv);
 /* cmd_prune.c: prune [-f]: delete every stopped task of the namespace (never asks). */
 int cmd_prune(const struct cli *g, int argc, char **argv);
+int cmd_inspect(const struct cli *g, int argc, char **argv);
 /* cmd_selftest.c: a few real tasks against the daemon, TAP and "N passed, N failed". */
 int cmd_selftest(const struct cli *g, int argc, char **argv);
 

@@ -9,26 +9,32 @@
 #include "client/cli/cli.h"
 #include "wire/limits.h"
 
-enum { K_QUIET = 1, K_FORMAT };
+enum { K_QUIET = 1, K_FORMAT, K_FILTER };
 
-/* Options of ls, events and version; no operands. */
-static int scan(int argc, char **argv, bool allow_quiet, bool *quiet, bool *json)
+/* Options of ls (f: its filters) and events (f NULL); no operands. */
+static int scan(int argc, char **argv, struct ls_filter *f, bool *quiet, bool *json)
 {
 	static const struct opt_def defs[] = {
 		{ "quiet", 'q', false, K_QUIET }, { "format", 0, true, K_FORMAT },
-		{ NULL, 0, false, 0 },
+		{ "filter", 'f', true, K_FILTER }, { NULL, 0, false, 0 },
 	};
+	char err[CLI_ERR_MAX];
 	struct opt_scan s;
 	const char *arg;
 	int key;
 
 	opt_init(&s, argc, argv, argv[0]);
 	while ((key = opt_next(&s, defs, &arg)) > 0) {
-		if (key == K_QUIET && allow_quiet) {
-			*quiet = true;
-		} else if (key == K_QUIET) {
-			cli_error("%s: unknown option -q", argv[0]);
+		if ((key == K_QUIET || key == K_FILTER) && !f) {
+			cli_error("%s: unknown option %s", argv[0], key == K_QUIET ? "-q" : "--filter");
 			return CLI_EXIT_USAGE;
+		} else if (key == K_QUIET) {
+			*quiet = true;
+		} else if (key == K_FILTER) {
+			if (ls_filter_add(f, arg, err, sizeof(err)) < 0) {
+				cli_error("%s", err);
+				return CLI_EXIT_USAGE;
+			}
 		} else if (strcmp(arg, "json") == 0) {
 			*json = true;
 		} else if (strcmp(arg, "text") != 0 && strcmp(arg, "table") != 0) {
@@ -50,10 +56,11 @@ static int scan(int argc, char **argv, bool allow_quiet, bool *quiet, bool *json
 int cmd_ls(const struct cli *g, int argc, char **argv)
 {
 	bool quiet = false, json = false;
+	struct ls_filter f = { 0 };
 	sv_CtlListResponse l;
 	struct sbuf b = { 0 };
 	struct sv_client *c;
-	int rc = scan(argc, argv, true, &quiet, &json);
+	int rc = scan(argc, argv, &f, &quiet, &json);
 
 	if (rc)
 		return rc;
@@ -65,6 +72,7 @@ int cmd_ls(const struct cli *g, int argc, char **argv)
 		sv_close(c);
 		return rc;
 	}
+	ls_filter_apply(&f, &l);
 	if (json)
 		cli_ls_json(&b, &l);
 	else
@@ -83,7 +91,7 @@ int cmd_events(const struct cli *g, int argc, char **argv)
 	struct sbuf b = { 0 };
 	struct sv_client *c;
 	sv_Envelope env;
-	int rc = scan(argc, argv, false, &quiet, &json);
+	int rc = scan(argc, argv, NULL, &quiet, &json);
 
 	if (rc)
 		return rc;
@@ -189,7 +197,7 @@ int cmd_version(const struct cli *g, int argc, char **argv)
 	sv_CtlVersionResponse v;
 	struct sv_client *c;
 	struct sbuf b = { 0 };
-	int rc = scan(argc, argv, false, &quiet, &json);
+	int rc = scan(argc, argv, NULL, &quiet, &json);
 
 	if (rc)
 		return rc;

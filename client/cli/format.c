@@ -31,10 +31,16 @@ void cli_fmt_time(char buf[CLI_TIME_MAX], bool has, const sv_Timestamp *ts)
 
 void task_view_json(struct jw *w, const struct task_view *t)
 {
+	jw_obj(w);
+	task_view_keys(w, t);
+	jw_obj_end(w);
+}
+
+void task_view_keys(struct jw *w, const struct task_view *t)
+{
 	char when[CLI_TIME_MAX];
 
 	cli_fmt_time(when, t->has_exited_at, &t->exited_at);
-	jw_obj(w);
 	if (t->ns) {
 		jw_key(w, "namespace");
 		jw_str(w, t->ns);
@@ -55,7 +61,6 @@ void task_view_json(struct jw *w, const struct task_view *t)
 	jw_str(w, t->restart && t->restart[0] ? t->restart : "no");
 	jw_key(w, "restart_count");
 	jw_u64(w, t->restart_count);
-	jw_obj_end(w);
 }
 
 void task_view_text(struct sbuf *b, const struct task_view *t)
@@ -95,10 +100,26 @@ void cli_ls_json(struct sbuf *b, const sv_CtlListResponse *l)
 		struct task_view v;
 
 		task_view_of(&v, &l->tasks[i]);
-		task_view_json(&w, &v);
+		jw_obj(&w);
+		task_view_keys(&w, &v);
+		cli_labels_json(&w, l->tasks[i].labels, l->tasks[i].labels_count);
+		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
 	sb_putc(b, '\n');
+}
+
+void cli_labels_json(struct jw *w, char *const *labels, size_t n)
+{
+	jw_key(w, "labels");
+	jw_obj(w);
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(labels[i], '=');
+
+		jw_keyn(w, labels[i], eq ? (size_t)(eq - labels[i]) : strlen(labels[i]));
+		jw_str(w, eq ? eq + 1 : "");
+	}
+	jw_obj_end(w);
 }
 
 void cli_table_widen(size_t *width, int ncols, const char *const *cell)

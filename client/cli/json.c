@@ -114,8 +114,13 @@ void jw_arr_end(struct jw *w) { close_level(w, ']'); }
 
 void jw_key(struct jw *w, const char *k)
 {
+	jw_keyn(w, k, strlen(k));
+}
+
+void jw_keyn(struct jw *w, const char *k, size_t n)
+{
 	pre_value(w);
-	json_escape(w->b, k, strlen(k));
+	json_escape(w->b, k, n);
 	sb_putc(w->b, ':');
 	w->after_key = true;
 }
@@ -130,4 +135,16 @@ void jw_u64(struct jw *w, uint64_t v)
 {
 	pre_value(w);
 	sb_printf(w->b, "%" PRIu64, v);
+}
+
+void jw_i64(struct jw *w, int64_t v)
+{
+	pre_value(w);
+	sb_printf(w->b, "%" PRId64, v);
+}
+
+void jw_bool(struct jw *w, bool v)
+{
+	pre_value(w);
+	sb_puts(w->b, v ? "true" : "false");
 }

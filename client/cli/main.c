@@ -17,7 +17,7 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 	{ "resume", cmd_resume }, { "stats", cmd_stats }, { "update", cmd_update },
 	{ "logs", cmd_logs }, { "exec", cmd_exec }, { "selftest", cmd_selftest },
 	{ "stop", cmd_stop }, { "restart", cmd_restart }, { "rm", cmd_delete },
-	{ "top", cmd_top }, { "prune", cmd_prune },
+	{ "top", cmd_top }, { "prune", cmd_prune }, { "inspect", cmd_inspect },
 };
 
 static const char usage[] =
@@ -31,9 +31,10 @@ static const char usage[] =
 	"      [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
 	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  " CLI_EXEC_USAGE "\n"
-	"  delete|rm [-f] ID... | ls [-q] [--format json] | state ID [--format json]\n"
-	"  ps ID [--format json] | top ID [--format json] | pause ID | resume ID\n"
-	"  stop [-t SECS] ID... | restart [-t SECS] ID... | prune [-f] | stats ID [--format json]\n"
+	"  delete|rm [-f] ID... | ls [-q] [--format json] [-f|--filter label=K[=V]|status=S|id=ID]...\n"
+	"  inspect ID... | state ID [--format json] | ps ID [--format json] | top ID [--format json]\n"
+	"  pause ID | resume ID | stop [-t SECS] ID... | restart [-t SECS] ID... | prune [-f]\n"
+	"  stats ID [--format json]\n"
 	"  update ID [--memory BYTES] [--pids N] [--cpus N] | logs [-f] ID\n"
 	"  events [--format json] | selftest | version [--format json]\n"
 	"  BYTES: 1048576, 512k, 64m or 2g (powers of 1024); --cpus N: CPUs, as 0.5 or 1.25\n"

@@ -318,6 +318,15 @@ int sv_state(struct sv_client *c, const char *id, sv_StateResponse *out)
 		       sv_StateResponse_fields, out);
 }
 
+int sv_inspect(struct sv_client *c, const char *id, sv_CtlInspectResponse *out)
+{
+	sv_CtlInspectRequest req = sv_CtlInspectRequest_init_zero;
+
+	memset(out, 0, sizeof(*out));
+	return id_call(c, "Inspect", sv_CtlInspectRequest_fields, &req, req.id, id,
+		       sv_CtlInspectResponse_fields, out);
+}
+
 int sv_pids(struct sv_client *c, const char *id, uint32_t **pids, size_t *n)
 {
 	sv_PidsRequest req = sv_PidsRequest_init_zero;

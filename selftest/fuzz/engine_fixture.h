@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "supervisor/config.h"
 #include "supervisor/engine.h"
+#include "wire/bytes.h"
 
 struct fz_engine {
 	struct engine e;
@@ -64,6 +65,11 @@ static inline void fz_engine_init(struct fz_engine *f, uint8_t sel)
 	f->task->st = (enum task_state)(((sel & 7) | (sel & 16) >> 1) % TS_NSTATES);
 	f->task->pid = 4242;
 	f->task->worker_pid = 4241;
+	/* a summary, as a create leaves it: Inspect and List decode it */
+	static const uint8_t summary[] = { 0x0a, 0x07, '/', 'b', 'i', 'n', '/', 's', 'h',
+					   0xba, 0x01, 0x03, 'k', '=', 'v', 0xe8, 0x01, 0x21 };
+	if (!(f->task->summary = sv_bytes_new(summary, sizeof(summary))))
+		abort();
 	if (sel & 32)
 		f->task->exited_at.seconds = 1;
 	if (sel & 8) {

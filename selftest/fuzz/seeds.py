@@ -72,7 +72,10 @@ CONTROL = {
     "List": b"", "Subscribe": b"", "Version": b"", "Pause": s(1, "t1"), "Resume": s(1, "t1"),
     "Stats": s(1, "t1"), "Update": s(1, "t1") + u(2, 1 << 20) + u(3, 10) + u(4, 250),
     "Exec": s(1, "t1") + s(2, "e1") + s(3, "/bin/true") + s(4, "B=2") + s(5, "/tmp") + u(12, 1),
+    "Inspect": s(1, "t1"),
 }
+# an encoded TaskSummary: args, a label, the capability mask (wire/control.proto)
+SUMMARY = s(1, "/bin/sh") + s(23, "k=v") + u(29, 0x21)
 
 def seeds():
     out = {}
@@ -100,6 +103,9 @@ def seeds():
                       "scan-fd": bytes([2]) + u(1, 1) + s(4, b""),
                       "respawn": bytes([1]) + u(1, 4) + s(2, s(1, "default") + s(2, "t1") +
                                                            s(4, u(1, 2) + u(3, 1)) + u(5, 1)),
+                      "spawn-summary": bytes([1]) + u(1, 2) + s(2, spawn + s(6, SUMMARY)),
+                      "respawn-summary": bytes([1]) + u(1, 4) + s(2, s(1, "default") + s(2, "t1") +
+                                                                  u(5, 1) + s(6, SUMMARY)),
                       "record": bytes([1]) + u(1, 5) + s(6, s(1, "default") + s(2, "t1") +
                                                          s(3, u(1, 1) + u(2, 3) + u(4, 1)))}
     # replies: byte 0 = the fixture's task (2: running) | fds << 5; seq 7 is t1's request
@@ -116,6 +122,8 @@ def seeds():
                                        s(8, found + u(2, 1) + s(5, u(1, 2) + u(3, 4))),
                       "recorded": bytes([2]) + u(1, 9) + name + s(17, u(1, 13)),
                       "found-live": bytes([2 | 1 << 5]) + u(1, 7) + s(3, "default") + s(4, "t2") + s(12, found),
+                      "found-summary": bytes([2 | 1 << 5]) + u(1, 7) + s(3, "default") + s(4, "t2") +
+                                       s(12, found + s(6, SUMMARY)),
                       "scanned": bytes([2]) + u(1, 7) + s(9, b""),
                       "exited": bytes([2 | 8]) + name + s(7, u(1, 4241) + u(2, 9)),
                       "spawned-no-fds": bytes([2]) + u(1, 7) + name + s(5, u(1, 42) + s(3, "/b"))}

@@ -251,9 +251,11 @@ END_TEST
 
 START_TEST(state_and_ls)
 {
+	char *labels[] = { "tier=front", "k=a=b", "bare" };
 	sv_CtlTask tasks[2] = {
 		{ .namespace = "default", .id = "web", .pid = 1234, .status = sv_TaskStatus_RUNNING,
-		  .bundle = (char *)"/run/shimvisor/default/web" },
+		  .bundle = (char *)"/run/shimvisor/default/web", .labels = labels,
+		  .labels_count = 3 },
 		{ .namespace = "default", .id = "a-much-longer-id", .pid = 0,
 		  .status = sv_TaskStatus_STOPPED, .exit_status = 3, .has_exited_at = true,
 		  .exited_at = { 1700000000, 0 }, .bundle = NULL, .restart_count = 2,
@@ -278,10 +280,11 @@ START_TEST(state_and_ls)
 	ck_assert_str_eq(sb_str(&b),
 		"[{\"namespace\":\"default\",\"id\":\"web\",\"status\":\"running\",\"pid\":1234,"
 		"\"exit_status\":0,\"exited_at\":\"0001-01-01T00:00:00.000000000Z\","
-		"\"bundle\":\"/run/shimvisor/default/web\",\"restart\":\"no\",\"restart_count\":0},"
+		"\"bundle\":\"/run/shimvisor/default/web\",\"restart\":\"no\",\"restart_count\":0,"
+		"\"labels\":{\"tier\":\"front\",\"k\":\"a=b\",\"bare\":\"\"}},"
 		"{\"namespace\":\"default\",\"id\":\"a-much-longer-id\",\"status\":\"stopped\",\"pid\":0,"
 		"\"exit_status\":3,\"exited_at\":\"2023-11-14T22:13:20.000000000Z\",\"bundle\":\"\","
-		"\"restart\":\"on-failure:3\",\"restart_count\":2}]\n");
+		"\"restart\":\"on-failure:3\",\"restart_count\":2,\"labels\":{}}]\n");
 	sb_free(&b);
 	l.tasks_count = 0;
 	cli_ls_json(&b, &l);

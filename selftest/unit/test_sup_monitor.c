@@ -24,6 +24,7 @@
 #include "supervisor/monitor.h"
 #include "wire/bytes.h"
 #include "wire/fdchan.h"
+#include "wire/limits.h"
 #include "wire/pbio.h"
 #include "tap_main.h"
 
@@ -240,20 +241,35 @@ static char *config_with_cap(const char *cap)
 	return out;
 }
 
-/* Spawn default/id (seq 2) with the default config plus cap; its reply in *rep. */
-static void spawn(const char *id, const char *cap, sv_MonReply *rep)
+/* Spawn default/id (seq 2) with the default config plus cap, and a summary of sumlen bytes
+ * (0: none) or a respawn; its reply in *rep. */
+static void spawn_as(const char *id, const char *cap, size_t sumlen, bool respawn, sv_MonReply *rep)
 {
 	sv_MonRequest rq = { .seq = 2, .which_op = sv_MonRequest_spawn_tag };
-	char *json = config_with_cap(cap);
+	char *json = respawn ? NULL : config_with_cap(cap);
+	uint8_t *sum = calloc(1, sumlen + 1);
 
 	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "default");
 	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "%s", id);
-	rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
+	if (json)
+		rq.op.spawn.config = sv_bytes_new((const uint8_t *)json, strlen(json));
+	rq.op.spawn.respawn = respawn;
+	for (size_t i = 0; i < sumlen; i++)
+		sum[i] = (uint8_t)i;
+	if (sumlen)
+		rq.op.spawn.summary = sv_bytes_new(sum, sumlen);
 	send_rq(&rq, NULL, 0);
 	free(rq.op.spawn.config);
+	free(rq.op.spawn.summary);
+	free(sum);
 	free(json);
 	ck_assert_int_eq(recv_rep(rep), 1);
 	ck_assert_int_eq(rep->seq, 2);
+}
+
+static void spawn(const char *id, const char *cap, sv_MonReply *rep)
+{
+	spawn_as(id, cap, 0, false, rep);
 }
 
 START_TEST(spawn_beyond_policy_refused_and_serving)
@@ -319,6 +335,49 @@ START_TEST(commit_once_for_a_spawned_worker)
 	still_serving();
 	commit(5, "x");             /* again: not a create in flight */
 	connection_ended("a request outside its table");
+}
+END_TEST
+
+/* The summary is the engine's bytes, stored as they came and never parsed: a spawn with
+ * one over SV_SUMMARY_MAX is refused (a typed error, nothing made, serving on); one within
+ * it is the bundle's `summary` file, byte for byte; a respawn may not carry one (it keeps
+ * the bundle's). */
+START_TEST(summary_stored_verbatim_and_capped)
+{
+	sv_MonReply rep;
+	char p[128], *got;
+	size_t len;
+	struct stat st;
+
+	scan();
+	spawn_as("big", "CAP_CHOWN", SV_SUMMARY_MAX + 1, false, &rep);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_spawn_failed_tag);
+	ck_assert_int_eq(f.nfds, 0);
+	ck_assert_int_eq(rep.r.spawn_failed.err, EMSGSIZE);
+	ck_assert_str_eq(rep.r.spawn_failed.reason, "summary: 8193 bytes, over 8192");
+	sv_pb_free(sv_MonReply_fields, &rep);
+	snprintf(p, sizeof(p), "%s/state/default", f.dir);
+	ck_assert_int_eq(stat(p, &st), -1);
+	still_serving();
+
+	spawn_as("ok", "CAP_CHOWN", SV_SUMMARY_MAX, false, &rep);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_spawned_tag);
+	sv_pb_free(sv_MonReply_fields, &rep);
+	snprintf(p, sizeof(p), "%s/state/default/ok", f.dir);
+	int bfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(bfd, 0);
+	ck_assert_int_eq(sv_read_file(bfd, "summary", SV_SUMMARY_MAX, &got, &len), 0);
+	close(bfd);
+	ck_assert_uint_eq(len, SV_SUMMARY_MAX);
+	for (size_t i = 0; i < len; i++)
+		ck_assert_uint_eq((uint8_t)got[i], (uint8_t)i);
+	free(got);
+
+	spawn_as("ok", NULL, 10, true, &rep);
+	ck_assert_int_eq(rep.which_r, sv_MonReply_spawn_failed_tag);
+	ck_assert_int_eq(rep.r.spawn_failed.err, EINVAL);
+	sv_pb_free(sv_MonReply_fields, &rep);
+	still_serving();
 }
 END_TEST
 
@@ -398,6 +457,7 @@ int main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, spawn_beyond_policy_refused_and_serving);
 	tcase_add_test(tc, second_scan_ends_the_engine);
+	tcase_add_test(tc, summary_stored_verbatim_and_capped);
 	tcase_add_test(tc, commit_once_for_a_spawned_worker);
 	tcase_add_test(tc, spawn_before_scan_ends_the_engine);
 	tcase_add_test(tc, wrong_fd_count_ends_the_engine);
