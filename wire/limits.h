@@ -61,6 +61,9 @@
 /* StatsResponse.stats: an Any of one of these (wire/metrics.proto Cg1Metrics, Cg2Metrics) */
 #define SV_CG1_METRICS_URL  "io.containerd.cgroups.v1.Metrics"
 #define SV_CG2_METRICS_URL  "io.containerd.cgroups.v2.Metrics"
+/* A task without a cgroup of its own: a Cg1Metrics of what /proc shows of its processes
+ * (cpu.usage, memory.rss and memory.usage.usage, pids.current; no limits). */
+#define SV_PROC_METRICS_URL "io.shimvisor.proc.v1.Metrics"
 /* ExecProcessRequest.spec: an Any of this type, its value an OCI Process JSON */
 #define SV_OCI_PROCESS_URL  "types.containerd.io/opencontainers/runtime-spec/1/Process"
 

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "common/spawn.h"
 #include "wire/fdchan.h"
 #include "wire/pbio.h"
@@ -352,7 +353,7 @@ void proc_init_ready(struct worker *w, struct wtask *t)
 	cold_close(t);
 	if (proc_starttime(p->pid, &t->starttime) < 0)
 		t->starttime = 0;
-	if (proc_pidns(p->pid, &t->pidns) == 0 && proc_pidns(getpid(), &self) == 0)
+	if (sv_proc_pidns(p->pid, &t->pidns) == 0 && sv_proc_pidns(getpid(), &self) == 0)
 		t->own_pidns = t->pidns != self;
 	n = snprintf(line, sizeof(line), "%d %llu\n", (int)p->pid, t->starttime);
 	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_INIT_PID, line, (size_t)n, 0644);

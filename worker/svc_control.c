@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include "common/log.h"
+#include "common/procfs.h"
 #include "wire/bytes.h"
 #include "wire/fdchan.h"
 #include "wire/pbio.h"
@@ -47,7 +48,7 @@ static int kill_all(struct wtask *t, int sig)
 		return wcg_signal_all(t->cg, sig);
 	if (!t->own_pidns || !t->pidns)
 		return kill(t->init.pid, sig) < 0 ? -errno : 0;
-	err = proc_scan_ns(t->pidns, &pids, &n);
+	err = sv_proc_scan_ns(t->pidns, &pids, &n);
 	for (i = 0; !err && i < n; i++)
 		kill(pids[i], sig);
 	free(pids);
@@ -89,30 +90,6 @@ void svc_signal(struct call *k, struct wtask *t, struct proc *p, int sig, bool a
 		svc_reply_errno(k, err, "kill");
 	else
 		svc_reply(k, SV_OK, NULL, NULL, NULL);
-}
-
-/* The task's pids: its cgroup, else its pid namespace, else what we know. */
-static int wtask_pids(struct wtask *t, pid_t **pids, size_t *n)
-{
-	struct proc *p;
-	size_t cnt = 0;
-	pid_t *v;
-
-	if (t->cg)
-		return wcg_procs(t->cg, pids, n);
-	if (t->own_pidns && t->pidns && t->init.state != PS_STOPPED)
-		return proc_scan_ns(t->pidns, pids, n);
-	v = calloc(t->nexecs + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (t->init.pid > 0 && !proc_reaped(&t->init))
-		v[cnt++] = t->init.pid;
-	for (p = t->execs; p; p = p->next)
-		if (p->pid > 0 && !proc_reaped(p))
-			v[cnt++] = p->pid;
-	*pids = v;
-	*n = cnt;
-	return 0;
 }
 
 /* ProcessInfo.info for an exec's pid: containerd.runc.v1.ProcessDetails{exec_id}. */
@@ -423,12 +400,14 @@ void wm_stats(struct call *k)
 
 	if (svc_decode(k, sv_StatsRequest_fields, &req) < 0 || !(t = svc_task(k, req.id)))
 		return;
-	if (!t->cg) {
-		svc_reply(k, SV_FAILED_PRECONDITION, MSG_NO_CGROUP, NULL, NULL);
-		return;
-	}
 	memset(&r, 0, sizeof(r));
-	err = wcg_metrics(t->cg, (const char **)&r.stats.type_url, &buf, &len);
+	/* without a cgroup of its own: what /proc shows of its processes */
+	if (t->cg) {
+		err = wcg_metrics(t->cg, (const char **)&r.stats.type_url, &buf, &len);
+	} else {
+		r.stats.type_url = (char *)SV_PROC_METRICS_URL;
+		err = wtask_proc_metrics(t, &buf, &len);
+	}
 	if (err < 0) {
 		svc_reply_errno(k, err, "metrics");
 		return;

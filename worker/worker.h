@@ -282,6 +282,12 @@ void wtask_cgroup_attach(struct worker *w, struct wtask *t);
 void wtask_cgroup_release(struct worker *w, struct wtask *t);
 void wtask_oom_ready(struct worker *w, struct wtask *t);
 
+/* task_procs.c: the task's pids (its cgroup's, else /proc's: its pid namespace, or the
+ * subtrees of its init and execs in the host's); and its Stats from /proc (a Cg1Metrics of
+ * CPU time, resident memory and pids, encoded) when it has no cgroup. 0 or -errno. */
+int wtask_pids(const struct wtask *t, pid_t **pids, size_t *n);
+int wtask_proc_metrics(const struct wtask *t, uint8_t **buf, size_t *len);
+
 /* svc_control.c: the end of a `shimvisor-init --update` (reaped) */
 void wtask_update_done(struct worker *w, struct wtask *t, int wstatus);
 
@@ -321,8 +327,6 @@ void reap_children(struct worker *w);
 void proc_record_exit(struct proc *p, int wstatus);
 void proc_exited(struct worker *w, struct wtask *t, struct proc *p, int wstatus);
 int proc_starttime(pid_t pid, unsigned long long *st);
-int proc_pidns(pid_t pid, ino_t *ino);
-int proc_scan_ns(ino_t ns, pid_t **pids, size_t *n);
 
 /* events.c */
 void wev_init(struct worker *w, int report_fd);

@@ -4,21 +4,6 @@
 # resume, all read back from the kernel's cgroup files; no cgroup when cgroup_parent is "".
 . "$(dirname "$0")/lib.sh"
 
-task_pid() { "$SV" state --format json "$1" | json_field pid; }
-
-# The cgroup v1 directory of task pid $1 in the hierarchy of controller $2 ("" when none).
-cg_dir() {
-	local rel
-	rel=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
-	[ -n "$rel" ] && [ -d "/sys/fs/cgroup/$2$rel" ] && echo "/sys/fs/cgroup/$2$rel"
-}
-
-need_v1() {
-	for c in memory pids cpu freezer; do
-		grep -qw "$c" /proc/self/cgroup 2>/dev/null || skip_case "no cgroup v1 $c hierarchy here"
-	done
-}
-
 test_limits_at_run_and_update() {
 	need_v1
 	daemon_start
