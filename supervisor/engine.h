@@ -307,6 +307,10 @@ void control_request(struct engine *e, struct conn *c);
  * compact JSON from spec_seccomp_profile (NULL: none); a --bundle config is left as it is. */
 int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
 	       char **json, size_t *len, char *err, size_t errsz);
+/* The same; a task given no cgroup (no cgroups_path, no limit, none in its config) keeps
+ * lazy_path for later, as the annotation io.shimvisor.cgroup.lazy. */
+int spec_build_cg(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *lazy_path,
+		  const char *seccomp, char **json, size_t *len, char *err, size_t errsz);
 /* spec_seccomp.c: the default tasks' seccomp profile as compact JSON (malloc'd), checked: the
  * file at path, or the one built in from etc/seccomp-default.json when path is "" or NULL.
  * 0, or -errno with err. */

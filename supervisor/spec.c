@@ -313,9 +313,11 @@ static void add_limits(cJSON *res, int64_t memory, int64_t pids, uint32_t cpus_m
 	}
 }
 
-/* linux.cgroupsPath (unless the config names one) and the limits asked for. */
+/* linux.cgroupsPath (unless the config names one) and the limits asked for; a task that gets
+ * no cgroup now keeps lazy_path for later (annotation io.shimvisor.cgroup.lazy: made at its
+ * first Pause or Update). */
 static int cgroup_and_limits(cJSON *s, const sv_CtlCreateRequest *rq, const char *cgroups_path,
-			     bool generated, char *err, size_t errsz)
+			     const char *lazy_path, bool generated, char *err, size_t errsz)
 {
 	bool limits = rq->memory || rq->pids || rq->cpus_milli;
 	cJSON *linux_, *cp;
@@ -328,6 +330,12 @@ static int cgroup_and_limits(cJSON *s, const sv_CtlCreateRequest *rq, const char
 	cp = cJSON_GetObjectItemCaseSensitive(linux_, "cgroupsPath");
 	if (!cJSON_IsString(cp) || !cp->valuestring[0]) {
 		if (!cgroups_path || !cgroups_path[0]) {
+			if (!limits && lazy_path && lazy_path[0]) {
+				cJSON *a = object_in(s, "annotations");
+
+				cJSON_DeleteItemFromObjectCaseSensitive(a, SV_ANNOT_CGROUP_LAZY);
+				cJSON_AddStringToObject(a, SV_ANNOT_CGROUP_LAZY, lazy_path);
+			}
 			if (!limits)
 				return 0;
 			snprintf(err, errsz, "limits need a cgroup: the daemon's cgroup_parent is empty");
@@ -365,6 +373,12 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len)
 int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
 	       char **json, size_t *len, char *err, size_t errsz)
 {
+	return spec_build_cg(rq, cgroups_path, NULL, seccomp, json, len, err, errsz);
+}
+
+int spec_build_cg(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *lazy_path,
+		  const char *seccomp, char **json, size_t *len, char *err, size_t errsz)
+{
 	bool generated = !(rq->bundle_config && rq->bundle_config->size);
 	cJSON *s = NULL;
 	int r;
@@ -378,7 +392,7 @@ int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const ch
 	} else {
 		r = generate(rq, seccomp, &s, err, errsz);
 	}
-	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, generated, err, errsz)) < 0)
+	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, lazy_path, generated, err, errsz)) < 0)
 		cJSON_Delete(s);
 	if (r < 0)
 		return r;

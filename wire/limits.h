@@ -64,6 +64,10 @@
 /* A task without a cgroup of its own: a Cg1Metrics of what /proc shows of its processes
  * (cpu.usage, memory.rss and memory.usage.usage, pids.current; no limits). */
 #define SV_PROC_METRICS_URL "io.shimvisor.proc.v1.Metrics"
+/* config.json annotation: the cgroup (a linux.cgroupsPath) that a task started without one
+ * is given at its first Pause or Update; written by the engine, checked by the monitor's
+ * policy, read by `shimvisor-init --update PID BUNDLE`. */
+#define SV_ANNOT_CGROUP_LAZY "io.shimvisor.cgroup.lazy"
 /* ExecProcessRequest.spec: an Any of this type, its value an OCI Process JSON */
 #define SV_OCI_PROCESS_URL  "types.containerd.io/opencontainers/runtime-spec/1/Process"
 

@@ -278,6 +278,10 @@ int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
 	int pidfd, err;
 
+	/* its init would join the task's cgroups as they were, and fork into the task
+	 * after the move's last round: outside for good */
+	if (t->update_lazy)
+		return -EBUSY;
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
 	/* the init is our unreaped child: this pidfd is surely it (no pid reuse) */
 	pidfd = (int)syscall(SYS_pidfd_open, t->init.pid, 0);
@@ -291,10 +295,10 @@ int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 	return err;
 }
 
-int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len)
+int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len, bool lazy)
 {
 	char pidstr[16];
-	char *const argv[] = { "shimvisor-init", "--update", pidstr, NULL };
+	char *const argv[] = { "shimvisor-init", "--update", pidstr, lazy ? t->bundle : NULL, NULL };
 	int fd, err;
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
@@ -303,6 +307,8 @@ int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_
 		return fd;
 	err = spawn(w, argv, fd, NULL, -1, false, &t->update_pid, &t->update_fd);
 	close(fd);
+	if (!err)
+		t->update_lazy = lazy;
 	return err;
 }
 

@@ -150,6 +150,9 @@ struct wtask {
 	pid_t update_pid;           /* a running `shimvisor-init --update`, or 0 */
 	int update_fd;              /* its sync socket */
 	struct pending update_rep;
+	bool update_lazy;           /* it makes the task's cgroup and moves the task in */
+	bool update_pause;          /* a Pause waits for it: freeze once it is done */
+	bool cg_partial;            /* a lazy move failed half-way: the next one goes on */
 	uint64_t cap_bounding;      /* the task's bounding set, from its init's READY */
 	int ncold, cold[4];         /* while a warm init sets up: config.json and stdio, kept
 				     * for a cold init should it answer INIT_COLD */
@@ -252,8 +255,10 @@ int proc_open_exec(struct worker *w, struct wtask *t, struct proc *p);
 /* Fork `shimvisor-init --exec` with what proc_open_exec holds (closed). 0 or -errno. */
 int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p);
 void proc_hold_close(struct proc *p);
-/* Fork `shimvisor-init --update` with the LinuxResources JSON; reaped into wtask_update_done. */
-int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len);
+/* Fork `shimvisor-init --update` with the LinuxResources JSON; reaped into wtask_update_done.
+ * lazy: the task has no cgroup yet (or a lazy move failed half-way): the init gives it the one
+ * its config.json keeps for later first (no exec spawns meanwhile: -EBUSY). */
+int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len, bool lazy);
 /* Exec shimvisor-init --warm now, so that Create only hands it the task. 0 or -errno. */
 int proc_warm_init(struct worker *w);
 void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p);
