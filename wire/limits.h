@@ -76,6 +76,8 @@
 #define SV_BUNDLE_ADDRESS   "address"
 #define SV_BUNDLE_EXIT      "exit"          /* "<status> <sec> <nsec>\n", tmp+rename, by the worker */
 #define SV_BUNDLE_INIT_PID  "init.pid"      /* "<pid> <starttime>\n" of the task's init */
+#define SV_BUNDLE_CGROUP    "cgroup"        /* the task's cgroup dirs, "v1|v2 <ctrls> <dir>\n"
+					     * each (cgfs_record_line), for removal */
 #define SV_BUNDLE_WORKER_PID "worker.pid"
 /* empty; made with the bundle, removed when the engine commits the create (MonCommit): a
  * bundle found with it at recovery is rolled back */

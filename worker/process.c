@@ -21,6 +21,7 @@
 #include "wire/status.h"
 #include "init.pb.h"
 #include "task.pb.h"
+#include "cgroup.h"
 #include "worker.h"
 
 #define SYNC_MSG_MAX 4096
@@ -551,6 +552,12 @@ void wtask_free(struct worker *w, struct wtask *t)
 	if (t->update_fd >= 0)
 		close(t->update_fd);
 	w_reply_pending(w, &t->update_rep, SV_NOT_FOUND, "container deleted: not found", NULL, NULL);
+	if (t->update_lazy && !t->cg) {
+		int err;
+
+		/* a lazy cgroup being made: what the init recorded before moving the task */
+		t->cg = wcg_load(t->bundle_fd, &err);
+	}
 	wtask_cgroup_release(w, t);
 	rootfs_unmount(t);
 	if (t->bundle_fd >= 0)

@@ -434,7 +434,13 @@ void wtask_update_done(struct worker *w, struct wtask *t, int wstatus)
 	if (t->update_lazy) {
 		t->update_lazy = false;
 		if (!t->cg)
-			wtask_cgroup_attach(w, t);      /* records it for the cleanup */
+			wtask_cgroup_attach(w, t);      /* the init's cgroups, recorded */
+		if (!t->cg) {
+			int err;
+
+			/* made but the init not moved yet: as the init recorded them */
+			t->cg = wcg_load(t->bundle_fd, &err);
+		}
 		t->cg_partial = !ok && t->cg;
 	}
 	if (ok && t->update_pause && !t->cg) {

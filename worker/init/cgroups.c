@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cgroupfs.h"
+#include "common/fsutil.h"
 #include "common/procfs.h"
 #include "wire/limits.h"
 #include "worker/init/cgroups.h"
@@ -410,12 +411,45 @@ static int move_round(struct cg_set *s, ino_t ns, size_t *moved, struct init_err
 	return rc;
 }
 
+/* Record s's directories in the bundle (SV_BUNDLE_CGROUP) before anything moves in: the
+ * worker removes them from there, also when this process or the worker dies meanwhile. */
+static int lazy_record(struct init *in, const struct cg_set *s)
+{
+	char *buf = malloc(s->n * (PATH_MAX + 160)), dir[PATH_MAX];
+	size_t len = 0;
+	int dfd = -1, rc = buf ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		const struct cg_dir *d = &s->d[i];
+		size_t ml = strlen(d->h->mnt);
+		int n;
+
+		/* mount point + path, without a doubled slash */
+		ml -= ml > 1 && d->h->mnt[ml - 1] == '/';
+		if (snprintf(dir, sizeof(dir), "%.*s%s", (int)ml, d->h->mnt, d->path) >= (int)sizeof(dir))
+			rc = -ENAMETOOLONG;
+		else if ((n = cgfs_record_line(buf + len, PATH_MAX + 160, d->h->v2, d->h->ctrls, dir)) < 0)
+			rc = n;
+		else
+			len += (size_t)n;
+	}
+	if (!rc && (dfd = open(in->bundle, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = sv_replace_file(dfd, SV_BUNDLE_CGROUP, buf, len, 0644);
+	if (dfd >= 0)
+		close(dfd);
+	free(buf);
+	return rc ? init_fail(&in->err, rc, "%s/" SV_BUNDLE_CGROUP, in->bundle) : 0;
+}
+
 /* A task started without a cgroup gets the one its config.json names for later (annotation
  * io.shimvisor.cgroup.lazy): made as at a start (but for cpuset: moving a process there
  * resets its CPU affinity), then every process of the task's pid namespace moved in, round
  * after round until one finds none outside (a process forked meanwhile by one not yet
- * moved is outside). The worker starts no exec meanwhile. A failure leaves what was made
- * and moved: the worker records it for removal, and the next call goes on from there. */
+ * moved is outside). The worker starts no exec meanwhile. The directories are recorded in
+ * the bundle first; a failure to move leaves what was made and moved: the worker removes it
+ * with the task, and the next call goes on from there. */
 static int lazy_adopt(struct init *in, pid_t pid)
 {
 	struct init_err *e = &in->err;
@@ -434,7 +468,8 @@ static int lazy_adopt(struct init *in, pid_t pid)
 		return init_failmsg(e, -EOPNOTSUPP, "the task shares the host's pid namespace, "
 				    "where its processes cannot all be told apart: it gets a cgroup "
 				    "only at its start (a limit, or task_cgroups = always)");
-	if ((rc = set_make(&s, in->spec.cgroup_lazy, NULL, CGC_CPUSET, e)))
+	if ((rc = set_make(&s, in->spec.cgroup_lazy, NULL, CGC_CPUSET, e)) ||
+	    (rc = lazy_record(in, &s)))
 		goto undo;
 	/* v1: its pages are charged where they were unless the charges move along */
 	for (size_t i = 0; i < s.n; i++)
