@@ -72,6 +72,19 @@ int cgfs_ctrl_names(unsigned mask, bool v2, char *buf, size_t sz)
 	return 0;
 }
 
+int cgfs_record_line(char *buf, size_t sz, bool v2, unsigned ctrls, const char *dir)
+{
+	char names[128];
+	int rc, n;
+
+	if (strchr(dir, '\n') || dir[0] != '/')
+		return -EINVAL;
+	if ((rc = cgfs_ctrl_names(ctrls, v2, names, sizeof(names))))
+		return rc;
+	n = snprintf(buf, sz, "%s %s %s\n", v2 ? "v2" : "v1", names, dir);
+	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : n;
+}
+
 /* Call fn on each line of path (NUL-terminated, without '\n'); lines longer than the buffer
  * are skipped. fn returns 0 to go on, > 0 to stop, < 0 for an error. */
 static int each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)

@@ -51,6 +51,9 @@ bool cgfs_is_own(const struct cg_hier *h);
 unsigned cgfs_ctrl_mask(const char *list);
 /* The mask as comma-separated v1 names (v2: "io" for CGC_BLKIO), "-" when empty. */
 int cgfs_ctrl_names(unsigned mask, bool v2, char *buf, size_t sz);
+/* One line of a bundle's cgroup record (SV_BUNDLE_CGROUP, read back by the worker's
+ * wcg_load): "v1|v2 <controllers> <absolute dir>\n" into buf. Its length, or -errno. */
+int cgfs_record_line(char *buf, size_t sz, bool v2, unsigned ctrls, const char *dir);
 
 /* Open dir (relative to the mount point mnt, "/" or "/a/b") as O_PATH|O_DIRECTORY, one
  * component at a time with O_NOFOLLOW; checks that it is a cgroup filesystem. With mkdir,

@@ -120,14 +120,16 @@ static void m_create(struct call *k)
 	err[0] = 0;
 	/* a cgroup for every task, or for those with limits only: joining one costs the
 	 * start an RCU grace period on cgroup v1 (DESIGN, Cgroups) */
+	/* (the others keep the same path for later: a cgroup made at their first Pause or
+	 * Update) */
 	char cgpath[sizeof(k->e->cfg->cgroup_parent) + 2 * SV_ID_SZ] = "";
-	if (k->e->cfg->cgroup_parent[0] &&
-	    (k->e->cfg->task_cgroups_always || rq->memory || rq->pids || rq->cpus_milli))
+	bool cg_now = k->e->cfg->task_cgroups_always || rq->memory || rq->pids || rq->cpus_milli;
+	if (k->e->cfg->cgroup_parent[0])
 		snprintf(cgpath, sizeof(cgpath), "%s/%s/%s",
 			 strcmp(k->e->cfg->cgroup_parent, "/") ? k->e->cfg->cgroup_parent : "",
 			 k->ns, rq->id);
-	if (spec_build_summary(rq, cgpath, k->e->seccomp, &k->e->seccomp_sum, &json, &len, &summary,
-			       err, sizeof(err)) < 0) {
+	if (spec_build_summary(rq, cg_now ? cgpath : "", cg_now ? NULL : cgpath, k->e->seccomp,
+			       &k->e->seccomp_sum, &json, &len, &summary, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "spec: %s", err);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;

@@ -310,11 +310,16 @@ void control_request(struct engine *e, struct conn *c);
  * compact JSON from spec_seccomp_profile (NULL: none); a --bundle config is left as it is. */
 int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
 	       char **json, size_t *len, char *err, size_t errsz);
+/* The same; a task given no cgroup (no cgroups_path, no limit, none in its config) keeps
+ * lazy_path for later, as the annotation io.shimvisor.cgroup.lazy. */
+int spec_build_cg(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *lazy_path,
+		  const char *seccomp, char **json, size_t *len, char *err, size_t errsz);
 /* The same, with the summary of the config made (spec_summary; NULL ssum: seccomp's figures
  * unknown) into *summary (malloc'd; NULL if it could not be made: the task has none). */
 int spec_build_summary(const sv_CtlCreateRequest *rq, const char *cgroups_path,
-		       const char *seccomp, const struct spec_seccomp_sum *ssum, char **json,
-		       size_t *len, pb_bytes_array_t **summary, char *err, size_t errsz);
+		       const char *lazy_path, const char *seccomp,
+		       const struct spec_seccomp_sum *ssum, char **json, size_t *len,
+		       pb_bytes_array_t **summary, char *err, size_t errsz);
 /* spec_summary.c: what `inspect` shows of a task, from its final config (a cJSON tree):
  * an encoded TaskSummary (wire/control.proto) of at most SV_SUMMARY_MAX bytes (past it, the
  * lists are dropped and `truncated` set), malloc'd into *out. dflt_seccomp: the daemon's

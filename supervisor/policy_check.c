@@ -312,20 +312,33 @@ static int ck_dev_rule(struct chk *c, const cJSON *r, const char *path)
 	return 0;
 }
 
-static int ck_cgroups_path(struct chk *c, const cJSON *v, const char *path)
+/* A cgroup the task may have: <cgroup_parent>/<ns>/<id>, or below it. */
+static int cgroup_allowed(struct chk *c, const cJSON *v, const char *path)
 {
 	char want[512];
 	const char *parent = c->t->cgroup_parent;
 
-	if (!v->valuestring[0])
-		return 0;
-	c->has_cgroup_path = true;
 	if (!parent || !parent[0])
 		return refuse(c, -EPERM, "%s: the daemon makes no cgroups (cgroup_parent is empty)", path);
 	snprintf(want, sizeof(want), "%s/%s/%s", strcmp(parent, "/") ? parent : "", c->t->ns, c->t->id);
 	if (!clean_abs(v->valuestring) || !below(v->valuestring, want))
 		return refuse(c, -EPERM, "%s \"%.100s\": not %s or below it", path, v->valuestring, want);
 	return 0;
+}
+
+static int ck_cgroups_path(struct chk *c, const cJSON *v, const char *path)
+{
+	if (!v->valuestring[0])
+		return 0;
+	c->has_cgroup_path = true;
+	return cgroup_allowed(c, v, path);
+}
+
+/* io.shimvisor.cgroup.lazy: the cgroup shimvisor-init makes at the task's first Pause or
+ * Update, by the same rule as linux.cgroupsPath (it unlocks nothing else). */
+static int ck_cgroup_lazy(struct chk *c, const cJSON *v, const char *path)
+{
+	return cgroup_allowed(c, v, path);
 }
 
 static int ck_propagation(struct chk *c, const cJSON *v, const char *path)
@@ -434,6 +447,10 @@ static const struct field seccomp[] = {
 	{ "syscalls", J_ARR, any_entry, NULL }, { NULL, 0, NULL, NULL },
 };
 static const struct field sysctl[] = { { "*", J_STR, NULL, NULL }, { NULL, 0, NULL, NULL } };
+static const struct field annotations[] = {
+	{ SV_ANNOT_CGROUP_LAZY, J_STR, NULL, ck_cgroup_lazy }, { "*", J_STR, NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
 static const struct field linux_[] = {
 	{ "namespaces", J_ARR, ns_entry, NULL }, { "sysctl", J_OBJ, sysctl, ck_sysctl },
 	{ "resources", J_OBJ, resources, NULL }, { "cgroupsPath", J_STR, NULL, ck_cgroups_path },
@@ -448,7 +465,7 @@ static const struct field config[] = {
 	{ "ociVersion", J_STR, NULL, NULL }, { "process", J_OBJ, process, NULL },
 	{ "root", J_OBJ, root, NULL }, { "hostname", J_STR, NULL, ck_hostname },
 	{ "domainname", J_STR, NULL, ck_hostname }, { "mounts", J_ARR, mount_entry, NULL },
-	{ "linux", J_OBJ, linux_, NULL }, { "annotations", J_OBJ, sysctl, NULL },
+	{ "linux", J_OBJ, linux_, NULL }, { "annotations", J_OBJ, annotations, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 static const struct field top = { "", J_OBJ, config, NULL };

@@ -342,9 +342,11 @@ static void add_limits(cJSON *res, int64_t memory, int64_t pids, uint32_t cpus_m
 	}
 }
 
-/* linux.cgroupsPath (unless the config names one) and the limits asked for. */
+/* linux.cgroupsPath (unless the config names one) and the limits asked for; a task that gets
+ * no cgroup now keeps lazy_path for later (annotation io.shimvisor.cgroup.lazy: made at its
+ * first Pause or Update). */
 static int cgroup_and_limits(cJSON *s, const sv_CtlCreateRequest *rq, const char *cgroups_path,
-			     bool generated, char *err, size_t errsz)
+			     const char *lazy_path, bool generated, char *err, size_t errsz)
 {
 	bool limits = rq->memory || rq->pids || rq->cpus_milli;
 	cJSON *linux_, *cp;
@@ -357,6 +359,12 @@ static int cgroup_and_limits(cJSON *s, const sv_CtlCreateRequest *rq, const char
 	cp = cJSON_GetObjectItemCaseSensitive(linux_, "cgroupsPath");
 	if (!cJSON_IsString(cp) || !cp->valuestring[0]) {
 		if (!cgroups_path || !cgroups_path[0]) {
+			if (!limits && lazy_path && lazy_path[0]) {
+				cJSON *a = object_in(s, "annotations");
+
+				cJSON_DeleteItemFromObjectCaseSensitive(a, SV_ANNOT_CGROUP_LAZY);
+				cJSON_AddStringToObject(a, SV_ANNOT_CGROUP_LAZY, lazy_path);
+			}
 			if (!limits)
 				return 0;
 			snprintf(err, errsz, "limits need a cgroup: the daemon's cgroup_parent is empty");
@@ -394,12 +402,20 @@ int spec_resources(const sv_CtlUpdateRequest *rq, char **json, size_t *len)
 int spec_build(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *seccomp,
 	       char **json, size_t *len, char *err, size_t errsz)
 {
-	return spec_build_summary(rq, cgroups_path, seccomp, NULL, json, len, NULL, err, errsz);
+	return spec_build_summary(rq, cgroups_path, NULL, seccomp, NULL, json, len, NULL, err, errsz);
+}
+
+int spec_build_cg(const sv_CtlCreateRequest *rq, const char *cgroups_path, const char *lazy_path,
+		  const char *seccomp, char **json, size_t *len, char *err, size_t errsz)
+{
+	return spec_build_summary(rq, cgroups_path, lazy_path, seccomp, NULL, json, len, NULL, err,
+				  errsz);
 }
 
 int spec_build_summary(const sv_CtlCreateRequest *rq, const char *cgroups_path,
-		       const char *seccomp, const struct spec_seccomp_sum *ssum, char **json,
-		       size_t *len, pb_bytes_array_t **summary, char *err, size_t errsz)
+		       const char *lazy_path, const char *seccomp,
+		       const struct spec_seccomp_sum *ssum, char **json, size_t *len,
+		       pb_bytes_array_t **summary, char *err, size_t errsz)
 {
 	bool generated = !(rq->bundle_config && rq->bundle_config->size);
 	cJSON *s = NULL;
@@ -428,7 +444,7 @@ int spec_build_summary(const sv_CtlCreateRequest *rq, const char *cgroups_path,
 			r = generate(rq, sc, &s, err, errsz);
 		free(own);
 	}
-	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, generated, err, errsz)) == 0 &&
+	if (r == 0 && (r = cgroup_and_limits(s, rq, cgroups_path, lazy_path, generated, err, errsz)) == 0 &&
 	    rq->labels_count)   /* a bundle's config is left alone without labels */
 		r = spec_add_labels(object_in(s, "annotations"), rq->labels, rq->labels_count, err, errsz);
 	if (r < 0) {

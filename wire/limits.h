@@ -61,6 +61,13 @@
 /* StatsResponse.stats: an Any of one of these (wire/metrics.proto Cg1Metrics, Cg2Metrics) */
 #define SV_CG1_METRICS_URL  "io.containerd.cgroups.v1.Metrics"
 #define SV_CG2_METRICS_URL  "io.containerd.cgroups.v2.Metrics"
+/* A task without a cgroup of its own: a Cg1Metrics of what /proc shows of its processes
+ * (cpu.usage, memory.rss and memory.usage.usage, pids.current; no limits). */
+#define SV_PROC_METRICS_URL "io.shimvisor.proc.v1.Metrics"
+/* config.json annotation: the cgroup (a linux.cgroupsPath) that a task started without one
+ * is given at its first Pause or Update; written by the engine, checked by the monitor's
+ * policy, read by `shimvisor-init --update PID BUNDLE`. */
+#define SV_ANNOT_CGROUP_LAZY "io.shimvisor.cgroup.lazy"
 /* ExecProcessRequest.spec: an Any of this type, its value an OCI Process JSON */
 #define SV_OCI_PROCESS_URL  "types.containerd.io/opencontainers/runtime-spec/1/Process"
 
@@ -69,6 +76,8 @@
 #define SV_BUNDLE_ADDRESS   "address"
 #define SV_BUNDLE_EXIT      "exit"          /* "<status> <sec> <nsec>\n", tmp+rename, by the worker */
 #define SV_BUNDLE_INIT_PID  "init.pid"      /* "<pid> <starttime>\n" of the task's init */
+#define SV_BUNDLE_CGROUP    "cgroup"        /* the task's cgroup dirs, "v1|v2 <ctrls> <dir>\n"
+					     * each (cgfs_record_line), for removal */
 #define SV_BUNDLE_WORKER_PID "worker.pid"
 /* empty; made with the bundle, removed when the engine commits the create (MonCommit): a
  * bundle found with it at recovery is rolled back */

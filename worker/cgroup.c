@@ -159,13 +159,13 @@ int wcg_save(const struct wcgroup *cg, int bundle_fd)
 	if (!buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < cg->n && !rc; i++) {
-		char names[128];
+		int n = cgfs_record_line(buf + len, cap + 1 - len, cg->d[i].v2, cg->d[i].ctrls,
+					 cg->d[i].path);
 
-		if (strchr(cg->d[i].path, '\n'))
-			rc = -EINVAL;
-		else if (!(rc = cgfs_ctrl_names(cg->d[i].ctrls, cg->d[i].v2, names, sizeof(names))))
-			len += (size_t)snprintf(buf + len, cap + 1 - len, "%s %s %s\n",
-						cg->d[i].v2 ? "v2" : "v1", names, cg->d[i].path);
+		if (n < 0)
+			rc = n;
+		else
+			len += (size_t)n;
 	}
 	if (!rc)
 		rc = sv_replace_file(bundle_fd, SV_BUNDLE_CGROUP, buf, len, 0644);

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "wire/limits.h"       /* SV_BUNDLE_CGROUP */
 
-#define SV_BUNDLE_CGROUP "cgroup"   /* bundle file: what wcg_save wrote, for `delete` */
 
 struct wcgroup;                     /* opaque; owned by the task */
 

@@ -14,12 +14,14 @@
 #include <sys/syscall.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "common/spawn.h"
 #include "wire/fdchan.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
 #include "init.pb.h"
 #include "task.pb.h"
+#include "cgroup.h"
 #include "worker.h"
 
 #define SYNC_MSG_MAX 4096
@@ -277,6 +279,10 @@ int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
 	int pidfd, err;
 
+	/* its init would join the task's cgroups as they were, and fork into the task
+	 * after the move's last round: outside for good */
+	if (t->update_lazy)
+		return -EBUSY;
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
 	/* the init is our unreaped child: this pidfd is surely it (no pid reuse) */
 	pidfd = (int)syscall(SYS_pidfd_open, t->init.pid, 0);
@@ -290,10 +296,10 @@ int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 	return err;
 }
 
-int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len)
+int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len, bool lazy)
 {
 	char pidstr[16];
-	char *const argv[] = { "shimvisor-init", "--update", pidstr, NULL };
+	char *const argv[] = { "shimvisor-init", "--update", pidstr, lazy ? t->bundle : NULL, NULL };
 	int fd, err;
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
@@ -302,6 +308,8 @@ int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_
 		return fd;
 	err = spawn(w, argv, fd, NULL, -1, false, &t->update_pid, &t->update_fd);
 	close(fd);
+	if (!err)
+		t->update_lazy = lazy;
 	return err;
 }
 
@@ -352,7 +360,7 @@ void proc_init_ready(struct worker *w, struct wtask *t)
 	cold_close(t);
 	if (proc_starttime(p->pid, &t->starttime) < 0)
 		t->starttime = 0;
-	if (proc_pidns(p->pid, &t->pidns) == 0 && proc_pidns(getpid(), &self) == 0)
+	if (sv_proc_pidns(p->pid, &t->pidns) == 0 && sv_proc_pidns(getpid(), &self) == 0)
 		t->own_pidns = t->pidns != self;
 	n = snprintf(line, sizeof(line), "%d %llu\n", (int)p->pid, t->starttime);
 	err = sv_replace_file(t->bundle_fd, SV_BUNDLE_INIT_PID, line, (size_t)n, 0644);
@@ -544,6 +552,12 @@ void wtask_free(struct worker *w, struct wtask *t)
 	if (t->update_fd >= 0)
 		close(t->update_fd);
 	w_reply_pending(w, &t->update_rep, SV_NOT_FOUND, "container deleted: not found", NULL, NULL);
+	if (t->update_lazy && !t->cg) {
+		int err;
+
+		/* a lazy cgroup being made: what the init recorded before moving the task */
+		t->cg = wcg_load(t->bundle_fd, &err);
+	}
 	wtask_cgroup_release(w, t);
 	rootfs_unmount(t);
 	if (t->bundle_fd >= 0)

@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* worker/reap.c: SIGCHLD reaping, the task's exit (exit file, /tasks/exit, Waits), /proc lookups. */
-#include <dirent.h>
+/* worker/reap.c: SIGCHLD reaping, the task's exit (exit file, /tasks/exit, Waits), a process's start time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "wire/status.h"
 #include "task.pb.h"
 #include "worker.h"
@@ -104,85 +102,10 @@ void reap_children(struct worker *w)
 
 int proc_starttime(pid_t pid, unsigned long long *out)
 {
-	char path[64], buf[1024], *p;
-	int fd, i;
-	ssize_t n;
+	struct sv_proc_stat st;
+	int rc = sv_proc_stat(pid, &st);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EIO;
-	p++;        /* fields from 3 on, each preceded by a space */
-	for (i = 3; i <= 22; i++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	*out = strtoull(p, NULL, 10);
-	return 0;
-}
-
-int proc_pidns(pid_t pid, ino_t *ino)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	if (stat(path, &st) < 0)
-		return -errno;
-	*ino = st.st_ino;
-	return 0;
-}
-
-/* Every pid whose pid namespace is ns (malloc'd array). */
-int proc_scan_ns(ino_t ns, pid_t **pids, size_t *n)
-{
-	char buf[4096];
-	pid_t *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	long r;
-
-	if (fd < 0)
-		return -errno;
-	while ((r = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		long off = 0;
-
-		while (off < r) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			char *end;
-			long pid = strtol(d->d_name, &end, 10);
-			ino_t ino;
-
-			off += d->d_reclen;
-			if (*end || pid <= 0 || proc_pidns((pid_t)pid, &ino) < 0 || ino != ns)
-				continue;
-			if (cnt == cap) {
-				pid_t *nv;
-
-				cap = cap ? cap * 2 : 16;
-				nv = realloc(v, cap * sizeof(*v));
-				if (!nv) {
-					free(v);
-					close(fd);
-					return -ENOMEM;
-				}
-				v = nv;
-			}
-			v[cnt++] = (pid_t)pid;
-		}
-	}
-	close(fd);
-	*pids = v;
-	*n = cnt;
-	return 0;
+	if (rc == 0)
+		*out = st.starttime;
+	return rc;
 }

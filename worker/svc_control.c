@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include "common/log.h"
+#include "common/procfs.h"
 #include "wire/bytes.h"
 #include "wire/fdchan.h"
 #include "wire/pbio.h"
@@ -23,7 +24,6 @@
 
 #define W_MAX_EXECS 256
 #define FREEZE_TIMEOUT_MS 2000
-#define MSG_NO_CGROUP "the task has no cgroup of its own (linux.cgroupsPath): failed precondition"
 
 /* Its init created or running (Pause, Resume, Update). */
 static bool init_live(const struct wtask *t)
@@ -47,7 +47,7 @@ static int kill_all(struct wtask *t, int sig)
 		return wcg_signal_all(t->cg, sig);
 	if (!t->own_pidns || !t->pidns)
 		return kill(t->init.pid, sig) < 0 ? -errno : 0;
-	err = proc_scan_ns(t->pidns, &pids, &n);
+	err = sv_proc_scan_ns(t->pidns, &pids, &n);
 	for (i = 0; !err && i < n; i++)
 		kill(pids[i], sig);
 	free(pids);
@@ -89,30 +89,6 @@ void svc_signal(struct call *k, struct wtask *t, struct proc *p, int sig, bool a
 		svc_reply_errno(k, err, "kill");
 	else
 		svc_reply(k, SV_OK, NULL, NULL, NULL);
-}
-
-/* The task's pids: its cgroup, else its pid namespace, else what we know. */
-static int wtask_pids(struct wtask *t, pid_t **pids, size_t *n)
-{
-	struct proc *p;
-	size_t cnt = 0;
-	pid_t *v;
-
-	if (t->cg)
-		return wcg_procs(t->cg, pids, n);
-	if (t->own_pidns && t->pidns && t->init.state != PS_STOPPED)
-		return proc_scan_ns(t->pidns, pids, n);
-	v = calloc(t->nexecs + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (t->init.pid > 0 && !proc_reaped(&t->init))
-		v[cnt++] = t->init.pid;
-	for (p = t->execs; p; p = p->next)
-		if (p->pid > 0 && !proc_reaped(p))
-			v[cnt++] = p->pid;
-	*pids = v;
-	*n = cnt;
-	return 0;
 }
 
 /* ProcessInfo.info for an exec's pid: containerd.runc.v1.ProcessDetails{exec_id}. */
@@ -282,9 +258,59 @@ void wm_resize_pty(struct call *k)
 		svc_reply(k, SV_OK, NULL, NULL, NULL);
 }
 
+/* Freeze or thaw the task's cgroup, answer rep, tell the event. */
+static void freeze_reply(struct worker *w, struct wtask *t, struct pending *rep, bool pause)
+{
+	int err = wcg_freeze(t->cg, pause, FREEZE_TIMEOUT_MS);
+	char msg[64];
+
+	if (err < 0) {
+		if (pause)
+			wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS);
+		snprintf(msg, sizeof(msg), "%s: %s", pause ? "freeze" : "thaw", strerror(-err));
+		w_reply_pending(w, rep, sv_code_from_errno(err), msg, NULL, NULL);
+		return;
+	}
+	t->paused = pause;
+	w_reply_pending(w, rep, SV_OK, NULL, NULL, NULL);
+	if (pause) {
+		sv_TaskPaused ev;
+
+		memset(&ev, 0, sizeof(ev));
+		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+		wev_publish(w, "/tasks/paused", "containerd.events.TaskPaused", sv_TaskPaused_fields, &ev);
+	} else {
+		sv_TaskResumed ev;
+
+		memset(&ev, 0, sizeof(ev));
+		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
+		wev_publish(w, "/tasks/resumed", "containerd.events.TaskResumed", sv_TaskResumed_fields, &ev);
+	}
+}
+
+/* Whether a lazy cgroup may be made now: no other update runs, and no exec's init is on its
+ * way into the task (it would land outside the cgroup); else answered. */
+static bool lazy_ready(struct call *k, const struct wtask *t)
+{
+	const struct proc *p;
+
+	if (t->update_pid) {
+		svc_reply(k, SV_UNAVAILABLE, "another update is in progress: unavailable", NULL, NULL);
+		return false;
+	}
+	for (p = t->execs; p; p = p->next)
+		if (p->state == PS_PREPARING) {
+			svc_reply(k, SV_UNAVAILABLE, "an exec is starting in the task: try again: "
+				  "unavailable", NULL, NULL);
+			return false;
+		}
+	return true;
+}
+
 static void pause_resume(struct call *k, const char *id, bool pause)
 {
 	struct wtask *t = svc_task(k, id);
+	struct pending rep;
 	int err;
 
 	if (!t)
@@ -294,37 +320,26 @@ static void pause_resume(struct call *k, const char *id, bool pause)
 			  NULL, NULL);
 		return;
 	}
-	if (!t->cg) {
-		svc_reply(k, SV_FAILED_PRECONDITION, MSG_NO_CGROUP, NULL, NULL);
-		return;
-	}
 	if (t->paused == pause) {
 		svc_reply(k, SV_FAILED_PRECONDITION, pause ? "the task is already paused: failed precondition" :
 			  "the task is not paused: failed precondition", NULL, NULL);
 		return;
 	}
-	err = wcg_freeze(t->cg, pause, FREEZE_TIMEOUT_MS);
-	if (err < 0) {
-		if (pause)
-			wcg_freeze(t->cg, false, FREEZE_TIMEOUT_MS);
-		svc_reply_errno(k, err, pause ? "freeze" : "thaw");
+	rep = (struct pending){ k->c->cid, k->stream };
+	if (pause && (!t->cg || t->cg_partial)) {
+		/* its first cgroup (its config.json keeps one for later), then the freeze */
+		if (!lazy_ready(k, t))
+			return;
+		err = proc_spawn_update(k->w, t, "{}", 2, true);
+		if (err < 0) {
+			svc_reply_errno(k, err, "pause");
+			return;
+		}
+		t->update_rep = rep;
+		t->update_pause = true;
 		return;
 	}
-	t->paused = pause;
-	svc_reply(k, SV_OK, NULL, NULL, NULL);
-	if (pause) {
-		sv_TaskPaused ev;
-
-		memset(&ev, 0, sizeof(ev));
-		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		wev_publish(k->w, "/tasks/paused", "containerd.events.TaskPaused", sv_TaskPaused_fields, &ev);
-	} else {
-		sv_TaskResumed ev;
-
-		memset(&ev, 0, sizeof(ev));
-		memcpy(ev.container_id, t->id, sizeof(ev.container_id));
-		wev_publish(k->w, "/tasks/resumed", "containerd.events.TaskResumed", sv_TaskResumed_fields, &ev);
-	}
+	freeze_reply(k->w, t, &rep, pause);
 }
 
 void wm_pause(struct call *k)
@@ -347,6 +362,7 @@ void wm_update(struct call *k)
 {
 	sv_UpdateTaskRequest req;
 	struct wtask *t;
+	bool lazy;
 	int err;
 
 	if (svc_decode(k, sv_UpdateTaskRequest_fields, &req) < 0)
@@ -368,15 +384,15 @@ void wm_update(struct call *k)
 			  NULL, NULL);
 		goto out;
 	}
-	if (!t->cg) {
-		svc_reply(k, SV_FAILED_PRECONDITION, MSG_NO_CGROUP, NULL, NULL);
+	lazy = !t->cg || t->cg_partial;     /* its first cgroup, made by the init first */
+	if (lazy ? !lazy_ready(k, t) : t->update_pid != 0) {
+		if (!lazy)
+			svc_reply(k, SV_UNAVAILABLE, "another update is in progress: unavailable",
+				  NULL, NULL);
 		goto out;
 	}
-	if (t->update_pid) {
-		svc_reply(k, SV_UNAVAILABLE, "another update is in progress: unavailable", NULL, NULL);
-		goto out;
-	}
-	err = proc_spawn_update(k->w, t, req.resources.value->bytes, req.resources.value->size);
+	err = proc_spawn_update(k->w, t, req.resources.value->bytes, req.resources.value->size,
+				lazy);
 	if (err < 0) {
 		svc_reply_errno(k, err, "update");
 		goto out;
@@ -386,30 +402,58 @@ out:
 	sv_pb_free(sv_UpdateTaskRequest_fields, &req);
 }
 
-/* `shimvisor-init --update` was reaped: 0 is success, otherwise its ERROR says why. */
+/* `shimvisor-init --update` was reaped: 0 is success, otherwise its ERROR says why. A lazy
+ * one leaves the task a cgroup (whole, or half-moved on a failure: then the next Pause or
+ * Update goes on); a Pause that waited for it freezes now. */
 void wtask_update_done(struct worker *w, struct wtask *t, int wstatus)
 {
 	char msg[512] = "update: shimvisor-init failed";
-	int fds[FDCHAN_MAX_FDS], nfds = 0, i;
+	int fds[FDCHAN_MAX_FDS], nfds = 0, i, code = SV_UNKNOWN;
+	bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+	const char *what = t->update_pause ? "pause" : "update";
 	uint8_t buf[4096];
 	sv_InitSync m;
 
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
-		w_reply_pending(w, &t->update_rep, SV_OK, NULL, NULL, NULL);
-	} else {
-		if (fdchan_recv_buf(t->update_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT, buf,
-				    sizeof(buf)) == 1) {
-			if (m.message && *m.message)
-				snprintf(msg, sizeof(msg), "update: %s", m.message);
-			sv_pb_free(sv_InitSync_fields, &m);
-			for (i = 0; i < nfds; i++)
-				close(fds[i]);
-		}
-		w_reply_pending(w, &t->update_rep, SV_UNKNOWN, msg, NULL, NULL);
+	if (!ok && fdchan_recv_buf(t->update_fd, sv_InitSync_fields, &m, fds, &nfds, MSG_DONTWAIT,
+				   buf, sizeof(buf)) == 1) {
+		if (m.message && *m.message)
+			snprintf(msg, sizeof(msg), "%s: %s", what, m.message);
+		/* no cgroup to make (none kept for later, the host's pid namespace); a task
+		 * that forked too fast to be moved */
+		if (t->update_lazy && (m.err == ENOENT || m.err == EOPNOTSUPP))
+			code = SV_FAILED_PRECONDITION;
+		else if (t->update_lazy && m.err == EAGAIN)
+			code = SV_UNAVAILABLE;
+		sv_pb_free(sv_InitSync_fields, &m);
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
 	}
 	close(t->update_fd);
 	t->update_fd = -1;
 	t->update_pid = 0;
+	if (t->update_lazy) {
+		t->update_lazy = false;
+		if (!t->cg)
+			wtask_cgroup_attach(w, t);      /* the init's cgroups, recorded */
+		if (!t->cg) {
+			int err;
+
+			/* made but the init not moved yet: as the init recorded them */
+			t->cg = wcg_load(t->bundle_fd, &err);
+		}
+		t->cg_partial = !ok && t->cg;
+	}
+	if (ok && t->update_pause && !t->cg) {
+		ok = false;
+		snprintf(msg, sizeof(msg), "pause: the task's cgroup was not found after it was made");
+	}
+	if (!ok)
+		w_reply_pending(w, &t->update_rep, code, msg, NULL, NULL);
+	else if (t->update_pause)
+		freeze_reply(w, t, &t->update_rep, true);
+	else
+		w_reply_pending(w, &t->update_rep, SV_OK, NULL, NULL, NULL);
+	t->update_pause = false;
 }
 
 void wm_stats(struct call *k)
@@ -423,12 +467,14 @@ void wm_stats(struct call *k)
 
 	if (svc_decode(k, sv_StatsRequest_fields, &req) < 0 || !(t = svc_task(k, req.id)))
 		return;
-	if (!t->cg) {
-		svc_reply(k, SV_FAILED_PRECONDITION, MSG_NO_CGROUP, NULL, NULL);
-		return;
-	}
 	memset(&r, 0, sizeof(r));
-	err = wcg_metrics(t->cg, (const char **)&r.stats.type_url, &buf, &len);
+	/* without a cgroup of its own: what /proc shows of its processes */
+	if (t->cg) {
+		err = wcg_metrics(t->cg, (const char **)&r.stats.type_url, &buf, &len);
+	} else {
+		r.stats.type_url = (char *)SV_PROC_METRICS_URL;
+		err = wtask_proc_metrics(t, &buf, &len);
+	}
 	if (err < 0) {
 		svc_reply_errno(k, err, "metrics");
 		return;

@@ -150,6 +150,9 @@ struct wtask {
 	pid_t update_pid;           /* a running `shimvisor-init --update`, or 0 */
 	int update_fd;              /* its sync socket */
 	struct pending update_rep;
+	bool update_lazy;           /* it makes the task's cgroup and moves the task in */
+	bool update_pause;          /* a Pause waits for it: freeze once it is done */
+	bool cg_partial;            /* a lazy move failed half-way: the next one goes on */
 	uint64_t cap_bounding;      /* the task's bounding set, from its init's READY */
 	int ncold, cold[4];         /* while a warm init sets up: config.json and stdio, kept
 				     * for a cold init should it answer INIT_COLD */
@@ -252,8 +255,10 @@ int proc_open_exec(struct worker *w, struct wtask *t, struct proc *p);
 /* Fork `shimvisor-init --exec` with what proc_open_exec holds (closed). 0 or -errno. */
 int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p);
 void proc_hold_close(struct proc *p);
-/* Fork `shimvisor-init --update` with the LinuxResources JSON; reaped into wtask_update_done. */
-int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len);
+/* Fork `shimvisor-init --update` with the LinuxResources JSON; reaped into wtask_update_done.
+ * lazy: the task has no cgroup yet (or a lazy move failed half-way): the init gives it the one
+ * its config.json keeps for later first (no exec spawns meanwhile: -EBUSY). */
+int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_t len, bool lazy);
 /* Exec shimvisor-init --warm now, so that Create only hands it the task. 0 or -errno. */
 int proc_warm_init(struct worker *w);
 void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p);
@@ -281,6 +286,12 @@ int worker_confine(struct worker *w, const struct wtask *t);
 void wtask_cgroup_attach(struct worker *w, struct wtask *t);
 void wtask_cgroup_release(struct worker *w, struct wtask *t);
 void wtask_oom_ready(struct worker *w, struct wtask *t);
+
+/* task_procs.c: the task's pids (its cgroup's, else /proc's: its pid namespace, or the
+ * subtrees of its init and execs in the host's); and its Stats from /proc (a Cg1Metrics of
+ * CPU time, resident memory and pids, encoded) when it has no cgroup. 0 or -errno. */
+int wtask_pids(const struct wtask *t, pid_t **pids, size_t *n);
+int wtask_proc_metrics(const struct wtask *t, uint8_t **buf, size_t *len);
 
 /* svc_control.c: the end of a `shimvisor-init --update` (reaped) */
 void wtask_update_done(struct worker *w, struct wtask *t, int wstatus);
@@ -321,8 +332,6 @@ void reap_children(struct worker *w);
 void proc_record_exit(struct proc *p, int wstatus);
 void proc_exited(struct worker *w, struct wtask *t, struct proc *p, int wstatus);
 int proc_starttime(pid_t pid, unsigned long long *st);
-int proc_pidns(pid_t pid, ino_t *ino);
-int proc_scan_ns(ino_t ns, pid_t **pids, size_t *n);
 
 /* events.c */
 void wev_init(struct worker *w, int report_fd);

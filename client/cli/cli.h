@@ -247,20 +247,23 @@ void cli_event_text(struct sbuf *b, const sv_Envelope *env);
 /* ---- stats.c: what stats prints, from a StatsResponse's cgroup metrics ---- */
 struct stats_view {
 	const char *id;
-	const char *cgroup;         /* "v1" or "v2" */
+	const char *cgroup;         /* "v1", "v2", or "none" (source "proc") */
+	const char *source;         /* "cgroup", or "proc": a task without a cgroup of its own */
 	uint64_t cpu_ns;            /* CPU time used, all CPUs */
 	uint64_t mem_usage, mem_limit;      /* bytes; limit 0 = none */
 	uint64_t pids, pids_limit;          /* limit 0 = none */
 };
-/* Decode r's metrics by their type_url (io.containerd.cgroups.v1.Metrics or .v2.Metrics)
+/* Decode r's metrics by their type_url (io.containerd.cgroups.v1.Metrics or .v2.Metrics, or
+ * io.shimvisor.proc.v1.Metrics: a v1 message of what /proc shows)
  * into v (v->id = id). 0; -ENODATA (no metrics), -EPROTONOSUPPORT (another type_url) or
  * -EBADMSG (undecodable), with a "why" message in err. */
 int cli_stats_view(struct stats_view *v, const char *id, const sv_StatsResponse *r,
 		   char *err, size_t errsz);
-/* A heading and one row: ID CPU-NS MEMORY MEMORY-LIMIT PIDS PIDS-LIMIT; limit 0 = "max". */
+/* A heading and one row: ID CPU-NS MEMORY MEMORY-LIMIT PIDS PIDS-LIMIT SOURCE; limit 0 =
+ * "max". */
 void cli_stats_table(struct sbuf *b, const struct stats_view *v);
 /* One JSON object and '\n': id, cpu_usage_ns, memory_usage_bytes, memory_limit_bytes, pids,
- * pids_limit (0 = none), cgroup. */
+ * pids_limit (0 = none), cgroup, source. */
 void cli_stats_json(struct sbuf *b, const struct stats_view *v);
 
 /* ---- cmd_task.c: the option scan of the task commands ---- */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* client/cli/stats.c: what `stats` prints: a task's cgroup v1 or v2 metrics, as text or JSON. */
+/* client/cli/stats.c: what `stats` prints: a task's cgroup v1 or v2 metrics, or for a task
+ * without a cgroup what /proc shows of its processes, as text or JSON. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,7 +24,6 @@ static uint64_t limit_of(uint64_t v)
 
 static void from_cg1(struct stats_view *v, const sv_Cg1Metrics *m)
 {
-	v->cgroup = "v1";
 	v->cpu_ns = m->cpu.usage.total;
 	v->mem_usage = m->memory.usage.usage;
 	v->mem_limit = limit_of(m->memory.usage.limit);
@@ -36,6 +36,7 @@ static void from_cg2(struct stats_view *v, const sv_Cg2Metrics *m)
 	uint64_t us = m->cpu.usage_usec;
 
 	v->cgroup = "v2";
+	v->source = "cgroup";
 	v->cpu_ns = us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000;
 	v->mem_usage = m->memory.usage;
 	v->mem_limit = limit_of(m->memory.usage_limit);
@@ -51,7 +52,8 @@ int cli_stats_view(struct stats_view *v, const char *id, const sv_StatsResponse 
 	const void *bytes = val ? (const void *)val->bytes : "";
 	size_t len = val ? val->size : 0;
 	union { sv_Cg1Metrics v1; sv_Cg2Metrics v2; } m;
-	bool v1 = strcmp(url, SV_CG1_METRICS_URL) == 0;
+	bool proc = strcmp(url, SV_PROC_METRICS_URL) == 0;     /* the same message, from /proc */
+	bool v1 = proc || strcmp(url, SV_CG1_METRICS_URL) == 0;
 	const pb_msgdesc_t *fields = v1 ? sv_Cg1Metrics_fields : sv_Cg2Metrics_fields;
 
 	memset(v, 0, sizeof(*v));
@@ -68,10 +70,13 @@ int cli_stats_view(struct stats_view *v, const char *id, const sv_StatsResponse 
 		snprintf(err, errsz, "metrics do not decode as %s", url);
 		return -EBADMSG;
 	}
-	if (v1)
+	if (v1) {
 		from_cg1(v, &m.v1);
-	else
+		v->cgroup = proc ? "none" : "v1";
+		v->source = proc ? "proc" : "cgroup";
+	} else {
 		from_cg2(v, &m.v2);
+	}
 	sv_pb_free(fields, &m);
 	return 0;
 }
@@ -85,17 +90,17 @@ static const char *num_cell(char buf[24], uint64_t n, bool limit)
 	return buf;
 }
 
-#define STATS_COLS 6
+#define STATS_COLS 7
 void cli_stats_table(struct sbuf *b, const struct stats_view *v)
 {
 	static const char *const head[STATS_COLS] = {
-		"ID", "CPU-NS", "MEMORY", "MEMORY-LIMIT", "PIDS", "PIDS-LIMIT",
+		"ID", "CPU-NS", "MEMORY", "MEMORY-LIMIT", "PIDS", "PIDS-LIMIT", "SOURCE",
 	};
 	char n[STATS_COLS][24];
 	const char *const cell[STATS_COLS] = {
 		v->id, num_cell(n[1], v->cpu_ns, false), num_cell(n[2], v->mem_usage, false),
 		num_cell(n[3], v->mem_limit, true), num_cell(n[4], v->pids, false),
-		num_cell(n[5], v->pids_limit, true),
+		num_cell(n[5], v->pids_limit, true), v->source,
 	};
 	size_t width[STATS_COLS] = { 0 };
 
@@ -124,6 +129,8 @@ void cli_stats_json(struct sbuf *b, const struct stats_view *v)
 	}
 	jw_key(&w, "cgroup");
 	jw_str(&w, v->cgroup);
+	jw_key(&w, "source");
+	jw_str(&w, v->source);
 	jw_obj_end(&w);
 	sb_putc(b, '\n');
 }

@@ -142,6 +142,23 @@ case_cleanup() {
 # One field of a JSON object on stdin (`state --format json`).
 json_field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
 
+# The host pid of task $1's init.
+task_pid() { "$SV" state --format json "$1" | json_field pid; }
+
+# The cgroup v1 directory of task pid $1 in the hierarchy of controller $2 ("" when none).
+cg_dir() {
+	local rel
+	rel=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+	[ -n "$rel" ] && [ -d "/sys/fs/cgroup/$2$rel" ] && echo "/sys/fs/cgroup/$2$rel"
+}
+
+# Skip the case unless the v1 hierarchies a task's limits and pause need are mounted.
+need_v1() {
+	for c in memory pids cpu freezer; do
+		grep -qw "$c" /proc/self/cgroup 2>/dev/null || skip_case "no cgroup v1 $c hierarchy here"
+	done
+}
+
 # The pids of processes in the pid namespace $1 (a "pid:[inode]" link), with one find: a
 # readlink per process is minutes on a loaded host with thousands of processes.
 ns_pids() {

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rq.memory = data[0] & 1 ? 64 << 20 : 0;
 	rq.pids = data[0] & 2 ? 100 : 0;
 	rq.cpus_milli = data[0] & 4 ? 500 : 0;
-	r = spec_build_summary(&rq, data[0] & 8 ? "/shimvisor/default/f" : "", NULL, NULL, &json,
+	r = spec_build_summary(&rq, data[0] & 8 ? "/shimvisor/default/f" : "", NULL, NULL, NULL, &json,
 			       &len, &sum, err, sizeof(err));
 	if (r < 0 && !err[0])
 		abort();        /* every refusal says why */

@@ -12,6 +12,7 @@
 
 #define CG1 "io.containerd.cgroups.v1.Metrics"
 #define CG2 "io.containerd.cgroups.v2.Metrics"
+#define PROC "io.shimvisor.proc.v1.Metrics"
 
 static char err[CLI_ERR_MAX];
 
@@ -74,17 +75,17 @@ START_TEST(v1_table_and_json)
 	sv_Cg1Metrics m = cg1(67108864, 64);
 	sv_StatsResponse r = resp_of(CG1, sv_Cg1Metrics_fields, &m);
 
-	expect(&r, "ID     CPU-NS        MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT\n"
-		   "web    1234567890    4194304    67108864        17      64\n",
+	expect(&r, "ID     CPU-NS        MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT    SOURCE\n"
+		   "web    1234567890    4194304    67108864        17      64            cgroup\n",
 	       "{\"id\":\"web\",\"cpu_usage_ns\":1234567890,\"memory_usage_bytes\":4194304,"
-	       "\"memory_limit_bytes\":67108864,\"pids\":17,\"pids_limit\":64,\"cgroup\":\"v1\"}\n");
+	       "\"memory_limit_bytes\":67108864,\"pids\":17,\"pids_limit\":64,\"cgroup\":\"v1\",\"source\":\"cgroup\"}\n");
 	/* no limits: memory says so with LONG_MAX rounded to a page; pids "max" comes as 0 */
 	m = cg1(9223372036854771712ull, 0);
 	r = resp_of(CG1, sv_Cg1Metrics_fields, &m);
-	expect(&r, "ID     CPU-NS        MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT\n"
-		   "web    1234567890    4194304    max             17      max\n",
+	expect(&r, "ID     CPU-NS        MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT    SOURCE\n"
+		   "web    1234567890    4194304    max             17      max           cgroup\n",
 	       "{\"id\":\"web\",\"cpu_usage_ns\":1234567890,\"memory_usage_bytes\":4194304,"
-	       "\"memory_limit_bytes\":0,\"pids\":17,\"pids_limit\":0,\"cgroup\":\"v1\"}\n");
+	       "\"memory_limit_bytes\":0,\"pids\":17,\"pids_limit\":0,\"cgroup\":\"v1\",\"source\":\"cgroup\"}\n");
 }
 END_TEST
 
@@ -98,25 +99,44 @@ START_TEST(v2_table_and_json)
 	};
 	sv_StatsResponse r = resp_of(CG2, sv_Cg2Metrics_fields, &m);
 
-	expect(&r, "ID     CPU-NS     MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT\n"
-		   "web    2500000    1048576    536870912       12      max\n",
+	expect(&r, "ID     CPU-NS     MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT    SOURCE\n"
+		   "web    2500000    1048576    536870912       12      max           cgroup\n",
 	       "{\"id\":\"web\",\"cpu_usage_ns\":2500000,\"memory_usage_bytes\":1048576,"
-	       "\"memory_limit_bytes\":536870912,\"pids\":12,\"pids_limit\":0,\"cgroup\":\"v2\"}\n");
+	       "\"memory_limit_bytes\":536870912,\"pids\":12,\"pids_limit\":0,\"cgroup\":\"v2\",\"source\":\"cgroup\"}\n");
 	/* memory "max", a pids limit, and a CPU count too large for nanoseconds */
 	m.memory.usage_limit = UINT64_MAX;
 	m.pids.limit = 100;
 	m.cpu.usage_usec = UINT64_MAX / 10;
 	r = resp_of(CG2, sv_Cg2Metrics_fields, &m);
-	expect(&r, "ID     CPU-NS                  MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT\n"
-		   "web    18446744073709551615    1048576    max             12      100\n",
+	expect(&r, "ID     CPU-NS                  MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT    SOURCE\n"
+		   "web    18446744073709551615    1048576    max             12      100           cgroup\n",
 	       "{\"id\":\"web\",\"cpu_usage_ns\":18446744073709551615,\"memory_usage_bytes\":1048576,"
-	       "\"memory_limit_bytes\":0,\"pids\":12,\"pids_limit\":100,\"cgroup\":\"v2\"}\n");
+	       "\"memory_limit_bytes\":0,\"pids\":12,\"pids_limit\":100,\"cgroup\":\"v2\",\"source\":\"cgroup\"}\n");
 	/* a task whose cgroup files were all absent: an Any with no bytes */
 	r = (sv_StatsResponse){ .has_stats = true, .stats.type_url = (char *)CG2 };
-	expect(&r, "ID     CPU-NS    MEMORY    MEMORY-LIMIT    PIDS    PIDS-LIMIT\n"
-		   "web    0         0         max             0       max\n",
+	expect(&r, "ID     CPU-NS    MEMORY    MEMORY-LIMIT    PIDS    PIDS-LIMIT    SOURCE\n"
+		   "web    0         0         max             0       max           cgroup\n",
 	       "{\"id\":\"web\",\"cpu_usage_ns\":0,\"memory_usage_bytes\":0,"
-	       "\"memory_limit_bytes\":0,\"pids\":0,\"pids_limit\":0,\"cgroup\":\"v2\"}\n");
+	       "\"memory_limit_bytes\":0,\"pids\":0,\"pids_limit\":0,\"cgroup\":\"v2\",\"source\":\"cgroup\"}\n");
+}
+END_TEST
+
+/* a task without a cgroup: the worker's figures from /proc, in a v1 message of its own type */
+START_TEST(proc_table_and_json)
+{
+	sv_Cg1Metrics m = {
+		.has_pids = true, .pids = { .current = 3 },
+		.has_cpu = true, .cpu = { .has_usage = true, .usage = { .total = 40000000 } },
+		.has_memory = true, .memory = { .rss = 2097152, .has_usage = true,
+						.usage = { .usage = 2097152 } },
+	};
+	sv_StatsResponse r = resp_of(PROC, sv_Cg1Metrics_fields, &m);
+
+	expect(&r, "ID     CPU-NS      MEMORY     MEMORY-LIMIT    PIDS    PIDS-LIMIT    SOURCE\n"
+		   "web    40000000    2097152    max             3       max           proc\n",
+	       "{\"id\":\"web\",\"cpu_usage_ns\":40000000,\"memory_usage_bytes\":2097152,"
+	       "\"memory_limit_bytes\":0,\"pids\":3,\"pids_limit\":0,\"cgroup\":\"none\","
+	       "\"source\":\"proc\"}\n");
 }
 END_TEST
 
@@ -149,7 +169,7 @@ int main(void)
 {
 	Suite *s = suite_create("client_stats");
 
-	SV_TCASE(s, "stats", 10, v1_table_and_json, v2_table_and_json,
+	SV_TCASE(s, "stats", 10, v1_table_and_json, v2_table_and_json, proc_table_and_json,
 		 unknown_or_bad_metrics_are_errors);
 	return sv_run_suite(s);
 }

@@ -327,6 +327,78 @@ START_TEST(devices)
 }
 END_TEST
 
+/* The cgroup a task keeps for its first Pause or Update: the engine's own passes; an engine
+ * that names another task's cgroup, a parent, a root-level or an escaping path is refused, as
+ * it would be in linux.cgroupsPath. It unlocks nothing cgroupsPath does (CAP_MKNOD). */
+static cJSON *with_lazy(const char *path)
+{
+	cJSON *c = engine_config(false);
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "annotations");
+
+	if (!a)
+		a = cJSON_AddObjectToObject(c, "annotations");
+	cJSON_DeleteItemFromObjectCaseSensitive(a, "io.shimvisor.cgroup.lazy");
+	cJSON_AddStringToObject(a, "io.shimvisor.cgroup.lazy", path);
+	return c;
+}
+
+START_TEST(lazy_cgroup_annotation)
+{
+	char *args[] = { "/bin/true" };
+	sv_CtlCreateRequest rq = { .id = "t1", .args = args, .args_count = 1 };
+	char err[256], *json;
+	size_t len;
+	cJSON *c;
+
+	/* the engine's: a task without limits keeps the path it would have had */
+	ck_assert_int_eq(spec_build_cg(&rq, "", "/shimvisor/default/t1", NULL, &json, &len, err,
+				       sizeof(err)), 0);
+	c = cJSON_ParseWithLength(json, len);
+	free(json);
+	ck_assert_str_eq(cJSON_GetStringValue(at(c, "annotations", "io.shimvisor.cgroup.lazy")),
+			 "/shimvisor/default/t1");
+	ck_assert_ptr_null(at(c, "linux", "cgroupsPath"));
+	ck_assert_int_eq(check(c), 0);
+	/* one that gets a cgroup now keeps none */
+	rq.pids = 5;
+	ck_assert_int_eq(spec_build_cg(&rq, "/shimvisor/default/t1", NULL, NULL, &json, &len, err,
+				       sizeof(err)), 0);
+	c = cJSON_ParseWithLength(json, len);
+	free(json);
+	ck_assert_ptr_null(at(c, "annotations", "io.shimvisor.cgroup.lazy"));
+	cJSON_Delete(c);
+
+	ck_assert_int_eq(check(with_lazy("/shimvisor/default/t1/sub")), 0);
+	REFUSED(with_lazy("/shimvisor/default/t2"), -EPERM,
+		"annotations.io.shimvisor.cgroup.lazy \"/shimvisor/default/t2\": not /shimvisor/default/t1");
+	REFUSED(with_lazy("/shimvisor/default"), -EPERM, "not /shimvisor/default/t1 or below it");
+	REFUSED(with_lazy("/shimvisor/default/t1/../t2"), -EPERM, "not /shimvisor/default/t1");
+	REFUSED(with_lazy("/"), -EPERM, "not /shimvisor/default/t1");
+	REFUSED(with_lazy("shimvisor/default/t1"), -EPERM, "not /shimvisor/default/t1");
+	REFUSED(with_lazy("/system.slice"), -EPERM, "not /shimvisor/default/t1");
+	c = with_lazy("/shimvisor/default/t1");
+	cJSON_ReplaceItemInObject(at(c, "annotations", NULL), "io.shimvisor.cgroup.lazy",
+				  cJSON_CreateNumber(1));
+	REFUSED(c, -EINVAL, "annotations.io.shimvisor.cgroup.lazy: must be a string");
+	/* a lazy cgroup is no devices cgroup: CAP_MKNOD stays refused */
+	c = with_lazy("/shimvisor/default/t1");
+	cJSON *caps = at(at(c, "process", NULL), "capabilities", NULL);
+	cJSON *b;
+	cJSON_ArrayForEach(b, caps)
+		cJSON_AddItemToArray(b, cJSON_CreateString("CAP_MKNOD"));
+	REFUSED(c, -EPERM, "CAP_MKNOD only with a devices cgroup");
+	/* without cgroup_parent the daemon makes no cgroups, later or not */
+	struct sv_policy_task none = task;
+	none.cgroup_parent = "";
+	c = with_lazy("/shimvisor/default/t1");
+	json = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	ck_assert_int_eq(sv_policy_check(&pol, &none, json, strlen(json), why, sizeof(why)), -EPERM);
+	ck_assert_msg(strstr(why, "cgroup_parent is empty"), "%s", why);
+	free(json);
+}
+END_TEST
+
 START_TEST(cgroups_sysctls_and_the_rest)
 {
 	cJSON *c = engine_config(true);
@@ -436,6 +508,7 @@ int main(void)
 	tcase_add_test(tc, masked_and_readonly_paths_kept);
 	tcase_add_test(tc, devices);
 	tcase_add_test(tc, cgroups_sysctls_and_the_rest);
+	tcase_add_test(tc, lazy_cgroup_annotation);
 	tcase_add_test(tc, privileged_checks_only_the_shape);
 	tcase_add_test(tc, policy_keys);
 	tcase_add_test(tc, check_cost);

@@ -34,7 +34,7 @@ static void summarize(sv_CtlCreateRequest *rq, const char *cg, sv_TaskSummary *s
 	char *json = NULL, err[256] = "";
 	size_t len;
 
-	ck_assert_msg(spec_build_summary(rq, cg, profile, &psum, &json, &len, &sum, err,
+	ck_assert_msg(spec_build_summary(rq, cg, NULL, profile, &psum, &json, &len, &sum, err,
 					 sizeof(err)) == 0, "%s", err);
 	ck_assert_ptr_nonnull(sum);
 	ck_assert_uint_le(sum->size, SV_SUMMARY_MAX);

@@ -6,6 +6,9 @@
 #include "tap_main.h"
 #include "worker_svc_fixture.h"
 #include "cgroup_fixture.h"
+#include "metrics.pb.h"
+#include "wire/limits.h"
+#include "wire/pbio.h"
 
 static int exec_add(int fd, uint32_t *s, const char *eid, const char *args, const char *out,
 		    char *msg, size_t msgsz)
@@ -271,6 +274,7 @@ START_TEST(test_no_cgroup)
 	sv_PauseRequest pq = { .id = ID };
 	sv_StatsRequest stq = { .id = ID };
 	sv_StatsResponse str;
+	sv_Cg1Metrics m;
 	sv_StartRequest sq = { .id = ID };
 	sv_StartResponse sr = { 0 };
 	sv_KillRequest kq = { .id = ID, .signal = SIGKILL };
@@ -292,8 +296,17 @@ START_TEST(test_no_cgroup)
 	ck_assert_int_eq(call(fd, &s, "Pause", sv_PauseRequest_fields, &pq, NULL, NULL, msg, sizeof(msg)),
 			 SV_FAILED_PRECONDITION);
 	ck_assert_msg(strstr(msg, "cgroup") != NULL, "%s", msg);
+	/* stats from /proc: the one process, in a v1 message of the proc type */
 	ck_assert_int_eq(call(fd, &s, "Stats", sv_StatsRequest_fields, &stq, sv_StatsResponse_fields,
-			      &str, NULL, 0), SV_FAILED_PRECONDITION);
+			      &str, NULL, 0), SV_OK);
+	ck_assert_str_eq(str.stats.type_url, SV_PROC_METRICS_URL);
+	ck_assert_ptr_nonnull(str.stats.value);
+	ck_assert_int_eq(sv_pb_decode(sv_Cg1Metrics_fields, &m, str.stats.value->bytes,
+				      str.stats.value->size), 0);
+	ck_assert_uint_eq(m.pids.current, 1);
+	ck_assert_uint_gt(m.memory.usage.usage, 0);
+	sv_pb_free(sv_Cg1Metrics_fields, &m);
+	sv_pb_free(sv_StatsResponse_fields, &str);
 	ck_assert_int_eq(call(fd, &s, "Kill", sv_KillRequest_fields, &kq, NULL, NULL, NULL, 0), SV_OK);
 	ck_assert_int_eq(call(fd, &s, "Wait", sv_WaitRequest_fields, &wq, sv_WaitResponse_fields, &wr,
 			      NULL, 0), SV_OK);

@@ -22,9 +22,11 @@ void cgroups_release(struct init *in);
 /* Move the calling process into the cgroups of pid that are not ours (an exec process
  * joining its task). A no-op when pid has none of its own. */
 int cgroups_join_of(struct init *in, pid_t pid);
-/* `shimvisor-init --update PID`: fd 3 = LinuxResources JSON, fd 4 = sync. Applies it to
- * the cgroups of PID that are not ours; exits 0, or sends INIT_ERROR and exits 127. */
-_Noreturn void cgroups_update_main(struct init *in, const char *pid);
+/* `shimvisor-init --update PID [BUNDLE]`: fd 3 = LinuxResources JSON, fd 4 = sync. Applies
+ * it to the cgroups of PID that are not ours; exits 0, or sends INIT_ERROR and exits 127.
+ * With BUNDLE, first the cgroup its config.json keeps for later (io.shimvisor.cgroup.lazy):
+ * made, and every process of PID's pid namespace moved in (-ENOENT: there is none). */
+_Noreturn void cgroups_update_main(struct init *in, const char *pid, const char *bundle);
 
 /* Backends. dfd: the task's cgroup directory (O_PATH); ctrls: its CGC_* controllers.
  * Only the parts of r for those controllers are applied. */

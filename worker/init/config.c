@@ -76,6 +76,22 @@ int config_read_task(struct init *in)
 	return rc;
 }
 
+int config_read_bundle(struct init *in)
+{
+	int dfd = open(in->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC), rc;
+	int fd = dfd < 0 ? -1 : openat(dfd, SV_BUNDLE_CONFIG, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		rc = init_fail(&in->err, -errno, "%s/" SV_BUNDLE_CONFIG, in->bundle);
+	} else {
+		rc = parse_config(in, fd);
+		close(fd);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
 /* An exec runs its own Process (fd 3) with the container-wide settings of the bundle's
  * config.json (its seccomp filter, its mounts as the task saw them), clamped to the task's
  * own process (spec_exec_clamp: its bounding set, its no_new_privs). */
@@ -84,7 +100,7 @@ int config_read_exec(struct init *in)
 	struct spec_process p;
 	char *buf = NULL;
 	size_t len = 0;
-	int dfd, fd, rc;
+	int rc;
 
 	rc = config_read_fd(SV_INIT_FD_CONFIG, &buf, &len);
 	close(SV_INIT_FD_CONFIG);
@@ -96,17 +112,7 @@ int config_read_exec(struct init *in)
 		in->err.rc = rc;
 		return rc;
 	}
-	dfd = open(in->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	fd = dfd < 0 ? -1 : openat(dfd, SV_BUNDLE_CONFIG, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		rc = init_fail(&in->err, -errno, "%s/" SV_BUNDLE_CONFIG, in->bundle);
-	} else {
-		rc = parse_config(in, fd);
-		close(fd);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	if (rc) {
+	if ((rc = config_read_bundle(in))) {
 		spec_process_free(&p);
 		return rc;
 	}

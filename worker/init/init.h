@@ -70,6 +70,8 @@ void ns_prepare_warm(struct init *in);
  * bare Process, with the rest (seccomp, mounts) from in->bundle's config.json. */
 int config_read_task(struct init *in);
 int config_read_exec(struct init *in);
+/* in->bundle's config.json (opened O_NOFOLLOW below the bundle) into in->spec. */
+int config_read_bundle(struct init *in);
 /* The whole of fd (at most SV_CONFIG_MAX bytes) into a new buffer. 0 or -errno. */
 int config_read_fd(int fd, char **out, size_t *outlen);
 

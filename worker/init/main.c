@@ -138,8 +138,8 @@ int main(int argc, char **argv)
 	 * the container may ptrace us or open our /proc/PID/exe, the host's binary. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		_exit(127);
-	if (argc == 3 && strcmp(argv[1], "--update") == 0)
-		cgroups_update_main(&in, argv[2]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--update") == 0)
+		cgroups_update_main(&in, argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "--warm") == 0) {
 		ns_prepare_warm(&in);
 		if (warm_wait(&in))
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 		in.bundle = argv[2];
 	} else if (argc != 2 || argv[1][0] != '/') {
 		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR | --warm | "
-			     "--exec BUNDLE_DIR PID (directories absolute) | --update PID");
+			     "--exec BUNDLE_DIR PID (directories absolute) | --update PID [BUNDLE_DIR]");
 		init_abort(&in);
 	} else {
 		in.bundle = argv[1];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "wire/limits.h"
 #include "worker/init/spec.h"
 #include "worker/init/spec_json.h"
 #include "worker/init/spec_resources.h"
@@ -126,24 +127,31 @@ static int parse_sysctl(struct jctx *j, const cJSON *linux_, struct spec *s)
 	return 0;
 }
 
+/* A cgroup path (linux.cgroupsPath, or the lazy one's annotation): no . or .., no newline. */
+static int cgroup_path_ok(struct jctx *j, const char *path, const char *where, const char *key)
+{
+	for (const char *p = path; p && *p; p += strcspn(p, "/"), p += *p == '/') {
+		size_t len = strcspn(p, "/");
+
+		if ((len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
+			return j_fail(j, where, key, "must not contain . or ..");
+	}
+	if (path && strchr(path, '\n'))
+		return j_fail(j, where, key, "must not contain a newline");
+	return 0;
+}
+
 /* linux.cgroupsPath and linux.resources (applied by cgroups.c). */
 static int parse_cgroups(struct jctx *j, const cJSON *linux_, struct spec *s)
 {
 	const cJSON *res = NULL;
-	const char *p;
 	int rc;
 
 	if ((rc = j_string(j, linux_, "cgroupsPath", "linux", 0, &s->cgroups_path)) ||
 	    (rc = j_object(j, linux_, "resources", "linux", &res)))
 		return rc;
-	for (p = s->cgroups_path; p && *p; p += strcspn(p, "/"), p += *p == '/') {
-		size_t len = strcspn(p, "/");
-
-		if ((len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
-			return j_fail(j, "linux", "cgroupsPath", "must not contain . or ..");
-	}
-	if (s->cgroups_path && strchr(s->cgroups_path, '\n'))
-		return j_fail(j, "linux", "cgroupsPath", "must not contain a newline");
+	if ((rc = cgroup_path_ok(j, s->cgroups_path, "linux", "cgroupsPath")))
+		return rc;
 	if (res && (rc = spec_parse_resources(j, res, "linux.resources", &s->resources)))
 		return rc;
 	if (s->resources && (!s->cgroups_path || !*s->cgroups_path) &&
@@ -207,7 +215,8 @@ static int parse_root(struct jctx *j, const cJSON *root, struct spec *s)
 }
 
 /* shimvisor's own annotations: io.shimvisor.net ("none" | "loopback" | "host"),
- * io.shimvisor.root.nodev ("true": the root is mounted nodev). */
+ * io.shimvisor.root.nodev ("true": the root is mounted nodev), io.shimvisor.cgroup.lazy (the
+ * cgroup a task started without one is given at its first Pause or Update). */
 static int parse_annotations(struct jctx *j, const cJSON *root, struct spec *out)
 {
 	const cJSON *a = NULL;
@@ -223,6 +232,8 @@ static int parse_annotations(struct jctx *j, const cJSON *root, struct spec *out
 		rc = j_string(j, a, "io.shimvisor.root.nodev", "annotations", 0, &nodev);
 	if (!rc && nodev)
 		out->root_nodev = !strcmp(nodev, "true");
+	if (!rc && !(rc = j_string(j, a, SV_ANNOT_CGROUP_LAZY, "annotations", 0, &out->cgroup_lazy)))
+		rc = cgroup_path_ok(j, out->cgroup_lazy, "annotations", SV_ANNOT_CGROUP_LAZY);
 	free(net);
 	free(nodev);
 	return rc;
@@ -289,6 +300,7 @@ void spec_free(struct spec *s)
 	free(s->sysctl);
 	spec_seccomp_free(s->seccomp);
 	free(s->cgroups_path);
+	free(s->cgroup_lazy);
 	spec_resources_free(s->resources);
 	memset(s, 0, sizeof(*s));
 }

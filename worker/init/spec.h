@@ -98,6 +98,7 @@ struct spec {
 	int lo_down;                    /* annotation io.shimvisor.net = "none": leave lo down */
 	int root_nodev;                 /* annotation io.shimvisor.root.nodev = "true" */
 	char *cgroups_path;             /* linux.cgroupsPath; NULL/"" = no cgroup of its own */
+	char *cgroup_lazy;              /* annotation io.shimvisor.cgroup.lazy, or NULL */
 	struct spec_resources *resources; /* linux.resources, NULL when absent */
 };
 
