@@ -96,6 +96,7 @@ struct proc_opts {
 	bool set_user;
 	uint32_t uid, gid;
 	bool terminal;
+	uint32_t console_w, console_h;  /* with terminal: process.consoleSize (0 = none) */
 	const char *extra_env;      /* one more KEY=VALUE after PATH (HOSTNAME=), or NULL */
 };
 
@@ -116,6 +117,11 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 		return NULL;
 	}
 	cJSON_AddBoolToObject(p, "terminal", o->terminal);
+	if (o->terminal && o->console_w && o->console_h) {
+		cJSON *cs = cJSON_AddObjectToObject(p, "consoleSize");
+		cJSON_AddNumberToObject(cs, "height", o->console_h);
+		cJSON_AddNumberToObject(cs, "width", o->console_w);
+	}
 	user = cJSON_AddObjectToObject(p, "user");
 	cJSON_AddNumberToObject(user, "uid", o->set_user ? o->uid : 0);
 	cJSON_AddNumberToObject(user, "gid", o->set_user ? o->gid : 0);
@@ -150,7 +156,8 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *err, size_t errsz)
 {
 	cJSON *p = process_obj(&(struct proc_opts){ rq->args, rq->args_count, rq->env, rq->env_count,
-						     rq->cwd, rq->set_user, rq->uid, rq->gid, false, NULL },
+						     rq->cwd, rq->set_user, rq->uid, rq->gid, rq->terminal,
+						     rq->console_width, rq->console_height, NULL },
 			       err, errsz);
 
 	if (!p)
@@ -214,7 +221,8 @@ static int generate(const sv_CtlCreateRequest *rq, const char *seccomp, cJSON **
 	cJSON_AddStringToObject(s, "ociVersion", "1.0.2");
 	snprintf(buf, sizeof(buf), "HOSTNAME=%s", host);
 	p = process_obj(&(struct proc_opts){ rq->args, rq->args_count, rq->env, rq->env_count, rq->cwd,
-					     rq->set_user, rq->uid, rq->gid, rq->terminal, buf }, err, errsz);
+					     rq->set_user, rq->uid, rq->gid, rq->terminal,
+					     rq->console_width, rq->console_height, buf }, err, errsz);
 	if (!p) {
 		cJSON_Delete(s);
 		return -EINVAL;
