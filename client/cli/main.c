@@ -16,19 +16,23 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 	{ "events", cmd_events }, { "version", cmd_version }, { "pause", cmd_pause },
 	{ "resume", cmd_resume }, { "stats", cmd_stats }, { "update", cmd_update },
 	{ "logs", cmd_logs }, { "exec", cmd_exec }, { "selftest", cmd_selftest },
+	{ "attach", cmd_attach },
 };
 
 static const char usage[] =
 	"usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]\n"
-	"  run [--rm] [-d] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
+	"  run [--rm] [-d] [-t [-i]] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
 	"      [--hostname H] [--net none|host|loopback] [--memory BYTES] [--pids N] [--cpus N]\n"
 	"      [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
-	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
+	"  create (as run, not started) | start [-a] ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  " CLI_EXEC_USAGE "\n"
 	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"
 	"  pause ID | resume ID | stats ID [--format json]\n"
 	"  update ID [--memory BYTES] [--pids N] [--cpus N] | logs [-f] ID\n"
 	"  events [--format json] | selftest | version\n"
+	"  attach [--exec-id E] ID: to a process started with -t\n"
+	"  -t: a terminal; -i: with it, our stdin; --detach-keys K (run, exec, start -a, attach;\n"
+	"      default ctrl-p,ctrl-q): leave the task running\n"
 	"  BYTES: 1048576, 512k, 64m or 2g (powers of 1024); --cpus N: CPUs, as 0.5 or 1.25\n"
 	"environment: SHIMVISOR_ADDRESS (-a), SHIMVISOR_NAMESPACE (-n)\n";
 
