@@ -21,9 +21,9 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 
 static const char usage[] =
 	"usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]\n"
-	"  run [--rm] [-d] [-t [-i]] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
-	"      [--hostname H] [--net none|host|loopback] [--memory BYTES] [--pids N] [--cpus N]\n"
-	"      [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
+	"  run [--rm] [-d] [-t [-i]] [--rootfs DIR|--bundle DIR] [-e K=V]... [--cwd DIR]\n"
+	"      [-u UID[:GID]] [--hostname H] [--net none|host|loopback] [--memory BYTES] [--pids N]\n"
+	"      [--cpus N] [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
 	"  create (as run, not started) | start [-a] ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  " CLI_EXEC_USAGE "\n"
 	"  delete [-f] ID... | ls [-q] [--format json] | state ID [--format json] | ps ID\n"
