@@ -251,6 +251,8 @@ int tty_size(int fd, uint32_t *width, uint32_t *height);
  * stdin_path is its stdin and it is ours; 0 or -errno (-ENOENT: not such a directory). */
 #define TTY_FIFO_PREFIX "shimvisor-tty."
 int tty_fifos_forget(const char *stdin_path);
+/* Whether run_io_base() holds any such directory of ours (else a delete need not ask). */
+bool tty_fifos_any(void);
 
 /* ---- run_io.c: the FIFOs of an attached run and the copy loop ---- */
 struct run_io {
@@ -265,6 +267,8 @@ struct run_io {
 	bool detached;              /* set by run_io_loop: the keys were typed */
 	uint32_t width, height;     /* tty: our terminal's size at the start (0 = unknown) */
 };
+/* Where FIFOs go: $XDG_RUNTIME_DIR, $TMPDIR, /dev/shm (a writable tmpfs), else /tmp. */
+const char *run_io_base(void);
 /* Make the dir and FIFOs and open them (before Create); tty: stdin and stdout only, in a
  * TTY_FIFO_PREFIX dir. 0 or -errno. */
 int run_io_setup(struct run_io *io, bool tty);

@@ -13,9 +13,14 @@ struct attach_args {
 	const char *exec_id, *detach_keys;
 };
 
-static void no_finish(struct sv_client *c, void *ctx)
+/* Once it has exited: an exec is removed, as `exec` removes the one it waited for (the
+ * `exec -t` that started this one left on the detach keys); the task stays, as after run. */
+static void finish(struct sv_client *c, const char *id, const char *exec_id)
 {
-	(void)c, (void)ctx;
+	int rc = exec_id ? sv_delete_exec(c, id, exec_id, NULL) : 0;
+
+	if (rc < 0 && rc != -ENOENT)
+		cli_call_error(c, rc, "attach %s: delete exec %s", id, exec_id);
 }
 
 /* The process's FIFOs, opened; with start, the task started once they are (its first output
@@ -53,7 +58,7 @@ static int attach_tty(const struct cli *g, struct sv_client *c, const struct run
 static int attach_to(const struct cli *g, const char *cmd, const char *id,
 		     const struct attach_args *aa, bool start)
 {
-	struct run_attach a = { .cmd = cmd, .id = id, .exec_id = aa->exec_id, .finish = no_finish,
+	struct run_attach a = { .cmd = cmd, .id = id, .exec_id = aa->exec_id,
 				.tty = true, .fwd_in = true, .detach_keys = aa->detach_keys };
 	sv_StateResponse ps;
 	struct sv_client *c;
@@ -73,6 +78,7 @@ static int attach_to(const struct cli *g, const char *cmd, const char *id,
 			       aa->exec_id ? "" : ": its output is in `shimvisor logs`");
 	} else if (ps.status == sv_TaskStatus_STOPPED) {
 		tty_fifos_forget(ps.stdin);
+		finish(c, id, aa->exec_id);
 		rc = cli_error("%s %s: it has exited (status %u)", cmd, id, ps.exit_status);
 	} else if (!start && ps.status == sv_TaskStatus_CREATED) {
 		rc = cli_error("%s %s: it is not started yet (start -a %s starts and attaches)",
@@ -82,6 +88,8 @@ static int attach_to(const struct cli *g, const char *cmd, const char *id,
 		if (rc == 0 && detached)
 			run_io_detached_note(g, &a);
 		else if (rc == 0)
+			finish(c, id, aa->exec_id);
+		if (rc == 0 && !detached)
 			rc = status > 255 ? 255 : (int)status;
 	}
 	sv_pb_free(sv_StateResponse_fields, &ps);     /* zeroed by a failed sv_process */

@@ -209,10 +209,11 @@ int cmd_delete(const struct cli *g, int argc, char **argv)
 		opt_free(&s);
 		return rc;
 	}
+	bool ttys = tty_fifos_any();
 	for (int i = 0; i < n; i++) {
-		sv_StateResponse ps;
+		sv_StateResponse ps = sv_StateResponse_init_zero;
 		/* a terminal's FIFOs (kept for attach) go with the task */
-		bool tty = sv_process(c, ids[i], NULL, &ps) == 0 && ps.terminal;
+		bool tty = ttys && sv_process(c, ids[i], NULL, &ps) == 0 && ps.terminal;
 		int e = sv_delete(c, ids[i], force, NULL);
 
 		if (e < 0)

@@ -33,7 +33,7 @@ static void close_fd(int *fd)
 
 /* Where the FIFOs go: $XDG_RUNTIME_DIR, then $TMPDIR, then /dev/shm when it is a writable
  * tmpfs (FIFOs hold no data, and a tmpfs makes them without a journal), then /tmp. */
-static const char *fifo_base(void)
+const char *run_io_base(void)
 {
 	const char *v[] = { getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR") };
 	struct statfs sf;
@@ -56,7 +56,7 @@ static void io_init(struct run_io *io, bool tty)
 
 int run_io_setup(struct run_io *io, bool tty)
 {
-	const char *tmp = fifo_base();
+	const char *tmp = run_io_base();
 	int rc;
 
 	io_init(io, tty);

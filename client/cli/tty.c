@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/cli/tty.c: the CLI's side of a task's terminal: detach keys (docker's format), the
  * caller's terminal in raw mode and back, its window size, and a terminal's kept FIFOs. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -139,4 +140,18 @@ int tty_fifos_forget(const char *stdin_path)
 		unlink(p);
 	}
 	return rmdir(dir) < 0 ? -errno : 0;
+}
+
+bool tty_fifos_any(void)
+{
+	DIR *d = opendir(run_io_base());
+	struct dirent *e;
+	bool any = false;
+
+	if (!d)
+		return true;    /* cannot tell: ask */
+	while (!any && (e = readdir(d)) != NULL)
+		any = strncmp(e->d_name, TTY_FIFO_PREFIX, strlen(TTY_FIFO_PREFIX)) == 0;
+	closedir(d);
+	return any;
 }

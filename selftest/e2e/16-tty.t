@@ -106,6 +106,8 @@ test_exec_tty() {
 	drive e3 --send 'exit 4\r' -- "$SV" attach --exec-id sh1 box
 	rc=$?
 	[ $rc = 4 ] || fail "attach --exec-id: status $rc: $(cat -A "$T/e3")"
+	# removed once it exited, as exec removes its own: the exec id is free again
+	"$SV" exec --exec-id sh1 box /bin/true || fail "exec id sh1 still taken"
 	"$SV" delete -f box || fail "delete"
 }
 
