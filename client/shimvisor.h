@@ -100,6 +100,13 @@ int sv_delete(struct sv_client *c, const char *id, bool force, sv_DeleteResponse
 int sv_exec(struct sv_client *c, const sv_CtlExecRequest *req, uint32_t *pid);
 int sv_delete_exec(struct sv_client *c, const char *id, const char *exec_id,
 		   sv_DeleteResponse *out);
+/* Terminals. sv_resize_pty sets the window size of a process's pty (exec_id NULL or "" =
+ * the task's init; -EBUSY when it has none). sv_process answers the worker's own view of
+ * one process: its stdio paths as given at its start (stdin, stdout, stderr), terminal,
+ * pid and status; free out with sv_pb_free(sv_StateResponse_fields, out). */
+int sv_resize_pty(struct sv_client *c, const char *id, const char *exec_id, uint32_t width,
+		  uint32_t height);
+int sv_process(struct sv_client *c, const char *id, const char *exec_id, sv_StateResponse *out);
 /* Tasks of the client's namespace (each with its labels, "K=V"): free with sv_pb_free(sv_CtlListResponse_fields, out). */
 int sv_list(struct sv_client *c, sv_CtlListResponse *out);
 /* Free with sv_pb_free(sv_CtlVersionResponse_fields, out). */

@@ -268,6 +268,41 @@ static void m_pids(struct call *k)
 	link_call(k->e, t, W_PIDS, "Pids", sv_PidsRequest_fields, &rq, k->rt, 10000);
 }
 
+/* An exec id that is neither "" (the init) nor valid: refused, answered. */
+static bool bad_exec_id(struct call *k, const char *exec_id)
+{
+	if (!exec_id[0] || sv_id_valid(exec_id))
+		return false;
+	reply(k->e, k->rt, SV_INVALID_ARGUMENT, "invalid exec id: must match " SV_ID_RULE, NULL, NULL);
+	return true;
+}
+
+/* ResizePty: a terminal's window size, relayed; served where an Exec would be (the task
+ * created or running: a pty lives no longer than its process). */
+static void m_resize_pty(struct call *k)
+{
+	sv_ResizePtyRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_ResizePtyRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_EXEC)) ||
+	    bad_exec_id(k, rq.exec_id))
+		return;
+	link_call(k->e, t, W_RESIZE_PTY, "ResizePty", sv_ResizePtyRequest_fields, &rq, k->rt, 10000);
+}
+
+/* Process: the worker's State of one process (its stdio paths, terminal, status), relayed;
+ * served where State is, as long as the task has a worker. */
+static void m_process(struct call *k)
+{
+	sv_StateRequest rq;
+	struct task *t;
+
+	if (decode(k, sv_StateRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_STATE)) ||
+	    bad_exec_id(k, rq.exec_id))
+		return;
+	link_call(k->e, t, W_PROCESS, "State", sv_StateRequest_fields, &rq, k->rt, 10000);
+}
+
 /* Pause, Resume and Stats: each request is `{ string id = 1; }`, relayed as it came. */
 static void relay_by_id(struct call *k, enum task_req tr, enum wcall_op op, const char *method,
 			int timeout_ms)
@@ -340,6 +375,7 @@ static void m_exec(struct call *k)
 		wq.stdin = rq->stdin;
 		wq.stdout = rq->stdout;
 		wq.stderr = rq->stderr;
+		wq.terminal = rq->terminal;
 	}
 	wq.spec.type_url = (char *)SV_OCI_PROCESS_URL;
 	wq.spec.value = sv_bytes_new(json, len);
@@ -505,8 +541,8 @@ static const struct {
 	{ "State", m_state }, { "Pids", m_pids }, { "Delete", m_delete }, { "List", m_list },
 	{ "Subscribe", m_subscribe }, { "Version", m_version }, { "Pause", m_pause },
 	{ "Resume", m_resume }, { "Stats", m_stats }, { "Update", m_update }, { "Exec", m_exec },
-	{ "Restart", m_restart },
-	{ "Inspect", m_inspect },
+	{ "Restart", m_restart }, { "Inspect", m_inspect }, { "ResizePty", m_resize_pty },
+	{ "Process", m_process },
 };
 
 void control_request(struct engine *e, struct conn *c)

@@ -42,7 +42,7 @@ enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN, EV_REPORT };
 /* Our outstanding call on a worker link. */
 enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT,
 		 W_PAUSE, W_RESUME, W_STATS, W_UPDATE, W_EXEC, W_EXEC_START, W_EXEC_WAIT,
-		 W_EXEC_DELETE };
+		 W_EXEC_DELETE, W_RESIZE_PTY, W_PROCESS };
 struct wcall {
 	uint32_t stream;
 	enum wcall_op op;

@@ -102,6 +102,7 @@ struct proc_opts {
 	pb_size_t ngids;
 	bool terminal;
 	bool no_caps;               /* an exec's: it gets its task's sets */
+	uint32_t console_w, console_h;  /* with terminal: process.consoleSize (0 = none) */
 	const char *extra_env;      /* one more KEY=VALUE after PATH (HOSTNAME=), or NULL */
 };
 
@@ -123,6 +124,11 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 		return NULL;
 	}
 	cJSON_AddBoolToObject(p, "terminal", o->terminal);
+	if (o->terminal && o->console_w && o->console_h) {
+		cJSON *cs = cJSON_AddObjectToObject(p, "consoleSize");
+		cJSON_AddNumberToObject(cs, "height", o->console_h);
+		cJSON_AddNumberToObject(cs, "width", o->console_w);
+	}
 	user = cJSON_AddObjectToObject(p, "user");
 	cJSON_AddNumberToObject(user, "uid", o->set_user ? o->uid : 0);
 	cJSON_AddNumberToObject(user, "gid", o->set_user ? o->gid : 0);
@@ -166,7 +172,10 @@ int spec_process(const sv_CtlExecRequest *rq, char **json, size_t *len, char *er
 	cJSON *p = process_obj(&(struct proc_opts){ .args = rq->args, .nargs = rq->args_count,
 						     .env = rq->env, .nenv = rq->env_count,
 						     .cwd = rq->cwd, .set_user = rq->set_user,
-						     .uid = rq->uid, .gid = rq->gid, .no_caps = true },
+						     .uid = rq->uid, .gid = rq->gid, .no_caps = true,
+						     .terminal = rq->terminal,
+						     .console_w = rq->console_width,
+						     .console_h = rq->console_height },
 			       err, errsz);
 
 	if (!p)
@@ -235,7 +244,10 @@ static int generate(const sv_CtlCreateRequest *rq, const char *seccomp, cJSON **
 					     .set_user = rq->set_user, .uid = rq->uid, .gid = rq->gid,
 					     .gids = rq->additional_gids,
 					     .ngids = rq->additional_gids_count,
-					     .terminal = rq->terminal, .extra_env = buf }, err, errsz);
+					     .terminal = rq->terminal,
+					     .console_w = rq->console_width,
+					     .console_h = rq->console_height, .extra_env = buf },
+			err, errsz);
 	if (!p) {
 		cJSON_Delete(s);
 		return -EINVAL;

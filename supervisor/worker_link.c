@@ -158,6 +158,8 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 	case W_EXEC_START:
 	case W_EXEC_WAIT:
 	case W_EXEC_DELETE:
+	case W_RESIZE_PTY:
+	case W_PROCESS:
 		relay_raw(e, w->rt, code, msg, payload);
 		break;
 	case W_DELETE: {

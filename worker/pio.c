@@ -2,7 +2,8 @@
 /* worker/pio.c: a process's stdio as containerd names it (PROTOCOL.md §8.2-8.3): "" is
  * /dev/null, file:// a file the process writes itself; a FIFO (bare path or fifo://) is
  * pumped by the worker through a pipe, so that CloseIO can end stdin and output never
- * blocks once the FIFO's reader went away; a terminal is the pty master init sends. */
+ * blocks once the FIFO's reader went away; a terminal is the pty master init sends (its
+ * output is dropped while no client reads the FIFO, and its stdin outlives each writer). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -178,6 +179,20 @@ static int open_in(struct pump *pp, const char *s, bool terminal)
 	if (!is_fifo(rd)) {
 		sv_set_nonblock(rd, 0);
 		return rd;
+	}
+	if (terminal) {
+		/* A terminal's stdin FIFO is held open for writing too: a client that leaves (a
+		 * detach) is not an EOF that ends the console's feed, and the next one (attach)
+		 * is read from the same fd. Only CloseIO ends it. */
+		int rw = open(s, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+		if (rw < 0) {
+			err = -errno;
+			close(rd);
+			return err;
+		}
+		close(rd);
+		rd = rw;
 	}
 	pp->src = rd;
 	pp->own_src = true;

@@ -127,6 +127,8 @@ struct run_opts {
 	struct cli_limits limits;   /* --memory, --pids, --cpus */
 	struct sv_restart restart;  /* --restart, parsed (sent as given: restart_arg) */
 	const char *restart_arg;
+	bool tty, interactive;      /* -t, -i */
+	const char *detach_keys;    /* --detach-keys, NULL = ctrl-p,ctrl-q */
 	const char *exec_id;        /* exec: --exec-id, else exec_id_buf ("exec-<our pid>") */
 	char exec_id_buf[32];
 	/* filled by run_opts_request: */
@@ -139,10 +141,11 @@ struct run_opts {
 /* argv[0] is the command name. 0, -EINVAL (usage) or -ENOSYS (not implemented yet), with
  * the whole message (after "shimvisor: ") in err. */
 int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *err, size_t errsz);
-/* exec [-d] [-t] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]] ID CMD...: into o's
- * detach, exec_id, env, cwd, set_user/uid/gid (gid 0 without :GID), id and args. 0, -EINVAL
- * (usage) or -ENOSYS (-t), with the message in err as cli_parse_run's. */
-#define CLI_EXEC_USAGE "exec [-d] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]] ID CMD..."
+/* exec [-d|-t [-i] [--detach-keys K]] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]]
+ * ID CMD...: into o's detach, tty, interactive, detach_keys, exec_id, env, cwd,
+ * set_user/uid/gid (gid 0 without :GID), id and args. 0 or -EINVAL (usage), with the message
+ * in err as cli_parse_run's. */
+#define CLI_EXEC_USAGE "exec [-d] [-t [-i]] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]] ID CMD..."
 int cli_parse_exec(int argc, char **argv, struct run_opts *o, char *err, size_t errsz);
 /* run_mounts.c: -v SRC:DST[:ro|:rw], --mount type=bind|tmpfs,..., --tmpfs DST[:OPTS] into
  * o->mounts; "what: why" in err. */
@@ -309,21 +312,67 @@ int cmd_top(const struct cli *g, int argc, char **argv);
 /* cmd_prune.c: prune [-f]: delete every stopped task of the namespace (never asks). */
 int cmd_prune(const struct cli *g, int argc, char **argv);
 int cmd_inspect(const struct cli *g, int argc, char **argv);
+/* cmd_attach.c: attach [--exec-id E] [--detach-keys K] ID, and start -a's copy. */
+int cmd_attach(const struct cli *g, int argc, char **argv);
+/* start -a: start the task and copy its terminal, or follow its log until it exits. */
+int cli_start_attach(const struct cli *g, const char *id, const char *detach_keys);
 /* cmd_selftest.c: a few real tasks against the daemon, TAP and "N passed, N failed". */
 int cmd_selftest(const struct cli *g, int argc, char **argv);
+
+/* ---- tty.c: the caller's terminal and a task's pty ---- */
+#define TTY_KEYS_MAX 16
+#define TTY_DEFAULT_KEYS "ctrl-p,ctrl-q"
+struct tty_keys {
+	unsigned char seq[TTY_KEYS_MAX];
+	size_t n;                   /* 0: no detaching */
+	size_t matched;             /* how much of seq the input has matched (held back) */
+};
+/* Docker's --detach-keys: comma-separated keys, each a printable character or ctrl-X (X in
+ * a-z @ [ \ ] ^ _). 0 or -EINVAL with "invalid --detach-keys ...: why" in err. */
+int tty_parse_detach_keys(const char *s, struct tty_keys *k, char *err, size_t errsz);
+/* Copy in to out (room for len + TTY_KEYS_MAX bytes), holding back a partial match of the
+ * sequence across calls; *detach once it is complete (the bytes after it are dropped).
+ * Returns the bytes written to out. */
+size_t tty_keys_scan(struct tty_keys *k, const char *in, size_t len, char *out, bool *detach);
+struct termios;
+/* fd's mode saved and set raw; tty_restore puts it back. 0 or -errno. */
+int tty_raw(int fd, struct termios *saved);
+void tty_restore(int fd, const struct termios *saved);
+/* fd's window size; -ENODATA when 0x0 (not set), -ENOTTY when not a terminal. */
+int tty_size(int fd, uint32_t *width, uint32_t *height);
+/* A terminal's FIFOs outlive the CLI that made them (attach finds them with Process): the
+ * directory <base>/shimvisor-tty.XXXXXX, 0700, of the user who made them. Remove it when
+ * stdin_path is its stdin and it is ours; 0 or -errno (-ENOENT: not such a directory). */
+#define TTY_FIFO_PREFIX "shimvisor-tty."
+int tty_fifos_forget(const char *stdin_path);
+/* Whether run_io_base() holds any such directory of ours (else a delete need not ask). */
+bool tty_fifos_any(void);
 
 /* ---- run_io.c: the FIFOs of an attached run and the copy loop ---- */
 struct run_io {
 	char dir[256];              /* private mkdtemp dir, "" when none */
-	char path[3][300];          /* stdin, stdout, stderr FIFOs */
+	char path[3][300];          /* stdin, stdout, stderr FIFOs (tty: no stderr, "") */
 	int in_rdwr;                /* O_RDWR stdin FIFO held until Start */
 	int in_w;                   /* O_WRONLY stdin FIFO after Start */
 	int out, err;               /* O_RDONLY|O_NONBLOCK stdout/stderr FIFOs */
+	bool tty;                   /* a terminal: its FIFOs are kept after a detach */
+	bool fwd_in;                /* copy our stdin (tty: -i; always otherwise) */
+	struct tty_keys keys;       /* tty with fwd_in: the detach keys */
+	bool detached;              /* set by run_io_loop: the keys were typed */
+	uint32_t width, height;     /* tty: our terminal's size at the start (0 = unknown) */
 };
-/* Make the dir and FIFOs and open them (before Create). 0 or -errno. */
-int run_io_setup(struct run_io *io);
+/* Where FIFOs go: $XDG_RUNTIME_DIR, $TMPDIR, /dev/shm (a writable tmpfs), else /tmp. */
+const char *run_io_base(void);
+/* Make the dir and FIFOs and open them (before Create); tty: stdin and stdout only, in a
+ * TTY_FIFO_PREFIX dir. 0 or -errno. */
+int run_io_setup(struct run_io *io, bool tty);
 /* After Start: switch stdin to a write-only end. */
 int run_io_started(struct run_io *io);
+/* A running terminal process's FIFOs (attach): open stdout to read, stdin to write; each
+ * must be a FIFO. 0 or -errno. */
+int run_io_open(struct run_io *io, const char *in, const char *out);
+/* Close our ends and forget the dir without removing it (a tty task's kept FIFOs). */
+void run_io_release(struct run_io *io);
 /* Copy stdin -> process, its stdout/stderr -> 1/2, forward signals with Kill on ctl (to the
  * exec exec_id, or the task's init when NULL), and take the Wait answer from waiter
  * (sv_wait_exec_send already done). Returns 0 with *status, or -errno (the message printed). */
@@ -341,7 +390,18 @@ struct run_attach {
 	/* Attached, once it has exited: remove what should go (errors printed). */
 	void (*finish)(struct sv_client *c, void *ctx);
 	void *ctx;
+	bool tty, fwd_in;           /* -t, and -i with it */
+	const char *detach_keys;    /* NULL: TTY_DEFAULT_KEYS */
 };
+/* The copy of an attached terminal process, from its FIFOs (open in io) to its exit or our
+ * detach: raw mode while stdin is copied, its size now and on SIGWINCH, its Wait on a second
+ * connection. 0 with *status (or io->detached), or the exit code. */
+int run_io_tty_copy(const struct cli *g, struct sv_client *c, const struct run_attach *a,
+		    struct run_io *io, uint32_t *status);
+/* Before connecting: the signals the copy loop forwards (and SIGWINCH with tty) wait for it. */
+void run_io_block_signals(bool tty);
+/* "shimvisor: ID: detached (...)" on stderr, saying how to attach again. */
+void run_io_detached_note(const struct cli *g, const struct run_attach *a);
 /* Connect and start the process. Detached, that is all (0 or the exit code). Attached, block
  * the forwarded signals first, make the FIFOs, start it, send its Wait on a second
  * connection, copy with run_io_loop (waiting again on a fresh connection if that Wait broke),
@@ -359,6 +419,9 @@ int logs_dump(int dirfd, int out, struct log_follow *f);
 /* Print what was written since, across rotations. */
 int logs_follow_step(int dirfd, int out, struct log_follow *f);
 void logs_close(struct log_follow *f);
+/* logs -f's follow (cmd_task.c): the log until the task exits; *status its exit status. */
+int cli_logs_follow(const struct cli *g, const char *id, int dirfd, struct log_follow *f,
+		    uint32_t *status);
 int cmd_logs(const struct cli *g, int argc, char **argv);
 
 #endif

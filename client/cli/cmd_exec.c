@@ -26,6 +26,9 @@ static int send_exec(struct sv_client *c, const struct run_opts *o, const struct
 		req.stdin = (char *)io->path[0];
 		req.stdout = (char *)io->path[1];
 		req.stderr = (char *)io->path[2];
+		req.terminal = io->tty;
+		req.console_width = io->width;
+		req.console_height = io->height;
 	}
 	rc = sv_exec(c, &req, NULL);
 	return rc < 0 ? cli_call_error(c, rc, "exec %s", o->id) : 0;
@@ -60,6 +63,9 @@ int cmd_exec(const struct cli *g, int argc, char **argv)
 	}
 	a.id = o.id;
 	a.exec_id = o.exec_id;
+	a.tty = o.tty;
+	a.fwd_in = !o.tty || o.interactive;
+	a.detach_keys = o.detach_keys;
 	rc = run_io_command(g, &a, o.detach);
 	run_opts_free(&o);
 	return rc;

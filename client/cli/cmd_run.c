@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/cli/cmd_run.c: the run and create commands (create, start and remove; run_io.c
  * attaches, copies and waits). */
+#include <string.h>
+#include <unistd.h>
+
 #include "client/cli/cli.h"
 
 static int parse(int argc, char **argv, bool create, struct run_opts *o)
@@ -17,7 +20,8 @@ static int parse(int argc, char **argv, bool create, struct run_opts *o)
 }
 
 /* Create the task from o (with the given stdio paths, or detached); with start, start it in
- * the same exchange (sv_create_start removes only a task its own Create made). */
+ * the same exchange (sv_create_start removes only a task its own Create made). A terminal
+ * task always has its FIFOs (never the log: a pty is attached to, not logged). */
 static int create_task(struct sv_client *c, struct run_opts *o, const struct run_io *io, bool start)
 {
 	sv_CtlCreateRequest req;
@@ -30,10 +34,38 @@ static int create_task(struct sv_client *c, struct run_opts *o, const struct run
 		req.stdin = (char *)io->path[0];
 		req.stdout = (char *)io->path[1];
 		req.stderr = (char *)io->path[2];
+		req.terminal = io->tty;
+		req.console_width = io->width;
+		req.console_height = io->height;
+		req.detach = req.detach && !io->tty;
 	}
 	rc = start ? sv_create_start(c, &req, NULL) : sv_create(c, &req, NULL);
 	if (rc < 0)
 		rc = cli_call_error(c, rc, "%s %s", o->create ? "create" : "run", o->id);
+	return rc;
+}
+
+/* create -t, run -d -t: the task with a terminal and no client; its FIFOs stay for
+ * `start -a` or `attach` (and go with `delete`). */
+static int create_tty(struct sv_client *c, struct run_opts *o, bool start)
+{
+	struct run_io io;
+	int rc = run_io_setup(&io, true);
+
+	if (rc < 0) {
+		cli_error("%s: terminal fifos in %s: %s", o->create ? "create" : "run",
+			  io.dir[0] ? io.dir : "$TMPDIR", strerror(-rc));
+		run_io_cleanup(&io);
+		return CLI_EXIT_FAIL;
+	}
+	if (tty_size(STDIN_FILENO, &io.width, &io.height) < 0 &&
+	    tty_size(STDOUT_FILENO, &io.width, &io.height) < 0)
+		io.width = io.height = 0;
+	rc = create_task(c, o, &io, start);
+	if (rc)
+		run_io_cleanup(&io);
+	else
+		run_io_release(&io);
 	return rc;
 }
 
@@ -46,7 +78,7 @@ int cmd_create(const struct cli *g, int argc, char **argv)
 	if (rc)
 		return rc;
 	c = cli_connect(g);
-	rc = c ? create_task(c, &o, NULL, false) : CLI_EXIT_FAIL;
+	rc = !c ? CLI_EXIT_FAIL : o.tty ? create_tty(c, &o, false) : create_task(c, &o, NULL, false);
 	sv_close(c);
 	run_opts_free(&o);
 	return rc;
@@ -79,6 +111,17 @@ int cmd_run(const struct cli *g, int argc, char **argv)
 	if (rc)
 		return rc;
 	a.id = o.id;
+	a.tty = o.tty;
+	a.fwd_in = !o.tty || o.interactive;
+	a.detach_keys = o.detach_keys;
+	if (o.tty && o.detach) {
+		struct sv_client *c = cli_connect(g);
+
+		rc = c ? create_tty(c, &o, true) : CLI_EXIT_FAIL;
+		sv_close(c);
+		run_opts_free(&o);
+		return rc;
+	}
 	rc = run_io_command(g, &a, o.detach);
 	run_opts_free(&o);
 	return rc;

@@ -66,23 +66,41 @@ static int no_opt(int key, const char *arg, void *ctx)
 	return 0;
 }
 
+struct start_args { bool attach; const char *keys; };
+
 static int start_opt(int key, const char *arg, void *ctx)
 {
-	(void)key; (void)arg; (void)ctx;
-	cli_error("start -a: not implemented yet");
-	return CLI_EXIT_USAGE;
+	struct start_args *sa = ctx;
+	char err[CLI_ERR_MAX];
+	struct tty_keys k;
+
+	if (key == 1) {
+		sa->attach = true;
+		return 0;
+	}
+	sa->keys = arg;
+	if (tty_parse_detach_keys(arg, &k, err, sizeof(err)) < 0) {
+		cli_error("start: %s", err);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
 }
 
 int cmd_start(const struct cli *g, int argc, char **argv)
 {
-	static const struct opt_def defs[] = { { "attach", 'a', false, 1 }, { NULL, 0, false, 0 } };
+	static const struct opt_def defs[] = {
+		{ "attach", 'a', false, 1 }, { "detach-keys", 0, true, 2 }, { NULL, 0, false, 0 },
+	};
+	struct start_args sa = { false, NULL };
 	struct sv_client *c;
 	struct opt_scan s;
 	const char *id;
-	int rc = scan(&s, defs, argc, argv, start_opt, NULL);
+	int rc = scan(&s, defs, argc, argv, start_opt, &sa);
 
-	if (rc || (rc = one_id(&s, "start ID", &id)))
+	if (rc || (rc = one_id(&s, "start [-a [--detach-keys K]] ID", &id)))
 		return rc;
+	if (sa.attach)
+		return cli_start_attach(g, id, sa.keys);
 	if (!(c = cli_connect(g)))
 		return CLI_EXIT_FAIL;
 	rc = sv_start(c, id, NULL);
@@ -191,11 +209,18 @@ int cmd_delete(const struct cli *g, int argc, char **argv)
 		opt_free(&s);
 		return rc;
 	}
+	bool ttys = tty_fifos_any();
 	for (int i = 0; i < n; i++) {
+		sv_StateResponse ps = sv_StateResponse_init_zero;
+		/* a terminal's FIFOs (kept for attach) go with the task */
+		bool tty = ttys && sv_process(c, ids[i], NULL, &ps) == 0 && ps.terminal;
 		int e = sv_delete(c, ids[i], force, NULL);
 
 		if (e < 0)
 			rc = cli_call_error(c, e, "%s %s", argv[0], ids[i]);
+		else if (tty)
+			tty_fifos_forget(ps.stdin);
+		sv_pb_free(sv_StateResponse_fields, &ps);
 	}
 	sv_close(c);
 	opt_free(&s);
@@ -502,10 +527,10 @@ int cmd_update(const struct cli *g, int argc, char **argv)
 
 /* logs -f: print what the task writes until it has exited (a Wait on a second connection
  * ends the loop; inotify on the bundle directory says when to read). */
-static int follow(const struct cli *g, const char *id, int dirfd, struct log_follow *f)
+int cli_logs_follow(const struct cli *g, const char *id, int dirfd, struct log_follow *f,
+		    uint32_t *status)
 {
 	struct sv_client *w = cli_connect(g);
-	uint32_t status;
 	int in = -1, rc;
 	char dpath[64];
 
@@ -537,7 +562,7 @@ static int follow(const struct cli *g, const char *id, int dirfd, struct log_fol
 			;
 		if (p[1].revents) {
 			/* it exited (or is gone): the worker wrote its last output before that */
-			rc = sv_wait_recv(w, &status, NULL);
+			rc = sv_wait_recv(w, status, NULL);
 			rc = rc < 0 && rc != -ENOENT ? cli_call_error(w, rc, "logs %s", id) : 0;
 			if (logs_follow_step(dirfd, STDOUT_FILENO, f) < 0 && rc == 0)
 				rc = CLI_EXIT_FAIL;
@@ -588,7 +613,7 @@ int cmd_logs(const struct cli *g, int argc, char **argv)
 	else if (rc < 0)
 		rc = cli_error("logs %s: %s", id, strerror(-rc));
 	else if (follow_on)
-		rc = follow(g, id, dirfd, &f);
+		rc = cli_logs_follow(g, id, dirfd, &f, &(uint32_t){ 0 });
 	logs_close(&f);
 	if (dirfd >= 0)
 		close(dirfd);

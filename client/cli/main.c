@@ -18,18 +18,19 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
 	{ "logs", cmd_logs }, { "exec", cmd_exec }, { "selftest", cmd_selftest },
 	{ "stop", cmd_stop }, { "restart", cmd_restart }, { "rm", cmd_delete },
 	{ "top", cmd_top }, { "prune", cmd_prune }, { "inspect", cmd_inspect },
+	{ "attach", cmd_attach },
 };
 
 static const char usage[] =
 	"usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]\n"
-	"  run [--rm] [-d] [--rootfs DIR|--bundle DIR] [-e K=V]... [--env-file F]... [-w|--cwd DIR]\n"
-	"      [-u USER[:GROUP]] [--entrypoint CMD] [--hostname H] [--label K=V]...\n"
+	"  run [--rm] [-d] [-t [-i]] [--rootfs DIR|--bundle DIR] [-e K=V]... [--env-file F]...\n"
+	"      [-w|--cwd DIR] [-u USER[:GROUP]] [--entrypoint CMD] [--hostname H] [--label K=V]...\n"
 	"      [--net none|host|loopback|PATH] [--memory BYTES] [--pids N] [--cpus N]\n"
 	"      [-v SRC:DST[:ro|:rw]]... [--mount type=bind|tmpfs,...]... [--tmpfs DST[:OPTS]]...\n"
 	"      [--read-only] [--cap-add CAP]... [--cap-drop CAP|ALL]...\n"
 	"      [--security-opt seccomp=unconfined|FILE|no-new-privileges]...\n"
 	"      [--restart no|on-failure[:N]|always|unless-stopped (with -d)] ID [CMD...]\n"
-	"  create (as run, not started) | start ID | kill [-s SIG] [--all] ID | wait ID\n"
+	"  create (as run, not started) | start [-a] ID | kill [-s SIG] [--all] ID | wait ID\n"
 	"  " CLI_EXEC_USAGE "\n"
 	"  delete|rm [-f] ID... | ls [-q] [--format json] [-f|--filter label=K[=V]|status=S|id=ID]...\n"
 	"  inspect ID... | state ID [--format json] | ps ID [--format json] | top ID [--format json]\n"
@@ -37,6 +38,9 @@ static const char usage[] =
 	"  stats ID [--format json]\n"
 	"  update ID [--memory BYTES] [--pids N] [--cpus N] | logs [-f] ID\n"
 	"  events [--format json] | selftest | version [--format json]\n"
+	"  attach [--exec-id E] ID: to a process started with -t\n"
+	"  -t: a terminal; -i: with it, our stdin; --detach-keys K (run, exec, start -a, attach;\n"
+	"      default ctrl-p,ctrl-q): leave the task running\n"
 	"  BYTES: 1048576, 512k, 64m or 2g (powers of 1024); --cpus N: CPUs, as 0.5 or 1.25\n"
 	"environment: SHIMVISOR_ADDRESS (-a), SHIMVISOR_NAMESPACE (-n)\n";
 

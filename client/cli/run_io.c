@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "client/cli/cli.h"
+#include "wire/limits.h"
 #include "wire/ttrpc.h"
 
 #define IO_CHUNK        65536
@@ -31,7 +33,7 @@ static void close_fd(int *fd)
 
 /* Where the FIFOs go: $XDG_RUNTIME_DIR, then $TMPDIR, then /dev/shm when it is a writable
  * tmpfs (FIFOs hold no data, and a tmpfs makes them without a journal), then /tmp. */
-static const char *fifo_base(void)
+const char *run_io_base(void)
 {
 	const char *v[] = { getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR") };
 	struct statfs sf;
@@ -44,14 +46,22 @@ static const char *fifo_base(void)
 	return "/tmp";
 }
 
-int run_io_setup(struct run_io *io)
+static void io_init(struct run_io *io, bool tty)
 {
-	const char *tmp = fifo_base();
-	int rc;
-
 	memset(io, 0, sizeof(*io));
 	io->in_rdwr = io->in_w = io->out = io->err = -1;
-	if (snprintf(io->dir, sizeof(io->dir), "%s/shimvisor-run.XXXXXX", tmp) >= (int)sizeof(io->dir)) {
+	io->tty = tty;
+	io->fwd_in = true;
+}
+
+int run_io_setup(struct run_io *io, bool tty)
+{
+	const char *tmp = run_io_base();
+	int rc;
+
+	io_init(io, tty);
+	if (snprintf(io->dir, sizeof(io->dir), "%s/%sXXXXXX", tmp,
+		     tty ? TTY_FIFO_PREFIX : "shimvisor-run.") >= (int)sizeof(io->dir)) {
 		io->dir[0] = '\0';
 		return -ENAMETOOLONG;
 	}
@@ -60,7 +70,7 @@ int run_io_setup(struct run_io *io)
 		io->dir[0] = '\0';
 		return rc;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < (tty ? 2 : 3); i++) {   /* a pty has no stderr of its own */
 		snprintf(io->path[i], sizeof(io->path[i]), "%s/%s", io->dir, fifo_names[i]);
 		if (mkfifo(io->path[i], 0600) < 0)
 			return -errno;
@@ -70,8 +80,8 @@ int run_io_setup(struct run_io *io)
 	io->out = open(io->path[1], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (io->out < 0)
 		return -errno;
-	io->err = open(io->path[2], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (io->err < 0)
+	io->err = tty ? -1 : open(io->path[2], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (io->err < 0 && !tty)
 		return -errno;
 	io->in_rdwr = open(io->path[0], O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (io->in_rdwr < 0)
@@ -86,6 +96,47 @@ int run_io_started(struct run_io *io)
 		return -errno;
 	close_fd(&io->in_rdwr);
 	return 0;
+}
+
+/* Open path with flags; it must be a FIFO. */
+static int open_fifo(const char *path, int flags)
+{
+	struct stat st;
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		rc = fstat(fd, &st) < 0 ? -errno : -EINVAL;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int run_io_open(struct run_io *io, const char *in, const char *out)
+{
+	io_init(io, true);
+	io->out = open_fifo(out, O_RDONLY);
+	if (io->out < 0)
+		return io->out;
+	if (in && *in) {
+		/* the worker holds the read end (O_RDWR) for as long as the process lives */
+		io->in_w = open_fifo(in, O_WRONLY);
+		if (io->in_w < 0) {
+			int rc = io->in_w;
+
+			close_fd(&io->out);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void run_io_release(struct run_io *io)
+{
+	io->dir[0] = '\0';
+	run_io_cleanup(io);
 }
 
 void run_io_cleanup(struct run_io *io)
@@ -109,13 +160,19 @@ struct pump {
 	bool eof;
 };
 
-/* stdin -> task: read when empty, write what the FIFO takes. */
+/* stdin -> task: read when empty (through the detach keys when set), write what the FIFO
+ * takes. */
 static void pump_stdin(struct run_io *io, struct pump *p, short rev_in, short rev_out)
 {
 	if (rev_in && p->len == 0 && !p->eof) {
-		ssize_t n = read(STDIN_FILENO, p->buf, sizeof(p->buf));
+		char raw[4096];
+		bool keys = io->keys.n > 0;
+		ssize_t n = read(STDIN_FILENO, keys ? raw : p->buf, keys ? sizeof(raw) : sizeof(p->buf));
 
-		if (n > 0) {
+		if (n > 0 && keys) {
+			p->len = tty_keys_scan(&io->keys, raw, (size_t)n, p->buf, &io->detached);
+			p->off = 0;
+		} else if (n > 0) {
 			p->len = (size_t)n;
 			p->off = 0;
 		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
@@ -153,31 +210,43 @@ static bool pump_out(int *fd, int to, bool *broken, char *buf)
 	return n == 0;
 }
 
-/* The signals the copy loop forwards. */
-static void forwarded_set(sigset_t *set)
+/* The signals the copy loop forwards; with a terminal also SIGWINCH, which it turns into
+ * a ResizePty. */
+static void forwarded_set(sigset_t *set, bool tty)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
+	if (tty)
+		sigaddset(set, SIGWINCH);
 }
 
-/* Before connecting: from then on they wait for the copy loop. */
-static void block_signals(void)
+void run_io_block_signals(bool tty)
 {
 	sigset_t set;
 
-	forwarded_set(&set);
+	forwarded_set(&set, tty);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-static int make_signalfd(void)
+static int make_signalfd(bool tty)
 {
 	sigset_t set;
 
-	forwarded_set(&set);
+	forwarded_set(&set, tty);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Our terminal's size to the process's pty (errors are not the copy's business: a process
+ * that exited has no pty left to size). */
+static void resize(struct sv_client *ctl, const char *id, const char *exec_id)
+{
+	uint32_t w, h;
+
+	if (tty_size(STDIN_FILENO, &w, &h) == 0 || tty_size(STDOUT_FILENO, &w, &h) == 0)
+		sv_resize_pty(ctl, id, exec_id, w, h);
 }
 
 /* "run" or "exec", for messages. */
@@ -191,7 +260,13 @@ static void forward_signals(int sfd, struct sv_client *ctl, const char *id, cons
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		int rc = sv_signal(ctl, id, exec_id, si.ssi_signo);
+		int rc;
+
+		if (si.ssi_signo == SIGWINCH) {
+			resize(ctl, id, exec_id);
+			continue;
+		}
+		rc = sv_signal(ctl, id, exec_id, si.ssi_signo);
 
 		if (rc < 0 && rc != -ENOENT)
 			cli_call_error(ctl, rc, "%s: forward signal %u to %s", cmd_of(exec_id),
@@ -207,7 +282,7 @@ int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *wait
 	struct pump *in = calloc(1, sizeof(*in));
 	char *obuf = malloc(IO_CHUNK);
 	bool out_broken = false, err_broken = false, done = false;
-	int sfd = make_signalfd(), rc = -EIO;
+	int sfd = make_signalfd(io->tty), rc = -EIO;
 
 	if (!in || !obuf || sfd < 0) {
 		rc = sfd < 0 ? -errno : -ENOMEM;
@@ -215,7 +290,9 @@ int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *wait
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	while (io->out >= 0 || io->err >= 0 || (!done && waiter)) {
+	if (!io->fwd_in)
+		in->eof = true;
+	while ((io->out >= 0 || io->err >= 0 || (!done && waiter)) && !io->detached) {
 		struct pollfd pfd[P_N] = {
 			[P_IN] = { .fd = !in->eof && in->len == 0 && io->in_w >= 0 ? STDIN_FILENO : -1,
 				   .events = POLLIN },
@@ -253,7 +330,9 @@ int run_io_loop(struct run_io *io, struct sv_client *ctl, struct sv_client *wait
 				done = true;
 		}
 	}
-	if (!done)
+	if (io->detached)
+		rc = 0;
+	else if (!done)
 		rc = rc < 0 ? rc : -EIO;
 out:
 	if (sfd >= 0)
@@ -261,7 +340,7 @@ out:
 	close_fd(&io->in_w);
 	free(in);
 	free(obuf);
-	return done ? 0 : rc;
+	return done || io->detached ? 0 : rc;
 }
 
 /* The exit status once the copy is over: a fresh connection when the first wait broke. */
@@ -295,15 +374,53 @@ static struct sv_client *send_wait(const struct cli *g, const struct run_attach 
 	return w;
 }
 
+int run_io_tty_copy(const struct cli *g, struct sv_client *c, const struct run_attach *a,
+		    struct run_io *io, uint32_t *status)
+{
+	bool raw = io->fwd_in && isatty(STDIN_FILENO);
+	struct sv_client *waiter;
+	struct termios saved;
+	char err[CLI_ERR_MAX];
+	int rc;
+
+	io->fwd_in = io->fwd_in && io->in_w >= 0;
+	if (io->fwd_in && tty_parse_detach_keys(a->detach_keys ? a->detach_keys : TTY_DEFAULT_KEYS,
+						&io->keys, err, sizeof(err)) < 0)
+		return cli_error("%s: %s", a->cmd, err);      /* checked while parsing */
+	if (raw && (rc = tty_raw(STDIN_FILENO, &saved)) < 0) {
+		cli_error("%s: raw mode: %s", a->cmd, strerror(-rc));
+		raw = false;
+	}
+	waiter = send_wait(g, a);
+	rc = run_io_loop(io, c, waiter, a->id, a->exec_id, status);
+	sv_close(waiter);
+	if (raw)
+		tty_restore(STDIN_FILENO, &saved);
+	if (rc < 0 && wait_again(g, a, status) < 0)
+		return CLI_EXIT_FAIL;
+	return 0;
+}
+
+void run_io_detached_note(const struct cli *g, const struct run_attach *a)
+{
+	bool ns = strcmp(g->ns, SV_DEFAULT_NS) != 0;
+
+	fprintf(stderr, "\r\nshimvisor: %s: detached, it runs on (attach again: shimvisor %s%s%s"
+		"attach %s%s%s%s)\n", a->id, ns ? "-n " : "", ns ? g->ns : "", ns ? " " : "",
+		a->exec_id ? "--exec-id " : "", a->exec_id ? a->exec_id : "", a->exec_id ? " " : "",
+		a->id);
+}
+
 /* Make the FIFOs, start the process on c, send its Wait on a second connection, copy with
  * run_io_loop, and wait again on a fresh connection if that Wait broke; the FIFOs are gone
- * on return. 0 with *status, or the exit code (the error printed). */
+ * on return (a terminal's stay when we detached: io->detached). 0 with *status, or the exit
+ * code (the error printed). */
 static int attach(const struct cli *g, struct sv_client *c, const struct run_attach *a,
-		  uint32_t *status)
+		  uint32_t *status, bool *detached)
 {
 	struct sv_client *waiter;
 	struct run_io io;
-	int rc = run_io_setup(&io);
+	int rc = run_io_setup(&io, a->tty);
 
 	*status = 0;
 	if (rc < 0) {
@@ -312,6 +429,9 @@ static int attach(const struct cli *g, struct sv_client *c, const struct run_att
 		run_io_cleanup(&io);
 		return CLI_EXIT_FAIL;
 	}
+	if (a->tty && tty_size(STDIN_FILENO, &io.width, &io.height) < 0 &&
+	    tty_size(STDOUT_FILENO, &io.width, &io.height) < 0)
+		io.width = io.height = 0;
 	rc = a->start(c, &io, a->ctx);
 	if (rc) {
 		run_io_cleanup(&io);
@@ -320,6 +440,16 @@ static int attach(const struct cli *g, struct sv_client *c, const struct run_att
 	rc = run_io_started(&io);
 	if (rc < 0)
 		cli_error("%s %s: open stdin fifo: %s", a->cmd, a->id, strerror(-rc));
+	if (a->tty) {
+		io.fwd_in = a->fwd_in;
+		rc = run_io_tty_copy(g, c, a, &io, status);
+		*detached = io.detached;
+		if (io.detached)
+			run_io_release(&io);
+		else
+			run_io_cleanup(&io);
+		return rc;
+	}
 	waiter = send_wait(g, a);
 	rc = run_io_loop(&io, c, waiter, a->id, a->exec_id, status);
 	sv_close(waiter);
@@ -332,19 +462,22 @@ static int attach(const struct cli *g, struct sv_client *c, const struct run_att
 int run_io_command(const struct cli *g, const struct run_attach *a, bool detach)
 {
 	struct sv_client *c;
+	bool detached = false;
 	uint32_t status;
 	int rc;
 
 	if (!detach)
-		block_signals();
+		run_io_block_signals(a->tty);
 	c = cli_connect(g);
 	if (!c)
 		return CLI_EXIT_FAIL;
 	if (detach) {
 		rc = a->start(c, NULL, a->ctx);
 	} else {
-		rc = attach(g, c, a, &status);
-		if (rc == 0) {
+		rc = attach(g, c, a, &status, &detached);
+		if (rc == 0 && detached) {
+			run_io_detached_note(g, a);
+		} else if (rc == 0) {
 			a->finish(c, a->ctx);
 			rc = status > 255 ? 255 : (int)status;
 		}

@@ -18,7 +18,8 @@
 enum {
 	O_RM = 1, O_DETACH, O_TTY, O_ROOTFS, O_BUNDLE, O_ENV, O_CWD, O_USER, O_HOSTNAME, O_NET,
 	O_MEMORY, O_PIDS, O_CPUS, O_RESTART, O_EXEC_ID, O_VOLUME, O_MOUNT, O_TMPFS, O_READ_ONLY,
-	O_ENV_FILE, O_ENTRYPOINT, O_CAP_ADD, O_CAP_DROP, O_SECURITY_OPT, O_LABEL,
+	O_ENV_FILE, O_ENTRYPOINT, O_CAP_ADD, O_CAP_DROP, O_SECURITY_OPT, O_LABEL, O_INTERACTIVE,
+	O_DETACH_KEYS,
 };
 
 #define SECCOMP_FILE_MAX (48u << 10)  /* as the daemon's seccomp_profile */
@@ -27,6 +28,8 @@ static const struct opt_def run_defs[] = {
 	{ "rm", 0, false, O_RM },
 	{ "detach", 'd', false, O_DETACH },
 	{ "tty", 't', false, O_TTY },
+	{ "interactive", 'i', false, O_INTERACTIVE },
+	{ "detach-keys", 0, true, O_DETACH_KEYS },
 	{ "rootfs", 0, true, O_ROOTFS },
 	{ "bundle", 0, true, O_BUNDLE },
 	{ "env", 'e', true, O_ENV },
@@ -56,6 +59,8 @@ static const struct opt_def run_defs[] = {
 static const struct opt_def exec_defs[] = {
 	{ "detach", 'd', false, O_DETACH },
 	{ "tty", 't', false, O_TTY },
+	{ "interactive", 'i', false, O_INTERACTIVE },
+	{ "detach-keys", 0, true, O_DETACH_KEYS },
 	{ "exec-id", 0, true, O_EXEC_ID },
 	{ "env", 'e', true, O_ENV },
 	{ "cwd", 0, true, O_CWD },
@@ -280,7 +285,14 @@ static int one_opt(struct run_opts *o, int key, const char *arg, const char *cmd
 	switch (key) {
 	case O_RM:       o->rm = true; return 0;
 	case O_DETACH:   o->detach = true; return 0;
-	case O_TTY:      return not_yet(cmd, "-t", err, errsz);
+	case O_TTY:      o->tty = true; return 0;
+	case O_INTERACTIVE: o->interactive = true; return 0;
+	case O_DETACH_KEYS: {
+		struct tty_keys k;
+
+		o->detach_keys = arg;
+		return with_cmd(tty_parse_detach_keys(arg, &k, err, errsz), cmd, err, errsz);
+	}
 	case O_ROOTFS:   return set_str(&o->rootfs, arg, cmd, "--rootfs", err, errsz);
 	case O_BUNDLE:   return set_str(&o->bundle, arg, cmd, "--bundle", err, errsz);
 	case O_CWD:      return set_str(&o->cwd, arg, cmd, "--cwd", err, errsz);
@@ -413,6 +425,11 @@ int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *
 			 "daemon restarts a detached task)");
 		return -EINVAL;
 	}
+	if (o->tty && o->restart.kind != SV_RESTART_NO) {
+		snprintf(err, errsz, "%s: --restart with -t: conflicting options (a restarted task "
+			 "writes its log, it has no terminal)", cmd);
+		return -EINVAL;
+	}
 	if (o->rootfs && o->bundle) {
 		snprintf(err, errsz, "%s: --rootfs and --bundle exclude each other", cmd);
 		return -EINVAL;
@@ -431,6 +448,11 @@ int cli_parse_exec(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		return rc;
 	if (o->args_count == 0) {
 		snprintf(err, errsz, "exec: missing CMD (usage: %s)", CLI_EXEC_USAGE);
+		return -EINVAL;
+	}
+	if (o->tty && o->detach) {
+		snprintf(err, errsz, "exec: -d with -t: conflicting options (a detached exec has no "
+			 "stdio; a terminal needs a client)");
 		return -EINVAL;
 	}
 	if (!o->exec_id) {

@@ -456,3 +456,29 @@ int sv_update(struct sv_client *c, const sv_CtlUpdateRequest *req)
 	return sv_client_call(c, "Update", c->timeout_ms, sv_CtlUpdateRequest_fields, req,
 			      NULL, NULL);
 }
+
+int sv_resize_pty(struct sv_client *c, const char *id, const char *exec_id, uint32_t width,
+		  uint32_t height)
+{
+	sv_ResizePtyRequest req = sv_ResizePtyRequest_init_zero;
+	int err = set_exec_id(c, req.exec_id, exec_id, true);
+
+	if (err < 0)
+		return err;
+	req.width = width;
+	req.height = height;
+	return id_call(c, "ResizePty", sv_ResizePtyRequest_fields, &req, req.id, id, NULL, NULL);
+}
+
+int sv_process(struct sv_client *c, const char *id, const char *exec_id, sv_StateResponse *out)
+{
+	sv_StateRequest req = sv_StateRequest_init_zero;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = set_exec_id(c, req.exec_id, exec_id, true);
+	if (err < 0)
+		return err;
+	return id_call(c, "Process", sv_StateRequest_fields, &req, req.id, id,
+		       sv_StateResponse_fields, out);
+}

@@ -225,7 +225,10 @@ START_TEST(run_refusals)
 	EXPECT_EXEC(-EINVAL, "exec: invalid user \"bob\"", "-u", "bob", "t1", "true");
 	EXPECT_RUN(true, -EINVAL, "only for run", "create", "-d", "t1");
 	EXPECT_RUN(true, -EINVAL, "only for run", "create", "--rm", "t1");
-	EXPECT_RUN(false, -ENOSYS, "run -t: not implemented yet", "run", "-t", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: invalid --detach-keys \"ctrl-1\"", "run", "-t",
+		   "--detach-keys", "ctrl-1", "t1");
+	EXPECT_RUN(false, -EINVAL, "run: --restart with -t: conflicting options", "run", "-d", "-t",
+		   "--restart", "always", "t1");
 	EXPECT_RUN(false, -EINVAL, "run: invalid --memory \"1x\"", "run", "--memory", "1x", "t1");
 	EXPECT_RUN(true, -EINVAL, "create: invalid --pids \"0\": must be > 0",
 		   "create", "--pids", "0", "t1");
@@ -239,7 +242,6 @@ START_TEST(run_refusals)
 	EXPECT_RUN(false, -EINVAL, "run: invalid --restart \"on-failure:0\"", "run", "-d",
 		   "--restart", "on-failure:0", "t1");
 	EXPECT_RUN(false, -EINVAL, "--net bridge: not supported", "run", "--net", "bridge", "t1");
-	EXPECT_RUN(true, -ENOSYS, "create -t: not implemented yet", "create", "-t", "t1");
 }
 END_TEST
 
@@ -393,15 +395,95 @@ START_TEST(exec_options)
 }
 END_TEST
 
+START_TEST(tty_options)
+{
+	char **v = ARGV("run", "-ti", "--detach-keys", "ctrl-a,d", "t1", "sh");
+	struct run_opts o;
+
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
+	ck_assert(o.tty && o.interactive);
+	ck_assert_str_eq(o.detach_keys, "ctrl-a,d");
+	run_opts_free(&o);
+	v = ARGV("create", "-t", "t1");
+	ck_assert_int_eq(cli_parse_run(ARGC(v), v, true, &o, err, sizeof(err)), 0);
+	ck_assert(o.tty && !o.interactive);
+	run_opts_free(&o);
+	v = ARGV("exec", "-t", "-i", "t1", "sh");
+	ck_assert_int_eq(cli_parse_exec(ARGC(v), v, &o, err, sizeof(err)), 0);
+	ck_assert(o.tty && o.interactive && !o.detach);
+	run_opts_free(&o);
+}
+END_TEST
+
+/* docker's --detach-keys: each key a character or ctrl-X */
+START_TEST(detach_keys_parse)
+{
+	static const struct { const char *in; const char *want; size_t n; } ok[] = {
+		{ "ctrl-p,ctrl-q", "\x10\x11", 2 }, { "ctrl-a,d", "\x01" "d", 2 }, { "x", "x", 1 },
+		{ "ctrl-@", "\0", 1 }, { "ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_", "\x1b\x1c\x1d\x1e\x1f", 5 },
+		{ "ctrl-z,ctrl-z,Q", "\x1a\x1aQ", 3 },
+	};
+	static const char *const bad[] = {
+		"", ",", "ctrl-p,", ",ctrl-q", "ctrl-", "ctrl-1", "ctrl-P", "ctrl-pq", "ab", " ",
+		"ctrl-p,,ctrl-q", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q",
+	};
+	struct tty_keys k;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(tty_parse_detach_keys(ok[i].in, &k, err, sizeof(err)) == 0, "%s", ok[i].in);
+		ck_assert_uint_eq(k.n, ok[i].n);
+		ck_assert_msg(memcmp(k.seq, ok[i].want, k.n) == 0, "%s", ok[i].in);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(tty_parse_detach_keys(bad[i], &k, err, sizeof(err)) == -EINVAL, "%s", bad[i]);
+	ck_assert_ptr_nonnull(strstr(err, "at most 16 keys"));
+}
+END_TEST
+
+/* The scanner passes everything but the sequence, holds a partial match across reads, and
+ * gives back what it held when the match fails. */
+START_TEST(detach_keys_scan)
+{
+	struct tty_keys k;
+	char out[64];
+	bool det;
+	size_t n;
+
+	ck_assert_int_eq(tty_parse_detach_keys("ctrl-p,ctrl-q", &k, err, sizeof(err)), 0);
+	n = tty_keys_scan(&k, "ab\x10" "c", 4, out, &det);          /* ^P then c: both pass */
+	ck_assert(!det);
+	ck_assert_uint_eq(n, 4);
+	ck_assert(memcmp(out, "ab\x10" "c", 4) == 0);
+	n = tty_keys_scan(&k, "x\x10", 2, out, &det);            /* ^P held at the end */
+	ck_assert(!det);
+	ck_assert_uint_eq(n, 1);
+	n = tty_keys_scan(&k, "\x10", 1, out, &det);             /* ^P ^P: the first goes */
+	ck_assert(!det);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(out[0], 0x10);
+	n = tty_keys_scan(&k, "\x11tail", 5, out, &det);         /* ... ^Q: detach */
+	ck_assert(det);
+	ck_assert_uint_eq(n, 0);
+	n = tty_keys_scan(&k, "a\x10\x11", 3, out, &det);       /* in one read */
+	ck_assert(det);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(out[0], 'a');
+	k.n = 0;                                                /* no keys: all passes */
+	n = tty_keys_scan(&k, "\x10\x11", 2, out, &det);
+	ck_assert(!det);
+	ck_assert_uint_eq(n, 2);
+}
+END_TEST
+
 START_TEST(exec_refusals)
 {
-	EXPECT_EXEC(-EINVAL, "exec: missing ID (usage: exec [-d] [--exec-id E]", "-d");
+	EXPECT_EXEC(-EINVAL, "exec: missing ID (usage: exec [-d] [-t [-i]] [--exec-id E]", "-d");
 	EXPECT_EXEC(-EINVAL, "exec: missing CMD (usage: exec [-d]", "t1");
 	EXPECT_EXEC(-EINVAL, "invalid id \"a/b\"", "a/b", "true");
 	EXPECT_EXEC(-EINVAL, "invalid exec id \"../e\"", "--exec-id", "../e", "t1", "true");
 	EXPECT_EXEC(-EINVAL, "invalid exec id \"\"", "--exec-id=", "t1", "true");
-	EXPECT_EXEC(-ENOSYS, "exec -t: not implemented yet", "-t", "t1", "sh");
-	EXPECT_EXEC(-ENOSYS, "exec -t: not implemented yet", "-dt", "t1", "sh");
+	EXPECT_EXEC(-EINVAL, "exec: -d with -t: conflicting options", "-dt", "t1", "sh");
+	EXPECT_EXEC(-EINVAL, "exec: invalid --detach-keys \"\"", "-t", "--detach-keys=", "t1", "sh");
 	EXPECT_EXEC(-EINVAL, "exec: unknown option --rm", "--rm", "t1", "true");
 	EXPECT_EXEC(-EINVAL, "exec: unknown option --rootfs", "--rootfs", "/r", "t1", "true");
 	EXPECT_EXEC(-EINVAL, "exec: invalid user \"bob\"", "-u", "bob", "t1", "true");
@@ -627,7 +709,7 @@ START_TEST(bad_ids_never_connect)
 		{ cmd_kill, "kill" }, { cmd_wait, "wait" }, { cmd_delete, "delete" },
 		{ cmd_state, "state" }, { cmd_ps, "ps" }, { cmd_pause, "pause" },
 		{ cmd_resume, "resume" }, { cmd_stats, "stats" }, { cmd_update, "update" },
-		{ cmd_exec, "exec" },
+		{ cmd_exec, "exec" }, { cmd_attach, "attach" },
 	};
 	static const struct { cmd_fn fn; const char *argv[6]; const char *line; } usage[] = {
 		{ cmd_update, { "update", "t1" }, "shimvisor: update: nothing to change (usage: "
@@ -647,7 +729,13 @@ START_TEST(bad_ids_never_connect)
 		{ cmd_exec, { "exec", "t1" }, "shimvisor: exec: missing CMD (usage: " CLI_EXEC_USAGE ")\n" },
 		{ cmd_exec, { "exec", "--exec-id", "a b", "t1", "true" },
 		  "shimvisor: invalid exec id \"a b\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}\n" },
-		{ cmd_exec, { "exec", "-t", "t1", "sh" }, "shimvisor: exec -t: not implemented yet\n" },
+		{ cmd_exec, { "exec", "-t", "-d", "t1", "sh" }, "shimvisor: exec: -d with -t: conflicting "
+		  "options (a detached exec has no stdio; a terminal needs a client)\n" },
+		{ cmd_attach, { "attach" }, "shimvisor: attach: missing ID (usage: attach [--exec-id E] "
+		  "[--detach-keys K] ID)\n" },
+		{ cmd_attach, { "attach", "--detach-keys", "ctrl-", "t1" }, "shimvisor: attach: invalid "
+		  "--detach-keys \"ctrl-\": want keys such as ctrl-p,ctrl-q: a character or ctrl-X (X "
+		  "one of a-z @ [ \\ ] ^ _), comma-separated\n" },
 	};
 	char path[108], line[512];
 	struct cli g = { .ns = "default" };
@@ -761,6 +849,9 @@ int main(void)
 	tcase_add_test(tc, run_spec_options);
 	tcase_add_test(tc, exec_options);
 	tcase_add_test(tc, exec_refusals);
+	tcase_add_test(tc, tty_options);
+	tcase_add_test(tc, detach_keys_parse);
+	tcase_add_test(tc, detach_keys_scan);
 	tcase_add_test(tc, memory_sizes);
 	tcase_add_test(tc, pids_counts);
 	tcase_add_test(tc, cpus_decimals);

@@ -41,8 +41,8 @@ static int spec_has_devpts(const struct spec *s)
 	return 0;
 }
 
-/* The slave of a new pty on the root's /dev/ptmx, owned by the process's uid; the master
- * in *master. */
+/* The slave of a new pty on the root's /dev/ptmx, owned by the process's uid and of
+ * process.consoleSize's size; the master in *master. */
 static int open_pty(struct init *in, int *master)
 {
 	struct statfs sf;
@@ -76,6 +76,19 @@ static int open_pty(struct init *in, int *master)
 		close(s);
 		close(m);
 		return init_fail(&in->err, rc, "terminal: chown the pty slave");
+	}
+	/* process.consoleSize: the size the process sees from its first instruction */
+	if (in->spec.process.console_w || in->spec.process.console_h) {
+		struct winsize ws = { .ws_row = in->spec.process.console_h,
+				      .ws_col = in->spec.process.console_w };
+
+		if (ioctl(m, TIOCSWINSZ, &ws) < 0) {
+			int rc = -errno;
+
+			close(s);
+			close(m);
+			return init_fail(&in->err, rc, "terminal: set the size (consoleSize)");
+		}
 	}
 	*master = m;
 	return s;

@@ -21,6 +21,7 @@ struct spec_process {
 	size_t nenv;
 	char *cwd;                      /* absolute; "/" when absent */
 	int terminal;
+	uint16_t console_w, console_h;  /* consoleSize; 0 when absent (the kernel's 0x0) */
 	uint32_t uid, gid;
 	uint32_t *gids;                 /* additionalGids */
 	size_t ngids;

@@ -140,6 +140,23 @@ static int parse_caps(struct jctx *j, const cJSON *proc, struct spec_process *p)
 	return 0;
 }
 
+/* process.consoleSize {height, width}: the pty's size from its start (TIOCSWINSZ). */
+static int parse_console_size(struct jctx *j, const cJSON *proc, struct spec_process *p)
+{
+	const cJSON *cs = NULL;
+	int64_t w = 0, h = 0;
+	int rc = j_object(j, proc, "consoleSize", "process", &cs);
+
+	if (rc || !cs)
+		return rc;
+	if ((rc = j_int(j, cs, "width", "process.consoleSize", 0, UINT16_MAX, &w, NULL)) ||
+	    (rc = j_int(j, cs, "height", "process.consoleSize", 0, UINT16_MAX, &h, NULL)))
+		return rc;
+	p->console_w = (uint16_t)w;
+	p->console_h = (uint16_t)h;
+	return 0;
+}
+
 int spec_parse_process_obj(struct jctx *j, const cJSON *proc, struct spec_process *p)
 {
 	int64_t v = 0;
@@ -170,6 +187,7 @@ int spec_parse_process_obj(struct jctx *j, const cJSON *proc, struct spec_proces
 	p->has_oom_score_adj = has;
 	p->oom_score_adj = (int)v;
 	if ((rc = parse_user(j, proc, p)) || (rc = parse_rlimits(j, proc, p)) ||
+	    (rc = parse_console_size(j, proc, p)) ||
 	    (rc = parse_caps(j, proc, p)))
 		return rc;
 	if (p->caps[CAPSET_AMBIENT] & ~(p->caps[CAPSET_PERMITTED] & p->caps[CAPSET_INHERITABLE]))
