@@ -657,13 +657,13 @@ START_TEST(cgroup_commands)
 
 	start_server();
 	ck_assert_int_eq(run_cli(cmd_stats, stats, 2, "", out, err, 0), 0);
-	ck_assert_str_eq(out, "ID    CPU-NS    MEMORY    MEMORY-LIMIT    PIDS    PIDS-LIMIT\n"
-			      "t1    7000      4096      8192            2       max\n");
+	ck_assert_str_eq(out, "ID    CPU-NS    MEMORY    MEMORY-LIMIT    PIDS    PIDS-LIMIT    SOURCE\n"
+			      "t1    7000      4096      8192            2       max           cgroup\n");
 	ck_assert_str_eq(err, "");
 	ck_assert_int_eq(run_cli(cmd_stats, json, 4, "", out, err, 0), 0);
 	ck_assert_str_eq(out, "{\"id\":\"t1\",\"cpu_usage_ns\":7000,\"memory_usage_bytes\":4096,"
 			      "\"memory_limit_bytes\":8192,\"pids\":2,\"pids_limit\":0,"
-			      "\"cgroup\":\"v2\"}\n");
+			      "\"cgroup\":\"v2\",\"source\":\"cgroup\"}\n");
 	ck_assert_int_eq(run_cli(cmd_stats, odd, 2, "", out, err, 0), CLI_EXIT_FAIL);
 	ck_assert_str_eq(out, "");
 	ck_assert_str_eq(err, "shimvisor: stats odd: unknown metrics type \"x.Y\"\n");
