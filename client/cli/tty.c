@@ -117,7 +117,7 @@ int tty_size(int fd, uint32_t *width, uint32_t *height)
 
 int tty_fifos_forget(const char *stdin_path)
 {
-	char dir[sizeof(((struct run_io *)0)->dir)], *slash;
+	char dir[sizeof(((struct run_io *)0)->path[0])], *slash;
 	struct stat st;
 	size_t plen = strlen(TTY_FIFO_PREFIX);
 
