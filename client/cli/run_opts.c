@@ -248,12 +248,6 @@ static int add_label(struct run_opts *o, const char *kv, const char *cmd, char *
 	return 0;
 }
 
-static int not_yet(const char *cmd, const char *what, char *err, size_t errsz)
-{
-	snprintf(err, errsz, "%s %s: not implemented yet", cmd, what);
-	return -ENOSYS;
-}
-
 static int set_str(const char **slot, const char *v, const char *cmd, const char *opt,
 		    char *err, size_t errsz)
 {
