@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/ids.c: task id and namespace validation (SV_ID_RULE), and labels' K=V. */
+/* common/ids.c: task id and namespace validation (SV_ID_RULE). */
 #include <stddef.h>
-#include <string.h>
 
 #include "ids.h"
 
@@ -25,25 +24,4 @@ bool sv_id_valid(const char *s)
 			return false;
 	}
 	return true;
-}
-
-const char *sv_label_invalid(const char *kv, size_t *keylen)
-{
-	const char *eq = strchr(kv, '=');
-	size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
-
-	if (!eq)
-		return "want K=V";
-	if (n == 0 || n > SV_LABEL_KEY_MAX)
-		return "K must be 1 to 128 bytes";
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)kv[i] <= 0x20 || (unsigned char)kv[i] >= 0x7f)
-			return "K must be printable, without blanks";
-	if (strlen(eq + 1) > SV_LABEL_VALUE_MAX)
-		return "V is over 1024 bytes";
-	for (const char *v = eq + 1; *v; v++)
-		if ((unsigned char)*v < 0x20 || *v == 0x7f)
-			return "V has a control character";
-	*keylen = n;
-	return NULL;
 }

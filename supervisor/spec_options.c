@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common/ids.h"
+#include "common/labels.h"
 #include "engine.h"
 #include "policy.h"
 #include "spec_options.h"

@@ -12,7 +12,7 @@
 
 #include "client/cli/cli.h"
 #include "common/fsutil.h"
-#include "common/ids.h"
+#include "common/labels.h"
 #include "wire/limits.h"
 
 enum {
