@@ -105,9 +105,9 @@ static void m_create(struct call *k)
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}
-	if (rq->auto_remove && (!rq->detach || restart.kind != SV_RESTART_NO)) {
-		snprintf(msg, sizeof(msg), "create %s: auto_remove (--rm -d) needs a detached task "
-			 "without a restart policy: invalid argument", rq->id);
+	if (rq->auto_remove && restart.kind != SV_RESTART_NO) {
+		snprintf(msg, sizeof(msg), "create %s: auto_remove (--rm) and a restart policy "
+			 "exclude each other: invalid argument", rq->id);
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 		goto out;
 	}

@@ -11,7 +11,7 @@
 
 /* Exit codes of the CLI's own failures (a task's status is passed through as is). */
 #define CLI_EXIT_FAIL   1       /* the daemon or the system said no */
-#define CLI_EXIT_USAGE  2       /* bad command line, or not implemented yet */
+#define CLI_EXIT_USAGE  2       /* bad command line */
 
 #define CLI_ERR_MAX     512
 
@@ -138,7 +138,7 @@ struct run_opts {
 	char **req_env, **req_args; /* file_env + env; entrypoint + args */
 	struct cli_user user;
 };
-/* argv[0] is the command name. 0, -EINVAL (usage) or -ENOSYS (not implemented yet), with
+/* argv[0] is the command name. 0, -EINVAL (usage), with
  * the whole message (after "shimvisor: ") in err. */
 int cli_parse_run(int argc, char **argv, bool create, struct run_opts *o, char *err, size_t errsz);
 /* exec [-d|-t [-i] [--detach-keys K]] [--exec-id E] [-e K=V]... [--cwd DIR] [-u UID[:GID]]

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/cli/cmd_run.c: the run and create commands (create, start and remove; run_io.c
  * attaches, copies and waits). */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -98,7 +99,8 @@ static void remove_task(struct sv_client *c, void *ctx)
 	if (!o->rm)
 		return;
 	rc = sv_delete(c, o->id, false, NULL);
-	if (rc < 0)
+	/* with a terminal the daemon deletes it too (auto_remove): gone, or going, is done */
+	if (rc < 0 && !(o->tty && (rc == -ENOENT || rc == -EBUSY)))
 		cli_call_error(c, rc, "run --rm: delete %s", o->id);
 }
 

@@ -635,7 +635,9 @@ int run_opts_request(struct run_opts *o, sv_CtlCreateRequest *req, char *err, si
 	}
 	req->detach = o->create || o->detach;
 	req->restart = (char *)o->restart_arg;
-	req->auto_remove = o->rm && o->detach;      /* the daemon deletes it once it exits */
+	/* the daemon deletes it once it exits: run --rm -d, and run --rm -t, whose client may
+	 * detach and never see the exit */
+	req->auto_remove = o->rm && (o->detach || o->tty);
 	req->memory = o->limits.memory;
 	req->pids = o->limits.pids;
 	req->cpus_milli = o->limits.cpus_milli;

@@ -77,6 +77,27 @@ test_detach_and_attach() {
 	"$SV" delete d || fail "delete"
 }
 
+# run --rm -t: a client that detaches never sees the exit, so the daemon removes the task
+test_rm_tty_detached_is_removed_once_it_exits() {
+	tty_setup
+	events_start
+	drive r1 --expect '# $' --send '\x10\x11' -- "$SV" run --rm -t -i r /bin/sh
+	rc=$?
+	[ $rc = 0 ] || fail "detach: status $rc: $(cat -A "$T/r1")"
+	[ "$("$SV" state r --format json | json_field status)" = running ] || fail "not running"
+	"$SV" kill -s KILL r || fail "kill"
+	events_wait 20 '"topic":"/tasks/delete"' '"r"' >/dev/null || fail "not deleted once it exited"
+	"$SV" state r 2>/dev/null && fail "still listed after its delete"
+	# attached to the end, the CLI's own delete meets the daemon's: no error, status kept
+	drive r2 --expect '# $' --send 'exit 3\r' -- "$SV" run --rm -t -i r2 /bin/sh
+	rc=$?
+	[ $rc = 3 ] || fail "attached run --rm -t: status $rc: $(cat -A "$T/r2")"
+	grep -q 'shimvisor:' "$T/r2" && fail "an error at the end: $(cat -A "$T/r2")"
+	events_wait 20 '"topic":"/tasks/delete"' '"r2"' >/dev/null || fail "r2 not deleted"
+	"$SV" rm -f r 2>/dev/null
+	return 0
+}
+
 test_detach_keys_option() {
 	tty_setup
 	# the default keys are just keys now (erased from the line by ^U); ctrl-a d leaves
