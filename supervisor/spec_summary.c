@@ -148,7 +148,8 @@ int spec_summary_cap_names(const sv_TaskSummary *s, char ***out, pb_size_t *n)
 	for (int cap = 0; cap < 64; cap++)
 		if (s->capability_mask & (1ull << cap) && sv_cap_name(cap))
 			v[k++] = (char *)sv_cap_name(cap);
-	memcpy(v + k, s->capabilities, s->capabilities_count * sizeof(*v));
+	if (s->capabilities_count)      /* NULL when none: memcpy's source must not be */
+		memcpy(v + k, s->capabilities, s->capabilities_count * sizeof(*v));
 	*n = k + s->capabilities_count;
 	return 0;
 }
