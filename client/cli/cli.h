@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "client/shimvisor.h"
 #include "common/restart_policy.h"
@@ -96,6 +97,9 @@ struct cli_user {
 int cli_lookup_user(const char *root, const char *spec, struct cli_user *u, char *err,
 		    size_t errsz);
 void cli_user_free(struct cli_user *u);
+/* uid's name in passwd (an open passwd file, e.g. the host's /etc/passwd: the static CLI
+ * has no NSS), else the number; NULL passwd: the number. */
+void cli_uid_name(FILE *passwd, uint32_t uid, char *out, size_t size);
 
 /* ---- run_opts.c: run/create/exec command lines and the Create request they make ---- */
 struct run_opts {

@@ -40,29 +40,8 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return got;
 }
 
-/* The host's user name of uid, from /etc/passwd read directly (the static CLI has no NSS);
- * the number when it names none. */
-static void user_name(uint32_t uid, char *out, size_t size)
-{
-	FILE *f = fopen("/etc/passwd", "re");
-	char line[512];
-
-	snprintf(out, size, "%u", uid);
-	while (f && fgets(line, sizeof(line), f)) {
-		char *name = strtok(line, ":"), *pw = strtok(NULL, ":"), *u = strtok(NULL, ":");
-		uint32_t v;
-
-		if (name && pw && u && cli_parse_u32(u, &v) == 0 && v == uid) {
-			snprintf(out, size, "%s", name);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
 /* One process from /proc/PID: 0, or -errno (-ENOENT: it has gone). */
-static int proc_read(uint32_t pid, struct proc_row *r, long hz)
+static int proc_read(uint32_t pid, struct proc_row *r, long hz, FILE *passwd)
 {
 	char path[64], buf[4096], *p;
 	unsigned long long ut = 0, st = 0;
@@ -74,7 +53,7 @@ static int proc_read(uint32_t pid, struct proc_row *r, long hz)
 		return (int)n;
 	if (!(p = strstr(buf, "\nUid:")) || sscanf(p + 5, "%u", &r->uid) != 1)
 		return -EBADMSG;
-	user_name(r->uid, r->user, sizeof(r->user));
+	cli_uid_name(passwd, r->uid, r->user, sizeof(r->user));
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	if ((n = read_small(path, buf, sizeof(buf))) < 0)
 		return (int)n;
@@ -187,14 +166,17 @@ int cmd_top(const struct cli *g, int argc, char **argv)
 		free(pids);
 		return cli_error("top: out of memory");
 	}
+	FILE *passwd = fopen("/etc/passwd", "re");     /* the host's: the pids are */
 	for (size_t i = 0; i < n; i++) {
-		int e = proc_read(pids[i], &rows[k], hz);
+		int e = proc_read(pids[i], &rows[k], hz, passwd);
 
 		if (e == 0)
 			k++;
 		else if (e != -ENOENT && e != -ESRCH)   /* gone meanwhile: left out */
 			rc = cli_error("top %s: /proc/%u: %s", id, pids[i], strerror(-e));
 	}
+	if (passwd)
+		fclose(passwd);
 	if (json)
 		top_json(&b, id, rows, k);
 	else

@@ -177,6 +177,17 @@ out:
 	return rc;
 }
 
+void cli_uid_name(FILE *passwd, uint32_t uid, char *out, size_t size)
+{
+	struct cli_user u = { .uid = uid };
+
+	snprintf(out, size, "%u", uid);
+	if (passwd) {
+		rewind(passwd);
+		find_user(passwd, NULL, true, &u, out, size);
+	}
+}
+
 void cli_user_free(struct cli_user *u)
 {
 	free(u->gids);
