@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "common/kernel.h"
 #include "fsutil.h"
 
 static int write_fd_all(int fd, const void *data, size_t len)
@@ -187,14 +188,14 @@ struct mnt_ident {
 
 static int mnt_ident(int dirfd, const char *name, int flags, struct mnt_ident *out)
 {
-	struct statx sx;
+	struct sv_fileid id;
+	int err = sv_fileid(dirfd, name, flags | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, &id);
 
-	if (statx(dirfd, name, flags | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
-		  STATX_TYPE | STATX_MNT_ID, &sx) < 0)
-		return -errno;
-	out->dev = (uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor;
-	out->mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
-	out->mode = sx.stx_mode;
+	if (err < 0)
+		return err;
+	out->dev = id.dev;
+	out->mnt = id.mnt;
+	out->mode = id.mode;
 	return 0;
 }
 
@@ -343,8 +344,8 @@ int sv_fd_hygiene(int keep)
 			return -EBADF;
 		}
 	}
-	if ((keep <= 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
-	    close_range(keep >= 3 ? (unsigned)keep + 1 : 3, ~0U, 0) == 0)
+	if ((keep <= 3 || sv_close_range(3, (unsigned)keep - 1) == 0) &&
+	    sv_close_range(keep >= 3 ? (unsigned)keep + 1 : 3, ~0U) == 0)
 		return 0;
 	/* a kernel before 5.9: the fds /proc lists (closing never affects the listing's own
 	 * fd, whose number we skip) */

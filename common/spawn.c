@@ -12,6 +12,7 @@
 #include <linux/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "common/kernel.h"
 #include "common/log.h"
 #include "common/spawn.h"
 #include "wire/limits.h"
@@ -105,7 +106,7 @@ static _Noreturn void fd_child(struct fd_child *c)
 		else if (fd_on(c->hi[i], SV_FD_FIRST + i) < 0)
 			goto fail;
 	}
-	if (close_range(SV_FD_FIRST + (unsigned)o->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if ((errno = -sv_cloexec_from(SV_FD_FIRST + (unsigned)o->nfds)) != 0)
 		goto fail;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

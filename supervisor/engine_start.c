@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/close_range.h>
+#include "common/kernel.h"
 #include "common/log.h"
 #include "engine.h"
 #include "wire/limits.h"
@@ -72,7 +72,7 @@ static void fixed_fds(struct fd_move *fds, size_t n)
 		else if (dup2(fds[i].src, fds[i].dst) < 0)   /* the copy is without FD_CLOEXEC */
 			child_fail(errno, "dup2");
 	}
-	if (close_range(SV_ENG_FD_LAST + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if ((errno = -sv_cloexec_from(SV_ENG_FD_LAST + 1)) != 0)
 		child_fail(errno, "close_range");
 }
 

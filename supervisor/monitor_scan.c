@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "common/kernel.h"
 #include "common/fsutil.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -160,11 +161,11 @@ static void rollback_worker(struct monitor *m, int bfd, const char *ns, const ch
 	}
 	if ((pid = recorded_worker(bfd)) < 0)
 		return;
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pfd = sv_pidfd_open(pid);
 	if (pfd < 0)
 		return;         /* gone */
 	if (is_bundle_worker(m, pid, bfd))
-		(void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+		(void)sv_pidfd_signal(pfd, SIGKILL);
 	close(pfd);
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "common/kernel.h"
 #include "common/fsutil.h"
 #include "worker/cgroup_backend.h"
 #include "wire/limits.h"
@@ -177,16 +178,15 @@ int wcg_save(const struct wcgroup *cg, int bundle_fd)
  * its parent is on another mount, or is itself). */
 static bool mount_root(int fd)
 {
-	struct statx a, b;
+	struct sv_fileid a, b;
 
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &a) < 0)
+	if (sv_fileid(fd, "", AT_EMPTY_PATH, &a) < 0)
 		return true;
-	if (a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
-		return (a.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
-	if (statx(fd, "..", AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_MNT_ID, &b) < 0)
+	if (a.mount_root >= 0)
+		return a.mount_root;
+	if (sv_fileid(fd, "..", AT_SYMLINK_NOFOLLOW, &b) < 0)
 		return true;
-	return a.stx_dev_major != b.stx_dev_major || a.stx_dev_minor != b.stx_dev_minor ||
-	       a.stx_ino == b.stx_ino;
+	return a.dev != b.dev || a.ino == b.ino;
 }
 
 struct wcgroup *wcg_load(int bundle_fd, int *err)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/kernel.h"
 #include "common/log.h"
 #include "worker.h"
 
@@ -92,7 +93,7 @@ static _Noreturn void logger_exec(char **argv, char **envp, const int fds[3], in
 	if (dup3(chk, SV_LOGGER_FD_READY + 1, O_CLOEXEC) < 0)
 		_exit(127);
 	chk = SV_LOGGER_FD_READY + 1;
-	close_range(SV_LOGGER_FD_READY + 2, ~0U, 0);
+	sv_close_range(SV_LOGGER_FD_READY + 2, ~0U);
 	if (sv_log_relayed())
 		dup2(STDIN_FILENO, STDERR_FILENO);  /* /dev/null: the daemon's log relay is not its */
 	setsid();

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include "common/kernel.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/procfs.h"
@@ -285,8 +286,8 @@ int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 		return -EBUSY;
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
 	/* the init is our unreaped child: this pidfd is surely it (no pid reuse) */
-	pidfd = (int)syscall(SYS_pidfd_open, t->init.pid, 0);
-	err = pidfd < 0 ? -errno : spawn(w, argv, p->hold[0], p->hold + 1, pidfd, false, &p->stage1,
+	pidfd = sv_pidfd_open(t->init.pid);
+	err = pidfd < 0 ? pidfd : spawn(w, argv, p->hold[0], p->hold + 1, pidfd, false, &p->stage1,
 					 &p->sync_fd);
 	if (pidfd >= 0)
 		close(pidfd);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include "common/kernel.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/unixsock.h"
@@ -134,7 +135,7 @@ int action_start(struct worker *w, int argc, char **argv)
 			_exit(127);
 		}
 		/* No fd 4: its absence is what says "containerd mode". */
-		close_range(SV_FD_LISTEN + 1, ~0U, 0);
+		sv_close_range(SV_FD_LISTEN + 1, ~0U);
 		nargv[i++] = argv[0];
 		nargv[i++] = (char *)"-namespace";
 		nargv[i++] = (char *)w->o.ns;
@@ -169,12 +170,12 @@ static void kill_leftover(pid_t pid, unsigned long long starttime)
 
 	if (pid <= 0 || proc_starttime(pid, &st) < 0 || st != starttime)
 		return;
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pfd = sv_pidfd_open(pid);
 	if (pfd < 0)
 		return;
 	/* the pidfd pins the identity: no pid reuse race between the check and the kill */
 	if (proc_starttime(pid, &st) == 0 && st == starttime &&
-	    syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0) {
+	    sv_pidfd_signal(pfd, SIGKILL) == 0) {
 		struct pollfd p = { .fd = pfd, .events = POLLIN };
 
 		while (poll(&p, 1, 2000) < 0 && errno == EINTR)

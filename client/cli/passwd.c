@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "client/cli/cli.h"
+#include "common/kernel.h"
 
 #define DB_MAX (4u << 20)       /* a passwd or group file we read */
 
@@ -21,19 +22,17 @@
  * (RESOLVE_IN_ROOT); a regular file only (a FIFO would block us). FILE or NULL with errno. */
 static FILE *open_db(int rootfd, const char *name)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
 	char path[32];
 	struct stat st;
 	FILE *f;
 	int fd;
 
 	snprintf(path, sizeof(path), "etc/%s", name);
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd < 0)
+	fd = sv_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)DB_MAX) {
 		int e = fstat(fd, &st) < 0 ? errno : S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 

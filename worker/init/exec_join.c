@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "common/kernel.h"
 #include "init.pb.h"
 #include "wire/limits.h"
 #include "worker/init/cgroups.h"
@@ -81,13 +82,13 @@ int exec_join(struct init *in, pid_t pid)
 	if (fcntl(SV_INIT_FD_PIDFD, F_GETFD) >= 0 && pidfd_pid(SV_INIT_FD_PIDFD) == pid)
 		pidfd = SV_INIT_FD_PIDFD;
 	else
-		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		pidfd = sv_pidfd_open(pid);
 	if (pidfd < 0)
-		return init_fail(&in->err, -errno, "task %d", (int)pid);
+		return init_fail(&in->err, pidfd, "task %d", (int)pid);
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* Alive now, so the /proc directory opened before is the pidfd's process. */
-	if (procfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+	if (procfd < 0 || (errno = -sv_pidfd_signal(pidfd, 0)) != 0) {
 		rc = init_fail(&in->err, -errno, "task %d", (int)pid);
 		goto out;
 	}

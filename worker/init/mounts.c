@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "common/kernel.h"
 #include "common/cgroupfs.h"
 #include "worker/init/init.h"
 
@@ -93,24 +94,13 @@ int mount_opts_parse(char *const *options, size_t n, struct mount_opts *o)
 	return 0;
 }
 
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-
-	return fd < 0 ? -errno : (int)fd;
-}
-
 int mount_target(int rootfd, const char *path, int create, int as_file, int *out)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
 	int fd;
 
-	fd = open_in_root(rootfd, path, O_PATH);
+	fd = sv_open_in_root(rootfd, path, O_PATH, 0);
 	if (fd >= 0 || fd != -ENOENT || !create) {
 		*out = fd;
 		return fd < 0 ? fd : 0;
@@ -134,7 +124,7 @@ int mount_target(int rootfd, const char *path, int create, int as_file, int *out
 		last = end >= len || strspn(buf + end, "/") == len - end;
 		save = buf[end];
 		buf[end] = '\0';
-		fd = open_in_root(rootfd, buf, O_PATH);
+		fd = sv_open_in_root(rootfd, buf, O_PATH, 0);
 		if (fd == -ENOENT) {
 			char name[NAME_MAX + 1];
 
@@ -143,7 +133,7 @@ int mount_target(int rootfd, const char *path, int create, int as_file, int *out
 			memcpy(name, buf + start, end - start);
 			name[end - start] = '\0';
 			buf[start] = '\0';
-			pfd = open_in_root(rootfd, start ? buf : "/", O_PATH | O_DIRECTORY);
+			pfd = sv_open_in_root(rootfd, start ? buf : "/", O_PATH | O_DIRECTORY, 0);
 			buf[start] = name[0];
 			if (pfd < 0)
 				return pfd;
@@ -160,7 +150,7 @@ int mount_target(int rootfd, const char *path, int create, int as_file, int *out
 			close(pfd);
 			if (rc)
 				return rc;
-			fd = open_in_root(rootfd, buf, O_PATH);
+			fd = sv_open_in_root(rootfd, buf, O_PATH, 0);
 		}
 		buf[end] = save;
 		if (fd < 0)
@@ -171,7 +161,7 @@ int mount_target(int rootfd, const char *path, int create, int as_file, int *out
 		}
 		close(fd);
 	}
-	*out = open_in_root(rootfd, "/", O_PATH);
+	*out = sv_open_in_root(rootfd, "/", O_PATH, 0);
 	return *out < 0 ? *out : 0;
 }
 

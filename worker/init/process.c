@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "common/kernel.h"
 #include "wire/limits.h"
 #include "worker/init/init.h"
 
@@ -137,9 +138,9 @@ int process_stdio(struct init *in)
 						 SV_INIT_FD_STDIO + i);
 	}
 	/* Keep 0-2 and the sync fd (close-on-exec); close everything else. */
-	if (close_range(SV_FD_FIRST, SV_INIT_FD_SYNC - 1, 0) < 0 ||
-	    close_range(SV_INIT_FD_SYNC + 1, ~0U, 0) < 0)
-		return init_fail(&in->err, -errno, "close_range");
+	if ((rc = sv_close_range(SV_FD_FIRST, SV_INIT_FD_SYNC - 1)) < 0 ||
+	    (rc = sv_close_range(SV_INIT_FD_SYNC + 1, ~0U)) < 0)
+		return init_fail(&in->err, rc, "close_range");
 	in->console_slave = -1;
 	/* The task starts with default signal dispositions and nothing blocked. */
 	for (int sig = 1; sig < NSIG; sig++)
