@@ -1,2 +1,0 @@
-#include <unistd.h>
-int main(){pause();}
