@@ -72,9 +72,10 @@ LIB_SV     := $(B)/libshimvisor.a
 LIB_CLI    := $(B)/libsvcli.a
 
 # libseccomp and libcap-ng are linked statically (Debian ships their .a): fewer objects for
-# ld.so to map in every task's first stage. cJSON and libmnl have no .a in Debian.
+# ld.so to map in every task's first stage. cJSON and libmnl have no .a in Debian. shimvisord
+# needs no libseccomp: its engine's filter is compiled at build time ($(B)/gen/engine_filter.h).
 INIT_LIBS  := -Wl,-Bstatic -lcap-ng -lseccomp -Wl,-Bdynamic -lcjson -lmnl
-SUP_LIBS   := -Wl,-Bstatic -lseccomp -Wl,-Bdynamic -lcjson -linih
+SUP_LIBS   := -Wl,-Bdynamic -lcjson -linih
 
 BINS := $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(B)/shimvisor
 UNIT_SRC   := $(wildcard selftest/unit/test_*.c)
@@ -104,6 +105,20 @@ $(B)/gen/seccomp_default.h: etc/seccomp-default.json
 	{ echo 'static const char sv_seccomp_default[] = {'; od -An -v -tx1 $< | \
 	  sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; } > $@.tmp && mv $@.tmp $@
 $(B)/supervisor/spec_seccomp.o $(B)/selftest/unit/test_init_seccomp.o: $(B)/gen/seccomp_default.h
+
+# The engine's seccomp filter (mk/engine_filter.c: its allow-list), compiled by libseccomp on
+# the build host into a BPF array, so shimvisord links no libseccomp. For CROSS builds, the
+# target's architecture (the triplet's first word: aarch64, arm); --asan adds what the
+# AddressSanitizer runtime needs.
+HOSTCC     ?= cc
+FILTER_ARGS := $(if $(findstring address,$(SANITIZE)),--asan) $(firstword $(subst -, ,$(CROSS)))
+$(B)/mk/engine_filter: mk/engine_filter.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -Wall -Wextra -Werror -o $@ $< -lseccomp
+$(B)/gen/engine_filter.h: $(B)/mk/engine_filter
+	@mkdir -p $(B)/gen
+	$< $(FILTER_ARGS) > $@.tmp && mv $@.tmp $@
+$(B)/supervisor/engine_seccomp.o $(B)/pic/supervisor/engine_seccomp.o: $(B)/gen/engine_filter.h
 
 $(B)/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
