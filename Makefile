@@ -75,7 +75,7 @@ LIB_CLI    := $(B)/libsvcli.a
 # ld.so to map in every task's first stage. cJSON and libmnl have no .a in Debian. shimvisord
 # needs no libseccomp: its engine's filter is compiled at build time ($(B)/gen/engine_filter.h).
 INIT_LIBS  := -Wl,-Bstatic -lcap-ng -lseccomp -Wl,-Bdynamic -lcjson -lmnl
-SUP_LIBS   := -Wl,-Bdynamic -lcjson -linih
+SUP_LIBS   := -Wl,-Bstatic -linih -Wl,-Bdynamic -lcjson
 
 BINS := $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(B)/shimvisor
 UNIT_SRC   := $(wildcard selftest/unit/test_*.c)
