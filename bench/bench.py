@@ -3,7 +3,7 @@
 # bench/bench.py: `make bench` driver: shimvisor vs a private containerd 1.6 + runc-v2 shim vs the unshare floor.
 """Measures, in one run, on one machine:
 
-  (run in the order 2, issue-3 latency, 1, issue-3 memory, 3; `--phases` picks a subset)
+  (run in the order issue-13 idle, 2, issue-3 latency, 1, issue-3 memory, 3; `--phases` picks a subset)
   1. idle per-task monitor memory at N detached `sleep 100000` tasks (shimvisor-worker vs
      containerd-shim-runc-v2) and the daemons' RSS growth per task;
   2. run-to-exit latency of /bin/true (unshare floor, `shimvisor run --rm`, `ctr run --rm`),
@@ -12,6 +12,8 @@
   Issue 3: our worker as containerd's shim (`ctr run --runtime io.containerd.shimvisor.v2`)
      beside containerd-shim-runc-v2 under the same private containerd: shim USS/PSS per task
      at N detached tasks, and `ctr run --rm /bin/true` latency interleaved A/B.
+  Issue 13 ("idle"): the idle daemon's processes (monitor, engine, spare worker, warm init),
+     each one's RSS/PSS/USS and where its RSS lies (bench/idle.py), on the fresh daemon.
 
 Everything runs under a private scratch directory; everything started is stopped on every
 exit path (see Cleanup). Stdlib only. Run as root: `make bench` or `python3 bench/bench.py`.
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 
+import idle
 from benchlib import (CG_ROOT, HERE, SV_CG_PARENT, SV_NS, TOP, BenchError, SvStack, all_pids,
                       cpu_busy_ms, drive, foreign_sections, log, pool_run, proc_cmdline, proc_comm, proc_ppid,
                       proc_threads, read_json, run, smaps_rollup, summ, timed, unlink_dead_socket, wait_gone)
@@ -41,7 +44,7 @@ UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "
 SOAK_SECTIONS = ("Soak", "Hostile clients", "Measurements of single changes")
 SOAK_KEYS = ("soak", "hostile")
 # in the order they run (latency first: mass teardown leaves the kernel busy in the background)
-ALL_PHASES = ["lat", "shim-lat", "mem", "shim-mem", "tp"]
+ALL_PHASES = ["idle", "lat", "shim-lat", "mem", "shim-mem", "tp"]
 # Issue 3: our worker as containerd's runtime v2 shim, beside containerd's own runc-v2 shim
 SHIM3_RUNTIME = "io.containerd.shimvisor.v2"
 SHIM3_BIN = "containerd-shim-shimvisor-v2"
@@ -753,6 +756,8 @@ def report(b, res, path):
         T("`ctr run --rm /bin/true` median, our shim / runc-v2 shim", ratio, "<= %.1fx" % TARGET_SHIM_LAT_RATIO,
           ratio <= TARGET_SHIM_LAT_RATIO, "%.2f ms vs %.2f ms; p90 %.2f vs %.2f ms" % (
               l3["sv"]["median"], l3["runc"]["median"], l3["sv"]["p90"], l3["runc"]["p90"]))
+    if res.get("idle"):
+        T(*idle.target(res["idle"]))
     res["targets"] = [{"what": t[0], "value": t[1], "target": t[2], "pass": t[3], "peer": t[4]} for t in targets]
 
     P("<!-- SPDX-License-Identifier: Apache-2.0 -->")
@@ -784,6 +789,8 @@ def report(b, res, path):
         val = ("%.2f" % t[1]) if isinstance(t[1], float) else str(t[1])
         P("| %s | %s | %s | **%s** | %s |" % (t[0], val, t[2], verdict(t[3]), t[4]))
     P("")
+    if res.get("idle"):
+        idle.report(res["idle"], P)
     if res.get("mem"):
         P("## 1. Idle per-task monitor memory (N detached `sleep 100000` tasks, read %g s after all run)" % b.args.settle)
         P("")
@@ -1054,6 +1061,9 @@ def main():
         b.start_shimvisord()
         res = b.results
         res["phases"] = phases
+        # the idle daemon first, as started: nothing run on it yet
+        if "idle" in phases:
+            res["idle"] = idle.measure(b, settle=args.settle)
         # latency first: mass task creation/teardown (memory, throughput) leaves the kernel tearing
         # down hundreds of namespaces in the background, which slows every namespace-creating path
         if "lat" in phases:

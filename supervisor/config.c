@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor/config.c: shimvisord defaults and the ini config file, parsed with libinih. */
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <ini.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/log.h"
+#include "common/passwd.h"
 #include "config.h"
 
 void sv_config_defaults(struct sv_config *c)
@@ -285,22 +284,36 @@ int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char 
 	return -EINVAL;
 }
 
-/* A name or number of the list, resolved by lookup (getpwnam or getgrnam); -1 if unknown. */
+/* Names are looked up in the host's /etc/passwd and /etc/group themselves (common/passwd.c),
+ * never through NSS: the resident monitor and engine load no libnss_* module (and nothing it
+ * pulls in). A user or group that only an NSS service (LDAP, systemd's dynamic users) knows
+ * must be given by number. 1 found, 0 not, -errno if the file cannot be read. */
+static int name_to_id(const char *name, bool group, uint32_t *id, uint32_t *gid)
+{
+	FILE *f = sv_passwd_host(group ? "group" : "passwd");
+	uint32_t g;
+	int found;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	found = group ? sv_passwd_group(f, name, id) :
+			sv_passwd_user(f, name, id, gid ? gid : &g, NULL, 0);
+	fclose(f);
+	return found;
+}
+
+/* A name or number of the list; -1 if unknown (or its file unreadable). */
 static long long id_of(const char *tok, bool group)
 {
 	char *end;
 	unsigned long long n;
+	uint32_t id;
 
 	errno = 0;
 	n = strtoull(tok, &end, 10);
 	if (!errno && end != tok && !*end && tok[0] != '-')
 		return n < (unsigned long long)(uid_t)-1 ? (long long)n : -1;
-	if (group) {
-		struct group *g = getgrnam(tok);
-		return g ? (long long)g->gr_gid : -1;
-	}
-	struct passwd *pw = getpwnam(tok);
-	return pw ? (long long)pw->pw_uid : -1;
+	return name_to_id(tok, group, &id, NULL) == 1 ? (long long)id : -1;
 }
 
 static int resolve_list(const char *list, bool group, unsigned *out, size_t *n,
@@ -328,39 +341,44 @@ static int resolve_list(const char *list, bool group, unsigned *out, size_t *n,
 
 int sv_config_resolve(struct sv_config *c, char *err, size_t errsz)
 {
-	struct passwd *pw = getpwnam(c->engine_user);
-	int r;
+	uint32_t uid = 0, gid = 0;
+	int r = name_to_id(c->engine_user, false, &uid, &gid);
 
 	_Static_assert(sizeof(uid_t) == sizeof(unsigned) && sizeof(gid_t) == sizeof(unsigned),
 		       "uid_t and gid_t are unsigned int");
-	if (!pw) {
-		snprintf(err, errsz, "engine_user %s: no such user (make install or mk/deps.sh "
-			 "creates the system user shimvisor)", c->engine_user);
+	if (r < 0) {
+		snprintf(err, errsz, "engine_user %s: /etc/passwd: %s", c->engine_user, strerror(-r));
 		return -EINVAL;
 	}
-	if (pw->pw_uid == 0) {
+	if (r == 0) {
+		snprintf(err, errsz, "engine_user %s: no such user in /etc/passwd (make install or "
+			 "mk/deps.sh creates the system user shimvisor)", c->engine_user);
+		return -EINVAL;
+	}
+	if (uid == 0) {
 		snprintf(err, errsz, "engine_user %s: is root; the engine must run unprivileged",
 			 c->engine_user);
 		return -EINVAL;
 	}
 	/* any other process of nobody's uid could signal the engine or read its memory */
-	if ((pw->pw_uid == 65534 || !strcmp(c->engine_user, "nobody")) && !c->engine_user_shared) {
+	if ((uid == 65534 || !strcmp(c->engine_user, "nobody")) && !c->engine_user_shared) {
 		snprintf(err, errsz, "engine_user %s: a uid other processes share (any of them "
 			 "could stop or kill the engine); use the user shimvisor, or set "
 			 "engine_user_shared = 1 to accept it", c->engine_user);
 		return -EINVAL;
 	}
-	c->engine_uid = pw->pw_uid;
-	c->engine_gid = pw->pw_gid;
+	c->engine_uid = uid;
+	c->engine_gid = gid;
 	c->group_gid = (gid_t)-1;
 	if (c->group[0]) {
-		struct group *g = getgrnam(c->group);
-		if (!g) {
-			snprintf(err, errsz, "group %s: no such group (make install or mk/deps.sh "
-				 "creates it; group = (empty) serves root only)", c->group);
+		r = name_to_id(c->group, true, &gid, NULL);
+		if (r <= 0) {
+			snprintf(err, errsz, "group %s: %s (make install or mk/deps.sh creates it; "
+				 "group = (empty) serves root only)", c->group,
+				 r < 0 ? strerror(-r) : "no such group in /etc/group");
 			return -EINVAL;
 		}
-		c->group_gid = g->gr_gid;
+		c->group_gid = gid;
 	}
 	r = resolve_list(c->allow_uids, false, c->allow_uid, &c->n_allow_uid, "allow_uids",
 			 err, errsz);

@@ -77,9 +77,9 @@ int sv_config_load(struct sv_config *c, const char *path, bool must_exist, char 
 /* One setting by its config-file name (the options use it too). 0, or -1: unknown or bad. */
 int sv_config_set(struct sv_config *c, const char *name, const char *value);
 
-/* Names to numbers, with NSS, in the monitor before the engine exists: engine_user (not
- * root; not nobody unless engine_user_shared), group, allow_uids, allow_gids (the group
- * when unset). 0, or -EINVAL with a message in err. */
+/* Names to numbers from /etc/passwd and /etc/group (no NSS), in the monitor before the
+ * engine exists: engine_user (not root; not nobody unless engine_user_shared), group,
+ * allow_uids, allow_gids (the group when unset). 0, or -EINVAL with a message in err. */
 int sv_config_resolve(struct sv_config *c, char *err, size_t errsz);
 
 #define SV_DEFAULT_CONFIG "/etc/shimvisor/shimvisord.conf"

@@ -33,9 +33,9 @@ struct sv_reload {
 				     * (spec_seccomp_profile); NULL: not known */
 };
 
-/* The file again from the defaults, the options on top, names resolved (NSS): *next, with
- * what is not a setting of the file (foreground) taken from the running ones. 0, or -errno
- * with err ("FILE:LINE: why" or "FILE: why"); next then holds nothing to free. */
+/* The file again from the defaults, the options on top, names resolved (/etc/passwd and
+ * /etc/group, common/passwd.c): *next, with what is not a setting of the file (foreground)
+ * taken from the running ones. 0, or -errno with err ("FILE:LINE: why" or "FILE: why"); next then holds nothing to free. */
 int sv_config_reread(const struct sv_reload *rl, struct sv_config *next, char *err, size_t errsz);
 
 /* Each setting of next that differs from run's: a live one is copied into run and named in

@@ -1,66 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* client/cli/passwd.c: -u USER[:GROUP] by name, looked up in the task's own /etc/passwd and
- * /etc/group (opened inside its root, never through NSS), as runc does. */
+ * /etc/group (opened inside its root, never through NSS: common/passwd.c), as runc does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/openat2.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "client/cli/cli.h"
-#include "common/kernel.h"
-
-#define DB_MAX (4u << 20)       /* a passwd or group file we read */
-
-/* root's etc/NAME, resolved as if root were "/": a symlink or ".." never leads out of it
- * (RESOLVE_IN_ROOT); a regular file only (a FIFO would block us). FILE or NULL with errno. */
-static FILE *open_db(int rootfd, const char *name)
-{
-	char path[32];
-	struct stat st;
-	FILE *f;
-	int fd;
-
-	snprintf(path, sizeof(path), "etc/%s", name);
-	fd = sv_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
-	if (fd < 0) {
-		errno = -fd;
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)DB_MAX) {
-		int e = fstat(fd, &st) < 0 ? errno : S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-
-		close(fd);
-		errno = e;
-		return NULL;
-	}
-	f = fdopen(fd, "r");
-	if (!f)
-		close(fd);
-	return f;
-}
-
-/* The user's entry, by name or (numeric) by uid: its uid, gid and name. 1 found, 0 not. */
-static int find_user(FILE *f, const char *user, bool numeric, struct cli_user *u, char *name,
-		     size_t namesz)
-{
-	struct passwd *pw;
-
-	while (f && (pw = fgetpwent(f)) != NULL)
-		if (numeric ? pw->pw_uid == u->uid : !strcmp(pw->pw_name, user)) {
-			u->uid = pw->pw_uid;
-			u->gid = pw->pw_gid;
-			snprintf(name, namesz, "%s", pw->pw_name);
-			return 1;
-		}
-	return 0;
-}
+#include "common/passwd.h"
 
 static int add_gid(struct cli_user *u, uint32_t g)
 {
@@ -134,21 +84,22 @@ int cli_lookup_user(const char *root, const char *spec, struct cli_user *u, char
 		snprintf(err, errsz, "user %.64s: root %.200s: %s", spec, root, strerror(-rc));
 		return rc;
 	}
-	pf = open_db(rootfd, "passwd");
+	pf = sv_passwd_open(rootfd, "passwd");
 	if (!pf && errno != ENOENT && errno != ENOTDIR) {
 		rc = -errno;
 		snprintf(err, errsz, "user %.64s: %.200s/etc/passwd: %s", spec, root, strerror(-rc));
 		goto out;
 	}
 	/* a number the file lacks is taken as it is, with gid 0 (runc's) */
-	if (find_user(pf, buf, uid_num, u, name, sizeof(name)) == 0 && !uid_num) {
+	if (sv_passwd_user(pf, uid_num ? NULL : buf, &u->uid, &u->gid, name, sizeof(name)) == 0 &&
+	    !uid_num) {
 		snprintf(err, errsz, "user \"%.64s\": no such user in %.200s/etc/passwd", buf, root);
 		rc = -ENOENT;
 		goto out;
 	}
 	if (group)
 		gid_num = cli_parse_u32(group, &u->gid) == 0;
-	gf = open_db(rootfd, "group");
+	gf = sv_passwd_open(rootfd, "group");
 	if (!gf && errno != ENOENT && errno != ENOTDIR) {
 		rc = -errno;
 		snprintf(err, errsz, "user %.64s: %.200s/etc/group: %s", spec, root, strerror(-rc));
@@ -178,12 +129,12 @@ out:
 
 void cli_uid_name(FILE *passwd, uint32_t uid, char *out, size_t size)
 {
-	struct cli_user u = { .uid = uid };
+	uint32_t gid;
 
 	snprintf(out, size, "%u", uid);
 	if (passwd) {
 		rewind(passwd);
-		find_user(passwd, NULL, true, &u, out, size);
+		sv_passwd_user(passwd, NULL, &uid, &gid, out, size);
 	}
 }
 
