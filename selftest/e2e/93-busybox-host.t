@@ -11,6 +11,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # the engine's user, and a defaults file pointing the daemon at the case's cgroup parent.
 busybox_root() {
 	local bb lib a
+	[ -z "${SV_SAN_LOG:-}" ] || skip_case "a sanitized build: its runtime writes to $SV_SAN_LOG, outside the chroot"
 	bb=$(command -v busybox) || skip_case "no busybox"
 	ldd "$bb" 2>&1 | grep -q 'not a dynamic executable' || skip_case "$bb is not busybox-static"
 	command -v unshare >/dev/null || skip_case "no unshare"
