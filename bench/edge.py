@@ -15,7 +15,8 @@ Then N (default 100) `shimvisor run -d --rootfs RFS ID /bin/sleep 100000` tasks,
   - the memory cgroup (the whole stack: daemon, workers, tasks, tmpfs state, page cache of the
     binaries, kernel memory), idle and at N, and the growth per task, split into anon
     (memory.stat rss), page cache/tmpfs (cache) and kernel (memory.kmem.usage_in_bytes);
-    host-wide /proc/meminfo deltas (Slab, KernelStack, PageTables) as a noisy cross-check;
+    host-wide /proc/meminfo deltas (Slab, KernelStack, PageTables; results.json only: other
+    work on the machine moves them);
   - the proof: all N tasks `running` in `shimvisor ls`, memory.failcnt (times the limit was
     hit) and oom_control's oom_kill (tasks killed) after the run.
 
@@ -33,7 +34,7 @@ import sys
 import time
 
 from benchlib import (HERE, RESULTS_JSON, RESULTS_MD, SV_NS, BenchError, SvStack, children_of,
-                      drive, log, merge_sections, pool_run, proc_cmdline, proc_comm, proc_ppid, run,
+                      drive, log, merge_sections, pool_run, proc_cmdline, proc_comm, proc_ppid, read_json, run,
                       smaps_rollup, summ, update_json)
 
 SECTION = "Small device"
@@ -43,15 +44,15 @@ MIB = 1048576
 # recommended profile and the proof (all N running, no OOM kill, or edge.py fails); the others
 # show what one setting costs or saves. The cgroup parent is below the profile's memory cgroup,
 # so that a task's own cgroup (`always`) is counted too.
+SMALL = ["task_cgroups = limits", "log_max_size = 64k", "log_max_files = 1"]
 PROFILES = [
-    ("small", "task_cgroups = limits (the profile)",
-     ["task_cgroups = limits"], [], []),
-    ("small, no warm worker", "the same, no spare worker/warm init (log_level = debug: the only switch today)",
-     ["task_cgroups = limits", "log_level = debug"], [], []),
+    ("small", "the profile (README, \"Small devices\")", SMALL, [], []),
+    ("small, no warm worker", "the same, without the spare worker and its warm init (log_level = debug: the only switch today)",
+     SMALL + ["log_level = debug"], [], []),
     ("small, --net host", "the same as `small`, tasks in the host's network namespace",
-     ["task_cgroups = limits"], ["host_namespaces = net"], ["--net", "host"]),
-    ("task_cgroups = always", "every task in cgroups of its own (the profile turns this off)",
-     ["task_cgroups = always"], [], []),
+     SMALL, ["host_namespaces = net"], ["--net", "host"]),
+    ("task_cgroups = always", "`small` with every task in cgroups of its own (the profile turns this off)",
+     ["task_cgroups = always"] + SMALL[1:], [], []),
 ]
 HEADER = ("<!-- SPDX-License-Identifier: Apache-2.0 -->\n"
           "<!-- bench/RESULTS.md: figures measured by `make bench` (generated; do not edit by hand). -->\n"
@@ -188,7 +189,8 @@ class Edge(SvStack):
                     pass
             for p in procs:
                 p.wait()
-        per = lambda key: (r1[key] - r0[key]) / n
+        # below half a KiB is 0 (not "-0" in the table)
+        per = lambda key: (r1[key] - r0[key]) / n if abs(r1[key] - r0[key]) >= n / 2 else 0.0
         r = {"n": n, "per_task_kib": {"total": per("total_kib"), "anon": per("anon_kib"), "cache": per("cache_kib"),
                                       "kmem": per("kmem_kib")},
              "unshare_uss_kib": summ([s["uss"] for s in outer if s]),
@@ -416,9 +418,6 @@ def report(res):
                                                                         for r in res["profiles"]))
     P.append("| per task: kernel (memory.kmem growth / N) | %s |" % " | ".join("%.0f" % r["per_task_kib"]["kmem"]
                                                                               for r in res["profiles"]))
-    P.append("| host-wide /proc/meminfo growth / N: Slab, KernelStack, PageTables (noisy) | %s |" % " | ".join(
-        "%.0f, %.0f, %.0f" % (r["meminfo_per_task_kib"]["Slab"], r["meminfo_per_task_kib"]["KernelStack"],
-                              r["meminfo_per_task_kib"]["PageTables"]) for r in res["profiles"]))
     P.append("| cgroup idle: anon / cache / kernel | %s |" % " | ".join(
         "%.0f / %.0f / %.0f" % (r["cg_idle"]["anon_kib"], r["cg_idle"]["cache_kib"], r["cg_idle"]["kmem_kib"])
         for r in res["profiles"]))
@@ -471,7 +470,16 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the scratch dir (debugging)")
     ap.add_argument("--out", default=RESULTS_MD)
     ap.add_argument("--json", default=RESULTS_JSON)
+    ap.add_argument("--rewrite", action="store_true",
+                    help="only write the section again from the edge key of --json (no run)")
     args = ap.parse_args()
+    if args.rewrite:
+        res = read_json(args.json).get("edge")
+        if not res:
+            ap.error("--rewrite: no edge key in %s" % args.json)
+        merge_sections(args.out, report(res), {SECTION}, HEADER)
+        print_table(res)
+        return 0
     sel = [int(x) for x in args.profiles.split(",") if x] or list(range(len(PROFILES)))
     e = Edge(args)
 
