@@ -34,8 +34,8 @@ import sys
 import time
 
 from benchlib import (HERE, RESULTS_JSON, RESULTS_MD, SV_NS, BenchError, SvStack, children_of,
-                      drive, log, merge_sections, pool_run, proc_cmdline, proc_comm, proc_ppid, read_json, run,
-                      smaps_rollup, summ, update_json)
+                      drive, kill_pids, log, merge_sections, pool_run, proc_cmdline, proc_comm, proc_ppid, read_json, run,
+                      smaps_rollup, summ, update_json, wait_gone)
 
 SECTION = "Small device"
 MEMCG = "/sys/fs/cgroup/memory"
@@ -334,12 +334,28 @@ class Edge(SvStack):
         r["proof"] = k == 0
         return r
 
+    def kill_cg(self, cg):
+        """Every process left in memory cgroup cg (all of them ours: a worker whose daemon died,
+        assigned from the spare, is still named `shimvisor-worker idle`), killed and waited for."""
+        for _ in range(50):
+            try:
+                with open(cg + "/cgroup.procs") as f:
+                    pids = [int(x) for x in f.read().split()]
+            except FileNotFoundError:
+                return
+            if not pids:
+                return
+            kill_pids(pids)
+            wait_gone(pids, 1)
+        log("  %s: processes left in it" % cg)
+
     def end_profile(self):
         """Every task deleted, the daemon stopped, what is left killed; the cgroup kept for its counters."""
         self.sv_delete_quietly()
         if self.svd_proc and self.svd_proc.poll() is None:
             self.stop_daemon("shimvisord", self.svd_proc, list(self.daemon_procs().values())[1:])
         self.kill_leftovers()
+        self.kill_cg(self.cur["cg"])
         for mp in ("state",):
             run(["umount", "-l", os.path.join(self.cur["dir"], mp)], check=False, timeout=10)
         self.svd_proc = None
@@ -350,6 +366,8 @@ class Edge(SvStack):
             if self.svd_proc and self.svd_proc.poll() is None:
                 self.stop_daemon("shimvisord", self.svd_proc, list(self.daemon_procs().values())[1:])
             self.kill_leftovers()
+            for cg in self.cgs:
+                self.kill_cg(cg)
             self.remove_cgroups()
             self.remove_scratch()
             self.scr = None
