@@ -14,6 +14,8 @@
      at N detached tasks, and `ctr run --rm /bin/true` latency interleaved A/B.
   Issue 13 ("idle"): the idle daemon's processes (monitor, engine, spare worker, warm init),
      each one's RSS/PSS/USS and where its RSS lies (bench/idle.py), on the fresh daemon.
+  Issue 13 (phase "edge", last): bench/edge.py, the small-device profile (100 tasks in a 64 MiB
+     memory cgroup), on a daemon of its own; it writes its own section.
 
 Everything runs under a private scratch directory; everything started is stopped on every
 exit path (see Cleanup). Stdlib only. Run as root: `make bench` or `python3 bench/bench.py`.
@@ -41,10 +43,11 @@ CTR_NS = "bench"
 UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
 # RESULTS.md sections the bench does not write (bench/soak.py's, and the hand-kept record of
 # single changes): kept when the bench rewrites the file; results.json keys likewise
-SOAK_SECTIONS = ("Soak", "Hostile clients", "Measurements of single changes")
-SOAK_KEYS = ("soak", "hostile")
+SOAK_SECTIONS = ("Soak", "Hostile clients", "Measurements of single changes", "Small device")
+SOAK_KEYS = ("soak", "hostile", "edge")
 # in the order they run (latency first: mass teardown leaves the kernel busy in the background)
-ALL_PHASES = ["idle", "lat", "shim-lat", "mem", "shim-mem", "tp"]
+# ("edge": bench/edge.py, the small-device profile, on a daemon of its own, after the report)
+ALL_PHASES = ["idle", "lat", "shim-lat", "mem", "shim-mem", "tp", "edge"]
 # Issue 3: our worker as containerd's runtime v2 shim, beside containerd's own runc-v2 shim
 SHIM3_RUNTIME = "io.containerd.shimvisor.v2"
 SHIM3_BIN = "containerd-shim-shimvisor-v2"
@@ -1108,6 +1111,11 @@ def main():
                            + list(res.items()) + kept), f, indent=1, default=str)
         print_table(targets)
         log("wrote %s and %s" % (args.out, args.json))
+        if "edge" in phases:
+            # its own section of RESULTS.md and key of results.json; a failed proof fails the bench
+            if subprocess.run([sys.executable, os.path.join(HERE, "edge.py"), "--tmpdir", args.tmpdir,
+                               "--out", args.out, "--json", args.json]).returncode:
+                raise BenchError("bench/edge.py failed")
         return 0
     return drive(body, b.cleanup)
 

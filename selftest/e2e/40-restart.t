@@ -174,7 +174,6 @@ test_fd_starved_restart_keeps_bundles() {
 }
 
 test_sysvinit_script_restart_keeps_tasks() {
-	command -v start-stop-daemon >/dev/null || skip_case "start-stop-daemon is not installed"
 	export DAEMON="$SVD" PIDFILE="$T/shimvisord.pid"
 	export DAEMON_ARGS="--state $T/state --address $T/ctl.sock --cgroup-parent $(case_cgroup)"
 	export SHIMVISOR_ADDRESS="$T/ctl.sock"

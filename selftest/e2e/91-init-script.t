@@ -10,7 +10,6 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # Install into $T/dest (PREFIX=/usr) and write the defaults file that points the installed
 # script at the staged daemon and a private pidfile, state, socket and cgroup parent.
 staged_script() {
-	command -v start-stop-daemon >/dev/null || skip_case "start-stop-daemon is not installed"
 	make -C "$ROOT" -s install DESTDIR="$T/dest" PREFIX=/usr >/dev/null || fail "make install"
 	INIT="$T/dest/etc/init.d/shimvisord"
 	[ -x "$INIT" ] || fail "no executable $INIT"
