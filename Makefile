@@ -190,7 +190,16 @@ $(B)/selftest/test_%: $(B)/selftest/unit/test_%.o $$(TEST_LIBS_$$(call test_comp
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(CHECK_LIBS)
 
-unit: $(UNIT_BINS) $(REPLAY_BINS) $(B)/tables
+unit: $(UNIT_BINS) $(REPLAY_BINS) $(B)/tables $(B)/selftest/floor-run
+
+# The kernel floor (Linux 5.4): floor-run execs a command under a seccomp filter answering
+# ENOSYS for every newer system call, so each fallback in common/kernel.c runs. `make check`
+# runs FLOOR_SUITES again under it (selftest/e2e/85-floor.t): together they reach every
+# fallback (exec's setns, mount targets, tty, re-attach, confinement, cleanup).
+FLOOR_SUITES ?= 10-run 16-tty 27-exec 35-cleanup-links 40-restart 15-confine
+$(B)/selftest/floor-run: $(B)/selftest/floor/floor_run.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
 
 # The lifecycle and message tables, printed from the code as markdown ($(B)/tables [NAME]):
 # `make tables` rewrites DESIGN.md's copies of them, which 05-docs.t checks.
@@ -203,7 +212,7 @@ $(B)/tables: $(B)/mk/tables.o $(LIB_SUP) $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
 # suites find the binaries through BUILD; a sanitized run ends with 99-sanitizer-log.t, which
 # fails on any report a process wrote under $(B)/san-log instead of failing its test. The
 # sanitized binaries run ~2-3x slower: the e2e cases' and the Check tests' timeouts grow.
-CHECK_ENV := BUILD=$(abspath $(B))
+CHECK_ENV := BUILD=$(abspath $(B)) FLOOR_SUITES='$(FLOOR_SUITES)'
 ifneq ($(SANITIZE),)
 SAN_CASE_TIMEOUT ?= 180
 CHECK_ENV += ASAN_OPTIONS='$(SAN_ASAN)' UBSAN_OPTIONS='$(SAN_UBSAN)' SV_SAN_LOG='$(SAN_LOG)' \
