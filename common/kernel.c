@@ -148,11 +148,14 @@ static int walk_link(struct walk *w, int linkfd, size_t off)
 	size_t rl = strlen(w->path + off);
 	ssize_t n;
 
-	if (++w->links > WALK_LINKS || magic_link(w->fd[w->depth], linkfd))
+	if (++w->links > WALK_LINKS)
 		return -ELOOP;
+	/* read first: a magic link the kernel would not let us read is EACCES, as openat2 says */
 	n = readlinkat(linkfd, "", target, sizeof(target));
 	if (n < 0)
 		return -errno;
+	if (magic_link(w->fd[w->depth], linkfd))
+		return -ELOOP;
 	if (n == 0)
 		return -ENOENT;
 	if ((size_t)n >= sizeof(target) || (size_t)n + rl >= sizeof(w->path))
@@ -248,7 +251,8 @@ int sv_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
-		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		/* O_TMPFILE holds O_DIRECTORY's bit: a mode with O_DIRECTORY alone is EINVAL */
+		.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode : 0,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int rc = ret(syscall(SYS_openat2, rootfd, path, &how, sizeof(how)));
