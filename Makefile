@@ -194,9 +194,18 @@ unit: $(UNIT_BINS) $(REPLAY_BINS) $(B)/tables $(B)/selftest/floor-run
 
 # The kernel floor (Linux 5.4): floor-run execs a command under a seccomp filter answering
 # ENOSYS for every newer system call, so each fallback in common/kernel.c runs. `make check`
-# runs FLOOR_SUITES again under it (selftest/e2e/85-floor.t): together they reach every
-# fallback (exec's setns, mount targets, tty, re-attach, confinement, cleanup).
-FLOOR_SUITES ?= 10-run 16-tty 27-exec 35-cleanup-links 40-restart 15-confine
+# runs these e2e cases again under it (selftest/e2e/85-floor.t, which reads this list through
+# `make floor-suites`): SUITE[@FLOOR][:CASE,...], FLOOR 5.4 unless given (5.2: no pidfd_open
+# either). Together they reach every fallback: mount targets, exec's setns, tty, re-attach,
+# confinement, cleanup, the rollback of a create.
+FLOOR_SUITES ?= 10-run 27-exec 27-exec@5.2 35-cleanup-links \
+	16-tty:run_tty_size_and_status,exec_tty,detach_and_attach \
+	15-confine:masked_and_readonly_paths,namespaces_and_mount_refused,blocked_syscalls,device_node_in_rootfs_refused \
+	40-restart:reattach_after_kill9,exit_event_after_restart,engine_replaced_when_it_ends \
+	43-create-atomic@5.2:daemon_killed_before_commit_rolls_back,rollback_spares_a_reused_pid
+.PHONY: floor-suites
+floor-suites:
+	@echo $(FLOOR_SUITES)
 $(B)/selftest/floor-run: $(B)/selftest/floor/floor_run.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
