@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <linux/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -270,6 +271,33 @@ int sv_pidfd_signal(int pidfd, int sig)
 	return ret(syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
 }
 
+int sv_mnt_id_fdinfo(int dirfd, const char *name, int flags, uint64_t *out)
+{
+	char path[64], buf[1024], *p;
+	int fd = dirfd, f, rc = 0;
+	ssize_t n = 0;
+
+	if (!(*name == '\0' && (flags & AT_EMPTY_PATH)) &&
+	    (fd = openat(dirfd, name, O_PATH | O_CLOEXEC |
+			 (flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0))) < 0)
+		return -errno;
+	/* fdinfo is made as it is read: fd stays open until then */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((f = open(path, O_RDONLY | O_CLOEXEC)) < 0 || (n = read(f, buf, sizeof(buf) - 1)) < 0)
+		rc = -errno;
+	if (f >= 0)
+		close(f);
+	if (fd != dirfd)
+		close(fd);
+	if (rc)
+		return rc;
+	buf[n] = '\0';
+	if (!(p = strstr(buf, "\nmnt_id:")))
+		return -ENODATA;
+	*out = strtoull(p + 8, NULL, 10);
+	return *out ? 0 : -ENODATA;
+}
+
 int sv_fileid(int dirfd, const char *name, int flags, struct sv_fileid *out)
 {
 	struct statx sx;
@@ -278,7 +306,10 @@ int sv_fileid(int dirfd, const char *name, int flags, struct sv_fileid *out)
 		return -errno;
 	out->dev = (uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor;
 	out->ino = sx.stx_ino;
+	/* below Linux 5.8: /proc/self/fdinfo's mnt_id (3.15) of the same file, else unknown */
 	out->mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
+	if (!out->mnt && sv_mnt_id_fdinfo(dirfd, name, flags, &out->mnt) < 0)
+		out->mnt = 0;
 	out->mount_root = (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ?
 			  !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) : -1;
 	out->mode = sx.stx_mode;

@@ -259,6 +259,49 @@ START_TEST(open_in_root_fallback)
 }
 END_TEST
 
+/* The mount id from fdinfo (below Linux 5.8) is statx's, across a bind mount of the same
+ * filesystem (which st_dev cannot tell apart), a symlink not followed, an fd itself. */
+START_TEST(mnt_id_fallback)
+{
+	char dir[64] = "/tmp/svmnt.XXXXXX", sub[96];
+	static const struct { const char *name; int flags; } objs[] = {
+		{ "", AT_EMPTY_PATH }, { "sub", 0 }, { "sub/", 0 }, { "plain", 0 },
+		{ "link", AT_SYMLINK_NOFOLLOW }, { "link", 0 }, { "..", 0 },
+	};
+	struct sv_fileid a, b;
+	uint64_t mnt;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	ck_assert_int_eq(mount(dir, sub, NULL, MS_BIND, NULL), 0);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mkdirat(fd, "plain", 0755), 0);
+	ck_assert_int_eq(symlinkat("sub", fd, "link"), 0);
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		ck_assert_int_eq(sv_fileid(fd, objs[i].name, objs[i].flags, &a), 0);
+		ck_assert_int_ne(a.mnt, 0);     /* statx's own, on this kernel */
+		ck_assert_msg(sv_mnt_id_fdinfo(fd, objs[i].name, objs[i].flags, &mnt) == 0, "%s", objs[i].name);
+		ck_assert_msg(mnt == a.mnt, "%s: statx %llu, fdinfo %llu", objs[i].name,
+			      (unsigned long long)a.mnt, (unsigned long long)mnt);
+	}
+	/* what it is for: the bind mount's id differs, its device does not */
+	ck_assert_int_eq(sv_fileid(fd, "sub", 0, &a), 0);
+	ck_assert_int_eq(sv_fileid(fd, "plain", 0, &b), 0);
+	ck_assert_int_eq(a.dev, b.dev);
+	ck_assert_int_ne(a.mnt, b.mnt);
+	ck_assert_int_eq(sv_mnt_id_fdinfo(fd, "nowhere", 0, &mnt), -ENOENT);
+	close(fd);
+	ck_assert_int_eq(umount2(sub, MNT_DETACH), 0);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common_kernel");
@@ -266,5 +309,6 @@ int main(void)
 	SV_TCASE(s, "fds", 20, close_range_fallback, cloexec_fallback,
 		 close_range_fallback_no_proc, cloexec_fallback_no_proc);
 	SV_TCASE(s, "open_in_root", 20, open_in_root_fallback);
+	SV_TCASE(s, "mount_ids", 10, mnt_id_fallback);
 	return sv_run_suite(s);
 }
