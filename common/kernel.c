@@ -200,7 +200,7 @@ static int open_walk(int rootfd, const char *path, int flags, mode_t mode)
 		/* "name/" asks for a directory: its symlink is followed like any other */
 		last = w.path[off] == '\0';
 		if (len == 0) {         /* the path ends on a directory: that one */
-			rc = walk_last(cur, ".", flags & ~(O_CREAT | O_EXCL), 0);
+			rc = flags & O_CREAT ? -EISDIR : walk_last(cur, ".", flags, 0);
 			break;
 		}
 		rc = -ENAMETOOLONG;

@@ -189,7 +189,8 @@ static const struct walk_case {
 	{ "a/./b/./file", O_RDONLY }, { "chain/l1", O_RDONLY }, { "chain/l0", O_RDONLY },
 	{ "chain/l1/", O_RDONLY }, { "new_file", O_WRONLY | O_CREAT }, { "new_link", O_WRONLY | O_CREAT },
 	{ "new_excl", O_WRONLY | O_CREAT | O_EXCL }, { "abs_passwd", O_WRONLY | O_CREAT | O_EXCL },
-	{ "a/b", O_RDONLY | O_DIRECTORY },
+	{ "a/b", O_RDONLY | O_DIRECTORY }, { "a/", O_WRONLY | O_CREAT }, { "/", O_RDONLY | O_CREAT },
+	{ "a/b/..", O_RDONLY | O_CREAT },
 };
 enum { NCASES = sizeof(walk_cases) / sizeof(walk_cases[0]) };
 
