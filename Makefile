@@ -209,7 +209,25 @@ $(B)/selftest/test_%: $(B)/selftest/unit/test_%.o $$(TEST_LIBS_$$(call test_comp
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(INIT_LIBS) $(NANOPB_LIB) $(CHECK_LIBS)
 
-unit: $(UNIT_BINS) $(REPLAY_BINS) $(B)/tables
+unit: $(UNIT_BINS) $(REPLAY_BINS) $(B)/tables $(B)/selftest/floor-run
+
+# The kernel floor (Linux 5.4): floor-run execs a command under a seccomp filter answering
+# ENOSYS for every newer system call, so each fallback in common/kernel.c runs. `make check`
+# runs these e2e cases again under it (selftest/e2e/85-floor.t, which reads this list through
+# `make floor-suites`): SUITE[@FLOOR][:CASE,...], FLOOR 5.4 unless given (5.2: no pidfd_open
+# either). Together they reach every fallback: mount targets, exec's setns, tty, re-attach,
+# confinement, cleanup, the rollback of a create.
+FLOOR_SUITES ?= 10-run 27-exec 27-exec@5.2 35-cleanup-links \
+	16-tty:run_tty_size_and_status,exec_tty,detach_and_attach \
+	15-confine:masked_and_readonly_paths,namespaces_and_mount_refused,blocked_syscalls,device_node_in_rootfs_refused \
+	40-restart:reattach_after_kill9,exit_event_after_restart,engine_replaced_when_it_ends \
+	43-create-atomic@5.2:daemon_killed_before_commit_rolls_back,rollback_spares_a_reused_pid
+.PHONY: floor-suites
+floor-suites:
+	@echo $(FLOOR_SUITES)
+$(B)/selftest/floor-run: $(B)/selftest/floor/floor_run.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
 
 # The lifecycle and message tables, printed from the code as markdown ($(B)/tables [NAME]):
 # `make tables` rewrites DESIGN.md's copies of them, which 05-docs.t checks.
@@ -222,7 +240,7 @@ $(B)/tables: $(B)/mk/tables.o $(LIB_SUP) $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
 # suites find the binaries through BUILD; a sanitized run ends with 99-sanitizer-log.t, which
 # fails on any report a process wrote under $(B)/san-log instead of failing its test. The
 # sanitized binaries run ~2-3x slower: the e2e cases' and the Check tests' timeouts grow.
-CHECK_ENV := BUILD=$(abspath $(B))
+CHECK_ENV := BUILD=$(abspath $(B)) FLOOR_SUITES='$(FLOOR_SUITES)'
 ifneq ($(SANITIZE),)
 SAN_CASE_TIMEOUT ?= 180
 CHECK_ENV += ASAN_OPTIONS='$(SAN_ASAN)' UBSAN_OPTIONS='$(SAN_UBSAN)' SV_SAN_LOG='$(SAN_LOG)' \

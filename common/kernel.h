@@ -22,11 +22,14 @@ int sv_pidfd_signal(int pidfd, int sig);
 struct sv_fileid {
 	uint64_t dev;           /* major << 32 | minor */
 	uint64_t ino;
-	uint64_t mnt;           /* the mount id (STATX_MNT_ID, Linux 5.8); 0 = unknown */
+	uint64_t mnt;           /* the mount id (STATX_MNT_ID, Linux 5.8; below, fdinfo's); 0 = unknown */
 	int mount_root;         /* STATX_ATTR_MOUNT_ROOT (Linux 5.8): 1, 0, or -1 = unknown */
 	mode_t mode;
 };
 /* statx of dirfd-relative name (flags: AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, ...). */
 int sv_fileid(int dirfd, const char *name, int flags, struct sv_fileid *out);
+/* sv_fileid's mount id below Linux 5.8: the same file opened O_PATH (flags: AT_EMPTY_PATH,
+ * AT_SYMLINK_NOFOLLOW), its /proc/self/fdinfo "mnt_id:" line (Linux 3.15). */
+int sv_mnt_id_fdinfo(int dirfd, const char *name, int flags, uint64_t *out);
 
 #endif

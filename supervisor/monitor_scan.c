@@ -162,11 +162,13 @@ static void rollback_worker(struct monitor *m, int bfd, const char *ns, const ch
 	if ((pid = recorded_worker(bfd)) < 0)
 		return;
 	pfd = sv_pidfd_open(pid);
-	if (pfd < 0)
+	if (pfd < 0 && pfd != -ENOSYS)
 		return;         /* gone */
+	/* below Linux 5.3, kill(2): a pid reused between the check and the kill is hit */
 	if (is_bundle_worker(m, pid, bfd))
-		(void)sv_pidfd_signal(pfd, SIGKILL);
-	close(pfd);
+		(void)(pfd >= 0 ? sv_pidfd_signal(pfd, SIGKILL) : kill(pid, SIGKILL));
+	if (pfd >= 0)
+		close(pfd);
 }
 
 static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *ns, const char *id)

@@ -175,7 +175,7 @@ int wcg_save(const struct wcgroup *cg, int bundle_fd)
 }
 
 /* Whether fd is the root of its mount (statx's STATX_ATTR_MOUNT_ROOT, Linux 5.8; else
- * its parent is on another mount, or is itself). */
+ * its parent is on another mount (by mount id, else by device), or is itself). */
 static bool mount_root(int fd)
 {
 	struct sv_fileid a, b;
@@ -186,6 +186,8 @@ static bool mount_root(int fd)
 		return a.mount_root;
 	if (sv_fileid(fd, "..", AT_SYMLINK_NOFOLLOW, &b) < 0)
 		return true;
+	if (a.mnt && b.mnt)
+		return a.mnt != b.mnt || a.ino == b.ino;
 	return a.dev != b.dev || a.ino == b.ino;
 }
 

@@ -285,10 +285,11 @@ int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 	if (t->update_lazy)
 		return -EBUSY;
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->init.pid);
-	/* the init is our unreaped child: this pidfd is surely it (no pid reuse) */
+	/* the init is our unreaped child: this pidfd is surely it (no pid reuse); below
+	 * Linux 5.3 there is none, and the exec checks the init is our child */
 	pidfd = sv_pidfd_open(t->init.pid);
-	err = pidfd < 0 ? pidfd : spawn(w, argv, p->hold[0], p->hold + 1, pidfd, false, &p->stage1,
-					 &p->sync_fd);
+	err = pidfd < 0 && pidfd != -ENOSYS ? pidfd :
+	      spawn(w, argv, p->hold[0], p->hold + 1, pidfd, false, &p->stage1, &p->sync_fd);
 	if (pidfd >= 0)
 		close(pidfd);
 	proc_hold_close(p);

@@ -162,7 +162,9 @@ int action_start(struct worker *w, int argc, char **argv)
 	return write_out(addr, strlen(addr));
 }
 
-/* Kill a leftover init if it is still the same process; wait (bounded) until it is gone. */
+/* Kill a leftover init if it is still the same process; wait (bounded) until it is gone.
+ * Below Linux 5.3 (no pidfd): kill(2) after the start-time check, whose window a reused pid
+ * could slip through, and the wait polls /proc. */
 static void kill_leftover(pid_t pid, unsigned long long starttime)
 {
 	unsigned long long st;
@@ -171,6 +173,12 @@ static void kill_leftover(pid_t pid, unsigned long long starttime)
 	if (pid <= 0 || proc_starttime(pid, &st) < 0 || st != starttime)
 		return;
 	pfd = sv_pidfd_open(pid);
+	if (pfd == -ENOSYS && proc_starttime(pid, &st) == 0 && st == starttime &&
+	    kill(pid, SIGKILL) == 0) {
+		for (int i = 0; i < 200 && proc_starttime(pid, &st) == 0 && st == starttime; i++)
+			nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+		return;
+	}
 	if (pfd < 0)
 		return;
 	/* the pidfd pins the identity: no pid reuse race between the check and the kill */
