@@ -35,7 +35,9 @@ for t in "$@"; do
 	fail=$(grep -cE '^not ok [0-9]+ ' "$log")
 	echo "skipped under qemu-user, by reason:"
 	grep -E '^# SKIP ' "$log" | sed 's/^# SKIP [^:]*: //' | sort | uniq -c
-	line="$t: $((ok - skip)) passed, $fail failed, $skip skipped (binfmt_misc: $binfmt; TAP: $log)"
+	res=PASS
+	[ "$rc" = 0 ] || res=FAIL   # also a binary that died before its TAP
+	line="$t: $((ok - skip)) passed, $fail failed, $skip skipped; prove: $res (binfmt_misc: $binfmt; TAP: $log)"
 	echo "$line"
 	summary="$summary$line
 "
