@@ -37,10 +37,38 @@ SAN_ASAN   := abort_on_error=1:detect_leaks=1:log_path=$(SAN_LOG)/asan
 SAN_UBSAN  := abort_on_error=1:halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOG)/ubsan
 endif
 
+# --- Cross builds (README.md, "Cross builds") -------------------------------------------------
+# CROSS=aarch64-linux-gnu or CROSS=arm-linux-gnueabihf: Debian's cross gcc and binutils for
+# that triplet, the multiarch libraries (/usr/lib/$(CROSS); mk/deps.sh TRIPLET installs them),
+# objects in build-$(CROSS)/. Always glibc (no musl). static-pie only where the toolchain has
+# rcrt1.o: Debian's armhf glibc has none, and there the worker and the CLI are linked
+# dynamically, still PIE (plain -static would give up ASLR of their code; README, "Cross
+# builds"). 32-bit targets get a 64-bit time_t and off_t (glibc >= 2.34): dates past 2038.
+CROSS ?=
+CROSS_TARGETS := aarch64-linux-gnu arm-linux-gnueabihf
+AR         ?= ar
+OBJCOPY    ?= objcopy
+PKG_CONFIG ?= pkg-config
+ifneq ($(CROSS),)
+ifneq ($(SANITIZE),)
+$(error CROSS and SANITIZE together are not supported)
+endif
+B          := build-$(CROSS)
+CC         := $(CROSS)-gcc
+AR         := $(CROSS)-ar
+STRIP      := $(CROSS)-strip
+OBJCOPY    := $(CROSS)-objcopy
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS)/pkgconfig:/usr/share/pkgconfig pkg-config
+MUSL       := 0
+STATIC_PIE := $(if $(filter /%,$(shell $(CC) -print-file-name=rcrt1.o 2>/dev/null)),-static-pie)
+CROSS_CFLAGS := -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
+endif
+# --- end of cross builds -----------------------------------------------------------------------
+
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -Werror \
 	   -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
-	   -DPB_ENABLE_MALLOC -I. -I$(B)/gen
+	   -DPB_ENABLE_MALLOC -I. -I$(B)/gen $(CROSS_CFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifneq ($(SANITIZE),)
 # common/sanitize.c carries the same options into processes started with an empty environment
@@ -88,7 +116,7 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e demo install install-debug lib clean bench soak fuzz tables deb
+.PHONY: all deps check unit e2e cross check-qemu demo install install-debug lib clean bench soak fuzz tables deb
 all: $(BINS) lib
 
 deps:
@@ -136,7 +164,7 @@ $(LIB_SV):     $(call objs,$(LIBSV_SRC))
 $(LIB_CLI):    $(call objs,$(CLI_SRC))
 $(B)/lib%.a:
 	@mkdir -p $(B)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/shimvisord: $(B)/supervisor/main.o $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(NANOPB_LIB)
@@ -192,8 +220,8 @@ $(B)/lib/$(SO_REAL): $(SO_OBJS) $(B)/lib/libshimvisor.map
 	$(CC) $(SO_LDFLAGS) -Wl,--version-script,$(B)/lib/libshimvisor.map -o $@ $(SO_OBJS) $(NANOPB_LIB)
 $(B)/lib/libshimvisor.a: $(SO_OBJS) $(B)/lib/libshimvisor.syms
 	$(CC) -r -nostdlib -o $(B)/pic/libshimvisor.o $(SO_OBJS)
-	objcopy --keep-global-symbols=$(B)/lib/libshimvisor.syms $(B)/pic/libshimvisor.o
-	rm -f $@ && ar rcs $@ $(B)/pic/libshimvisor.o
+	$(OBJCOPY) --keep-global-symbols=$(B)/lib/libshimvisor.syms $(B)/pic/libshimvisor.o
+	rm -f $@ && $(AR) rcs $@ $(B)/pic/libshimvisor.o
 
 # Unit tests: selftest/unit/test_<component>_<what>.c links that component's archives and Check.
 TEST_LIBS_common := $(LIB_COMMON)
@@ -202,7 +230,7 @@ TEST_LIBS_init   := $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMON)
 TEST_LIBS_worker := $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
 TEST_LIBS_sup    := $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
 TEST_LIBS_client := $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 test_comp = $(firstword $(subst _, ,$(1)))
 .SECONDEXPANSION:
 $(B)/selftest/test_%: $(B)/selftest/unit/test_%.o $$(TEST_LIBS_$$(call test_comp,$$*))
@@ -250,6 +278,18 @@ check: deps
 	$(MAKE) all unit
 	$(if $(SANITIZE),rm -rf $(SAN_LOG) && mkdir -m 1777 $(SAN_LOG))
 	$(CHECK_ENV) prove -f $(UNIT_BINS) $(REPLAY_BINS) $(E2E_TESTS)
+
+# --- Cross builds' targets (README.md, "Cross builds"): `make cross` installs the cross
+# toolchains and multiarch libraries (mk/deps.sh TRIPLET...; the native deps too, for nanopb's
+# generator) and builds every binary, libshimvisor and the unit tests for each of
+# CROSS_TARGETS into build-TRIPLET/; `make check-qemu` then runs each one's unit suite under
+# qemu-user (selftest/cross/run-qemu.sh; the counts: selftest/cross/RESULTS.md).
+cross: deps
+	sh mk/deps.sh $(CROSS_TARGETS)
+	for t in $(CROSS_TARGETS); do $(MAKE) CROSS=$$t all unit || exit 1; done
+check-qemu: cross
+	sh selftest/cross/run-qemu.sh $(CROSS_TARGETS)
+# --- end of cross builds' targets ----------------------------------------------------------------
 
 demo: deps
 	$(MAKE) all

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages the build and the tests need, when missing and we are root;
-# then the system user and group shimvisor (the engine's) when missing.
+# then the system user and group shimvisor (the engine's) when missing. Usage: deps.sh
+# [TRIPLET...] (with triplets: the cross builds' packages, below).
 # containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
 # private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
 # man-db and groff-base render the manual pages (07-man.t, 90-install.t); file(1) tells a
@@ -11,6 +12,21 @@ set -e
 PKGS="build-essential pkg-config python3 nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
 libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils
 man-db groff-base file dpkg-dev debhelper lintian"
+# With target triplets (make cross, make check-qemu): instead, those targets' gcc, the Debian
+# multiarch architecture and -dev packages of what we link, Check, and qemu-user to run the unit
+# tests; nanopb's generator stays the native one.
+ARCHS=""
+[ $# -gt 0 ] && PKGS="qemu-user"
+for t in "$@"; do
+	case "$t" in
+	aarch64-linux-gnu) a=arm64 ;;
+	arm-linux-gnueabihf) a=armhf ;;
+	*) echo "deps: unknown target $t (aarch64-linux-gnu or arm-linux-gnueabihf)" >&2; exit 2 ;;
+	esac
+	ARCHS="$ARCHS $a"
+	PKGS="$PKGS gcc-$t libc6-dev:$a libseccomp-dev:$a libcap-ng-dev:$a libmnl-dev:$a
+libcjson-dev:$a libinih-dev:$a libnanopb-dev:$a check:$a"
+done
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -29,6 +45,9 @@ if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && made_policy=1
 fi
 trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
+for a in $ARCHS; do
+	dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
+done
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 sh "$(dirname "$0")/sysuser.sh"

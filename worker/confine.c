@@ -79,6 +79,10 @@ static const uint32_t deny_compat[] = {
 };
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__arm__) && defined(__ARMEB__)
+#define NATIVE_ARCH AUDIT_ARCH_ARMEB
+#elif defined(__arm__)
+#define NATIVE_ARCH AUDIT_ARCH_ARM
 #else
 #error "confine.c: add this architecture's AUDIT_ARCH (and its compat table)"
 #endif

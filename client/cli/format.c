@@ -7,6 +7,9 @@
 #include "client/cli/cli.h"
 
 #define GO_ZERO_TIME (-62135596800LL)   /* 0001-01-01T00:00:00Z */
+/* Times past 2038 and Go's zero time need a 64-bit time_t: 32-bit targets build with
+ * -D_TIME_BITS=64 (Makefile, CROSS). */
+_Static_assert(sizeof(time_t) >= 8, "time_t is 32-bit: build with -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64");
 
 void cli_fmt_time(char buf[CLI_TIME_MAX], bool has, const sv_Timestamp *ts)
 {

@@ -88,6 +88,12 @@ START_TEST(times)
 	ts = (sv_Timestamp){ 1, 1000000000 };               /* bad nanos are dropped */
 	cli_fmt_time(t, true, &ts);
 	ck_assert_str_eq(t, "1970-01-01T00:00:01.000000000Z");
+	ts = (sv_Timestamp){ 2147483648LL, 7 };             /* past 2038 (armhf: 64-bit time_t) */
+	cli_fmt_time(t, true, &ts);
+	ck_assert_str_eq(t, "2038-01-19T03:14:08.000000007Z");
+	ts = (sv_Timestamp){ 4102444800LL, 0 };
+	cli_fmt_time(t, true, &ts);
+	ck_assert_str_eq(t, "2100-01-01T00:00:00.000000000Z");
 	ts = (sv_Timestamp){ 400000000000LL, 0 };           /* past year 9999 */
 	cli_fmt_time(t, true, &ts);
 	ck_assert_str_eq(t, "0001-01-01T00:00:00.000000000Z");

@@ -5,6 +5,7 @@
 #include <check.h>
 #include "tap_main.h"
 #include "cgroup_fixture.h"
+#include "build_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,14 +36,7 @@ struct run {
 
 static void init_path(char *buf, size_t sz)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	ck_assert_int_gt(n, 0);
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0';             /* build/selftest */
-	*strrchr(self, '/') = '\0';             /* build */
-	ck_assert_int_lt(snprintf(buf, sz, "%s/shimvisor-init", self), (int)sz);
+	fx_build_path(buf, sz, "shimvisor-init");
 }
 
 /* A spec running args in pid/mount/ipc/uts namespaces on the host's / (read-only), with
@@ -114,6 +108,7 @@ static void launch(struct run *r, const char *json)
 	char path[128];
 
 	memset(r, 0, sizeof(*r));
+	FX_QEMU_SKIP(FX_QEMU_NO_SUBREAPER);
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
 	init_path(r->init, sizeof(r->init));
 	write_bundle(r, json);
@@ -612,6 +607,7 @@ START_TEST(warm_init_joins)
 	if (!need_v1(CGC_PIDS))
 		return;
 	memset(&r, 0, sizeof(r));
+	FX_QEMU_SKIP(FX_QEMU_NO_SUBREAPER);
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
 	init_path(r.init, sizeof(r.init));
 	cgfx_name(name, sizeof(name), "warm");
@@ -674,6 +670,7 @@ START_TEST(v2_device_filter)
 		printf("# SKIP no cgroup2 mount\n");
 		return;
 	}
+	FX_QEMU_SKIP("has no bpf(2) (ENOSYS) to load the device filter");
 	cgfx_name(name, sizeof(name), "bpf");
 	ck_assert_int_eq(cgfx_mkdir(0, true, name), 0);
 	ck_assert(cgfx_path(0, true, name, path, sizeof(path)));

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "tap_main.h"
+#include "build_fixture.h"
 #include "worker/init/init.h"
 #include "seccomp_default.h"    /* build/gen: etc/seccomp-default.json */
 
@@ -69,6 +70,7 @@ START_TEST(default_profile_refuses_and_allows)
 	struct init in;
 	int st;
 
+	FX_QEMU_SKIP(FX_QEMU_NO_SECCOMP);
 	prepare(&in, sv_seccomp_default);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include "worker/worker.h"
 #include "tap_main.h"
+#include "build_fixture.h"
 
 /* The hex value of a "Name:\t..." line of /proc/self/status. */
 static uint64_t status_hex(const char *name)
@@ -138,6 +139,7 @@ START_TEST(confine_sets_and_filter)
 
 	if (geteuid() != 0)
 		return;         /* needs root: as the worker is */
+	FX_QEMU_SKIP(FX_QEMU_NO_SECCOMP);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
@@ -154,7 +156,9 @@ START_TEST(filter_fits)
 	size_t len = 0;
 
 	ck_assert_int_eq(confine_filter(prog, 96, &len), 0);
-	ck_assert_uint_gt(len, 20);
+	/* the arch load, the arch test, the nr load, the 12 calls every architecture denies, allow
+	 * and deny (x86_64 adds its x32 mask and the i386 section) */
+	ck_assert_uint_ge(len, 17);
 	ck_assert_int_eq(confine_filter(prog, len - 1, &len), -ENOSPC);
 }
 END_TEST

@@ -72,6 +72,7 @@ static size_t run_worker(struct tb *b, const char *ns, const char *bundle, const
 	int p[2], st;
 	pid_t pid;
 
+	FX_QEMU_SKIP_IF(!fx_qemu_exec(), FX_QEMU_NO_EXEC);
 	snprintf(exe, sizeof(exe), "%s/shimvisor-worker", b->build);
 	snprintf(env, sizeof(env), "TTRPC_ADDRESS=%s", b->evsock);
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
@@ -206,6 +207,7 @@ static pid_t run_task_to_delete(struct tb *b, int *fdp, uint32_t *s)
 	pid_t shim;
 	int fd;
 
+	FX_QEMU_SKIP(FX_QEMU_NO_SUBREAPER);
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);   /* the daemon comes to us */
 	fd = shim_start(b);
 	call(fd, s, "Create", sv_CreateTaskRequest_fields, &cq, sv_CreateTaskResponse_fields, &cr);
@@ -332,6 +334,7 @@ START_TEST(test_delete_dead_shim)
 
 	make_bundle(&b, "\"/bin/sleep\",\"1000\"");
 	need_init(&b);
+	FX_QEMU_SKIP(FX_QEMU_NO_SUBREAPER);
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);   /* orphans come to us */
 	fd = shim_start(&b);
 	cq.bundle = b.bundle;

@@ -11,20 +11,7 @@
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "wire/limits.h"
-
-/* build/, from $SV_TEST_BUILD_DIR or the test binary's place (build/selftest). */
-static inline void fx_build_dir(char *buf, size_t sz)
-{
-	const char *e = getenv("SV_TEST_BUILD_DIR");
-	char self[4000];
-
-	if (e) {
-		snprintf(buf, sz, "%s", e);
-		return;
-	}
-	ck_assert_int_eq(sv_self_dir(self, sizeof(self)), 0);
-	snprintf(buf, sz, "%s/..", self);
-}
+#include "build_fixture.h"
 
 static inline int fx_have_init(const char *build)
 {

@@ -81,6 +81,7 @@ static inline void start_worker(struct tw *w)
 	char exe[4200];
 	int lfd, p[2];
 
+	FX_QEMU_SKIP_IF(!fx_qemu_exec(), FX_QEMU_NO_EXEC);
 	snprintf(exe, sizeof(exe), "%s/shimvisor-worker", w->build);
 	snprintf(w->sock, sizeof(w->sock), "%s/s.sock", w->bundle);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", w->sock);
