@@ -65,11 +65,19 @@ CROSS_CFLAGS := -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
 endif
 # --- end of cross builds -----------------------------------------------------------------------
 
+# The size options, on every target (bench/RESULTS.md, "Size options (issue 13)", has what
+# each gave): -Os, each function and object in its own section so the link drops what nothing
+# uses, and no unwind tables (C without exceptions or cancellation; gdb reads .debug_frame).
+# A sanitized build keeps its unwind tables, for its reports' stacks.
+SIZE_CFLAGS  ?= -Os -ffunction-sections -fdata-sections \
+		$(if $(SANITIZE),,-fno-asynchronous-unwind-tables -fno-unwind-tables)
+SIZE_LDFLAGS ?= -Wl,--gc-sections
+
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -Werror \
 	   -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
-	   -DPB_ENABLE_MALLOC -I. -I$(B)/gen $(CROSS_CFLAGS)
-LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+	   -DPB_ENABLE_MALLOC -I. -I$(B)/gen $(CROSS_CFLAGS) $(SIZE_CFLAGS)
+LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SIZE_LDFLAGS)
 ifneq ($(SANITIZE),)
 # common/sanitize.c carries the same options into processes started with an empty environment
 # (the engine, shimvisor-init); -u pulls it out of libsvcommon.a into every binary.
@@ -166,18 +174,69 @@ $(B)/lib%.a:
 	@mkdir -p $(B)
 	rm -f $@ && $(AR) rcs $@ $^
 
+# MUSL=1 (the default where musl-gcc is found, and neither CROSS nor SANITIZE is set): the
+# worker and the CLI are static-pie binaries on musl, their objects (wire/, common/, the
+# generated .pb.c included) compiled again with musl-gcc into $(B)/musl/, never mixed with
+# the glibc objects the unit tests link. musl-gcc's specs see only musl's headers: $(M)/include
+# holds symlinks to the kernel's (linux/, asm/, asm-generic/) and nanopb's, nothing else; and
+# $(M)/musl.specs is musl-gcc's with rcrt1.o and a static-pie link (musl-gcc's own would ask
+# for /lib/ld-musl-*.so.1 at run time). Debian's libprotobuf-nanopb.a needs only memcpy,
+# memset, realloc, free and __stack_chk_fail: it links with musl as it is. _FORTIFY_SOURCE
+# is a no-op under musl (no __*_chk functions); -fstack-protector-strong, PIE and relro stay.
+# wire/stdio_fields.h: musl makes stdin/stdout/stderr macros, which the task API uses as field names.
+MUSL ?= auto
+ifeq ($(MUSL),auto)
+MUSL := $(if $(CROSS)$(SANITIZE),0,$(if $(shell command -v musl-gcc 2>/dev/null),1,0))
+endif
+M := $(B)/musl
+ifeq ($(MUSL),1)
+MUSL_SPECS_IN := $(shell sed -n 's/.*-specs "\(.*\)".*/\1/p' $$(command -v musl-gcc))
+MUSL_CC       := $(CC) -specs $(M)/musl.specs
+MUSL_CFLAGS   := $(CFLAGS) -isystem $(M)/include -include wire/stdio_fields.h
+MUSL_ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch)
+STATIC_PB     := $(shell $(CC) -print-file-name=libprotobuf-nanopb.a)
+$(M)/musl.specs: $(MUSL_SPECS_IN)
+	@mkdir -p $(M)/include
+	sed -e 's|/Scrt1\.o|/rcrt1.o|' -e 's|-dynamic-linker [^ ]*|-static -pie --no-dynamic-linker -z text|' $< > $@.tmp
+	grep -q rcrt1.o $@.tmp && grep -q no-dynamic-linker $@.tmp && mv $@.tmp $@
+	ln -sfn /usr/include/linux /usr/include/asm-generic $(MUSL_ARCH_INC)/asm /usr/include/pb.h \
+		/usr/include/pb_common.h /usr/include/pb_encode.h /usr/include/pb_decode.h $(M)/include/
+$(M)/%.o: %.c $(GEN_H) $(M)/musl.specs
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(MUSL_CFLAGS) -MMD -MP -c -o $@ $<
+$(M)/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H) $(M)/musl.specs
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(MUSL_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+mobjs = $(patsubst %.c,$(M)/%.o,$(1))
+$(M)/libsvcommon.a: $(call mobjs,$(COMMON_SRC))
+$(M)/libsvwire.a:   $(call mobjs,$(WIRE_SRC)) $(PROTOS:%=$(M)/gen/%.pb.o)
+$(M)/libsvworker.a: $(call mobjs,$(WORKER_SRC))
+$(M)/libshimvisor.a: $(call mobjs,$(LIBSV_SRC))
+$(M)/libsvcli.a:    $(call mobjs,$(CLI_SRC))
+$(M)/lib%.a:
+	rm -f $@ && $(AR) rcs $@ $^
+STATIC_LINK := $(MUSL_CC) $(filter-out -pie,$(LDFLAGS))
+WORKER_OBJS := $(M)/worker/main.o $(M)/libsvworker.a $(M)/libsvwire.a $(M)/libsvcommon.a
+CLI_OBJS    := $(M)/client/cli/main.o $(M)/libsvcli.a $(M)/libshimvisor.a $(M)/libsvwire.a $(M)/libsvcommon.a
+else
+STATIC_PB   := $(NANOPB_LIB)
+STATIC_LINK := $(CC) $(LDFLAGS) $(STATIC_PIE)
+WORKER_OBJS := $(B)/worker/main.o $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
+CLI_OBJS    := $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
+endif
+
 $(B)/shimvisord: $(B)/supervisor/main.o $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(NANOPB_LIB)
 # The worker stays resident for a task's whole life: static-pie keeps its private memory to its
-# own dirty pages (no ld.so, no per-process relocation of libc), ~76 KiB instead of ~120 KiB.
-# It uses neither NSS nor dlopen, which static glibc cannot serve.
-$(B)/shimvisor-worker: $(B)/worker/main.o $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
-	$(CC) $(LDFLAGS) $(STATIC_PIE) -o $@ $^ $(NANOPB_LIB)
+# own dirty pages (no ld.so, no per-process relocation of libc); on musl (MUSL above) also
+# small. It uses neither NSS nor dlopen.
+$(B)/shimvisor-worker: $(WORKER_OBJS)
+	$(STATIC_LINK) -o $@ $^ $(STATIC_PB)
 $(B)/shimvisor-init: $(B)/worker/init/main.o $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(INIT_LIBS) $(NANOPB_LIB)
 # The CLI is short-lived: static-pie skips ld.so (~0.2 ms of every command). No NSS used.
-$(B)/shimvisor: $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
-	$(CC) $(LDFLAGS) $(STATIC_PIE) -o $@ $^ $(NANOPB_LIB)
+$(B)/shimvisor: $(CLI_OBJS)
+	$(STATIC_LINK) -o $@ $^ $(STATIC_PB)
 
 # libshimvisor for other programs (<shimvisor.h>, pkg-config shimvisor), in $(B)/lib/: the
 # client library and the part of wire/ and common/ it uses, compiled again with -fPIC into

@@ -3,12 +3,14 @@
 # bench/bench.py: `make bench` driver: shimvisor vs a private containerd 1.6 + runc-v2 shim vs the unshare floor.
 """Measures, in one run, on one machine:
 
-  (run in the order issue-13 idle, 2, issue-3 latency, 1, issue-3 memory, 3; `--phases` picks a subset)
+  (run in the order issue-13 idle, 2, issue-3 latency, 1, issue-3 memory, 3, sizes, edge; `--phases` picks a subset)
   1. idle per-task monitor memory at N detached `sleep 100000` tasks (shimvisor-worker vs
      containerd-shim-runc-v2) and the daemons' RSS growth per task;
   2. run-to-exit latency of /bin/true (unshare floor, `shimvisor run --rm`, `ctr run --rm`),
      interleaved round-robin per iteration;
   3. throughput: N detached tasks started 4 at a time, then `delete -f` 4 at a time;
+  Issue 13 ("sizes", bench/sizes.py): the installed binaries' size, the worker's USS at N
+     tasks and the CLI's start-up.
   Issue 3: our worker as containerd's shim (`ctr run --runtime io.containerd.shimvisor.v2`)
      beside containerd-shim-runc-v2 under the same private containerd: shim USS/PSS per task
      at N detached tasks, and `ctr run --rm /bin/true` latency interleaved A/B.
@@ -35,6 +37,7 @@ import tempfile
 import time
 
 import idle
+import sizes
 from benchlib import (CG_ROOT, HERE, SV_CG_PARENT, SV_NS, TOP, BenchError, SvStack, all_pids,
                       cpu_busy_ms, drive, foreign_sections, log, pool_run, proc_cmdline, proc_comm, proc_ppid,
                       proc_threads, read_json, run, smaps_rollup, summ, timed, unlink_dead_socket, wait_gone)
@@ -43,11 +46,12 @@ CTR_NS = "bench"
 UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"]
 # RESULTS.md sections the bench does not write (bench/soak.py's, and the hand-kept record of
 # single changes): kept when the bench rewrites the file; results.json keys likewise
-SOAK_SECTIONS = ("Soak", "Hostile clients", "Measurements of single changes", "Small device")
+SOAK_SECTIONS = ("Soak", "Hostile clients", "Measurements of single changes", "Small device",
+                 "Size options (issue 13)")
 SOAK_KEYS = ("soak", "hostile", "edge")
 # in the order they run (latency first: mass teardown leaves the kernel busy in the background)
 # ("edge": bench/edge.py, the small-device profile, on a daemon of its own, after the report)
-ALL_PHASES = ["idle", "lat", "shim-lat", "mem", "shim-mem", "tp", "edge"]
+ALL_PHASES = ["idle", "lat", "shim-lat", "mem", "shim-mem", "tp", "sizes", "edge"]
 # Issue 3: our worker as containerd's runtime v2 shim, beside containerd's own runc-v2 shim
 SHIM3_RUNTIME = "io.containerd.shimvisor.v2"
 SHIM3_BIN = "containerd-shim-shimvisor-v2"
@@ -761,6 +765,8 @@ def report(b, res, path):
               l3["sv"]["median"], l3["runc"]["median"], l3["sv"]["p90"], l3["runc"]["p90"]))
     if res.get("idle"):
         T(*idle.target(res["idle"]))
+    if res.get("sizes"):
+        sizes.targets(res, T)
     res["targets"] = [{"what": t[0], "value": t[1], "target": t[2], "pass": t[3], "peer": t[4]} for t in targets]
 
     P("<!-- SPDX-License-Identifier: Apache-2.0 -->")
@@ -893,6 +899,8 @@ def report(b, res, path):
         P("")
     if res.get("shim_lat") or res.get("shim_mem"):
         report_shim3(b, res, P)
+    if res.get("sizes"):
+        sizes.section(res, P)
     P("## Commands")
     P("")
     P("`$SCR` is the private scratch dir (`%s/shimvisor-bench.XXXXXX`), `RFS=$SCR/rootfs` a busybox-static rootfs "
@@ -1033,6 +1041,7 @@ def main():
     ap.add_argument("--shim-lat-runs", type=int, default=40,
                     help="issue 3: `ctr run --rm` samples per shim (default 40)")
     ap.add_argument("--shim-lat-warmup", type=int, default=3)
+    ap.add_argument("--cli-runs", type=int, default=100, help="issue 13: CLI start-up samples (default 100)")
     ap.add_argument("--phases", default=",".join(ALL_PHASES),
                     help="which measurements, a comma-separated subset of %s; `shim` = shim-lat,shim-mem "
                          "(issue 3); default all" % ",".join(ALL_PHASES))
@@ -1060,7 +1069,8 @@ def main():
         b.make_scratch()
         b.copy_binaries()
         b.make_rootfs()
-        b.start_containerd()
+        if phases != ["sizes"]:
+            b.start_containerd()
         b.start_shimvisord()
         res = b.results
         res["phases"] = phases
@@ -1088,6 +1098,8 @@ def main():
             res["xargs"] = b.xargs_check(args.tp_n)
             res["tp_floor"] = b.kernel_floor_rate(args.tp_n)
             res["tp"]["ctr+runc"] = b.throughput("ctr", args.tp_ctr_n, args.ctr_reps)
+        if "sizes" in phases:
+            sizes.measure(b, res, args.mem_n, args.cli_runs)
         res["notes"] += [
             "Target verdicts use the first shimvisor memory row (default: host / read-only) and the interleaved "
             "harness medians; hyperfine figures are a cross-check only.",

@@ -18,9 +18,17 @@
 #include "wire/limits.h"
 
 #define SPAWN_MAX_FDS 6
+/* posix_spawn_file_actions_addclosefrom_np is glibc's (2.34); musl has none: there every
+ * spawn takes the vfork path below, which marks the rest close-on-exec itself. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+#define SPAWN_CLOSEFROM 1
+#else
+#define SPAWN_CLOSEFROM 0
+#endif
 /* copies of the caller's fds go at or above this, clear of every target */
 #define SPAWN_HI_FD (SV_FD_FIRST + SPAWN_MAX_FDS + 1)
 
+#if SPAWN_CLOSEFROM
 /* The file actions, in order: the directory first (dirfd may be closed below), then 0-2,
  * then the contract fds from copies above every target, then nothing else. */
 static int actions(posix_spawn_file_actions_t *fa, const struct sv_spawn *o, const int *hi)
@@ -57,6 +65,7 @@ static int attrs(posix_spawnattr_t *at, const struct sv_spawn *o)
 	r = r ? r : posix_spawnattr_setsigmask(at, &none);
 	return r ? r : posix_spawnattr_setsigdefault(at, &dfl);
 }
+#endif
 
 /* src onto dst, without close-on-exec (also when they are the same fd) */
 static int fd_on(int src, int dst)
@@ -71,7 +80,8 @@ static int fd_on(int src, int dst)
 struct fd_child {
 	const struct sv_spawn *o;
 	const int *hi;
-	int exe;
+	int exe;                /* -1: exec path */
+	const char *path;
 	char *const *argv, *const *envp;
 	volatile int err;
 };
@@ -110,7 +120,10 @@ static _Noreturn void fd_child(struct fd_child *c)
 		goto fail;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	syscall(SYS_execveat, c->exe, "", c->argv, c->envp, AT_EMPTY_PATH);
+	if (c->exe >= 0)
+		syscall(SYS_execveat, c->exe, "", c->argv, c->envp, AT_EMPTY_PATH);
+	else
+		execve(c->path, c->argv, c->envp);
 fail:
 	c->err = -errno;
 	_exit(127);
@@ -118,10 +131,11 @@ fail:
 
 /* vfork, as posix_spawn does (no copy of our page tables), with every signal blocked until
  * the child has put its handlers back to the defaults. A failed child is reaped here. */
-static int spawn_through_fd(const int *hi, int exe, char *const argv[], char *const envp[],
-			    const struct sv_spawn *o, pid_t *pid)
+static int spawn_vfork(const char *path, const int *hi, int exe, char *const argv[], char *const envp[],
+		       const struct sv_spawn *o, pid_t *pid)
 {
-	struct fd_child c = { .o = o, .hi = hi, .exe = exe, .argv = argv, .envp = envp, .err = 0 };
+	struct fd_child c = { .o = o, .hi = hi, .exe = exe, .path = path, .argv = argv, .envp = envp,
+			      .err = 0 };
 	sigset_t all, old;
 	pid_t p;
 	int err;
@@ -141,6 +155,7 @@ static int spawn_through_fd(const int *hi, int exe, char *const argv[], char *co
 	return err;
 }
 
+#if SPAWN_CLOSEFROM
 /* The posix_spawn path: exec path. */
 static int spawn_path(const char *path, const int *hi, char *const argv[], char *const envp[],
 		      const struct sv_spawn *o, pid_t *pid)
@@ -162,6 +177,7 @@ static int spawn_path(const char *path, const int *hi, char *const argv[], char 
 	posix_spawnattr_destroy(&at);
 	return -r;
 }
+#endif
 
 int sv_spawn(const char *path, char *const argv[], char *const envp[], const struct sv_spawn *o,
 	     pid_t *pid)
@@ -189,8 +205,12 @@ int sv_spawn(const char *path, char *const argv[], char *const envp[], const str
 			self = -1;
 		}
 	}
-	r = o->exe_fd ? spawn_through_fd(hi, exe, argv, envp, o, pid) :
-			spawn_path(path, hi, argv, envp, o, pid);
+#if SPAWN_CLOSEFROM
+	if (!o->exe_fd)
+		r = spawn_path(path, hi, argv, envp, o, pid);
+	else
+#endif
+		r = spawn_vfork(path, hi, exe, argv, envp, o, pid);
 	if (self >= 0) {
 		if (setns(self, CLONE_NEWPID) < 0)
 			sv_die(-errno, "setns back to our pid namespace");
