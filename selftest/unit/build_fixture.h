@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "common/kernel.h"
 
 /* The build directory: $SV_TEST_BUILD_DIR, else $BUILD (make check sets it), else the test
  * binary's own place (build/selftest/..). */
@@ -75,33 +74,8 @@ static inline bool fx_qemu_exec(void)
 		}                                                                       \
 	} while (0)
 #define FX_QEMU_SKIP(why) FX_QEMU_SKIP_IF(1, why)
-/* qemu-user 7.2 (Debian 12) answers ENOSYS to openat2 and to the new mount API, and its statx
- * leaves the mount id 0: true while the code has no fallback for them (common/kernel.c, a
- * kernel before 5.6/5.8 needs the same), false once it has one, and the case then runs. */
-static inline bool fx_no_open_in_root(void)
-{
-	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
-
-	ck_assert_int_ge(root, 0);
-	fd = sv_open_in_root(root, ".", O_PATH | O_DIRECTORY, 0);
-	close(root);
-	if (fd >= 0)
-		close(fd);
-	return fd == -ENOSYS;
-}
-
-static inline bool fx_no_mount_id(void)
-{
-	struct sv_fileid id;
-
-	ck_assert_int_eq(sv_fileid(AT_FDCWD, "/", 0, &id), 0);
-	return id.mnt == 0;
-}
-
 #define FX_QEMU_NO_EXEC "has no binfmt_misc handler to exec a target binary"
 #define FX_QEMU_NO_SUBREAPER "refuses PR_SET_CHILD_SUBREAPER"
 #define FX_QEMU_NO_SECCOMP "refuses seccomp filters"
-#define FX_QEMU_NO_OPENAT2 "has no openat2 (ENOSYS) and the code no fallback yet"
-#define FX_QEMU_NO_MOUNT_ID "gives no statx mount id and the code no fallback yet"
 
 #endif

@@ -2,7 +2,6 @@
 /* selftest/unit/test_client_args.c: the CLI's command-line parsing, without a daemon. */
 #include <check.h>
 #include "tap_main.h"
-#include "build_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -147,7 +146,6 @@ START_TEST(run_options)
 	struct run_opts o;
 	sv_CtlCreateRequest req;
 
-	FX_QEMU_SKIP_IF(fx_no_open_in_root(), FX_QEMU_NO_OPENAT2);
 	ck_assert_int_eq(cli_parse_run(ARGC(v), v, false, &o, err, sizeof(err)), 0);
 	ck_assert(o.rm && !o.detach);
 	ck_assert_str_eq(o.rootfs, "/srv/r");

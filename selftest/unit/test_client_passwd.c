@@ -3,7 +3,6 @@
  * and /etc/group (client/cli/passwd.c), never outside it. */
 #include <check.h>
 #include "tap_main.h"
-#include "build_fixture.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,6 @@ static void setup(void)
 {
 	char p[256];
 
-	FX_QEMU_SKIP_IF(fx_no_open_in_root(), FX_QEMU_NO_OPENAT2);
 	snprintf(dir, sizeof(dir), "/tmp/sv-passwd.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(root, sizeof(root), "%s/root", dir);

@@ -2,7 +2,6 @@
 /* selftest/unit/test_common_fs.c: atomic writes, bounded reads, mkdir, mount-safe removal, fd flags, SHA-256. */
 #include <check.h>
 #include "tap_main.h"
-#include "build_fixture.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -206,7 +205,6 @@ START_TEST(remove_tree_mounts)
 	char path[64], sub[128];
 	int d, t, o;
 
-	FX_QEMU_SKIP_IF(fx_no_mount_id(), FX_QEMU_NO_MOUNT_ID);
 	/* needs a private mount namespace (root); this test runs in its own forked child */
 	if (unshare(CLONE_NEWNS) < 0) {
 		fprintf(stderr, "# skip remove_tree_mounts: unshare: %s\n", strerror(errno));

@@ -16,12 +16,14 @@
 #include <sys/syscall.h>
 
 #include "common/kernel.h"
+#include "build_fixture.h"
 
 /* From here on, close_range and openat2 answer ENOSYS (each test runs in its own fork). */
 static void force_fallbacks(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 
+	FX_QEMU_SKIP(FX_QEMU_NO_SECCOMP);
 	ck_assert_ptr_nonnull(ctx);
 	ck_assert_int_eq(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), 0);
 	ck_assert_int_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SYS_close_range, 0), 0);
