@@ -18,11 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include "common/kernel.h"
 #include "common/fsutil.h"
 #include "common/ids.h"
+#include "common/kernel.h"
 #include "common/log.h"
 #include "common/restart_policy.h"
 #include "common/unixsock.h"

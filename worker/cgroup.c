@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "common/kernel.h"
 #include "common/fsutil.h"
+#include "common/kernel.h"
 #include "worker/cgroup_backend.h"
 #include "wire/limits.h"
 

@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include "common/kernel.h"
 #include "common/fsutil.h"
+#include "common/kernel.h"
 #include "common/log.h"
 #include "common/procfs.h"
 #include "common/spawn.h"

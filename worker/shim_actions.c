@@ -12,10 +12,9 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
-#include "common/kernel.h"
 #include "common/fsutil.h"
+#include "common/kernel.h"
 #include "common/log.h"
 #include "common/unixsock.h"
 #include "wire/pbio.h"

@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "common/kernel.h"
 #include "common/procfs.h"

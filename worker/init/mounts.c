@@ -10,10 +10,9 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
-#include "common/kernel.h"
 #include "common/cgroupfs.h"
+#include "common/kernel.h"
 #include "worker/init/init.h"
 
 static const struct { const char *name; int clear; unsigned long flag; } flag_opts[] = {
