@@ -132,6 +132,13 @@ int sv_read_file(int dirfd, const char *name, size_t max, char **out, size_t *le
 	return 0;
 }
 
+int sv_lexists_at(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
 int sv_mkdir_open(int dirfd, const char *name, mode_t mode)
 {
 	int fd;

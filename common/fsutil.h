@@ -15,6 +15,9 @@ int sv_write_atomic(int dirfd, const char *name, const void *data, size_t len, m
 int sv_replace_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* Read a whole small file (at most max bytes; -EFBIG beyond). NUL-terminated, malloc'd. */
 int sv_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len);
+/* 0 if name exists in dirfd (a symlink itself, not followed), else -errno. faccessat() with
+ * AT_SYMLINK_NOFOLLOW needs faccessat2 (Linux 5.8) under musl, EINVAL below it. */
+int sv_lexists_at(int dirfd, const char *name);
 /* mkdirat that accepts an existing directory; then open it O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC.
  * Returns the new directory fd (>= 0) or -errno. */
 int sv_mkdir_open(int dirfd, const char *name, mode_t mode);

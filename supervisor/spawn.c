@@ -207,11 +207,11 @@ int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spa
 	if (bfd < 0)
 		return -errno;
 	/* only a committed task's bundle, with its config (checked when it was written) */
-	if (faccessat(bfd, SV_BUNDLE_CREATING, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (sv_lexists_at(bfd, SV_BUNDLE_CREATING) == 0) {
 		close(bfd);
 		return -EBUSY;
 	}
-	if (faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (sv_lexists_at(bfd, SV_BUNDLE_CONFIG) < 0) {
 		r = -errno;
 		close(bfd);
 		return r;

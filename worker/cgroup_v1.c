@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "common/fsutil.h"
 #include "metrics.pb.h"
 #include "wire/pbio.h"
 #include "worker/cgroup_backend.h"
@@ -215,7 +216,7 @@ static int blkio(const struct wcg_dir *d, sv_Cg1Metrics *m, char *b)
 	if (cgfs_read(AT_FDCWD, "/proc/partitions", parts, WCG_SCRATCH / 2) < 0)
 		parts[0] = '\0';
 	/* CFQ's files where the kernel has them, else the throttle policy's (as containerd) */
-	if (faccessat(d->fd, "blkio.io_serviced_recursive", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (sv_lexists_at(d->fd, "blkio.io_serviced_recursive") == 0) {
 		if ((rc = blkio_file(d->fd, "blkio.io_service_bytes_recursive", b, parts,
 				     &s->io_service_bytes_recursive,
 				     &s->io_service_bytes_recursive_count)) ||

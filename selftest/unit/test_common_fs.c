@@ -250,6 +250,24 @@ START_TEST(remove_tree_mounts)
 }
 END_TEST
 
+/* exists without following the last component: what faccessat(AT_SYMLINK_NOFOLLOW) would
+ * say, also where musl has no faccessat2 (Linux < 5.8: selftest/e2e/85-floor.t) */
+START_TEST(lexists_at)
+{
+	char path[64];
+	int d = scratch(path);
+
+	put(d, "f", "1");
+	ck_assert_int_eq(symlinkat("/nonexistent", d, "dangling"), 0);
+	ck_assert_int_eq(sv_lexists_at(d, "f"), 0);
+	ck_assert_int_eq(sv_lexists_at(d, "dangling"), 0);
+	ck_assert_int_eq(sv_lexists_at(d, "missing"), -ENOENT);
+	ck_assert_int_eq(sv_lexists_at(d, "f/x"), -ENOTDIR);
+	ck_assert_int_eq(sv_lexists_at(-1, "f"), -EBADF);
+	scratch_done(d, path);
+}
+END_TEST
+
 START_TEST(mkdirs)
 {
 	char path[64], p[160];
@@ -423,6 +441,7 @@ int main(void)
 	tcase_add_test(tc, remove_tree_no_follow);
 	tcase_add_test(tc, remove_tree_mounts);
 	tcase_add_test(tc, umount_no_follow);
+	tcase_add_test(tc, lexists_at);
 	tcase_add_test(tc, mkdirs);
 	tcase_add_test(tc, fd_flags_and_self_dir);
 	tcase_add_test(tc, sha256_vectors);

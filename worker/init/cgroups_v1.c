@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cgroupfs.h"
+#include "common/fsutil.h"
 #include "worker/init/cgroups.h"
 
 const char *const cgv1_default_devices[] = {
@@ -37,7 +38,7 @@ static int wr_i64(struct init_err *e, int dfd, const char *file, int64_t v)
 
 static bool has_file(int dfd, const char *file)
 {
-	return faccessat(dfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	return sv_lexists_at(dfd, file) == 0;
 }
 
 static int memory(int dfd, const struct spec_resources *r, struct init_err *e)

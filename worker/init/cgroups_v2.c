@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cgroupfs.h"
+#include "common/fsutil.h"
 #include "worker/init/cgroups.h"
 
 static int wr(struct init_err *e, int dfd, const char *file, const char *val)
@@ -51,7 +52,7 @@ static int memory(int dfd, const struct spec_resources *r, struct init_err *e)
 						    "be below the memory limit");
 			swap -= r->mem_limit.v;
 		}
-		if (faccessat(dfd, "memory.swap.max", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (sv_lexists_at(dfd, "memory.swap.max") == 0 &&
 		    (rc = wr_max(e, dfd, "memory.swap.max", swap)))
 			return rc;
 	}
@@ -92,7 +93,7 @@ static int cpu(int dfd, const struct spec_resources *r, struct init_err *e)
 static int io(int dfd, const struct spec_resources *r, struct init_err *e)
 {
 	static const char *const key[THR_COUNT] = { "rbps", "wbps", "riops", "wiops" };
-	bool bfq = faccessat(dfd, "io.weight", F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+	bool bfq = sv_lexists_at(dfd, "io.weight") != 0;
 	const char *wfile = bfq ? "io.bfq.weight" : "io.weight";
 	char b[96];
 	int rc;
