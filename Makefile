@@ -91,7 +91,7 @@ GEN_C      := $(PROTOS:%=$(B)/gen/%.pb.c)
 GEN_H      := $(PROTOS:%=$(B)/gen/%.pb.h)
 
 objs = $(patsubst %.c,$(B)/%.o,$(1))
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(filter-out common/multicall.c,$(wildcard common/*.c))
 WIRE_SRC   := $(wildcard wire/*.c)
 WORKER_SRC := $(filter-out worker/main.c,$(wildcard worker/*.c))
 INIT_SRC   := $(filter-out worker/init/main.c,$(wildcard worker/init/*.c))
@@ -144,7 +144,8 @@ $(B)/gen/seccomp_default.h: etc/seccomp-default.json
 	@mkdir -p $(B)/gen
 	{ echo 'static const char sv_seccomp_default[] = {'; od -An -v -tx1 $< | \
 	  sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; } > $@.tmp && mv $@.tmp $@
-$(B)/supervisor/spec_seccomp.o $(B)/selftest/unit/test_init_seccomp.o: $(B)/gen/seccomp_default.h
+$(B)/supervisor/spec_seccomp.o $(B)/musl/supervisor/spec_seccomp.o $(B)/selftest/unit/test_init_seccomp.o: \
+	$(B)/gen/seccomp_default.h
 
 # The engine's seccomp filter (mk/engine_filter.c: its allow-list), compiled by libseccomp on
 # the build host into a BPF array, so shimvisord links no libseccomp. For CROSS builds, the
@@ -158,7 +159,7 @@ $(B)/mk/engine_filter: mk/engine_filter.c
 $(B)/gen/engine_filter.h: $(B)/mk/engine_filter
 	@mkdir -p $(B)/gen
 	$< $(FILTER_ARGS) > $@.tmp && mv $@.tmp $@
-$(B)/supervisor/engine_seccomp.o $(B)/pic/supervisor/engine_seccomp.o: $(B)/gen/engine_filter.h
+$(B)/supervisor/engine_seccomp.o $(B)/musl/supervisor/engine_seccomp.o: $(B)/gen/engine_filter.h
 
 $(B)/gen/%.pb.o: $(B)/gen/%.pb.c $(GEN_H)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
@@ -213,30 +214,65 @@ $(M)/libsvwire.a:   $(call mobjs,$(WIRE_SRC)) $(PROTOS:%=$(M)/gen/%.pb.o)
 $(M)/libsvworker.a: $(call mobjs,$(WORKER_SRC))
 $(M)/libshimvisor.a: $(call mobjs,$(LIBSV_SRC))
 $(M)/libsvcli.a:    $(call mobjs,$(CLI_SRC))
+$(M)/libsvsupervisor.a: $(call mobjs,$(SUP_SRC))
 $(M)/lib%.a:
 	rm -f $@ && $(AR) rcs $@ $^
 STATIC_LINK := $(MUSL_CC) $(filter-out -pie,$(LDFLAGS))
-WORKER_OBJS := $(M)/worker/main.o $(M)/libsvworker.a $(M)/libsvwire.a $(M)/libsvcommon.a
-CLI_OBJS    := $(M)/client/cli/main.o $(M)/libsvcli.a $(M)/libshimvisor.a $(M)/libsvwire.a $(M)/libsvcommon.a
+# One file, three programs: shimvisord, shimvisor-worker (and containerd-shim-shimvisor-v2)
+# and shimvisor are $(B)/shimvisord, the others symlinks to it; common/multicall.c picks the
+# program by the name it is run as. The three share musl, nanopb, wire/ and common/ (~110 KiB
+# each as three files) and the page cache; each process maps and dirties only what it runs,
+# but every process relocates all of the file's pointers at exec (static-pie), so static
+# tables are kept free of pointers where they can be (DESIGN.md, "Footprint"). Each main.c
+# keeps its main(), renamed here for the dispatcher. On glibc (MUSL=0) they stay three files.
+# The daemon on musl maps no libc.so and no ld.so, whose text (shared, but counted whole in
+# the RSS of each process) kept an idle monitor + engine at ~4.3 MiB RSS. Debian ships no
+# libcjson.a: cJSON.c is compiled from Debian's source package of the installed libcjson-dev
+# (same version and patches, fetched into $(B)/src/cjson by mk/debsrc.sh); Debian's libinih.a
+# needs only libc functions musl also has, and links as it is.
+CJSON_DIR := $(B)/src/cjson
+INIH_A    := $(shell $(CC) -print-file-name=libinih.a)
+$(CJSON_DIR)/VERSION:
+	sh mk/debsrc.sh libcjson-dev $(CJSON_DIR)
+$(M)/include/cjson/cJSON.h: $(CJSON_DIR)/VERSION $(M)/musl.specs
+	@mkdir -p $(dir $@)
+	ln -sfn $(abspath $(CJSON_DIR))/tree/cJSON.h $@
+$(M)/include/ini.h: $(M)/musl.specs
+	ln -sfn /usr/include/ini.h $@
+$(call mobjs,$(SUP_SRC)): | $(M)/include/cjson/cJSON.h $(M)/include/ini.h
+# not our code: its own warnings are not ours to fix (hardening and size flags kept)
+$(M)/cjson/cJSON.o: $(CJSON_DIR)/VERSION $(M)/musl.specs
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(filter-out -Werror -W%,$(MUSL_CFLAGS)) -c -o $@ $(CJSON_DIR)/tree/cJSON.c
+MAIN_DEPS := $(GEN_H) $(M)/musl.specs | $(M)/include/cjson/cJSON.h $(M)/include/ini.h
+$(M)/main_daemon.o: supervisor/main.c $(MAIN_DEPS)
+	$(MUSL_CC) $(MUSL_CFLAGS) -Dmain=sv_main_daemon -MMD -MP -c -o $@ $<
+$(M)/main_worker.o: worker/main.c $(MAIN_DEPS)
+	$(MUSL_CC) $(MUSL_CFLAGS) -Dmain=sv_main_worker -MMD -MP -c -o $@ $<
+$(M)/main_cli.o: client/cli/main.c $(MAIN_DEPS)
+	$(MUSL_CC) $(MUSL_CFLAGS) -Dmain=sv_main_cli -MMD -MP -c -o $@ $<
+$(B)/shimvisord: $(M)/common/multicall.o $(M)/main_daemon.o $(M)/main_worker.o \
+		 $(M)/main_cli.o $(M)/libsvsupervisor.a $(M)/libsvworker.a $(M)/libsvcli.a \
+		 $(M)/libshimvisor.a $(M)/libsvwire.a $(M)/libsvcommon.a $(M)/cjson/cJSON.o
+	$(STATIC_LINK) -o $@ $^ $(INIH_A) $(STATIC_PB)
+$(B)/shimvisor-worker $(B)/shimvisor: $(B)/shimvisord
+	ln -sfn shimvisord $@
 else
-STATIC_PB   := $(NANOPB_LIB)
-STATIC_LINK := $(CC) $(LDFLAGS) $(STATIC_PIE)
-WORKER_OBJS := $(B)/worker/main.o $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
-CLI_OBJS    := $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
-endif
-
 $(B)/shimvisord: $(B)/supervisor/main.o $(LIB_SUP) $(LIB_WIRE) $(LIB_COMMON)
+	@rm -f $@
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUP_LIBS) $(NANOPB_LIB)
 # The worker stays resident for a task's whole life: static-pie keeps its private memory to its
-# own dirty pages (no ld.so, no per-process relocation of libc); on musl (MUSL above) also
-# small. It uses neither NSS nor dlopen.
-$(B)/shimvisor-worker: $(WORKER_OBJS)
-	$(STATIC_LINK) -o $@ $^ $(STATIC_PB)
+# own dirty pages (no ld.so, no per-process relocation of libc). It uses neither NSS nor dlopen.
+$(B)/shimvisor-worker: $(B)/worker/main.o $(LIB_WORKER) $(LIB_WIRE) $(LIB_COMMON)
+	@rm -f $@
+	$(CC) $(LDFLAGS) $(STATIC_PIE) -o $@ $^ $(NANOPB_LIB)
+# The CLI is short-lived: static-pie skips ld.so (~0.2 ms of every command). No NSS used.
+$(B)/shimvisor: $(B)/client/cli/main.o $(LIB_CLI) $(LIB_SV) $(LIB_WIRE) $(LIB_COMMON)
+	@rm -f $@
+	$(CC) $(LDFLAGS) $(STATIC_PIE) -o $@ $^ $(NANOPB_LIB)
+endif
 $(B)/shimvisor-init: $(B)/worker/init/main.o $(LIB_INIT) $(LIB_WIRE) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(INIT_LIBS) $(NANOPB_LIB)
-# The CLI is short-lived: static-pie skips ld.so (~0.2 ms of every command). No NSS used.
-$(B)/shimvisor: $(CLI_OBJS)
-	$(STATIC_LINK) -o $@ $^ $(STATIC_PB)
 
 # libshimvisor for other programs (<shimvisor.h>, pkg-config shimvisor), in $(B)/lib/: the
 # client library and the part of wire/ and common/ it uses, compiled again with -fPIC into
@@ -359,8 +395,14 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		   $(DESTDIR)$(INCLUDEDIR)/shimvisor/common $(DESTDIR)$(INCLUDEDIR)/shimvisor/wire
-	install -m 0755 $(INSTALL_STRIP) $(B)/shimvisord $(B)/shimvisor-worker $(B)/shimvisor-init $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(INSTALL_STRIP) $(B)/shimvisord $(B)/shimvisor-init $(DESTDIR)$(SBINDIR)/
+ifeq ($(MUSL),1)
+	ln -sf shimvisord $(DESTDIR)$(SBINDIR)/shimvisor-worker
+	ln -sf $(shell realpath -m --relative-to=$(BINDIR) $(SBINDIR))/shimvisord $(DESTDIR)$(BINDIR)/shimvisor
+else
+	install -m 0755 $(INSTALL_STRIP) $(B)/shimvisor-worker $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(INSTALL_STRIP) $(B)/shimvisor $(DESTDIR)$(BINDIR)/
+endif
 	ln -sf $(shell realpath -m --relative-to=$(BINDIR) $(SBINDIR))/shimvisor-worker \
 		$(DESTDIR)$(BINDIR)/containerd-shim-shimvisor-v2
 	install -m 0644 $(INSTALL_STRIP) $(B)/lib/$(SO_REAL) $(DESTDIR)$(LIBDIR)/

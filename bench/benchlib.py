@@ -335,7 +335,10 @@ class SvStack:
         for name in BINS:
             src = os.path.join(BUILD, name)
             dst = os.path.join(d, name)
-            shutil.copy2(src, dst)
+            if os.path.islink(src):     # musl builds: the worker and the CLI are shimvisord
+                os.symlink(os.readlink(src), dst)
+            else:
+                shutil.copy2(src, dst)
             with open(dst, "rb") as f:
                 h = hashlib.sha256(f.read()).hexdigest()[:12]
             info[name] = "sha256:%s %s KiB, built %s" % (h, os.path.getsize(dst) // 1024, datetime.datetime.fromtimestamp(

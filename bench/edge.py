@@ -126,11 +126,12 @@ class Edge(SvStack):
         """The binaries and the rootfs copied to d, written out and dropped from the page cache:
         the pages the profile's processes then fault in are charged to its cgroup, as on a
         device that reads them from its flash."""
-        shutil.copytree(os.path.join(self.scr, "bin"), os.path.join(d, "bin"))
-        # stripped, as `make install` installs them
+        shutil.copytree(os.path.join(self.scr, "bin"), os.path.join(d, "bin"), symlinks=True)
+        # stripped, as `make install` installs them (a symlink stays one)
         if shutil.which("strip"):
             for name in os.listdir(os.path.join(d, "bin")):
-                run(["strip", os.path.join(d, "bin", name)], timeout=30)
+                if not os.path.islink(os.path.join(d, "bin", name)):
+                    run(["strip", os.path.join(d, "bin", name)], timeout=30)
         shutil.copytree(os.path.join(self.scr, "rootfs"), os.path.join(d, "rootfs"), symlinks=True)
         for top in ("bin", "rootfs"):
             for dirpath, _, files in os.walk(os.path.join(d, top)):

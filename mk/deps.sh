@@ -7,8 +7,9 @@
 # private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
 # man-db and groff-base render the manual pages (07-man.t, 90-install.t); file(1) tells a
 # stripped binary (90-install.t); dpkg-dev, debhelper and lintian are for `make deb`
-# (selftest/e2e/92-deb.t). musl-tools: the worker and the CLI are static musl binaries (the
-# Makefile's MUSL).
+# (selftest/e2e/92-deb.t). musl-tools: shimvisord, the worker and the CLI are one static musl
+# binary (the Makefile's MUSL), with cJSON compiled from Debian's source of libcjson-dev
+# (mk/debsrc.sh, which dpkg-dev's dpkg-source unpacks).
 set -e
 PKGS="build-essential musl-tools pkg-config python3 nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
 libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils

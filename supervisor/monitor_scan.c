@@ -119,16 +119,21 @@ static pid_t recorded_worker(int bfd)
 }
 
 /* pid is a worker serving this bundle: its cwd is the bundle (the worker enters it at start)
- * and its executable is named as ours (also when replaced on disk since). */
+ * and its executable is named as ours (also when replaced on disk since). /proc/PID/exe
+ * names the file, not the symlink it was run by: the musl build's worker is a symlink to
+ * shimvisord (common/multicall.c). */
 static bool is_bundle_worker(const struct monitor *m, pid_t pid, int bfd)
 {
-	char p[64], exe[PATH_MAX];
-	const char *want = strrchr(m->worker_path, '/'), *got;
+	char p[64], exe[PATH_MAX], real[PATH_MAX];
+	const char *want, *got;
 	struct stat a, b;
 	size_t wl;
 	ssize_t n;
 
-	want = want ? want + 1 : m->worker_path;
+	if (!realpath(m->worker_path, real))
+		snprintf(real, sizeof(real), "%s", m->worker_path);
+	want = strrchr(real, '/');
+	want = want ? want + 1 : real;
 	wl = strlen(want);
 	snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
 	if (stat(p, &a) < 0 || fstat(bfd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
@@ -181,9 +186,10 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 		sv_warn_err(-errno, "re-attach %s/%s: open its bundle; left as it is", ns, id);
 		return;
 	}
-	r = faccessat(bfd, SV_BUNDLE_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    faccessat(bfd, SV_BUNDLE_ADDRESS, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-	creating = r == 0 && faccessat(bfd, SV_BUNDLE_CREATING, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	r = sv_lexists_at(bfd, SV_BUNDLE_CONFIG);
+	if (r == 0)
+		r = sv_lexists_at(bfd, SV_BUNDLE_ADDRESS);
+	creating = r == 0 && sv_lexists_at(bfd, SV_BUNDLE_CREATING) == 0;
 	if (creating) {
 		/* its client was never answered yes: undo it (dead: the cleaner's path) */
 		sv_warn("recovery: %s/%s: its create was not committed: rolled back", ns, id);

@@ -68,6 +68,36 @@ test_layout() {
 	[ "$f" = "./etc ./usr " ] || fail "installed at the top: $f"
 }
 
+# On musl one file is the daemon, the worker and the CLI (common/multicall.c): installed
+# once, the other names symlinks to it, each name running its own program; another name runs
+# nothing. On glibc (MUSL=0, sanitized builds) they are three files.
+test_one_binary_three_names() {
+	[ -L "$BUILD/shimvisor-worker" ] || skip_case "three binaries in this build (MUSL=0)"
+	stage root
+	local r=$T/root out rc
+	[ -f "$r/usr/sbin/shimvisord" ] && [ ! -L "$r/usr/sbin/shimvisord" ] || fail "shimvisord not a file"
+	[ "$(readlink "$r/usr/sbin/shimvisor-worker")" = shimvisord ] ||
+		fail "shimvisor-worker -> $(readlink "$r/usr/sbin/shimvisor-worker")"
+	[ "$(readlink "$r/usr/bin/shimvisor")" = ../sbin/shimvisord ] ||
+		fail "shimvisor -> $(readlink "$r/usr/bin/shimvisor")"
+	readelf -d "$r/usr/sbin/shimvisord" | grep -q NEEDED && fail "shimvisord needs shared libraries"
+	out=$("$r/usr/sbin/shimvisord" --version) &&
+		[ "$out" = "shimvisord $(sed -n 's/^#define SV_VERSION *"\(.*\)"/\1/p' "$ROOT/wire/limits.h")" ] ||
+		fail "shimvisord --version: $out"
+	out=$("$r/usr/bin/shimvisor" --help) && [ "${out%%$'\n'*}" = "usage: shimvisor [-a SOCK] [-n NS] COMMAND [ARGS...]" ] ||
+		fail "shimvisor --help: ${out%%$'\n'*}"
+	# the worker and the shim name: the worker's own complaint, without its flags
+	for n in usr/sbin/shimvisor-worker usr/bin/containerd-shim-shimvisor-v2; do
+		out=$("$r/$n" 2>&1); rc=$?
+		[ $rc = 1 ] && [ "$out" = "shimvisor-worker: shim namespace cannot be empty" ] ||
+			fail "$n: status $rc: $out"
+	done
+	cp "$r/usr/sbin/shimvisord" "$T/other"
+	out=$("$T/other" --version 2>&1); rc=$?
+	[ $rc = 127 ] && [ "$out" = "other: run this program as shimvisord, shimvisor-worker, containerd-shim-shimvisor-v2 or shimvisor" ] ||
+		fail "another name: status $rc: $out"
+}
+
 test_stripped_and_debug() {
 	stage root
 	stage dbg install-debug
