@@ -3,55 +3,49 @@
  * state permits. Depends on nothing else of the engine, so that a tool can print the table
  * (task_table_markdown) by linking this file alone. */
 #include <string.h>
+#include "common/names.h"
 #include "task_table.h"
 #include "wire/status.h"
 
-/* The names, inline: a table of char arrays holds no pointer to relocate at load. Each
- * list's name is checked to fit with its NUL (an exact fit would silently lose it). */
+/* The names, inline (common/names.h): no pointer to relocate at load. */
 #define NAME_SIZE 24
-#define NAME_CELL(k, s) [k] = s,
-#define NAME_FITS(k, s) _Static_assert(sizeof(s) <= NAME_SIZE, "the name of " #k " fits");
+SV_NAMES_BEGIN
+static const char state_names[TS_NSTATES][NAME_SIZE] = {
+	[TS_SPAWNING] = "spawning", [TS_CREATING] = "creating", [TS_COMMITTING] = "committing",
+	[TS_CREATED] = "created", [TS_RUNNING] = "running", [TS_KILLING] = "killing",
+	[TS_STOPPED] = "stopped", [TS_DELETING] = "deleting", [TS_DELETED] = "deleted",
+	[TS_DELETED_GONE] = "deleted, worker gone", [TS_DELETED_CLEANED] = "deleted, cleaned",
+	[TS_GONE] = "worker gone", [TS_FAILED] = "failed", [TS_ROLLBACK] = "rollback",
+	[TS_FAILED_CLEANING] = "failed, worker gone", [TS_UNKNOWN] = "unknown",
+	[TS_BACKOFF] = "waiting to restart", [TS_RESTART_STOPPING] = "restart, worker ending",
+	[TS_RESPAWNING] = "respawning", [TS_RECREATING] = "recreating",
+	[TS_RESTARTING] = "restarting",
+};
 
-#define STATE_NAMES(X) \
-	X(TS_SPAWNING, "spawning") X(TS_CREATING, "creating") X(TS_COMMITTING, "committing") \
-	X(TS_CREATED, "created") X(TS_RUNNING, "running") X(TS_KILLING, "killing") \
-	X(TS_STOPPED, "stopped") X(TS_DELETING, "deleting") X(TS_DELETED, "deleted") \
-	X(TS_DELETED_GONE, "deleted, worker gone") X(TS_DELETED_CLEANED, "deleted, cleaned") \
-	X(TS_GONE, "worker gone") X(TS_FAILED, "failed") X(TS_ROLLBACK, "rollback") \
-	X(TS_FAILED_CLEANING, "failed, worker gone") X(TS_UNKNOWN, "unknown") \
-	X(TS_BACKOFF, "waiting to restart") X(TS_RESTART_STOPPING, "restart, worker ending") \
-	X(TS_RESPAWNING, "respawning") X(TS_RECREATING, "recreating") \
-	X(TS_RESTARTING, "restarting")
-static const char state_names[TS_NSTATES][NAME_SIZE] = { STATE_NAMES(NAME_CELL) };
-STATE_NAMES(NAME_FITS)
+static const char event_names[TE_NEVENTS][NAME_SIZE] = {
+	[TE_SPAWNED] = "spawned", [TE_SPAWN_FAILED] = "spawn failed",
+	[TE_COMMITTED] = "committed", [TE_COMMIT_FAILED] = "commit failed",
+	[TE_WORKER_GONE] = "worker gone", [TE_CLEANED] = "cleaned",
+	[TE_ROLLED_BACK] = "rolled back", [TE_CREATED] = "created",
+	[TE_CREATE_FAILED] = "create failed", [TE_STARTED] = "started", [TE_EXITED] = "exited",
+	[TE_DELETED] = "deleted", [TE_DELETE_FAILED] = "delete failed",
+	[TE_CONNECTED] = "connected", [TE_CONNECT_FAILED] = "connect failed",
+	[TE_STATE] = "state", [TE_REPORT_DELETE] = "/tasks/delete",
+	[TE_RESTART_DUE] = "backoff over", [TE_START] = "Start", [TE_KILL] = "Kill",
+	[TE_DELETE] = "Delete", [TE_DELETE_FORCE] = "Delete -f", [TE_RESTART] = "Restart",
+};
 
-#define EVENT_NAMES(X) \
-	X(TE_SPAWNED, "spawned") X(TE_SPAWN_FAILED, "spawn failed") \
-	X(TE_COMMITTED, "committed") X(TE_COMMIT_FAILED, "commit failed") \
-	X(TE_WORKER_GONE, "worker gone") X(TE_CLEANED, "cleaned") \
-	X(TE_ROLLED_BACK, "rolled back") X(TE_CREATED, "created") \
-	X(TE_CREATE_FAILED, "create failed") X(TE_STARTED, "started") X(TE_EXITED, "exited") \
-	X(TE_DELETED, "deleted") X(TE_DELETE_FAILED, "delete failed") \
-	X(TE_CONNECTED, "connected") X(TE_CONNECT_FAILED, "connect failed") \
-	X(TE_STATE, "state") X(TE_REPORT_DELETE, "/tasks/delete") \
-	X(TE_RESTART_DUE, "backoff over") X(TE_START, "Start") X(TE_KILL, "Kill") \
-	X(TE_DELETE, "Delete") X(TE_DELETE_FORCE, "Delete -f") X(TE_RESTART, "Restart")
-static const char event_names[TE_NEVENTS][NAME_SIZE] = { EVENT_NAMES(NAME_CELL) };
-EVENT_NAMES(NAME_FITS)
-
-#define REQ_NAMES(X) \
-	X(TR_START, "Start") X(TR_KILL, "Kill") X(TR_WAIT, "Wait") X(TR_STATE, "State") \
-	X(TR_PIDS, "Pids") X(TR_DELETE, "Delete") X(TR_DELETE_FORCE, "Delete -f") \
-	X(TR_DELETE_EXEC, "Delete exec") X(TR_PAUSE, "Pause") X(TR_RESUME, "Resume") \
-	X(TR_STATS, "Stats") X(TR_UPDATE, "Update") X(TR_EXEC, "Exec") \
-	X(TR_WAIT_EXEC, "Wait exec") X(TR_RESTART, "Restart")
-static const char req_names[TR_NREQS][NAME_SIZE] = { REQ_NAMES(NAME_CELL) };
-REQ_NAMES(NAME_FITS)
+static const char req_names[TR_NREQS][NAME_SIZE] = {
+	[TR_START] = "Start", [TR_KILL] = "Kill", [TR_WAIT] = "Wait", [TR_STATE] = "State",
+	[TR_PIDS] = "Pids", [TR_DELETE] = "Delete", [TR_DELETE_FORCE] = "Delete -f",
+	[TR_DELETE_EXEC] = "Delete exec", [TR_PAUSE] = "Pause", [TR_RESUME] = "Resume",
+	[TR_STATS] = "Stats", [TR_UPDATE] = "Update", [TR_EXEC] = "Exec", [TR_WAIT_EXEC] = "Wait exec",
+	[TR_RESTART] = "Restart",
+};
 
 #define ACTION_NAME(fn) [TA_##fn] = #fn,
-#define ACTION_FITS(fn) _Static_assert(sizeof(#fn) <= NAME_SIZE, "the name of " #fn " fits");
 static const char action_names[TA_NACTIONS][NAME_SIZE] = { TASK_ACTION_LIST(ACTION_NAME) };
-TASK_ACTION_LIST(ACTION_FITS)
+SV_NAMES_END
 
 /* The rows of TASK_ACTIONS, a cell per event (a row with one more or one less does not
  * compile), each cell the id of its action. */
@@ -83,21 +77,21 @@ const char *task_action_name(enum task_state st, enum task_event ev, char *buf, 
 	return buf;
 }
 
-/* The refusals, one per (request, kind of state); each message fits with its NUL. */
-#define REFUSAL(name, code, text, with_status, empty_ok) \
-	static const struct task_refusal name = { code, text, with_status, empty_ok }; \
-	_Static_assert(sizeof(text) <= sizeof(name.msg), "the refusal " #name " fits");
-REFUSAL(creating, SV_FAILED_PRECONDITION, "the task is being created: failed precondition", false, false)
-REFUSAL(not_running, SV_FAILED_PRECONDITION, "the task is not running: failed precondition", false, false)
-REFUSAL(being_deleted, SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", false, false)
-REFUSAL(finished, SV_NOT_FOUND, "process already finished: not found", false, false)
-REFUSAL(no_pids, SV_OK, "", false, true)
-REFUSAL(no_process, SV_NOT_FOUND, "process not found: not found", false, false)
-REFUSAL(in_progress, SV_FAILED_PRECONDITION, "delete already in progress: failed precondition", false, false)
-REFUSAL(not_stopped, SV_FAILED_PRECONDITION, "task must be stopped before deletion", true, false)
-REFUSAL(not_found, SV_NOT_FOUND, "task <id>: not found", false, false)
-REFUSAL(not_stopped_restart, SV_FAILED_PRECONDITION, "task must be stopped before a restart", true, false)
-REFUSAL(restarting, SV_FAILED_PRECONDITION, "the task is restarting: failed precondition", false, false)
+/* The refusals, one per (request, kind of state); the messages inline. */
+SV_NAMES_BEGIN
+static const struct task_refusal
+	creating = { SV_FAILED_PRECONDITION, "the task is being created: failed precondition", false, false },
+	not_running = { SV_FAILED_PRECONDITION, "the task is not running: failed precondition", false, false },
+	being_deleted = { SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", false, false },
+	finished = { SV_NOT_FOUND, "process already finished: not found", false, false },
+	no_pids = { SV_OK, "", false, true },
+	no_process = { SV_NOT_FOUND, "process not found: not found", false, false },
+	in_progress = { SV_FAILED_PRECONDITION, "delete already in progress: failed precondition", false, false },
+	not_stopped = { SV_FAILED_PRECONDITION, "task must be stopped before deletion", true, false },
+	not_found = { SV_NOT_FOUND, "task <id>: not found", false, false },
+	not_stopped_restart = { SV_FAILED_PRECONDITION, "task must be stopped before a restart", true, false },
+	restarting = { SV_FAILED_PRECONDITION, "the task is restarting: failed precondition", false, false };
+SV_NAMES_END
 
 #define B(r) (1u << (r))
 /* every request but Restart, which only a stopped task takes */
