@@ -12,15 +12,18 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "common/names.h"
 #include "common/cgroupfs.h"
 
-static const struct { const char *name; unsigned bit; } ctrl_names[] = {
+SV_NAMES_BEGIN         /* inline (common/names.h): no pointer to relocate at load */
+static const struct { char name[12]; unsigned bit; } ctrl_names[] = {
 	{ "cpu", CGC_CPU }, { "cpuacct", CGC_CPUACCT }, { "cpuset", CGC_CPUSET },
 	{ "memory", CGC_MEMORY }, { "devices", CGC_DEVICES }, { "freezer", CGC_FREEZER },
 	{ "blkio", CGC_BLKIO }, { "io", CGC_BLKIO }, { "pids", CGC_PIDS },
 	{ "hugetlb", CGC_HUGETLB }, { "net_cls", CGC_NET_CLS }, { "net_prio", CGC_NET_PRIO },
 	{ "perf_event", CGC_PERF_EVENT }, { "rdma", CGC_RDMA }, { "misc", CGC_MISC },
 };
+SV_NAMES_END
 #define NCTRL (sizeof(ctrl_names) / sizeof(ctrl_names[0]))
 
 unsigned cgfs_ctrl_mask(const char *list)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "names.h"
 
 /* The one global the conventions allow. */
 static struct {
@@ -25,10 +26,12 @@ static struct {
 	void *sink_arg;
 } sv_logger = { "shimvisor", 2, LOG_INFO, false, 0, NULL, NULL };
 
-static const char *const level_names[] = {
+SV_NAMES_BEGIN         /* inline (names.h): no pointer to relocate at load; "": none */
+static const char level_names[][8] = {
 	[LOG_ERR] = "err", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
 	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
+SV_NAMES_END
 
 void sv_log_init(const char *prog)
 {
@@ -86,14 +89,14 @@ int sv_log_level_parse(const char *name)
 	if (!strcmp(name, "warn"))
 		return LOG_WARNING;
 	for (int l = LOG_ERR; l <= LOG_DEBUG; l++)
-		if (level_names[l] && !strcmp(name, level_names[l]))
+		if (level_names[l][0] && !strcmp(name, level_names[l]))
 			return l;
 	return -EINVAL;
 }
 
 const char *sv_log_level_name(int level)
 {
-	return level >= LOG_ERR && level <= LOG_DEBUG && level_names[level] ? level_names[level] : "?";
+	return level >= LOG_ERR && level <= LOG_DEBUG && level_names[level][0] ? level_names[level] : "?";
 }
 
 /* One datagram; false when the relay did not take it (full: never waited for). */

@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "names.h"
 #include "restart_policy.h"
 
-static const char *const names[SV_RESTART_NKINDS] = {
+SV_NAMES_BEGIN         /* inline (names.h): no pointer to relocate at load */
+static const char names[SV_RESTART_NKINDS][16] = {
 	[SV_RESTART_NO] = "no", [SV_RESTART_ON_FAILURE] = "on-failure",
 	[SV_RESTART_ALWAYS] = "always", [SV_RESTART_UNLESS_STOPPED] = "unless-stopped",
 };
+SV_NAMES_END
 
 /* A decimal 1..max, digits only. */
 static int parse_n(const char *s, uint32_t max, uint32_t *out)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/log.h"
+#include "common/names.h"
 #include "config_reload.h"
 #include "engine.h"
 #include "monitor.h"
@@ -59,8 +60,9 @@ int sv_config_reread(const struct sv_reload *rl, struct sv_config *next, char *e
 
 enum kind { K_STR, K_INT, K_LL, K_BOOL, K_UIDS, K_GIDS, K_POLICY };
 
+SV_NAMES_BEGIN         /* the names inline (common/names.h): no pointer to relocate */
 static const struct setting {
-	const char *name;       /* its config-file key ("policy": the [policy] section) */
+	char name[20];          /* its config-file key ("policy": the [policy] section) */
 	enum kind kind;
 	size_t off, size;       /* the field in struct sv_config */
 	bool live;
@@ -96,6 +98,7 @@ static const struct setting {
 	S("policy",              K_POLICY, policy,              true),
 #undef S
 };
+SV_NAMES_END
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
 int sv_config_live(const char *name)
@@ -221,8 +224,9 @@ static int set_num(struct sv_config *c, const char *name, long long v)
 
 int sv_settings_apply(struct sv_config *c, const sv_MonSettings *s, const char **why)
 {
+	SV_NAMES_BEGIN
 	static const struct {
-		const char *name;
+		char name[20];
 		size_t off;
 		bool ll;
 	} nums[] = {
@@ -232,6 +236,7 @@ int sv_settings_apply(struct sv_config *c, const sv_MonSettings *s, const char *
 		N(log_max_files, 0), N(reattach_timeout_ms, 0),
 #undef N
 	};
+	SV_NAMES_END
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		const char *f = (const char *)s + nums[i].off;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "engine.h"
 #include "wire/bytes.h"
 #include "wire/pbio.h"
@@ -533,17 +534,22 @@ static void m_version(struct call *k)
 	reply(k->e, k->rt, SV_OK, NULL, sv_CtlVersionResponse_fields, &v);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(struct call *);
-} methods[] = {
-	{ "Create", m_create }, { "Start", m_start }, { "Kill", m_kill }, { "Wait", m_wait },
-	{ "State", m_state }, { "Pids", m_pids }, { "Delete", m_delete }, { "List", m_list },
-	{ "Subscribe", m_subscribe }, { "Version", m_version }, { "Pause", m_pause },
-	{ "Resume", m_resume }, { "Stats", m_stats }, { "Update", m_update }, { "Exec", m_exec },
-	{ "Restart", m_restart }, { "Inspect", m_inspect }, { "ResizePty", m_resize_pty },
-	{ "Process", m_process },
-};
+/* The methods: a name (inline: no pointer to relocate at load) and, at the same index, its
+ * function. */
+#define METHODS(M) \
+	M(Create, m_create) M(Start, m_start) M(Kill, m_kill) M(Wait, m_wait) \
+	M(State, m_state) M(Pids, m_pids) M(Delete, m_delete) M(List, m_list) \
+	M(Subscribe, m_subscribe) M(Version, m_version) M(Pause, m_pause) \
+	M(Resume, m_resume) M(Stats, m_stats) M(Update, m_update) M(Exec, m_exec) \
+	M(Restart, m_restart) M(Inspect, m_inspect) M(ResizePty, m_resize_pty) \
+	M(Process, m_process)
+#define METHOD_NAME(name, fn) #name,
+#define METHOD_FN(name, fn) fn,
+SV_NAMES_BEGIN
+static const char method_names[][12] = { METHODS(METHOD_NAME) };
+SV_NAMES_END
+static void (*const method_fns[])(struct call *) = { METHODS(METHOD_FN) };
+#define NMETHODS (sizeof(method_fns) / sizeof(method_fns[0]))
 
 void control_request(struct engine *e, struct conn *c)
 {
@@ -589,13 +595,13 @@ void control_request(struct engine *e, struct conn *c)
 		snprintf(msg, sizeof(msg), "invalid namespace \"%.80s\": must match " SV_ID_RULE, k.ns);
 		reply(e, k.rt, SV_INVALID_ARGUMENT, msg, NULL, NULL);
 	} else {
-		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-			if (rq.method && !strcmp(rq.method, methods[i].name))
+		for (i = 0; i < NMETHODS; i++)
+			if (rq.method && !strcmp(rq.method, method_names[i]))
 				break;
-		if (i < sizeof(methods) / sizeof(methods[0])) {
-			if (methods[i].fn != m_start)
+		if (i < NMETHODS) {
+			if (method_fns[i] != m_start)
 				c->refused_id[0] = 0;
-			methods[i].fn(&k);
+			method_fns[i](&k);
 		} else {
 			snprintf(msg, sizeof(msg), "method %.100s", rq.method ? rq.method : "");
 			reply(e, k.rt, SV_UNIMPLEMENTED, msg, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <pb_encode.h>
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "config_reload.h"
 #include "engine.h"
 #include "wire/limits.h"
@@ -20,17 +21,21 @@
  * the settings). */
 enum reply_find { BY_SEQ, BY_NAME, NO_TASK, ENGINE };
 
+/* A row: what the monitor's reply is, held inline (no pointer for a static-pie binary to
+ * relocate at load); its functions are in reply_fns[], at the same index. */
 struct reply_row {
 	pb_size_t type;
-	const char *name;
-	const char *answers;            /* the request (monitor.c's table), or "notice" */
+	char name[20];
+	char answers[8];                /* the request (monitor.c's table), or "notice" */
 	int nfds;
 	enum reply_find find;
+	char handler[24];
+};
+struct reply_fns {
 	/* what in the body does not fit the type, or NULL */
 	const char *(*bad)(const sv_MonReply *rep);
 	/* fds: exactly nfds, taken; -1 for one the engine had no room to receive */
 	void (*handle)(struct engine *e, struct task *t, const sv_MonReply *rep, const int *fds);
-	const char *handler;
 };
 
 static const char *bad_spawned(const sv_MonReply *rep)
@@ -184,28 +189,34 @@ static const char *bad_recorded(const sv_MonReply *rep)
 	return rep->r.recorded.err < 0 ? "a negative errno" : NULL;
 }
 
-static const struct reply_row replies[] = {
-#define REPLY(type, answers, nfds, find, bad, fn) \
-	{ sv_MonReply_##type##_tag, #type, answers, nfds, find, bad, fn, #fn }
-	REPLY(spawned,          "spawn",   2, BY_SEQ,  bad_spawned,    on_spawned),
-	REPLY(spawned_unlinked, "spawn",   1, BY_SEQ,  bad_spawned,    on_spawned_unlinked),
-	REPLY(spawn_failed,     "spawn",   0, BY_SEQ,  bad_failed,     on_spawn_failed),
-	REPLY(committed,        "commit",  0, BY_SEQ,  NULL,           on_committed),
-	REPLY(commit_failed,    "commit",  0, BY_SEQ,  bad_failed,     on_commit_failed),
-	REPLY(cleaned,          "cleanup", 0, BY_SEQ,  bad_cleaned,    on_cleaned),
-	REPLY(found,            "scan",    0, NO_TASK, bad_found,      on_found),
-	REPLY(found_live,       "scan",    1, NO_TASK, bad_found_live, on_found_live),
-	REPLY(scanned,          "scan",    0, NO_TASK, NULL,           on_scanned),
-	REPLY(exited,           "notice",  0, BY_NAME, bad_exited,     on_exited),
-	REPLY(settings,         "notice",  0, ENGINE,  bad_settings,   on_settings),
-	REPLY(recorded,         "record",  0, NO_TASK, bad_recorded,   on_recorded),
-#undef REPLY
-};
+/* The replies, one row each: REPLY(type, answers, nfds, find, bad, fn). */
+#define REPLIES(REPLY) \
+	REPLY(spawned,          "spawn",   2, BY_SEQ,  bad_spawned,    on_spawned) \
+	REPLY(spawned_unlinked, "spawn",   1, BY_SEQ,  bad_spawned,    on_spawned_unlinked) \
+	REPLY(spawn_failed,     "spawn",   0, BY_SEQ,  bad_failed,     on_spawn_failed) \
+	REPLY(committed,        "commit",  0, BY_SEQ,  NULL,           on_committed) \
+	REPLY(commit_failed,    "commit",  0, BY_SEQ,  bad_failed,     on_commit_failed) \
+	REPLY(cleaned,          "cleanup", 0, BY_SEQ,  bad_cleaned,    on_cleaned) \
+	REPLY(found,            "scan",    0, NO_TASK, bad_found,      on_found) \
+	REPLY(found_live,       "scan",    1, NO_TASK, bad_found_live, on_found_live) \
+	REPLY(scanned,          "scan",    0, NO_TASK, NULL,           on_scanned) \
+	REPLY(exited,           "notice",  0, BY_NAME, bad_exited,     on_exited) \
+	REPLY(settings,         "notice",  0, ENGINE,  bad_settings,   on_settings) \
+	REPLY(recorded,         "record",  0, NO_TASK, bad_recorded,   on_recorded)
+
+#define ROW(type, answers, nfds, find, bad, fn) \
+	{ sv_MonReply_##type##_tag, #type, answers, nfds, find, #fn },
+SV_NAMES_BEGIN
+static const struct reply_row replies[] = { REPLIES(ROW) };
+SV_NAMES_END
+#define FNS(type, answers, nfds, find, bad, fn) { bad, fn },
+static const struct reply_fns reply_fns[] = { REPLIES(FNS) };
 #define NREPLIES (sizeof(replies) / sizeof(replies[0]))
 
-/* Why rep, with what came along (got), does not fit row (the caller logs it), or NULL. */
-static const char *misfit(const struct reply_row *row, const sv_MonReply *rep,
-			  const struct fdchan_got *got)
+/* Why rep, with what came along (got), does not fit row and its fns (the caller logs it), or
+ * NULL. */
+static const char *misfit(const struct reply_row *row, const struct reply_fns *fns,
+			  const sv_MonReply *rep, const struct fdchan_got *got)
 {
 	size_t size = 0;
 
@@ -223,7 +234,7 @@ static const char *misfit(const struct reply_row *row, const sv_MonReply *rep,
 		return "a task named on a notice about none";
 	if (!pb_get_encoded_size(&size, sv_MonReply_fields, rep) || size != got->len)
 		return "bytes beyond its fields";
-	return row->bad ? row->bad(rep) : NULL;
+	return fns->bad ? fns->bad(rep) : NULL;
 }
 
 int engine_reply_take(int fd, sv_MonReply *rep, int fds[ENGINE_REPLY_MAX_FDS], size_t *row)
@@ -238,7 +249,7 @@ int engine_reply_take(int fd, sv_MonReply *rep, int fds[ENGINE_REPLY_MAX_FDS], s
 		return r;
 	for (i = 0; i < NREPLIES && replies[i].type != rep->which_r; i++)
 		;
-	if (i == NREPLIES || (why = misfit(&replies[i], rep, &got))) {
+	if (i == NREPLIES || (why = misfit(&replies[i], &reply_fns[i], rep, &got))) {
 		sv_warn("engine: reply %s from the monitor with %d fds: %s", i < NREPLIES ?
 			replies[i].name : "?", got.nfds, why);
 		while (got.nfds > 0)
@@ -276,7 +287,7 @@ int engine_monitor_input(struct engine *e)
 		else if (replies[i].find == BY_NAME)
 			t = task_find(e, rep.ns, rep.id);
 		if (t || replies[i].find == NO_TASK || replies[i].find == ENGINE) {
-			replies[i].handle(e, t, &rep, fds);
+			reply_fns[i].handle(e, t, &rep, fds);
 		} else {
 			for (int k = 0; k < replies[i].nfds; k++)
 				if (fds[k] >= 0)
@@ -294,7 +305,7 @@ size_t engine_replies_count(void)
 pb_size_t engine_reply_type(size_t i, int *nfds)
 {
 	*nfds = replies[i].nfds;
-	return replies[i].handle ? replies[i].type : 0;
+	return reply_fns[i].handle ? replies[i].type : 0;
 }
 
 void engine_replies_print(FILE *out)

@@ -59,13 +59,16 @@ int sv_policy_set(struct sv_policy *p, const char *name, const char *value);
 int sv_policy_check(const struct sv_policy *p, const struct sv_policy_task *t,
 		    const char *json, size_t len, char *why, size_t whysz);
 
-/* The masked and read-only paths every config must keep (those of the default spec). */
-extern const char *const sv_default_masked_paths[];
+/* The masked and read-only paths every config must keep (those of the default spec); the
+ * names inline, as in the tables below (no pointer to relocate at load). */
+#define SV_DEFAULT_PATH_SIZE 32
+extern const char sv_default_masked_paths[][SV_DEFAULT_PATH_SIZE];
 extern const size_t sv_n_default_masked_paths;
-extern const char *const sv_default_readonly_paths[];
+extern const char sv_default_readonly_paths[][SV_DEFAULT_PATH_SIZE];
 extern const size_t sv_n_default_readonly_paths;
 /* The capability set of a default task, and the policy's default ceiling. */
-extern const char *const sv_default_caps[];
+#define SV_CAP_NAME_SIZE 24
+extern const char sv_default_caps[][SV_CAP_NAME_SIZE];
 extern const size_t sv_n_default_caps;
 
 /* The devices of a default task, and the policy's default devices. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "common/names.h"
 #include "policy.h"
 #include "wire/limits.h"
 
@@ -46,13 +47,27 @@ static int refuse(struct chk *c, int err, const char *fmt, ...)
 	return err;
 }
 
-enum kind { J_STR, J_BOOL, J_NUM, J_OBJ, J_ARR, J_ANY };
+enum kind { J_STR, J_BOOL, J_NUM, J_OBJ, J_ARR, J_ANY, J_END };
+
+/* The tables of fields and the checks, by index: a field holds no pointer (nothing for a
+ * static-pie binary to relocate at load). */
+enum table {
+	T_NONE, T_STR_ENTRY, T_NUM_ENTRY, T_ANY_ENTRY, T_CAP_ENTRY, T_CAPS, T_USER, T_RLIMIT,
+	T_RLIMIT_ENTRY, T_CONSOLE, T_PROCESS, T_ROOT, T_MOUNT, T_MOUNT_ENTRY, T_NS, T_NS_ENTRY,
+	T_DEVICE, T_DEVICE_ENTRY, T_DEV_RULE, T_DEV_RULE_ENTRY, T_RESOURCES, T_SECCOMP,
+	T_SYSCTL, T_ANNOTATIONS, T_LINUX, T_CONFIG, T_NTABLES
+};
+enum check {
+	C_NONE, C_CAPS, C_OOM, C_MOUNT, C_NAMESPACE, C_DEVICE, C_DEV_RULE, C_CGROUPS_PATH,
+	C_CGROUP_LAZY, C_PROPAGATION, C_ROOT_PATH, C_ROOT_RO, C_MASKED, C_READONLY, C_HOSTNAME,
+	C_SYSCTL, C_NCHECKS
+};
 
 struct field {
-	const char *name;                 /* NULL ends a table; "*" any member (a map) */
-	enum kind kind;
-	const struct field *members;      /* J_OBJ: its members; J_ARR: members[0] is each entry */
-	int (*check)(struct chk *, const cJSON *, const char *path);
+	char name[25];          /* "*" any member (a map); J_END ends a table */
+	uint8_t kind;           /* enum kind */
+	uint8_t members;        /* enum table: J_OBJ its members; J_ARR: entry 0 is each entry */
+	uint8_t check;          /* enum check */
 };
 
 /* ---- checks of one field ---------------------------------------------------------- */
@@ -153,8 +168,10 @@ static const char *str_of(const cJSON *o, const char *name)
  * host directory. */
 static int ck_mount(struct chk *c, const cJSON *m, const char *path)
 {
-	static const char *const fs[] = { "proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup",
-					  "cgroup2" };
+	SV_NAMES_BEGIN
+	static const char fs[][8] = { "proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup",
+				      "cgroup2" };
+	SV_NAMES_END
 	const char *type = str_of(m, "type"), *src = str_of(m, "source"), *dst = str_of(m, "destination");
 	size_t i;
 
@@ -185,14 +202,16 @@ static int ck_mount(struct chk *c, const cJSON *m, const char *path)
 	return 0;
 }
 
+SV_NAMES_BEGIN
 static const struct {
-	const char *oci, *proc;
+	char oci[8], proc[8];
 	unsigned bit;
 } ns_types[] = {
 	{ "pid", "pid", SV_NS_PID }, { "network", "net", SV_NS_NET }, { "ipc", "ipc", SV_NS_IPC },
 	{ "uts", "uts", SV_NS_UTS }, { "mount", "mnt", SV_NS_MOUNT },
 	{ "cgroup", "cgroup", SV_NS_CGROUP }, { "user", "user", SV_NS_USER },
 };
+SV_NAMES_END
 
 /* A namespace joined by path: only net, ipc, uts and pid, named as /proc/PID/ns/X or an
  * `ip netns` name; the host's own counts as sharing the host's. */
@@ -343,7 +362,9 @@ static int ck_cgroup_lazy(struct chk *c, const cJSON *v, const char *path)
 
 static int ck_propagation(struct chk *c, const cJSON *v, const char *path)
 {
-	static const char *const ok[] = { "", "private", "rprivate", "slave", "rslave" };
+	SV_NAMES_BEGIN
+	static const char ok[][9] = { "", "private", "rprivate", "slave", "rslave" };
+	SV_NAMES_END
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (!strcmp(v->valuestring, ok[i]))
@@ -375,103 +396,140 @@ KEEP(ck_sysctl, sysctl)
 
 /* ---- the table of what a config may hold -------------------------------------------- */
 
-static const struct field str_entry[] = { { "", J_STR, NULL, NULL }, { NULL, 0, NULL, NULL } };
-static const struct field num_entry[] = { { "", J_NUM, NULL, NULL }, { NULL, 0, NULL, NULL } };
-static const struct field any_entry[] = { { "", J_ANY, NULL, NULL }, { NULL, 0, NULL, NULL } };
-static const struct field cap_entry[] = { { "", J_STR, NULL, NULL }, { NULL, 0, NULL, NULL } };
+SV_NAMES_BEGIN
+static const struct field str_entry[] = { { "", J_STR, T_NONE, C_NONE }, { "", J_END, 0, 0 } };
+static const struct field num_entry[] = { { "", J_NUM, T_NONE, C_NONE }, { "", J_END, 0, 0 } };
+static const struct field any_entry[] = { { "", J_ANY, T_NONE, C_NONE }, { "", J_END, 0, 0 } };
+static const struct field cap_entry[] = { { "", J_STR, T_NONE, C_NONE }, { "", J_END, 0, 0 } };
 
 static const struct field caps[] = {
-	{ "bounding", J_ARR, cap_entry, ck_caps }, { "effective", J_ARR, cap_entry, ck_caps },
-	{ "inheritable", J_ARR, cap_entry, ck_caps }, { "permitted", J_ARR, cap_entry, ck_caps },
-	{ "ambient", J_ARR, cap_entry, ck_caps }, { NULL, 0, NULL, NULL },
+	{ "bounding", J_ARR, T_CAP_ENTRY, C_CAPS }, { "effective", J_ARR, T_CAP_ENTRY, C_CAPS },
+	{ "inheritable", J_ARR, T_CAP_ENTRY, C_CAPS }, { "permitted", J_ARR, T_CAP_ENTRY, C_CAPS },
+	{ "ambient", J_ARR, T_CAP_ENTRY, C_CAPS }, { "", J_END, 0, 0 },
 };
 static const struct field user[] = {
-	{ "uid", J_NUM, NULL, NULL }, { "gid", J_NUM, NULL, NULL }, { "umask", J_NUM, NULL, NULL },
-	{ "additionalGids", J_ARR, num_entry, NULL }, { "username", J_STR, NULL, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "uid", J_NUM, T_NONE, C_NONE }, { "gid", J_NUM, T_NONE, C_NONE },
+	{ "umask", J_NUM, T_NONE, C_NONE },
+	{ "additionalGids", J_ARR, T_NUM_ENTRY, C_NONE }, { "username", J_STR, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
 static const struct field rlimit[] = {
-	{ "type", J_STR, NULL, NULL }, { "hard", J_NUM, NULL, NULL }, { "soft", J_NUM, NULL, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "type", J_STR, T_NONE, C_NONE }, { "hard", J_NUM, T_NONE, C_NONE },
+	{ "soft", J_NUM, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
-static const struct field rlimit_entry[] = { { "", J_OBJ, rlimit, NULL }, { NULL, 0, NULL, NULL } };
+static const struct field rlimit_entry[] = { { "", J_OBJ, T_RLIMIT, C_NONE }, { "", J_END, 0, 0 } };
 static const struct field console[] = {
-	{ "height", J_NUM, NULL, NULL }, { "width", J_NUM, NULL, NULL }, { NULL, 0, NULL, NULL },
+	{ "height", J_NUM, T_NONE, C_NONE }, { "width", J_NUM, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
 static const struct field process[] = {
-	{ "terminal", J_BOOL, NULL, NULL }, { "consoleSize", J_OBJ, console, NULL },
-	{ "user", J_OBJ, user, NULL }, { "args", J_ARR, str_entry, NULL },
-	{ "env", J_ARR, str_entry, NULL }, { "cwd", J_STR, NULL, NULL },
-	{ "capabilities", J_OBJ, caps, NULL }, { "rlimits", J_ARR, rlimit_entry, NULL },
-	{ "noNewPrivileges", J_BOOL, NULL, NULL }, { "apparmorProfile", J_STR, NULL, NULL },
-	{ "oomScoreAdj", J_NUM, NULL, ck_oom }, { "selinuxLabel", J_STR, NULL, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "terminal", J_BOOL, T_NONE, C_NONE }, { "consoleSize", J_OBJ, T_CONSOLE, C_NONE },
+	{ "user", J_OBJ, T_USER, C_NONE }, { "args", J_ARR, T_STR_ENTRY, C_NONE },
+	{ "env", J_ARR, T_STR_ENTRY, C_NONE }, { "cwd", J_STR, T_NONE, C_NONE },
+	{ "capabilities", J_OBJ, T_CAPS, C_NONE }, { "rlimits", J_ARR, T_RLIMIT_ENTRY, C_NONE },
+	{ "noNewPrivileges", J_BOOL, T_NONE, C_NONE }, { "apparmorProfile", J_STR, T_NONE, C_NONE },
+	{ "oomScoreAdj", J_NUM, T_NONE, C_OOM }, { "selinuxLabel", J_STR, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
 static const struct field root[] = {
-	{ "path", J_STR, NULL, ck_root_path }, { "readonly", J_BOOL, NULL, ck_root_ro },
-	{ NULL, 0, NULL, NULL },
+	{ "path", J_STR, T_NONE, C_ROOT_PATH }, { "readonly", J_BOOL, T_NONE, C_ROOT_RO },
+	{ "", J_END, 0, 0 },
 };
 static const struct field mount[] = {
-	{ "destination", J_STR, NULL, NULL }, { "type", J_STR, NULL, NULL },
-	{ "source", J_STR, NULL, NULL }, { "options", J_ARR, str_entry, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "destination", J_STR, T_NONE, C_NONE }, { "type", J_STR, T_NONE, C_NONE },
+	{ "source", J_STR, T_NONE, C_NONE }, { "options", J_ARR, T_STR_ENTRY, C_NONE },
+	{ "", J_END, 0, 0 },
 };
-static const struct field mount_entry[] = { { "", J_OBJ, mount, ck_mount }, { NULL, 0, NULL, NULL } };
+static const struct field mount_entry[] = { { "", J_OBJ, T_MOUNT, C_MOUNT }, { "", J_END, 0, 0 } };
 static const struct field ns[] = {
-	{ "type", J_STR, NULL, NULL }, { "path", J_STR, NULL, NULL }, { NULL, 0, NULL, NULL },
+	{ "type", J_STR, T_NONE, C_NONE }, { "path", J_STR, T_NONE, C_NONE }, { "", J_END, 0, 0 },
 };
-static const struct field ns_entry[] = { { "", J_OBJ, ns, ck_namespace }, { NULL, 0, NULL, NULL } };
+static const struct field ns_entry[] = { { "", J_OBJ, T_NS, C_NAMESPACE }, { "", J_END, 0, 0 } };
 static const struct field device[] = {
-	{ "path", J_STR, NULL, NULL }, { "type", J_STR, NULL, NULL }, { "major", J_NUM, NULL, NULL },
-	{ "minor", J_NUM, NULL, NULL }, { "fileMode", J_NUM, NULL, NULL },
-	{ "uid", J_NUM, NULL, NULL }, { "gid", J_NUM, NULL, NULL }, { NULL, 0, NULL, NULL },
+	{ "path", J_STR, T_NONE, C_NONE }, { "type", J_STR, T_NONE, C_NONE },
+	{ "major", J_NUM, T_NONE, C_NONE },
+	{ "minor", J_NUM, T_NONE, C_NONE }, { "fileMode", J_NUM, T_NONE, C_NONE },
+	{ "uid", J_NUM, T_NONE, C_NONE }, { "gid", J_NUM, T_NONE, C_NONE }, { "", J_END, 0, 0 },
 };
-static const struct field device_entry[] = { { "", J_OBJ, device, ck_device }, { NULL, 0, NULL, NULL } };
+static const struct field device_entry[] = {
+	{ "", J_OBJ, T_DEVICE, C_DEVICE }, { "", J_END, 0, 0 },
+};
 static const struct field dev_rule[] = {
-	{ "allow", J_BOOL, NULL, NULL }, { "type", J_STR, NULL, NULL }, { "major", J_NUM, NULL, NULL },
-	{ "minor", J_NUM, NULL, NULL }, { "access", J_STR, NULL, NULL }, { NULL, 0, NULL, NULL },
+	{ "allow", J_BOOL, T_NONE, C_NONE }, { "type", J_STR, T_NONE, C_NONE },
+	{ "major", J_NUM, T_NONE, C_NONE },
+	{ "minor", J_NUM, T_NONE, C_NONE }, { "access", J_STR, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
-static const struct field dev_rule_entry[] = { { "", J_OBJ, dev_rule, ck_dev_rule }, { NULL, 0, NULL, NULL } };
+static const struct field dev_rule_entry[] = {
+	{ "", J_OBJ, T_DEV_RULE, C_DEV_RULE }, { "", J_END, 0, 0 },
+};
 /* limits only restrict: their values are the init's to check */
 static const struct field resources[] = {
-	{ "devices", J_ARR, dev_rule_entry, NULL }, { "memory", J_ANY, NULL, NULL },
-	{ "cpu", J_ANY, NULL, NULL }, { "pids", J_ANY, NULL, NULL }, { "blockIO", J_ANY, NULL, NULL },
-	{ "hugepageLimits", J_ANY, NULL, NULL }, { "network", J_ANY, NULL, NULL },
-	{ "rdma", J_ANY, NULL, NULL }, { "unified", J_ANY, NULL, NULL }, { NULL, 0, NULL, NULL },
+	{ "devices", J_ARR, T_DEV_RULE_ENTRY, C_NONE }, { "memory", J_ANY, T_NONE, C_NONE },
+	{ "cpu", J_ANY, T_NONE, C_NONE }, { "pids", J_ANY, T_NONE, C_NONE },
+	{ "blockIO", J_ANY, T_NONE, C_NONE },
+	{ "hugepageLimits", J_ANY, T_NONE, C_NONE }, { "network", J_ANY, T_NONE, C_NONE },
+	{ "rdma", J_ANY, T_NONE, C_NONE }, { "unified", J_ANY, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
 /* a seccomp filter only restricts; a listener (a process the kernel would consult) is not
  * permitted */
 static const struct field seccomp[] = {
-	{ "defaultAction", J_STR, NULL, NULL }, { "defaultErrnoRet", J_NUM, NULL, NULL },
-	{ "architectures", J_ARR, str_entry, NULL }, { "flags", J_ARR, str_entry, NULL },
-	{ "syscalls", J_ARR, any_entry, NULL }, { NULL, 0, NULL, NULL },
+	{ "defaultAction", J_STR, T_NONE, C_NONE }, { "defaultErrnoRet", J_NUM, T_NONE, C_NONE },
+	{ "architectures", J_ARR, T_STR_ENTRY, C_NONE }, { "flags", J_ARR, T_STR_ENTRY, C_NONE },
+	{ "syscalls", J_ARR, T_ANY_ENTRY, C_NONE }, { "", J_END, 0, 0 },
 };
-static const struct field sysctl[] = { { "*", J_STR, NULL, NULL }, { NULL, 0, NULL, NULL } };
+static const struct field sysctl[] = { { "*", J_STR, T_NONE, C_NONE }, { "", J_END, 0, 0 } };
 static const struct field annotations[] = {
-	{ SV_ANNOT_CGROUP_LAZY, J_STR, NULL, ck_cgroup_lazy }, { "*", J_STR, NULL, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ SV_ANNOT_CGROUP_LAZY, J_STR, T_NONE, C_CGROUP_LAZY }, { "*", J_STR, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
 static const struct field linux_[] = {
-	{ "namespaces", J_ARR, ns_entry, NULL }, { "sysctl", J_OBJ, sysctl, ck_sysctl },
-	{ "resources", J_OBJ, resources, NULL }, { "cgroupsPath", J_STR, NULL, ck_cgroups_path },
-	{ "devices", J_ARR, device_entry, NULL }, { "seccomp", J_OBJ, seccomp, NULL },
-	{ "rootfsPropagation", J_STR, NULL, ck_propagation },
-	{ "maskedPaths", J_ARR, str_entry, ck_masked }, { "readonlyPaths", J_ARR, str_entry, ck_readonly },
-	{ "mountLabel", J_STR, NULL, NULL }, { "personality", J_ANY, NULL, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "namespaces", J_ARR, T_NS_ENTRY, C_NONE }, { "sysctl", J_OBJ, T_SYSCTL, C_SYSCTL },
+	{ "resources", J_OBJ, T_RESOURCES, C_NONE },
+	{ "cgroupsPath", J_STR, T_NONE, C_CGROUPS_PATH },
+	{ "devices", J_ARR, T_DEVICE_ENTRY, C_NONE }, { "seccomp", J_OBJ, T_SECCOMP, C_NONE },
+	{ "rootfsPropagation", J_STR, T_NONE, C_PROPAGATION },
+	{ "maskedPaths", J_ARR, T_STR_ENTRY, C_MASKED },
+	{ "readonlyPaths", J_ARR, T_STR_ENTRY, C_READONLY },
+	{ "mountLabel", J_STR, T_NONE, C_NONE }, { "personality", J_ANY, T_NONE, C_NONE },
+	{ "", J_END, 0, 0 },
 };
 /* hooks (programs run on the host as root) and user namespace mappings are not permitted */
 static const struct field config[] = {
-	{ "ociVersion", J_STR, NULL, NULL }, { "process", J_OBJ, process, NULL },
-	{ "root", J_OBJ, root, NULL }, { "hostname", J_STR, NULL, ck_hostname },
-	{ "domainname", J_STR, NULL, ck_hostname }, { "mounts", J_ARR, mount_entry, NULL },
-	{ "linux", J_OBJ, linux_, NULL }, { "annotations", J_OBJ, annotations, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "ociVersion", J_STR, T_NONE, C_NONE }, { "process", J_OBJ, T_PROCESS, C_NONE },
+	{ "root", J_OBJ, T_ROOT, C_NONE }, { "hostname", J_STR, T_NONE, C_HOSTNAME },
+	{ "domainname", J_STR, T_NONE, C_HOSTNAME }, { "mounts", J_ARR, T_MOUNT_ENTRY, C_NONE },
+	{ "linux", J_OBJ, T_LINUX, C_NONE }, { "annotations", J_OBJ, T_ANNOTATIONS, C_NONE },
+	{ "", J_END, 0, 0 },
 };
-static const struct field top = { "", J_OBJ, config, NULL };
+SV_NAMES_END
+static const struct field top = { "", J_OBJ, T_CONFIG, C_NONE };
 
-static const char *const kind_name[] = { "a string", "a boolean", "a number", "an object",
-					 "an array", "" };
+/* a field's members and check by index: the only pointers of the tables */
+static const struct field *const tables[T_NTABLES] = {
+	[T_STR_ENTRY] = str_entry, [T_NUM_ENTRY] = num_entry, [T_ANY_ENTRY] = any_entry,
+	[T_CAP_ENTRY] = cap_entry, [T_CAPS] = caps, [T_USER] = user, [T_RLIMIT] = rlimit,
+	[T_RLIMIT_ENTRY] = rlimit_entry, [T_CONSOLE] = console, [T_PROCESS] = process,
+	[T_ROOT] = root, [T_MOUNT] = mount, [T_MOUNT_ENTRY] = mount_entry, [T_NS] = ns,
+	[T_NS_ENTRY] = ns_entry, [T_DEVICE] = device, [T_DEVICE_ENTRY] = device_entry,
+	[T_DEV_RULE] = dev_rule, [T_DEV_RULE_ENTRY] = dev_rule_entry, [T_RESOURCES] = resources,
+	[T_SECCOMP] = seccomp, [T_SYSCTL] = sysctl, [T_ANNOTATIONS] = annotations,
+	[T_LINUX] = linux_, [T_CONFIG] = config,
+};
+static int (*const checks[C_NCHECKS])(struct chk *, const cJSON *, const char *path) = {
+	[C_CAPS] = ck_caps, [C_OOM] = ck_oom, [C_MOUNT] = ck_mount, [C_NAMESPACE] = ck_namespace,
+	[C_DEVICE] = ck_device, [C_DEV_RULE] = ck_dev_rule, [C_CGROUPS_PATH] = ck_cgroups_path,
+	[C_CGROUP_LAZY] = ck_cgroup_lazy, [C_PROPAGATION] = ck_propagation,
+	[C_ROOT_PATH] = ck_root_path, [C_ROOT_RO] = ck_root_ro, [C_MASKED] = ck_masked,
+	[C_READONLY] = ck_readonly, [C_HOSTNAME] = ck_hostname, [C_SYSCTL] = ck_sysctl,
+};
+
+SV_NAMES_BEGIN
+static const char kind_name[][12] = { "a string", "a boolean", "a number", "an object",
+				      "an array", "" };
+SV_NAMES_END
 
 static bool kind_ok(enum kind k, const cJSON *v)
 {
@@ -496,24 +554,24 @@ static int walk(struct chk *c, const cJSON *v, const struct field *f, const char
 	if (f->kind == J_OBJ) {
 		cJSON_ArrayForEach(e, v) {
 			const struct field *m;
-			for (m = f->members; m->name; m++)
+			for (m = tables[f->members]; m->kind != J_END; m++)
 				if (!strcmp(m->name, "*") || !strcmp(m->name, e->string))
 					break;
 			snprintf(sub, sizeof(sub), "%s%s%.60s", path, path[0] ? "." : "", e->string);
-			if (!m->name)
+			if (m->kind == J_END)
 				return refuse(c, -EPERM, "%s: not permitted by the policy", sub);
 			if (walk(c, e, m, sub) < 0)
 				return c->err;
 		}
-	} else if (f->kind == J_ARR && f->members) {
+	} else if (f->kind == J_ARR && f->members != T_NONE) {
 		cJSON_ArrayForEach(e, v) {
 			snprintf(sub, sizeof(sub), "%s[%d]", path, i++);
-			if (walk(c, e, &f->members[0], sub) < 0)
+			if (walk(c, e, &tables[f->members][0], sub) < 0)
 				return c->err;
 		}
 	}
 	/* privileged: the shape only (the KEEP checks gather, they refuse nothing) */
-	return f->check && !c->p->privileged ? f->check(c, v, path) : 0;
+	return f->check != C_NONE && !c->p->privileged ? checks[f->check](c, v, path) : 0;
 }
 
 /* ---- across fields ------------------------------------------------------------------ */

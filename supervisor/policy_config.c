@@ -5,10 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/names.h"
 #include "policy.h"
 
+/* The tables hold their strings inline (common/names.h): no pointer to relocate. */
+SV_NAMES_BEGIN
+
 /* containerd's and Docker's default capability set (containerd oci.defaultUnixCaps). */
-const char *const sv_default_caps[] = {
+const char sv_default_caps[][SV_CAP_NAME_SIZE] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
 	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
@@ -16,21 +20,21 @@ const char *const sv_default_caps[] = {
 const size_t sv_n_default_caps = sizeof(sv_default_caps) / sizeof(sv_default_caps[0]);
 
 /* Docker's and containerd's default masked and read-only paths. */
-const char *const sv_default_masked_paths[] = {
+const char sv_default_masked_paths[][SV_DEFAULT_PATH_SIZE] = {
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
 	"/sys/firmware", "/sys/devices/virtual/powercap",
 };
 const size_t sv_n_default_masked_paths =
 	sizeof(sv_default_masked_paths) / sizeof(sv_default_masked_paths[0]);
-const char *const sv_default_readonly_paths[] = {
+const char sv_default_readonly_paths[][SV_DEFAULT_PATH_SIZE] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 const size_t sv_n_default_readonly_paths =
 	sizeof(sv_default_readonly_paths) / sizeof(sv_default_readonly_paths[0]);
 
 /* <linux/capability.h> numbering, 0 .. CAP_CHECKPOINT_RESTORE (40). */
-static const char *const cap_names[] = {
+static const char cap_names[][SV_CAP_NAME_SIZE] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
 	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
 	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
@@ -41,6 +45,7 @@ static const char *const cap_names[] = {
 	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
 	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
+SV_NAMES_END
 
 int sv_cap_from_name(const char *name)
 {
@@ -55,6 +60,7 @@ const char *sv_cap_name(int n)
 	return n >= 0 && (size_t)n < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[n] : NULL;
 }
 
+SV_NAMES_BEGIN
 /* The devices a default task is given (runc's): null, zero, full, random, urandom, tty,
  * console, ptmx, pts/N; also the names the devices key takes. */
 const struct sv_policy_dev sv_default_devices[] = {
@@ -62,12 +68,12 @@ const struct sv_policy_dev sv_default_devices[] = {
 	{ 'c', 5, 0 }, { 'c', 5, 1 }, { 'c', 5, 2 }, { 'c', 136, -1 },
 };
 const size_t sv_n_default_devices = sizeof(sv_default_devices) / sizeof(sv_default_devices[0]);
-static const char *const dev_names[] = {
+static const char dev_names[][8] = {
 	"null", "zero", "full", "random", "urandom", "tty", "console", "ptmx", "pts",
 };
 
 static const struct {
-	const char *name;
+	char name[8];
 	unsigned bit;
 } ns_names[] = {
 	{ "pid", SV_NS_PID }, { "net", SV_NS_NET }, { "network", SV_NS_NET }, { "ipc", SV_NS_IPC },
@@ -76,10 +82,11 @@ static const struct {
 };
 
 /* Namespaced sysctls a task may set in its own namespaces (runc's and Docker's list). */
-static const char *const default_sysctls[] = {
+static const char default_sysctls[][24] = {
 	"kernel.shmmax", "kernel.shmall", "kernel.shmmni", "kernel.shm_rmid_forced",
 	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "fs.mqueue.*", "net.*",
 };
+SV_NAMES_END
 
 static void free_list(char **v, size_t *n)
 {

@@ -34,6 +34,16 @@ static cJSON *strings(const char *const *v, size_t n)
 	return a;
 }
 
+/* The same of policy.h's default paths (held inline, not as pointers). */
+static cJSON *default_paths(const char (*v)[SV_DEFAULT_PATH_SIZE], size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
 static void add_mount(cJSON *mounts, const char *dst, const char *type, const char *src,
 		      const char *const *opts, size_t nopts)
 {
@@ -273,8 +283,8 @@ static int generate(const sv_CtlCreateRequest *rq, const char *seccomp, cJSON **
 	}
 	linux_ = cJSON_AddObjectToObject(s, "linux");
 	cJSON_AddItemToObject(linux_, "namespaces", namespaces(net));
-	cJSON_AddItemToObject(linux_, "maskedPaths", strings(sv_default_masked_paths, sv_n_default_masked_paths));
-	cJSON_AddItemToObject(linux_, "readonlyPaths", strings(sv_default_readonly_paths, sv_n_default_readonly_paths));
+	cJSON_AddItemToObject(linux_, "maskedPaths", default_paths(sv_default_masked_paths, sv_n_default_masked_paths));
+	cJSON_AddItemToObject(linux_, "readonlyPaths", default_paths(sv_default_readonly_paths, sv_n_default_readonly_paths));
 	if (seccomp)
 		cJSON_AddRawToObject(linux_, "seccomp", seccomp);
 	annotations = cJSON_AddObjectToObject(s, "annotations");

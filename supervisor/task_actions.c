@@ -587,21 +587,22 @@ static void refused(struct engine *e, struct task *t, const struct task_ev *a)
 
 /* --- the table --- */
 
-#define ROW_FNS(st, ...) [st] = { __VA_ARGS__ },
-static task_action *const actions[TS_NSTATES][TE_NEVENTS] = { TASK_ACTIONS(ROW_FNS) };
+/* Each action id (task_table.c's task_action_ids[][], a byte per cell) to its function: one
+ * pointer per distinct action, not one per cell. */
+#define ACTION_FN(fn) [TA_##fn] = fn,
+static task_action *const action_fns[TA_NACTIONS] = { TASK_ACTION_LIST(ACTION_FN) };
 
 void task_fire(struct engine *e, struct task *t, enum task_event ev, const struct task_ev *a)
 {
 	static const struct task_ev none = { .fd = -1, .link_fd = -1 };
-	task_action *fn;
+	unsigned id;
 
 	if ((unsigned)t->st >= TS_NSTATES || (unsigned)ev >= TE_NEVENTS)
 		return;
-	fn = actions[t->st][ev];
-	if (fn == refused) {
+	id = task_action_ids[t->st][ev];
+	if (id == TA_refused) {
 		task_refuse(e, t, req_of(ev), (a ? a : &none)->rt);
 		return;
 	}
-	if (fn)
-		fn(e, t, a ? a : &none);
+	action_fns[id](e, t, a ? a : &none);
 }

@@ -3,10 +3,14 @@
  * state permits. Depends on nothing else of the engine, so that a tool can print the table
  * (task_table_markdown) by linking this file alone. */
 #include <string.h>
+#include "common/names.h"
 #include "task_table.h"
 #include "wire/status.h"
 
-static const char *const state_names[TS_NSTATES] = {
+/* The names, inline (common/names.h): no pointer to relocate at load. */
+#define NAME_SIZE 24
+SV_NAMES_BEGIN
+static const char state_names[TS_NSTATES][NAME_SIZE] = {
 	[TS_SPAWNING] = "spawning", [TS_CREATING] = "creating", [TS_COMMITTING] = "committing",
 	[TS_CREATED] = "created", [TS_RUNNING] = "running", [TS_KILLING] = "killing",
 	[TS_STOPPED] = "stopped", [TS_DELETING] = "deleting", [TS_DELETED] = "deleted",
@@ -18,7 +22,7 @@ static const char *const state_names[TS_NSTATES] = {
 	[TS_RESTARTING] = "restarting",
 };
 
-static const char *const event_names[TE_NEVENTS] = {
+static const char event_names[TE_NEVENTS][NAME_SIZE] = {
 	[TE_SPAWNED] = "spawned", [TE_SPAWN_FAILED] = "spawn failed",
 	[TE_COMMITTED] = "committed", [TE_COMMIT_FAILED] = "commit failed",
 	[TE_WORKER_GONE] = "worker gone", [TE_CLEANED] = "cleaned",
@@ -31,7 +35,7 @@ static const char *const event_names[TE_NEVENTS] = {
 	[TE_DELETE] = "Delete", [TE_DELETE_FORCE] = "Delete -f", [TE_RESTART] = "Restart",
 };
 
-static const char *const req_names[TR_NREQS] = {
+static const char req_names[TR_NREQS][NAME_SIZE] = {
 	[TR_START] = "Start", [TR_KILL] = "Kill", [TR_WAIT] = "Wait", [TR_STATE] = "State",
 	[TR_PIDS] = "Pids", [TR_DELETE] = "Delete", [TR_DELETE_FORCE] = "Delete -f",
 	[TR_DELETE_EXEC] = "Delete exec", [TR_PAUSE] = "Pause", [TR_RESUME] = "Resume",
@@ -39,9 +43,20 @@ static const char *const req_names[TR_NREQS] = {
 	[TR_RESTART] = "Restart",
 };
 
-/* Each row as one string of comma-separated names, from the same macro as the actions. */
-#define ROW_NAMES(st, ...) [st] = #__VA_ARGS__,
-static const char *const rows[TS_NSTATES] = { TASK_ACTIONS(ROW_NAMES) };
+#define ACTION_NAME(fn) [TA_##fn] = #fn,
+static const char action_names[TA_NACTIONS][NAME_SIZE] = { TASK_ACTION_LIST(ACTION_NAME) };
+SV_NAMES_END
+
+/* The rows of TASK_ACTIONS, a cell per event (a row with one more or one less does not
+ * compile), each cell the id of its action. */
+_Static_assert(TE_NEVENTS == 23, "ROW_IDS takes one cell per event");
+_Static_assert(TA_NACTIONS <= UINT8_MAX + 1, "an action id fits a byte");
+#define ROW_IDS(st, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, \
+		c16, c17, c18, c19, c20, c21, c22) \
+	[st] = { TA_##c0, TA_##c1, TA_##c2, TA_##c3, TA_##c4, TA_##c5, TA_##c6, TA_##c7, \
+		 TA_##c8, TA_##c9, TA_##c10, TA_##c11, TA_##c12, TA_##c13, TA_##c14, TA_##c15, \
+		 TA_##c16, TA_##c17, TA_##c18, TA_##c19, TA_##c20, TA_##c21, TA_##c22 },
+const uint8_t task_action_ids[TS_NSTATES][TE_NEVENTS] = { TASK_ACTIONS(ROW_IDS) };
 
 const char *task_state_str(enum task_state st)
 {
@@ -55,36 +70,28 @@ const char *task_event_str(enum task_event ev)
 
 const char *task_action_name(enum task_state st, enum task_event ev, char *buf, size_t size)
 {
-	const char *p = (unsigned)st < TS_NSTATES && rows[st] ? rows[st] : "";
-	size_t n;
+	const char *p = (unsigned)st < TS_NSTATES && (unsigned)ev < TE_NEVENTS
+		? action_names[task_action_ids[st][ev]] : "";
 
-	for (int i = 0; *p && i < (int)ev; i++) {
-		p = strchr(p, ',');
-		p = p ? p + 1 + strspn(p + 1, " ") : "";
-	}
-	if ((unsigned)ev >= TE_NEVENTS)
-		p = "";
-	n = strcspn(p, ",");
-	if (n >= size)
-		n = size - 1;
-	memcpy(buf, p, n);
-	buf[n] = 0;
+	snprintf(buf, size, "%s", p);
 	return buf;
 }
 
-/* The refusals, one per (request, kind of state). */
+/* The refusals, one per (request, kind of state); the messages inline. */
+SV_NAMES_BEGIN
 static const struct task_refusal
 	creating = { SV_FAILED_PRECONDITION, "the task is being created: failed precondition", false, false },
 	not_running = { SV_FAILED_PRECONDITION, "the task is not running: failed precondition", false, false },
 	being_deleted = { SV_FAILED_PRECONDITION, "task is being deleted: failed precondition", false, false },
 	finished = { SV_NOT_FOUND, "process already finished: not found", false, false },
-	no_pids = { SV_OK, NULL, false, true },
+	no_pids = { SV_OK, "", false, true },
 	no_process = { SV_NOT_FOUND, "process not found: not found", false, false },
 	in_progress = { SV_FAILED_PRECONDITION, "delete already in progress: failed precondition", false, false },
 	not_stopped = { SV_FAILED_PRECONDITION, "task must be stopped before deletion", true, false },
 	not_found = { SV_NOT_FOUND, "task <id>: not found", false, false },
 	not_stopped_restart = { SV_FAILED_PRECONDITION, "task must be stopped before a restart", true, false },
 	restarting = { SV_FAILED_PRECONDITION, "the task is restarting: failed precondition", false, false };
+SV_NAMES_END
 
 #define B(r) (1u << (r))
 /* every request but Restart, which only a stopped task takes */
@@ -159,7 +166,7 @@ const struct task_refusal *task_refusal(enum task_state st, enum task_req rq)
 }
 
 /* A table's header: its corner, then one column per name. */
-static void md_header(FILE *f, const char *corner, const char *const *names, int n)
+static void md_header(FILE *f, const char *corner, const char (*names)[NAME_SIZE], int n)
 {
 	fprintf(f, "| %s |", corner);
 	for (int i = 0; i < n; i++)

@@ -69,7 +69,9 @@ enum task_req {
 };
 
 /* The actions: one row per state, one cell per event in enum task_event's order. Expanded
- * into function pointers by tasks.c and into names by task_table.c (the docs' table).
+ * by task_table.c into task_action_ids[][] (a byte per cell: the action's enum task_action_id)
+ * and its names (the docs' table); task_actions.c maps each id to its function, so the
+ * table holds no pointer (none to relocate at load, s6-supervise's layout).
  * `ignore`: a late or repeated event that changes nothing; `refused`: a request that
  * permitted[] refuses (control.c answers it before dispatch). */
 #define TASK_ACTIONS(ROW) \
@@ -140,10 +142,30 @@ enum task_req {
 	    create_late, create_late, restarted, exit_restart, ignore, ignore, ignore, ignore, \
 	    ignore, relay_report, ignore, refused, kill_relay, refused, refused, refused)
 
+/* Every action of the table, once (the restart policy's last). */
+#define TASK_ACTION_LIST(X) \
+	X(ignore) X(refused) X(relay_report) X(spawned) X(spawned_late) X(spawn_failed) \
+	X(create_late) X(worker_created) X(create_failed) X(committed) X(commit_failed) \
+	X(died_uncommitted) X(worker_died) X(deleted_gone) X(cleaned_first) X(finish_delete) \
+	X(cleaned_dead) X(failed_gone) X(rollback_gone) X(end_failed) X(scan_rollback) \
+	X(started) X(exit_note) X(exit_stop) X(exit_delete) X(deleted) X(delete_failed) \
+	X(connected) X(no_task) X(reattach_state) X(start_queue) X(start_relay) X(delete) \
+	X(kill_then_delete) X(delete_gone) \
+	X(kill_relay) X(kill_backoff) X(kill_restart) X(exit_run) X(restart_stop) \
+	X(restart_abort) X(respawn) X(respawned) X(respawn_failed) X(recreated) \
+	X(recreate_failed) X(restarted) X(exit_restart) X(restart_now)
+
+#define TASK_ACTION_ID(fn) TA_##fn,
+enum task_action_id { TASK_ACTION_LIST(TASK_ACTION_ID) TA_NACTIONS };
+#undef TASK_ACTION_ID
+
+/* The table: task_action_ids[state][event] is the action of that cell. */
+extern const uint8_t task_action_ids[TS_NSTATES][TE_NEVENTS];
+
 /* Why a request is refused in a state: the code and message a client gets. */
 struct task_refusal {
 	int code;
-	const char *msg;
+	char msg[48];           /* inline: no pointer to relocate */
 	bool with_status;       /* msg is followed by ": <status>: failed precondition" */
 	bool empty_ok;          /* answered OK with an empty response (Pids of a dead task) */
 };

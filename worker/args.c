@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/args.c: Go `flag`-style command line (-name value, -name=value, --name value, bare booleans). */
 #include <string.h>
+#include "common/names.h"
 #include "worker.h"
 
 struct flagdef {
-	const char *name;
+	char name[16];              /* inline (common/names.h): no pointer to relocate */
 	size_t off;                 /* offset of the const char * in struct wopts */
 };
 
+SV_NAMES_BEGIN
 static const struct flagdef flags[] = {
 	{ "namespace",      offsetof(struct wopts, ns) },
 	{ "id",             offsetof(struct wopts, id) },
@@ -16,6 +18,7 @@ static const struct flagdef flags[] = {
 	{ "publish-binary", offsetof(struct wopts, publish_binary) },
 	{ "socket",         offsetof(struct wopts, socket) },
 };
+SV_NAMES_END
 
 /* Returns the index of the first non-flag word (the action) or argc. Unknown flags are
  * ignored; an unknown flag followed by a word that is not a flag takes it as its value

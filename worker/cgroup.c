@@ -369,7 +369,7 @@ bool wcg_oom_read(struct wcgroup *cg)
 
 size_t wcg_hugepage_sizes(char (*out)[16], size_t max)
 {
-	static const char *const unit[] = { "KB", "MB", "GB", "TB" };
+	static const char unit[][3] = { "KB", "MB", "GB", "TB" };
 	char buf[1024];
 	size_t n = 0;
 	long r;

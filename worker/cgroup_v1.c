@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 
 #include "common/fsutil.h"
+#include "common/names.h"
 #include "metrics.pb.h"
 #include "wire/pbio.h"
 #include "worker/cgroup_backend.h"
@@ -42,8 +43,10 @@ int wcg1_freeze(const struct wcg_dir *d, bool frozen, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+/* the keys inline (common/names.h): no pointer to relocate at load */
 #define MS(key, field) { key, offsetof(sv_Cg1MemoryStat, field) }
-static const struct { const char *key; size_t off; } memstat[] = {
+SV_NAMES_BEGIN
+static const struct { char key[28]; size_t off; } memstat[] = {
 	MS("cache", cache), MS("rss", rss), MS("rss_huge", rss_huge),
 	MS("mapped_file", mapped_file), MS("dirty", dirty), MS("writeback", writeback),
 	MS("pgpgin", pg_pg_in), MS("pgpgout", pg_pg_out), MS("pgfault", pg_fault),
@@ -61,17 +64,20 @@ static const struct { const char *key; size_t off; } memstat[] = {
 	MS("total_inactive_file", total_inactive_file), MS("total_active_file", total_active_file),
 	MS("total_unevictable", total_unevictable),
 };
+SV_NAMES_END
 
 /* memory[.module].{usage_in_bytes,max_usage_in_bytes,failcnt,limit_in_bytes}; absent files
  * (no swap accounting, kmem gone) leave zeros. */
 static void mem_entry(int dfd, const char *module, sv_Cg1MemoryEntry *e)
 {
-	static const struct { const char *f; size_t off; } files[] = {
+	SV_NAMES_BEGIN
+	static const struct { char f[20]; size_t off; } files[] = {
 		{ "usage_in_bytes", offsetof(sv_Cg1MemoryEntry, usage) },
 		{ "max_usage_in_bytes", offsetof(sv_Cg1MemoryEntry, max) },
 		{ "failcnt", offsetof(sv_Cg1MemoryEntry, failcnt) },
 		{ "limit_in_bytes", offsetof(sv_Cg1MemoryEntry, limit) },
 	};
+	SV_NAMES_END
 	char name[64];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/inotify.h>
 
+#include "common/names.h"
 #include "metrics.pb.h"
 #include "wire/pbio.h"
 #include "worker/cgroup_backend.h"
@@ -57,8 +58,10 @@ int wcg2_freeze(const struct wcg_dir *d, bool frozen, int timeout_ms)
 	return rc;
 }
 
+/* the keys inline (common/names.h): no pointer to relocate at load */
 #define MS(key, field) { key, offsetof(sv_Cg2MemoryStat, field) }
-static const struct { const char *key; size_t off; } memstat[] = {
+SV_NAMES_BEGIN
+static const struct { char key[24]; size_t off; } memstat[] = {
 	MS("anon", anon), MS("file", file), MS("kernel_stack", kernel_stack), MS("slab", slab),
 	MS("sock", sock), MS("shmem", shmem), MS("file_mapped", file_mapped),
 	MS("file_dirty", file_dirty), MS("file_writeback", file_writeback),
@@ -75,6 +78,7 @@ static const struct { const char *key; size_t off; } memstat[] = {
 	MS("pglazyfreed", pglazyfreed), MS("thp_fault_alloc", thp_fault_alloc),
 	MS("thp_collapse_alloc", thp_collapse_alloc),
 };
+SV_NAMES_END
 
 static void memory(int dfd, sv_Cg2Metrics *m, char *b)
 {
@@ -103,12 +107,14 @@ static void memory(int dfd, sv_Cg2Metrics *m, char *b)
 /* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N" per device. */
 static int io(int dfd, sv_Cg2Metrics *m, char *b)
 {
-	static const struct { const char *key; size_t off; } keys[] = {
+	SV_NAMES_BEGIN
+	static const struct { char key[8]; size_t off; } keys[] = {
 		{ "rbytes=", offsetof(sv_Cg2IOEntry, rbytes) },
 		{ "wbytes=", offsetof(sv_Cg2IOEntry, wbytes) },
 		{ "rios=", offsetof(sv_Cg2IOEntry, rios) },
 		{ "wios=", offsetof(sv_Cg2IOEntry, wios) },
 	};
+	SV_NAMES_END
 	size_t lines = 0, n = 0;
 
 	if (cgfs_read(dfd, "io.stat", b, WCG_SCRATCH) < 0)

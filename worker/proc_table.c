@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/names.h"
 #include "wire/status.h"
 #include "task.pb.h"
 #include "service.h"
@@ -32,7 +33,7 @@ static void reply_k(const struct pev *e, int code, const char *msg)
 
 /* ---- ignore: the event means nothing in this state (e.g. a stranger's reap) */
 
-static void nop(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
+static void ignore(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p, (void)e;
 }
@@ -434,27 +435,41 @@ static void delete_killing(struct worker *w, struct wtask *t, struct proc *p, co
 
 /* ---- the table */
 
-struct cell {
-	const char *name;
-	action_fn *fn;
-};
-#define A(f) { #f, f }
-#define IGN { "ignore", nop }
+/* Every action of the table, once. A cell is a byte, the action's index (PA_HOLE, 0, is a
+ * cell left out: the unit test finds none); its function and name are found by that
+ * index: the table holds no pointer (nothing for a static-pie binary to relocate at load). */
+#define PROC_ACTIONS(X) \
+	X(ignore) X(logger_ready) X(logger_timeout) X(refuse_opening) \
+	X(refuse_not_created) X(refuse_delete) X(init_ready) X(create_failed) X(create_died) \
+	X(refuse_creating) X(exited) X(start) X(signal_proc) X(delete_created) X(exec_go) \
+	X(start_failed) X(exit_held) X(refuse_running) X(started) X(refuse_finished) \
+	X(started_exited) X(killed) X(refuse_stopped) X(delete_killing) X(delete_stopped)
+#define PA_ID(f) PA_##f,
+enum { PA_HOLE, PROC_ACTIONS(PA_ID) PA_N };
+#define PA_FN(f) [PA_##f] = f,
+static action_fn *const action_fns[PA_N] = { PROC_ACTIONS(PA_FN) };
+#define A(f) PA_##f
+#define IGN PA_ignore
 
-static const char *const state_names[PS_N] = {
+#define NAME_SIZE 20
+SV_NAMES_BEGIN
+#define PA_NAME(f) [PA_##f] = #f,
+static const char action_names[PA_N][NAME_SIZE] = { PROC_ACTIONS(PA_NAME) };
+static const char state_names[PS_N][NAME_SIZE] = {
 	[PS_OPENING] = "opening", [PS_CREATING] = "creating", [PS_CREATE_DIED] = "create-died",
 	[PS_CREATED] = "created", [PS_PREPARING] = "preparing", [PS_STARTING] = "starting",
 	[PS_EXITED_PREPARING] = "exited-preparing", [PS_EXITED_STARTING] = "exited-starting",
 	[PS_RUNNING] = "running", [PS_KILLING] = "killing", [PS_STOPPED] = "stopped",
 };
-static const char *const event_names[PE_N] = {
+static const char event_names[PE_N][NAME_SIZE] = {
 	[PE_LOGGER_READY] = "logger ready", [PE_SYNC_READY] = "sync READY",
 	[PE_SYNC_EOF] = "sync EOF", [PE_SYNC_ERROR] = "sync ERROR", [PE_REAPED] = "reaped",
 	[PE_DEADLINE] = "deadline", [PE_START] = "Start", [PE_KILL] = "Kill", [PE_DELETE] = "Delete",
 };
+SV_NAMES_END
 
 /* Columns: logger ready, sync READY, sync EOF, sync ERROR, reaped, deadline, Start, Kill, Delete */
-static const struct cell actions[PS_N][PE_N] = {
+static const uint8_t actions[PS_N][PE_N] = {
 	[PS_OPENING] = { A(logger_ready), IGN, IGN, IGN, IGN, A(logger_timeout),
 			 A(refuse_opening), A(refuse_not_created), A(refuse_delete) },
 	[PS_CREATING] = { IGN, A(init_ready), A(create_failed), A(create_failed), A(create_died), IGN,
@@ -481,11 +496,11 @@ static const struct cell actions[PS_N][PE_N] = {
 
 void proc_event(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
-	const struct cell *c = &actions[p->state][e->type];
+	unsigned a = actions[p->state][e->type];
 
 	sv_debug("%s %s: %s in %s: %s", is_init(t, p) ? "task" : "exec", is_init(t, p) ? t->id :
-		 p->exec_id, event_names[e->type], state_names[p->state], c->name);
-	c->fn(w, t, p, e);
+		 p->exec_id, event_names[e->type], state_names[p->state], action_names[a]);
+	action_fns[a](w, t, p, e);
 }
 
 void proc_born(struct proc *p, enum pstate first)
@@ -557,9 +572,9 @@ const char *proc_event_name(enum pevent e)
 
 const char *proc_cell_name(enum pstate s, enum pevent e)
 {
-	if (s >= PS_N || e >= PE_N || !actions[s][e].fn)
+	if (s >= PS_N || e >= PE_N || actions[s][e] == PA_HOLE)
 		return NULL;
-	return actions[s][e].name;
+	return action_names[actions[s][e]];
 }
 
 void proc_table_markdown(FILE *f)
@@ -576,7 +591,8 @@ void proc_table_markdown(FILE *f)
 	for (s = 0; s < PS_N; s++) {
 		fprintf(f, "| %s |", state_names[s]);
 		for (e = 0; e < PE_N; e++)
-			fprintf(f, " %s |", actions[s][e].name ? actions[s][e].name : "**EMPTY**");
+			fprintf(f, " %s |", actions[s][e] != PA_HOLE ? action_names[actions[s][e]]
+								      : "**EMPTY**");
 		fprintf(f, "\n");
 	}
 }

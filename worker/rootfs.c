@@ -9,11 +9,13 @@
 #include <sys/mount.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "task.pb.h"
 #include "worker.h"
 
+SV_NAMES_BEGIN         /* the names inline (common/names.h): no pointer to relocate */
 static const struct mflag {
-	const char *name;
+	char name[12];
 	unsigned long set, clear;
 } mflags[] = {
 	{ "ro", MS_RDONLY, 0 },        { "rw", 0, MS_RDONLY },
@@ -27,6 +29,7 @@ static const struct mflag {
 	{ "bind", MS_BIND, 0 },        { "rbind", MS_BIND | MS_REC, 0 },
 	{ "defaults", 0, 0 },
 };
+SV_NAMES_END
 
 /* Split options into MS_* flags and a comma-joined data string (malloc'd). */
 static int parse_opts(const sv_Mount *m, unsigned long *flags, char **data)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/names.h"
 #include "wire/pbio.h"
 #include "wire/status.h"
 #include "task.pb.h"
@@ -313,17 +314,20 @@ static void wm_shutdown(struct call *k)
 	}
 }
 
-static const struct method {
-	const char *name;
-	void (*fn)(struct call *k);
-} methods[] = {
-	{ "Create", wm_create }, { "Start", wm_start }, { "State", wm_state },
-	{ "Kill", wm_kill }, { "Wait", wm_wait }, { "Delete", wm_delete },
-	{ "Pids", wm_pids }, { "Connect", wm_connect }, { "Shutdown", wm_shutdown },
-	{ "Exec", wm_exec }, { "CloseIO", wm_close_io }, { "ResizePty", wm_resize_pty },
-	{ "Pause", wm_pause }, { "Resume", wm_resume }, { "Update", wm_update },
-	{ "Stats", wm_stats }, { "Checkpoint", wm_checkpoint },
-};
+/* The methods: a name (inline: no pointer to relocate at load) and, at the same index, its
+ * function. */
+#define METHODS(M) \
+	M(Create, wm_create) M(Start, wm_start) M(State, wm_state) M(Kill, wm_kill) \
+	M(Wait, wm_wait) M(Delete, wm_delete) M(Pids, wm_pids) M(Connect, wm_connect) \
+	M(Shutdown, wm_shutdown) M(Exec, wm_exec) M(CloseIO, wm_close_io) \
+	M(ResizePty, wm_resize_pty) M(Pause, wm_pause) M(Resume, wm_resume) \
+	M(Update, wm_update) M(Stats, wm_stats) M(Checkpoint, wm_checkpoint)
+#define METHOD_NAME(name, fn) #name,
+#define METHOD_FN(name, fn) fn,
+SV_NAMES_BEGIN
+static const char method_names[][12] = { METHODS(METHOD_NAME) };
+SV_NAMES_END
+static void (*const method_fns[])(struct call *k) = { METHODS(METHOD_FN) };
 
 void wtask_dispatch(struct worker *w, struct wconn *c, uint32_t stream, const char *method,
 		   const uint8_t *payload, size_t len)
@@ -332,10 +336,10 @@ void wtask_dispatch(struct worker *w, struct wconn *c, uint32_t stream, const ch
 	char msg[160];
 	size_t i;
 
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		if (strcmp(methods[i].name, method) == 0) {
+	for (i = 0; i < sizeof(method_fns) / sizeof(method_fns[0]); i++) {
+		if (strcmp(method_names[i], method) == 0) {
 			sv_debug("%s (stream %u)", method, stream);
-			methods[i].fn(&k);
+			method_fns[i](&k);
 			return;
 		}
 	}

@@ -13,6 +13,7 @@
 #include "client/cli/cli.h"
 #include "common/cgroupfs.h"
 #include "common/ids.h"
+#include "common/names.h"
 
 void opt_init(struct opt_scan *s, int argc, char **argv, const char *cmd)
 {
@@ -166,7 +167,8 @@ int cli_parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
-static const struct { const char *name; int sig; } sigtab[] = {
+SV_NAMES_BEGIN         /* the names inline (common/names.h): no pointer to relocate */
+static const struct { char name[8]; int sig; } sigtab[] = {
 	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
 	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS },
 	{ "FPE", SIGFPE }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
@@ -177,6 +179,7 @@ static const struct { const char *name; int sig; } sigtab[] = {
 	{ "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO }, { "POLL", SIGPOLL },
 	{ "PWR", SIGPWR }, { "SYS", SIGSYS },
 };
+SV_NAMES_END
 
 /* RTMIN, RTMIN+n, RTMAX, RTMAX-n (name without "SIG", any case). */
 static int parse_rt(const char *s, int *sig)
