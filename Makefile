@@ -251,10 +251,15 @@ $(M)/main_worker.o: worker/main.c $(MAIN_DEPS)
 	$(MUSL_CC) $(MUSL_CFLAGS) -Dmain=sv_main_worker -MMD -MP -c -o $@ $<
 $(M)/main_cli.o: client/cli/main.c $(MAIN_DEPS)
 	$(MUSL_CC) $(MUSL_CFLAGS) -Dmain=sv_main_cli -MMD -MP -c -o $@ $<
-$(B)/shimvisord: $(M)/common/multicall.o $(M)/main_daemon.o $(M)/main_worker.o \
-		 $(M)/main_cli.o $(M)/libsvsupervisor.a $(M)/libsvworker.a $(M)/libsvcli.a \
-		 $(M)/libshimvisor.a $(M)/libsvwire.a $(M)/libsvcommon.a $(M)/cjson/cJSON.o
-	$(STATIC_LINK) -o $@ $^ $(INIH_A) $(STATIC_PB)
+# The worker's objects first, with the members of the shared archives it uses (an archive
+# named twice is searched twice): its data and .bss then lie together on a few pages, not
+# among the daemon's and the CLI's (worker USS at N=20: 64 -> 60 KiB median).
+ONE_WORKER := $(M)/main_worker.o $(M)/libsvworker.a $(M)/libsvwire.a $(M)/libsvcommon.a
+ONE_REST   := $(M)/main_daemon.o $(M)/main_cli.o $(M)/libsvsupervisor.a $(M)/libsvcli.a \
+	      $(M)/libshimvisor.a $(M)/libsvwire.a $(M)/libsvcommon.a $(M)/cjson/cJSON.o
+$(B)/shimvisord: $(M)/common/multicall.o $(ONE_WORKER) $(ONE_REST)
+	$(STATIC_LINK) -o $@ $(M)/common/multicall.o $(ONE_WORKER) $(STATIC_PB) $(ONE_REST) \
+		$(INIH_A) $(STATIC_PB)
 $(B)/shimvisor-worker $(B)/shimvisor: $(B)/shimvisord
 	ln -sfn shimvisord $@
 else

@@ -31,8 +31,10 @@ int cli_call_error(struct sv_client *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* ---- opts.c: a small getopt with long options, no global state ---- */
+/* The name inline (common/names.h says why); a name of all 16 bytes has no NUL, and a longer
+ * one does not compile. */
 struct opt_def {
-	const char *lng;            /* "rm" for --rm, or NULL */
+	char lng[16];               /* "rm" for --rm, or "" */
 	char shrt;                  /* 'd' for -d, or 0 */
 	bool arg;                   /* takes a value */
 	int key;                    /* returned by opt_next (> 0) */

@@ -174,7 +174,7 @@ static int attach_opt(int key, const char *arg, void *ctx, char *err, size_t err
 int cmd_attach(const struct cli *g, int argc, char **argv)
 {
 	static const struct opt_def defs[] = {
-		{ "exec-id", 0, true, 1 }, { "detach-keys", 0, true, 2 }, { NULL, 0, false, 0 },
+		{ "exec-id", 0, true, 1 }, { "detach-keys", 0, true, 2 }, { "", 0, false, 0 },
 	};
 	struct attach_args aa = { 0 };
 	char err[CLI_ERR_MAX], **ops;

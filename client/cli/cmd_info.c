@@ -16,7 +16,7 @@ static int scan(int argc, char **argv, struct ls_filter *f, bool *quiet, bool *j
 {
 	static const struct opt_def defs[] = {
 		{ "quiet", 'q', false, K_QUIET }, { "format", 0, true, K_FORMAT },
-		{ "filter", 'f', true, K_FILTER }, { NULL, 0, false, 0 },
+		{ "filter", 'f', true, K_FILTER }, { "", 0, false, 0 },
 	};
 	char err[CLI_ERR_MAX];
 	struct opt_scan s;

@@ -145,7 +145,7 @@ void cli_inspect_json(struct jw *w, const char *ns, const char *id, const sv_Ctl
 
 int cmd_inspect(const struct cli *g, int argc, char **argv)
 {
-	static const struct opt_def none[] = { { NULL, 0, false, 0 } };
+	static const struct opt_def none[] = { { "", 0, false, 0 } };
 	struct sbuf b = { 0 };
 	struct sv_client *c;
 	struct opt_scan s;

@@ -14,7 +14,7 @@ static int prune_opt(int key, const char *arg, void *ctx)
 
 int cmd_prune(const struct cli *g, int argc, char **argv)
 {
-	static const struct opt_def defs[] = { { "force", 'f', false, 1 }, { NULL, 0, false, 0 } };
+	static const struct opt_def defs[] = { { "force", 'f', false, 1 }, { "", 0, false, 0 } };
 	sv_CtlListResponse l;
 	struct sv_client *c;
 	struct opt_scan s;

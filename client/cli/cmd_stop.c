@@ -142,7 +142,7 @@ static void stop_window(const struct cli *g, struct sv_client *c, struct stoppin
 static int stop_args(const struct cli *g, int argc, char **argv, struct opt_scan *s,
 		     struct stop_args *a, char ***ids, int *n, struct sv_client **c)
 {
-	static const struct opt_def defs[] = { { "time", 't', true, 1 }, { NULL, 0, false, 0 } };
+	static const struct opt_def defs[] = { { "time", 't', true, 1 }, { "", 0, false, 0 } };
 	char err[CLI_ERR_MAX];
 	int rc = cli_scan(s, defs, argc, argv, stop_opt, a);
 

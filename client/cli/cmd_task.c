@@ -13,7 +13,7 @@
 
 #include "client/cli/cli.h"
 
-static const struct opt_def no_opts[] = { { NULL, 0, false, 0 } };
+static const struct opt_def no_opts[] = { { "", 0, false, 0 } };
 
 /* Options are scanned already; take exactly one valid ID from the operands, and free s. */
 static int one_id(struct opt_scan *s, const char *usage, const char **id)
@@ -89,7 +89,7 @@ static int start_opt(int key, const char *arg, void *ctx)
 int cmd_start(const struct cli *g, int argc, char **argv)
 {
 	static const struct opt_def defs[] = {
-		{ "attach", 'a', false, 1 }, { "detach-keys", 0, true, 2 }, { NULL, 0, false, 0 },
+		{ "attach", 'a', false, 1 }, { "detach-keys", 0, true, 2 }, { "", 0, false, 0 },
 	};
 	struct start_args sa = { false, NULL };
 	struct sv_client *c;
@@ -131,7 +131,7 @@ static int kill_opt(int key, const char *arg, void *ctx)
 int cmd_kill(const struct cli *g, int argc, char **argv)
 {
 	static const struct opt_def defs[] = {
-		{ "signal", 's', true, 1 }, { "all", 'a', false, 2 }, { NULL, 0, false, 0 },
+		{ "signal", 's', true, 1 }, { "all", 'a', false, 2 }, { "", 0, false, 0 },
 	};
 	struct kill_args k = { .sig = SIGKILL,   /* like docker kill: a task's pid 1 ignores unhandled signals */ .all = false };
 	struct sv_client *c;
@@ -180,7 +180,7 @@ static int delete_opt(int key, const char *arg, void *ctx)
 
 int cmd_delete(const struct cli *g, int argc, char **argv)
 {
-	static const struct opt_def defs[] = { { "force", 'f', false, 1 }, { NULL, 0, false, 0 } };
+	static const struct opt_def defs[] = { { "force", 'f', false, 1 }, { "", 0, false, 0 } };
 	struct sv_client *c = NULL;
 	struct opt_scan s;
 	bool force = false;
@@ -245,7 +245,7 @@ static int format_opt(int key, const char *arg, void *ctx)
 static int formatted_id(const struct cli *g, int argc, char **argv, const char **id,
 			bool *json, struct sv_client **c)
 {
-	static const struct opt_def defs[] = { { "format", 0, true, 1 }, { NULL, 0, false, 0 } };
+	static const struct opt_def defs[] = { { "format", 0, true, 1 }, { "", 0, false, 0 } };
 	char usage[48];
 	struct opt_scan s;
 	int rc = scan(&s, defs, argc, argv, format_opt, json);
@@ -497,7 +497,7 @@ int cmd_update(const struct cli *g, int argc, char **argv)
 	static const char usage[] = "update ID [--memory BYTES] [--pids N] [--cpus N]";
 	static const struct opt_def defs[] = {
 		{ "memory", 0, true, U_MEMORY }, { "pids", 0, true, U_PIDS },
-		{ "cpus", 0, true, U_CPUS }, { NULL, 0, false, 0 },
+		{ "cpus", 0, true, U_CPUS }, { "", 0, false, 0 },
 	};
 	sv_CtlUpdateRequest req = sv_CtlUpdateRequest_init_zero;
 	struct cli_limits l = { 0 };
@@ -585,7 +585,7 @@ static int logs_opt(int key, const char *arg, void *ctx)
 
 int cmd_logs(const struct cli *g, int argc, char **argv)
 {
-	static const struct opt_def defs[] = { { "follow", 'f', false, 1 }, { NULL, 0, false, 0 } };
+	static const struct opt_def defs[] = { { "follow", 'f', false, 1 }, { "", 0, false, 0 } };
 	struct log_follow f = { .fd = -1 };
 	struct sv_client *c;
 	sv_StateResponse st;

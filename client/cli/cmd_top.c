@@ -139,7 +139,7 @@ static void top_json(struct sbuf *b, const char *id, const struct proc_row *r, s
 
 int cmd_top(const struct cli *g, int argc, char **argv)
 {
-	static const struct opt_def defs[] = { { "format", 0, true, 1 }, { NULL, 0, false, 0 } };
+	static const struct opt_def defs[] = { { "format", 0, true, 1 }, { "", 0, false, 0 } };
 	struct proc_row *rows = NULL;
 	struct sv_client *c;
 	struct sbuf b = { 0 };

@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		{ "address", 'a', true, 'a' },
 		{ "namespace", 'n', true, 'n' },
 		{ "help", 'h', false, 'h' },
-		{ NULL, 0, false, 0 },
+		{ "", 0, false, 0 },
 	};
 	struct cli g = { .address = sv_default_address(), .ns = getenv(SV_ENV_NAMESPACE) };
 	char err[CLI_ERR_MAX];

@@ -44,19 +44,22 @@ static int next_long(struct opt_scan *s, const struct opt_def *defs, const char 
 	size_t n = eq ? (size_t)(eq - name) : strlen(name);
 
 	for (const struct opt_def *d = defs; d->key; d++) {
-		if (!d->lng || strlen(d->lng) != n || strncmp(d->lng, name, n) != 0)
+		/* a name may fill lng without a NUL */
+		int ln = (int)strnlen(d->lng, sizeof(d->lng));
+
+		if (!ln || (size_t)ln != n || strncmp(d->lng, name, n) != 0)
 			continue;
 		s->i++;
 		if (!d->arg) {
 			if (eq)
-				return opt_fail(s, "option --%s takes no value", d->lng);
+				return opt_fail(s, "option --%.*s takes no value", ln, d->lng);
 			return d->key;
 		}
 		if (eq) {
 			*arg = eq + 1;
 		} else {
 			if (s->i >= s->argc)
-				return opt_fail(s, "option --%s needs a value", d->lng);
+				return opt_fail(s, "option --%.*s needs a value", ln, d->lng);
 			*arg = s->argv[s->i++];
 		}
 		return d->key;

@@ -52,7 +52,7 @@ static const struct opt_def run_defs[] = {
 	{ "pids", 0, true, O_PIDS },
 	{ "cpus", 0, true, O_CPUS },
 	{ "restart", 0, true, O_RESTART },
-	{ NULL, 0, false, 0 },
+	{ "", 0, false, 0 },
 };
 
 /* exec: run's options that make sense for one more process, and its exec id. */
@@ -65,7 +65,7 @@ static const struct opt_def exec_defs[] = {
 	{ "env", 'e', true, O_ENV },
 	{ "cwd", 0, true, O_CWD },
 	{ "user", 'u', true, O_USER },
-	{ NULL, 0, false, 0 },
+	{ "", 0, false, 0 },
 };
 
 /* Append s (malloc'd, taken; NULL = out of memory) to the list v of n. */

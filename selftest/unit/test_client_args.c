@@ -797,7 +797,8 @@ START_TEST(generic_scanner)
 {
 	static const struct opt_def defs[] = {
 		{ "format", 0, true, 'f' }, { "quiet", 'q', false, 'q' }, { "signal", 's', true, 's' },
-		{ NULL, 0, false, 0 },
+		{ "sixteen-byte-opt", 'X', false, 'x' },   /* fills lng: no NUL, 'X' after it */
+		{ "", 0, false, 0 },
 	};
 	char **v = ARGV("ls", "-qsKILL", "--format", "json", "-", "x");
 	struct opt_scan s;
@@ -831,6 +832,16 @@ START_TEST(generic_scanner)
 	opt_init(&s, ARGC(v), v, "ls");
 	ck_assert_int_eq(opt_next(&s, defs, &arg), -1);
 	ck_assert_str_eq(s.err, "ls: unknown option --form");
+	/* a name as long as lng: matched whole, printed whole, not run on into the next field */
+	v = ARGV("ls", "--sixteen-byte-opt", "--sixteen-byte-optx", "x");
+	opt_init(&s, ARGC(v), v, "ls");
+	ck_assert_int_eq(opt_next(&s, defs, &arg), 'x');
+	ck_assert_int_eq(opt_next(&s, defs, &arg), -1);
+	ck_assert_str_eq(s.err, "ls: unknown option --sixteen-byte-optx");
+	v = ARGV("ls", "--sixteen-byte-opt=1");
+	opt_init(&s, ARGC(v), v, "ls");
+	ck_assert_int_eq(opt_next(&s, defs, &arg), -1);
+	ck_assert_str_eq(s.err, "ls: option --sixteen-byte-opt takes no value");
 }
 END_TEST
 
