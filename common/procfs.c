@@ -201,3 +201,22 @@ int sv_proc_subtree(const pid_t *roots, size_t nroots, pid_t **pids, size_t *n)
 	*n = cnt;
 	return 0;
 }
+
+int sv_oom_score_adj_set(pid_t pid, int v)
+{
+	char b[40];
+	int fd, l, r = 0;
+
+	if (pid)
+		snprintf(b, sizeof(b), "/proc/%d/oom_score_adj", (int)pid);
+	else
+		snprintf(b, sizeof(b), "/proc/self/oom_score_adj");
+	fd = open(b, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	l = snprintf(b, sizeof(b), "%d", v);
+	if (write(fd, b, (size_t)l) != l)
+		r = -errno;
+	close(fd);
+	return r;
+}

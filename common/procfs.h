@@ -28,5 +28,8 @@ int sv_proc_scan_ns(ino_t ns, pid_t **pids, size_t *n);
 /* roots (nroots of them) and every live descendant of theirs (*pids malloc'd), from one pass
  * over /proc; a root that is gone is left out. */
 int sv_proc_subtree(const pid_t *roots, size_t nroots, pid_t **pids, size_t *n);
+/* Write /proc/PID/oom_score_adj (pid 0: the caller's), -1000..1000: 0 or -errno. Lowering
+ * it below what it was needs CAP_SYS_RESOURCE. */
+int sv_oom_score_adj_set(pid_t pid, int v);
 
 #endif

@@ -26,6 +26,7 @@ void sv_config_defaults(struct sv_config *c)
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
 	c->warm_delay_ms = 20;
+	c->oom_score_adj = -500;
 	c->client_idle_ms = 30000;
 	c->client_peer_max = 64;
 	c->client_root_reserve = 32;
@@ -161,6 +162,8 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = set_int(&c->cleanup_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "warm_delay_ms")) {
 		r = set_int(&c->warm_delay_ms, value, 0, 10000);
+	} else if (!strcmp(name, "oom_score_adj")) {
+		r = set_int(&c->oom_score_adj, value, -1000, 1000);
 	} else if (!strcmp(name, "client_idle_ms")) {
 		r = set_int(&c->client_idle_ms, value, 0, 86400000);
 	} else if (!strcmp(name, "client_peer_max")) {

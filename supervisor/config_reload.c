@@ -9,6 +9,7 @@
 #include <string.h>
 #include "common/log.h"
 #include "common/names.h"
+#include "common/procfs.h"
 #include "config_reload.h"
 #include "engine.h"
 #include "monitor.h"
@@ -89,6 +90,7 @@ static const struct setting {
 	S("reattach_timeout_ms", K_INT,    reattach_timeout_ms, true),
 	S("cleanup_timeout_ms",  K_INT,    cleanup_timeout_ms,  true),
 	S("warm_delay_ms",       K_INT,    warm_delay_ms,       true),
+	S("oom_score_adj",       K_INT,    oom_score_adj,       true),
 	S("seccomp_profile",     K_STR,    seccomp_profile,     true),
 	S("client_idle_ms",      K_INT,    client_idle_ms,      true),
 	S("client_peer_max",     K_INT,    client_peer_max,     true),
@@ -298,7 +300,7 @@ void mon_reload(struct monitor *m)
 	struct sv_reload *rl = m->reload;
 	char err[1024], changed[512], fixed[256], *profile = NULL;
 	sv_MonReply rep;
-	int n;
+	int n, r;
 
 	if (!rl)
 		return;
@@ -315,6 +317,11 @@ void mon_reload(struct monitor *m)
 	free(rl->seccomp);
 	rl->seccomp = profile;
 	sv_log_set_level(rl->cfg->log_level);
+	/* ours and the engine's (which cannot lower its own); a new engine inherits it */
+	if (strstr(changed, "oom_score_adj") &&
+	    ((r = sv_oom_score_adj_set(0, rl->cfg->oom_score_adj)) < 0 ||
+	     (m->engine_pid > 0 && (r = sv_oom_score_adj_set(m->engine_pid, rl->cfg->oom_score_adj)) < 0)))
+		sv_warn_err(r, "reload: oom_score_adj %d", rl->cfg->oom_score_adj);
 	if (fixed[0])
 		sv_warn("reload: %s: changed; take effect at the next start", fixed);
 	/* the engine's, unsolicited; without an engine (restarting), the next one is started

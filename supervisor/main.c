@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "common/unixsock.h"
 #include "config.h"
 #include "config_reload.h"
@@ -206,6 +207,10 @@ int main(int argc, char **argv)
 		sv_die(0, "must run as root (the monitor creates namespaces and mounts)");
 	if (sv_config_resolve(&cfg, err, sizeof(err)) < 0)
 		sv_die(0, "config: %s", err);
+	/* before any child: the engine inherits it; a worker sets its own back to 0 */
+	r = sv_oom_score_adj_set(0, cfg.oom_score_adj);
+	if (r < 0)
+		sv_warn_err(r, "oom_score_adj %d: kept the inherited one", cfg.oom_score_adj);
 	/* what the engine reads too: a reload tells a changed profile by it (NULL when it cannot
 	 * be read: the engine then says why, and ends) */
 	(void)spec_seccomp_profile(cfg.seccomp_profile, &reload.seccomp, err, sizeof(err));

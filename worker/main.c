@@ -9,6 +9,7 @@
 #include "common/fsutil.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "worker.h"
 
 /* Under containerd, our stderr goes to the bundle's `log` FIFO (containerd holds it open). */
@@ -52,7 +53,8 @@ static void enter_bundle(const char *bundle)
 int main(int argc, char **argv)
 {
 	struct worker w;            /* the one context, passed explicitly from here on */
-	int report_fd = -1;
+	int report_fd = -1, r;
+	bool under_daemon;
 
 	memset(&w, 0, sizeof(w));
 	sv_log_init("shimvisor-worker");
@@ -60,7 +62,12 @@ int main(int argc, char **argv)
 	/* under the daemon, fd 2 is the monitor's log relay: every line goes, and the monitor
 	 * keeps those of its own current level (a reload changes it for every worker at once);
 	 * under containerd, stderr as containerd gave it */
-	sv_log_set_level(sv_log_relay_detect() || w.o.debug ? LOG_DEBUG : LOG_INFO);
+	under_daemon = sv_log_relay_detect();
+	sv_log_set_level(under_daemon || w.o.debug ? LOG_DEBUG : LOG_INFO);
+	/* the daemon's oom_score_adj (shimvisord.conf) is for the monitor and the engine: a
+	 * worker, and the task whose init it forks (unless its spec says), are ordinary */
+	if (under_daemon && (r = sv_oom_score_adj_set(0, 0)) < 0)
+		sv_warn_err(r, "oom_score_adj 0: kept the daemon's");
 	w.listen_fd = -1;
 	w.sig_fd = -1;
 	w.warm_init_fd = -1;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "common/kernel.h"
+#include "common/procfs.h"
 #include "wire/limits.h"
 #include "worker/init/init.h"
 
@@ -98,18 +99,10 @@ int process_limits(struct init *in)
 			return init_fail(&in->err, -errno, "process.rlimits[%zu]", i);
 	}
 	if (p->has_oom_score_adj) {
-		char v[16];
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		int l = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+		int rc = sv_oom_score_adj_set(0, p->oom_score_adj);
 
-		if (fd < 0 || write(fd, v, (size_t)l) != l) {
-			int rc = -errno;
-
-			if (fd >= 0)
-				close(fd);
+		if (rc < 0)
 			return init_fail(&in->err, rc, "process.oomScoreAdj");
-		}
-		close(fd);
 	}
 	umask(p->has_umask ? (mode_t)p->umask : 022);
 	return 0;
