@@ -25,6 +25,7 @@ void sv_config_defaults(struct sv_config *c)
 	snprintf(c->syslog_socket, sizeof(c->syslog_socket), "/dev/log");
 	c->reattach_timeout_ms = 2000;
 	c->cleanup_timeout_ms = 5000;
+	c->warm_worker = true;
 	c->warm_delay_ms = 20;
 	c->oom_score_adj = -500;
 	c->client_idle_ms = 30000;
@@ -160,6 +161,10 @@ int sv_config_set(struct sv_config *c, const char *name, const char *value)
 		r = set_int(&c->reattach_timeout_ms, value, 1, 600000);
 	} else if (!strcmp(name, "cleanup_timeout_ms")) {
 		r = set_int(&c->cleanup_timeout_ms, value, 1, 600000);
+	} else if (!strcmp(name, "warm_worker")) {
+		r = set_int(&b, value, 0, 1);
+		if (!r)
+			c->warm_worker = b;
 	} else if (!strcmp(name, "warm_delay_ms")) {
 		r = set_int(&c->warm_delay_ms, value, 0, 10000);
 	} else if (!strcmp(name, "oom_score_adj")) {

@@ -49,6 +49,7 @@ struct sv_config {
 	int cleanup_timeout_ms;     /* bound on a dead worker's `delete` action */
 	int warm_delay_ms;          /* wait before exec'ing the next warm worker after a spawn */
 	int oom_score_adj;          /* the monitor's and the engine's; workers and tasks: 0 */
+	bool warm_worker;           /* keep a worker (and its task's first stage) exec'd ahead */
 	char seccomp_profile[PATH_MAX]; /* default tasks' linux.seccomp; "" = the built-in one */
 	/* fair service and bounded memory per client (supervisor/clients.c) */
 	int client_idle_ms;         /* a client with no call in flight is closed after; 0 = never */
@@ -68,7 +69,7 @@ void sv_config_defaults(struct sv_config *c);
 /* Load an ini file ([daemon] root=, state=, address=, worker=, pidfile=, group=,
  * engine_user=, engine_user_shared=, allow_uids=, allow_gids=, cgroup_parent=,
  * task_cgroups=always|limits, log_max_size=, log_max_files=,
- * reattach_timeout_ms=, cleanup_timeout_ms=, warm_delay_ms=, oom_score_adj=, seccomp_profile=, client_idle_ms=,
+ * reattach_timeout_ms=, cleanup_timeout_ms=, warm_worker=, warm_delay_ms=, oom_score_adj=, seccomp_profile=, client_idle_ms=,
  * client_peer_max=, client_root_reserve=, event_queue_max=, client_partial_max=, log_level=,
  * debug= (1: log_level debug), syslog_socket=;
  * [policy]: policy.h's keys). A missing default file

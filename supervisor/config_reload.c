@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/procfs.h"
@@ -89,6 +91,7 @@ static const struct setting {
 	S("log_max_files",       K_INT,    log_max_files,       true),
 	S("reattach_timeout_ms", K_INT,    reattach_timeout_ms, true),
 	S("cleanup_timeout_ms",  K_INT,    cleanup_timeout_ms,  true),
+	S("warm_worker",         K_BOOL,   warm_worker,         true),
 	S("warm_delay_ms",       K_INT,    warm_delay_ms,       true),
 	S("oom_score_adj",       K_INT,    oom_score_adj,       true),
 	S("seccomp_profile",     K_STR,    seccomp_profile,     true),
@@ -322,6 +325,14 @@ void mon_reload(struct monitor *m)
 	    ((r = sv_oom_score_adj_set(0, rl->cfg->oom_score_adj)) < 0 ||
 	     (m->engine_pid > 0 && (r = sv_oom_score_adj_set(m->engine_pid, rl->cfg->oom_score_adj)) < 0)))
 		sv_warn_err(r, "reload: oom_score_adj %d", rl->cfg->oom_score_adj);
+	/* no spare wanted now: the waiting one ends on its closed socket (reaped as CHILD_IDLE) */
+	if (!rl->cfg->warm_worker && m->idle_fd >= 0) {
+		close(m->idle_fd);
+		m->idle_fd = -1;
+		m->idle_pid = 0;
+	}
+	if (rl->cfg->warm_worker && m->idle_fd < 0 && !m->warm_at_ms)
+		m->warm_at_ms = sv_now_ms();    /* the loop execs one */
 	if (fixed[0])
 		sv_warn("reload: %s: changed; take effect at the next start", fixed);
 	/* the engine's, unsolicited; without an engine (restarting), the next one is started

@@ -615,7 +615,7 @@ static void reap(struct monitor *m)
 		if (!c)
 			continue;       /* an orphan of a dead task, reparented to us */
 		if (c->kind == CHILD_IDLE) {
-			if (m->idle_pid == pid) {
+			if (m->idle_pid == pid) {       /* not retired by a reload */
 				close(m->idle_fd);
 				m->idle_fd = -1;
 				m->idle_pid = 0;

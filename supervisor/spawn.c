@@ -102,8 +102,9 @@ int spawn_idle(struct monitor *m, int *log_fd)
 	pid_t pid;
 
 	*log_fd = -1;
-	/* debug: every spawn execs its worker (the cold path; the e2e suites use it so) */
-	if (m->idle_fd >= 0 || m->cfg->log_level >= LOG_DEBUG)
+	/* none wanted (warm_worker = 0), or debug: every spawn execs its worker (the cold path;
+	 * the e2e suites use it so) */
+	if (m->idle_fd >= 0 || !m->cfg->warm_worker || m->cfg->log_level >= LOG_DEBUG)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;

@@ -20,6 +20,36 @@ test_handed_over_and_replaced() {
 	"$SV" delete -f w1 || fail "delete"
 }
 
+# warm_worker = 0: no spare (a small device saves its ~0.4 MiB); a reload turns it on and off,
+# and the spare it retires ends with its warm init.
+test_warm_worker_switch() {
+	printf '[daemon]\nwarm_worker = 0\nwarm_delay_ms = 0\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	[ -z "$(idle_workers "$DAEMON_PID")" ] || fail "an idle worker with warm_worker = 0"
+	"$SV" run -d c1 /bin/sleep 1000 || fail "run, cold"
+	"$SV" delete -f c1 || fail "delete"
+	[ -z "$(idle_workers "$DAEMON_PID")" ] || fail "an idle worker after a cold start"
+	printf '[daemon]\nwarm_worker = 1\nwarm_delay_ms = 0\n' > "$T/conf"
+	kill -HUP "$DAEMON_PID"
+	local end=$((SECONDS + 20)) idle= init
+	while [ -z "$idle" ]; do
+		[ $SECONDS -lt $end ] || fail "no idle worker after warm_worker = 1: $(cat "$T/daemon.log")"
+		sleep 0.02
+		idle=$(idle_workers "$DAEMON_PID")
+	done
+	end=$((SECONDS + 20))
+	until init=$(pgrep -P "$idle" -x shimvisor-init); do
+		[ $SECONDS -lt $end ] || fail "the idle worker has no warm init"
+		sleep 0.02
+	done
+	printf '[daemon]\nwarm_worker = 0\nwarm_delay_ms = 0\n' > "$T/conf"
+	kill -HUP "$DAEMON_PID"
+	timeout 10 tail --pid="$idle" -f /dev/null || fail "the idle worker outlived warm_worker = 0"
+	timeout 10 tail --pid="$init" -f /dev/null || fail "its warm init outlived it"
+	"$SV" run --rm c2 /bin/true || fail "run, cold again"
+	[ -z "$(idle_workers "$DAEMON_PID")" ] || fail "an idle worker came back"
+}
+
 test_idle_worker_goes_with_the_daemon() {
 	daemon_start
 	idle=$(idle_workers "$DAEMON_PID")
