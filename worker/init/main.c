@@ -169,6 +169,9 @@ int main(int argc, char **argv)
 		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
 		if (cgroups_setup(&in) || setup_root(&in) || console_setup(&in) || setup_process(&in))
 			init_abort(&in);
+		/* as runc: a missing executable fails the create, not the start */
+		if (process_lookpath(&in))
+			init_abort(&in);
 	}
 	if ((rc = sync_send_ready(in.sync_fd, !exec_pid))) {
 		cgroups_abandon(&in);
