@@ -277,6 +277,22 @@ START_TEST(not_executable)
 }
 END_TEST
 
+/* Looked up as the task's user: /root (0700) hides its files from uid 65534. */
+START_TEST(lookpath_as_the_user)
+{
+	char *spec = make_spec("[\"/root/sv-x\"]",
+			       ",\"user\":{\"uid\":65534,\"gid\":65534},\"capabilities\":{}", "", "");
+	struct stat st;
+
+	if (stat("/root", &st) < 0 || (st.st_mode & 0001)) {
+		free(spec);
+		return;         /* others may search this host's /root: nothing to see */
+	}
+	expect_setup_error(spec, EACCES, "exec: \"/root/sv-x\": stat /root/sv-x: permission denied");
+	free(spec);
+}
+END_TEST
+
 START_TEST(error_no_args)
 {
 	expect_setup_error("{\"process\":{\"cwd\":\"/\"},\"root\":{\"path\":\"/\"}}", EINVAL,
@@ -416,6 +432,7 @@ int main(void)
 	tcase_add_test(tc, missing_binary_absolute);
 	tcase_add_test(tc, missing_binary_path_search);
 	tcase_add_test(tc, not_executable);
+	tcase_add_test(tc, lookpath_as_the_user);
 	tcase_add_test(tc, error_no_args);
 	tcase_add_test(tc, error_bad_json);
 	tcase_add_test(tc, error_user_ns);

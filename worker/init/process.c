@@ -161,28 +161,15 @@ static const char *env_path(char *const *env)
 	return SV_DEFAULT_PATH;
 }
 
-/* Go's findExecutable, as runc's LookPath uses it: a file (not a directory) with an
- * execute bit, or -EACCES; stat's -errno when there is none. */
+/* Go's findExecutable, as runc's LookPath uses it: 0 for a file (not a directory) with an
+ * execute bit, 1 for anything else that is there; stat's -errno when nothing is. */
 static int find_executable(const char *f)
 {
 	struct stat st;
 
 	if (stat(f, &st) < 0)
 		return -errno;
-	return !S_ISDIR(st.st_mode) && (st.st_mode & 0111) ? 0 : -EACCES;
-}
-
-/* strerror as Go's syscall.Errno says it (runc's messages): lower-case first letter. */
-static void fail_lookpath(struct init_err *e, int rc, const char *file, const char *stat_of)
-{
-	char why[128];
-
-	snprintf(why, sizeof(why), "%s", strerror(-rc));
-	why[0] = (char)tolower((unsigned char)why[0]);
-	if (stat_of)
-		init_failmsg(e, rc, "exec: \"%s\": stat %s: %s", file, stat_of, why);
-	else
-		init_failmsg(e, rc, "exec: \"%s\": %s", file, why);
+	return !S_ISDIR(st.st_mode) && (st.st_mode & 0111) ? 0 : 1;
 }
 
 int process_lookpath(struct init *in)
@@ -193,9 +180,15 @@ int process_lookpath(struct init *in)
 	int rc;
 
 	if (strchr(file, '/')) {
-		if ((rc = find_executable(file)) < 0) {
-			fail_lookpath(&in->err, rc, file, rc == -EACCES ? NULL : file);
-			return rc;
+		if ((rc = find_executable(file)) == 1)
+			return init_failmsg(&in->err, -EACCES, "exec: \"%s\": permission denied", file);
+		if (rc < 0) {
+			/* strerror as Go's syscall.Errno words it (runc's message): lower case */
+			char why[128];
+
+			snprintf(why, sizeof(why), "%s", strerror(-rc));
+			why[0] = (char)tolower((unsigned char)why[0]);
+			return init_failmsg(&in->err, rc, "exec: \"%s\": stat %s: %s", file, file, why);
 		}
 		in->exec_file = file;
 		return 0;
