@@ -164,8 +164,9 @@ resize_no_tty() {
 	note "$CTD_RT: $(tr '\n' '|' <<<"$out")"
 	[ "$(sed -n 1p <<<"$out")" = "0 " ] || rt_fail "ResizePty of an init without a terminal: '$(sed -n 1p <<<"$out")'"
 	[ "$(sed -n 2p <<<"$out")" = "0 " ] || rt_fail "ResizePty of an exec without a terminal: '$(sed -n 2p <<<"$out")'"
-	# 5: NOT_FOUND
-	[ "$(sed -n 3p <<<"$out" | cut -d' ' -f1)" = 5 ] || rt_fail "ResizePty of an unknown exec: '$(sed -n 3p <<<"$out")'"
+	# 5: NOT_FOUND, in runc-v2's words
+	[ "$(sed -n 3p <<<"$out")" = "5 process does not exist nosuch: not found" ] ||
+		rt_fail "ResizePty of an unknown exec: '$(sed -n 3p <<<"$out")'"
 	ctr task rm -f "rz-$t" >/dev/null 2>&1 || rt_fail "task rm -f rz-$t"
 	ctr containers rm "rz-$t" || rt_fail "containers rm rz-$t"
 }
