@@ -277,7 +277,9 @@ int proc_open_exec(struct worker *w, struct wtask *t, struct proc *p)
 int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 {
 	char pidstr[16];
-	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr, NULL };
+	/* the request's terminal, not the Process's: they may differ (runc-v2 follows it) */
+	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr,
+			       p->terminal ? "tty" : "notty", NULL };
 	int pidfd, err;
 
 	/* its init would join the task's cgroups as they were, and fork into the task

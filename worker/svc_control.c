@@ -244,9 +244,10 @@ void wm_resize_pty(struct call *k)
 	if (svc_decode(k, sv_ResizePtyRequest_fields, &req) < 0 ||
 	    !(p = svc_proc(k, req.id, req.exec_id, &t)))
 		return;
+	/* as runc-v2, whose clients call it unconditionally: without a terminal (or before
+	 * an exec's is made), a success that does nothing */
 	if (p->io.console < 0) {
-		svc_reply(k, SV_FAILED_PRECONDITION, p->terminal ? "the console is not set up yet: failed precondition" :
-			  "the process has no terminal: failed precondition", NULL, NULL);
+		svc_reply(k, SV_OK, NULL, NULL, NULL);
 		return;
 	}
 	memset(&ws, 0, sizeof(ws));

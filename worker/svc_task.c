@@ -70,7 +70,8 @@ struct proc *svc_proc(struct call *k, const char *id, const char *exec_id, struc
 		return &t->init;
 	p = wtask_find_exec(t, exec_id);
 	if (!p) {
-		snprintf(msg, sizeof(msg), "process %.80s does not exist: not found", exec_id);
+		/* runc-v2's words (errdefs.ErrNotFound, "process does not exist %s") */
+		snprintf(msg, sizeof(msg), "process does not exist %.80s: not found", exec_id);
 		svc_reply(k, SV_NOT_FOUND, msg, NULL, NULL);
 	}
 	return p;

@@ -8,14 +8,6 @@
 . "$(dirname "$0")/ctd.sh"
 
 
-# rfs_run [ctr run options] ID CMD...: `ctr run` of this case's busybox rootfs ($RFS) with
-# the runtime under test (ctr takes its first word after the options as the rootfs)
-rfs_run() {
-	local o=()
-	while [ "${1#-}" != "$1" ]; do o+=("$1"); shift; done
-	ctr run "${RT[@]}" --fifo-dir "$CD/fifo" "${o[@]}" --rootfs "$RFS" "$@"
-}
-
 # Whether process $1 is paused: frozen by a cgroup freezer (v1 or v2), or stopped (SIGSTOP).
 is_frozen() {
 	local pid=$1 st cg mnt

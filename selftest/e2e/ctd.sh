@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# selftest/e2e/ctd.sh: helpers for 80-containerd.t (sourced after lib.sh): a private
-# containerd 1.6 per case that runs shimvisor-worker as the runtime io.containerd.shimvisor.v2,
+# selftest/e2e/ctd.sh: helpers for 80-containerd.t and 81-runc-parity.t (sourced after
+# lib.sh): a private containerd 1.6 per case that runs shimvisor-worker as the runtime io.containerd.shimvisor.v2,
 # a busybox rootfs and a hand-built OCI image of it, bounded waits on files and pids (never a
 # sleep), and the clean-up: containerd stopped, its shims and their tasks killed by pid,
 # mounts undone.
@@ -123,10 +123,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CD/opt"
 EOF
-	# `ctr run` options naming the runtime; the reference shim's runc keeps its state in
-	# /run/containerd/runc unless told otherwise
-	RT=(--runtime "$CTD_RT")
-	[ "$CTD_RT" = io.containerd.runc.v2 ] && RT+=(--runc-root "$CD/runc")
+	ctd_runtime "$CTD_RT"
 	RFS="$CD/rfs"
 	if [ -n "${CTD_CACHE:-}" ] && [ -d "$CTD_CACHE/rootfs" ]; then
 		cp -a "$CTD_CACHE/rootfs" "$RFS"
@@ -135,6 +132,16 @@ EOF
 	fi
 	ctd_start
 	ctr namespaces create "$CTD_NS" || fail "namespaces create $CTD_NS"
+}
+
+# ctd_runtime NAME: the runtime the case's next `ctr run`s use (CTD_RT), and RT, the `ctr run`
+# options naming it; the reference shim's runc keeps its state in /run/containerd/runc
+# unless told otherwise.
+ctd_runtime() {
+	CTD_RT=$1
+	RT=(--runtime "$CTD_RT")
+	[ "$CTD_RT" = io.containerd.runc.v2 ] && RT+=(--runc-root "$CD/runc")
+	return 0
 }
 
 # Start containerd (again, after ctd_stop: same config, same root and state) and wait
@@ -159,6 +166,14 @@ ctd_stop() {
 	pid_wait 10 "$CTD_PID" || { note "containerd ignored SIGTERM: SIGKILL"; kill -9 "$CTD_PID" 2>/dev/null; }
 	wait "$CTD_PID" 2>/dev/null
 	CTD_PID=""
+}
+
+# rfs_run [ctr run options] ID CMD...: `ctr run` of this case's busybox rootfs ($RFS) with
+# the runtime under test (ctr takes its first word after the options as the rootfs)
+rfs_run() {
+	local o=()
+	while [ "${1#-}" != "$1" ]; do o+=("$1"); shift; done
+	ctr run "${RT[@]}" --fifo-dir "$CD/fifo" "${o[@]}" --rootfs "$RFS" "$@"
 }
 
 ctd_bundle() { echo "$CD/state/io.containerd.runtime.v2.task/$CTD_NS/$1"; }

@@ -189,9 +189,10 @@ static inline void launch(struct run *r, const char *json)
 	launch_opts(r, json, 0);
 }
 
-/* An exec: `shimvisor-init --exec BUNDLE PID`, fd 3 a pipe holding the Process JSON. */
-static inline void launch_exec(struct run *r, const char *bundle, pid_t pid,
-			       const char *process_json)
+/* An exec: `shimvisor-init --exec BUNDLE PID [TTY]`, fd 3 a pipe holding the Process JSON;
+ * TTY ("tty", "notty" or NULL: none) is the worker's word on the terminal. */
+static inline void launch_exec_tty(struct run *r, const char *bundle, pid_t pid,
+				   const char *process_json, char *tty)
 {
 	size_t len = strlen(process_json);
 	char pidstr[16];
@@ -208,10 +209,16 @@ static inline void launch_exec(struct run *r, const char *bundle, pid_t pid,
 	ck_assert_int_eq(write(p[1], process_json, len), (ssize_t)len);
 	close(p[1]);
 	{
-		char *argv[] = { r->init, "--exec", r->bundle, pidstr, NULL };
+		char *argv[] = { r->init, "--exec", r->bundle, pidstr, tty, NULL };
 
 		spawn(r, argv, p[0], 0);
 	}
+}
+
+static inline void launch_exec(struct run *r, const char *bundle, pid_t pid,
+			       const char *process_json)
+{
+	launch_exec_tty(r, bundle, pid, process_json, NULL);
 }
 
 /* One InitSync; returns its type, or 0 at EOF. A CONSOLE's fd goes to r->console. */

@@ -114,18 +114,27 @@ static void stop_task(struct run *t)
 	close_run(t);
 }
 
+/* An exec in task t whose Process says terminal (or not), and the worker TTY (NULL: no
+ * word): its output from its own console if it gets one (want_console), else its stdout. */
+static int exec_tty(struct run *t, const char *script, bool terminal, char *tty,
+		    int want_console, char *out, size_t sz)
+{
+	struct run e;
+	char *pj = fx_asprintf("{\"args\":[\"/bin/sh\",\"-c\",\"%s\"],\"terminal\":%s,"
+			       "\"env\":[\"PATH=/usr/bin:/bin\"],\"cwd\":\"/\","
+			       "\"user\":{\"uid\":65534,\"gid\":65534}}", script,
+			       terminal ? "true" : "false");
+
+	launch_exec_tty(&e, t->bundle, t->task, pj, tty);
+	free(pj);
+	expect_ready_console(&e, want_console);
+	return start_and_collect(&e, out, sz);
+}
+
 /* An exec with a terminal in task t: its output from its own console. */
 static int exec_terminal(struct run *t, const char *script, char *out, size_t sz)
 {
-	struct run e;
-	char *pj = fx_asprintf("{\"args\":[\"/bin/sh\",\"-c\",\"%s\"],\"terminal\":true,"
-			       "\"env\":[\"PATH=/usr/bin:/bin\"],\"cwd\":\"/\","
-			       "\"user\":{\"uid\":65534,\"gid\":65534}}", script);
-
-	launch_exec(&e, t->bundle, t->task, pj);
-	free(pj);
-	expect_ready_console(&e, 1);
-	return start_and_collect(&e, out, sz);
+	return exec_tty(t, script, true, NULL, 1, out, sz);
 }
 
 START_TEST(terminal_exec)
@@ -158,6 +167,25 @@ START_TEST(terminal_exec_beside_terminal_task)
 }
 END_TEST
 
+/* The worker's tty/notty (ExecProcessRequest.terminal) wins over the Process's, as in
+ * runc-v2: a terminal the Process did not ask for, and none where it did. */
+START_TEST(terminal_exec_from_request)
+{
+	struct run t;
+	char out[256];
+	int st;
+
+	start_task(&t, 0);
+	st = exec_tty(&t, "tty; exit 3", false, "tty", 1, out, sizeof(out));
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ck_assert_str_eq(out, "/dev/pts/0\r\n");
+	st = exec_tty(&t, "tty; exit 2", true, "notty", 0, out, sizeof(out));
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	ck_assert_str_eq(out, "not a tty\n");
+	stop_task(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("init_console");
@@ -168,6 +196,6 @@ int main(void)
 	}
 	SV_TCASE(s, "console", 20, terminal_init, terminal_init_default_dev,
 		 terminal_init_exit_status, terminal_needs_devpts, terminal_exec,
-		 terminal_exec_beside_terminal_task);
+		 terminal_exec_beside_terminal_task, terminal_exec_from_request);
 	return sv_run_suite(s);
 }

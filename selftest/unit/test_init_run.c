@@ -237,41 +237,6 @@ START_TEST(masked_and_readonly_paths)
 END_TEST
 
 /* The task fails to exec after START: INIT_ERROR, then exit 127. */
-static void expect_exec_error(const char *args_json, int want_err)
-{
-	struct run r;
-	sv_InitSync m;
-	char *spec = make_spec(args_json, "", "", "");
-	int st;
-
-	launch(&r, spec);
-	free(spec);
-	expect_ready(&r);
-	send_start(&r);
-	ck_assert_int_eq(recv_sync(&r, &m), sv_InitSyncType_INIT_ERROR);
-	ck_assert_int_eq(m.err, want_err);
-	ck_assert_ptr_nonnull(m.message);
-	ck_assert_ptr_nonnull(strstr(m.message, "exec"));
-	sv_pb_free(sv_InitSync_fields, &m);
-	st = wait_exit(r.task);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 127);
-	close(r.sync);
-	close(r.out);
-	cleanup_bundle(&r);
-}
-
-START_TEST(missing_binary_absolute)
-{
-	expect_exec_error("[\"/nonexistent/sv-no-such-binary\"]", ENOENT);
-}
-END_TEST
-
-START_TEST(missing_binary_path_search)
-{
-	expect_exec_error("[\"sv-no-such-binary\"]", ENOENT);
-}
-END_TEST
-
 /* Set-up errors come as INIT_ERROR before READY; init exits 127. */
 static void expect_setup_error(const char *json, int want_err, const char *needle)
 {
@@ -280,6 +245,53 @@ static void expect_setup_error(const char *json, int want_err, const char *needl
 	launch(&r, json);
 	expect_init_error(&r, want_err, needle);
 }
+
+/* As runc: args[0] is looked up at create, before READY, and named in runc's words. */
+static void expect_lookpath_error(const char *args_json, int want_err, const char *msg)
+{
+	char *spec = make_spec(args_json, "", "", "");
+
+	expect_setup_error(spec, want_err, msg);
+	free(spec);
+}
+
+START_TEST(missing_binary_absolute)
+{
+	expect_lookpath_error("[\"/nonexistent/sv-no-such-binary\"]", ENOENT,
+			      "exec: \"/nonexistent/sv-no-such-binary\": stat "
+			      "/nonexistent/sv-no-such-binary: no such file or directory");
+}
+END_TEST
+
+START_TEST(missing_binary_path_search)
+{
+	expect_lookpath_error("[\"sv-no-such-binary\"]", ENOENT,
+			      "exec: \"sv-no-such-binary\": executable file not found in $PATH");
+}
+END_TEST
+
+START_TEST(not_executable)
+{
+	expect_lookpath_error("[\"/etc/passwd\"]", EACCES, "exec: \"/etc/passwd\": permission denied");
+	expect_lookpath_error("[\"/bin\"]", EACCES, "exec: \"/bin\": permission denied");
+}
+END_TEST
+
+/* Looked up as the task's user: /root (0700) hides its files from uid 65534. */
+START_TEST(lookpath_as_the_user)
+{
+	char *spec = make_spec("[\"/root/sv-x\"]",
+			       ",\"user\":{\"uid\":65534,\"gid\":65534},\"capabilities\":{}", "", "");
+	struct stat st;
+
+	if (stat("/root", &st) < 0 || (st.st_mode & 0001)) {
+		free(spec);
+		return;         /* others may search this host's /root: nothing to see */
+	}
+	expect_setup_error(spec, EACCES, "exec: \"/root/sv-x\": stat /root/sv-x: permission denied");
+	free(spec);
+}
+END_TEST
 
 START_TEST(error_no_args)
 {
@@ -419,6 +431,8 @@ int main(void)
 	tcase_add_test(tc, masked_and_readonly_paths);
 	tcase_add_test(tc, missing_binary_absolute);
 	tcase_add_test(tc, missing_binary_path_search);
+	tcase_add_test(tc, not_executable);
+	tcase_add_test(tc, lookpath_as_the_user);
 	tcase_add_test(tc, error_no_args);
 	tcase_add_test(tc, error_bad_json);
 	tcase_add_test(tc, error_user_ns);

@@ -35,6 +35,7 @@ struct init {
 	int pre_pidns;                  /* pid 1 of a pid namespace the worker made for us */
 	int host_ns[3];                 /* warm mode: the ipc, uts, net namespaces we left */
 	int console_slave;              /* process.terminal: the pty slave until exec, else -1 */
+	const char *exec_file;          /* process.args[0] as process_lookpath found it */
 	void *seccomp_bpf;              /* the filter (struct sock_filter[]), not yet loaded */
 	size_t seccomp_ninsns;
 	int seccomp_loaded;
@@ -122,7 +123,13 @@ int process_sysctl(struct init *in);
 int process_limits(struct init *in);
 int process_cwd(struct init *in);
 int process_stdio(struct init *in);
-int process_exec(struct init *in);     /* returns only on failure */
+/* runc's LookPath: args[0] as it is when it has a '/', else the first entry of the process's
+ * PATH (SV_DEFAULT_PATH without one) holding a file with an execute bit, checked where the
+ * process stands (its root, cwd, ids) into in->exec_file; else runc's error:
+ * `exec: "NAME": executable file not found in $PATH` or `exec: "PATH": stat PATH: why`. */
+int process_lookpath(struct init *in);
+/* exec in->exec_file (looked up first if it was not); returns only on failure */
+int process_exec(struct init *in);
 
 /* caps.c: capabilities, ids and no_new_privs, in the order bounding, ids, caps, nnp. */
 int caps_apply(struct init *in);

@@ -35,6 +35,15 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
+/* TERMINAL of --exec: "tty" or "notty". */
+static int parse_tty(const char *s, int *out)
+{
+	if (strcmp(s, "tty") && strcmp(s, "notty"))
+		return -EINVAL;
+	*out = !strcmp(s, "tty");
+	return 0;
+}
+
 /* Namespaces through pivot_root and the read-only root. */
 static int setup_root(struct init *in)
 {
@@ -125,7 +134,7 @@ int main(int argc, char **argv)
 {
 	struct init in;
 	pid_t exec_pid = 0;
-	int rc;
+	int exec_tty = -1, rc;
 
 	memset(&in, 0, sizeof(in));
 	in.sync_fd = SV_INIT_FD_SYNC;
@@ -144,19 +153,26 @@ int main(int argc, char **argv)
 		ns_prepare_warm(&in);
 		if (warm_wait(&in))
 			init_abort(&in);
-	} else if (argc == 4 && strcmp(argv[1], "--exec") == 0 && argv[2][0] == '/' &&
-		   parse_pid(argv[3], &exec_pid) == 0) {
+	} else if ((argc == 4 || argc == 5) && strcmp(argv[1], "--exec") == 0 &&
+		   argv[2][0] == '/' && parse_pid(argv[3], &exec_pid) == 0 &&
+		   (argc == 4 || parse_tty(argv[4], &exec_tty) == 0)) {
 		in.bundle = argv[2];
 	} else if (argc != 2 || argv[1][0] != '/') {
 		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR | --warm | "
-			     "--exec BUNDLE_DIR PID (directories absolute) | --update PID [BUNDLE_DIR]");
+			     "--exec BUNDLE_DIR PID [tty|notty] (directories absolute) | "
+			     "--update PID [BUNDLE_DIR]");
 		init_abort(&in);
 	} else {
 		in.bundle = argv[1];
 	}
 	if (exec_pid) {
-		if (config_read_exec(&in) || sv_seccomp_prepare(&in) || exec_join(&in, exec_pid) ||
-		    console_setup(&in) || setup_process(&in))
+		if (config_read_exec(&in))
+			init_abort(&in);
+		/* the worker's word (ExecProcessRequest.terminal) over the Process's, as runc-v2 */
+		if (exec_tty >= 0)
+			in.spec.process.terminal = exec_tty;
+		if (sv_seccomp_prepare(&in) || exec_join(&in, exec_pid) || console_setup(&in) ||
+		    setup_process(&in))
 			init_abort(&in);
 	} else {
 		in.pre_pidns = getpid() == 1;   /* the worker started us in a new pid namespace */
@@ -168,6 +184,9 @@ int main(int argc, char **argv)
 			init_abort(&in);
 		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
 		if (cgroups_setup(&in) || setup_root(&in) || console_setup(&in) || setup_process(&in))
+			init_abort(&in);
+		/* as runc: a missing executable fails the create, not the start */
+		if (process_lookpath(&in))
 			init_abort(&in);
 	}
 	if ((rc = sync_send_ready(in.sync_fd, !exec_pid))) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/init/process.c: the task's process settings (hostname, sysctl, rlimits, oom score,
- * umask, cwd, stdio or the terminal) and the final PATH-searching exec. */
+ * umask, cwd, stdio or the terminal), the executable's look-up (runc's, at create) and the
+ * exec. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -152,23 +154,42 @@ static const char *env_path(char *const *env)
 	return SV_DEFAULT_PATH;
 }
 
-int process_exec(struct init *in)
+/* Go's findExecutable, as runc's LookPath uses it: 0 for a file (not a directory) with an
+ * execute bit, 1 for anything else that is there; stat's -errno when nothing is. */
+static int find_executable(const char *f)
 {
-	char *const *argv = in->spec.process.args;
-	char *const *envp = in->spec.process.env;
-	const char *file = argv[0], *path, *p;
+	struct stat st;
+
+	if (stat(f, &st) < 0)
+		return -errno;
+	return !S_ISDIR(st.st_mode) && (st.st_mode & 0111) ? 0 : 1;
+}
+
+int process_lookpath(struct init *in)
+{
+	static char full[PATH_MAX];
+	const char *file = in->spec.process.args[0], *path, *p;
 	size_t fl = strlen(file);
-	int saw_eacces = 0, err = ENOENT;
+	int rc;
 
 	if (strchr(file, '/')) {
-		execve(file, argv, envp);
-		return init_fail(&in->err, -errno, "exec %s", file);
+		if ((rc = find_executable(file)) == 1)
+			return init_failmsg(&in->err, -EACCES, "exec: \"%s\": permission denied", file);
+		if (rc < 0) {
+			/* strerror as Go's syscall.Errno words it (runc's message): lower case */
+			char why[128];
+
+			snprintf(why, sizeof(why), "%s", strerror(-rc));
+			why[0] = (char)tolower((unsigned char)why[0]);
+			return init_failmsg(&in->err, rc, "exec: \"%s\": stat %s: %s", file, file, why);
+		}
+		in->exec_file = file;
+		return 0;
 	}
-	path = env_path(envp);
+	path = env_path(in->spec.process.env);
 	for (p = path;; p++) {
 		const char *end = strchrnul(p, ':');
 		size_t dl = (size_t)(end - p);
-		char full[PATH_MAX];
 
 		if (dl + 1 + fl < sizeof(full)) {
 			if (dl)
@@ -177,19 +198,23 @@ int process_exec(struct init *in)
 				full[dl++] = '.';   /* an empty PATH element is the cwd */
 			full[dl] = '/';
 			memcpy(full + dl + 1, file, fl + 1);
-			execve(full, argv, envp);
-			err = errno;
-			if (err == EACCES)
-				saw_eacces = 1;
-			else if (err != ENOENT && err != ENOTDIR && err != ESTALE &&
-				 err != ELOOP && err != ENAMETOOLONG && err != ENODEV &&
-				 err != ETIMEDOUT)
-				return init_fail(&in->err, -err, "exec %s", full);
+			if (find_executable(full) == 0) {
+				in->exec_file = full;
+				return 0;
+			}
 		}
 		if (!*end)
 			break;
 		p = end;
 	}
-	return init_fail(&in->err, saw_eacces ? -EACCES : -ENOENT,
-			 "exec %s (PATH=%s)", file, path);
+	return init_failmsg(&in->err, -ENOENT, "exec: \"%s\": executable file not found in $PATH",
+			    file);
+}
+
+int process_exec(struct init *in)
+{
+	if (!in->exec_file && process_lookpath(in))
+		return in->err.rc;
+	execve(in->exec_file, in->spec.process.args, in->spec.process.env);
+	return init_fail(&in->err, -errno, "exec %s", in->exec_file);
 }
