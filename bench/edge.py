@@ -47,8 +47,8 @@ MIB = 1048576
 SMALL = ["task_cgroups = limits", "log_max_size = 64k", "log_max_files = 1"]
 PROFILES = [
     ("small", "the profile (README, \"Small devices\")", SMALL, [], []),
-    ("small, no warm worker", "the same, without the spare worker and its warm init (log_level = debug: the only switch today)",
-     SMALL + ["log_level = debug"], [], []),
+    ("small, no warm worker", "the same, without the spare worker and its warm init",
+     SMALL + ["warm_worker = 0"], [], []),
     ("small, --net host", "the same as `small`, tasks in the host's network namespace",
      SMALL, ["host_namespaces = net"], ["--net", "host"]),
     ("task_cgroups = always", "`small` with every task in cgroups of its own (the profile turns this off)",
@@ -266,7 +266,7 @@ class Edge(SvStack):
         n = self.args.n
         log("profile %r: %s; %d tasks" % (name, what, n))
         cur = self.start_in_cg(k, daemon_lines, policy_lines)
-        warm = not any(x.startswith("log_level = debug") for x in daemon_lines)
+        warm = not any(x in ("log_level = debug", "warm_worker = 0") for x in daemon_lines)
 
         def run_d(tid):
             return [self.sv, "-a", self.sv_sock, "-n", SV_NS, "run", "-d", "--rootfs", cur["rfs"]] + \
