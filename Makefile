@@ -113,7 +113,7 @@ LIB_CLI    := $(B)/libsvcli.a
 # ld.so mapping two more libraries (+~40 KiB USS in the warm init, which exists once and
 # whose memory becomes the task's at exec), is paid ahead of need by the warm init. shimvisord
 # needs no libseccomp (its engine's filter is compiled at build time: $(B)/gen/engine_filter.h)
-# and links libinih's 4 KiB statically; cJSON has no .a in Debian.
+# and links libinih's 4 KiB statically; on glibc (MUSL=0) cJSON is shared (Debian has no .a).
 INIT_LIBS  := -lcap-ng -lseccomp -lcjson -lmnl
 SUP_LIBS   := -Wl,-Bstatic -linih -Wl,-Bdynamic -lcjson
 
@@ -176,10 +176,11 @@ $(B)/lib%.a:
 	rm -f $@ && $(AR) rcs $@ $^
 
 # MUSL=1 (the default where musl-gcc is found, and neither CROSS nor SANITIZE is set): the
-# worker and the CLI are static-pie binaries on musl, their objects (wire/, common/, the
-# generated .pb.c included) compiled again with musl-gcc into $(B)/musl/, never mixed with
-# the glibc objects the unit tests link. musl-gcc's specs see only musl's headers: $(M)/include
-# holds symlinks to the kernel's (linux/, asm/, asm-generic/) and nanopb's, nothing else; and
+# daemon, the worker and the CLI are one static-pie binary on musl (below), their objects
+# (wire/, common/, the generated .pb.c included) compiled again with musl-gcc into $(B)/musl/,
+# never mixed with the glibc objects the unit tests link. musl-gcc's specs see only musl's
+# headers: $(M)/include holds symlinks to the kernel's (linux/, asm/, asm-generic/), nanopb's,
+# libinih's and cJSON's, nothing else; and
 # $(M)/musl.specs is musl-gcc's with rcrt1.o and a static-pie link (musl-gcc's own would ask
 # for /lib/ld-musl-*.so.1 at run time). Debian's libprotobuf-nanopb.a needs only memcpy,
 # memset, realloc, free and __stack_chk_fail: it links with musl as it is. _FORTIFY_SOURCE
