@@ -115,10 +115,11 @@ static bool may_owe(const struct wtask *t, const struct proc *p, const struct pe
 
 	switch (p->state) {
 	case PS_OPENING:
-		return rep == (init ? &p->create_rep : &p->start_rep);
+		/* an init's Delete waits for its Create's end (a client that gave up) */
+		return init ? rep == &p->create_rep || rep == &p->delete_rep : rep == &p->start_rep;
 	case PS_CREATING:
 	case PS_CREATE_DIED:
-		return rep == &p->create_rep;
+		return rep == &p->create_rep || rep == &p->delete_rep;
 	case PS_PREPARING:
 	case PS_STARTING:
 	case PS_EXITED_PREPARING:
