@@ -38,6 +38,9 @@ static void ignore(struct worker *w, struct wtask *t, struct proc *p, const stru
 	(void)w, (void)t, (void)p, (void)e;
 }
 
+static void delete_kill(struct worker *w, struct proc *p, struct pending rep);
+static void delete_not_created(struct worker *w, struct proc *p);
+
 /* ---- the way to created */
 
 /* Create (or an exec's Start) could not open the stdio or spawn the init. */
@@ -49,6 +52,7 @@ static void open_failed(struct worker *w, struct wtask *t, struct proc *p, int e
 	proc_hold_close(p);
 	if (is_init(t, p)) {
 		w_reply_pending(w, &p->create_rep, sv_code_from_errno(err), msg, NULL, NULL);
+		delete_not_created(w, p);
 		w->task = NULL;
 		wtask_free(w, t);
 		return;
@@ -95,6 +99,13 @@ static void init_ready(struct worker *w, struct wtask *t, struct proc *p, const 
 	to(p, PS_CREATED);
 	w_reply_pending(w, &p->create_rep, SV_OK, NULL, sv_CreateTaskResponse_fields, &r);
 	proc_publish_create(w, t);
+	if (p->delete_rep.cid) {
+		/* a Delete came while it was created (its client gave up): done now */
+		struct pending rep = p->delete_rep;
+
+		p->delete_rep.cid = 0;
+		delete_kill(w, p, rep);
+	}
 }
 
 /* Create failed: answer it, drop the task; its processes are reaped quietly. */
@@ -105,6 +116,7 @@ static void create_failed(struct worker *w, struct wtask *t, struct proc *p, con
 	snprintf(msg, sizeof(msg), "failed to create task: %s",
 		 e->why ? e->why : "shimvisor-init exited before it was ready");
 	w_reply_pending(w, &p->create_rep, SV_UNKNOWN, msg, NULL, NULL);
+	delete_not_created(w, p);
 	if (p->pid > 0 && p->state != PS_CREATE_DIED)
 		kill(p->pid, SIGKILL);
 	if (p->stage1 > 0)
@@ -404,6 +416,23 @@ static void delete_stopped(struct worker *w, struct wtask *t, struct proc *p, co
 	delete_answer(w, t, p, &(struct pending){ e->k->c->cid, e->k->stream });
 }
 
+/* Kill the created init: the Delete (rep) is answered once it is reaped. */
+static void delete_kill(struct worker *w, struct proc *p, struct pending rep)
+{
+	(void)w;
+	kill(p->pid, SIGKILL);
+	to(p, PS_KILLING);
+	p->deadline_ms = sv_now_ms() + W_KILL_WAIT_MS;
+	p->delete_rep = rep;
+}
+
+/* The Create a Delete waited for failed: nothing to delete (runc-v2's answer once its Create
+ * has failed: the container was never registered). */
+static void delete_not_created(struct worker *w, struct proc *p)
+{
+	w_reply_pending(w, &p->delete_rep, SV_NOT_FOUND, MSG_NOT_CREATED, NULL, NULL);
+}
+
 /* A created init is killed first: Delete is answered once it is reaped. */
 static void delete_created(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
@@ -411,16 +440,27 @@ static void delete_created(struct worker *w, struct wtask *t, struct proc *p, co
 		delete_stopped(w, t, p, e);     /* an exec never started */
 		return;
 	}
-	kill(p->pid, SIGKILL);
-	to(p, PS_KILLING);
-	p->deadline_ms = sv_now_ms() + W_KILL_WAIT_MS;
-	p->delete_rep = (struct pending){ e->k->c->cid, e->k->stream };
+	delete_kill(w, p, (struct pending){ e->k->c->cid, e->k->stream });
 }
 
+/* runc-v2's answer, word for word (its running state's Delete: a plain error, code Unknown) */
 static void refuse_delete(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
 {
 	(void)w, (void)t, (void)p;
-	reply_k(e, SV_FAILED_PRECONDITION, "cannot delete a running process: failed precondition");
+	reply_k(e, SV_UNKNOWN, "cannot delete a running process");
+}
+
+/* The init is being created: the Delete waits for Create's end, as runc-v2's waits for its
+ * Create (one lock): a client that gave up on its Create (containerd's clean-up of a
+ * cancelled Create sends Delete, then Shutdown) leaves nothing. An exec's Start under way
+ * is a running process. */
+static void delete_creating(struct worker *w, struct wtask *t, struct proc *p, const struct pev *e)
+{
+	if (!is_init(t, p) || p->delete_rep.cid) {
+		refuse_delete(w, t, p, e);
+		return;
+	}
+	p->delete_rep = (struct pending){ e->k->c->cid, e->k->stream };
 }
 
 /* Killed after a failed Start: Delete is answered once it is reaped (one Delete at a time). */
@@ -443,7 +483,8 @@ static void delete_killing(struct worker *w, struct wtask *t, struct proc *p, co
 	X(refuse_not_created) X(refuse_delete) X(init_ready) X(create_failed) X(create_died) \
 	X(refuse_creating) X(exited) X(start) X(signal_proc) X(delete_created) X(exec_go) \
 	X(start_failed) X(exit_held) X(refuse_running) X(started) X(refuse_finished) \
-	X(started_exited) X(killed) X(refuse_stopped) X(delete_killing) X(delete_stopped)
+	X(started_exited) X(killed) X(refuse_stopped) X(delete_killing) X(delete_stopped) \
+	X(delete_creating)
 #define PA_ID(f) PA_##f,
 enum { PA_HOLE, PROC_ACTIONS(PA_ID) PA_N };
 #define PA_FN(f) [PA_##f] = f,
@@ -471,11 +512,11 @@ SV_NAMES_END
 /* Columns: logger ready, sync READY, sync EOF, sync ERROR, reaped, deadline, Start, Kill, Delete */
 static const uint8_t actions[PS_N][PE_N] = {
 	[PS_OPENING] = { A(logger_ready), IGN, IGN, IGN, IGN, A(logger_timeout),
-			 A(refuse_opening), A(refuse_not_created), A(refuse_delete) },
+			 A(refuse_opening), A(refuse_not_created), A(delete_creating) },
 	[PS_CREATING] = { IGN, A(init_ready), A(create_failed), A(create_failed), A(create_died), IGN,
-			  A(refuse_creating), A(refuse_not_created), A(refuse_delete) },
+			  A(refuse_creating), A(refuse_not_created), A(delete_creating) },
 	[PS_CREATE_DIED] = { IGN, IGN, A(create_failed), A(create_failed), IGN, IGN,
-			     A(refuse_creating), A(refuse_not_created), A(refuse_delete) },
+			     A(refuse_creating), A(refuse_not_created), A(delete_creating) },
 	[PS_CREATED] = { IGN, IGN, IGN, IGN, A(exited), IGN,
 			 A(start), A(signal_proc), A(delete_created) },
 	[PS_PREPARING] = { IGN, A(exec_go), A(start_failed), A(start_failed), A(exit_held), IGN,

@@ -115,10 +115,11 @@ static bool may_owe(const struct wtask *t, const struct proc *p, const struct pe
 
 	switch (p->state) {
 	case PS_OPENING:
-		return rep == (init ? &p->create_rep : &p->start_rep);
+		/* an init's Delete waits for its Create's end (a client that gave up) */
+		return init ? rep == &p->create_rep || rep == &p->delete_rep : rep == &p->start_rep;
 	case PS_CREATING:
 	case PS_CREATE_DIED:
-		return rep == &p->create_rep;
+		return rep == &p->create_rep || rep == &p->delete_rep;
 	case PS_PREPARING:
 	case PS_STARTING:
 	case PS_EXITED_PREPARING:
@@ -383,41 +384,51 @@ START_TEST(test_logger_ready_then_create)
 }
 END_TEST
 
+/* Start w's worker with two connections (fd, fd2) and send on fd (stream 1) a Create whose
+ * stdout is a binary:// logger: it writes its pid to the bundle's logger.pid, then runs the
+ * shell text rest. Returns once the logger runs: its pid. */
+static pid_t create_with_logger(struct tw *w, const char *rest, int *fd, int *fd2)
+{
+	sv_CreateTaskRequest cq = { .id = ID };
+	char script[128], uri[200], pidfile[128];
+	FILE *f;
+
+	snprintf(script, sizeof(script), "%s/logger", w->bundle);
+	snprintf(pidfile, sizeof(pidfile), "%s/logger.pid", w->bundle);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\necho $$ > %s.tmp && mv %s.tmp %s\n%s", pidfile, pidfile, pidfile, rest);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(uri, sizeof(uri), "binary://%s", script);
+	start_worker(w);
+	expect_hello(w);
+	*fd = connect_worker(w);
+	*fd2 = connect_worker(w);
+	cq.bundle = w->bundle;
+	cq.stdout = uri;
+	send_async(*fd, 1, "Create", sv_CreateTaskRequest_fields, &cq);
+	return await_pidfile(pidfile);
+}
+
 /* A binary:// logger that never says it is ready and ignores SIGTERM: the worker still
  * answers State while it waits (the task is being created), and Create fails as it always
  * did once the logger's 10 s are up. */
 START_TEST(test_slow_logger_does_not_block)
 {
 	struct tw w;
-	char script[128], uri[200], pidfile[128], msg[256];
-	sv_CreateTaskRequest cq = { .id = ID };
+	char msg[256];
 	sv_StateRequest tq = { .id = ID };
 	sv_StateResponse tr;
 	uint32_t s = 1;
 	int64_t t0, took;
 	pid_t logger;
-	FILE *f;
 	int fd, fd2, code;
 
 	fx_init_built(&w);
 	make_bundle(&w, "\"/bin/true\"", ns_all);
-	snprintf(script, sizeof(script), "%s/logger", w.bundle);
-	snprintf(pidfile, sizeof(pidfile), "%s/logger.pid", w.bundle);
-	f = fopen(script, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\ntrap '' TERM\necho $$ > %s.tmp && mv %s.tmp %s\n"
-		   "exec sleep 40\n", pidfile, pidfile, pidfile);
-	fclose(f);
-	ck_assert_int_eq(chmod(script, 0755), 0);
-	snprintf(uri, sizeof(uri), "binary://%s", script);
-	start_worker(&w);
-	expect_hello(&w);
-	fd = connect_worker(&w);
-	fd2 = connect_worker(&w);
-	cq.bundle = w.bundle;
-	cq.stdout = uri;
-	send_async(fd, 1, "Create", sv_CreateTaskRequest_fields, &cq);
-	logger = await_pidfile(pidfile);
+	/* (its SIGTERM comes at the 10 s deadline, long after the trap is set) */
+	logger = create_with_logger(&w, "trap '' TERM\nexec sleep 40\n", &fd, &fd2);
 
 	t0 = sv_now_ms();
 	ck_assert_uint_eq(prompt_state(fd2, &s, "the logger is not ready"), 0);
@@ -501,6 +512,67 @@ START_TEST(test_slow_death_does_not_block)
 }
 END_TEST
 
+/* Delete of the task while its Create is under way (containerd's clean-up of a Create its
+ * client gave up on: Delete then Shutdown, on the Create's connection): the Delete waits for
+ * Create's end, as runc-v2's does. A Create that succeeds is followed by the init's kill and
+ * the Delete's success (137); one that fails, by runc-v2's NotFound. Either way the
+ * Shutdown behind it ends the worker. The logger holds the Create until its gate opens. */
+static void delete_while_creating(const char *args, bool create_ok)
+{
+	struct tw w;
+	char gate[128], rest[256], msg[256];
+	sv_DeleteRequest dq = { .id = ID };
+	sv_ShutdownRequest hq = { .id = ID };
+	uint32_t s = 1;
+	pid_t logger;
+	int fd, fd2, g, code;
+
+	fx_init_built(&w);
+	make_bundle(&w, args, ns_all);
+	snprintf(gate, sizeof(gate), "%s/gate", w.bundle);
+	ck_assert_int_eq(mkfifo(gate, 0600), 0);
+	snprintf(rest, sizeof(rest), "read x < %s\nexec 5>&-\nexec cat <&3 >/dev/null\n", gate);
+	logger = create_with_logger(&w, rest, &fd, &fd2);
+	send_async(fd, 3, "Delete", sv_DeleteRequest_fields, &dq);
+	send_async(fd, 5, "Shutdown", sv_ShutdownRequest_fields, &hq);
+	/* the worker serves others meanwhile; the task is still being created */
+	ck_assert_uint_eq(prompt_state(fd2, &s, "a Delete waits for Create"), sv_TaskStatus_UNKNOWN);
+	g = open(gate, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(g, 0);
+	ck_assert_int_eq(write(g, "go\n", 3), 3);
+	close(g);
+	code = recv_status(fd, 1, msg, sizeof(msg), 10000);
+	ck_assert_int_eq(code, create_ok ? SV_OK : SV_UNKNOWN);
+	code = recv_status(fd, 3, msg, sizeof(msg), 10000);
+	if (create_ok) {
+		ck_assert_int_eq(code, SV_OK);
+		expect_event(&w, 2, "/tasks/create", "containerd.events.TaskCreate");
+		expect_event(&w, 3, "/tasks/exit", "containerd.events.TaskExit");
+		expect_event(&w, 4, "/tasks/delete", "containerd.events.TaskDelete");
+	} else {
+		ck_assert_int_eq(code, SV_NOT_FOUND);
+		ck_assert_str_eq(msg, MSG_NOT_CREATED);
+	}
+	ck_assert_int_eq(recv_status(fd, 5, msg, sizeof(msg), 10000), SV_OK);
+	ck_assert_int_eq(wait_worker(&w), 0);
+	kill(logger, SIGKILL);
+	close(fd2);
+	close(fd);
+	fx_rm_bundle(w.bundle);
+}
+
+START_TEST(test_delete_while_creating)
+{
+	delete_while_creating("\"/bin/sleep\",\"1000\"", true);
+}
+END_TEST
+
+START_TEST(test_delete_while_create_fails)
+{
+	delete_while_creating("\"/no/such/binary\"", false);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("worker_proc_table");
@@ -511,6 +583,8 @@ int main(void)
 	tcase_add_test(tc, test_logger_ready_then_create);
 	tcase_add_test(tc, test_slow_logger_does_not_block);
 	tcase_add_test(tc, test_slow_death_does_not_block);
+	tcase_add_test(tc, test_delete_while_creating);
+	tcase_add_test(tc, test_delete_while_create_fails);
 	tcase_add_unchecked_fixture(tc, NULL, cgfx_cleanup);
 	suite_add_tcase(su, tc);
 	return sv_run_suite(su);
