@@ -8,23 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ctd.sh"
 
-PARITY_RTS=${SV_CTD_RUNTIME:-io.containerd.shimvisor.v2 io.containerd.runc.v2}
-
-# rt_fail MSG: fail, naming the runtime under test
-rt_fail() { fail "$CTD_RT: $*"; }
-
-# each_rt FN: FN TAG once per runtime (TAG, sv or runc, keeps ids apart); ctr's own options
-# (RT) name that runtime meanwhile.
-each_rt() {
-	local rt
-	for rt in $PARITY_RTS; do
-		[ "$rt" = io.containerd.runc.v2 ] && ! command -v runc >/dev/null &&
-			skip_case "runc is not installed (Debian package runc)"
-		ctd_runtime "$rt"
-		"$1" "$([ "$rt" = io.containerd.runc.v2 ] && echo runc || echo sv)"
-	done
-}
-
 # The shim socket of task $1 (its bundle's address file).
 shim_sock() { sed -n 's#^unix://##p' "$(ctd_bundle "$1")/address"; }
 

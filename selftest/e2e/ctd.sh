@@ -355,3 +355,22 @@ ctd_cache_build() {
 	trap 'rm -rf "$CTD_CACHE"' EXIT
 	ctd_build_image "$CTD_CACHE" >/dev/null 2>&1 || { rm -rf "$CTD_CACHE"; CTD_CACHE=""; }
 }
+
+# The suites that run each case on both runtimes with the same assertions (81, 83):
+# PARITY_RTS, from SV_CTD_RUNTIME when set (one runtime).
+PARITY_RTS=${SV_CTD_RUNTIME:-io.containerd.shimvisor.v2 io.containerd.runc.v2}
+
+# rt_fail MSG: fail, naming the runtime under test
+rt_fail() { fail "$CTD_RT: $*"; }
+
+# each_rt FN: FN TAG once per runtime (TAG, sv or runc, keeps ids apart); ctr's own options
+# (RT) name that runtime meanwhile.
+each_rt() {
+	local rt
+	for rt in $PARITY_RTS; do
+		[ "$rt" = io.containerd.runc.v2 ] && ! command -v runc >/dev/null &&
+			skip_case "runc is not installed (Debian package runc)"
+		ctd_runtime "$rt"
+		"$1" "$([ "$rt" = io.containerd.runc.v2 ] && echo runc || echo sv)"
+	done
+}
