@@ -3,7 +3,7 @@
 # selftest/e2e/82-runc-options.t: containerd's runc options (containerd.runc.v1.Options) sent
 # by a private containerd (ctd.sh) in its Tasks.Create, as CRI sends a runtime's `options`:
 # ShimCgroup puts the shim in that cgroup, on every v1 hierarchy it exists in; a ShimCgroup
-# that exists nowhere fails the create; the options shimvisor does not honour are refused
+# that exists nowhere fails the create; IoUid/IoGid own the init's stdio pipes; the options shimvisor does not honour are refused
 # by name. Each case runs on both runtimes (SV_CTD_RUNTIME picks one); runc-v2's answers
 # to the refused options are noted, not asserted (it honours them).
 . "$(dirname "$0")/lib.sh"
@@ -29,27 +29,29 @@ need_grpc() {
 	"$PY" -c 'import grpc' 2>/dev/null || skip_case "python3-grpcio is not installed (Debian package python3-grpcio)"
 }
 
-# task_create ID [FIELD=VALUE...]: containerd's Tasks.Create of container ID (no stdio) with
-# task options, a containerd.runc.v1.Options of the fields given by number (1 2 9 bool,
-# 4 5 uint, the others strings). The reference runc keeps its state in $CD/runc (field 7).
-# Prints "0 PID" or "CODE MESSAGE".
+# task_create [--stdio DIR] ID [FIELD=VALUE...]: containerd's Tasks.Create of container ID
+# (no stdio, or stdout and stderr the FIFOs DIR/out and DIR/err) with task options, a containerd.runc.v1.Options of the fields
+# given by number (1 2 9 bool, 4 5 uint, the others strings). The reference runc keeps its
+# state in $CD/runc (field 7). Prints "0 PID" or "CODE MESSAGE".
 task_create() {
-	local id=$1
+	local out="" id
+	[ "$1" = --stdio ] && { out=$2; shift 2; }
+	id=$1
 	shift
 	[ "$CTD_RT" = io.containerd.runc.v2 ] && set -- "$@" "7=$CD/runc"
-	"$PY" - "$HERE" "$CD/c.sock" "$CTD_NS" "$id" "$@" <<'PY'
+	"$PY" - "$HERE" "$CD/c.sock" "$CTD_NS" "$id" "$out" "$@" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
 import grpc
 from shim_client import string, field, fields
-sock, ns, cid = sys.argv[2:5]
+sock, ns, cid, out = sys.argv[2:6]
 opts = b""
-for kv in sorted(sys.argv[5:], key=lambda s: int(s.split("=", 1)[0])):
+for kv in sorted(sys.argv[6:], key=lambda s: int(s.split("=", 1)[0])):
     num, val = kv.split("=", 1)
     num = int(num)
     opts += field(num, 0, int(val)) if num in (1, 2, 4, 5, 9) else string(num, val)
 any_ = string(1, "containerd.runc.v1.Options") + string(2, opts)
-req = string(1, cid) + field(9, 2, any_)
+req = string(1, cid) + (string(5, out + "/out") + string(6, out + "/err") if out else b"") + field(9, 2, any_)
 ch = grpc.insecure_channel("unix://" + sock)
 create = ch.unary_unary("/containerd.services.tasks.v1.Tasks/Create")
 try:
@@ -58,6 +60,20 @@ try:
     print(0, pid)
 except grpc.RpcError as e:
     print(e.code().value[0], e.details())
+PY
+}
+
+# task_start ID: containerd's Tasks.Start of a created task (`ctr task start` would create it).
+task_start() {
+	"$PY" - "$CD/c.sock" "$CTD_NS" "$1" <<'PY'
+import sys
+import grpc
+sock, ns, cid = sys.argv[1:4]
+start = grpc.insecure_channel("unix://" + sock).unary_unary("/containerd.services.tasks.v1.Tasks/Start")
+try:
+    start(b"\x0a" + bytes([len(cid)]) + cid.encode(), metadata=[("containerd-namespace", ns)], timeout=20)
+except grpc.RpcError as e:
+    sys.exit("%s %s" % (e.code().value[0], e.details()))
 PY
 }
 
@@ -123,6 +139,38 @@ test_shim_cgroup() {
 	[ -n "$(v1_mounts)" ] || skip_case "no cgroup v1 hierarchy (a cgroup2-only host is not covered here)"
 	ctd_setup
 	each_rt shim_cgroup
+}
+
+io_owner() {
+	local t=$1 io out pid rd1 rd2 want
+	# a directory of their own: a client's task delete removes the FIFOs' directory
+	io="$CD/io-$t"
+	mkdir "$io" && mkfifo "$io/out" "$io/err" || rt_fail "mkfifo in $io"
+	# their reader, as containerd's client would be (runc-v2 waits for one)
+	exec {rd1}<>"$io/out" {rd2}<>"$io/err"
+	container_new "io-$t"
+	out=$(task_create --stdio "$io" "io-$t" 4=4321 5=4322)
+	[ "${out%% *}" = 0 ] || rt_fail "Tasks.Create with IoUid/IoGid: $out"
+	pid=${out#0 }
+	task_start "io-$t" || rt_fail "Tasks.Start io-$t"
+	# the task's stdout and stderr: the pipes the shim reads, given to IoUid:IoGid by the
+	# shim; runc (the runtime binary) then gives their uid to the process's user, root here
+	# (its fixStdioPermissions), which shimvisor-init does not
+	out=$(stat -L -c '%F %u:%g' "/proc/$pid/fd/1" "/proc/$pid/fd/2" | sort -u)
+	note "$CTD_RT: init $pid's stdout and stderr: $out"
+	want="fifo 4321:4322"
+	[ "$t" = runc ] && want="fifo 0:4322"
+	[ "$out" = "$want" ] || rt_fail "init's stdout, stderr: '$out', not pipes of ${want#fifo }"
+	# not the FIFOs containerd named: they keep their owner
+	[ "$(stat -c %u:%g "$io/out" "$io/err" | sort -u)" = 0:0 ] || rt_fail "a stdio FIFO was given away"
+	task_gone "io-$t"
+	exec {rd1}<&- {rd2}<&-
+}
+
+test_io_uid_gid() {
+	need_grpc
+	ctd_setup
+	each_rt io_owner
 }
 
 # each option shimvisor refuses: field=value, its name in the error
