@@ -3,7 +3,7 @@
  * §9), which containerd sends a shim on `start` stdin and in CreateTaskRequest.options.
  * What each field does here:
  *   ShimCgroup      honoured at `start`: the shim joins that cgroup (runc_shim_cgroup_join)
- *   IoUid, IoGid    honoured at Create: the process's stdio pipes are given to uid:gid
+ *   IoUid, IoGid    honoured: the stdio pipes of the init and each exec go to uid:gid
  *   NoNewKeyring    honoured: shimvisor-init never makes a session keyring, set or not
  *   NoPivotRoot, BinaryName, Root, SystemdCgroup, CriuPath, CriuImagePath, CriuWorkPath:
  *                   refused at Create, by name, when set (each one's reason in `refused`).

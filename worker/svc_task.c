@@ -199,6 +199,8 @@ static void wm_create(struct call *k)
 		svc_reply_errno(k, err, "open stdio");
 		goto fail;
 	}
+	t->io_uid = ro.io_uid;
+	t->io_gid = ro.io_gid;
 	if ((ro.io_uid || ro.io_gid) && (err = runc_io_chown(stdio, 3, ro.io_uid, ro.io_gid)) < 0) {
 		svc_reply_errno(k, err, "stdio pipes to IoUid/IoGid");
 		goto fail;

@@ -3,9 +3,10 @@
 # selftest/e2e/82-runc-options.t: containerd's runc options (containerd.runc.v1.Options) sent
 # by a private containerd (ctd.sh) in its Tasks.Create, as CRI sends a runtime's `options`:
 # ShimCgroup puts the shim in that cgroup, on every v1 hierarchy it exists in; a ShimCgroup
-# that exists nowhere fails the create; IoUid/IoGid own the init's stdio pipes; the options shimvisor does not honour are refused
-# by name. Each case runs on both runtimes (SV_CTD_RUNTIME picks one); runc-v2's answers
-# to the refused options are noted, not asserted (it honours them).
+# that exists nowhere fails the create; IoUid/IoGid own the stdio pipes of init and execs;
+# the options shimvisor does not honour are refused by name. Each case runs on both
+# runtimes (SV_CTD_RUNTIME picks one); runc-v2's answers to the refused options are noted,
+# not asserted (it honours them).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ctd.sh"
 
@@ -142,7 +143,7 @@ test_shim_cgroup() {
 }
 
 io_owner() {
-	local t=$1 io out pid rd1 rd2 want
+	local t=$1 io out pid epid rd1 rd2 want
 	# a directory of their own: a client's task delete removes the FIFOs' directory
 	io="$CD/io-$t"
 	mkdir "$io" && mkfifo "$io/out" "$io/err" || rt_fail "mkfifo in $io"
@@ -163,6 +164,13 @@ io_owner() {
 	[ "$out" = "$want" ] || rt_fail "init's stdout, stderr: '$out', not pipes of ${want#fifo }"
 	# not the FIFOs containerd named: they keep their owner
 	[ "$(stat -c %u:%g "$io/out" "$io/err" | sort -u)" = 0:0 ] || rt_fail "a stdio FIFO was given away"
+	# an exec's pipes too (ctr's FIFOs, in a directory of their own)
+	ctr task exec -d --fifo-dir "$io/x" --exec-id e1 "io-$t" /bin/sleep 1001 || rt_fail "exec -d e1"
+	epid=$(ctr task ps "io-$t" | awk -v i="$pid" 'NR > 1 && $1 != i { print $1 }')
+	[ -n "$epid" ] || rt_fail "no exec in $(ctr task ps "io-$t")"
+	out=$(stat -L -c '%F %u:%g' "/proc/$epid/fd/1" "/proc/$epid/fd/2" | sort -u)
+	note "$CTD_RT: exec $epid's stdout and stderr: $out"
+	[ "$out" = "$want" ] || rt_fail "exec's stdout, stderr: '$out', not pipes of ${want#fifo }"
 	task_gone "io-$t"
 	exec {rd1}<&- {rd2}<&-
 }
