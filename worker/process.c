@@ -23,6 +23,7 @@
 #include "init.pb.h"
 #include "task.pb.h"
 #include "cgroup.h"
+#include "runc_options.h"
 #include "worker.h"
 
 #define SYNC_MSG_MAX 4096
@@ -266,6 +267,12 @@ int proc_open_exec(struct worker *w, struct wtask *t, struct proc *p)
 		return spec;
 	err = pio_open(&p->io, &(struct pio_names){ p->in, p->out, p->err, p->terminal, t->id, w->o.ns },
 		       p->hold + 1);
+	/* an exec's pipes are the task's IoUid/IoGid's too, as runc-v2's */
+	if (err == 0 && (t->io_uid || t->io_gid) &&
+	    (err = runc_io_chown(p->hold + 1, 3, t->io_uid, t->io_gid)) < 0) {
+		proc_hold_close(p);
+		pio_close(&p->io);
+	}
 	if (err < 0) {
 		close(spec);
 		return err;

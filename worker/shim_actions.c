@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include "common/fsutil.h"
 #include "common/kernel.h"
 #include "common/log.h"
@@ -20,6 +21,7 @@
 #include "wire/pbio.h"
 #include "task.pb.h"
 #include "cgroup.h"
+#include "runc_options.h"
 #include "worker.h"
 
 /* the directory shimvisord keeps its own shim sockets in (default state dir): a name no
@@ -65,19 +67,46 @@ static int open_log(void)
 	return fd;
 }
 
+static bool str_set(const char *s)
+{
+	return s && *s;
+}
+
+/* start's stdin, read to EOF: an Any, or nothing. Runc options are small: past
+ * OPTIONS_MAX it is not theirs, and refused. */
+#define OPTIONS_MAX (64u << 10)
+static int read_options(sv_RuncOptions *ro)
+{
+	uint8_t *buf = malloc(OPTIONS_MAX);
+	size_t len = 0;
+	ssize_t r;
+	int rc;
+
+	memset(ro, 0, sizeof(*ro));
+	if (!buf)
+		return -ENOMEM;
+	while (len < OPTIONS_MAX && ((r = read(STDIN_FILENO, buf + len, OPTIONS_MAX - len)) > 0 ||
+				     (r < 0 && errno == EINTR)))
+		len += r > 0 ? (size_t)r : 0;
+	rc = len == OPTIONS_MAX ? -EMSGSIZE : runc_options_from_bytes(buf, len, ro);
+	free(buf);
+	return rc < 0 ? rc : 0;
+}
+
 int action_start(struct worker *w, int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char addr[sizeof(sa.sun_path) + 8], buf[4096];
+	char addr[sizeof(sa.sun_path) + 8];
 	int fd, err, reuse = 0, nullfd;
+	sv_RuncOptions ro;
 	pid_t pid;
-	size_t total = 0;
-	ssize_t r;
 
 	(void)argc;
-	/* options (an Any) on stdin: read to EOF, bounded, ignored for now */
-	while ((r = read(STDIN_FILENO, buf, sizeof(buf))) > 0 && total < (16u << 20))
-		total += (size_t)r;
+	/* options (an Any) on stdin: runc's ShimCgroup is joined below, as runc-v2 does;
+	 * options of another type are ignored */
+	err = read_options(&ro);
+	if (err < 0)
+		sv_die(err, "runc options (%s) on stdin", SV_RUNC_OPTIONS_URL);
 
 	err = w_socket_path(&w->o, sa.sun_path, sizeof(sa.sun_path));
 	if (err < 0)
@@ -108,8 +137,10 @@ int action_start(struct worker *w, int argc, char **argv)
 	err = sv_write_atomic(AT_FDCWD, SV_BUNDLE_ADDRESS, addr, strlen(addr), 0644);
 	if (err < 0)
 		sv_die(err, "write %s", SV_BUNDLE_ADDRESS);
-	if (reuse)
+	if (reuse) {
+		sv_pb_free(sv_RuncOptions_fields, &ro);
 		return write_out(addr, strlen(addr));
+	}
 
 	pid = fork();
 	if (pid < 0)
@@ -158,6 +189,15 @@ int action_start(struct worker *w, int argc, char **argv)
 		_exit(127);
 	}
 	close(fd);
+	if (str_set(ro.shim_cgroup) && (err = runc_shim_cgroup_join(ro.shim_cgroup, pid)) < 0) {
+		/* as runc-v2: the daemon is killed, and containerd gets the error */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		unlink(sa.sun_path);
+		/* runc-v2's words: "load" when the cgroup is in no hierarchy */
+		sv_die(err, "failed to %s cgroup %s", err == -ENOENT ? "load" : "join", ro.shim_cgroup);
+	}
+	sv_pb_free(sv_RuncOptions_fields, &ro);
 	return write_out(addr, strlen(addr));
 }
 

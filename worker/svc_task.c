@@ -13,6 +13,7 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 #include "task.pb.h"
+#include "runc_options.h"
 #include "service.h"
 
 void svc_reply(struct call *k, int code, const char *msg, const pb_msgdesc_t *f, const void *m)
@@ -132,7 +133,8 @@ static void wm_create(struct call *k)
 	struct wtask *t = NULL;
 	int stdio[3] = { -1, -1, -1 };
 	int cfg = -1, err, i;
-	char msg[256];
+	char msg[512];
+	sv_RuncOptions ro = { 0 };
 
 	if (svc_decode(k, sv_CreateTaskRequest_fields, &req) < 0)
 		return;
@@ -155,6 +157,20 @@ static void wm_create(struct call *k)
 	}
 	if (req.checkpoint && *req.checkpoint) {
 		svc_reply(k, SV_UNIMPLEMENTED, "restore from a checkpoint: not implemented", NULL, NULL);
+		goto out;
+	}
+	/* containerd's runc options: ShimCgroup was `start`'s; the rest, runc_options.c */
+	err = runc_options_from_any(req.has_options ? req.options.type_url : NULL,
+				    req.options.value ? req.options.value->bytes : NULL,
+				    req.options.value ? req.options.value->size : 0, &ro);
+	if (err < 0) {
+		svc_reply(k, SV_INVALID_ARGUMENT, err == -EILSEQ ? "runc options: a string holds a "
+			  "NUL byte: invalid argument" : "runc options: cannot be decoded: invalid "
+			  "argument", NULL, NULL);
+		goto out;
+	}
+	if (runc_options_refused(&ro, msg, sizeof(msg)) > 0) {
+		svc_reply(k, SV_UNIMPLEMENTED, msg, NULL, NULL);
 		goto out;
 	}
 	t = wtask_new(&req);
@@ -181,6 +197,12 @@ static void wm_create(struct call *k)
 		       t->init.terminal, t->id, w->o.ns }, stdio);
 	if (err < 0) {
 		svc_reply_errno(k, err, "open stdio");
+		goto fail;
+	}
+	t->io_uid = ro.io_uid;
+	t->io_gid = ro.io_gid;
+	if ((ro.io_uid || ro.io_gid) && (err = runc_io_chown(stdio, 3, ro.io_uid, ro.io_gid)) < 0) {
+		svc_reply_errno(k, err, "stdio pipes to IoUid/IoGid");
 		goto fail;
 	}
 	if (t->init.io.logger_ready >= 0) {
@@ -211,6 +233,7 @@ fail:
 	if (t)
 		wtask_free(w, t);
 out:
+	sv_pb_free(sv_RuncOptions_fields, &ro);
 	sv_pb_free(sv_CreateTaskRequest_fields, &req);
 }
 

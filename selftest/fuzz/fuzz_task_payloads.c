@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/fuzz/fuzz_task_payloads.c: libFuzzer target: every request payload the worker
- * decodes (containerd.task.v2.Task methods, and InitSync from shimvisor-init), chosen by the
- * first byte, decoded and released; what a decoder accepts must re-encode. */
+ * decodes (containerd.task.v2.Task methods, InitSync from shimvisor-init, and the runc
+ * options of Create and of `start`'s stdin), chosen by the first byte, decoded and released; what a decoder accepts must re-encode. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -18,6 +18,7 @@ static const pb_msgdesc_t *const msgs[] = {
 	sv_CheckpointTaskRequest_fields, sv_UpdateTaskRequest_fields, sv_WaitRequest_fields,
 	sv_StatsRequest_fields, sv_ConnectRequest_fields, sv_ShutdownRequest_fields,
 	sv_PauseRequest_fields, sv_ResumeRequest_fields, sv_InitSync_fields,
+	sv_RuncOptions_fields, sv_Any_fields,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sv_UpdateTaskRequest u;
 		sv_CheckpointTaskRequest k;
 		sv_InitSync i;
+		sv_RuncOptions r;
 		uint8_t raw[1024];
 	} m;
 	const pb_msgdesc_t *f;

@@ -93,7 +93,9 @@ def seeds():
                             "exec": bytes([3]) + s(1, "t1") + s(2, "e1") + s(7, s(1, "p") + s(2, CONFIG_MIN)),
                             "kill": bytes([6]) + s(1, "t1") + u(3, 15),
                             "update": bytes([10]) + s(1, "t1") + s(3, s(2, RESOURCES)),
-                            "initsync": bytes([17]) + u(1, 1) + u(3, 42)}
+                            "initsync": bytes([17]) + u(1, 1) + u(3, 42),
+                            "runcoptions": bytes([18]) + s(3, "/pods/p1") + u(4, 1000) + u(5, 1000) + u(9, 1),
+                            "runcany": bytes([19]) + s(1, "containerd.runc.v1.Options") + s(2, s(3, "/pods/p1"))}
     out["engine_spec"] = {"config": bytes([15]) + CONFIG.encode(), "minimal": bytes([0]) + CONFIG_MIN.encode()}
     spawn = s(1, "default") + s(2, "t1") + s(3, CONFIG)
     out["monitor"] = {"scan": bytes([0]) + u(1, 1) + s(4, b""),

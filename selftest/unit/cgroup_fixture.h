@@ -41,6 +41,31 @@ static inline int cgfx_mnt(unsigned ctrl, bool v2, char *buf, size_t sz)
 	return found;
 }
 
+/* The cgroup path of pid in the v1 hierarchy holding ctrl ("" if none). */
+static inline void cgfx_proc_cgroup(pid_t pid, const char *ctrl, char *out, size_t sz)
+{
+	char p[64], line[1024];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+	f = fopen(p, "re");
+	ck_assert_ptr_nonnull(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+
+		if (!b)
+			continue;
+		*b = '\0';
+		for (char *tok = strtok(a + 1, ","); tok; tok = strtok(NULL, ","))
+			if (!strcmp(tok, ctrl)) {
+				snprintf(out, sz, "%s", b + 1);
+				out[strcspn(out, "\n")] = '\0';
+			}
+	}
+	fclose(f);
+}
+
 /* Our own cgroup in the hierarchy of ctrl (v1), relative to its mount. */
 static inline int cgfx_own(unsigned ctrl, char *buf, size_t sz)
 {

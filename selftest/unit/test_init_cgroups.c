@@ -192,31 +192,6 @@ static void finish(struct run *r)
 	cleanup_bundle(r);
 }
 
-/* The cgroup path of pid in the v1 hierarchy holding ctrl ("" if none). */
-static void proc_cgroup(pid_t pid, const char *ctrl, char *out, size_t sz)
-{
-	char p[64], line[1024];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
-	f = fopen(p, "re");
-	ck_assert_ptr_nonnull(f);
-	out[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
-
-		if (!b)
-			continue;
-		*b = '\0';
-		for (char *tok = strtok(a + 1, ","); tok; tok = strtok(NULL, ","))
-			if (!strcmp(tok, ctrl)) {
-				snprintf(out, sz, "%s", b + 1);
-				out[strcspn(out, "\n")] = '\0';
-			}
-	}
-	fclose(f);
-}
-
 static bool need_v1(unsigned ctrls)
 {
 	char mnt[512];
@@ -255,10 +230,10 @@ START_TEST(create_apply_join)
 	for (const char *c = "memory\0pids\0cpu\0devices\0freezer\0cpuset\0"; *c; c += strlen(c) + 1) {
 		if (!cgfx_exists(cgfs_ctrl_mask(c), false, "/"))
 			continue;
-		proc_cgroup(r.task, c, got, sizeof(got));
+		cgfx_proc_cgroup(r.task, c, got, sizeof(got));
 		ck_assert_msg(!strcmp(got, want), "%s: %s", c, got);
 	}
-	proc_cgroup(r.task, "name=systemd", got, sizeof(got));
+	cgfx_proc_cgroup(r.task, "name=systemd", got, sizeof(got));
 	ck_assert_str_ne(got, want);            /* named hierarchies are left alone */
 	snprintf(want, sizeof(want), "%s/t1", name);
 	ck_assert_int_eq(cgfx_read(CGC_MEMORY, false, want, "memory.limit_in_bytes", got, sizeof(got)), 0);
@@ -346,7 +321,7 @@ START_TEST(relative_path)
 	expect_ready(&r);
 	ck_assert(cgfx_own(CGC_MEMORY, own, sizeof(own)));
 	snprintf(want, sizeof(want), "%s%s%s", own, strcmp(own, "/") ? "/" : "", name);
-	proc_cgroup(r.task, "memory", got, sizeof(got));
+	cgfx_proc_cgroup(r.task, "memory", got, sizeof(got));
 	ck_assert_str_eq(got, want);
 	finish(&r);
 }
@@ -464,7 +439,7 @@ START_TEST(update_limits)
 			memset(&in, 0, sizeof(in));
 			if (cgroups_join_of(&in, r.task))
 				_exit(1);
-			proc_cgroup(getpid(), "pids", got2, sizeof(got2));
+			cgfx_proc_cgroup(getpid(), "pids", got2, sizeof(got2));
 			_exit(strcmp(got2, rel) ? 2 : 0);
 		}
 		st = wait_exit(kid);
@@ -645,7 +620,7 @@ START_TEST(warm_init_joins)
 	r.out = op[0];
 	expect_ready(&r);
 	snprintf(want, sizeof(want), "/%s", name);
-	proc_cgroup(r.task, "pids", got, sizeof(got));
+	cgfx_proc_cgroup(r.task, "pids", got, sizeof(got));
 	ck_assert_str_eq(got, want);
 	ck_assert_int_eq(cgfx_read(CGC_PIDS, false, want, "pids.max", got, sizeof(got)), 0);
 	ck_assert_str_eq(got, "7");

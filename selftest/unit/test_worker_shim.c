@@ -37,6 +37,7 @@ struct tb {
 	char bundle[64];
 	char evsock[108];
 	char addr[160];         /* what `start` printed */
+	const char *stdin_path; /* start's stdin (NULL: /dev/null); then stderr is read too */
 };
 
 
@@ -46,6 +47,7 @@ static void make_bundle(struct tb *b, const char *args_json)
 	char cfg[4096];
 	int n;
 
+	b->stdin_path = NULL;
 	fx_build_dir(b->build, sizeof(b->build));
 	n = snprintf(cfg, sizeof(cfg),
 		"{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[%s],"
@@ -80,10 +82,10 @@ static size_t run_worker(struct tb *b, const char *ns, const char *bundle, const
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		char *envp[] = { env, NULL };
-		int nul = open("/dev/null", O_RDONLY);
+		int nul = open(b->stdin_path ? b->stdin_path : "/dev/null", O_RDONLY);
 
 		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 || dup2(p[1], STDOUT_FILENO) < 0 ||
-		    chdir(bundle) < 0)
+		    (b->stdin_path && dup2(p[1], STDERR_FILENO) < 0) || chdir(bundle) < 0)
 			_exit(120);
 		execle(exe, exe, "-namespace", ns, "-address", b->bundle, "-publish-binary", "/bin/false",
 		       "-id", ID, "-bundle", bundle, action, NULL, envp);
@@ -573,6 +575,60 @@ START_TEST(test_empty_namespace_refused)
 }
 END_TEST
 
+/* start's stdin (an Any, as containerd writes it): undecodable runc options, or a
+ * ShimCgroup in no hierarchy, fail it with containerd's output saying why; a ShimCgroup
+ * failure kills the daemon it started and removes its socket. */
+START_TEST(test_start_runc_options)
+{
+	static const uint8_t bad[] = { 0x0a, 0x1a, 'c', 'o', 'n' };   /* a truncated type_url */
+	static const char url[] = "containerd.runc.v1.Options", cg[] = "/sv-no-such-cgroup-82";
+	uint8_t any[128], out[400];
+	char in[96], *addr = NULL;
+	size_t len, n = 0, alen;
+	struct tb b;
+	int dfd, fd, st;
+
+	make_bundle(&b, "\"/bin/true\"");
+	snprintf(in, sizeof(in), "%s.stdin", b.bundle);
+	b.stdin_path = in;
+	dfd = open(b.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(in, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_eq(write(fd, bad, sizeof(bad)), (ssize_t)sizeof(bad));
+	close(fd);
+	len = run_worker(&b, NS, b.bundle, "start", out, sizeof(out) - 1, &st);
+	out[len] = '\0';
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	ck_assert_msg(strstr((char *)out, "runc options (containerd.runc.v1.Options) on stdin"), "%s", out);
+	ck_assert_int_ne(faccessat(dfd, SV_BUNDLE_ADDRESS, F_OK, 0), 0);
+	/* Any{type_url, value = Options{shim_cgroup = cg}} */
+	any[n++] = 0x0a;
+	any[n++] = sizeof(url) - 1;
+	memcpy(any + n, url, sizeof(url) - 1);
+	n += sizeof(url) - 1;
+	any[n++] = 0x12;
+	any[n++] = (uint8_t)(2 + sizeof(cg) - 1);
+	any[n++] = 0x1a;
+	any[n++] = sizeof(cg) - 1;
+	memcpy(any + n, cg, sizeof(cg) - 1);
+	n += sizeof(cg) - 1;
+	fd = open(in, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ck_assert_int_eq(write(fd, any, n), (ssize_t)n);
+	close(fd);
+	len = run_worker(&b, NS, b.bundle, "start", out, sizeof(out) - 1, &st);
+	out[len] = '\0';
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	ck_assert_msg(strstr((char *)out, "failed to load cgroup /sv-no-such-cgroup-82"), "%s", out);
+	/* the address was written before the daemon was started; its socket is gone */
+	ck_assert_int_eq(sv_read_file(dfd, SV_BUNDLE_ADDRESS, 200, &addr, &alen), 0);
+	ck_assert_int_eq(strncmp(addr, "unix://", 7), 0);
+	ck_assert_int_ne(access(addr + 7, F_OK), 0);
+	free(addr);
+	close(dfd);
+	unlink(in);
+	fx_rm_bundle(b.bundle);
+}
+END_TEST
+
 /* Run in the test runner after the cases, failed or not: a shim daemon that a failed case
  * started (setsid, reparented away from us) must not outlive the suite. Ours are the
  * workers of namespace NS. */
@@ -618,6 +674,7 @@ int main(void)
 	tcase_add_test(tc, test_delete_follows_no_link);
 	tcase_add_test(tc, test_delete_bundle_link);
 	tcase_add_test(tc, test_empty_namespace_refused);
+	tcase_add_test(tc, test_start_runc_options);
 	suite_add_tcase(su, tc);
 	return sv_run_suite(su);
 }
