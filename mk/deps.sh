@@ -4,7 +4,8 @@
 # then the system user and group shimvisor (the engine's) when missing. Usage: deps.sh
 # [TRIPLET...] (with triplets: the cross builds' packages, below).
 # containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
-# private instances; bsdutils gives it script(1), a terminal for `ctr run -t`.
+# private instances; bsdutils gives it script(1), a terminal for `ctr run -t`; python3-grpcio
+# speaks containerd's gRPC API where ctr cannot send a call (82-runc-options.t).
 # man-db and groff-base render the manual pages (07-man.t, 90-install.t); file(1) tells a
 # stripped binary (90-install.t); dpkg-dev, debhelper and lintian are for `make deb`
 # (selftest/e2e/92-deb.t). musl-tools: shimvisord, the worker and the CLI are one static musl
@@ -13,7 +14,7 @@
 set -e
 PKGS="build-essential musl-tools pkg-config python3 nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
 libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils
-man-db groff-base file dpkg-dev debhelper lintian"
+man-db groff-base file dpkg-dev debhelper lintian python3-grpcio"
 # With target triplets (make cross, make check-qemu): instead, those targets' gcc, the Debian
 # multiarch architecture and -dev packages of what we link, Check, and qemu-user to run the unit
 # tests; nanopb's generator stays the native one.

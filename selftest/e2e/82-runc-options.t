@@ -10,21 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ctd.sh"
 
-RUNTIMES=${SV_CTD_RUNTIME:-io.containerd.shimvisor.v2 io.containerd.runc.v2}
-
-rt_fail() { fail "$CTD_RT: $*"; }
-
-# each_rt FN: FN TAG once per runtime (sv or runc)
-each_rt() {
-	local rt
-	for rt in $RUNTIMES; do
-		[ "$rt" = io.containerd.runc.v2 ] && ! command -v runc >/dev/null &&
-			skip_case "runc is not installed (Debian package runc)"
-		ctd_runtime "$rt"
-		"$1" "$([ "$rt" = io.containerd.runc.v2 ] && echo runc || echo sv)"
-	done
-}
-
 # Tasks.Create through containerd's gRPC API (ctr cannot send ShimCgroup): python3-grpcio
 need_grpc() {
 	"$PY" -c 'import grpc' 2>/dev/null || skip_case "python3-grpcio is not installed (Debian package python3-grpcio)"

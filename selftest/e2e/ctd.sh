@@ -356,7 +356,7 @@ ctd_cache_build() {
 	ctd_build_image "$CTD_CACHE" >/dev/null 2>&1 || { rm -rf "$CTD_CACHE"; CTD_CACHE=""; }
 }
 
-# The suites that run each case on both runtimes with the same assertions (81, 83):
+# The suites that run each case on both runtimes with the same assertions (81, 82, 83):
 # PARITY_RTS, from SV_CTD_RUNTIME when set (one runtime).
 PARITY_RTS=${SV_CTD_RUNTIME:-io.containerd.shimvisor.v2 io.containerd.runc.v2}
 

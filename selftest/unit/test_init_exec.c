@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "common/fsutil.h"
+#include "cgroup_fixture.h"
 #include "init_fixture.h"
 
 #define PIDS_ROOT "/sys/fs/cgroup/pids"
@@ -234,27 +235,6 @@ static void cg_move(const char *dir, pid_t pid)
 	close(fd);
 }
 
-/* The pids hierarchy's line of /proc/PID/cgroup, path only. */
-static void pids_cgroup_of(pid_t pid, char *buf, size_t sz)
-{
-	char p[64], line[512];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
-	f = fopen(p, "re");
-	ck_assert_ptr_nonnull(f);
-	buf[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		char *c = strstr(line, ":pids:");
-
-		if (c) {
-			snprintf(buf, sz, "%s", c + 6);
-			buf[strcspn(buf, "\n")] = '\0';
-		}
-	}
-	fclose(f);
-}
-
 START_TEST(exec_joins_cgroup)
 {
 	struct run t, e;
@@ -274,7 +254,7 @@ START_TEST(exec_joins_cgroup)
 	free(pj);
 	expect_ready(&e);
 	/* Held before exec, already in the task's cgroup. */
-	pids_cgroup_of(e.task, cg, sizeof(cg));
+	cgfx_proc_cgroup(e.task, "pids", cg, sizeof(cg));
 	snprintf(want, sizeof(want), "/%s", strrchr(cg_dir, '/') + 1);
 	ck_assert_str_eq(cg, want);
 	st = start_and_collect(&e, out, sizeof(out));
