@@ -447,6 +447,10 @@ void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p)
 			} else {
 				r = wuserns_write_maps(p->stage1, m.uid_map, m.gid_map, why, sizeof(why));
 			}
+			/* the init made its cgroups as the host's root, and cannot remove them from
+			 * inside: ours from now on, so that a failed create still removes them */
+			if (r == 0)
+				wtask_cgroup_attach(w, t);
 			if (r == 0 && (r = proc_send_sync(p, sv_InitSyncType_INIT_USERNS)) < 0)
 				snprintf(why, sizeof(why), "sync: answer USERNS: %s", strerror(-r));
 			p->userns_mapped = true;

@@ -102,7 +102,28 @@ test_join_by_path() {
 	[ "$want" != "$(readlink /proc/self/ns/user)" ] || fail "the owner is in the host's user namespace"
 	[ "$(sed -n 2p <<<"$out" | tr -s ' ')" = " 0 100000 65536" ] || fail "uid_map: $out"
 	[ "$(sed -n 3p <<<"$out")" = 0 ] || fail "id -u: $out"
+	# an exec joins the task's user namespace too
+	out=$("$SV" exec owner /bin/sh -c 'readlink /proc/self/ns/user; id -u' 2>&1) || fail "exec: $out"
+	[ "$out" = "$want
+0" ] || fail "exec: $out"
 	"$SV" delete -f owner >/dev/null || fail "delete owner"
+}
+
+# A create that fails inside the user namespace (no such program), with a cgroup of its own:
+# refused with runc's words, and nothing left (its cgroup, made as the host's root before
+# the user namespace, is removed).
+test_failed_create_leaves_nothing() {
+	need_v1
+	userns_rootfs
+	policy_conf "rootfs_sources = $T"
+	daemon_start -c "$T/conf"
+	bundle "$T/b" '["/bin/nosuch"]' "[$ALL_NS,{\"type\":\"user\"}]" \
+		",\"uidMappings\":$MAP,\"gidMappings\":$MAP,\"cgroupsPath\":\"$(case_cgroup)/default/cgf\",\"resources\":{\"pids\":{\"limit\":50}}"
+	"$SV" run --rm --bundle "$T/b" cgf >/dev/null 2>"$T/err" && fail "run of a missing program succeeded"
+	grep -qF 'exec: "/bin/nosuch": stat /bin/nosuch: no such file or directory' "$T/err" || fail "error: $(cat "$T/err")"
+	left=$(ls -d /sys/fs/cgroup/*"$(case_cgroup)/default/cgf" 2>/dev/null)
+	[ -z "$left" ] || fail "cgroups left: $left"
+	[ -z "$("$SV" ls -q)" ] || fail "task left: $("$SV" ls)"
 }
 
 # refused NAME WANT: `run --bundle $T/b NAME` is refused with WANT in its error.
