@@ -157,6 +157,11 @@ test_policy() {
 	grep -qF 'a user namespace is required by the policy' "$T/err" || fail "default task: $(cat "$T/err")"
 	bundle "$T/b" '["/bin/true"]' "[$ALL_NS,{\"type\":\"user\"}]" ",\"uidMappings\":$MAP,\"gidMappings\":$MAP"
 	"$SV" run --rm --bundle "$T/b" ok 2>"$T/err" || fail "a userns task under require: $(cat "$T/err")"
+	# the host's / as the root: its bundle is out of the mapped root's reach, refused clearly
+	sed -i "s|\"path\":\"$T/rfs\"|\"path\":\"/\"|" "$T/b/config.json"
+	"$SV" run --rm --bundle "$T/b" hostroot 2>"$T/err" && fail "a userns task on the host's / ran"
+	grep -qF "root.path: the host's / cannot be the root of a task with a user namespace" "$T/err" ||
+		fail "host root: $(cat "$T/err")"
 }
 
 # ctr run --uidmap/--gidmap of the busybox image (ctr gives the task a snapshot chowned to

@@ -63,7 +63,10 @@ int rootfs_prepare(struct init *in)
 		return init_fail(&in->err, -ENAMETOOLONG, "root.path");
 	/* In a user namespace the bundle (0700, the host root's) is out of our reach: the root
 	 * is bound onto itself, as runc does (its path must be one the mapped root can walk). */
-	if (spec_find_ns(s, CLONE_NEWUSER) && !is_host_root(src))
+	if (spec_find_ns(s, CLONE_NEWUSER) && is_host_root(src))
+		return init_failmsg(&in->err, -EINVAL, "root.path: the host's / cannot be the root "
+				    "of a task with a user namespace: give it a root of its own");
+	if (spec_find_ns(s, CLONE_NEWUSER))
 		memcpy(in->rootfs, src, sizeof(in->rootfs));
 	else if (mkdir(in->rootfs, 0755) < 0 && errno != EEXIST)
 		return init_fail(&in->err, -errno, "mkdir %s", in->rootfs);
