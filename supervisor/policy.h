@@ -23,6 +23,10 @@ struct sv_policy_dev {
 #define SV_POLICY_MAX_DEVS 64
 #define SV_POLICY_MAX_SYSCTLS 32
 
+/* userns: whether a task may (allow), must (require) or may not (deny) have a user
+ * namespace of its own. */
+enum sv_userns { SV_USERNS_ALLOW, SV_USERNS_REQUIRE, SV_USERNS_DENY };
+
 struct sv_policy {
 	uint64_t caps;                  /* bit n: CAP n may be in any of a process's sets */
 	unsigned host_ns;               /* SV_NS_* a task may share with the host */
@@ -37,6 +41,9 @@ struct sv_policy {
 	char *sysctls[SV_POLICY_MAX_SYSCTLS];   /* exact names, or prefixes ending in '*' */
 	size_t nsysctls;
 	int oom_score_adj_min;
+	uint8_t userns;                 /* enum sv_userns */
+	/* the host ids a user namespace's uid and gid maps may name: [min, max] */
+	uint32_t userns_host_min, userns_host_max;
 	bool privileged;                /* on: no check but the JSON's shape */
 };
 

@@ -26,7 +26,6 @@ struct chk {
 	int err;
 	/* what the walk saw, for the checks across fields */
 	unsigned ns_new, ns_joined, ns_joined_host;
-	bool user_ns;
 	bool mknod;
 	bool dev_deny_all_first;
 	bool has_cgroup_path;
@@ -55,12 +54,12 @@ enum table {
 	T_NONE, T_STR_ENTRY, T_NUM_ENTRY, T_ANY_ENTRY, T_CAP_ENTRY, T_CAPS, T_USER, T_RLIMIT,
 	T_RLIMIT_ENTRY, T_CONSOLE, T_PROCESS, T_ROOT, T_MOUNT, T_MOUNT_ENTRY, T_NS, T_NS_ENTRY,
 	T_DEVICE, T_DEVICE_ENTRY, T_DEV_RULE, T_DEV_RULE_ENTRY, T_RESOURCES, T_SECCOMP,
-	T_SYSCTL, T_ANNOTATIONS, T_LINUX, T_CONFIG, T_NTABLES
+	T_SYSCTL, T_ANNOTATIONS, T_LINUX, T_CONFIG, T_IDMAP, T_IDMAP_ENTRY, T_NTABLES
 };
 enum check {
 	C_NONE, C_CAPS, C_OOM, C_MOUNT, C_NAMESPACE, C_DEVICE, C_DEV_RULE, C_CGROUPS_PATH,
 	C_CGROUP_LAZY, C_PROPAGATION, C_ROOT_PATH, C_ROOT_RO, C_MASKED, C_READONLY, C_HOSTNAME,
-	C_SYSCTL, C_NCHECKS
+	C_SYSCTL, C_IDMAP, C_NCHECKS
 };
 
 struct field {
@@ -249,6 +248,45 @@ static int ck_ns_path(struct chk *c, size_t k, const char *p, const char *path)
 	return 0;
 }
 
+/* Host ids first..first+size-1 within the policy's userns_host_ids. */
+static bool host_ids_ok(const struct sv_policy *p, double first, double size)
+{
+	return first >= p->userns_host_min && size >= 1 && first + size - 1 <= p->userns_host_max;
+}
+
+/* A user namespace joined by path: /proc/PID/ns/user, whose maps (read now) name only
+ * host ids the policy permits (the host's own maps 0-4294967294). */
+static int ck_userns_path(struct chk *c, const char *p, const char *path)
+{
+	static const char *const maps[2] = { "uid_map", "gid_map" };
+	const char *q = p + 6 + strspn(p + 6, "0123456789");
+	char file[64];
+
+	if (strncmp(p, "/proc/", 6) || q == p + 6 || strcmp(q, "/ns/user") || q - p > 20)
+		return refuse(c, -EPERM, "%s.path \"%.100s\": not /proc/PID/ns/user", path, p);
+	for (int i = 0; i < 2; i++) {
+		unsigned long long in = 0, host = 0, size = 0;
+		FILE *f;
+		int n = 0, r;
+
+		snprintf(file, sizeof(file), "%.*s/%s", (int)(q - p), p, maps[i]);
+		if (!(f = fopen(file, "re")))
+			return refuse(c, -EINVAL, "%s.path \"%.100s\": %s", path, p, strerror(errno));
+		while ((r = fscanf(f, "%llu %llu %llu", &in, &host, &size)) == 3 &&
+		       host_ids_ok(c->p, (double)host, (double)size))
+			n++;
+		fclose(f);
+		if (r == 3)
+			return refuse(c, -EPERM, "%s.path \"%.100s\": maps host ids %llu-%llu, outside "
+				      "the policy's userns_host_ids", path, p, host, host + size - 1);
+		if (r != EOF || n == 0)
+			return refuse(c, -EPERM, "%s.path \"%.100s\": no %s to check", path, p,
+				      maps[i]);
+	}
+	c->ns_joined |= SV_NS_USER;
+	return 0;
+}
+
 static int ck_namespace(struct chk *c, const cJSON *n, const char *path)
 {
 	const char *type = str_of(n, "type"), *p = str_of(n, "path");
@@ -259,8 +297,11 @@ static int ck_namespace(struct chk *c, const cJSON *n, const char *path)
 			break;
 	if (!type || k == sizeof(ns_types) / sizeof(ns_types[0]))
 		return refuse(c, -EINVAL, "%s.type \"%.40s\": unknown", path, type ? type : "");
-	if (ns_types[k].bit == SV_NS_USER)
-		return refuse(c, -EPERM, "%s: user namespaces are not supported", path);
+	if (ns_types[k].bit == SV_NS_USER && c->p->userns == SV_USERNS_DENY)
+		return refuse(c, -EPERM, "%s: a user namespace is not permitted by the policy "
+			      "(userns = deny)", path);
+	if (ns_types[k].bit == SV_NS_USER && p && *p)
+		return ck_userns_path(c, p, path);
 	if (p && *p)
 		return ck_ns_path(c, k, p, path);
 	c->ns_new |= ns_types[k].bit;
@@ -386,6 +427,22 @@ static int ck_root_ro(struct chk *c, const cJSON *v, const char *path)
 	return 0;
 }
 
+/* linux.uidMappings[] / gidMappings[]: the host ids within the policy (the init checks the
+ * rest: a new user namespace, the kernel's limits) */
+static int ck_idmap(struct chk *c, const cJSON *m, const char *path)
+{
+	const cJSON *host = cJSON_GetObjectItemCaseSensitive(m, "hostID");
+	const cJSON *size = cJSON_GetObjectItemCaseSensitive(m, "size");
+	double h = cJSON_IsNumber(host) ? host->valuedouble : 0;
+	double n = cJSON_IsNumber(size) ? size->valuedouble : 0;
+
+	if (!host_ids_ok(c->p, h, n))
+		return refuse(c, -EPERM, "%s: host ids %.0f-%.0f are outside the policy's "
+			      "userns_host_ids (%u-%u)", path, h, h + n - 1, c->p->userns_host_min,
+			      c->p->userns_host_max);
+	return 0;
+}
+
 #define KEEP(fn, field) \
 	static int fn(struct chk *c, const cJSON *v, const char *path) \
 	{ (void)path; c->field = v; return 0; }
@@ -485,6 +542,11 @@ static const struct field annotations[] = {
 	{ SV_ANNOT_CGROUP_LAZY, J_STR, T_NONE, C_CGROUP_LAZY }, { "*", J_STR, T_NONE, C_NONE },
 	{ "", J_END, 0, 0 },
 };
+static const struct field idmap[] = {
+	{ "containerID", J_NUM, T_NONE, C_NONE }, { "hostID", J_NUM, T_NONE, C_NONE },
+	{ "size", J_NUM, T_NONE, C_NONE }, { "", J_END, 0, 0 },
+};
+static const struct field idmap_entry[] = { { "", J_OBJ, T_IDMAP, C_IDMAP }, { "", J_END, 0, 0 } };
 static const struct field linux_[] = {
 	{ "namespaces", J_ARR, T_NS_ENTRY, C_NONE }, { "sysctl", J_OBJ, T_SYSCTL, C_SYSCTL },
 	{ "resources", J_OBJ, T_RESOURCES, C_NONE },
@@ -494,9 +556,11 @@ static const struct field linux_[] = {
 	{ "maskedPaths", J_ARR, T_STR_ENTRY, C_MASKED },
 	{ "readonlyPaths", J_ARR, T_STR_ENTRY, C_READONLY },
 	{ "mountLabel", J_STR, T_NONE, C_NONE }, { "personality", J_ANY, T_NONE, C_NONE },
+	{ "uidMappings", J_ARR, T_IDMAP_ENTRY, C_NONE },
+	{ "gidMappings", J_ARR, T_IDMAP_ENTRY, C_NONE },
 	{ "", J_END, 0, 0 },
 };
-/* hooks (programs run on the host as root) and user namespace mappings are not permitted */
+/* hooks (programs run on the host as root) are not permitted */
 static const struct field config[] = {
 	{ "ociVersion", J_STR, T_NONE, C_NONE }, { "process", J_OBJ, T_PROCESS, C_NONE },
 	{ "root", J_OBJ, T_ROOT, C_NONE }, { "hostname", J_STR, T_NONE, C_HOSTNAME },
@@ -516,7 +580,7 @@ static const struct field *const tables[T_NTABLES] = {
 	[T_NS_ENTRY] = ns_entry, [T_DEVICE] = device, [T_DEVICE_ENTRY] = device_entry,
 	[T_DEV_RULE] = dev_rule, [T_DEV_RULE_ENTRY] = dev_rule_entry, [T_RESOURCES] = resources,
 	[T_SECCOMP] = seccomp, [T_SYSCTL] = sysctl, [T_ANNOTATIONS] = annotations,
-	[T_LINUX] = linux_, [T_CONFIG] = config,
+	[T_LINUX] = linux_, [T_CONFIG] = config, [T_IDMAP] = idmap, [T_IDMAP_ENTRY] = idmap_entry,
 };
 static int (*const checks[C_NCHECKS])(struct chk *, const cJSON *, const char *path) = {
 	[C_CAPS] = ck_caps, [C_OOM] = ck_oom, [C_MOUNT] = ck_mount, [C_NAMESPACE] = ck_namespace,
@@ -524,6 +588,7 @@ static int (*const checks[C_NCHECKS])(struct chk *, const cJSON *, const char *p
 	[C_CGROUP_LAZY] = ck_cgroup_lazy, [C_PROPAGATION] = ck_propagation,
 	[C_ROOT_PATH] = ck_root_path, [C_ROOT_RO] = ck_root_ro, [C_MASKED] = ck_masked,
 	[C_READONLY] = ck_readonly, [C_HOSTNAME] = ck_hostname, [C_SYSCTL] = ck_sysctl,
+	[C_IDMAP] = ck_idmap,
 };
 
 SV_NAMES_BEGIN
@@ -648,6 +713,9 @@ static int across(struct chk *c)
 		if ((ns_types[k].bit & need) && !(own & ns_types[k].bit) && !(p->host_ns & ns_types[k].bit))
 			return refuse(c, -EPERM, "linux.namespaces: the host's %s namespace is not "
 				      "permitted by the policy (host_namespaces)", ns_types[k].oci);
+	if (p->userns == SV_USERNS_REQUIRE && !((c->ns_new | c->ns_joined) & SV_NS_USER))
+		return refuse(c, -EPERM, "linux.namespaces: a user namespace is required by the "
+			      "policy (userns = require)");
 	if (own & SV_NS_MOUNT && root_and_paths(c) < 0)
 		return c->err;
 	if (c->mknod && !(c->has_cgroup_path && c->dev_deny_all_first))

@@ -115,7 +115,9 @@ static bool lists_equal(char *const *a, size_t na, char *const *b, size_t nb)
 bool sv_policy_equal(const struct sv_policy *a, const struct sv_policy *b)
 {
 	if (a->caps != b->caps || a->host_ns != b->host_ns || a->ndevices != b->ndevices ||
-	    a->oom_score_adj_min != b->oom_score_adj_min || a->privileged != b->privileged)
+	    a->oom_score_adj_min != b->oom_score_adj_min || a->privileged != b->privileged ||
+	    a->userns != b->userns || a->userns_host_min != b->userns_host_min ||
+	    a->userns_host_max != b->userns_host_max)
 		return false;
 	for (size_t i = 0; i < a->ndevices; i++)
 		if (a->devices[i].type != b->devices[i].type ||
@@ -148,6 +150,31 @@ void sv_policy_defaults(struct sv_policy *p)
 	(void)add_str(p->rootfs_sources, &p->nrootfs, SV_POLICY_MAX_PATHS, "/var/lib/shimvisor",
 		      strlen("/var/lib/shimvisor"));
 	(void)add_str(p->rootfs_sources, &p->nrootfs, SV_POLICY_MAX_PATHS, "/srv", 4);
+	/* above the ids of the host's own users (root and the system's among them), as
+	 * kubelet's user namespaces; 4294967295 is no id */
+	p->userns_host_min = 65536;
+	p->userns_host_max = 4294967294u;
+}
+
+/* userns_host_ids: "MIN-MAX", decimal, MIN <= MAX < 4294967295 */
+static int set_id_range(struct sv_policy *p, const char *v)
+{
+	unsigned long long a, b;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	a = strtoull(v, &end, 10);
+	if (errno || *end != '-' || end[1] < '0' || end[1] > '9')
+		return -1;
+	v = end + 1;
+	b = strtoull(v, &end, 10);
+	if (errno || *end || a > b || b >= 4294967295ull)
+		return -1;
+	p->userns_host_min = (uint32_t)a;
+	p->userns_host_max = (uint32_t)b;
+	return 0;
 }
 
 /* The next word of *v (words are separated by blanks or commas): its start, and its length
@@ -328,5 +355,20 @@ int sv_policy_set(struct sv_policy *p, const char *name, const char *value)
 	}
 	if (!strcmp(name, "privileged"))
 		return set_bool(&p->privileged, value);
+	if (!strcmp(name, "userns")) {
+		SV_NAMES_BEGIN
+		static const char modes[][8] = { [SV_USERNS_ALLOW] = "allow",
+						  [SV_USERNS_REQUIRE] = "require",
+						  [SV_USERNS_DENY] = "deny" };
+		SV_NAMES_END
+		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+			if (!strcmp(value, modes[i])) {
+				p->userns = (uint8_t)i;
+				return 0;
+			}
+		return -1;
+	}
+	if (!strcmp(name, "userns_host_ids"))
+		return set_id_range(p, value);
 	return -1;
 }

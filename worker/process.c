@@ -26,7 +26,8 @@
 #include "runc_options.h"
 #include "worker.h"
 
-#define SYNC_MSG_MAX 4096
+/* USERNS carries two maps of under a page each */
+#define SYNC_MSG_MAX (2 * 4096 + 256)
 
 /* shimvisor-init runs in the task's pid namespace until the task's program replaces it: a
  * task given CAP_SYS_PTRACE can open its /proc/PID/exe (CVE-2019-5736). So it is exec'd from
@@ -326,7 +327,12 @@ int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_
 
 int proc_send_start(struct proc *p)
 {
-	sv_InitSync m = { .type = sv_InitSyncType_INIT_START };
+	return proc_send_sync(p, sv_InitSyncType_INIT_START);
+}
+
+int proc_send_sync(struct proc *p, int type)
+{
+	sv_InitSync m = { .type = (sv_InitSyncType)type };
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int err;
@@ -430,6 +436,34 @@ void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p)
 				sync_end(w, t, p, why);
 			}
 			return;
+		case sv_InitSyncType_INIT_USERNS: {
+			char why[160];
+
+			/* only a task's init, once, before its PID: the one we started (stage1,
+			 * our unreaped child, in our pid namespace: COLD made sure) */
+			if (p != &t->init || p->pid > 0 || p->userns_mapped || p->stage1 <= 0) {
+				snprintf(why, sizeof(why), "shimvisor-init: an unexpected USERNS");
+				r = -EPROTO;
+			} else {
+				r = wuserns_write_maps(p->stage1, m.uid_map, m.gid_map, why, sizeof(why));
+			}
+			/* the init made its cgroups as the host's root, and cannot remove them from
+			 * inside: ours from now on, so that a failed create still removes them */
+			if (r == 0)
+				wtask_cgroup_attach(w, t);
+			if (r == 0 && (r = proc_send_sync(p, sv_InitSyncType_INIT_USERNS)) < 0)
+				snprintf(why, sizeof(why), "sync: answer USERNS: %s", strerror(-r));
+			p->userns_mapped = true;
+			if (r < 0) {
+				for (i = 0; i < nfds; i++)
+					close(fds[i]);
+				sv_pb_free(sv_InitSync_fields, &m);
+				kill(p->stage1, SIGKILL);
+				sync_end(w, t, p, why);
+				return;
+			}
+			break;
+		}
 		case sv_InitSyncType_INIT_CONSOLE:
 			if (nfds == 1 && p->terminal && p->io.console < 0) {
 				pio_set_console(&p->io, fds[0]);

@@ -16,7 +16,9 @@ void wtask_cgroup_attach(struct worker *w, struct wtask *t)
 	int err;
 
 	(void)w;
-	t->cg = wcg_open(t->init.pid, &err);
+	if (t->cg)
+		return;         /* attached at USERNS already */
+	t->cg = wcg_open(t->init.pid > 0 ? t->init.pid : t->init.stage1, &err);
 	if (!t->cg) {
 		if (err != -ENOENT)
 			sv_warn_err(err, "task %s: cgroup", t->id);

@@ -118,6 +118,7 @@ struct proc {
 	size_t spec_len;
 	enum pstate state;
 	pid_t stage1;               /* the forked shimvisor-init */
+	bool userns_mapped;         /* a task init: its USERNS maps were written */
 	pid_t pid;                  /* the process (from INIT_PID) */
 	int sync_fd;                /* -1 once closed */
 	int hold[4];                /* while OPENING: config.json (init) or spec, and stdio */
@@ -264,6 +265,13 @@ int proc_spawn_update(struct worker *w, struct wtask *t, const void *json, size_
 int proc_warm_init(struct worker *w);
 void proc_sync_input(struct worker *w, struct wtask *t, struct proc *p);
 int proc_send_start(struct proc *p);
+/* A message of type (sv_InitSyncType) alone on p's sync socket. */
+int proc_send_sync(struct proc *p, int type);
+
+/* userns_map.c: the lines of a task init's uid_map and gid_map, written to /proc/PID/ from
+ * outside its new user namespace; on failure "what: why" in why. 0 or -errno. */
+int wuserns_write_maps(pid_t pid, const char *uid_map, const char *gid_map, char *why,
+		       size_t whysz);
 void proc_init_ready(struct worker *w, struct wtask *t);
 void proc_publish_create(struct worker *w, struct wtask *t);
 void proc_free(struct worker *w, struct proc *p);

@@ -214,6 +214,21 @@ static const struct { const char *json; const char *want; } bad[] = {
 	  "unknown namespace type" },
 	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"x\"}]}"),
 	  "path: must be an absolute path" },
+	{ MIN_SPEC("", ",\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}"), "linux.uidMappings: needs a user namespace" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}"), "linux.gidMappings: a new user namespace needs them" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}"), "linux.uidMappings: a new user namespace needs them" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}"),
+	  "linux.uidMappings: not with a user namespace joined by path" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"uidMappings\":[{\"hostID\":1}]}"),
+	  "linux.uidMappings[].size: is required" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"uidMappings\":[{\"hostID\":-1,\"size\":1}]}"),
+	  "linux.uidMappings[].hostID: is out of range" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"uidMappings\":[{\"hostID\":4294967295,\"size\":2}]}"),
+	  "linux.uidMappings[].size: goes beyond the 32-bit ids" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"uidMappings\":[{\"size\":0}]}"),
+	  "linux.uidMappings[].size: is out of range" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"uidMappings\":[3]}"), "uidMappings: must be an array of objects" },
+	{ MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"uidMappings\":{}}"), "uidMappings: must be an array" },
 	{ MIN_SPEC("", ",\"linux\":{\"rootfsPropagation\":\"sideways\"}"), "unknown propagation" },
 	{ MIN_SPEC("", ",\"linux\":{\"maskedPaths\":[\"rel\"]}"), "maskedPaths: must be absolute" },
 	{ MIN_SPEC("", ",\"linux\":{\"readonlyPaths\":\"/x\"}"), "readonlyPaths: must be an array" },
@@ -276,6 +291,40 @@ START_TEST(parse_malformed)
 END_TEST
 
 /* The length is honoured: no reading past it, and a NUL inside is not the end. */
+/* A new user namespace with its mappings; and 341 lines, one over the kernel's limit. */
+START_TEST(parse_userns)
+{
+	static const char j[] = MIN_SPEC("", ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],"
+		"\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536},"
+		"{\"containerID\":65536,\"hostID\":4294967294,\"size\":2}],"
+		"\"gidMappings\":[{\"hostID\":200000,\"size\":1}]}");
+	char err[256], *big = malloc(341 * 64 + 512), *p;
+	struct spec s;
+
+	ck_assert_int_eq(spec_parse(j, sizeof(j) - 1, &s, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(spec_find_ns(&s, CLONE_NEWUSER));
+	ck_assert_uint_eq(s.nuid_map, 2);
+	ck_assert_uint_eq(s.uid_map[0].host, 100000);
+	ck_assert_uint_eq(s.uid_map[0].size, 65536);
+	ck_assert_uint_eq(s.uid_map[1].container, 65536);
+	ck_assert_uint_eq(s.uid_map[1].host, 4294967294u);
+	ck_assert_uint_eq(s.ngid_map, 1);
+	ck_assert_uint_eq(s.gid_map[0].container, 0);
+	ck_assert_uint_eq(s.gid_map[0].host, 200000);
+	spec_free(&s);
+	p = big + sprintf(big, "{\"process\":{\"args\":[\"x\"]},\"root\":{\"path\":\"/\"},"
+			  "\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":"
+			  "[{\"size\":1}],\"uidMappings\":[");
+	for (int i = 0; i < 341; i++)
+		p += sprintf(p, "%s{\"containerID\":%d,\"hostID\":%d,\"size\":1}", i ? "," : "", i,
+			     100000 + i);
+	strcpy(p, "]}}");
+	ck_assert_int_eq(spec_parse(big, strlen(big), &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "config.json: linux.uidMappings: more than 340 mappings (the kernel's limit)");
+	free(big);
+}
+END_TEST
+
 START_TEST(parse_length_bound)
 {
 	static const char j[] = MIN_SPEC("", "");
@@ -523,6 +572,7 @@ int main(void)
 	tcase_add_test(tc, parse_defaults);
 	tcase_add_test(tc, parse_nulls_and_unknown);
 	tcase_add_loop_test(tc, parse_malformed, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, parse_userns);
 	tcase_add_test(tc, parse_length_bound);
 	tcase_add_test(tc, parse_truncated_and_mutated);
 	tcase_add_test(tc, mount_options);

@@ -3,8 +3,11 @@
  * syntax in the config, and their resolution to numbers at start. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "supervisor/config.h"
 #include "tap_main.h"
 
@@ -24,6 +27,30 @@ START_TEST(defaults_are_shimvisor_and_root)
 	ck_assert_str_eq(c.allow_uids, "0");
 	ck_assert(!c.allow_gids_set);
 	ck_assert(!c.engine_user_shared);
+}
+END_TEST
+
+/* [policy] userns and userns_host_ids from a file; a bad value names its line's key */
+START_TEST(policy_userns_keys)
+{
+	char path[] = "/tmp/sv-conf-XXXXXX";
+	const char *text = "[policy]\nuserns = require\nuserns_host_ids = 100000-165535\n";
+	int fd = mkstemp(path);
+
+	setup();
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	ck_assert_msg(sv_config_load(&c, path, true, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(c.policy.userns, SV_USERNS_REQUIRE);
+	ck_assert_uint_eq(c.policy.userns_host_min, 100000);
+	ck_assert_uint_eq(c.policy.userns_host_max, 165535);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, "[policy]\nuserns = maybe\n", 25), 25);
+	close(fd);
+	ck_assert_int_lt(sv_config_load(&c, path, true, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "userns"), "%s", err);
+	unlink(path);
 }
 END_TEST
 
@@ -124,7 +151,7 @@ int main(void)
 {
 	Suite *s = suite_create("sup_config");
 
-	SV_TCASE(s, "config", 10, defaults_are_shimvisor_and_root, list_syntax,
+	SV_TCASE(s, "config", 10, defaults_are_shimvisor_and_root, policy_userns_keys, list_syntax,
 		 lists_resolve_names_and_numbers, engine_user_root_and_nobody, client_limits);
 	return sv_run_suite(s);
 }

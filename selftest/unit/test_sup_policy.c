@@ -112,8 +112,9 @@ START_TEST(unknown_fields_refused)
 	cJSON_AddItemToObject(c, "hooks", cJSON_CreateObject());
 	REFUSED(c, -EPERM, "hooks: not permitted");
 	c = engine_config(false);
-	cJSON_AddItemToObject(at(c, "linux", NULL), "uidMappings", cJSON_CreateArray());
-	REFUSED(c, -EPERM, "linux.uidMappings: not permitted");
+	cJSON_AddItemToObject(at(c, "linux", NULL), "gidMappings",
+			      cJSON_Parse("[{\"hostID\":100000,\"size\":1,\"x\":1}]"));
+	REFUSED(c, -EPERM, "linux.gidMappings[0].x: not permitted");
 	c = engine_config(false);
 	cJSON_AddItemToObject(at(c, "linux", NULL), "seccomp",
 			      cJSON_Parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/x\"}"));
@@ -447,6 +448,97 @@ START_TEST(privileged_checks_only_the_shape)
 }
 END_TEST
 
+/* config c with a new user namespace mapping 0..65535 to host ids from host (uid and gid) */
+static cJSON *with_userns(cJSON *c, const char *uid_host, const char *gid_host)
+{
+	char m[96];
+
+	cJSON_AddItemToArray(at(c, "linux", "namespaces"), cJSON_Parse("{\"type\":\"user\"}"));
+	snprintf(m, sizeof(m), "[{\"containerID\":0,\"hostID\":%s,\"size\":65536}]", uid_host);
+	cJSON_AddItemToObject(at(c, "linux", NULL), "uidMappings", cJSON_Parse(m));
+	snprintf(m, sizeof(m), "[{\"containerID\":0,\"hostID\":%s,\"size\":65536}]", gid_host);
+	cJSON_AddItemToObject(at(c, "linux", NULL), "gidMappings", cJSON_Parse(m));
+	return c;
+}
+
+/* userns = allow (the default), deny, require; the host ids a mapping, or the maps of a
+ * namespace joined by path, may name (userns_host_ids, by default 65536-4294967294: never
+ * the host's root nor its own users). */
+START_TEST(user_namespaces)
+{
+	char path[64];
+	cJSON *c;
+
+	ck_assert_int_eq(check(with_userns(engine_config(false), "100000", "100000")), 0);
+	REFUSED(with_userns(engine_config(false), "0", "100000"), -EPERM,
+		"linux.uidMappings[0]: host ids 0-65535 are outside the policy's userns_host_ids "
+		"(65536-4294967294)");
+	REFUSED(with_userns(engine_config(false), "100000", "65535"), -EPERM,
+		"linux.gidMappings[0]: host ids 65535-131070 are outside");
+	REFUSED(with_userns(engine_config(false), "4294901760", "100000"), -EPERM,
+		"linux.uidMappings[0]: host ids 4294901760-4294967295 are outside");
+	c = with_userns(engine_config(false), "100000", "100000");
+	cJSON_ReplaceItemInObject(at(c, "linux", NULL), "uidMappings",
+				  cJSON_Parse("[{\"hostID\":100000,\"size\":0}]"));
+	REFUSED(c, -EPERM, "linux.uidMappings[0]: host ids");
+	c = with_userns(engine_config(false), "100000", "100000");
+	cJSON_ReplaceItemInObject(at(c, "linux", NULL), "uidMappings",
+				  cJSON_Parse("[{\"hostID\":\"100000\",\"size\":1}]"));
+	REFUSED(c, -EINVAL, "linux.uidMappings[0].hostID: must be a number");
+	/* joined by path: only /proc/PID/ns/user, and not the host's own (it maps root) */
+	c = engine_config(false);
+	cJSON_AddItemToArray(at(c, "linux", "namespaces"),
+			     cJSON_Parse("{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}"));
+	REFUSED(c, -EPERM, "\"/proc/1/ns/user\": maps host ids 0-4294967294, outside");
+	c = engine_config(false);
+	cJSON_AddItemToArray(at(c, "linux", "namespaces"),
+			     cJSON_Parse("{\"type\":\"user\",\"path\":\"/run/userns/x\"}"));
+	REFUSED(c, -EPERM, "not /proc/PID/ns/user");
+	/* a child of ours in a user namespace with no maps yet: nothing to check, refused */
+	pid_t kid;
+	int gate[2];
+	ck_assert_int_eq(pipe(gate), 0);
+	if ((kid = fork()) == 0) {
+		char b;
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		close(gate[1]);
+		(void)!read(gate[0], &b, 1);
+		_exit(0);
+	}
+	close(gate[0]);
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)kid);
+	for (int i = 0; i < 1000; i++) {
+		struct stat a, b;
+		if (stat(path, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino != b.st_ino)
+			break;
+		usleep(1000);
+	}
+	c = engine_config(false);
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddStringToObject(n, "type", "user");
+	cJSON_AddStringToObject(n, "path", path);
+	cJSON_AddItemToArray(at(c, "linux", "namespaces"), n);
+	REFUSED(c, -EPERM, "no uid_map to check");
+	close(gate[1]);
+	waitpid(kid, NULL, 0);
+	/* deny: refused, by path or not; require: a config without one refused */
+	ck_assert_int_eq(sv_policy_set(&pol, "userns", "deny"), 0);
+	REFUSED(with_userns(engine_config(false), "100000", "100000"), -EPERM,
+		"linux.namespaces[5]: a user namespace is not permitted by the policy (userns = deny)");
+	ck_assert_int_eq(check(engine_config(false)), 0);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns", "require"), 0);
+	REFUSED(engine_config(false), -EPERM,
+		"linux.namespaces: a user namespace is required by the policy (userns = require)");
+	ck_assert_int_eq(check(with_userns(engine_config(false), "100000", "100000")), 0);
+	/* a narrower range */
+	ck_assert_int_eq(sv_policy_set(&pol, "userns_host_ids", "200000-265535"), 0);
+	REFUSED(with_userns(engine_config(false), "100000", "200000"), -EPERM,
+		"(200000-265535)");
+	ck_assert_int_eq(check(with_userns(engine_config(false), "200000", "200000")), 0);
+}
+END_TEST
+
 START_TEST(policy_keys)
 {
 	ck_assert_int_eq(sv_policy_set(&pol, "capabilities", "chown, CAP_KILL net_raw"), 0);
@@ -468,6 +560,20 @@ START_TEST(policy_keys)
 	ck_assert_int_eq(sv_policy_set(&pol, "oom_score_adj_min", "-500"), 0);
 	ck_assert_int_eq(sv_policy_set(&pol, "oom_score_adj_min", "-5000"), -1);
 	ck_assert_int_eq(sv_policy_set(&pol, "privileged", "maybe"), -1);
+	ck_assert_int_eq(pol.userns, SV_USERNS_ALLOW);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns", "require"), 0);
+	ck_assert_int_eq(pol.userns, SV_USERNS_REQUIRE);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns", "sometimes"), -1);
+	ck_assert_uint_eq(pol.userns_host_min, 65536);
+	ck_assert_uint_eq(pol.userns_host_max, 4294967294u);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns_host_ids", "100000-165535"), 0);
+	ck_assert_uint_eq(pol.userns_host_min, 100000);
+	ck_assert_uint_eq(pol.userns_host_max, 165535);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns_host_ids", "5-4"), -1);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns_host_ids", "1-4294967295"), -1);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns_host_ids", "-1-5"), -1);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns_host_ids", "100000"), -1);
+	ck_assert_int_eq(sv_policy_set(&pol, "userns_host_ids", "1-2x"), -1);
 	ck_assert_int_eq(sv_policy_set(&pol, "no_such_key", "1"), -1);
 }
 END_TEST
@@ -510,6 +616,7 @@ int main(void)
 	tcase_add_test(tc, cgroups_sysctls_and_the_rest);
 	tcase_add_test(tc, lazy_cgroup_annotation);
 	tcase_add_test(tc, privileged_checks_only_the_shape);
+	tcase_add_test(tc, user_namespaces);
 	tcase_add_test(tc, policy_keys);
 	tcase_add_test(tc, check_cost);
 	suite_add_tcase(s, tc);

@@ -48,6 +48,10 @@ int sync_send(int fd, int type, unsigned pid, int err, const char *msg);
 /* READY; a task's init (with_bounding) adds its capability bounding set as applied. */
 int sync_send_ready(int fd, int with_bounding);
 int sync_wait_start(int fd);            /* 0 on START; -EPIPE on EOF; -EBADMSG */
+/* The next message, which must be of type want (sv_InitSyncType): 0, -EPIPE, -EBADMSG. */
+int sync_wait(int fd, int want);
+struct _sv_InitSync;
+int sync_send_msg(int fd, const struct _sv_InitSync *m);
 _Noreturn void init_abort(struct init *in);  /* send INIT_ERROR with in->err; _exit(127) */
 
 /* namespaces.c: join (path) and create the spec's namespaces, then send INIT_PID. With a
@@ -57,7 +61,8 @@ _Noreturn void init_abort(struct init *in);  /* send INIT_ERROR with in->err; _e
 int ns_enter(struct init *in);
 /* An init that is pid 1 of a new pid namespace (the worker starts a task's init so) serves
  * only a spec that wants a new one: for any other it sends INIT_COLD and exits 0, before
- * any set-up, and the worker starts another in its own. */
+ * any set-up, and the worker starts another in its own. So does any init holding
+ * namespaces made ahead (warm) when the spec has a user namespace. */
 void ns_check_pre_pidns(struct init *in);
 /* Fork so that a pid namespace (set for children) applies: the parent sends INIT_PID with
  * the child's host pid and _exits; the child returns once the pid is sent. */
@@ -66,6 +71,11 @@ int ns_fork_report(struct init *in);
  * network namespace costs ~1 ms), keeping a way back; ns_enter keeps them when the spec
  * wants new ones, and otherwise joins the spec's or returns to the host's. */
 void ns_prepare_warm(struct init *in);
+
+/* userns.c: the spec's user namespace, first of all (the others are then owned by it):
+ * joined by path, or unshared with its maps written by the worker (USERNS); then uid and
+ * gid 0 in it. 0 when the spec names none. */
+int userns_enter(struct init *in);
 
 /* config.c: in->spec from fd SV_INIT_FD_CONFIG (closed): a task's config.json; or an exec's
  * bare Process, with the rest (seccomp, mounts) from in->bundle's config.json. */

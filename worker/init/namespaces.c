@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* worker/init/namespaces.c: join the spec's namespaces by path, create the others, and fork
- * into a pid namespace. */
+/* worker/init/namespaces.c: the user namespace first (userns.c), then join the spec's other
+ * namespaces by path, create the rest, and fork into a pid namespace. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -112,7 +112,10 @@ void ns_check_pre_pidns(struct init *in)
 {
 	const struct spec_ns *n = spec_find_ns(&in->spec, CLONE_NEWPID);
 
-	if (!in->pre_pidns || (n && !n->path))
+	/* A user namespace must own the task's other namespaces: the pid namespace the worker
+	 * made, and a warm init's ipc, uts and network ones, are the host's. */
+	if (spec_find_ns(&in->spec, CLONE_NEWUSER) ? !in->pre_pidns && !in->pre_flags :
+	    !in->pre_pidns || (n && !n->path))
 		return;
 	_exit(sync_send(in->sync_fd, sv_InitSyncType_INIT_COLD, 0, 0, NULL) ? 127 : 0);
 }
@@ -139,12 +142,12 @@ int ns_enter(struct init *in)
 	const struct spec_ns *pidns;
 	int flags = 0;
 
-	if (spec_find_ns(&in->spec, CLONE_NEWUSER))
-		return init_failmsg(&in->err, -EOPNOTSUPP,
-				    "linux.namespaces: user namespaces are not supported yet");
+	if (userns_enter(in))
+		return in->err.rc;
 	for (size_t i = 0; i < in->spec.nns; i++)
 		if (!in->spec.ns[i].path)
 			flags |= in->spec.ns[i].flag;
+	flags &= ~CLONE_NEWUSER;
 	in->new_mntns = !!(flags & CLONE_NEWNS);
 	in->new_netns = !!(flags & CLONE_NEWNET);
 	in->new_utsns = !!(flags & CLONE_NEWUTS);

@@ -3,6 +3,7 @@
  * and read-only paths, and the read-only root. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,7 +61,14 @@ int rootfs_prepare(struct init *in)
 	if ((size_t)snprintf(src, sizeof(src), "%s%s%s", s->root_path[0] == '/' ? "" : in->bundle,
 			     s->root_path[0] == '/' ? "" : "/", s->root_path) >= sizeof(src))
 		return init_fail(&in->err, -ENAMETOOLONG, "root.path");
-	if (mkdir(in->rootfs, 0755) < 0 && errno != EEXIST)
+	/* In a user namespace the bundle (0700, the host root's) is out of our reach: the root
+	 * is bound onto itself, as runc does (its path must be one the mapped root can walk). */
+	if (spec_find_ns(s, CLONE_NEWUSER) && is_host_root(src))
+		return init_failmsg(&in->err, -EINVAL, "root.path: the host's / cannot be the root "
+				    "of a task with a user namespace: give it a root of its own");
+	if (spec_find_ns(s, CLONE_NEWUSER))
+		memcpy(in->rootfs, src, sizeof(in->rootfs));
+	else if (mkdir(in->rootfs, 0755) < 0 && errno != EEXIST)
 		return init_fail(&in->err, -errno, "mkdir %s", in->rootfs);
 	/* Not MS_REC: the host's submounts (/run, /sys/fs/cgroup, ...) stay outside. */
 	if (mount(src, in->rootfs, NULL, MS_BIND, NULL) < 0)

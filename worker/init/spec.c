@@ -102,6 +102,61 @@ static int parse_namespaces(struct jctx *j, const cJSON *linux_, struct spec *s)
 	return 0;
 }
 
+/* linux.uidMappings or gidMappings: at most the kernel's 340 lines, each range within the
+ * 32-bit ids (the kernel checks overlaps). */
+static int parse_idmap(struct jctx *j, const cJSON *linux_, const char *key,
+		       struct spec_idmap **out, size_t *n)
+{
+	static const char *const f[3] = { "containerID", "hostID", "size" };
+	const cJSON *arr = NULL, *it;
+	char where[32];
+	int rc = j_array(j, linux_, key, "linux", &arr);
+
+	if (rc || !arr)
+		return rc;
+	if (cJSON_GetArraySize(arr) > SPEC_IDMAP_MAX)
+		return j_fail(j, "linux", key, "more than 340 mappings (the kernel's limit)");
+	*out = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(**out));
+	if (!*out)
+		return j_nomem(j);
+	snprintf(where, sizeof(where), "linux.%s[]", key);
+	cJSON_ArrayForEach(it, arr) {
+		struct spec_idmap *m = &(*out)[(*n)++];
+		int64_t v[3] = { 0, 0, 0 };
+		int has_size = 0;
+
+		if (!cJSON_IsObject(it))
+			return j_fail(j, "linux", key, "must be an array of objects");
+		for (int k = 0; k < 3; k++)
+			if ((rc = j_int(j, it, f[k], where, k == 2, UINT32_MAX, &v[k],
+					k == 2 ? &has_size : NULL)))
+				return rc;
+		if (!has_size)
+			return j_fail(j, where, "size", "is required");
+		if (v[0] + v[2] > (int64_t)UINT32_MAX + 1 || v[1] + v[2] > (int64_t)UINT32_MAX + 1)
+			return j_fail(j, where, "size", "goes beyond the 32-bit ids");
+		m->container = (uint32_t)v[0];
+		m->host = (uint32_t)v[1];
+		m->size = (uint32_t)v[2];
+	}
+	return 0;
+}
+
+/* A new user namespace needs both mappings; a joined one (path) or none takes none. */
+static int check_userns(struct jctx *j, const struct spec *s)
+{
+	const struct spec_ns *u = spec_find_ns(s, CLONE_NEWUSER);
+
+	if ((!u || u->path) && (s->nuid_map || s->ngid_map))
+		return j_fail(j, "linux", s->nuid_map ? "uidMappings" : "gidMappings",
+			      u ? "not with a user namespace joined by path" :
+			      "needs a user namespace (linux.namespaces)");
+	if (u && !u->path && (!s->nuid_map || !s->ngid_map))
+		return j_fail(j, "linux", !s->nuid_map ? "uidMappings" : "gidMappings",
+			      "a new user namespace needs them");
+	return 0;
+}
+
 static int parse_sysctl(struct jctx *j, const cJSON *linux_, struct spec *s)
 {
 	const cJSON *obj = NULL, *it;
@@ -169,7 +224,10 @@ static int parse_linux(struct jctx *j, const cJSON *root, struct spec *s)
 	s->rootfs_propagation = MS_PRIVATE;
 	if (rc || !linux_)
 		return rc;
-	if ((rc = parse_namespaces(j, linux_, s)) || (rc = parse_sysctl(j, linux_, s)) ||
+	if ((rc = parse_namespaces(j, linux_, s)) ||
+	    (rc = parse_idmap(j, linux_, "uidMappings", &s->uid_map, &s->nuid_map)) ||
+	    (rc = parse_idmap(j, linux_, "gidMappings", &s->gid_map, &s->ngid_map)) ||
+	    (rc = check_userns(j, s)) || (rc = parse_sysctl(j, linux_, s)) ||
 	    (rc = parse_cgroups(j, linux_, s)) ||
 	    (rc = j_strv(j, linux_, "maskedPaths", "linux", &s->masked, &s->nmasked)) ||
 	    (rc = j_strv(j, linux_, "readonlyPaths", "linux", &s->readonly, &s->nreadonly)) ||
@@ -291,6 +349,8 @@ void spec_free(struct spec *s)
 	for (size_t i = 0; i < s->nns; i++)
 		free(s->ns[i].path);
 	free(s->ns);
+	free(s->uid_map);
+	free(s->gid_map);
 	j_strv_free(s->masked);
 	j_strv_free(s->readonly);
 	for (size_t i = 0; i < s->nsysctl; i++) {

@@ -49,6 +49,13 @@ struct spec_ns {
 	char *path;                     /* join this one; NULL = create */
 };
 
+/* linux.uidMappings / gidMappings: ids containerID.. map to hostID.. (size of them). */
+struct spec_idmap {
+	uint32_t container, host, size;
+};
+/* The kernel's limit of lines in a uid_map or gid_map (Linux 4.15 and later). */
+#define SPEC_IDMAP_MAX 340
+
 struct spec_kv {
 	char *key, *value;
 };
@@ -88,6 +95,8 @@ struct spec {
 	size_t nmounts;
 	struct spec_ns *ns;
 	size_t nns;
+	struct spec_idmap *uid_map, *gid_map;   /* only with a new user namespace */
+	size_t nuid_map, ngid_map;
 	unsigned long rootfs_propagation; /* MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE */
 	char **masked;
 	size_t nmasked;

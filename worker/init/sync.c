@@ -48,7 +48,7 @@ int init_failmsg(struct init_err *e, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int send_msg(int fd, const sv_InitSync *m)
+int sync_send_msg(int fd, const sv_InitSync *m)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -74,7 +74,7 @@ int sync_send(int fd, int type, unsigned pid, int err, const char *msg)
 	m.pid = pid;
 	m.err = err;
 	m.message = (char *)msg;
-	return send_msg(fd, &m);
+	return sync_send_msg(fd, &m);
 }
 
 /* READY with our bounding set as applied (the kernel's, not the spec's: it is what the
@@ -92,10 +92,10 @@ int sync_send_ready(int fd, int with_bounding)
 		if (r)
 			m.cap_bounding |= UINT64_C(1) << cap;
 	}
-	return send_msg(fd, &m);
+	return sync_send_msg(fd, &m);
 }
 
-int sync_wait_start(int fd)
+int sync_wait(int fd, int want)
 {
 	uint8_t buf[256];
 	sv_InitSync m;
@@ -116,7 +116,12 @@ int sync_wait_start(int fd)
 		return rc;
 	type = m.type;
 	sv_pb_free(sv_InitSync_fields, &m);
-	return type == sv_InitSyncType_INIT_START ? 0 : -EBADMSG;
+	return type == want ? 0 : -EBADMSG;
+}
+
+int sync_wait_start(int fd)
+{
+	return sync_wait(fd, sv_InitSyncType_INIT_START);
 }
 
 _Noreturn void init_abort(struct init *in)
