@@ -6,6 +6,9 @@
 #                                    proto3 JSON (field names as in api.proto), the reply
 #                                    printed as JSON (zeros included); a gRPC error: its
 #                                    "CODE: message" on stderr, exit 1
+#   cri.py SOCK serve                the same, one call a line on stdin ("METHOD<TAB>JSON"),
+#                                    one line out each: "0 <reply JSON>" or "1 CODE: message"
+#                                    (a case's calls without a Python start each)
 #   cri.py - stream URL [--stdin TEXT] [--until STR] [--timeout S]
 #                                    the URL of an Exec/Attach reply, over WebSocket with
 #                                    the v4.channel.k8s.io subprotocol: sends TEXT on stdin's
@@ -27,26 +30,54 @@ import urllib.parse
 IMAGE_METHODS = {"ImageStatus", "ListImages"}
 
 
+class Client:
+    def __init__(self, sock):
+        import grpc
+        from google.protobuf import json_format
+        sys.path.insert(0, os.environ["CRI_GEN"])
+        import api_pb2
+        self.grpc, self.json_format, self.pb = grpc, json_format, api_pb2
+        self.ch = grpc.insecure_channel("unix://" + sock)
+        self.timeout = float(os.environ.get("CRI_TIMEOUT", "30"))
+
+    def call(self, method, body):
+        """(0, reply JSON) or (1, "CODE: message")"""
+        req = getattr(self.pb, method + "Request")()
+        try:
+            self.json_format.Parse(body or "{}", req)
+        except (self.json_format.ParseError, ValueError) as e:
+            return 1, "BAD_REQUEST: %s" % str(e).replace("\n", " ")
+        svc = "ImageService" if method in IMAGE_METHODS else "RuntimeService"
+        fn = self.ch.unary_unary("/runtime.v1.%s/%s" % (svc, method),
+                                 request_serializer=lambda m: m.SerializeToString(),
+                                 response_deserializer=getattr(self.pb, method + "Response").FromString)
+        # containerd restarted: a call on the old connection fails UNAVAILABLE ("Broken
+        # pipe") and the channel reconnects; the call is made again, as kubelet's next sync
+        # would, and waits for the channel meanwhile (bounded)
+        for attempt in range(3):
+            try:
+                resp = fn(req, timeout=self.timeout, wait_for_ready=True)
+                break
+            except self.grpc.RpcError as e:
+                if e.code() != self.grpc.StatusCode.UNAVAILABLE or attempt == 2:
+                    return 1, "%s: %s" % (e.code().name, (e.details() or "").replace("\n", " "))
+        return 0, self.json_format.MessageToJson(resp, preserving_proto_field_name=True,
+                                                 including_default_value_fields=True, indent=None)
+
+
 def call(sock, method, body):
-    import grpc
-    from google.protobuf import json_format
-    sys.path.insert(0, os.environ["CRI_GEN"])
-    import api_pb2
-    req = getattr(api_pb2, method + "Request")()
-    json_format.Parse(body or "{}", req)
-    svc = "ImageService" if method in IMAGE_METHODS else "RuntimeService"
-    resp_type = getattr(api_pb2, method + "Response")
-    ch = grpc.insecure_channel("unix://" + sock)
-    fn = ch.unary_unary("/runtime.v1.%s/%s" % (svc, method),
-                        request_serializer=lambda m: m.SerializeToString(),
-                        response_deserializer=resp_type.FromString)
-    try:
-        resp = fn(req, timeout=float(os.environ.get("CRI_TIMEOUT", "30")))
-    except grpc.RpcError as e:
-        print("%s: %s" % (e.code().name, e.details()), file=sys.stderr)
-        return 1
-    print(json_format.MessageToJson(resp, preserving_proto_field_name=True,
-                                    including_default_value_fields=True, indent=None))
+    rc, out = Client(sock).call(method, body)
+    print(out, file=sys.stderr if rc else sys.stdout)
+    return rc
+
+
+def serve(sock):
+    c = Client(sock)
+    for line in sys.stdin:
+        method, _, body = line.rstrip("\n").partition("\t")
+        rc, out = c.call(method, body)
+        sys.stdout.write("%d %s\n" % (rc, out.replace("\n", " ")))
+        sys.stdout.flush()
     return 0
 
 
@@ -166,6 +197,8 @@ def stream(url, stdin, until, timeout):
 
 
 def main(argv):
+    if len(argv) == 2 and argv[1] == "serve":
+        return serve(argv[0])
     if len(argv) >= 3 and argv[1] == "call":
         return call(argv[0], argv[2], argv[3] if len(argv) > 3 else "")
     if len(argv) >= 3 and argv[1] == "stream":

@@ -21,8 +21,32 @@ CRI_BR=""
 CRI_CG=""
 CRI_NET=""     # the case's /24 as a.b.c (the bridge is .1)
 
-# cri [call] METHOD [JSON]: one CRI call (cri.py), its reply JSON on stdout.
-cri() { CRI_GEN="$CD/gen" timeout -k 2 40 "$PY" "$CRI_DIR/cri.py" "$CD/c.sock" call "$@"; }
+# cri METHOD [JSON]: one CRI call, its reply JSON on stdout; an error on stderr, status 1.
+# Through the case's `cri.py serve` once cri_serve started it, else a cri.py of its own.
+CRI_W=""
+CRI_R=""
+cri() {
+	local line
+	if [ -z "$CRI_W" ]; then
+		CRI_GEN="$CD/gen" timeout -k 2 40 "$PY" "$CRI_DIR/cri.py" "$CD/c.sock" call "$@"
+		return
+	fi
+	printf '%s\t%s\n' "$1" "$(printf '%s' "${2:-"{}"}" | tr '\n' ' ')" >&"$CRI_W"
+	IFS= read -r -t 45 -u "$CRI_R" line || fail "cri.py serve: no answer to $1"
+	case $line in
+	"0 "*) printf '%s\n' "${line#0 }" ;;
+	*) printf '%s\n' "${line#1 }" >&2; return 1 ;;
+	esac
+}
+
+# Start `cri.py serve` on two FIFOs (its stdin, then its stdout: opened in that order on
+# both sides); ctd_cleanup stops it with the other background clients.
+cri_serve() {
+	mkfifo "$CD/cri.in" "$CD/cri.out"
+	CRI_GEN="$CD/gen" "$PY" "$CRI_DIR/cri.py" "$CD/c.sock" serve < "$CD/cri.in" > "$CD/cri.out" &
+	BG_PIDS+=($!)
+	exec {CRI_W}> "$CD/cri.in" {CRI_R}< "$CD/cri.out"
+}
 # cri_stream URL [cri.py stream options]: an Exec/Attach URL over WebSocket.
 cri_stream() { timeout -k 2 30 "$PY" "$CRI_DIR/cri.py" - stream "$@"; }
 # jq-like: cri_get JSON EXPR prints the Python expression EXPR of the parsed JSON `j`.
@@ -103,6 +127,7 @@ EOF
   max_conf_num = 1
 EOF
 	ctd_start
+	cri_serve
 	cri_images
 	cri Version > "$CD/version.json" || fail "CRI Version: is the plugin up?"
 }
@@ -161,16 +186,11 @@ cri_cache_build() {
 	return 0
 }
 
-# On failure: containerd's errors and the shims' lines (ctd.sh's fail prints the tail of its
-# log, whose debug lines of specs run to kilobytes), each cut to 400 bytes. Replaces it.
+# On failure: containerd's errors and the shims' lines, each cut to 400 bytes (ctd.sh's fail
+# prints its log's tail, where one debug line of a spec runs to kilobytes). Replaces it.
 fail() {
 	echo "# FAIL: $*" >&2
-	local f
-	for f in "$CD"/ctd-*.log; do
-		[ -f "$f" ] || continue
-		echo "--- ${f##*/}: errors, warnings and the shims' lines ---" >&2
-		grep -e 'level=error' -e 'level=warn' -e '^shimvisor' "$f" | tail -n 30 | cut -c1-400 >&2
-	done
+	grep -h -e level=error -e level=warn -e '^shimvisor' "$CD"/ctd-*.log 2>/dev/null | tail -n 30 | cut -c1-400 >&2
 	exit 1
 }
 
@@ -194,17 +214,21 @@ run_pod() {
 	cri_get "$r" 'j["pod_sandbox_id"]'
 }
 
-# ctr_config NAME CMDJSON [EXTRA]: a ContainerConfig of the busybox image running CMDJSON (a
-# JSON list); EXTRA, JSON members added to it ("stdin": true, "linux": {...}).
+# ctr_config NAME CMDJSON [EXTRA [RESOURCES]]: a ContainerConfig of the busybox image running
+# CMDJSON (a JSON list), namespaces as kubelet asks by default (network and IPC the pod's,
+# pid its own); EXTRA, JSON members added ("stdin": true); RESOURCES, its
+# LinuxContainerResources.
 ctr_config() {
-	printf '{"metadata": {"name": "%s"}, "image": {"image": "%s"}, "command": %s,
- "log_path": "%s.log"%s}' "$1" "$CRI_IMAGE" "$2" "$1" "${3:+, $3}"
+	printf '{"metadata": {"name": "%s"}, "image": {"image": "%s"}, "command": %s, "log_path": "%s.log",
+ "linux": {"resources": %s, "security_context": {"namespace_options": {"network": "POD", "pid": "CONTAINER", "ipc": "POD"}}}%s}' \
+		"$1" "$CRI_IMAGE" "$2" "$1" "${4:-{\}}" "${3:+, $3}"
 }
 
-# run_ctr POD PODNAME NAME CMDJSON [EXTRA]: CreateContainer + StartContainer; prints its id.
+# run_ctr POD PODNAME NAME CMDJSON [EXTRA [RESOURCES]]: CreateContainer + StartContainer;
+# prints its id.
 run_ctr() {
 	local r id
-	r=$(cri CreateContainer '{"pod_sandbox_id": "'"$1"'", "config": '"$(ctr_config "$3" "$4" "${5:-}")"',
+	r=$(cri CreateContainer '{"pod_sandbox_id": "'"$1"'", "config": '"$(ctr_config "$3" "$4" "${5:-}" "${6:-}")"',
 		"sandbox_config": '"$(pod_config "$2")"'}') || fail "CreateContainer $3 in $2"
 	id=$(cri_get "$r" 'j["container_id"]')
 	cri StartContainer '{"container_id": "'"$id"'"}' >/dev/null || fail "StartContainer $3 ($id)"
@@ -235,19 +259,29 @@ wait_state() {
 	done
 }
 
-# pod_down POD: StopPodSandbox + RemovePodSandbox (which stop and remove its containers).
+# pod_down POD NAME: StopPodSandbox + RemovePodSandbox (which stop and remove its
+# containers), then, as kubelet does, the pod's cgroup: rmdir fails unless it is empty.
 pod_down() {
-	cri StopPodSandbox '{"pod_sandbox_id": "'"$1"'"}' >/dev/null || fail "StopPodSandbox $1"
-	cri RemovePodSandbox '{"pod_sandbox_id": "'"$1"'"}' >/dev/null || fail "RemovePodSandbox $1"
+	local d
+	cri StopPodSandbox '{"pod_sandbox_id": "'"$1"'"}' >/dev/null || fail "StopPodSandbox $2"
+	cri RemovePodSandbox '{"pod_sandbox_id": "'"$1"'"}' >/dev/null || fail "RemovePodSandbox $2"
+	for d in /sys/fs/cgroup/*"$CRI_CG/$2"; do
+		[ -d "$d" ] || continue
+		rmdir "$d" || fail "pod $2: cgroup $d not empty: $(find "$d" -mindepth 1 -type d)"
+	done
 }
 
-# cri_pids HANDLER: the shim processes of this containerd (every process whose command line
-# names its address) and, for ours, everything they started that is not a task: for the
-# record of what a case leaves.
+# ctr_info ID EXPR: EXPR of ContainerStatus's verbose "info" (containerd's JSON: pid,
+# runtimeSpec, ...), parsed as `j`.
+ctr_info() {
+	cri_get "$(cri_get "$(cri ContainerStatus '{"container_id": "'"$1"'", "verbose": true}')" 'j["info"]["info"]')" "$2"
+}
+
+# The shim processes of this containerd (every process whose command line names its address).
 cri_shims() { pgrep -f -- "-address $CD/c.sock( |$)"; }
 
-# nothing_left_cri: no shim, no task process, no mount under $CD but containerd's own
-# (none once it is stopped), no netns, no veth on the bridge, no pod cgroup.
+# nothing_left_cri: no shim, no bundle or runc state, no mount under $CD (rootfs, shm,
+# netns), no netns file, no veth on the bridge, no container cgroup (so no task process).
 nothing_left_cri() {
 	local s cg
 	s=$(cri_shims)
@@ -255,9 +289,9 @@ nothing_left_cri() {
 	[ -z "$(find "$CD/runc" -mindepth 2 2>/dev/null)" ] || fail "runc state left: $(find "$CD/runc" -mindepth 2)"
 	ls "$CD"/state/io.containerd.runtime.v2.task/k8s.io 2>/dev/null | grep -q . &&
 		fail "bundles left: $(ls "$CD"/state/io.containerd.runtime.v2.task/k8s.io)"
-	grep -F " $CD/" /proc/self/mountinfo | grep -v -F -e "/io.containerd.grpc.v1.cri/sandboxes/" -e " $CD/state/netns" |
-		grep -q . && fail "mounts left: $(grep -F " $CD/" /proc/self/mountinfo)"
-	[ -z "$(ls "$CD"/state/netns 2>/dev/null)" ] || fail "netns left: $(ls "$CD"/state/netns)"
+	grep -qF " $CD/" /proc/self/mountinfo && fail "mounts left: $(grep -F " $CD/" /proc/self/mountinfo)"
+	[ -z "$(ls "$CD"/state/io.containerd.grpc.v1.cri/netns 2>/dev/null)" ] ||
+		fail "netns left: $(ls "$CD"/state/io.containerd.grpc.v1.cri/netns)"
 	[ -z "$(ip -o link show master "$CRI_BR" 2>/dev/null)" ] || fail "veths left: $(ip -o link show master "$CRI_BR")"
 	# the pods' own cgroups are kubelet's to make and remove; containers' are below them
 	cg=$(find /sys/fs/cgroup/*"$CRI_CG" -mindepth 2 -type d 2>/dev/null)
