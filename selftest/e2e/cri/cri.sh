@@ -305,6 +305,7 @@ cri_cleanup() {
 	set +e
 	[ -n "$CD" ] || return 0
 	local p
+	CRI_W=""     # calls of their own, each with a short timeout: containerd may be stuck
 	if [ -n "$CTD_PID" ] && [ -S "$CD/c.sock" ]; then
 		for p in $(CRI_TIMEOUT=5 cri ListPodSandbox '{}' 2>/dev/null | "$PY" -c 'import json,sys; [print(i["id"]) for i in json.load(sys.stdin)["items"]]' 2>/dev/null); do
 			CRI_TIMEOUT=10 cri StopPodSandbox '{"pod_sandbox_id": "'"$p"'"}' >/dev/null 2>&1
