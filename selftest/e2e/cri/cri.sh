@@ -6,12 +6,15 @@
 # sandbox ("pause") image and a busybox image built locally and imported into k8s.io.
 #
 # Beside ctd.sh's layout, under $CD:
-#   cni/net.conflist  cni-ipam/       the CNI config (bridge $CRI_BR) and host-local's leases
+#   cni/10-e2e.conflist cni-ipam/     the CNI config (bridge $CRI_BR) and host-local's leases
 #   logs/                             the pods' log directories (CRI's container logs)
 #   runc/                             the reference runc's state (runtime option Root)
 #   gen/api_pb2.py                    api.proto compiled by protoc (cri.py imports it)
-# Pods' cgroups go under $CRI_CG (/svcri-<suffix>) on every v1 hierarchy; their network
-# namespaces under containerd's state (netns_mounts_under_state_dir).
+#   cri.in cri.out                    FIFOs of the case's `cri.py serve`
+# Pods' cgroups go under $CRI_CG (/svcri-<suffix>) on every v1 hierarchy (the pod's own
+# made by containerd's runtime, removed by pod_down as kubelet would); their network
+# namespaces under containerd's state (netns_mounts_under_state_dir). The host's
+# ip_forward, iptables and oom_score_adj floor are left as they are.
 
 CRI_DIR="$HERE/cri"
 CRI_IMAGE=localhost/shimvisor/busybox:e2e     # ctd.sh's image, as CRI names it
