@@ -6,6 +6,8 @@
 # containerd (and its dependency runc) is for selftest/e2e/80-containerd.t, which runs
 # private instances; bsdutils gives it script(1), a terminal for `ctr run -t`; python3-grpcio
 # speaks containerd's gRPC API where ctr cannot send a call (82-runc-options.t).
+# containernetworking-plugins (bridge, host-local, loopback), protobuf-compiler and
+# python3-protobuf: 87-cri.t, containerd's CRI plugin with CNI, spoken to over gRPC.
 # man-db and groff-base render the manual pages (07-man.t, 90-install.t); file(1) tells a
 # stripped binary (90-install.t); dpkg-dev, debhelper and lintian are for `make deb`
 # (selftest/e2e/92-deb.t). musl-tools: shimvisord, the worker and the CLI are one static musl
@@ -14,7 +16,8 @@
 set -e
 PKGS="build-essential musl-tools pkg-config python3 nanopb libnanopb-dev libcap-ng-dev libseccomp-dev libmnl-dev
 libcjson-dev libinih-dev check busybox-static iproute2 util-linux procps perl containerd bsdutils
-man-db groff-base file dpkg-dev debhelper lintian python3-grpcio"
+man-db groff-base file dpkg-dev debhelper lintian python3-grpcio containernetworking-plugins
+protobuf-compiler python3-protobuf"
 # With target triplets (make cross, make check-qemu): instead, those targets' gcc, the Debian
 # multiarch architecture and -dev packages of what we link, Check, and qemu-user to run the unit
 # tests; nanopb's generator stays the native one.

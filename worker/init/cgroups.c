@@ -507,12 +507,12 @@ static int update(struct init *in, pid_t pid, bool lazy)
 		return rc;
 	}
 	/* the device rules were checked against the policy with the task's config, and stay
-	 * as created: an update (from whoever drives the worker) cannot widen them */
-	if (r->ndevices) {
-		rc = init_failmsg(e, -EPERM, "update: resources.devices: a task's device rules "
-				  "are fixed when it is created");
-		goto out;
-	}
+	 * as created: an update's are not applied (an update from whoever drives the worker
+	 * cannot widen them), as runc's update ignores them. CRI's UpdateContainerResources
+	 * sends the whole resources object, device rules included. */
+	free(r->devices);
+	r->devices = NULL;
+	r->ndevices = 0;
 	if (lazy && (rc = lazy_adopt(in, pid)))
 		goto out;
 	if ((rc = cgfs_list(pid, &s.h, &s.nh))) {
