@@ -13,7 +13,8 @@
 
 # spec_write ID UID TERMINAL CWD PATH CMD...: $CD/spec-ID.json, ctr's default spec (`ctr oci
 # spec`) for this case's busybox rootfs with that process (uid and gid UID, terminal 0|1,
-# cwd, PATH) and /proc/keys left unmasked (ctr's own run has no --user: this spec does).
+# cwd, PATH: a PATH entry in env, or several split on '|') and /proc/keys left unmasked
+# (ctr's own run has no --user: this spec does).
 spec_write() {
 	local id=$1
 	ctr oci spec | "$PY" -c '
@@ -22,7 +23,7 @@ d = json.load(sys.stdin)
 out, rfs, ns, cid, uid, tty, cwd, path = sys.argv[1:9]
 p = d["process"]
 p.update(args=sys.argv[9:], user={"uid": int(uid), "gid": int(uid)}, terminal=tty == "1",
-         cwd=cwd, env=["PATH=" + path])
+         cwd=cwd, env=["PATH=" + p for p in path.split("|")])
 d["root"] = {"path": rfs}
 d["linux"]["cgroupsPath"] = "/%s/%s" % (ns, cid)
 d["linux"]["maskedPaths"].remove("/proc/keys")
@@ -203,6 +204,24 @@ test_session_keyring_per_task() {
 	each_rt keyring
 }
 
+# Under shimvisord the task's init is a warm one (its keyring and terminal come with its
+# CONFIG): the same keyring, read through keyctl (python3 of the host's root, the task's
+# default view; its default seccomp profile refuses keyctl, as runc's does), the same stdio.
+test_daemon_task_keyring_and_stdio() {
+	[ -x /usr/bin/python3 ] || skip_case "no /usr/bin/python3 on the host to read the keyring with"
+	daemon_start
+	local out py='import ctypes; b = ctypes.create_string_buffer(512)
+n = ctypes.CDLL(None).syscall(250, 6, ctypes.c_long(-3), b, 512)
+print(b.value.decode() if n > 0 else "none")'
+	[ "$(uname -m)" = x86_64 ] || skip_case "the keyctl syscall number below is x86_64's"
+	out=$("$SV" run --rm --security-opt seccomp=unconfined k1 /usr/bin/python3 -c "$py" 2>&1) ||
+		fail "run k1: $out"
+	[ "$out" = "keyring;0;0;3f1b0000;_ses.k1" ] || fail "k1's session keyring: '$out'"
+	out=$("$SV" run --rm -u 1000 u1 /bin/sh -c 'echo x >/dev/stdout' 2>&1) ||
+		fail "run -u 1000: $out"
+	[ "$out" = x ] || fail "uid 1000 reopening /dev/stdout: '$out'"
+}
+
 # --- 3. Go's ErrDot ------------------------------------------------------------------------
 
 errdot() {
@@ -211,6 +230,8 @@ errdot() {
 	nothing_left "d1-$t"
 	refused_at_create "$want" spec_run --rm "d2-$t" 0 0 /bin :/bin echo hi   # "" is "."
 	refused_at_create "$want" spec_run --rm "d3-$t" 0 0 / /no:bin:/bin echo hi
+	# two PATHs in env: runc looks up with the last one
+	refused_at_create "$want" spec_run --rm "d6-$t" 0 0 /bin '/bin|.:/bin' echo hi
 	# an absolute entry first, or a name with a slash: run
 	out=$(spec_run --rm "d4-$t" 0 0 /bin /bin:. echo hi 2>&1) || rt_fail "PATH=/bin:.: rc $?: $out"
 	[ "$out" = hi ] || rt_fail "PATH=/bin:. said '$out'"

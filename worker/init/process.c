@@ -166,12 +166,15 @@ int process_stdio_owner(struct init *in)
 	return 0;
 }
 
+/* The process's PATH: the last one, as runc's os.Setenv of each entry leaves it. */
 static const char *env_path(char *const *env)
 {
+	const char *path = SV_DEFAULT_PATH;
+
 	for (; *env; env++)
 		if (!strncmp(*env, "PATH=", 5))
-			return *env + 5;
-	return SV_DEFAULT_PATH;
+			path = *env + 5;
+	return path;
 }
 
 /* Go's findExecutable, as runc's LookPath uses it: 0 for a file (not a directory) with an
