@@ -14,11 +14,11 @@
 # spec_write ID UID TERMINAL CWD PATH CMD...: $CD/spec-ID.json, ctr's default spec (`ctr oci
 # spec`) for this case's busybox rootfs with that process (uid and gid UID, terminal 0|1,
 # cwd, PATH: a PATH entry in env, or several split on '|') and /proc/keys left unmasked
-# (ctr's own run has no --user: this spec does).
+# (ctr's own run has no --user: this spec does); with HOST_PIDNS set, no pid namespace.
 spec_write() {
 	local id=$1
 	ctr oci spec | "$PY" -c '
-import json, sys
+import json, os, sys
 d = json.load(sys.stdin)
 out, rfs, ns, cid, uid, tty, cwd, path = sys.argv[1:9]
 p = d["process"]
@@ -27,6 +27,8 @@ p.update(args=sys.argv[9:], user={"uid": int(uid), "gid": int(uid)}, terminal=tt
 d["root"] = {"path": rfs}
 d["linux"]["cgroupsPath"] = "/%s/%s" % (ns, cid)
 d["linux"]["maskedPaths"].remove("/proc/keys")
+if os.environ.get("HOST_PIDNS"):
+    d["linux"]["namespaces"] = [n for n in d["linux"]["namespaces"] if n["type"] != "pid"]
 json.dump(d, open(out, "w"))
 ' "$CD/spec-$id.json" "$RFS" "$CTD_NS" "$@" || rt_fail "spec of $id"
 }
@@ -179,6 +181,9 @@ keyring() {
 	note "$CTD_RT: ka: $(keys_of "$a" | tr '\n' '|') kb: $(keys_of "$b" | tr '\n' '|')"
 	[ "$(keys_of "$a")" = "3f1b0000 0 0 _ses.ka-$t:" ] || rt_fail "ka-$t's keyrings: '$a'"
 	[ "$(keys_of "$b")" = "3f1b0000 0 0 _ses.kb-$t:" ] || rt_fail "kb-$t's keyrings: '$b'"
+	# in the host's pid namespace (the worker starts its init again, out of the one it made)
+	a=$(HOST_PIDNS=1 spec_run --rm "kp-$t" 1000 0 / /bin cat /proc/keys) || rt_fail "kp-$t: rc $?: $a"
+	[ "$(keys_of "$a")" = "3f1b0000 0 0 _ses.kp-$t:" ] || rt_fail "kp-$t's keyrings: '$a'"
 	# an exec joins its task's
 	spec_run -d "kx-$t" 0 0 / /bin sleep 1000 >/dev/null || rt_fail "run -d kx-$t"
 	out=$(ctr task exec --user 1000 --exec-id e1 "kx-$t" cat /proc/keys) || rt_fail "exec: rc $?: $out"
