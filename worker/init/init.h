@@ -128,9 +128,10 @@ int process_sysctl(struct init *in);
 int process_limits(struct init *in);
 int process_cwd(struct init *in);
 int process_stdio(struct init *in);
-/* As runc before it drops to the process's user: each stdio fd that is a pipe (SV_INIT_FD_STDIO..+2;
- * a terminal's slave is the user's already) given to process.user.uid, its group kept, so that the process can
- * reopen /dev/stdout; EPERM, EINVAL, EROFS ignored as runc does. Files are left alone. */
+/* As runc before it drops to the process's user: each stdio fd (SV_INIT_FD_STDIO..+2) that
+ * is a pipe given to process.user.uid, its group kept, so that the process can reopen
+ * /dev/stdout; EPERM, EINVAL, EROFS ignored as runc does. Files are left alone; a
+ * terminal's slave is the user's already (console.c). */
 int process_stdio_owner(struct init *in);
 /* runc's LookPath: args[0] as it is when it has a '/', else the first entry of the process's
  * PATH (SV_DEFAULT_PATH without one) holding a file with an execute bit, checked where the

@@ -49,12 +49,11 @@ static int keyring_perm(struct init *in, long id)
 	static char desc[4096 + 64];    /* the kernel's longest description and its fields */
 	uint32_t perm;
 	long n;
-	int rc;
 
 	n = syscall(__NR_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc));
 	if (n < 0)
 		return init_fail(&in->err, -errno, "session keyring %s: describe", in->keyring);
-	if ((size_t)n > sizeof(desc) || (rc = keyring_perm_parse(desc, &perm)) < 0)
+	if ((size_t)n > sizeof(desc) || keyring_perm_parse(desc, &perm) < 0)
 		return init_failmsg(&in->err, -EPROTO, "session keyring %s: an unexpected "
 				    "description", in->keyring);
 	perm |= spec_find_ns(&in->spec, CLONE_NEWUSER) ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
