@@ -27,6 +27,9 @@
 #define SV_INIT_FD_SYNC     4   /* socketpair end to the worker (SOCK_SEQPACKET) */
 #define SV_INIT_FD_STDIO    5   /* 5, 6, 7: the task's stdin, stdout, stderr */
 #define SV_INIT_FD_PIDFD    8   /* --exec: a pidfd of the task's init, opened by the worker */
+/* A task's session keyring (runc's name): SV_KEYRING_PREFIX + its id, unless NoNewKeyring. */
+#define SV_KEYRING_PREFIX   "_ses."
+#define SV_KEYRING_NAME_MAX 256 /* with its NUL; above "_ses." + the longest task id */
 
 /* Fixed fds of a containerd logging binary (stdio "binary:///path"), containerd's contract. */
 #define SV_LOGGER_FD_STDOUT 3

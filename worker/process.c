@@ -134,7 +134,8 @@ static int cold_keep(struct wtask *t, int cfg_fd, const int stdio[3])
 /* Give the warm init this task; the warm one is spent either way. */
 static int use_warm_init(struct worker *w, struct wtask *t, int cfg_fd, const int stdio[3])
 {
-	sv_InitSync m = { .type = sv_InitSyncType_INIT_CONFIG, .message = t->bundle };
+	sv_InitSync m = { .type = sv_InitSyncType_INIT_CONFIG, .message = t->bundle,
+			  .keyring = t->keyring, .terminal = t->init.terminal };
 	int fds[4] = { cfg_fd, stdio[0], stdio[1], stdio[2] }, err;
 
 	err = fdchan_send(w->warm_init_fd, sv_InitSync_fields, &m, fds, 4);
@@ -212,16 +213,35 @@ static int memfd_with(const char *name, const void *data, size_t len)
 	return fd;
 }
 
+_Static_assert(sizeof(SV_KEYRING_PREFIX) + SV_ID_SZ <= SV_KEYRING_NAME_MAX,
+	       "a session keyring's name holds any task id");
+
+/* The session keyring argument of shimvisor-init: NULL (the end of argv) without one. */
+static char *keyring_arg(struct wtask *t)
+{
+	return t->keyring[0] ? t->keyring : NULL;
+}
+
+/* A task's init: BUNDLE, the request's terminal, its session keyring (wire/init.proto). */
+static void task_argv(struct wtask *t, char *argv[5])
+{
+	argv[0] = "shimvisor-init";
+	argv[1] = t->bundle;
+	argv[2] = t->init.terminal ? "tty" : "notty";
+	argv[3] = keyring_arg(t);
+	argv[4] = NULL;
+}
+
 int proc_spawn_init(struct worker *w, struct wtask *t, int cfg_fd, const int stdio[3])
 {
-	char *const argv[] = { "shimvisor-init", t->bundle, NULL };
-
+	char *argv[5];
 	int err = cold_keep(t, cfg_fd, stdio);
 
 	if (err < 0)
 		return err;
 	if (w->warm_init_fd >= 0 && t->bundle && use_warm_init(w, t, cfg_fd, stdio) == 0)
 		return 0;
+	task_argv(t, argv);
 	err = spawn(w, argv, cfg_fd, stdio, -1, true, &t->init.stage1, &t->init.sync_fd);
 	if (err < 0)
 		cold_close(t);
@@ -232,8 +252,10 @@ int proc_spawn_init(struct worker *w, struct wtask *t, int cfg_fd, const int std
  * namespace, with what the first was given. */
 static int spawn_cold_again(struct worker *w, struct wtask *t)
 {
+	char *argv[5];
 	int err;
 
+	task_argv(t, argv);
 	close(t->init.sync_fd);
 	t->init.sync_fd = -1;
 	t->init.stage1 = 0;
@@ -242,8 +264,8 @@ static int spawn_cold_again(struct worker *w, struct wtask *t)
 	if (lseek(t->cold[0], 0, SEEK_SET) < 0)
 		err = -errno;
 	else
-		err = spawn(w, (char *const[]){ "shimvisor-init", t->bundle, NULL }, t->cold[0],
-			    t->cold + 1, -1, false, &t->init.stage1, &t->init.sync_fd);
+		err = spawn(w, argv, t->cold[0], t->cold + 1, -1, false, &t->init.stage1,
+			    &t->init.sync_fd);
 	cold_close(t);
 	return err;
 }
@@ -287,7 +309,7 @@ int proc_spawn_exec(struct worker *w, struct wtask *t, struct proc *p)
 	char pidstr[16];
 	/* the request's terminal, not the Process's: they may differ (runc-v2 follows it) */
 	char *const argv[] = { "shimvisor-init", "--exec", t->bundle, pidstr,
-			       p->terminal ? "tty" : "notty", NULL };
+			       p->terminal ? "tty" : "notty", keyring_arg(t), NULL };
 	int pidfd, err;
 
 	/* its init would join the task's cgroups as they were, and fork into the task

@@ -4,7 +4,8 @@
  * What each field does here:
  *   ShimCgroup      honoured at `start`: the shim joins that cgroup (runc_shim_cgroup_join)
  *   IoUid, IoGid    honoured: the stdio pipes of the init and each exec go to uid:gid
- *   NoNewKeyring    honoured: shimvisor-init never makes a session keyring, set or not
+ *   NoNewKeyring    honoured: the init and the execs join no session keyring `_ses.<id>`
+ *                   (worker/init/keyring.c), keeping the shim's
  *   NoPivotRoot, BinaryName, Root, SystemdCgroup, CriuPath, CriuImagePath, CriuWorkPath:
  *                   refused at Create, by name, when set (each one's reason in `refused`).
  * A field at its zero value is not set. Another type of options is ignored. */

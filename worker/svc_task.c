@@ -201,6 +201,8 @@ static void wm_create(struct call *k)
 	}
 	t->io_uid = ro.io_uid;
 	t->io_gid = ro.io_gid;
+	if (!ro.no_new_keyring)
+		snprintf(t->keyring, sizeof(t->keyring), SV_KEYRING_PREFIX "%s", t->id);
 	if ((ro.io_uid || ro.io_gid) && (err = runc_io_chown(stdio, 3, ro.io_uid, ro.io_gid)) < 0) {
 		svc_reply_errno(k, err, "stdio pipes to IoUid/IoGid");
 		goto fail;

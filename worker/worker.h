@@ -156,6 +156,7 @@ struct wtask {
 	bool cg_partial;            /* a lazy move failed half-way: the next one goes on */
 	uint64_t cap_bounding;      /* the task's bounding set, from its init's READY */
 	uint32_t io_uid, io_gid;    /* runc options IoUid/IoGid: owners of its stdio pipes */
+	char keyring[SV_KEYRING_NAME_MAX]; /* its session keyring, "" with runc's NoNewKeyring */
 	int ncold, cold[4];         /* while a warm init sets up: config.json and stdio, kept
 				     * for a cold init should it answer INIT_COLD */
 };

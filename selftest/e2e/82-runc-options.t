@@ -140,12 +140,11 @@ io_owner() {
 	pid=${out#0 }
 	task_start "io-$t" || rt_fail "Tasks.Start io-$t"
 	# the task's stdout and stderr: the pipes the shim reads, given to IoUid:IoGid by the
-	# shim; runc (the runtime binary) then gives their uid to the process's user, root here
-	# (its fixStdioPermissions), which shimvisor-init does not
+	# shim; the init (runc's fixStdioPermissions, shimvisor-init's process_stdio_owner)
+	# then gives their uid to the process's user, root here (86-runc-parity2.t)
 	out=$(stat -L -c '%F %u:%g' "/proc/$pid/fd/1" "/proc/$pid/fd/2" | sort -u)
 	note "$CTD_RT: init $pid's stdout and stderr: $out"
-	want="fifo 4321:4322"
-	[ "$t" = runc ] && want="fifo 0:4322"
+	want="fifo 0:4322"
 	[ "$out" = "$want" ] || rt_fail "init's stdout, stderr: '$out', not pipes of ${want#fifo }"
 	# not the FIFOs containerd named: they keep their owner
 	[ "$(stat -c %u:%g "$io/out" "$io/err" | sort -u)" = 0:0 ] || rt_fail "a stdio FIFO was given away"

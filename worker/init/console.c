@@ -136,3 +136,15 @@ int console_attach(struct init *in)
 			return init_fail(&in->err, -errno, "terminal: stdio fd %d", fd);
 	return 0;
 }
+
+int console_agree(struct init *in, int requested)
+{
+	int spec = in->spec.process.terminal;
+
+	if (requested < 0 || requested == spec)
+		return 0;
+	/* runc refuses both ways round, naming its console socket: ours names both terminals */
+	return init_failmsg(&in->err, -EINVAL, "terminal: the request's is %s and "
+			    "process.terminal %s: they must agree", requested ? "true" : "false",
+			    spec ? "true" : "false");
+}

@@ -4,6 +4,7 @@
 #define SV_INIT_INIT_H
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "worker/init/spec.h"
@@ -36,6 +37,7 @@ struct init {
 	int host_ns[3];                 /* warm mode: the ipc, uts, net namespaces we left */
 	int console_slave;              /* process.terminal: the pty slave until exec, else -1 */
 	const char *exec_file;          /* process.args[0] as process_lookpath found it */
+	const char *keyring;            /* the session keyring to join (_ses.<id>), or NULL */
 	void *seccomp_bpf;              /* the filter (struct sock_filter[]), not yet loaded */
 	size_t seccomp_ninsns;
 	int seccomp_loaded;
@@ -96,6 +98,9 @@ int exec_join(struct init *in, pid_t pid);
  * sent as INIT_CONSOLE. console_attach, after START: a new session, the slave as its
  * controlling terminal and fds 0-2. */
 int console_setup(struct init *in);
+/* The request's terminal (CreateTaskRequest.terminal; -1 not given) and process.terminal
+ * agree, as runc-v2 requires of a Create; else the error, before any set-up. */
+int console_agree(struct init *in, int requested);
 int console_attach(struct init *in);
 
 /* rootfs.c: propagation, the root bind, pivot_root, read-only root, masked/readonly paths. */
@@ -133,13 +138,29 @@ int process_sysctl(struct init *in);
 int process_limits(struct init *in);
 int process_cwd(struct init *in);
 int process_stdio(struct init *in);
+/* As runc before it drops to the process's user: each stdio fd (SV_INIT_FD_STDIO..+2) that
+ * is a pipe given to process.user.uid, its group kept, so that the process can reopen
+ * /dev/stdout; EPERM, EINVAL, EROFS ignored as runc does. Files are left alone; a
+ * terminal's slave is the user's already (console.c). */
+int process_stdio_owner(struct init *in);
 /* runc's LookPath: args[0] as it is when it has a '/', else the first entry of the process's
  * PATH (SV_DEFAULT_PATH without one) holding a file with an execute bit, checked where the
  * process stands (its root, cwd, ids) into in->exec_file; else runc's error:
- * `exec: "NAME": executable file not found in $PATH` or `exec: "PATH": stat PATH: why`. */
+ * `exec: "NAME": executable file not found in $PATH` or `exec: "PATH": stat PATH: why`; found
+ * through a relative PATH entry, Go's ErrDot: `exec: "NAME": cannot run executable found
+ * relative to current directory`. */
 int process_lookpath(struct init *in);
 /* exec in->exec_file (looked up first if it was not); returns only on failure */
 int process_exec(struct init *in);
+
+/* keyring.c: join the session keyring named in->keyring (nothing when NULL), made the
+ * first time; own: the task's init, which sets its permissions as runc does (the owner, or
+ * in a user namespace anyone, may search it). ENOSYS (no keys in this kernel) is not an
+ * error. Before seccomp: the default profile refuses keyctl. */
+int keyring_join(struct init *in, int own);
+/* The permissions (hex, the fourth field) of a KEYCTL_DESCRIBE answer
+ * "type;uid;gid;perm;description". 0 or -EINVAL. */
+int keyring_perm_parse(const char *desc, uint32_t *perm);
 
 /* caps.c: capabilities, ids and no_new_privs, in the order bounding, ids, caps, nnp. */
 int caps_apply(struct init *in);

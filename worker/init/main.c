@@ -35,12 +35,21 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-/* TERMINAL of --exec: "tty" or "notty". */
+/* TERMINAL of a task's init or --exec (the request's): "tty" or "notty". */
 static int parse_tty(const char *s, int *out)
 {
 	if (strcmp(s, "tty") && strcmp(s, "notty"))
 		return -EINVAL;
 	*out = !strcmp(s, "tty");
+	return 0;
+}
+
+/* KEYRING: the session keyring's name, not empty, shorter than SV_KEYRING_NAME_MAX. */
+static int parse_keyring(const char *s, const char **out)
+{
+	if (!*s || strlen(s) >= SV_KEYRING_NAME_MAX)
+		return -EINVAL;
+	*out = s;
 	return 0;
 }
 
@@ -85,16 +94,19 @@ static int setup_process(struct init *in)
 	if (in->seccomp_bpf && !p->no_new_privs && !caps_keep_sys_admin(in) &&
 	    (rc = sv_seccomp_load(in)))
 		return rc;
+	if ((rc = process_stdio_owner(in)))
+		return rc;
 	if ((rc = caps_apply(in)) || (rc = process_cwd(in)))
 		return rc;
 	return 0;
 }
 
 /* Warm mode: exec'd before the task is known, with only the sync socket. Wait for CONFIG
- * (the bundle dir, and config.json + stdio as fds), put the fds on 3 and 5..7, go on. */
-static int warm_wait(struct init *in)
+ * (the bundle dir, the request's terminal, the keyring, and config.json + stdio as fds),
+ * put the fds on 3 and 5..7, go on. */
+static int warm_wait(struct init *in, int *tty)
 {
-	static char bundle[PATH_MAX];
+	static char bundle[PATH_MAX], keyring[SV_KEYRING_NAME_MAX];
 	static const int to[4] = { SV_INIT_FD_CONFIG, SV_INIT_FD_STDIO, SV_INIT_FD_STDIO + 1,
 				   SV_INIT_FD_STDIO + 2 };
 	int fds[FDCHAN_MAX_FDS], tmp[4], n = 0, i, rc;
@@ -109,8 +121,15 @@ static int warm_wait(struct init *in)
 	if (m.type != sv_InitSyncType_INIT_CONFIG || n != 4 || !m.message || m.message[0] != '/' ||
 	    strlen(m.message) >= sizeof(bundle))
 		rc = init_failmsg(&in->err, -EPROTO, "sync: a warm init wants CONFIG with 4 fds");
+	else if (m.keyring && *m.keyring && strlen(m.keyring) >= sizeof(keyring))
+		rc = init_failmsg(&in->err, -EPROTO, "sync: CONFIG's keyring name is too long");
 	else
 		snprintf(bundle, sizeof(bundle), "%s", m.message);
+	if (!rc && m.keyring && *m.keyring) {
+		snprintf(keyring, sizeof(keyring), "%s", m.keyring);
+		in->keyring = keyring;
+	}
+	*tty = m.terminal;
 	sv_pb_free(sv_InitSync_fields, &m);
 	for (i = 0; i < n && !rc; i++) {
 		tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16);
@@ -134,7 +153,7 @@ int main(int argc, char **argv)
 {
 	struct init in;
 	pid_t exec_pid = 0;
-	int exec_tty = -1, rc;
+	int exec_tty = -1, task_tty = -1, rc;
 
 	memset(&in, 0, sizeof(in));
 	in.sync_fd = SV_INIT_FD_SYNC;
@@ -151,16 +170,19 @@ int main(int argc, char **argv)
 		cgroups_update_main(&in, argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "--warm") == 0) {
 		ns_prepare_warm(&in);
-		if (warm_wait(&in))
+		if (warm_wait(&in, &task_tty))
 			init_abort(&in);
-	} else if ((argc == 4 || argc == 5) && strcmp(argv[1], "--exec") == 0 &&
+	} else if (argc >= 4 && argc <= 6 && strcmp(argv[1], "--exec") == 0 &&
 		   argv[2][0] == '/' && parse_pid(argv[3], &exec_pid) == 0 &&
-		   (argc == 4 || parse_tty(argv[4], &exec_tty) == 0)) {
+		   (argc == 4 || parse_tty(argv[4], &exec_tty) == 0) &&
+		   (argc < 6 || parse_keyring(argv[5], &in.keyring) == 0)) {
 		in.bundle = argv[2];
-	} else if (argc != 2 || argv[1][0] != '/') {
-		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR | --warm | "
-			     "--exec BUNDLE_DIR PID [tty|notty] (directories absolute) | "
-			     "--update PID [BUNDLE_DIR]");
+	} else if (argc < 2 || argc > 4 || argv[1][0] != '/' ||
+		   (argc >= 3 && parse_tty(argv[2], &task_tty)) ||
+		   (argc == 4 && parse_keyring(argv[3], &in.keyring))) {
+		init_failmsg(&in.err, -EINVAL, "usage: shimvisor-init BUNDLE_DIR [tty|notty "
+			     "[KEYRING]] | --warm | --exec BUNDLE_DIR PID [tty|notty [KEYRING]] "
+			     "(directories absolute) | --update PID [BUNDLE_DIR]");
 		init_abort(&in);
 	} else {
 		in.bundle = argv[1];
@@ -171,19 +193,24 @@ int main(int argc, char **argv)
 		/* the worker's word (ExecProcessRequest.terminal) over the Process's, as runc-v2 */
 		if (exec_tty >= 0)
 			in.spec.process.terminal = exec_tty;
-		if (sv_seccomp_prepare(&in) || exec_join(&in, exec_pid) || console_setup(&in) ||
-		    setup_process(&in))
+		if (sv_seccomp_prepare(&in) || exec_join(&in, exec_pid) ||
+		    keyring_join(&in, 0) ||
+		    console_setup(&in) || setup_process(&in))
 			init_abort(&in);
 	} else {
 		in.pre_pidns = getpid() == 1;   /* the worker started us in a new pid namespace */
 		if (config_read_task(&in))
+			init_abort(&in);
+		if (console_agree(&in, task_tty))
 			init_abort(&in);
 		ns_check_pre_pidns(&in);
 		/* the seccomp filter while the host's /run (its cache) is in view */
 		if (sv_seccomp_prepare(&in))
 			init_abort(&in);
 		/* cgroups first: what follows (and the pid-namespace child) runs inside them */
-		if (cgroups_setup(&in) || setup_root(&in) || console_setup(&in) || setup_process(&in))
+		if (cgroups_setup(&in) || setup_root(&in) ||
+		    keyring_join(&in, 1) ||
+		    console_setup(&in) || setup_process(&in))
 			init_abort(&in);
 		/* as runc: a missing executable fails the create, not the start */
 		if (process_lookpath(&in))

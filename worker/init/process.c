@@ -13,6 +13,8 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "common/kernel.h"
 #include "common/procfs.h"
@@ -146,12 +148,33 @@ int process_stdio(struct init *in)
 	return 0;
 }
 
+int process_stdio_owner(struct init *in)
+{
+	struct statfs sf;
+
+	if (in->spec.process.terminal)
+		return 0;
+	for (int fd = SV_INIT_FD_STDIO; fd < SV_INIT_FD_STDIO + 3; fd++) {
+		/* runc-v2 gives a task pipes (or /dev/null): a file is the host's, not the task's */
+		if (fstatfs(fd, &sf) < 0 || sf.f_type != PIPEFS_MAGIC)
+			continue;
+		if (fchown(fd, in->spec.process.uid, (gid_t)-1) < 0 && errno != EPERM &&
+		    errno != EINVAL && errno != EROFS)
+			return init_fail(&in->err, -errno, "stdio fd %d: give it to uid %u", fd,
+					 in->spec.process.uid);
+	}
+	return 0;
+}
+
+/* The process's PATH: the last one, as runc's os.Setenv of each entry leaves it. */
 static const char *env_path(char *const *env)
 {
+	const char *path = SV_DEFAULT_PATH;
+
 	for (; *env; env++)
 		if (!strncmp(*env, "PATH=", 5))
-			return *env + 5;
-	return SV_DEFAULT_PATH;
+			path = *env + 5;
+	return path;
 }
 
 /* Go's findExecutable, as runc's LookPath uses it: 0 for a file (not a directory) with an
@@ -199,6 +222,12 @@ int process_lookpath(struct init *in)
 			full[dl] = '/';
 			memcpy(full + dl + 1, file, fl + 1);
 			if (find_executable(full) == 0) {
+				/* Go's ErrDot (1.19, runc 1.1's LookPath): found through a
+				 * relative entry ("", ".", "bin"), it is refused */
+				if (full[0] != '/')
+					return init_failmsg(&in->err, -EACCES, "exec: \"%s\": cannot "
+							    "run executable found relative to "
+							    "current directory", file);
 				in->exec_file = full;
 				return 0;
 			}
