@@ -3,7 +3,7 @@
 # bench/bench.py: `make bench` driver: shimvisor vs a private containerd 1.6 + runc-v2 shim vs the unshare floor.
 """Measures, in one run, on one machine:
 
-  (run in the order issue-13 idle, 2, issue-3 latency, 1, issue-3 memory, 3, sizes, edge; `--phases` picks a subset)
+  (run in the order issue-13 idle, 2, issue-3 latency, 1, issue-3 memory, 3, sizes, edge, pods; `--phases` picks a subset)
   1. idle per-task monitor memory at N detached `sleep 100000` tasks (shimvisor-worker vs
      containerd-shim-runc-v2) and the daemons' RSS growth per task;
   2. run-to-exit latency of /bin/true (unshare floor, `shimvisor run --rm`, `ctr run --rm`),
@@ -16,8 +16,10 @@
      at N detached tasks, and `ctr run --rm /bin/true` latency interleaved A/B.
   Issue 13 ("idle"): the idle daemon's processes (monitor, engine, spare worker, warm init),
      each one's RSS/PSS/USS and where its RSS lies (bench/idle.py), on the fresh daemon.
-  Issue 13 (phase "edge", last): bench/edge.py, the small-device profile (100 tasks in a 64 MiB
+  Issue 13 (phase "edge"): bench/edge.py, the small-device profile (100 tasks in a 64 MiB
      memory cgroup), on a daemon of its own; it writes its own section.
+  Issue 14 (phase "pods", last): bench/pods.py, the shims' memory per Kubernetes pod on the
+     CRI handlers shimvisor and runc (selftest/e2e/cri/pod_mem.sh); its own section.
 
 Everything runs under a private scratch directory; everything started is stopped on every
 exit path (see Cleanup). Stdlib only. Run as root: `make bench` or `python3 bench/bench.py`.
@@ -47,11 +49,11 @@ UNSHARE = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "
 # RESULTS.md sections the bench does not write (bench/soak.py's, and the hand-kept record of
 # single changes): kept when the bench rewrites the file; results.json keys likewise
 SOAK_SECTIONS = ("Soak", "Hostile clients", "Measurements of single changes", "Small device",
-                 "Size options (issue 13)")
-SOAK_KEYS = ("soak", "hostile", "edge")
+                 "Size options (issue 13)", "Pods (CRI)", "Scale")
+SOAK_KEYS = ("soak", "hostile", "edge", "pods", "scale")
 # in the order they run (latency first: mass teardown leaves the kernel busy in the background)
 # ("edge": bench/edge.py, the small-device profile, on a daemon of its own, after the report)
-ALL_PHASES = ["idle", "lat", "shim-lat", "mem", "shim-mem", "tp", "sizes", "edge"]
+ALL_PHASES = ["idle", "lat", "shim-lat", "mem", "shim-mem", "tp", "sizes", "edge", "pods"]
 # Issue 3: our worker as containerd's runtime v2 shim, beside containerd's own runc-v2 shim
 SHIM3_RUNTIME = "io.containerd.shimvisor.v2"
 SHIM3_BIN = "containerd-shim-shimvisor-v2"
@@ -1128,6 +1130,10 @@ def main():
             if subprocess.run([sys.executable, os.path.join(HERE, "edge.py"), "--tmpdir", args.tmpdir,
                                "--out", args.out, "--json", args.json]).returncode:
                 raise BenchError("bench/edge.py failed")
+        if "pods" in phases:
+            if subprocess.run([sys.executable, os.path.join(HERE, "pods.py"), "--out", args.out,
+                               "--json", args.json]).returncode:
+                raise BenchError("bench/pods.py failed")
         return 0
     return drive(body, b.cleanup)
 

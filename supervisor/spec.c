@@ -155,7 +155,12 @@ static cJSON *process_obj(const struct proc_opts *o, char *err, size_t errsz)
 		cJSON_AddItemToObject(p, "args", strings(sh, 1));
 	}
 	env = cJSON_AddArrayToObject(p, "env");
-	cJSON_AddItemToArray(env, cJSON_CreateString("PATH=" SV_DEFAULT_PATH));
+	/* the default PATH, unless the caller gives one (docker's rule: one PATH, theirs) */
+	bool own_path = o->extra_env && !strncmp(o->extra_env, "PATH=", 5);
+	for (pb_size_t i = 0; i < o->nenv && !own_path; i++)
+		own_path = o->env[i] && !strncmp(o->env[i], "PATH=", 5);
+	if (!own_path)
+		cJSON_AddItemToArray(env, cJSON_CreateString("PATH=" SV_DEFAULT_PATH));
 	if (o->extra_env)
 		cJSON_AddItemToArray(env, cJSON_CreateString(o->extra_env));
 	for (pb_size_t i = 0; i < o->nenv; i++) {

@@ -135,6 +135,9 @@ test_env_file_workdir_entrypoint() {
 	# docker's order: the file's first, -e after, one entry a name
 	env_out=$("$SV" run --rm --env-file "$T/env" -e A=override e2 /usr/bin/env) || fail "env"
 	[ "$(echo "$env_out" | grep '^A=')" = A=override ] || fail "A entries: $env_out"
+	# a PATH of the caller's replaces the default one: one PATH, searched for the command
+	env_out=$("$SV" run --rm -e PATH=/usr/bin:/bin p env) || fail "-e PATH: $env_out"
+	[ "$(echo "$env_out" | grep '^PATH=')" = PATH=/usr/bin:/bin ] || fail "PATH entries: $env_out"
 	printf 'BAD KEY=1\n' > "$T/bad"
 	out=$("$SV" run --rm --env-file "$T/bad" b true 2>&1)
 	[ $? = 2 ] || fail "bad env file: $out"
