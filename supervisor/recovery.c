@@ -33,6 +33,7 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 	}
 	t->adopted = true;
 	t->st = TS_UNKNOWN;
+	task_count_unknown(e, t);
 	t->bundle = strdup(f->bundle ? f->bundle : "");
 	if (f->summary && f->summary->size && !f->rollback)    /* (size checked: engine_replies.c) */
 		t->summary = sv_bytes_new(f->summary->bytes, f->summary->size);

@@ -101,7 +101,7 @@ static void publish_delete(struct engine *e, struct task *t)
 /* The worker is gone (or going): st waits for the cleanup of its bundle. */
 void await_cleanup(struct engine *e, struct task *t, enum task_state st, bool dead)
 {
-	task_unlink(t);
+	task_unlink(e, t);
 	t->st = st;
 	send_cleanup(e, t, dead);
 }
@@ -333,7 +333,7 @@ static void worker_died(struct engine *e, struct task *t, const struct task_ev *
 static void deleted_gone(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	(void)e, (void)a;
-	task_unlink(t);
+	task_unlink(e, t);
 	t->st = TS_DELETED_GONE;
 }
 
@@ -604,5 +604,15 @@ void task_fire(struct engine *e, struct task *t, enum task_event ev, const struc
 		task_refuse(e, t, req_of(ev), (a ? a : &none)->rt);
 		return;
 	}
+	/* an action may end its own task (never another): task_free says so */
+	struct task *outer = e->firing;
+	bool outer_freed = e->firing_freed;
+
+	e->firing = t;
+	e->firing_freed = false;
 	action_fns[id](e, t, a ? a : &none);
+	if (!e->firing_freed)
+		task_count_unknown(e, t);
+	e->firing_freed = outer_freed || (outer == t && e->firing_freed);
+	e->firing = outer;
 }
