@@ -395,9 +395,10 @@ class SvStack:
         self.spawn_daemon(conf)
         log("private shimvisord pid %d, socket %s" % (self.svd_proc.pid, self.sv_sock))
 
-    def spawn_daemon(self, conf, timeout=15, preexec_fn=None):
+    def spawn_daemon(self, conf, timeout=15, preexec_fn=None, meanwhile=None):
         """shimvisord -F with this stack's state, socket and log; the seconds until it said
-        ready on its ready fd (a restart on the same state is one more call)."""
+        ready on its ready fd (a restart on the same state is one more call). meanwhile(t0),
+        if given, runs once the daemon is started, before its readiness is awaited."""
         d = os.path.dirname(conf)
         r, w = os.pipe()
         t0 = time.perf_counter()
@@ -407,6 +408,8 @@ class SvStack:
             stdin=subprocess.DEVNULL, stdout=self.svd_log, stderr=subprocess.STDOUT,
             pass_fds=(w,), start_new_session=True, preexec_fn=preexec_fn)
         os.close(w)
+        if meanwhile:
+            meanwhile(t0)
         rd, _, _ = select.select([r], [], [], timeout)
         data = os.read(r, 1) if rd else b""
         os.close(r)

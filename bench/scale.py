@@ -16,9 +16,10 @@ busybox-static rootfs, state on tmpfs, RLIMIT_NOFILE = --nofile) and then, in or
   - monitor and engine RSS, their fd counts;
   - the host's memory per task: MemAvailable and Slab deltas from before the daemon started
     (other work on the machine moves them: a reading, not a proof);
-  - restart: SIGKILL of monitor and engine, a new daemon on the same state; the time to its
-    readiness (the ready fd), the "no answer within" lines it logged, and the tasks `ls`
-    shows after it;
+  - restart: SIGKILL of monitor and engine, a new daemon on the same state; the time until
+    a client (`ls -q`, waiting in the socket's backlog) is answered, the time to readiness
+    (the ready fd: every task re-attached), the workers it logged late (no answer within
+    reattach_timeout_ms), and the tasks `ls` shows after it;
   - delete: `shimvisor delete -f` of every task, 4 at a time: ms per task.
 
 Writes section "Scale" of bench/RESULTS.md and key "scale" of bench/results.json; prints the
@@ -28,6 +29,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import resource
 import signal
 import statistics
@@ -61,7 +63,7 @@ class Scale(SvStack):
         super().__init__(prefix="shimvisor-scale.", **kw)
         self.nofile = nofile
 
-    def daemon_popen(self):
+    def daemon_popen(self, meanwhile=None):
         """Start (or restart on the same state) the private daemon; seconds to its readiness."""
         d = os.path.join(self.scr, "sv")
         conf = os.path.join(d, "shimvisord.conf")
@@ -78,11 +80,30 @@ class Scale(SvStack):
 
         def limits():
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        return self.spawn_daemon(conf, timeout=120, preexec_fn=limits)
+        return self.spawn_daemon(conf, timeout=120, preexec_fn=limits, meanwhile=meanwhile)
 
-    def log_count(self, s):
+    def first_answer(self, t0, out):
+        """The seconds from t0 until an `ls -q` is answered: a client connects as soon as the
+        socket is there and waits in its backlog until the engine serves."""
+        while time.perf_counter() - t0 < 120:
+            cp = subprocess.run(self.sv_cmd("ls", "-q"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                timeout=120)
+            if cp.returncode == 0:
+                out["serve_s"] = time.perf_counter() - t0
+                out["listed_at_serve"] = len(cp.stdout.split())
+                return
+            time.sleep(0.01)   # the socket is not there yet (the monitor binds it first)
+        raise BenchError("no answer within 120 s of the restart")
+
+    def late_workers(self):
+        """Workers the daemon's log names late at re-attach: one line per worker (older
+        daemons), or one line with their count."""
+        n = 0
         with open(os.path.join(self.scr, "sv", "daemon.log"), errors="replace") as f:
-            return sum(1 for line in f if s in line)
+            for line in f:
+                m = re.search(r"re-attach: (\d+) of \d+ workers gave no answer", line)
+                n += int(m.group(1)) if m else "no answer within" in line
+        return n
 
     def one(self, n, calls):
         r = {"n": n}
@@ -136,17 +157,19 @@ class Scale(SvStack):
             r["rss_kib"]["engine"]))
 
         # restart
-        before = self.log_count("no answer within")
+        before = self.late_workers()
         os.kill(mon, signal.SIGKILL)
         os.kill(eng, signal.SIGKILL)
         self.svd_proc.wait(10)
         wait_gone([eng], 10)
-        r["restart_s"] = self.daemon_popen()
-        r["restart_no_answer_lines"] = self.log_count("no answer within") - before
+        served = {}
+        r["restart_s"] = self.daemon_popen(lambda t0: self.first_answer(t0, served))
+        r["restart_serve_s"] = served["serve_s"]
+        r["restart_late"] = self.late_workers() - before
         left = len(self.sv_ls())
         r["restart_tasks_seen"] = left
-        log("N=%d: restart served after %.2f s, %d 'no answer' lines, %d tasks" % (
-            n, r["restart_s"], r["restart_no_answer_lines"], left))
+        log("N=%d: restart served after %.2f s, re-attached after %.2f s, %d late workers, %d tasks" % (
+            n, r["restart_serve_s"], r["restart_s"], r["restart_late"], left))
 
         # delete
         ids = ["s%d" % i for i in range(n)]
@@ -167,14 +190,14 @@ def report(res):
              "per N, `sleep` tasks started 4 at a time. Written by bench/scale.py.\n" % (
                  ",".join(str(r["n"]) for r in rows), res["date"], res["kernel"], os.cpu_count(),
                  res["nofile"]))
-    P.append("| N | start/s (all; last tenth) | delete -f ms/task | restart to serving s "
-             "(\"no answer\" lines) | ls ms (json ms, KiB) | engine µs per state; per ps | "
+    P.append("| N | start/s (all; last tenth) | delete -f ms/task | restart: serving; all re-attached s "
+             "(late workers) | ls ms (json ms, KiB) | engine µs per state; per ps | "
              "RSS KiB monitor; engine | host KiB/task (slab) |")
     P.append("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        P.append("| %d | %.1f; %.1f | %.2f | %.2f (%d) | %.0f (%.0f, %d) | %.0f; %.0f | %d; %d | %.0f (%.0f) |" % (
+        P.append("| %d | %.1f; %.1f | %.2f | %.2f; %.2f (%d) | %.0f (%.0f, %d) | %.0f; %.0f | %d; %d | %.0f (%.0f) |" % (
             r["n"], r["start_per_s"], r["start_last_tenth_per_s"], r["delete_ms_per_task"],
-            r["restart_s"], r["restart_no_answer_lines"], r["ls_ms"], r["ls_json_ms"],
+            r["restart_serve_s"], r["restart_s"], r["restart_late"], r["ls_ms"], r["ls_json_ms"],
             r["ls_json_bytes"] // 1024, r["engine_us_per_state"], r["engine_us_per_ps"],
             r["rss_kib"]["monitor"], r["rss_kib"]["engine"], r["host_kib_per_task"],
             r["slab_kib_per_task"]))

@@ -488,24 +488,29 @@ void engine_settings(struct engine *e, const sv_MonSettings *s)
 	sv_info("engine: the reloaded settings are in effect");
 }
 
-/* Clients and readiness: once every bundle found at start-up is re-attached or given up on
- * (reattach_timeout_ms), so that no client of a restarted engine sees a task it has not
- * re-attached yet; they wait in the listening socket's backlog until then. */
+/* Clients wait in the listening socket's backlog until every task found is re-attached (or
+ * late: recovery.c), but no longer than SV_REATTACH_SERVE_MS after the scan's end, nor than
+ * reattach_timeout_ms after the engine's start while the scan goes on: on a host with
+ * thousands of tasks the daemon answers while re-attach goes on, the tasks not re-attached
+ * yet listed unknown (their calls go over their links). Readiness: re-attach over. */
 static void check_ready(struct engine *e, int64_t now, int64_t *next)
 {
-	if (e->serving)
-		return;
-	if ((!e->nunknown && !e->scan_pending) || now >= e->recovery_deadline_ms) {
+	int64_t due = e->scan_pending ? e->recovery_deadline_ms : e->scan_done_ms + SV_REATTACH_SERVE_MS;
+
+	if (!e->serving && (recovery_over(e) || now >= due)) {
 		if (ev_watch(e, e->ctl_fd, EPOLLIN, &e->ev_ctl))
 			sv_die(-errno, "engine: epoll_ctl");
 		e->serving = true;
-		if (e->ready_fd >= 0) {
-			(void)!write(e->ready_fd, "\n", 1);
-			close(e->ready_fd);
-			e->ready_fd = -1;
-		}
-	} else if (e->recovery_deadline_ms < *next) {
-		*next = e->recovery_deadline_ms;
+		if (!recovery_over(e))
+			sv_notice("re-attach: serving clients meanwhile (%zu of %zu tasks done)",
+				  e->ra_done, e->ra_found);
+	} else if (!e->serving && due < *next) {
+		*next = due;
+	}
+	if (e->ready_fd >= 0 && e->serving && (recovery_over(e) || e->scan_pending)) {
+		(void)!write(e->ready_fd, "\n", 1);
+		close(e->ready_fd);
+		e->ready_fd = -1;
 	}
 }
 
@@ -517,8 +522,10 @@ static void timers_due(struct engine *e, int64_t now, int64_t *next)
 	while ((tm = sv_timer_take_due(&e->timers, now))) {
 		if (tm->kind == TM_CALL)
 			link_call_due(e, tm);
-		else
+		else if (tm->kind == TM_RESTART)
 			task_restart_due(e, tm);
+		else
+			recovery_progress(e);
 	}
 	if ((tm = sv_timer_first(&e->timers)) && tm->due_ms < *next)
 		*next = tm->due_ms;
@@ -573,6 +580,7 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 		int timeout = -1, n;
 
 		timers_due(e, now, &next);
+		recovery_pump(e);
 		clients_idle(e, now, &next);
 		check_ready(e, now, &next);
 		/* everything queued since the last wait (dispatch, deadlines, recovery's Connect

@@ -42,7 +42,10 @@ enum conn_kind { CONN_CLIENT, CONN_WORKER };
 enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN, EV_REPORT };
 
 /* What an armed timer (e->timers) belongs to: a call's deadline, a task's restart backoff. */
-enum tm_kind { TM_CALL = 1, TM_RESTART };
+enum tm_kind { TM_CALL = 1, TM_RESTART, TM_PROGRESS };
+
+/* A task found alive at start-up, on its way back (recovery.c). */
+enum ra_state { RA_NONE, RA_QUEUED, RA_SENT };
 
 /* Our outstanding call on a worker link. */
 enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT,
@@ -104,7 +107,8 @@ struct task {
 	char ns[SV_ID_SZ], id[SV_ID_SZ];
 	struct sv_hnode by_name;        /* in e->task_index (ns, id) */
 	struct sv_hnode by_seq;         /* in e->seq_index while mon_seq != 0 */
-	bool unknown_counted;   /* counted in e->nunknown (st was TS_UNKNOWN at its last event) */
+	enum ra_state reattach;         /* queued for its Connect, or Connect and State sent */
+	struct task *ra_prev, *ra_next; /* on e->ra_head while queued */
 	enum task_state st;     /* the lifecycle: task_table.h; changed by its actions only */
 	uint32_t pid, worker_pid;
 	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
@@ -185,9 +189,13 @@ struct engine {
 	struct sv_timerheap timers;     /* call deadlines and restart backoffs */
 	struct conn *dirty_head, *dirty_tail;   /* connections conns_flush must look at */
 	struct conn *subs;              /* subscribed clients */
-	size_t nunknown;                /* tasks in TS_UNKNOWN: readiness waits for none */
-	struct task *firing;            /* the task whose event task_fire is running ... */
-	bool firing_freed;              /* ... and whether its action freed it */
+	/* re-attach after a restart (recovery.c): the live tasks found wait on the queue; at
+	 * most SV_REATTACH_INFLIGHT have their Connect and State out at once, so that each
+	 * worker answers within its own deadline; progress is logged once a second */
+	struct task *ra_head, *ra_tail;
+	size_t ra_inflight, ra_found, ra_done, ra_late;
+	int64_t ra_started_ms, scan_done_ms;
+	struct sv_timer ra_progress;
 	uint32_t next_mon_seq;
 	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
 	bool scan_pending;              /* the monitor's recovery scan is not over yet */
@@ -297,8 +305,7 @@ void task_report_close(struct engine *e, struct task *t);
 /* The restart policy's deadlines (state "waiting to restart"): fired when due, else *next. */
 /* A timer of kind TM_RESTART is due. */
 void task_restart_due(struct engine *e, struct sv_timer *tm);
-/* After an event or a state set outside task_fire: keep e->nunknown in step with t->st. */
-void task_count_unknown(struct engine *e, struct task *t);
+
 /* t's restart policy, from its create or its bundle's record. */
 void task_set_restart(struct engine *e, struct task *t, const struct sv_restart *r);
 /* Its policy as the monitor's message. */
@@ -314,8 +321,6 @@ void task_worker_gone(struct engine *e, struct task *t);             /* its work
 /* The worker's Delete answered (worker_link.c): code SV_OK with dr, or the failure. */
 void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		  const sv_DeleteResponse *dr);
-/* Still waiting for its re-attach (readiness waits for it). */
-bool task_unresolved(const struct task *t);
 uint32_t task_status(const struct task *t);
 const char *task_state_name(const struct task *t);
 
@@ -394,6 +399,18 @@ void recovery_scan(struct engine *e);
 /* one bundle the scan found; link_fd: connected socket (taken) or -1 */
 void recovery_found(struct engine *e, const char *ns, const char *id, const sv_MonFound *f,
 		    int link_fd);
+/* Send the Connect and State of queued tasks while fewer than SV_REATTACH_INFLIGHT are out. */
+void recovery_pump(struct engine *e);
+/* t's re-attach is over (State answered, late, or its link gone): its place goes to the next. */
+void recovery_done(struct engine *e, struct task *t, bool late);
+/* Every task found is re-attached or late, and the scan is over. */
+bool recovery_over(const struct engine *e);
+/* Once it is: the closing line (how many, how long, how many late). */
+void recovery_check_over(struct engine *e);
+/* TM_PROGRESS: one line a second while re-attach goes on. */
+void recovery_progress(struct engine *e);
+#define SV_REATTACH_INFLIGHT 64
+#define SV_REATTACH_SERVE_MS 500
 
 /* engine_replies.c: the monitor's replies, each checked against one table {type, request
  * answered, fds, handler}, the mirror of the monitor's request table */

@@ -158,6 +158,8 @@ static void on_scanned(struct engine *e, struct task *t, const sv_MonReply *rep,
 {
 	(void)t, (void)rep, (void)fds;
 	e->scan_pending = false;
+	e->scan_done_ms = sv_now_ms();
+	recovery_check_over(e);
 }
 
 /* A worker of this name was reaped: it is this task's only if the pids agree (a notice about

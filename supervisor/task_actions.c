@@ -480,16 +480,15 @@ static void delete_failed(struct engine *e, struct task *t, const struct task_ev
 	t->st = task_exit_known(t) ? TS_STOPPED : TS_CREATED;
 }
 
-/* Re-attach after a restart (recovery.c starts it with Connect). */
+/* Re-attach after a restart (recovery.c sends Connect and State together: one wake-up of
+ * the worker); the State answer follows. */
 static void connected(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	const sv_ConnectResponse *cr = a->body;
-	sv_StateRequest sr = { 0 };
 
+	(void)e;
 	t->worker_pid = cr->shim_pid;
 	t->pid = cr->task_pid;
-	snprintf(sr.id, sizeof(sr.id), "%s", t->id);
-	link_call(e, t, W_STATE, "State", sv_StateRequest_fields, &sr, nobody, e->cfg->reattach_timeout_ms);
 }
 
 /* A worker alive but holding no task (the daemon died between spawning it and its Create):
@@ -535,9 +534,7 @@ static void reattach_state(struct engine *e, struct task *t, const struct task_e
 		}
 		break;
 	}
-	sv_WaitRequest wq = { 0 };
-	snprintf(wq.id, sizeof(wq.id), "%s", t->id);
-	link_call(e, t, W_WAIT, "Wait", sv_WaitRequest_fields, &wq, nobody, 0);
+	/* (the Wait sent with the State is outstanding: recovery.c) */
 }
 
 /* Pipelined behind its Create (`run`): sent on once the task exists and is kept (committed:
@@ -604,15 +601,5 @@ void task_fire(struct engine *e, struct task *t, enum task_event ev, const struc
 		task_refuse(e, t, req_of(ev), (a ? a : &none)->rt);
 		return;
 	}
-	/* an action may end its own task (never another): task_free says so */
-	struct task *outer = e->firing;
-	bool outer_freed = e->firing_freed;
-
-	e->firing = t;
-	e->firing_freed = false;
 	action_fns[id](e, t, a ? a : &none);
-	if (!e->firing_freed)
-		task_count_unknown(e, t);
-	e->firing_freed = outer_freed || (outer == t && e->firing_freed);
-	e->firing = outer;
 }

@@ -78,16 +78,6 @@ struct task *task_by_seq(struct engine *e, uint32_t seq)
 	return NULL;
 }
 
-void task_count_unknown(struct engine *e, struct task *t)
-{
-	bool unknown = task_unresolved(t);
-
-	if (unknown != t->unknown_counted) {
-		e->nunknown += unknown ? 1 : (size_t)-1;
-		t->unknown_counted = unknown;
-	}
-}
-
 void task_set_restart(struct engine *e, struct task *t, const struct sv_restart *r)
 {
 	(void)e;
@@ -133,10 +123,7 @@ void task_free(struct engine *e, struct task *t)
 	sv_htab_del(&e->task_index, &t->by_name);
 	task_set_seq(e, t, 0);
 	sv_timer_cancel(&e->timers, &t->restart_tm);
-	if (t->unknown_counted)
-		e->nunknown--;
-	if (e->firing == t)
-		e->firing_freed = true;
+	recovery_done(e, t, false);
 	while (t->detached) {
 		struct exec_note *n = t->detached;
 		t->detached = n->next;
@@ -217,11 +204,6 @@ const char *task_state_name(const struct task *t)
 {
 	static const char *const names[] = { "unknown", "created", "running", "stopped", "paused", "pausing" };
 	return names[task_status(t)];
-}
-
-bool task_unresolved(const struct task *t)
-{
-	return t->st == TS_UNKNOWN;
 }
 
 /* A detached exec has exited: nobody waits for it, so we remove it from its worker. */

@@ -194,6 +194,8 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		if (code == SV_OK && sv_pb_decode(sv_StateResponse_fields, &r, b, n) < 0)
 			code = SV_INTERNAL;
 		if (t)
+			recovery_done(e, t, false);
+		if (t)
 			task_fire(e, t, TE_STATE, &(struct task_ev){ .code = code, .body = &r, .fd = -1,
 								     .link_fd = -1 });
 		sv_pb_free(sv_StateResponse_fields, &r);
@@ -271,10 +273,10 @@ void link_call_due(struct engine *e, struct sv_timer *tm)
 	struct conn *c = w->link;
 
 	if (w->op == W_CONNECT || w->op == W_STATE) {
-		/* a wedged worker: never stall the daemon, never kill a live task */
-		if (c->task)
-			sv_warn("re-attach %s/%s: no answer within %d ms; still waiting",
-				c->task->ns, c->task->id, e->cfg->reattach_timeout_ms);
+		/* a wedged worker: never stall the daemon, never kill a live task. Its place
+		 * goes to the next (counted late: recovery.c logs how many), its calls wait. */
+		if (w->op == W_STATE && c->task)
+			recovery_done(e, c->task, true);
 		return;
 	}
 	take_call(c, w->stream);
