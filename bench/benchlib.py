@@ -392,19 +392,30 @@ class SvStack:
         conf = os.path.join(d, "shimvisord.conf")
         with open(conf, "w") as f:
             f.write("[policy]\nrootfs_sources = %s\n" % os.path.dirname(self.rfs) if self.rfs else "")
+        self.spawn_daemon(conf)
+        log("private shimvisord pid %d, socket %s" % (self.svd_proc.pid, self.sv_sock))
+
+    def spawn_daemon(self, conf, timeout=15, preexec_fn=None, meanwhile=None):
+        """shimvisord -F with this stack's state, socket and log; the seconds until it said
+        ready on its ready fd (a restart on the same state is one more call). meanwhile(t0),
+        if given, runs once the daemon is started, before its readiness is awaited."""
+        d = os.path.dirname(conf)
         r, w = os.pipe()
+        t0 = time.perf_counter()
         self.svd_proc = subprocess.Popen(
             [self.svd, "-F", "-c", conf, "--state", self.sv_state, "--address", self.sv_sock,
              "--pidfile", d + "/pid", "--cgroup-parent", SV_CG_PARENT, "--ready-fd", str(w)],
             stdin=subprocess.DEVNULL, stdout=self.svd_log, stderr=subprocess.STDOUT,
-            pass_fds=(w,), start_new_session=True)
+            pass_fds=(w,), start_new_session=True, preexec_fn=preexec_fn)
         os.close(w)
-        rd, _, _ = select.select([r], [], [], 15)
+        if meanwhile:
+            meanwhile(t0)
+        rd, _, _ = select.select([r], [], [], timeout)
         data = os.read(r, 1) if rd else b""
         os.close(r)
         if not data:
-            raise BenchError("shimvisord not ready within 15 s; see %s" % self.svd_log.name)
-        log("private shimvisord pid %d, socket %s" % (self.svd_proc.pid, self.sv_sock))
+            raise BenchError("shimvisord not ready within %d s; see %s" % (timeout, self.svd_log.name))
+        return time.perf_counter() - t0
 
     def show(self, cmd):
         """A command as printed in RESULTS.md: scratch dir as $SCR, binaries relative to the repo."""

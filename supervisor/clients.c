@@ -267,8 +267,9 @@ void client_cut_subscriber(struct engine *e, struct conn *c)
 		 e->cfg->event_queue_max);
 	if (ttrpc_queue_response(&c->out, c->sub_stream, SV_RESOURCE_EXHAUSTED, msg, NULL, NULL) < 0)
 		sv_outq_free(&c->out);
-	c->subscriber = false;
+	conn_subscribe(e, c, false);
 	c->closing = true;
+	conn_dirty(e, c);
 	/* it has until client_idle_ms to read the final frame */
 	client_sync(e, c, true);
 	client_warn(e, "engine: subscriber of uid %u closed: %zu events lost (event_queue_max %d)",

@@ -514,7 +514,7 @@ static void m_inspect(struct call *k)
 
 static void m_subscribe(struct call *k)
 {
-	k->c->subscriber = true;
+	conn_subscribe(k->e, k->c, true);
 	k->c->sub_stream = k->rt.stream;
 	k->c->inflight -= k->c->inflight > 0;   /* answered by the events it streams */
 }

@@ -82,7 +82,13 @@ struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind)
 		return NULL;
 	}
 	c->serial = ++e->next_serial;
+	if (sv_htab_add(&e->conn_index, &c->by_serial, sv_hash_u64(c->serial)) < 0) {
+		(void)epoll_ctl(e->ep, EPOLL_CTL_DEL, fd, NULL);
+		free(c);
+		return NULL;
+	}
 	c->next_stream = 1;
+	c->slot = e->nconns;
 	e->conns[e->nconns++] = c;
 	e->nclients += kind == CONN_CLIENT;
 	return c;
@@ -90,26 +96,68 @@ struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind)
 
 struct conn *conn_by_serial(struct engine *e, uint64_t serial)
 {
-	for (size_t i = 0; i < e->nconns; i++)
-		if (e->conns[i]->serial == serial)
-			return e->conns[i];
+	for (struct sv_hnode *n = sv_htab_first(&e->conn_index, sv_hash_u64(serial)); n;
+	     n = sv_htab_next(n)) {
+		struct conn *c = sv_container_of(n, struct conn, by_serial);
+		if (c->serial == serial)
+			return c;
+	}
 	return NULL;
+}
+
+void conn_dirty(struct engine *e, struct conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->dirty_next = NULL;
+	c->dirty_prev = e->dirty_tail;
+	*(e->dirty_tail ? &e->dirty_tail->dirty_next : &e->dirty_head) = c;
+	e->dirty_tail = c;
+}
+
+static void dirty_unlink(struct engine *e, struct conn *c)
+{
+	if (!c->dirty)
+		return;
+	*(c->dirty_prev ? &c->dirty_prev->dirty_next : &e->dirty_head) = c->dirty_next;
+	*(c->dirty_next ? &c->dirty_next->dirty_prev : &e->dirty_tail) = c->dirty_prev;
+	c->dirty_prev = c->dirty_next = NULL;
+	c->dirty = false;
+}
+
+void conn_subscribe(struct engine *e, struct conn *c, bool on)
+{
+	if (on == c->subscriber)
+		return;
+	c->subscriber = on;
+	if (on) {
+		c->sub_prev = NULL;
+		c->sub_next = e->subs;
+		if (e->subs)
+			e->subs->sub_prev = c;
+		e->subs = c;
+		return;
+	}
+	*(c->sub_prev ? &c->sub_prev->sub_next : &e->subs) = c->sub_next;
+	if (c->sub_next)
+		c->sub_next->sub_prev = c->sub_prev;
+	c->sub_prev = c->sub_next = NULL;
 }
 
 void conn_close(struct engine *e, struct conn *c)
 {
-	for (size_t i = 0; i < e->nconns; i++) {
-		if (e->conns[i] == c) {
-			e->conns[i] = e->conns[--e->nconns];
-			break;
-		}
-	}
 	if (c->kind == CONN_WORKER) {
-		link_closed(e, c);
+		link_closed(e, c);      /* (its calls answered: it may mark c dirty again) */
 	} else {
 		e->nclients--;
 		client_gone(e, c);
 	}
+	e->conns[c->slot] = e->conns[--e->nconns];
+	e->conns[c->slot]->slot = c->slot;
+	sv_htab_del(&e->conn_index, &c->by_serial);
+	dirty_unlink(e, c);
+	conn_subscribe(e, c, false);
 	ev_forget(e, c->fd, &c->ev);
 	close(c->fd);
 	ttrpc_reader_free(&c->rd);
@@ -129,6 +177,7 @@ void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 		return;         /* the client went away */
 	if (ttrpc_queue_response(&c->out, rt.stream, code, msg, fields, payload) < 0)
 		c->closing = true;
+	conn_dirty(e, c);
 	client_answered(e, c);
 }
 
@@ -156,7 +205,7 @@ int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 	if (rq->seq == 0)
 		rq->seq = ++e->next_mon_seq;
 	if (t)
-		t->mon_seq = rq->seq;
+		task_set_seq(e, t, rq->seq);
 	r = fdchan_q_send(&e->mon_q, e->mon_fd, sv_MonRequest_fields, rq, -1);
 	if (r == 0)
 		(void)mon_flush(e);     /* only for the EPOLLOUT mask: a monitor gone is EOF */
@@ -223,40 +272,52 @@ static void refuse_one(struct engine *e)
 	e->spare_fd = spare_slot(e);
 }
 
-static void conns_flush_pass(struct engine *e, bool *closed)
+#ifdef __SANITIZE_ADDRESS__
+/* Sanitized builds (CI's second half) check every round that no connection was left off
+ * the dirty list: each one's registered events are what conns_flush would set, and none is
+ * closing with nothing left to send. */
+static void conns_check(struct engine *e)
 {
-	for (size_t i = 0; i < e->nconns;) {
+	for (size_t i = 0; i < e->nconns; i++) {
 		struct conn *c = e->conns[i];
+		uint32_t want = (c->closing || client_backlogged(c) ? 0 : EPOLLIN) |
+				(sv_outq_pending(&c->out) ? EPOLLOUT : 0);
+		if (c->slot != i || want != c->ev_mask || (c->closing && !sv_outq_pending(&c->out)))
+			sv_die(0, "engine: connection %llu changed without conn_dirty",
+			       (unsigned long long)c->serial);
+	}
+}
+#else
+static void conns_check(struct engine *e)
+{
+	(void)e;
+}
+#endif
+
+/* Flush the queues of the connections marked dirty; close what is finished. Closing a
+ * worker's link can finish a task and queue a reply on a client connection: that one is
+ * marked and taken in the same pass, not left until some other wake-up. */
+static void conns_flush(struct engine *e)
+{
+	struct conn *c;
+
+	while ((c = e->dirty_head)) {
 		int r = 0;
 
+		dirty_unlink(e, c);
 		if (sv_outq_pending(&c->out))
 			r = sv_outq_flush(&c->out, c->fd);
 		if (r < 0 || (c->out.len - c->out.off) > OUTQ_MAX)
 			c->closing = true, sv_outq_free(&c->out);
 		if (c->closing && !sv_outq_pending(&c->out)) {
 			conn_close(e, c);
-			*closed = true;
 			continue;
 		}
 		if (c->closing && !c->on_idle)
 			client_sync(e, c, false);       /* it has client_idle_ms to read the rest */
 		conn_set_events(e, c);
-		i++;
 	}
-}
-
-/* Flush every queue; close what is finished. Closing a worker's link can finish a task and
- * queue a reply on a client connection this pass has already flushed (a delete whose
- * bundle was removed before the link's EOF): passes repeat until one closes nothing, so
- * that reply is sent and its connection's events set, not left until some other wake-up. */
-static void conns_flush(struct engine *e)
-{
-	bool closed;
-
-	do {
-		closed = false;
-		conns_flush_pass(e, &closed);
-	} while (closed);
+	conns_check(e);
 }
 
 /* The peer's uid, or one of its gids (primary or supplementary), is in the allow lists. The
@@ -391,6 +452,7 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 		break;
 	case EV_CONN: {
 		struct conn *c = (struct conn *)((char *)tag - offsetof(struct conn, ev));
+		conn_dirty(e, c);       /* EPOLLOUT: the rest of its queue goes now */
 		if (!(ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			break;
 		conn_input(e, c);
@@ -426,29 +488,47 @@ void engine_settings(struct engine *e, const sv_MonSettings *s)
 	sv_info("engine: the reloaded settings are in effect");
 }
 
-/* Clients and readiness: once every bundle found at start-up is re-attached or given up on
- * (reattach_timeout_ms), so that no client of a restarted engine sees a task it has not
- * re-attached yet; they wait in the listening socket's backlog until then. */
+/* Clients wait in the listening socket's backlog until every task found is re-attached (or
+ * late: recovery.c), but no longer than SV_REATTACH_SERVE_MS after the scan's end, nor than
+ * reattach_timeout_ms after the engine's start while the scan goes on: on a host with
+ * thousands of tasks the daemon answers while re-attach goes on, the tasks not re-attached
+ * yet listed unknown (their calls go over their links). Readiness: re-attach over. */
 static void check_ready(struct engine *e, int64_t now, int64_t *next)
 {
-	size_t unknown = 0;
+	int64_t due = e->scan_pending ? e->recovery_deadline_ms : e->scan_done_ms + SV_REATTACH_SERVE_MS;
 
-	if (e->serving)
-		return;
-	for (struct task *t = e->tasks; t; t = t->next)
-		unknown += task_unresolved(t);
-	if ((!unknown && !e->scan_pending) || now >= e->recovery_deadline_ms) {
+	if (!e->serving && (recovery_over(e) || now >= due)) {
 		if (ev_watch(e, e->ctl_fd, EPOLLIN, &e->ev_ctl))
 			sv_die(-errno, "engine: epoll_ctl");
 		e->serving = true;
-		if (e->ready_fd >= 0) {
-			(void)!write(e->ready_fd, "\n", 1);
-			close(e->ready_fd);
-			e->ready_fd = -1;
-		}
-	} else if (e->recovery_deadline_ms < *next) {
-		*next = e->recovery_deadline_ms;
+		if (!recovery_over(e))
+			sv_notice("re-attach: serving clients meanwhile (%zu of %zu tasks done)",
+				  e->ra_done, e->ra_found);
+	} else if (!e->serving && due < *next) {
+		*next = due;
 	}
+	if (e->ready_fd >= 0 && e->serving && (recovery_over(e) || e->scan_pending)) {
+		(void)!write(e->ready_fd, "\n", 1);
+		close(e->ready_fd);
+		e->ready_fd = -1;
+	}
+}
+
+/* The timers due by now, each to its owner; *next: the earliest one left. */
+static void timers_due(struct engine *e, int64_t now, int64_t *next)
+{
+	struct sv_timer *tm;
+
+	while ((tm = sv_timer_take_due(&e->timers, now))) {
+		if (tm->kind == TM_CALL)
+			link_call_due(e, tm);
+		else if (tm->kind == TM_RESTART)
+			task_restart_due(e, tm);
+		else
+			recovery_progress(e);
+	}
+	if ((tm = sv_timer_first(&e->timers)) && tm->due_ms < *next)
+		*next = tm->due_ms;
 }
 
 int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
@@ -458,6 +538,7 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 			      .mon_ev_mask = EPOLLIN };
 	struct engine *e = &eng;
 	struct epoll_event evs[64];
+	int r;
 
 	fdchan_q_init(&e->mon_q);
 	sigset_t set;
@@ -471,6 +552,9 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 	e->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (e->ep < 0)
 		sv_die(-errno, "engine: epoll");
+	r = sv_hash_key(e->hash_key);
+	if (r < 0)
+		sv_die(r, "engine: getrandom");
 	fd_limit(e);
 	e->spare_fd = spare_slot(e);
 	sv_set_nonblock(ctl_fd, 1);
@@ -480,7 +564,7 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 
 	/* read before the allow-list below, which opens nothing more */
 	char err[256];
-	int r = spec_seccomp_profile(cfg->seccomp_profile, &e->seccomp, err, sizeof(err));
+	r = spec_seccomp_profile(cfg->seccomp_profile, &e->seccomp, err, sizeof(err));
 	if (r < 0)
 		sv_die(0, "engine: %s", err);
 	spec_seccomp_sum_text(e->seccomp, &e->seccomp_sum);
@@ -495,8 +579,8 @@ int engine_run(struct sv_config *cfg, int ctl_fd, int mon_fd, int ready_fd)
 		int64_t next = INT64_MAX, now = sv_now_ms();
 		int timeout = -1, n;
 
-		link_deadlines(e, now, &next);
-		task_restart_deadlines(e, now, &next);
+		timers_due(e, now, &next);
+		recovery_pump(e);
 		clients_idle(e, now, &next);
 		check_ready(e, now, &next);
 		/* everything queued since the last wait (dispatch, deadlines, recovery's Connect

@@ -10,9 +10,11 @@
 #include <sys/epoll.h>
 #include "config.h"
 #include "common/clock.h"
+#include "common/htab.h"
 #include "common/ids.h"
 #include "common/ratelimit.h"
 #include "common/restart_policy.h"
+#include "common/timerheap.h"
 #include "control.pb.h"
 #include "monitor.pb.h"
 #include "task.pb.h"
@@ -39,6 +41,12 @@ enum conn_kind { CONN_CLIENT, CONN_WORKER };
  * a round costs what is ready, not what is open. */
 enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN, EV_REPORT };
 
+/* What an armed timer (e->timers) belongs to: a call's deadline, a task's restart backoff. */
+enum tm_kind { TM_CALL = 1, TM_RESTART, TM_PROGRESS };
+
+/* A task found alive at start-up, on its way back (recovery.c). */
+enum ra_state { RA_NONE, RA_QUEUED, RA_SENT };
+
 /* Our outstanding call on a worker link. */
 enum wcall_op { W_CREATE, W_START, W_KILL, W_PIDS, W_DELETE, W_SHUTDOWN, W_CONNECT, W_STATE, W_WAIT,
 		 W_PAUSE, W_RESUME, W_STATS, W_UPDATE, W_EXEC, W_EXEC_START, W_EXEC_WAIT,
@@ -49,7 +57,8 @@ struct wcall {
 	struct reply_to rt;
 	char exec_id[SV_ID_SZ];       /* W_EXEC: the process that Start then starts */
 	bool detach;            /* W_EXEC: removed by us once it exits */
-	int64_t deadline_ms;    /* 0 = none */
+	struct sv_timer tm;     /* its deadline (TM_CALL), armed while it has one */
+	struct conn *link;      /* the link it was sent on */
 	struct wcall *next;
 };
 
@@ -57,13 +66,19 @@ struct conn {
 	enum ev_kind ev;        /* EV_CONN: the epoll tag */
 	uint32_t ev_mask;       /* the events registered for fd */
 	uint64_t serial;
+	struct sv_hnode by_serial;      /* in e->conn_index */
+	size_t slot;            /* its place in e->conns */
+	/* on e->dirty: output queued, closing, or events to set: conns_flush looks at these only */
+	struct conn *dirty_prev, *dirty_next;
+	bool dirty;
 	int fd;
 	enum conn_kind kind;
 	struct ttrpc_reader rd;
 	struct sv_outq out;
 	bool closing;           /* close once the queue is flushed */
 	/* clients */
-	bool subscriber;
+	bool subscriber;        /* on e->subs */
+	struct conn *sub_prev, *sub_next;
 	uint32_t sub_stream;
 	struct peer *peer;      /* its uid's connection count (clients.c) */
 	unsigned inflight;      /* requests not answered yet (Subscribe: none, it streams) */
@@ -90,6 +105,10 @@ struct waiter {
 struct task {
 	enum ev_kind ev;        /* EV_REPORT: the epoll tag of report_fd */
 	char ns[SV_ID_SZ], id[SV_ID_SZ];
+	struct sv_hnode by_name;        /* in e->task_index (ns, id) */
+	struct sv_hnode by_seq;         /* in e->seq_index while mon_seq != 0 */
+	enum ra_state reattach;         /* queued for its Connect, or Connect and State sent */
+	struct task *ra_prev, *ra_next; /* on e->ra_head while queued */
 	enum task_state st;     /* the lifecycle: task_table.h; changed by its actions only */
 	uint32_t pid, worker_pid;
 	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
@@ -116,8 +135,9 @@ struct task {
 	 * deadline of state "waiting to restart" */
 	struct sv_restart restart;
 	int64_t backoff_ms, run_started_ms, restart_due_ms;
+	struct sv_timer restart_tm;     /* TM_RESTART at restart_due_ms, armed in TS_BACKOFF */
 	pb_bytes_array_t *summary;      /* encoded TaskSummary (spec_summary.c), or NULL */
-	struct task *next;
+	struct task *prev, *next;       /* e->tasks, newest first */
 };
 
 struct exec_note {
@@ -159,8 +179,23 @@ struct engine {
 	struct conn *idle_head, *idle_tail;
 	size_t partial_bytes;
 	uint64_t next_serial;
+	/* Every lookup by key and every deadline costs O(1) or O(log n), never a walk of all
+	 * tasks or connections: a loop round costs what is ready, not what is open. */
 	struct task *tasks;
-	size_t nrestart;        /* tasks with a restart policy: only then are deadlines walked */
+	struct sv_htab task_index;      /* tasks by (ns, id): SipHash under hash_key */
+	struct sv_htab seq_index;       /* tasks by the seq of their outstanding monitor request */
+	struct sv_htab conn_index;      /* connections by serial */
+	uint8_t hash_key[16];           /* from getrandom at start: ids are the clients' choice */
+	struct sv_timerheap timers;     /* call deadlines and restart backoffs */
+	struct conn *dirty_head, *dirty_tail;   /* connections conns_flush must look at */
+	struct conn *subs;              /* subscribed clients */
+	/* re-attach after a restart (recovery.c): the live tasks found wait on the queue; at
+	 * most SV_REATTACH_INFLIGHT have their Connect and State out at once, so that each
+	 * worker answers within its own deadline; progress is logged once a second */
+	struct task *ra_head, *ra_tail;
+	size_t ra_inflight, ra_found, ra_done, ra_late;
+	int64_t ra_started_ms, scan_done_ms;
+	struct sv_timer ra_progress;
 	uint32_t next_mon_seq;
 	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
 	bool scan_pending;              /* the monitor's recovery scan is not over yet */
@@ -191,6 +226,11 @@ void ev_forget(struct engine *e, int fd, enum ev_kind *tag);
 struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind);
 void conn_close(struct engine *e, struct conn *c);
 struct conn *conn_by_serial(struct engine *e, uint64_t serial);
+/* c has output queued, is closing, or wants its events set again: the next conns_flush
+ * (before the loop waits) looks at it. */
+void conn_dirty(struct engine *e, struct conn *c);
+/* A client's subscription begins or ends (e->subs). */
+void conn_subscribe(struct engine *e, struct conn *c, bool on);
 void reply(struct engine *e, struct reply_to rt, int code, const char *msg,
 	   const pb_msgdesc_t *fields, const void *payload);
 /* Send rq to the monitor, or queue it when its socket is full (sent in order as it drains:
@@ -249,7 +289,10 @@ void task_free(struct engine *e, struct task *t);
 /* Run the action of (t->st, ev). */
 void task_fire(struct engine *e, struct task *t, enum task_event ev, const struct task_ev *a);
 /* The one way a task and its worker link part. */
-void task_unlink(struct task *t);
+void task_unlink(struct engine *e, struct task *t);
+/* The seq of t's outstanding monitor request (0: none), indexed for task_by_seq. */
+void task_set_seq(struct engine *e, struct task *t, uint32_t seq);
+struct task *task_by_seq(struct engine *e, uint32_t seq);
 /* Answer rt with why t's state refuses rq. */
 void task_refuse(struct engine *e, struct task *t, enum task_req rq, struct reply_to rt);
 static inline bool task_exit_known(const struct task *t)
@@ -260,7 +303,9 @@ void task_report_input(struct engine *e, struct task *t);
 /* Its report pipe closed (its worker is replaced or gone). */
 void task_report_close(struct engine *e, struct task *t);
 /* The restart policy's deadlines (state "waiting to restart"): fired when due, else *next. */
-void task_restart_deadlines(struct engine *e, int64_t now, int64_t *next);
+/* A timer of kind TM_RESTART is due. */
+void task_restart_due(struct engine *e, struct sv_timer *tm);
+
 /* t's restart policy, from its create or its bundle's record. */
 void task_set_restart(struct engine *e, struct task *t, const struct sv_restart *r);
 /* Its policy as the monitor's message. */
@@ -276,8 +321,6 @@ void task_worker_gone(struct engine *e, struct task *t);             /* its work
 /* The worker's Delete answered (worker_link.c): code SV_OK with dr, or the failure. */
 void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		  const sv_DeleteResponse *dr);
-/* Still waiting for its re-attach (readiness waits for it). */
-bool task_unresolved(const struct task *t);
 uint32_t task_status(const struct task *t);
 const char *task_state_name(const struct task *t);
 
@@ -295,7 +338,9 @@ struct wcall *link_call(struct engine *e, struct task *t, enum wcall_op op, cons
 			const pb_msgdesc_t *fields, const void *req, struct reply_to rt, int timeout_ms);
 void link_frame(struct engine *e, struct conn *c);
 void link_closed(struct engine *e, struct conn *c);
-void link_deadlines(struct engine *e, int64_t now, int64_t *next);
+/* A timer of kind TM_CALL is due: the call fails (deadline exceeded), or, for a re-attach's
+ * Connect or State, is logged and left waiting. */
+void link_call_due(struct engine *e, struct sv_timer *tm);
 
 /* engine_seccomp.c: the engine's allow-list of system calls, loaded once its set-up is
  * done (needs no_new_privs). 0 or -errno. */
@@ -354,6 +399,18 @@ void recovery_scan(struct engine *e);
 /* one bundle the scan found; link_fd: connected socket (taken) or -1 */
 void recovery_found(struct engine *e, const char *ns, const char *id, const sv_MonFound *f,
 		    int link_fd);
+/* Send the Connect and State of queued tasks while fewer than SV_REATTACH_INFLIGHT are out. */
+void recovery_pump(struct engine *e);
+/* t's re-attach is over (State answered, late, or its link gone): its place goes to the next. */
+void recovery_done(struct engine *e, struct task *t, bool late);
+/* Every task found is re-attached or late, and the scan is over. */
+bool recovery_over(const struct engine *e);
+/* Once it is: the closing line (how many, how long, how many late). */
+void recovery_check_over(struct engine *e);
+/* TM_PROGRESS: one line a second while re-attach goes on. */
+void recovery_progress(struct engine *e);
+#define SV_REATTACH_INFLIGHT 64
+#define SV_REATTACH_SERVE_MS 500
 
 /* engine_replies.c: the monitor's replies, each checked against one table {type, request
  * answered, fds, handler}, the mirror of the monitor's request table */

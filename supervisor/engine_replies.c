@@ -158,6 +158,8 @@ static void on_scanned(struct engine *e, struct task *t, const sv_MonReply *rep,
 {
 	(void)t, (void)rep, (void)fds;
 	e->scan_pending = false;
+	e->scan_done_ms = sv_now_ms();
+	recovery_check_over(e);
 }
 
 /* A worker of this name was reaped: it is this task's only if the pids agree (a notice about
@@ -263,14 +265,6 @@ int engine_reply_take(int fd, sv_MonReply *rep, int fds[ENGINE_REPLY_MAX_FDS], s
 	return 1;
 }
 
-static struct task *task_by_seq(struct engine *e, uint32_t seq)
-{
-	for (struct task *t = e->tasks; t; t = t->next)
-		if (t->mon_seq == seq)
-			return t;
-	return NULL;
-}
-
 int engine_monitor_input(struct engine *e)
 {
 	int fds[ENGINE_REPLY_MAX_FDS], r;
@@ -283,7 +277,7 @@ int engine_monitor_input(struct engine *e)
 		if ((r = engine_reply_take(e->mon_fd, &rep, fds, &i)) <= 0)
 			return r;
 		if (replies[i].find == BY_SEQ && (t = task_by_seq(e, rep.seq)))
-			t->mon_seq = 0;
+			task_set_seq(e, t, 0);
 		else if (replies[i].find == BY_NAME)
 			t = task_find(e, rep.ns, rep.id);
 		if (t || replies[i].find == NO_TASK || replies[i].find == ENGINE) {

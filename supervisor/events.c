@@ -17,10 +17,11 @@ void publish_envelope(struct engine *e, const sv_Envelope *env)
 
 	if (ttrpc_encode_response(SV_OK, NULL, sv_Envelope_fields, env, &body, &len) < 0)
 		return;
-	for (size_t i = 0; i < e->nconns; i++) {
-		struct conn *c = e->conns[i];
-		if (!c->subscriber || c->closing)
+	for (struct conn *c = e->subs, *next; c; c = next) {
+		next = c->sub_next;     /* a subscriber cut below leaves the list */
+		if (c->closing)
 			continue;
+		conn_dirty(e, c);
 		if (sv_outq_frame(&c->out, c->sub_stream, SV_TTRPC_TYPE_RESPONSE, body, len) < 0) {
 			c->closing = true;
 			continue;

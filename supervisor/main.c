@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 		cfg.ready_fd = -1;
 	}
 	r = monitor_run(&m);
-	free(m.children);
+	monitor_free(&m);
 	/* a clean stop leaves workers and tasks running; only our own files go */
 	unlink(cfg.address);
 	if (cfg.pidfile[0])

@@ -40,44 +40,129 @@ int sv_shim_socket_path(const char *state, const char *ns, const char *id, char 
 	return sv_shim_socket_name(dir, state, ns, id, out, sz);
 }
 
+int mon_watch(struct monitor *m, int fd, uint32_t events, uint8_t *tag, bool mod)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = tag };
+
+	if (m->ep <= 0)
+		return 0;       /* before the loop: it watches what exists when it starts */
+	return epoll_ctl(m->ep, mod ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void mon_forget(struct monitor *m, const uint8_t *tag)
+{
+	for (int i = 0; i < m->nbatch; i++)
+		if (m->batch[i].data.ptr == tag)
+			m->batch[i].data.ptr = NULL;
+}
+
+static uint64_t name_hash(const struct monitor *m, const char *ns, const char *id)
+{
+	return sv_siphash2(m->hash_key, ns, strlen(ns), id, strlen(id));
+}
+
 static struct mon_child *child_add(struct monitor *m)
 {
+	struct mon_child *c;
+
 	if (m->nchildren == m->cap) {
 		size_t ncap = m->cap ? m->cap * 2 : 16;
-		struct mon_child *n = realloc(m->children, ncap * sizeof(*n));
+		struct mon_child **n = realloc(m->children, ncap * sizeof(*n));
 		if (!n)
 			return NULL;
 		m->children = n;
 		m->cap = ncap;
 	}
-	struct mon_child *c = &m->children[m->nchildren++];
-	memset(c, 0, sizeof(*c));
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
 	c->out_fd = -1;
 	c->log.fd = -1;
+	c->log_tag = MT_CHILD_LOG;
+	c->out_tag = MT_CLEANER_OUT;
+	c->slot = m->nchildren;
+	m->children[m->nchildren++] = c;
 	return c;
+}
+
+/* c's pid, once it has one: found by child_find from then on. */
+static void child_set_pid(struct monitor *m, struct mon_child *c, pid_t pid)
+{
+	if (c->indexed_pid)
+		sv_htab_del(&m->child_index, &c->by_pid);
+	c->pid = pid;
+	c->indexed_pid = pid > 0 && sv_htab_add(&m->child_index, &c->by_pid, sv_hash_u64((uint64_t)pid)) == 0;
+}
+
+/* c is ns/id's worker: found by mon_worker_of from then on. */
+static void child_set_worker(struct monitor *m, struct mon_child *c, const char *ns, const char *id)
+{
+	c->kind = CHILD_WORKER;
+	snprintf(c->ns, sizeof(c->ns), "%s", ns);
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	if (!c->indexed_name)
+		c->indexed_name = sv_htab_add(&m->worker_index, &c->by_name,
+					      name_hash(m, c->ns, c->id)) == 0;
+}
+
+/* c's relay (and a cleaner's stdout), watched by the loop. */
+static void child_watch(struct monitor *m, struct mon_child *c)
+{
+	if (c->log.fd >= 0 && mon_watch(m, c->log.fd, EPOLLIN, &c->log_tag, false) < 0)
+		sv_warn("monitor: epoll_ctl: a child's log relay is not read");
+	if (c->out_fd >= 0 && mon_watch(m, c->out_fd, EPOLLIN, &c->out_tag, false) < 0)
+		sv_warn("monitor: epoll_ctl: a cleaner's output is not read");
+}
+
+static void cleaner_list(struct monitor *m, struct mon_child *c, bool on)
+{
+	if (on) {
+		c->cl_prev = NULL;
+		c->cl_next = m->cleaners;
+		if (m->cleaners)
+			m->cleaners->cl_prev = c;
+		m->cleaners = c;
+		return;
+	}
+	*(c->cl_prev ? &c->cl_prev->cl_next : &m->cleaners) = c->cl_next;
+	if (c->cl_next)
+		c->cl_next->cl_prev = c->cl_prev;
 }
 
 static void child_del(struct monitor *m, struct mon_child *c)
 {
 	mon_log_child_gone(m, c);
+	mon_forget(m, &c->log_tag);
+	mon_forget(m, &c->out_tag);
 	if (c->out_fd >= 0)
 		close(c->out_fd);
 	free(c->out);
-	*c = m->children[--m->nchildren];
+	child_set_pid(m, c, 0);
+	if (c->indexed_name)
+		sv_htab_del(&m->worker_index, &c->by_name);
+	if (c->kind == CHILD_CLEANER)
+		cleaner_list(m, c, false);
+	m->children[c->slot] = m->children[--m->nchildren];
+	m->children[c->slot]->slot = c->slot;
+	free(c);
 }
 
 static struct mon_child *child_find(struct monitor *m, pid_t pid)
 {
-	for (size_t i = 0; i < m->nchildren; i++)
-		if (m->children[i].pid == pid)
-			return &m->children[i];
+	for (struct sv_hnode *n = sv_htab_first(&m->child_index, sv_hash_u64((uint64_t)pid)); n;
+	     n = sv_htab_next(n)) {
+		struct mon_child *c = sv_container_of(n, struct mon_child, by_pid);
+		if (c->pid == pid)
+			return c;
+	}
 	return NULL;
 }
 
 struct mon_child *mon_worker_of(struct monitor *m, const char *ns, const char *id)
 {
-	for (size_t i = 0; i < m->nchildren; i++) {
-		struct mon_child *c = &m->children[i];
+	for (struct sv_hnode *n = sv_htab_first(&m->worker_index, name_hash(m, ns, id)); n;
+	     n = sv_htab_next(n)) {
+		struct mon_child *c = sv_container_of(n, struct mon_child, by_name);
 		if (c->kind == CHILD_WORKER && !strcmp(c->ns, ns) && !strcmp(c->id, id))
 			return c;
 	}
@@ -100,12 +185,12 @@ static void send_reply(struct monitor *m, const sv_MonReply *rep, int fd)
 	mon_send_reply_fds(m, rep, &fd, fd >= 0);
 }
 
-void mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fds, int nfds)
+int mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fds, int nfds)
 {
 	int r;
 
 	if (m->engine_fd < 0)
-		return;         /* no engine: the next one's scan finds what this was about */
+		return 0;       /* no engine: the next one's scan finds what this was about */
 	r = fdchan_q_send_fds(&m->out, m->engine_fd, sv_MonReply_fields, rep, fds, nfds);
 	if (r < 0)
 		sv_warn_err(r, "monitor: reply to engine");
@@ -114,6 +199,7 @@ void mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fd
 		sv_warn("monitor: the engine has not read %zu replies: stopping it", m->out.n);
 		mon_engine_kill(m, "it did not read its replies");
 	}
+	return r;
 }
 
 /* A spawn or commit refused or failed (type: spawn_failed, commit_failed): err, as a positive
@@ -194,9 +280,10 @@ static void warm_up(struct monitor *m)
 		return;
 	c = child_add(m);
 	if (c) {
-		c->pid = m->idle_pid;
+		child_set_pid(m, c, m->idle_pid);
 		c->kind = CHILD_IDLE;
 		c->log.fd = log_fd;
+		child_watch(m, c);
 	} else {
 		mon_log_relay_close(m, log_fd);
 	}
@@ -277,16 +364,16 @@ static int mon_spawn(struct monitor *m, const sv_MonRequest *rq)
 	if (reclen && (r = spawn_write_restart(m, s->ns, s->id, rec, reclen)) < 0)
 		sv_warn_err(r, "spawn %s/%s: write its restart record", s->ns, s->id);
 	c = child_find(m, res.pid);      /* the warm worker, now assigned */
-	if (!c && (c = child_add(m)))
+	if (!c && (c = child_add(m))) {
 		c->log.fd = res.log_fd;
-	else
+		child_set_pid(m, c, res.pid);
+		child_watch(m, c);
+	} else {
 		mon_log_relay_close(m, res.log_fd);
+	}
 	if (c) {
-		c->pid = res.pid;
-		c->kind = CHILD_WORKER;
+		child_set_worker(m, c, s->ns, s->id);
 		c->uncommitted = !s->respawn;   /* a restart has nothing to commit */
-		snprintf(c->ns, sizeof(c->ns), "%s", s->ns);
-		snprintf(c->id, sizeof(c->id), "%s", s->id);
 	}
 	/* the engine opens nothing in <state>: it gets the link connected (a unix connect
 	 * completes at once into the listen backlog). Without one (out of fds) the create
@@ -381,9 +468,10 @@ static int cleaner_start(struct monitor *m, struct mon_child *c)
 	pid_t pid = spawn_cleaner(m, c->ns, c->id, &out_fd, &log_fd);
 
 	if (pid > 0) {
-		c->pid = pid;
+		child_set_pid(m, c, pid);
 		c->out_fd = out_fd;
 		c->log.fd = log_fd;
+		child_watch(m, c);
 		c->deadline_ms = sv_now_ms() + m->cfg->cleanup_timeout_ms;
 		return 1;
 	}
@@ -415,6 +503,7 @@ static int mon_cleanup(struct monitor *m, const sv_MonRequest *rq)
 	}
 	if (cl->dead && (c = child_add(m))) {
 		c->kind = CHILD_CLEANER;
+		cleaner_list(m, c, true);
 		c->seq = rq->seq;
 		snprintf(c->ns, sizeof(c->ns), "%s", cl->ns);
 		snprintf(c->id, sizeof(c->id), "%s", cl->id);
@@ -564,20 +653,14 @@ static void cleaners_progress(struct monitor *m)
 {
 	int64_t now = sv_now_ms();
 
-	for (size_t i = 0; i < m->nchildren;) {
-		struct mon_child *c = &m->children[i];
-		if (c->kind != CHILD_CLEANER) {
-			i++;
-			continue;
-		}
+	for (struct mon_child *c = m->cleaners, *next; c; c = next) {
+		next = c->cl_next;
 		if (c->pid == 0) {
 			/* not started yet: its next attempt */
 			if (now >= c->deadline_ms && cleaner_start(m, c) < 0) {
 				finish_cleanup(m, !c->orphan, c->seq, c->ns, c->id, NULL, 0);
 				child_del(m, c);
-				continue;
 			}
-			i++;
 			continue;
 		}
 		if (!c->exited && now >= c->deadline_ms) {
@@ -594,9 +677,7 @@ static void cleaners_progress(struct monitor *m)
 			finish_cleanup(m, !c->orphan, c->seq, c->ns, c->id, c->out,
 				       c->out_len);
 			child_del(m, c);
-			continue;
 		}
-		i++;
 	}
 }
 
@@ -631,6 +712,9 @@ static void reap(struct monitor *m)
 		} else {
 			c->exited = 1;
 			c->deadline_ms = sv_now_ms() + 1000;   /* grace to drain its stdout */
+			/* its pid may be reused by the next child meanwhile: no longer found by it */
+			sv_htab_del(&m->child_index, &c->by_pid);
+			c->indexed_pid = false;
 		}
 	}
 }
@@ -657,58 +741,119 @@ void monitor_engine_gone(struct monitor *m)
 {
 	fdchan_q_clear(&m->out);
 	for (size_t i = 0; i < m->nchildren; i++) {
-		if (m->children[i].kind == CHILD_CLEANER)
-			m->children[i].orphan = 1;
-		m->children[i].uncommitted = 0;    /* the next engine's scan rolls them back */
+		if (m->children[i]->kind == CHILD_CLEANER)
+			m->children[i]->orphan = 1;
+		m->children[i]->uncommitted = 0;   /* the next engine's scan rolls them back */
 	}
 	m->req_state = MON_AWAIT_SCAN;
 }
 
-int monitor_run(struct monitor *m)
+/* The engine channel's events: EPOLLOUT only while replies wait for room. */
+static void engine_events(struct monitor *m)
 {
-	struct pollfd *pfd = NULL;
-	size_t pcap = 0;
+	uint32_t want = EPOLLIN | (fdchan_q_pending(&m->out) ? EPOLLOUT : 0);
+
+	if (m->engine_fd >= 0 && want != m->engine_ev &&
+	    mon_watch(m, m->engine_fd, want, &m->engine_tag, true) == 0)
+		m->engine_ev = want;
+}
+
+void mon_engine_watch(struct monitor *m)
+{
+	m->engine_ev = EPOLLIN;
+	if (m->engine_fd >= 0 && mon_watch(m, m->engine_fd, EPOLLIN, &m->engine_tag, false) < 0)
+		sv_die(-errno, "monitor: epoll_ctl");
+}
+
+static void loop_setup(struct monitor *m)
+{
+	int r = sv_hash_key(m->hash_key);
+
+	if (r < 0)
+		sv_die(r, "monitor: getrandom");
+	m->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (m->ep < 0)
+		sv_die(-errno, "monitor: epoll");
+	m->sig_tag = MT_SIG;
+	m->engine_tag = MT_ENGINE;
+	m->engine_log_tag = MT_ENGINE_LOG;
+	if (mon_watch(m, m->sig_fd, EPOLLIN, &m->sig_tag, false) < 0 ||
+	    (m->log.engine.fd >= 0 &&
+	     mon_watch(m, m->log.engine.fd, EPOLLIN, &m->engine_log_tag, false) < 0))
+		sv_die(-errno, "monitor: epoll_ctl");
+	mon_engine_watch(m);
+}
+
+/* One ready registration; pass 0 takes the log relays only (a child's last lines are read
+ * before its reaping closes its relay), pass 1 the rest. */
+static void dispatch(struct monitor *m, uint8_t *tag, int pass)
+{
+	struct mon_child *c;
 	int r;
 
+	if (!tag || (pass == 0) != (*tag == MT_ENGINE_LOG || *tag == MT_CHILD_LOG))
+		return;
+	switch (*tag) {
+	case MT_ENGINE_LOG:
+		mon_log_input(m, NULL);
+		break;
+	case MT_CHILD_LOG:
+		c = sv_container_of(tag, struct mon_child, log_tag);
+		mon_log_input(m, c);
+		break;
+	case MT_SIG:
+		signals(m);
+		break;
+	case MT_CLEANER_OUT:
+		c = sv_container_of(tag, struct mon_child, out_tag);
+		if (c->out_fd >= 0)
+			cleaner_read(c);
+		break;
+	case MT_ENGINE:
+		/* (an engine reaped above closed its channel: nothing of it is read) */
+		if (m->engine_fd < 0)
+			break;
+		r = engine_input(m);
+		if (r == -EBADMSG) {
+			sv_warn("monitor: undecodable request from the engine");
+			mon_engine_kill(m, "an undecodable request");
+		} else if (r == -EPROTO) {
+			mon_engine_kill(m, "a request outside its table");
+		} else if (r < 0 && r != -ECONNRESET) {
+			sv_warn_err(r, "monitor: engine channel");
+			mon_engine_kill(m, "its channel failed");
+		}
+		if (r < 0)
+			mon_engine_drop(m);
+		break;
+	}
+}
+
+int monitor_run(struct monitor *m)
+{
+	struct epoll_event evs[64];
+
+	loop_setup(m);
 	m->req_state = MON_AWAIT_SCAN;
 	warm_up(m);
 
 	for (;;) {
-		size_t n = 0, nlog, want = 3 + 2 * m->nchildren;
 		int64_t next = INT64_MAX;
+		int n;
 
 		/* the engine that ended is replaced once its backoff is over; meanwhile clients
 		 * wait in the listening socket's backlog, and workers, cleaners and signals are
 		 * served here as ever */
-		if (m->engine_pid == 0 && m->engine_fd < 0 && (m->stopping || m->start_failed)) {
-			free(pfd);
+		if (m->engine_pid == 0 && m->engine_fd < 0 && (m->stopping || m->start_failed))
 			return m->stopping ? 0 : 1;
-		}
 		mon_engine_due(m, sv_now_ms(), &next);
 		mon_log_due(m, sv_now_ms(), &next);
-		if (want > pcap) {
-			struct pollfd *np = realloc(pfd, want * sizeof(*np));
-			if (!np)
-				sv_die(-ENOMEM, "monitor");
-			pfd = np;
-			pcap = want;
-		}
 		if (m->engine_fd >= 0 && fdchan_q_flush(&m->out, m->engine_fd) < 0)
 			sv_warn("monitor: the engine channel is gone");  /* its EOF drops it */
-		pfd[n++] = (struct pollfd){ .fd = m->sig_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = m->engine_fd,
-					    .events = POLLIN | (fdchan_q_pending(&m->out) ? POLLOUT : 0) };
-		nlog = mon_log_pollfds(m, pfd + n);
-		n += nlog;
-		for (size_t i = 0; i < m->nchildren; i++) {
-			struct mon_child *c = &m->children[i];
-			if (c->kind != CHILD_CLEANER)
-				continue;
-			if (c->out_fd >= 0)
-				pfd[n++] = (struct pollfd){ .fd = c->out_fd, .events = POLLIN };
+		engine_events(m);
+		for (struct mon_child *c = m->cleaners; c; c = c->cl_next)
 			if (c->deadline_ms < next)
 				next = c->deadline_ms;
-		}
 		if (m->warm_at_ms && m->warm_at_ms < next)
 			next = m->warm_at_ms;
 		int timeout = -1;
@@ -716,35 +861,32 @@ int monitor_run(struct monitor *m)
 			int64_t d = next - sv_now_ms();
 			timeout = d < 0 ? 0 : (int)(d > 60000 ? 60000 : d);
 		}
-		r = poll(pfd, n, timeout);
-		if (r < 0 && errno != EINTR)
-			sv_die(-errno, "monitor: poll");
-		if (r > 0)     /* first: a reaped child's relay is drained and closed */
-			mon_log_input(m, pfd + 2, nlog);
-		if (pfd[0].revents)
-			signals(m);
-		/* (the engine's end, reaped above, closed its channel: no fd of it is read) */
-		if (m->engine_fd >= 0 && pfd[1].fd == m->engine_fd && (pfd[1].revents & ~POLLOUT)) {
-			r = engine_input(m);
-			if (r == -EBADMSG) {
-				sv_warn("monitor: undecodable request from the engine");
-				mon_engine_kill(m, "an undecodable request");
-			} else if (r == -EPROTO) {
-				mon_engine_kill(m, "a request outside its table");
-			} else if (r < 0 && r != -ECONNRESET) {
-				sv_warn_err(r, "monitor: engine channel");
-				mon_engine_kill(m, "its channel failed");
-			}
-			if (r < 0)
-				mon_engine_drop(m);
-		}
-		for (size_t i = 0; i < m->nchildren; i++)
-			if (m->children[i].kind == CHILD_CLEANER && m->children[i].out_fd >= 0)
-				cleaner_read(&m->children[i]);
+		n = epoll_wait(m->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
+		if (n < 0 && errno != EINTR)
+			sv_die(-errno, "monitor: epoll_wait");
+		m->batch = evs;
+		m->nbatch = n > 0 ? n : 0;
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < m->nbatch; i++)
+				dispatch(m, evs[i].data.ptr, pass);
+		m->nbatch = 0;
 		cleaners_progress(m);
 		if (m->warm_at_ms && sv_now_ms() >= m->warm_at_ms) {
 			m->warm_at_ms = 0;
 			warm_up(m);
 		}
 	}
+}
+
+void monitor_free(struct monitor *m)
+{
+	for (size_t i = 0; i < m->nchildren; i++) {
+		free(m->children[i]->out);
+		free(m->children[i]);
+	}
+	free(m->children);
+	sv_htab_free(&m->child_index);
+	sv_htab_free(&m->worker_index);
+	m->children = NULL;
+	m->nchildren = m->cap = 0;
 }

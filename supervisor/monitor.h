@@ -8,12 +8,13 @@
 #include "wire/fdchan.h"
 #include <limits.h>
 #include <stdbool.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
 #include "common/clock.h"
+#include "common/htab.h"
 #include "common/ids.h"
 #include "common/ratelimit.h"
 #include "common/syslog.h"
@@ -26,8 +27,17 @@ struct mon_relay {
 	pid_t pid;                /* the last sender (kernel-checked), for the report */
 };
 
+/* What an epoll registration of the monitor points at (monitor.c's loop). */
+enum mon_tag { MT_SIG = 1, MT_ENGINE, MT_ENGINE_LOG, MT_CHILD_LOG, MT_CLEANER_OUT };
+
 struct mon_child {
 	pid_t pid;
+	size_t slot;              /* its place in m->children */
+	struct sv_hnode by_pid;   /* in m->child_index while pid != 0 */
+	struct sv_hnode by_name;  /* a worker: in m->worker_index (ns, id) */
+	bool indexed_pid, indexed_name;
+	uint8_t log_tag, out_tag; /* MT_CHILD_LOG, MT_CLEANER_OUT: epoll's pointers */
+	struct mon_child *cl_prev, *cl_next;    /* a cleaner: on m->cleaners */
 	enum { CHILD_WORKER, CHILD_CLEANER, CHILD_IDLE } kind;
 	char ns[SV_ID_SZ], id[SV_ID_SZ];
 	uint32_t seq;             /* cleaner: the request to answer */
@@ -83,8 +93,19 @@ struct monitor {
 	pid_t idle_pid;           /* a warm worker waiting on idle_fd, or 0 */
 	int64_t warm_at_ms;       /* when to exec the next warm worker, 0 = not due */
 	int idle_fd;
-	struct mon_child *children;
+	/* Each child on its own (pointers stay valid), found by pid or, a worker, by ns/id
+	 * (SipHash under hash_key); cleaners also on a list of their own: a loop round looks at
+	 * what is ready and at the cleaners, never at every child. */
+	struct mon_child **children;
 	size_t nchildren, cap;
+	struct sv_htab child_index, worker_index;
+	uint8_t hash_key[16];
+	struct mon_child *cleaners;
+	int ep;                   /* epoll of the loop */
+	struct epoll_event *batch;        /* the round being handled */
+	int nbatch;
+	uint8_t sig_tag, engine_tag, engine_log_tag;
+	uint32_t engine_ev;       /* the engine channel's registered events */
 	int stopping;
 	unsigned req_state;       /* the request table's state: MON_AWAIT_SCAN, MON_SERVING */
 	struct mon_log log;
@@ -96,9 +117,14 @@ enum { MON_AWAIT_SCAN = 1 << 0, MON_SERVING = 1 << 1 };
  * that ends before its first request (it cannot start) ends the loop. Returns an exit code:
  * 0 after a stop, 1 when the engine cannot start. */
 int monitor_run(struct monitor *m);
+/* What monitor_run leaves: its children's records. */
+void monitor_free(struct monitor *m);
 /* Forget the engine that ended: its unsent replies, the answers its cleanups were owed
  * (the next engine's scan finds what is left), the request table's state. */
 void monitor_engine_gone(struct monitor *m);
+
+/* Watch the engine channel just opened (m->engine_fd), once the loop runs. */
+void mon_engine_watch(struct monitor *m);
 
 /* monitor_engine.c: the engine's life seen from the monitor. */
 /* Start an engine on a new channel (m->engine_fd, m->engine_pid), told m->health and
@@ -127,11 +153,12 @@ int mon_log_relay_new(int *rd, int *wr);
 int mon_log_child_relay(struct monitor *m, int *rd, int *wr);
 /* Close the monitor's end of a child's relay (uncounted). */
 void mon_log_relay_close(struct monitor *m, int fd);
-/* The relays' fds into pfd (the engine's, then each child's in order); how many. */
-size_t mon_log_pollfds(struct monitor *m, struct pollfd *pfd);
-/* Read the relays pfd says are ready (pfd as mon_log_pollfds filled it), a bounded number
- * of lines each. */
-void mon_log_input(struct monitor *m, const struct pollfd *pfd, size_t n);
+/* Read a bounded number of lines from a ready relay: the engine's (c NULL) or c's. */
+void mon_log_input(struct monitor *m, struct mon_child *c);
+/* monitor.c: watch fd for events with tag (its owner's field), or change its events. 0 or
+ * -errno. Before its owner goes, mon_forget drops the tag from the round being handled. */
+int mon_watch(struct monitor *m, int fd, uint32_t events, uint8_t *tag, bool mod);
+void mon_forget(struct monitor *m, const uint8_t *tag);
 /* Before c goes: what it sent last, then its relay closed. */
 void mon_log_child_gone(struct monitor *m, struct mon_child *c);
 /* Report suppressed lines when due; else lower *next to that time. */
@@ -149,8 +176,9 @@ int sv_shim_socket_path(const char *state, const char *ns, const char *id, char 
 /* Inside the monitor (monitor.c, monitor_scan.c). */
 #include "monitor.pb.h"
 void mon_reply_base(sv_MonReply *rep, uint32_t seq, const char *ns, const char *id);
-/* Queue a reply to the engine with fds (dups kept until sent; the caller keeps its own). */
-void mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fds, int nfds);
+/* Queue a reply to the engine with fds (dups kept until sent; the caller keeps its own).
+ * 0, or -errno when it is lost (logged). */
+int mon_send_reply_fds(struct monitor *m, const sv_MonReply *rep, const int *fds, int nfds);
 int mon_remove_task(struct monitor *m, const char *ns, const char *id);
 /* The worker of ns/id this monitor spawned and has not reaped, or NULL. */
 struct mon_child *mon_worker_of(struct monitor *m, const char *ns, const char *id);

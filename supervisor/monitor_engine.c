@@ -44,6 +44,8 @@ int mon_engine_start(struct monitor *m)
 	}
 	sv_set_nonblock(sp[0], 1);
 	m->engine_fd = sp[0];
+	if (m->ep > 0)
+		mon_engine_watch(m);
 	m->engine_pid = pid;
 	m->engine_up_ms = sv_now_ms();
 	m->restart_at_ms = 0;
@@ -74,6 +76,7 @@ void mon_engine_drop(struct monitor *m)
 	/* its end closes the channel before it can be reaped: a moment to be reaped with its
 	 * own cause, then killed (mon_engine_due) */
 	m->drop_kill_ms = sv_now_ms() + DROP_GRACE_MS;
+	mon_forget(m, &m->engine_tag);
 	close(m->engine_fd);
 	m->engine_fd = -1;
 	monitor_engine_gone(m);

@@ -211,35 +211,12 @@ static void relay_read(struct monitor *m, struct mon_relay *rl, const char *prog
 	}
 }
 
-size_t mon_log_pollfds(struct monitor *m, struct pollfd *pfd)
+void mon_log_input(struct monitor *m, struct mon_child *c)
 {
-	size_t n = 0;
-
-	if (m->log.engine.fd >= 0)
-		pfd[n++] = (struct pollfd){ .fd = m->log.engine.fd, .events = POLLIN };
-	for (size_t i = 0; i < m->nchildren; i++)
-		if (m->children[i].log.fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = m->children[i].log.fd, .events = POLLIN };
-	return n;
-}
-
-void mon_log_input(struct monitor *m, const struct pollfd *pfd, size_t n)
-{
-	size_t k = 0;
-
-	if (m->log.engine.fd >= 0 && k < n && pfd[k].fd == m->log.engine.fd) {
-		if (pfd[k].revents)
-			relay_read(m, &m->log.engine, SYSLOG_IDENT, false, READS_PER_ROUND);
-		k++;
-	}
-	for (size_t i = 0; i < m->nchildren && k < n; i++) {
-		struct mon_child *c = &m->children[i];
-		if (c->log.fd < 0 || pfd[k].fd != c->log.fd)
-			continue;
-		if (pfd[k].revents)
-			relay_read(m, &c->log, "shimvisor-worker", true, READS_PER_ROUND);
-		k++;
-	}
+	if (!c)
+		relay_read(m, &m->log.engine, SYSLOG_IDENT, false, READS_PER_ROUND);
+	else
+		relay_read(m, &c->log, "shimvisor-worker", true, READS_PER_ROUND);
 }
 
 /* "prog[pid]: N lines suppressed", once per report; the count starts again. */
@@ -296,7 +273,7 @@ void mon_log_due(struct monitor *m, int64_t now, int64_t *next)
 	l->report_at_ms = 0;
 	report(m, "the engine", l->engine.pid, &l->engine.suppressed);
 	for (size_t i = 0; i < m->nchildren; i++) {
-		struct mon_child *c = &m->children[i];
+		struct mon_child *c = m->children[i];
 		report(m, "shimvisor-worker", c->log.pid ? c->log.pid : c->pid, &c->log.suppressed);
 	}
 	report(m, "all workers", 0, &l->workers_suppressed);

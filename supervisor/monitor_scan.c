@@ -94,7 +94,13 @@ static void found(struct monitor *m, uint32_t seq, const char *ns, const char *i
 		rep.r.found.summary = summary_of(bfd, ns, id);
 		close(bfd);
 	}
-	mon_send_reply_fds(m, &rep, &fd, fd >= 0);
+	if (mon_send_reply_fds(m, &rep, &fd, fd >= 0) < 0 && fd >= 0) {
+		/* out of fds to queue its link: found without one, listed and left running (a
+		 * restart with room re-attaches it) */
+		rep.which_r = sv_MonReply_found_tag;
+		rep.r.found.unreachable = true;
+		mon_send_reply_fds(m, &rep, NULL, 0);
+	}
 	free(rep.r.found.summary);
 }
 

@@ -53,9 +53,90 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 		sv_warn("re-attach %s/%s: no link to its worker (out of fds?); left as it is, running",
 			t->ns, t->id);
 	} else {
-		sv_ConnectRequest cq = { 0 };
-		snprintf(cq.id, sizeof(cq.id), "%s", t->id);
-		link_call(e, t, W_CONNECT, "Connect", sv_ConnectRequest_fields, &cq, nobody,
-			  e->cfg->reattach_timeout_ms);
+		t->reattach = RA_QUEUED;
+		t->ra_prev = e->ra_tail;
+		*(e->ra_tail ? &e->ra_tail->ra_next : &e->ra_head) = t;
+		e->ra_tail = t;
+		if (!e->ra_found++) {
+			e->ra_started_ms = sv_now_ms();
+			e->ra_progress.kind = TM_PROGRESS;
+			(void)sv_timer_arm(&e->timers, &e->ra_progress, e->ra_started_ms + 1000);
+		}
 	}
+}
+
+static void dequeue(struct engine *e, struct task *t)
+{
+	*(t->ra_prev ? &t->ra_prev->ra_next : &e->ra_head) = t->ra_next;
+	*(t->ra_next ? &t->ra_next->ra_prev : &e->ra_tail) = t->ra_prev;
+	t->ra_prev = t->ra_next = NULL;
+}
+
+void recovery_pump(struct engine *e)
+{
+	while (e->ra_head && e->ra_inflight < SV_REATTACH_INFLIGHT) {
+		struct task *t = e->ra_head;
+		sv_ConnectRequest cq = { 0 };
+		sv_StateRequest sq = { 0 };
+		sv_WaitRequest wq = { 0 };
+
+		dequeue(e, t);
+		t->reattach = RA_SENT;
+		e->ra_inflight++;
+		snprintf(cq.id, sizeof(cq.id), "%s", t->id);
+		snprintf(sq.id, sizeof(sq.id), "%s", t->id);
+		snprintf(wq.id, sizeof(wq.id), "%s", t->id);
+		/* all three at once: the worker answers them in order, Connect and State in one
+		 * wake-up; Wait stays outstanding until the task exits (at once if it exited
+		 * while we were down: the State's exit came first, this one is ignored). A link
+		 * gone meanwhile fails the calls, and its close ends the task's re-attach. */
+		if (!link_call(e, t, W_CONNECT, "Connect", sv_ConnectRequest_fields, &cq, nobody,
+			       e->cfg->reattach_timeout_ms) ||
+		    !link_call(e, t, W_STATE, "State", sv_StateRequest_fields, &sq, nobody,
+			       e->cfg->reattach_timeout_ms) ||
+		    !link_call(e, t, W_WAIT, "Wait", sv_WaitRequest_fields, &wq, nobody, 0))
+			recovery_done(e, t, false);
+	}
+}
+
+void recovery_done(struct engine *e, struct task *t, bool late)
+{
+	if (t->reattach == RA_QUEUED)
+		dequeue(e, t);
+	else if (t->reattach == RA_SENT)
+		e->ra_inflight--;
+	else
+		return;
+	t->reattach = RA_NONE;
+	e->ra_done++;
+	e->ra_late += late;
+	recovery_check_over(e);
+}
+
+void recovery_check_over(struct engine *e)
+{
+	if (!recovery_over(e) || !e->ra_found || !e->ra_progress.kind)
+		return;
+	e->ra_progress.kind = 0;        /* reported once */
+	sv_timer_cancel(&e->timers, &e->ra_progress);
+	if (e->ra_late)
+		sv_warn("re-attach: %zu of %zu workers gave no answer within %d ms; still waiting "
+			"for them (listed unknown)", e->ra_late, e->ra_found, e->cfg->reattach_timeout_ms);
+	sv_info("re-attach: %zu tasks in %lld ms", e->ra_found,
+		(long long)(sv_now_ms() - e->ra_started_ms));
+}
+
+bool recovery_over(const struct engine *e)
+{
+	return !e->scan_pending && !e->ra_head && !e->ra_inflight;
+}
+
+void recovery_progress(struct engine *e)
+{
+	if (recovery_over(e))
+		return;
+	sv_notice("re-attach: %zu of %zu tasks done, %zu in flight, %zu queued, %zu late",
+		  e->ra_done, e->ra_found, e->ra_inflight, e->ra_found - e->ra_done - e->ra_inflight,
+		  e->ra_late);
+	(void)sv_timer_arm(&e->timers, &e->ra_progress, sv_now_ms() + 1000);
 }

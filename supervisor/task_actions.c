@@ -101,7 +101,7 @@ static void publish_delete(struct engine *e, struct task *t)
 /* The worker is gone (or going): st waits for the cleanup of its bundle. */
 void await_cleanup(struct engine *e, struct task *t, enum task_state st, bool dead)
 {
-	task_unlink(t);
+	task_unlink(e, t);
 	t->st = st;
 	send_cleanup(e, t, dead);
 }
@@ -333,7 +333,7 @@ static void worker_died(struct engine *e, struct task *t, const struct task_ev *
 static void deleted_gone(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	(void)e, (void)a;
-	task_unlink(t);
+	task_unlink(e, t);
 	t->st = TS_DELETED_GONE;
 }
 
@@ -480,16 +480,15 @@ static void delete_failed(struct engine *e, struct task *t, const struct task_ev
 	t->st = task_exit_known(t) ? TS_STOPPED : TS_CREATED;
 }
 
-/* Re-attach after a restart (recovery.c starts it with Connect). */
+/* Re-attach after a restart (recovery.c sends Connect and State together: one wake-up of
+ * the worker); the State answer follows. */
 static void connected(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	const sv_ConnectResponse *cr = a->body;
-	sv_StateRequest sr = { 0 };
 
+	(void)e;
 	t->worker_pid = cr->shim_pid;
 	t->pid = cr->task_pid;
-	snprintf(sr.id, sizeof(sr.id), "%s", t->id);
-	link_call(e, t, W_STATE, "State", sv_StateRequest_fields, &sr, nobody, e->cfg->reattach_timeout_ms);
 }
 
 /* A worker alive but holding no task (the daemon died between spawning it and its Create):
@@ -535,9 +534,7 @@ static void reattach_state(struct engine *e, struct task *t, const struct task_e
 		}
 		break;
 	}
-	sv_WaitRequest wq = { 0 };
-	snprintf(wq.id, sizeof(wq.id), "%s", t->id);
-	link_call(e, t, W_WAIT, "Wait", sv_WaitRequest_fields, &wq, nobody, 0);
+	/* (the Wait sent with the State is outstanding: recovery.c) */
 }
 
 /* Pipelined behind its Create (`run`): sent on once the task exists and is kept (committed:

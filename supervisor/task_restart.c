@@ -105,6 +105,9 @@ static void restart_or_stop(struct engine *e, struct task *t)
 	t->restart.count++;
 	t->restart_due_ms = now + t->backoff_ms;
 	t->st = TS_BACKOFF;
+	if (sv_timer_arm(&e->timers, &t->restart_tm, t->restart_due_ms) < 0)
+		sv_warn("task %s/%s: out of memory: its restart is not scheduled (stop or delete it)",
+			t->ns, t->id);
 	if (t->restart.max)
 		sv_info("task %s/%s: restarting in %lld ms (restart %u of %u)", t->ns, t->id,
 			(long long)t->backoff_ms, t->restart.count, t->restart.max);
@@ -160,7 +163,7 @@ void respawn(struct engine *e, struct task *t, const struct task_ev *a)
 	sv_MonRequest rq = { .which_op = sv_MonRequest_spawn_tag };
 
 	(void)a;
-	task_unlink(t);
+	task_unlink(e, t);
 	task_report_close(e, t);
 	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "%s", t->ns);
 	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "%s", t->id);

@@ -18,11 +18,19 @@
 #include "wire/pbio.h"
 #include "wire/status.h"
 
+static uint64_t name_hash(const struct engine *e, const char *ns, const char *id)
+{
+	return sv_siphash2(e->hash_key, ns, strlen(ns), id, strlen(id));
+}
+
 struct task *task_find(struct engine *e, const char *ns, const char *id)
 {
-	for (struct task *t = e->tasks; t; t = t->next)
+	for (struct sv_hnode *n = sv_htab_first(&e->task_index, name_hash(e, ns, id)); n;
+	     n = sv_htab_next(n)) {
+		struct task *t = sv_container_of(n, struct task, by_name);
 		if (!strcmp(t->ns, ns) && !strcmp(t->id, id))
 			return t;
+	}
 	return NULL;
 }
 
@@ -34,19 +42,45 @@ struct task *task_new(struct engine *e, const char *ns, const char *id)
 		return NULL;
 	snprintf(t->ns, sizeof(t->ns), "%s", ns);
 	snprintf(t->id, sizeof(t->id), "%s", id);
+	if (sv_htab_add(&e->task_index, &t->by_name, name_hash(e, t->ns, t->id)) < 0) {
+		free(t);
+		return NULL;
+	}
 	t->report_fd = -1;
 	t->ev = EV_REPORT;
 	t->st = TS_SPAWNING;
+	t->restart_tm.kind = TM_RESTART;
 	t->next = e->tasks;
+	if (e->tasks)
+		e->tasks->prev = t;
 	e->tasks = t;
 	e->ntasks++;
 	return t;
 }
 
+void task_set_seq(struct engine *e, struct task *t, uint32_t seq)
+{
+	if (t->mon_seq)
+		sv_htab_del(&e->seq_index, &t->by_seq);
+	t->mon_seq = 0;
+	if (seq && sv_htab_add(&e->seq_index, &t->by_seq, sv_hash_u64(seq)) == 0)
+		t->mon_seq = seq;       /* (not indexed: its reply finds no task, as a late one) */
+}
+
+struct task *task_by_seq(struct engine *e, uint32_t seq)
+{
+	for (struct sv_hnode *n = sv_htab_first(&e->seq_index, sv_hash_u64(seq)); n;
+	     n = sv_htab_next(n)) {
+		struct task *t = sv_container_of(n, struct task, by_seq);
+		if (t->mon_seq == seq)
+			return t;
+	}
+	return NULL;
+}
+
 void task_set_restart(struct engine *e, struct task *t, const struct sv_restart *r)
 {
-	if (t->restart.kind == SV_RESTART_NO && r->kind != SV_RESTART_NO)
-		e->nrestart++;
+	(void)e;
 	t->restart = *r;
 }
 
@@ -59,46 +93,37 @@ void task_restart_msg(const struct task *t, sv_MonRestart *out)
 				.auto_remove = t->restart.auto_remove };
 }
 
-void task_restart_deadlines(struct engine *e, int64_t now, int64_t *next)
+void task_restart_due(struct engine *e, struct sv_timer *tm)
 {
-	if (!e->nrestart)
-		return;
-	for (struct task *t = e->tasks, *n; t; t = n) {
-		n = t->next;    /* its action may end t (never another task) */
-		if (t->st != TS_BACKOFF)
-			continue;
-		if (t->restart_due_ms <= now)
-			task_fire(e, t, TE_RESTART_DUE, NULL);
-		else if (t->restart_due_ms < *next)
-			*next = t->restart_due_ms;
-	}
+	struct task *t = sv_container_of(tm, struct task, restart_tm);
+
+	if (t->st == TS_BACKOFF)        /* (a stop or delete meanwhile left it armed) */
+		task_fire(e, t, TE_RESTART_DUE, NULL);
 }
 
-void task_unlink(struct task *t)
+void task_unlink(struct engine *e, struct task *t)
 {
 	if (t->link) {
 		t->link->task = NULL;
 		t->link->closing = true;
+		conn_dirty(e, t->link);
 		t->link = NULL;
 	}
 }
 
 void task_free(struct engine *e, struct task *t)
 {
-	struct task **pp;
-
 	/* every client was answered by the action that ended the task */
 	assert(!t->waiters && !t->create_rt.conn && !t->start_rt.conn && !t->delete_rt.conn &&
 	       !t->restart_rt.conn);
-	for (pp = &e->tasks; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			e->ntasks--;
-			break;
-		}
-	}
-	if (t->restart.kind != SV_RESTART_NO)
-		e->nrestart--;
+	*(t->prev ? &t->prev->next : &e->tasks) = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	e->ntasks--;
+	sv_htab_del(&e->task_index, &t->by_name);
+	task_set_seq(e, t, 0);
+	sv_timer_cancel(&e->timers, &t->restart_tm);
+	recovery_done(e, t, false);
 	while (t->detached) {
 		struct exec_note *n = t->detached;
 		t->detached = n->next;
@@ -108,7 +133,7 @@ void task_free(struct engine *e, struct task *t)
 		ev_forget(e, t->report_fd, &t->ev);
 		close(t->report_fd);
 	}
-	task_unlink(t);
+	task_unlink(e, t);
 	if (t->create_req) {
 		sv_pb_free(sv_CtlCreateRequest_fields, t->create_req);
 		free(t->create_req);
@@ -179,11 +204,6 @@ const char *task_state_name(const struct task *t)
 {
 	static const char *const names[] = { "unknown", "created", "running", "stopped", "paused", "pausing" };
 	return names[task_status(t)];
-}
-
-bool task_unresolved(const struct task *t)
-{
-	return t->st == TS_UNKNOWN;
 }
 
 /* A detached exec has exited: nobody waits for it, so we remove it from its worker. */

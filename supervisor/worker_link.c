@@ -62,10 +62,20 @@ struct wcall *link_call(struct engine *e, struct task *t, enum wcall_op op, cons
 	c->next_stream += 2;
 	w->op = op;
 	w->rt = rt;
-	w->deadline_ms = timeout_ms > 0 ? sv_now_ms() + timeout_ms : 0;
+	w->link = c;
+	w->tm.kind = TM_CALL;
+	if (timeout_ms > 0 && sv_timer_arm(&e->timers, &w->tm, sv_now_ms() + timeout_ms) < 0)
+		sv_warn("task %s/%s: out of memory: a call without its deadline", t->ns, t->id);
 	w->next = c->calls;
 	c->calls = w;
+	conn_dirty(e, c);
 	return w;
+}
+
+static void call_free(struct engine *e, struct wcall *w)
+{
+	sv_timer_cancel(&e->timers, &w->tm);
+	free(w);
 }
 
 static void relay_raw(struct engine *e, struct reply_to rt, int code, const char *msg,
@@ -89,6 +99,7 @@ static void relay_raw(struct engine *e, struct reply_to rt, int code, const char
 	    sv_outq_frame(&c->out, rt.stream, SV_TTRPC_TYPE_RESPONSE, body, len) < 0)
 		c->closing = true;
 	free(body);
+	conn_dirty(e, c);
 	client_answered(e, c);
 }
 
@@ -183,6 +194,8 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		if (code == SV_OK && sv_pb_decode(sv_StateResponse_fields, &r, b, n) < 0)
 			code = SV_INTERNAL;
 		if (t)
+			recovery_done(e, t, false);
+		if (t)
 			task_fire(e, t, TE_STATE, &(struct task_ev){ .code = code, .body = &r, .fd = -1,
 								     .link_fd = -1 });
 		sv_pb_free(sv_StateResponse_fields, &r);
@@ -233,7 +246,7 @@ void link_frame(struct engine *e, struct conn *c)
 			 code == SV_OK ? resp.payload : NULL);
 		sv_pb_free(sv_Response_fields, &resp);
 	}
-	free(w);
+	call_free(e, w);
 }
 
 void link_closed(struct engine *e, struct conn *c)
@@ -244,47 +257,29 @@ void link_closed(struct engine *e, struct conn *c)
 		struct wcall *w = c->calls;
 		c->calls = w->next;
 		complete(e, t, w, SV_UNAVAILABLE, "the task's worker closed its connection: unavailable", NULL);
-		free(w);
+		call_free(e, w);
 	}
 	if (t && t->link == c) {
-		task_unlink(t);
+		task_unlink(e, t);
 		/* a worker we did not spawn has no exit notice from the monitor: EOF is its death */
 		if (t->adopted)
 			task_worker_gone(e, t);
 	}
 }
 
-void link_deadlines(struct engine *e, int64_t now, int64_t *next)
+void link_call_due(struct engine *e, struct sv_timer *tm)
 {
-	for (size_t i = 0; i < e->nconns; i++) {
-		struct conn *c = e->conns[i];
-		if (c->kind != CONN_WORKER)
-			continue;
-		for (struct wcall **pp = &c->calls; *pp;) {
-			struct wcall *w = *pp;
-			if (!w->deadline_ms) {
-				pp = &w->next;
-				continue;
-			}
-			if (now < w->deadline_ms) {
-				if (w->deadline_ms < *next)
-					*next = w->deadline_ms;
-				pp = &w->next;
-				continue;
-			}
-			if (w->op == W_CONNECT || w->op == W_STATE) {
-				/* a wedged worker: never stall the daemon, never kill a live task */
-				if (c->task)
-					sv_warn("re-attach %s/%s: no answer within %d ms; still waiting",
-						c->task->ns, c->task->id, e->cfg->reattach_timeout_ms);
-				w->deadline_ms = 0;
-				pp = &w->next;
-				continue;
-			}
-			*pp = w->next;
-			complete(e, c->task, w, SV_DEADLINE_EXCEEDED, "the task's worker did not answer in time",
-				 NULL);
-			free(w);
-		}
+	struct wcall *w = sv_container_of(tm, struct wcall, tm);
+	struct conn *c = w->link;
+
+	if (w->op == W_CONNECT || w->op == W_STATE) {
+		/* a wedged worker: never stall the daemon, never kill a live task. Its place
+		 * goes to the next (counted late: recovery.c logs how many), its calls wait. */
+		if (w->op == W_STATE && c->task)
+			recovery_done(e, c->task, true);
+		return;
 	}
+	take_call(c, w->stream);
+	complete(e, c->task, w, SV_DEADLINE_EXCEEDED, "the task's worker did not answer in time", NULL);
+	call_free(e, w);
 }

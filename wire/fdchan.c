@@ -147,18 +147,16 @@ int fdchan_recv_buf(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, i
 int fdchan_recv_packet(int sock, const pb_msgdesc_t *fields, void *msg, int flags,
 		       struct fdchan_got *got)
 {
-	uint8_t *buf = malloc(SV_MONITOR_MAX_MSG);
-	int r;
+	/* One buffer for the process (each is single-threaded, and the decoded message holds
+	 * no pointer into it): its pages are touched only as far as a packet reaches, and a
+	 * buffer this size from malloc is an mmap and a munmap per packet. */
+	static uint8_t buf[SV_MONITOR_MAX_MSG];
 
 	got->nfds = 0;
 	got->cut = false;
 	got->len = 0;
-	if (!buf)
-		return -ENOMEM;
-	r = recv_core(sock, fields, msg, got->fds, &got->nfds, flags, buf, SV_MONITOR_MAX_MSG,
-		      &got->cut, &got->len);
-	free(buf);
-	return r;
+	return recv_core(sock, fields, msg, got->fds, &got->nfds, flags, buf, sizeof(buf),
+			 &got->cut, &got->len);
 }
 
 int fdchan_recv(int sock, const pb_msgdesc_t *fields, void *msg, int *fds, int *nfds, int flags)

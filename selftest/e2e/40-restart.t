@@ -62,6 +62,39 @@ test_wedged_worker_does_not_stall_restart() {
 	"$SV" delete stuck || fail "delete"
 }
 
+# Re-attach and clients overlap: a worker that does not answer (stopped) keeps readiness
+# waiting for its deadline (here 20 s), but clients are served SV_REATTACH_SERVE_MS after the
+# scan, the wedged task listed unknown and the others re-attached; once the worker runs
+# again it is adopted and readiness follows. No per-worker warning, one closing line.
+test_clients_served_while_a_worker_is_reattached() {
+	printf '[daemon]\nreattach_timeout_ms = 20000\n' > "$T/conf"
+	daemon_start -c "$T/conf"
+	"$SV" run -d stuck /bin/sleep 1000 || fail "run stuck"
+	"$SV" run -d fine /bin/sleep 1000 || fail "run fine"
+	w=$(worker_pid stuck)
+	daemon_kill9
+	kill -STOP "$w"
+	rm -f "$T/ready"; mkfifo "$T/ready"
+	"$SVD" -F -c "$T/conf" --state "$T/state" --address "$T/ctl.sock" --pidfile "$T/shimvisord.pid" \
+		--cgroup-parent "$(case_cgroup)" --ready-fd 3 3>"$T/ready" 2>>"$T/daemon.log" &
+	DAEMON_PID=$!
+	exec 4<"$T/ready"       # (opened before ls: a byte written later stays readable)
+	timeout 10 "$SV" ls >"$T/ls" || { kill -CONT "$w"; fail "not served while re-attaching"; }
+	if read -r -t 0 -u 4; then kill -CONT "$w"; fail "ready before the wedged worker answered"; fi
+	grep -Eq '^default +stuck +[0-9]+ +unknown' "$T/ls" || { kill -CONT "$w"; fail "stuck: $(cat "$T/ls")"; }
+	grep -Eq '^default +fine +[0-9]+ +running' "$T/ls" || { kill -CONT "$w"; fail "fine: $(cat "$T/ls")"; }
+	grep -q "re-attach: serving clients meanwhile (1 of 2 tasks done)" "$T/daemon.log" ||
+		{ kill -CONT "$w"; fail "log: $(cat "$T/daemon.log")"; }
+	kill -CONT "$w"
+	c=$(timeout 10 head -c1 <&4 | od -An -c | tr -d ' ')
+	exec 4<&-
+	[ "$c" = '\n' ] || fail "not ready after the worker ran again"
+	"$SV" ls | grep -Eq '^default +stuck +[0-9]+ +running' || fail "stuck not adopted: $("$SV" ls)"
+	grep -q "re-attach: 2 tasks in [0-9]* ms" "$T/daemon.log" || fail "no closing line: $(cat "$T/daemon.log")"
+	! grep -q "no answer within" "$T/daemon.log" || fail "a live worker counted late"
+	"$SV" delete -f stuck fine || fail "delete"
+}
+
 # A wedged worker whose listen backlog is full: a blocking connect would hang the monitor
 # (and with it every spawn and cleanup) until the worker ran again.
 test_wedged_worker_with_full_backlog_does_not_hang_restart() {

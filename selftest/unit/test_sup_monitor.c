@@ -44,7 +44,7 @@ static struct fx f;
 static void monitor_child(int sp, int dead_w, int log_w)
 {
 	static struct sv_config cfg;
-	struct monitor m = { .cfg = &cfg, .idle_fd = -1 };
+	struct monitor m = { .cfg = &cfg, .idle_fd = -1, .log.engine.fd = -1 };
 	sigset_t set;
 	pid_t eng;
 

@@ -30,8 +30,13 @@ int mon_send(struct engine *e, struct task *t, sv_MonRequest *rq)
 {
 	(void)e, (void)rq;
 	if (t)
-		t->mon_seq = ++nmon;
+		task_set_seq(e, t, (uint32_t)++nmon);
 	return 0;
+}
+
+void conn_dirty(struct engine *e, struct conn *c)
+{
+	(void)e, (void)c;
 }
 
 int ev_watch(struct engine *e, int fd, uint32_t events, enum ev_kind *tag)
@@ -98,6 +103,9 @@ static void setup(void)
 	if (!ready)
 		sv_config_defaults(&cfg);
 	ready = true;
+	sv_timerheap_free(&eng.timers);
+	sv_htab_free(&eng.task_index);
+	sv_htab_free(&eng.seq_index);
 	memset(&eng, 0, sizeof(eng));
 	eng.cfg = &cfg;
 	eng.max_tasks = 16;
@@ -376,18 +384,18 @@ START_TEST(restart_on_failure)
 	sv_MonSpawned sp = { .pid = 100, .bundle = (char *)"/b" };
 	struct task *t = running_with("on-failure:1");
 
-	ck_assert_int_eq(eng.nrestart, 1);
 	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 1, .fd = -1, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_BACKOFF);
 	ck_assert_int_eq(t->restart.count, 1);
 	ck_assert_int_eq(t->backoff_ms, SV_RESTART_BACKOFF_MIN_MS);
 	ck_assert_int_eq(task_status(t), sv_TaskStatus_STOPPED);
-	/* not before its deadline; then the old worker lets the task go */
-	int64_t next = INT64_MAX;
-	task_restart_deadlines(&eng, t->restart_due_ms - 1, &next);
-	ck_assert_int_eq(t->st, TS_BACKOFF);
-	ck_assert_int_eq(next, t->restart_due_ms);
-	task_restart_deadlines(&eng, t->restart_due_ms, &next);
+	/* its timer, not due before its deadline; then the old worker lets the task go */
+	ck_assert_ptr_eq(sv_timer_first(&eng.timers), &t->restart_tm);
+	ck_assert_int_eq(t->restart_tm.due_ms, t->restart_due_ms);
+	ck_assert_ptr_null(sv_timer_take_due(&eng.timers, t->restart_due_ms - 1));
+	struct sv_timer *tm = sv_timer_take_due(&eng.timers, t->restart_due_ms);
+	ck_assert_ptr_eq(tm, &t->restart_tm);
+	task_restart_due(&eng, tm);
 	ck_assert_int_eq(t->st, TS_RESTART_STOPPING);
 	ck_assert_int_eq(calls[0], W_DELETE);
 	ck_assert_int_eq(calls[1], W_SHUTDOWN);
@@ -420,7 +428,8 @@ START_TEST(restart_on_failure)
 	task_cleaned(&eng, t, NULL, 0);
 	task_worker_gone(&eng, t);
 	ck_assert_ptr_null(eng.tasks);
-	ck_assert_int_eq(eng.nrestart, 0);
+	ck_assert_ptr_null(sv_timer_first(&eng.timers));
+	ck_assert_ptr_null(task_find(&eng, "ns", "t1"));
 	free_links();
 }
 END_TEST
@@ -443,10 +452,12 @@ START_TEST(kill_ends_the_policy)
 	ck_assert_int_eq(t->st, TS_STOPPED);
 	ck_assert_int_eq(replies[nreplies - 1].conn, 8);
 	ck_assert_int_eq(replies[nreplies - 1].code, SV_OK);
-	int64_t next = INT64_MAX;
-	task_restart_deadlines(&eng, INT64_MAX - 1, &next);
+	/* its backoff timer fires into a stopped task: nothing happens */
+	struct sv_timer *tm = sv_timer_take_due(&eng.timers, INT64_MAX - 1);
+	ck_assert_ptr_eq(tm, &t->restart_tm);
+	task_restart_due(&eng, tm);
 	ck_assert_int_eq(t->st, TS_STOPPED);
-	ck_assert_int_eq(next, INT64_MAX);
+	ck_assert_ptr_null(sv_timer_first(&eng.timers));
 	task_free(&eng, t);
 	free_links();
 }
