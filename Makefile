@@ -124,7 +124,7 @@ E2E_TESTS  := $(sort $(wildcard selftest/e2e/*.t))
 FUZZ_NAMES := $(patsubst selftest/fuzz/fuzz_%.c,%,$(wildcard selftest/fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/selftest/fuzz_%)
 
-.PHONY: all deps check unit e2e cross check-qemu demo install install-debug lib clean bench soak fuzz tables deb
+.PHONY: all deps check unit e2e cross check-qemu demo install install-debug lib clean bench soak scale fuzz tables deb
 all: $(BINS) lib
 
 deps:
@@ -453,6 +453,13 @@ SOAK_N ?= 20000
 SOAK_ARGS ?=
 soak: all
 	sh bench/deps.sh && python3 bench/soak.py --n $(SOAK_N) $(SOAK_ARGS)
+
+# Scale (not CI): one fresh daemon per N of SCALE_N, N `sleep` tasks: start rate, `ls`, the
+# engine's CPU per call, RSS, restart (serving, re-attached), delete per task. Writes only its
+# own section of bench/RESULTS.md ("Scale").
+SCALE_N ?= 200,2000
+scale: all
+	sh bench/deps.sh && python3 bench/scale.py --n $(SCALE_N)
 
 # Fuzz targets (selftest/fuzz/fuzz_<name>.c, libFuzzer's LLVMFuzzerTestOneInput), each with the
 # component whose decoder it drives. `make unit` links each with gcc and replay.c into
