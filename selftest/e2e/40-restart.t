@@ -79,6 +79,9 @@ test_clients_served_while_a_worker_is_reattached() {
 		--cgroup-parent "$(case_cgroup)" --ready-fd 3 3>"$T/ready" 2>>"$T/daemon.log" &
 	DAEMON_PID=$!
 	exec 4<"$T/ready"       # (opened before ls: a byte written later stays readable)
+	# its socket listens once it logs its version line (the second in this log)
+	timeout 10 sh -c 'until [ "$(grep -c ": serving " "$1")" -ge 2 ]; do sleep 0.02; done' _ \
+		"$T/daemon.log" || { kill -CONT "$w"; fail "the daemon did not start"; }
 	timeout 10 "$SV" ls >"$T/ls" || { kill -CONT "$w"; fail "not served while re-attaching"; }
 	if read -r -t 0 -u 4; then kill -CONT "$w"; fail "ready before the wedged worker answered"; fi
 	grep -Eq '^default +stuck +[0-9]+ +unknown' "$T/ls" || { kill -CONT "$w"; fail "stuck: $(cat "$T/ls")"; }
