@@ -172,9 +172,7 @@ static void idle_unlink(struct engine *e, struct conn *c)
 {
 	if (!c->on_idle)
 		return;
-	*(c->idle_prev ? &c->idle_prev->idle_next : &e->idle_head) = c->idle_next;
-	*(c->idle_next ? &c->idle_next->idle_prev : &e->idle_tail) = c->idle_prev;
-	c->idle_prev = c->idle_next = NULL;
+	sv_dlist_remove(&e->idle, &c->idle_link);
 	c->on_idle = false;
 }
 
@@ -201,9 +199,7 @@ void client_sync(struct engine *e, struct conn *c, bool activity)
 		return;
 	/* appended with the time now: the list stays oldest first */
 	c->active_ms = sv_now_ms();
-	c->idle_prev = e->idle_tail;
-	*(e->idle_tail ? &e->idle_tail->idle_next : &e->idle_head) = c;
-	e->idle_tail = c;
+	sv_dlist_append(&e->idle, &c->idle_link);
 	c->on_idle = true;
 }
 
@@ -213,22 +209,28 @@ void client_answered(struct engine *e, struct conn *c)
 	client_sync(e, c, true);
 }
 
+static struct conn *idle_first(struct engine *e)
+{
+	return e->idle.head ? sv_container_of(e->idle.head, struct conn, idle_link) : NULL;
+}
+
 void clients_idle(struct engine *e, int64_t now, int64_t *next)
 {
 	int64_t ms = e->cfg->client_idle_ms;
 
 	if (!ms)
 		return;
-	while (e->idle_head && e->idle_head->active_ms + ms <= now) {
-		struct conn *c = e->idle_head;
+	struct conn *c;
+
+	while ((c = idle_first(e)) && c->active_ms + ms <= now) {
 
 		if (e->cfg->log_level >= LOG_DEBUG)
 			sv_debug("engine: client %llu idle for %lld ms: closed",
 				 (unsigned long long)c->serial, (long long)ms);
 		conn_close(e, c);
 	}
-	if (e->idle_head && e->idle_head->active_ms + ms < *next)
-		*next = e->idle_head->active_ms + ms;
+	if ((c = idle_first(e)) && c->active_ms + ms < *next)
+		*next = c->active_ms + ms;
 }
 
 /* ---- partial request bytes ---- */

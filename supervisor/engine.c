@@ -110,19 +110,14 @@ void conn_dirty(struct engine *e, struct conn *c)
 	if (c->dirty)
 		return;
 	c->dirty = true;
-	c->dirty_next = NULL;
-	c->dirty_prev = e->dirty_tail;
-	*(e->dirty_tail ? &e->dirty_tail->dirty_next : &e->dirty_head) = c;
-	e->dirty_tail = c;
+	sv_dlist_append(&e->dirty, &c->dirty_link);
 }
 
 static void dirty_unlink(struct engine *e, struct conn *c)
 {
 	if (!c->dirty)
 		return;
-	*(c->dirty_prev ? &c->dirty_prev->dirty_next : &e->dirty_head) = c->dirty_next;
-	*(c->dirty_next ? &c->dirty_next->dirty_prev : &e->dirty_tail) = c->dirty_prev;
-	c->dirty_prev = c->dirty_next = NULL;
+	sv_dlist_remove(&e->dirty, &c->dirty_link);
 	c->dirty = false;
 }
 
@@ -131,18 +126,10 @@ void conn_subscribe(struct engine *e, struct conn *c, bool on)
 	if (on == c->subscriber)
 		return;
 	c->subscriber = on;
-	if (on) {
-		c->sub_prev = NULL;
-		c->sub_next = e->subs;
-		if (e->subs)
-			e->subs->sub_prev = c;
-		e->subs = c;
-		return;
-	}
-	*(c->sub_prev ? &c->sub_prev->sub_next : &e->subs) = c->sub_next;
-	if (c->sub_next)
-		c->sub_next->sub_prev = c->sub_prev;
-	c->sub_prev = c->sub_next = NULL;
+	if (on)
+		sv_dlist_append(&e->subs, &c->sub_link);
+	else
+		sv_dlist_remove(&e->subs, &c->sub_link);
 }
 
 void conn_close(struct engine *e, struct conn *c)
@@ -299,9 +286,8 @@ static void conns_check(struct engine *e)
  * marked and taken in the same pass, not left until some other wake-up. */
 static void conns_flush(struct engine *e)
 {
-	struct conn *c;
-
-	while ((c = e->dirty_head)) {
+	while (e->dirty.head) {
+		struct conn *c = sv_container_of(e->dirty.head, struct conn, dirty_link);
 		int r = 0;
 
 		dirty_unlink(e, c);

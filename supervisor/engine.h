@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include "config.h"
 #include "common/clock.h"
+#include "common/dlist.h"
 #include "common/htab.h"
 #include "common/ids.h"
 #include "common/ratelimit.h"
@@ -69,7 +70,7 @@ struct conn {
 	struct sv_hnode by_serial;      /* in e->conn_index */
 	size_t slot;            /* its place in e->conns */
 	/* on e->dirty: output queued, closing, or events to set: conns_flush looks at these only */
-	struct conn *dirty_prev, *dirty_next;
+	struct sv_dlink dirty_link;
 	bool dirty;
 	int fd;
 	enum conn_kind kind;
@@ -78,12 +79,12 @@ struct conn {
 	bool closing;           /* close once the queue is flushed */
 	/* clients */
 	bool subscriber;        /* on e->subs */
-	struct conn *sub_prev, *sub_next;
+	struct sv_dlink sub_link;
 	uint32_t sub_stream;
 	struct peer *peer;      /* its uid's connection count (clients.c) */
 	unsigned inflight;      /* requests not answered yet (Subscribe: none, it streams) */
 	int64_t active_ms;      /* on the idle list since (its last request, reply or byte) */
-	struct conn *idle_prev, *idle_next;
+	struct sv_dlink idle_link;     /* on e->idle while on_idle */
 	bool on_idle;           /* nothing in flight, not subscribed, or closing: closable */
 	size_t held;            /* its reader's bytes, counted in e->partial_bytes */
 	/* the ns/id of a Create this client was refused because the id is in use: a Start of
@@ -108,7 +109,7 @@ struct task {
 	struct sv_hnode by_name;        /* in e->task_index (ns, id) */
 	struct sv_hnode by_seq;         /* in e->seq_index while mon_seq != 0 */
 	enum ra_state reattach;         /* queued for its Connect, or Connect and State sent */
-	struct task *ra_prev, *ra_next; /* on e->ra_head while queued */
+	struct sv_dlink ra_link;        /* on e->ra_queue while RA_QUEUED */
 	enum task_state st;     /* the lifecycle: task_table.h; changed by its actions only */
 	uint32_t pid, worker_pid;
 	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
@@ -176,7 +177,7 @@ struct engine {
 	 * first: a round looks at its head only), and the partial request bytes held */
 	struct peer *peers[64];
 	size_t nonroot_clients, peer_max, root_reserve;
-	struct conn *idle_head, *idle_tail;
+	struct sv_dlist idle;
 	size_t partial_bytes;
 	uint64_t next_serial;
 	/* Every lookup by key and every deadline costs O(1) or O(log n), never a walk of all
@@ -187,12 +188,12 @@ struct engine {
 	struct sv_htab conn_index;      /* connections by serial */
 	uint8_t hash_key[16];           /* from getrandom at start: ids are the clients' choice */
 	struct sv_timerheap timers;     /* call deadlines and restart backoffs */
-	struct conn *dirty_head, *dirty_tail;   /* connections conns_flush must look at */
-	struct conn *subs;              /* subscribed clients */
+	struct sv_dlist dirty;          /* connections conns_flush must look at */
+	struct sv_dlist subs;           /* subscribed clients */
 	/* re-attach after a restart (recovery.c): the live tasks found wait on the queue; at
 	 * most SV_REATTACH_INFLIGHT have their Connect and State out at once, so that each
 	 * worker answers within its own deadline; progress is logged once a second */
-	struct task *ra_head, *ra_tail;
+	struct sv_dlist ra_queue;
 	size_t ra_inflight, ra_found, ra_done, ra_late;
 	int64_t ra_started_ms, scan_done_ms;
 	struct sv_timer ra_progress;

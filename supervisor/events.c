@@ -17,8 +17,10 @@ void publish_envelope(struct engine *e, const sv_Envelope *env)
 
 	if (ttrpc_encode_response(SV_OK, NULL, sv_Envelope_fields, env, &body, &len) < 0)
 		return;
-	for (struct conn *c = e->subs, *next; c; c = next) {
-		next = c->sub_next;     /* a subscriber cut below leaves the list */
+	for (struct sv_dlink *n = e->subs.head, *next; n; n = next) {
+		struct conn *c = sv_container_of(n, struct conn, sub_link);
+
+		next = n->next;         /* a subscriber cut below leaves the list */
 		if (c->closing)
 			continue;
 		conn_dirty(e, c);

@@ -116,17 +116,10 @@ static void child_watch(struct monitor *m, struct mon_child *c)
 
 static void cleaner_list(struct monitor *m, struct mon_child *c, bool on)
 {
-	if (on) {
-		c->cl_prev = NULL;
-		c->cl_next = m->cleaners;
-		if (m->cleaners)
-			m->cleaners->cl_prev = c;
-		m->cleaners = c;
-		return;
-	}
-	*(c->cl_prev ? &c->cl_prev->cl_next : &m->cleaners) = c->cl_next;
-	if (c->cl_next)
-		c->cl_next->cl_prev = c->cl_prev;
+	if (on)
+		sv_dlist_append(&m->cleaners, &c->cl_link);
+	else
+		sv_dlist_remove(&m->cleaners, &c->cl_link);
 }
 
 static void child_del(struct monitor *m, struct mon_child *c)
@@ -653,8 +646,10 @@ static void cleaners_progress(struct monitor *m)
 {
 	int64_t now = sv_now_ms();
 
-	for (struct mon_child *c = m->cleaners, *next; c; c = next) {
-		next = c->cl_next;
+	for (struct sv_dlink *n = m->cleaners.head, *next; n; n = next) {
+		struct mon_child *c = sv_container_of(n, struct mon_child, cl_link);
+
+		next = n->next;
 		if (c->pid == 0) {
 			/* not started yet: its next attempt */
 			if (now >= c->deadline_ms && cleaner_start(m, c) < 0) {
@@ -851,9 +846,11 @@ int monitor_run(struct monitor *m)
 		if (m->engine_fd >= 0 && fdchan_q_flush(&m->out, m->engine_fd) < 0)
 			sv_warn("monitor: the engine channel is gone");  /* its EOF drops it */
 		engine_events(m);
-		for (struct mon_child *c = m->cleaners; c; c = c->cl_next)
+		for (struct sv_dlink *l = m->cleaners.head; l; l = l->next) {
+			struct mon_child *c = sv_container_of(l, struct mon_child, cl_link);
 			if (c->deadline_ms < next)
 				next = c->deadline_ms;
+		}
 		if (m->warm_at_ms && m->warm_at_ms < next)
 			next = m->warm_at_ms;
 		int timeout = -1;

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include "config.h"
 #include "common/clock.h"
+#include "common/dlist.h"
 #include "common/htab.h"
 #include "common/ids.h"
 #include "common/ratelimit.h"
@@ -37,7 +38,7 @@ struct mon_child {
 	struct sv_hnode by_name;  /* a worker: in m->worker_index (ns, id) */
 	bool indexed_pid, indexed_name;
 	uint8_t log_tag, out_tag; /* MT_CHILD_LOG, MT_CLEANER_OUT: epoll's pointers */
-	struct mon_child *cl_prev, *cl_next;    /* a cleaner: on m->cleaners */
+	struct sv_dlink cl_link;  /* a cleaner: on m->cleaners */
 	enum { CHILD_WORKER, CHILD_CLEANER, CHILD_IDLE } kind;
 	char ns[SV_ID_SZ], id[SV_ID_SZ];
 	uint32_t seq;             /* cleaner: the request to answer */
@@ -100,7 +101,7 @@ struct monitor {
 	size_t nchildren, cap;
 	struct sv_htab child_index, worker_index;
 	uint8_t hash_key[16];
-	struct mon_child *cleaners;
+	struct sv_dlist cleaners;
 	int ep;                   /* epoll of the loop */
 	struct epoll_event *batch;        /* the round being handled */
 	int nbatch;

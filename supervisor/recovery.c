@@ -54,9 +54,7 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 			t->ns, t->id);
 	} else {
 		t->reattach = RA_QUEUED;
-		t->ra_prev = e->ra_tail;
-		*(e->ra_tail ? &e->ra_tail->ra_next : &e->ra_head) = t;
-		e->ra_tail = t;
+		sv_dlist_append(&e->ra_queue, &t->ra_link);
 		if (!e->ra_found++) {
 			e->ra_started_ms = sv_now_ms();
 			e->ra_progress.kind = TM_PROGRESS;
@@ -67,15 +65,13 @@ void recovery_found(struct engine *e, const char *ns, const char *id,
 
 static void dequeue(struct engine *e, struct task *t)
 {
-	*(t->ra_prev ? &t->ra_prev->ra_next : &e->ra_head) = t->ra_next;
-	*(t->ra_next ? &t->ra_next->ra_prev : &e->ra_tail) = t->ra_prev;
-	t->ra_prev = t->ra_next = NULL;
+	sv_dlist_remove(&e->ra_queue, &t->ra_link);
 }
 
 void recovery_pump(struct engine *e)
 {
-	while (e->ra_head && e->ra_inflight < SV_REATTACH_INFLIGHT) {
-		struct task *t = e->ra_head;
+	while (e->ra_queue.head && e->ra_inflight < SV_REATTACH_INFLIGHT) {
+		struct task *t = sv_container_of(e->ra_queue.head, struct task, ra_link);
 		sv_ConnectRequest cq = { 0 };
 		sv_StateRequest sq = { 0 };
 		sv_WaitRequest wq = { 0 };
@@ -128,7 +124,7 @@ void recovery_check_over(struct engine *e)
 
 bool recovery_over(const struct engine *e)
 {
-	return !e->scan_pending && !e->ra_head && !e->ra_inflight;
+	return !e->scan_pending && !e->ra_queue.head && !e->ra_inflight;
 }
 
 void recovery_progress(struct engine *e)
