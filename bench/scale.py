@@ -152,7 +152,7 @@ class Scale(SvStack):
             r["engine_us_per_" + verb] = (oncpu_ns(eng) - c0) / calls / 1000
         r["rss_kib"] = {"monitor": smaps_rollup(mon)["rss"], "engine": smaps_rollup(eng)["rss"]}
         r["fds"] = {"monitor": fd_count(mon), "engine": fd_count(eng)}
-        log("N=%d: engine %.1f us/state %.1f us/pids; RSS monitor %d engine %d KiB" % (
+        log("N=%d: engine %.1f us/state %.1f us/ps; RSS monitor %d engine %d KiB" % (
             n, r["engine_us_per_state"], r["engine_us_per_ps"], r["rss_kib"]["monitor"],
             r["rss_kib"]["engine"]))
 
