@@ -98,6 +98,10 @@ static inline void fz_engine_free(struct fz_engine *f)
 	while (e->nconns)
 		conn_close(e, e->conns[0]);
 	free(e->conns);
+	sv_htab_free(&e->task_index);
+	sv_htab_free(&e->seq_index);
+	sv_htab_free(&e->conn_index);
+	sv_timerheap_free(&e->timers);
 	free(e->seccomp);
 	fdchan_q_clear(&e->mon_q);
 	close(e->mon_fd);
