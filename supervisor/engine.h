@@ -197,6 +197,7 @@ struct engine {
 	size_t ra_inflight, ra_found, ra_done, ra_late;
 	int64_t ra_started_ms, scan_done_ms;
 	struct sv_timer ra_progress;
+	bool ra_reported;               /* the closing line was logged */
 	uint32_t next_mon_seq;
 	int64_t recovery_deadline_ms;   /* readiness waits for re-attach until then */
 	bool scan_pending;              /* the monitor's recovery scan is not over yet */

@@ -111,9 +111,9 @@ void recovery_done(struct engine *e, struct task *t, bool late)
 
 void recovery_check_over(struct engine *e)
 {
-	if (!recovery_over(e) || !e->ra_found || !e->ra_progress.kind)
+	if (!recovery_over(e) || !e->ra_found || e->ra_reported)
 		return;
-	e->ra_progress.kind = 0;        /* reported once */
+	e->ra_reported = true;
 	sv_timer_cancel(&e->timers, &e->ra_progress);
 	if (e->ra_late)
 		sv_warn("re-attach: %zu of %zu workers gave no answer within %d ms; still waiting "
