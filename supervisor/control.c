@@ -184,7 +184,7 @@ static void m_start(struct call *k)
 		return;
 	}
 	if ((t = task_for(k, rq.id, TR_START)))
-		task_fire(k->e, t, TE_START, &(struct task_ev){ .rt = k->rt, .fd = -1, .link_fd = -1 });
+		task_fire(k->e, t, TE_START, &(struct task_ev){ .rt = k->rt, .link_fd = -1 });
 }
 
 static void m_kill(struct call *k)
@@ -198,8 +198,7 @@ static void m_kill(struct call *k)
 		reply(k->e, k->rt, SV_INVALID_ARGUMENT, "invalid signal", NULL, NULL);
 		return;
 	}
-	task_fire(k->e, t, TE_KILL, &(struct task_ev){ .rt = k->rt, .body = &rq, .fd = -1,
-						    .link_fd = -1 });
+	task_fire(k->e, t, TE_KILL, &(struct task_ev){ .rt = k->rt, .body = &rq, .link_fd = -1 });
 }
 
 static void m_wait(struct call *k)
@@ -415,7 +414,7 @@ static void m_delete(struct call *k)
 		return;
 	}
 	task_fire(k->e, t, tr == TR_DELETE ? TE_DELETE : TE_DELETE_FORCE,
-		  &(struct task_ev){ .rt = k->rt, .fd = -1, .link_fd = -1 });
+		  &(struct task_ev){ .rt = k->rt, .link_fd = -1 });
 }
 
 /* A stopped task run again on its bundle (task_restart.c's restart_now); answered once the
@@ -427,7 +426,7 @@ static void m_restart(struct call *k)
 
 	if (decode(k, sv_CtlRestartRequest_fields, &rq) < 0 || !(t = task_for(k, rq.id, TR_RESTART)))
 		return;
-	task_fire(k->e, t, TE_RESTART, &(struct task_ev){ .rt = k->rt, .fd = -1, .link_fd = -1 });
+	task_fire(k->e, t, TE_RESTART, &(struct task_ev){ .rt = k->rt, .link_fd = -1 });
 }
 
 static void m_list(struct call *k)

@@ -208,7 +208,7 @@ void engine_fd_budget(struct engine *e, unsigned long nofile)
 	unsigned long room = nofile > ENGINE_FIXED_FDS ? nofile - ENGINE_FIXED_FDS : 0;
 
 	e->max_clients = room / 4 < SV_CONN_MAX * 4 ? room / 4 : SV_CONN_MAX * 4;
-	e->max_tasks = (room - e->max_clients) / 2;
+	e->max_tasks = room - e->max_clients;      /* one fd each: its link */
 	client_caps(e);
 }
 
@@ -374,7 +374,7 @@ static void signals(struct engine *e)
 			e->stopping = true;
 }
 
-static void conn_input(struct engine *e, struct conn *c)
+void conn_input(struct engine *e, struct conn *c)
 {
 	int r;
 
@@ -432,9 +432,6 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 		break;
 	case EV_CTL:
 		accept_clients(e);
-		break;
-	case EV_REPORT:
-		task_report_input(e, (struct task *)((char *)tag - offsetof(struct task, ev)));
 		break;
 	case EV_CONN: {
 		struct conn *c = (struct conn *)((char *)tag - offsetof(struct conn, ev));

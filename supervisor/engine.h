@@ -37,10 +37,10 @@ static const struct reply_to nobody;
 
 enum conn_kind { CONN_CLIENT, CONN_WORKER };
 
-/* What an epoll registration points at: a field of the object it belongs to (a conn, a
- * task's report pipe) or one of the engine's own. Registered once, never rebuilt per round:
+/* What an epoll registration points at: a field of the object it belongs to (a conn) or
+ * one of the engine's own. Registered once, never rebuilt per round:
  * a round costs what is ready, not what is open. */
-enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN, EV_REPORT };
+enum ev_kind { EV_SIG = 1, EV_MON, EV_CTL, EV_CONN };
 
 /* What an armed timer (e->timers) belongs to: a call's deadline, a task's restart backoff. */
 enum tm_kind { TM_CALL = 1, TM_RESTART, TM_PROGRESS };
@@ -104,7 +104,6 @@ struct waiter {
 };
 
 struct task {
-	enum ev_kind ev;        /* EV_REPORT: the epoll tag of report_fd */
 	char ns[SV_ID_SZ], id[SV_ID_SZ];
 	struct sv_hnode by_name;        /* in e->task_index (ns, id) */
 	struct sv_hnode by_seq;         /* in e->seq_index while mon_seq != 0 */
@@ -113,14 +112,13 @@ struct task {
 	enum task_state st;     /* the lifecycle: task_table.h; changed by its actions only */
 	uint32_t pid, worker_pid;
 	bool paused;            /* frozen by a Pause the worker answered (or State said so) */
-	bool adopted;           /* re-attached after a restart: no report pipe, events synthesized */
+	bool adopted;           /* re-attached after a restart: a link without reports, events
+				 * synthesized from replies */
 	uint32_t exit_status;
 	sv_Timestamp exited_at;         /* zero until the init's exit is known */
 	char *bundle;
-	int report_fd;
-	uint8_t *rbuf;          /* partial report bytes */
-	size_t rlen;
-	struct conn *link;      /* our ttrpc connection to the worker */
+	struct conn *link;      /* our ttrpc connection to the worker; a worker we spawned
+				 * also sends its reports on it */
 	uint32_t mon_seq;       /* outstanding monitor request */
 	/* who is owed an answer: each answered by the action that ends its wait (restart_rt:
 	 * a client's Restart, once the new run has started) */
@@ -162,8 +160,8 @@ struct engine {
 	int nbatch;
 	struct conn **conns;
 	size_t nconns, conns_cap;
-	/* The fd budget (RLIMIT_NOFILE, raised to its hard limit at start): every task holds two
-	 * fds here (its report pipe and our link to its worker), every client one. Creates past
+	/* The fd budget (RLIMIT_NOFILE, raised to its hard limit at start): every task holds one
+	 * fd here (our link to its worker, which carries its reports too), every client one. Creates past
 	 * max_tasks and clients past max_clients are refused, so that a reply from the monitor
 	 * always has room for its fd. spare_fd is held back for accept() to refuse with. */
 	size_t ntasks, max_tasks;
@@ -227,6 +225,8 @@ int ev_watch(struct engine *e, int fd, uint32_t events, enum ev_kind *tag);
 void ev_forget(struct engine *e, int fd, enum ev_kind *tag);
 struct conn *conn_new(struct engine *e, int fd, enum conn_kind kind);
 void conn_close(struct engine *e, struct conn *c);
+/* Read and handle every whole frame c has sent, until it would block or ends. */
+void conn_input(struct engine *e, struct conn *c);
 struct conn *conn_by_serial(struct engine *e, uint64_t serial);
 /* c has output queued, is closing, or wants its events set again: the next conns_flush
  * (before the loop waits) looks at it. */
@@ -279,7 +279,7 @@ struct task_ev {
 	struct reply_to rt;     /* the client the event's answer is for */
 	const void *body;       /* sv_MonSpawned, sv_MonCleaned, sv_DeleteResponse,
 				 * sv_ConnectResponse or sv_StateResponse */
-	int fd, link_fd;        /* spawned: the report pipe and the link (taken) */
+	int link_fd;            /* spawned, found: the link (taken) */
 	uint32_t exit_status;   /* exited */
 	const sv_Timestamp *exited_at;
 	const sv_Envelope *env; /* the worker's event, relayed as it came */
@@ -301,9 +301,8 @@ static inline bool task_exit_known(const struct task *t)
 {
 	return t->exited_at.seconds || t->exited_at.nanos;
 }
-void task_report_input(struct engine *e, struct task *t);
-/* Its report pipe closed (its worker is replaced or gone). */
-void task_report_close(struct engine *e, struct task *t);
+/* One Report its worker sent on the link (worker_link.c). */
+void task_report(struct engine *e, struct task *t, const uint8_t *body, size_t len);
 /* The restart policy's deadlines (state "waiting to restart"): fired when due, else *next. */
 /* A timer of kind TM_RESTART is due. */
 void task_restart_due(struct engine *e, struct sv_timer *tm);
@@ -312,11 +311,11 @@ void task_restart_due(struct engine *e, struct sv_timer *tm);
 void task_set_restart(struct engine *e, struct task *t, const struct sv_restart *r);
 /* Its policy as the monitor's message. */
 void task_restart_msg(const struct task *t, sv_MonRestart *out);
-/* The monitor's answers (engine_replies.c). spawn answered: err 0 with sp (report_fd >= 0,
- * link_fd >= 0, or -1 when the monitor connected no link: the create then fails once the
- * worker's end is seen; both taken), or err > 0 with reason (may be ""; no fds) */
+/* The monitor's answers (engine_replies.c). spawn answered: err 0 with sp and link_fd (-1
+ * when cut for want of fds: the create then fails once the worker's end is seen; taken), or
+ * err > 0 with reason (may be ""; no fds) */
 void task_spawned(struct engine *e, struct task *t, int err, const char *reason,
-		  const sv_MonSpawned *sp, int report_fd, int link_fd);
+		  const sv_MonSpawned *sp, int link_fd);
 void task_committed(struct engine *e, struct task *t, int err);      /* 0 or errno */
 void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err);
 void task_worker_gone(struct engine *e, struct task *t);             /* its worker reaped */

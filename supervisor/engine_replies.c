@@ -40,7 +40,7 @@ struct reply_fns {
 
 static const char *bad_spawned(const sv_MonReply *rep)
 {
-	const sv_MonSpawned *sp = &rep->r.spawned;     /* spawned_unlinked: the same message */
+	const sv_MonSpawned *sp = &rep->r.spawned;
 
 	return !sp->pid || !sp->bundle || !sp->bundle[0] ? "no pid or bundle" : NULL;
 }
@@ -104,14 +104,7 @@ static const char *bad_settings(const sv_MonReply *rep)
 
 static void on_spawned(struct engine *e, struct task *t, const sv_MonReply *rep, const int *fds)
 {
-	task_spawned(e, t, 0, "", &rep->r.spawned, fds[0], fds[1]);
-}
-
-/* No link: the create fails, and the worker's exit notice leads to its cleanup (tasks.c). */
-static void on_spawned_unlinked(struct engine *e, struct task *t, const sv_MonReply *rep,
-				const int *fds)
-{
-	task_spawned(e, t, 0, "", &rep->r.spawned_unlinked, fds[0], -1);
+	task_spawned(e, t, 0, "", &rep->r.spawned, fds[0]);
 }
 
 static void on_spawn_failed(struct engine *e, struct task *t, const sv_MonReply *rep,
@@ -120,7 +113,7 @@ static void on_spawn_failed(struct engine *e, struct task *t, const sv_MonReply 
 	const sv_MonFailed *f = &rep->r.spawn_failed;
 
 	(void)fds;
-	task_spawned(e, t, f->err, f->reason ? f->reason : "", NULL, -1, -1);
+	task_spawned(e, t, f->err, f->reason ? f->reason : "", NULL, -1);
 }
 
 static void on_committed(struct engine *e, struct task *t, const sv_MonReply *rep, const int *fds)
@@ -193,8 +186,7 @@ static const char *bad_recorded(const sv_MonReply *rep)
 
 /* The replies, one row each: REPLY(type, answers, nfds, find, bad, fn). */
 #define REPLIES(REPLY) \
-	REPLY(spawned,          "spawn",   2, BY_SEQ,  bad_spawned,    on_spawned) \
-	REPLY(spawned_unlinked, "spawn",   1, BY_SEQ,  bad_spawned,    on_spawned_unlinked) \
+	REPLY(spawned,          "spawn",   1, BY_SEQ,  bad_spawned,    on_spawned) \
 	REPLY(spawn_failed,     "spawn",   0, BY_SEQ,  bad_failed,     on_spawn_failed) \
 	REPLY(committed,        "commit",  0, BY_SEQ,  NULL,           on_committed) \
 	REPLY(commit_failed,    "commit",  0, BY_SEQ,  bad_failed,     on_commit_failed) \

@@ -65,7 +65,8 @@ struct mon_log {
 	struct sv_rate workers;   /* all children's lines together */
 	unsigned long workers_suppressed;
 	int64_t report_at_ms;     /* when to report suppressed lines; 0: none are */
-	size_t nrelays, max_relays;   /* children's relays open; at most (half the fd limit) */
+	size_t nrelays, max_relays;   /* children's relays open; at most the fd limit less
+				       * the monitor's own (monitor_log.c) */
 	bool relays_full_said;
 };
 

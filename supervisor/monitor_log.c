@@ -19,6 +19,7 @@
 
 #define SYSLOG_IDENT "shimvisord"
 #define READS_PER_ROUND 64        /* datagrams read from one relay before serving the rest */
+#define MON_OWN_FDS 256           /* the fd limit's part kept from relays */
 #define REPORT_MS 1000            /* suppressed lines are reported at most this often */
 #define ENGINE_RELAY_BUF (4 << 20)
 
@@ -81,8 +82,8 @@ int mon_log_child_relay(struct monitor *m, int *rd, int *wr)
 	*rd = *wr = -1;
 	if (l->nrelays >= l->max_relays) {
 		if (!l->relays_full_said)
-			sv_warn("log: %zu workers relay their lines, half the fd limit: the next ones' "
-				"lines are lost (raise RLIMIT_NOFILE)", l->nrelays);
+			sv_warn("log: %zu children relay their lines, all the fd limit leaves: the "
+				"next ones' lines are lost (raise RLIMIT_NOFILE)", l->nrelays);
 		l->relays_full_said = true;
 		return -EMFILE;
 	}
@@ -98,10 +99,17 @@ int mon_log_open(struct monitor *m)
 	struct rlimit rl;
 	int r;
 
-	/* the rest of the limit is for the monitor's own work (a spawn holds a few fds) */
+	/* the soft limit raised to the hard one, as the engine does: a relay per worker, the
+	 * engine a link per task. MON_OWN_FDS of it are for the monitor's own work (a spawn
+	 * holds a few fds, replies queued for a slow engine hold theirs). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		rl.rlim_cur = 1 << 20;
-	l->max_relays = rl.rlim_cur / 2;
+	l->max_relays = rl.rlim_cur > 2 * MON_OWN_FDS ? rl.rlim_cur - MON_OWN_FDS : rl.rlim_cur / 2;
 	l->nrelays = 0;
 
 	l->foreground = m->cfg->foreground;

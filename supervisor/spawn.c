@@ -50,7 +50,7 @@ int monitor_find_worker(const struct sv_config *cfg, char *out, size_t sz)
 	return -ENOENT;
 }
 
-_Static_assert(SV_FD_LISTEN == 3 && SV_FD_REPORT == 4 && SV_FD_HANDOVER == 3,
+_Static_assert(SV_FD_LISTEN == 3 && SV_FD_LINK == 4 && SV_FD_HANDOVER == 3,
 	       "a worker's contract fds are 3 and 4 (sv_spawn's fds[0], fds[1])");
 
 /* A worker: a new session, 0 on /dev/null, 1 on out (-1: /dev/null), 2 on a log relay of its
@@ -79,10 +79,10 @@ static int start_worker(struct monitor *m, char *const argv[], int dirfd, int ou
 
 /* Give the warm worker this task. The hand-over socket is spent either way. */
 static int hand_over(struct monitor *m, const char *ns, const char *id, const char *bundle,
-		     int lfd, int report_fd)
+		     int lfd, int link_fd)
 {
 	sv_WorkerAssign a = { .bundle = (char *)bundle };
-	int fds[2] = { lfd, report_fd }, r;
+	int fds[2] = { lfd, link_fd }, r;
 
 	snprintf(a.ns, sizeof(a.ns), "%s", ns);
 	snprintf(a.id, sizeof(a.id), "%s", id);
@@ -120,11 +120,12 @@ int spawn_idle(struct monitor *m, int *log_fd)
 	return 0;
 }
 
-/* The socket, the address, the report pipe, the worker (the warm one, or exec'd), its pid
- * file: what a create and a restart both do in a bundle (bfd). On failure *lfd and pipefd
- * are left for the caller to close. */
+/* The socket, the address, the link (a socketpair: the worker's end on SV_FD_LINK, the
+ * engine's in res->link_fd), the worker (the warm one, or exec'd), its pid file: what a
+ * create and a restart both do in a bundle (bfd). On failure *lfd and pair are left for the
+ * caller to close. */
 static int start_on_bundle(struct monitor *m, const char *ns, const char *id, int bfd,
-			   const char *sock, struct spawn_result *res, int *lfd, int pipefd[2],
+			   const char *sock, struct spawn_result *res, int *lfd, int pair[2],
 			   pid_t *pid)
 {
 	char pidbuf[32];
@@ -136,15 +137,15 @@ static int start_on_bundle(struct monitor *m, const char *ns, const char *id, in
 	r = sv_replace_file(bfd, SV_BUNDLE_ADDRESS, res->address, strlen(res->address), 0600);
 	if (r < 0)
 		return r;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return -errno;
-	if (m->idle_fd >= 0 && hand_over(m, ns, id, res->bundle, *lfd, pipefd[1]) == 0) {
+	if (m->idle_fd >= 0 && hand_over(m, ns, id, res->bundle, *lfd, pair[1]) == 0) {
 		*pid = m->idle_pid;
 		m->idle_pid = 0;
 	} else {
 		char *argv[] = { "shimvisor-worker", "-namespace", (char *)ns, "-id", (char *)id,
 				 "-bundle", res->bundle, NULL };
-		int contract[2] = { *lfd, pipefd[1] };
+		int contract[2] = { *lfd, pair[1] };
 
 		r = start_worker(m, argv, bfd, -1, contract, 2, pid, &res->log_fd);
 		if (r < 0)
@@ -152,13 +153,13 @@ static int start_on_bundle(struct monitor *m, const char *ns, const char *id, in
 	}
 	close(*lfd);
 	*lfd = -1;
-	close(pipefd[1]);
-	pipefd[1] = -1;
+	close(pair[1]);
+	pair[1] = -1;
 	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)*pid);
 	sv_replace_file(bfd, SV_BUNDLE_WORKER_PID, pidbuf, strlen(pidbuf), 0600);
 	res->pid = *pid;
-	res->report_fd = pipefd[0];
-	pipefd[0] = -1;
+	res->link_fd = pair[0];
+	pair[0] = -1;
 	return 0;
 }
 
@@ -169,7 +170,7 @@ static int task_paths(struct monitor *m, const char *ns, const char *id, char *s
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	res->report_fd = -1;
+	res->link_fd = -1;
 	res->log_fd = -1;
 	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sz);
 	if (r < 0)
@@ -181,15 +182,15 @@ static int task_paths(struct monitor *m, const char *ns, const char *id, char *s
 	return 0;
 }
 
-static void close_fds(int lfd, const char *sock, int pipefd[2])
+static void close_fds(int lfd, const char *sock, int pair[2])
 {
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(sock);
 	}
 	for (int i = 0; i < 2; i++)
-		if (pipefd[i] >= 0)
-			close(pipefd[i]);
+		if (pair[i] >= 0)
+			close(pair[i]);
 }
 
 int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spawn_result *res)
@@ -197,7 +198,7 @@ int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spa
 	static const char *const stale[] = { SV_BUNDLE_EXIT, SV_BUNDLE_INIT_PID, "cgroup",
 					     SV_BUNDLE_WORKER_PID };
 	char sock[PATH_MAX], path[2 * SV_ID_SZ + 2];
-	int bfd, lfd = -1, pipefd[2] = { -1, -1 }, r;
+	int bfd, lfd = -1, pair[2] = { -1, -1 }, r;
 	pid_t pid;
 
 	r = task_paths(m, ns, id, sock, sizeof(sock), res);
@@ -221,10 +222,10 @@ int respawn_worker(struct monitor *m, const char *ns, const char *id, struct spa
 		if (unlinkat(bfd, stale[i], 0) < 0 && errno != ENOENT)
 			sv_warn_err(-errno, "restart %s/%s: remove %s", ns, id, stale[i]);
 	unlink(sock);
-	r = start_on_bundle(m, ns, id, bfd, sock, res, &lfd, pipefd, &pid);
+	r = start_on_bundle(m, ns, id, bfd, sock, res, &lfd, pair, &pid);
 	close(bfd);
 	if (r < 0)
-		close_fds(lfd, sock, pipefd);
+		close_fds(lfd, sock, pair);
 	return r;
 }
 
@@ -247,7 +248,7 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const pb_byt
 		 const pb_bytes_array_t *summary, struct spawn_result *res)
 {
 	char sock[PATH_MAX];
-	int nsfd = -1, bfd = -1, lfd = -1, pipefd[2] = { -1, -1 }, r;
+	int nsfd = -1, bfd = -1, lfd = -1, pair[2] = { -1, -1 }, r;
 	pid_t pid;
 
 	r = task_paths(m, ns, id, sock, sizeof(sock), res);
@@ -286,14 +287,14 @@ int spawn_worker(struct monitor *m, const char *ns, const char *id, const pb_byt
 		r = -errno;
 		goto fail;
 	}
-	r = start_on_bundle(m, ns, id, bfd, sock, res, &lfd, pipefd, &pid);
+	r = start_on_bundle(m, ns, id, bfd, sock, res, &lfd, pair, &pid);
 	if (r < 0)
 		goto fail;
 	close(bfd);
 	close(nsfd);
 	return 0;
 fail:
-	close_fds(lfd, sock, pipefd);
+	close_fds(lfd, sock, pair);
 	if (bfd >= 0)
 		close(bfd);
 	sv_remove_tree(nsfd, id);

@@ -11,14 +11,14 @@ struct monitor;
 
 struct spawn_result {
 	pid_t pid;
-	int report_fd;            /* read end of the report pipe, for the engine */
+	int link_fd;              /* the engine's end of the worker's link (replies and reports) */
 	int log_fd;               /* a worker exec'd for it: its log relay (the monitor's end) */
 	char address[128];        /* unix:///... */
 	char bundle[4096];
 };
 
 /* Make the bundle (config.json, the summary if any, rootfs/), the work dir and the listening
- * shim socket, then fork+exec the worker on fds SV_FD_LISTEN/SV_FD_REPORT. ns and id are
+ * shim socket, then fork+exec the worker on fds SV_FD_LISTEN/SV_FD_LINK. ns and id are
  * already valid. */
 int spawn_worker(struct monitor *m, const char *ns, const char *id, const pb_bytes_array_t *config,
 		 const pb_bytes_array_t *summary, struct spawn_result *res);

@@ -56,7 +56,7 @@ static void send_cleanup(struct engine *e, struct task *t, bool dead)
 }
 
 /* The init's exit, once: recorded, published (the worker's own event when it came on the
- * report pipe), its waiters answered. */
+ * link), its waiters answered. */
 void exit_record(struct engine *e, struct task *t, uint32_t status, const sv_Timestamp *at,
 			const sv_Envelope *env)
 {
@@ -167,25 +167,14 @@ static enum task_req req_of(enum task_event ev)
 	       ev == TE_RESTART ? TR_RESTART : TR_DELETE_FORCE;
 }
 
-/* A new worker's report pipe (fd, may be -1) watched, and our link to it opened. 0, or
- * -errno when there is no link. */
+/* A new worker's link (its calls' replies and its reports) opened. 0, or -errno when there
+ * is no link. */
 int take_worker(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	const sv_MonSpawned *sp = a->body;
-	int fd = a->fd, r;
 
 	t->worker_pid = sp->pid;
-	if (fd >= 0) {
-		sv_set_nonblock(fd, 1);
-		if ((r = ev_watch(e, fd, EPOLLIN, &t->ev)) < 0) {
-			/* events then come only through the link's replies */
-			sv_warn_err(r, "task %s/%s: watch the report pipe", t->ns, t->id);
-			close(fd);
-			fd = -1;
-		}
-	}
-	t->report_fd = fd;
-	return link_open(e, t, a->link_fd);    /* connected by the monitor */
+	return link_open(e, t, a->link_fd);    /* made by the monitor */
 }
 
 /* The worker's Create: stdio from cr, or (cr NULL or detached) the bundle's log. */
@@ -238,8 +227,6 @@ static void spawned(struct engine *e, struct task *t, const struct task_ev *a)
 static void spawned_late(struct engine *e, struct task *t, const struct task_ev *a)
 {
 	(void)e, (void)t;
-	if (a->fd >= 0)
-		close(a->fd);
 	if (a->link_fd >= 0)
 		close(a->link_fd);
 }
@@ -591,7 +578,7 @@ static task_action *const action_fns[TA_NACTIONS] = { TASK_ACTION_LIST(ACTION_FN
 
 void task_fire(struct engine *e, struct task *t, enum task_event ev, const struct task_ev *a)
 {
-	static const struct task_ev none = { .fd = -1, .link_fd = -1 };
+	static const struct task_ev none = { .link_fd = -1 };
 	unsigned id;
 
 	if ((unsigned)t->st >= TS_NSTATES || (unsigned)ev >= TE_NEVENTS)

@@ -18,7 +18,7 @@ void exit_record(struct engine *e, struct task *t, uint32_t status, const sv_Tim
 void stopped_or_removed(struct engine *e, struct task *t);
 /* The worker is gone (or going): st waits for the cleanup of its bundle. */
 void await_cleanup(struct engine *e, struct task *t, enum task_state st, bool dead);
-/* A new worker (spawned): its report pipe watched, our link opened; 0 or -errno. */
+/* A new worker (spawned): our link to it opened; 0 or -errno. */
 int take_worker(struct engine *e, struct task *t, const struct task_ev *a);
 /* The worker's Create: stdio from cr, or (cr NULL or detached) the bundle's log. */
 void send_create(struct engine *e, struct task *t, const sv_CtlCreateRequest *cr,

@@ -164,7 +164,6 @@ void respawn(struct engine *e, struct task *t, const struct task_ev *a)
 
 	(void)a;
 	task_unlink(e, t);
-	task_report_close(e, t);
 	snprintf(rq.op.spawn.ns, sizeof(rq.op.spawn.ns), "%s", t->ns);
 	snprintf(rq.op.spawn.id, sizeof(rq.op.spawn.id), "%s", t->id);
 	rq.op.spawn.respawn = true;
@@ -172,12 +171,12 @@ void respawn(struct engine *e, struct task *t, const struct task_ev *a)
 	task_restart_msg(t, &rq.op.spawn.restart);
 	t->st = TS_RESPAWNING;
 	if (mon_send(e, t, &rq) < 0)
-		task_spawned(e, t, EIO, "", NULL, -1, -1);
+		task_spawned(e, t, EIO, "", NULL, -1);
 }
 
 void respawned(struct engine *e, struct task *t, const struct task_ev *a)
 {
-	t->adopted = false;     /* its events come on its report pipe again */
+	t->adopted = false;     /* its events come on its link again */
 	t->paused = false;
 	if (take_worker(e, t, a) < 0) {
 		sv_warn("task %s/%s: restart: no link to the new worker", t->ns, t->id);

@@ -52,7 +52,7 @@ enum task_event {
 	TE_CONNECTED,       /* re-attach: Connect answered */
 	TE_CONNECT_FAILED,
 	TE_STATE,           /* re-attach: State answered */
-	TE_REPORT_DELETE,   /* the worker's /tasks/delete on its report pipe */
+	TE_REPORT_DELETE,   /* the worker's /tasks/delete reported on its link */
 	TE_RESTART_DUE,     /* the restart backoff is over (the engine's timer) */
 	TE_START,           /* client requests that move the lifecycle */
 	TE_KILL,            /* (a client's Kill ends the restart policy) */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* supervisor/tasks.c: the engine's task list, its report pipes, and the events that come
+/* supervisor/tasks.c: the engine's task list, its workers' reports, and the events that come
  * into the lifecycle table (task_actions.c) from the monitor, the worker and its reports. */
 #include <assert.h>
 #include <errno.h>
@@ -46,8 +46,6 @@ struct task *task_new(struct engine *e, const char *ns, const char *id)
 		free(t);
 		return NULL;
 	}
-	t->report_fd = -1;
-	t->ev = EV_REPORT;
 	t->st = TS_SPAWNING;
 	t->restart_tm.kind = TM_RESTART;
 	t->next = e->tasks;
@@ -129,10 +127,6 @@ void task_free(struct engine *e, struct task *t)
 		t->detached = n->next;
 		free(n);
 	}
-	if (t->report_fd >= 0) {
-		ev_forget(e, t->report_fd, &t->ev);
-		close(t->report_fd);
-	}
 	task_unlink(e, t);
 	if (t->create_req) {
 		sv_pb_free(sv_CtlCreateRequest_fields, t->create_req);
@@ -140,7 +134,6 @@ void task_free(struct engine *e, struct task *t)
 	}
 	free(t->fail_msg);
 	free(t->summary);
-	free(t->rbuf);
 	free(t->bundle);
 	free(t);
 }
@@ -223,7 +216,7 @@ static void exec_exited(struct engine *e, struct task *t, const char *exec_id)
 	}
 }
 
-/* One event the worker wrote on its report pipe. */
+/* One event the worker reported on its link. */
 static void apply_event(struct engine *e, struct task *t, const sv_Envelope *env)
 {
 	const char *topic = env->topic ? env->topic : "";
@@ -238,12 +231,12 @@ static void apply_event(struct engine *e, struct task *t, const sv_Envelope *env
 			sv_pb_free(sv_TaskCreate_fields, &ev);
 		}
 	} else if (!strcmp(topic, "/tasks/start")) {
-		task_fire(e, t, TE_STARTED, &(struct task_ev){ .fd = -1, .link_fd = -1 });
+		task_fire(e, t, TE_STARTED, &(struct task_ev){ .link_fd = -1 });
 	} else if (!strcmp(topic, "/tasks/exit")) {
 		sv_TaskExit ev;
 		if (sv_pb_decode(sv_TaskExit_fields, &ev, b, n) == 0) {
 			if (!strcmp(ev.id, t->id) || !ev.id[0]) {
-				struct task_ev x = { .fd = -1, .link_fd = -1, .exit_status = ev.exit_status,
+				struct task_ev x = { .link_fd = -1, .exit_status = ev.exit_status,
 						     .exited_at = ev.has_exited_at ? &ev.exited_at : NULL,
 						     .env = env };
 				task_fire(e, t, TE_EXITED, &x);
@@ -254,95 +247,41 @@ static void apply_event(struct engine *e, struct task *t, const sv_Envelope *env
 			return;
 		}
 	} else if (!strcmp(topic, "/tasks/delete")) {
-		task_fire(e, t, TE_REPORT_DELETE, &(struct task_ev){ .fd = -1, .link_fd = -1, .env = env });
+		task_fire(e, t, TE_REPORT_DELETE, &(struct task_ev){ .link_fd = -1, .env = env });
 		return;
 	}
 	publish_envelope(e, env);
 }
 
-void task_report_close(struct engine *e, struct task *t)
+void task_report(struct engine *e, struct task *t, const uint8_t *body, size_t len)
 {
-	if (t->report_fd < 0)
+	sv_Report rep;
+
+	if (len > SV_REPORT_MAX || sv_pb_decode(sv_Report_fields, &rep, body, len) < 0) {
+		sv_warn("task %s/%s: undecodable report dropped", t->ns, t->id);
 		return;
-	ev_forget(e, t->report_fd, &t->ev);
-	close(t->report_fd);
-	t->report_fd = -1;
-	free(t->rbuf);
-	t->rbuf = NULL;
-	t->rlen = 0;
-}
-
-/* Read and apply every whole Report the worker has written; EOF closes the pipe. The buffer
- * holds only a partial frame between reads and is freed when empty. */
-void task_report_input(struct engine *e, struct task *t)
-{
-	uint8_t chunk[4096];
-
-	while (t->report_fd >= 0) {
-		size_t hdr, body;
-		ssize_t k;
-		int r;
-
-		while ((r = sv_report_peek(t->rbuf, t->rlen, &hdr, &body)) == 1) {
-			sv_Report rep;
-			if (sv_pb_decode(sv_Report_fields, &rep, t->rbuf + hdr, body) == 0) {
-				if (rep.which_kind == sv_Report_event_tag)
-					apply_event(e, t, &rep.kind.event);
-				sv_pb_free(sv_Report_fields, &rep);
-			} else {
-				sv_warn("task %s/%s: undecodable report dropped", t->ns, t->id);
-			}
-			memmove(t->rbuf, t->rbuf + hdr + body, t->rlen - hdr - body);
-			t->rlen -= hdr + body;
-		}
-		if (r < 0) {
-			sv_warn_err(r, "task %s/%s: report pipe", t->ns, t->id);
-			task_report_close(e, t);
-			return;
-		}
-		if (t->rlen == 0) {
-			free(t->rbuf);
-			t->rbuf = NULL;
-		}
-		k = read(t->report_fd, chunk, sizeof(chunk));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno == EAGAIN)
-			return;
-		if (k <= 0) {
-			task_report_close(e, t);
-			return;
-		}
-		uint8_t *nb = realloc(t->rbuf, t->rlen + (size_t)k);
-		if (!nb) {
-			task_report_close(e, t);
-			return;
-		}
-		t->rbuf = nb;
-		memcpy(t->rbuf + t->rlen, chunk, (size_t)k);
-		t->rlen += (size_t)k;
 	}
+	if (rep.which_kind == sv_Report_event_tag)
+		apply_event(e, t, &rep.kind.event);
+	sv_pb_free(sv_Report_fields, &rep);
 }
 
-/* Everything the worker wrote before this (its death, its Delete answer) is read first. */
+/* Everything the worker sent before it died (its reports, its answers) is read first. */
 static void drain(struct engine *e, struct task *t)
 {
-	if (t->report_fd >= 0)
-		task_report_input(e, t);
+	if (t->link && !t->link->closing)
+		conn_input(e, t->link);
 }
 
 void task_spawned(struct engine *e, struct task *t, int err, const char *reason,
-		  const sv_MonSpawned *sp, int report_fd, int link_fd)
+		  const sv_MonSpawned *sp, int link_fd)
 {
-	struct task_ev a = { .code = err, .msg = reason, .body = sp, .fd = report_fd,
-			     .link_fd = link_fd };
+	struct task_ev a = { .code = err, .msg = reason, .body = sp, .link_fd = link_fd };
 
 	if (err || !sp) {
-		if (report_fd >= 0)
-			close(report_fd);
 		if (link_fd >= 0)
 			close(link_fd);
-		a.fd = a.link_fd = -1;
+		a.link_fd = -1;
 		a.code = err ? err : EPROTO;
 		task_fire(e, t, TE_SPAWN_FAILED, &a);
 		return;
@@ -353,7 +292,7 @@ void task_spawned(struct engine *e, struct task *t, int err, const char *reason,
 void task_committed(struct engine *e, struct task *t, int err)
 {
 	task_fire(e, t, err ? TE_COMMIT_FAILED : TE_COMMITTED,
-		  &(struct task_ev){ .code = err, .fd = -1, .link_fd = -1 });
+		  &(struct task_ev){ .code = err, .link_fd = -1 });
 }
 
 void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int err)
@@ -361,7 +300,7 @@ void task_cleaned(struct engine *e, struct task *t, const sv_MonCleaned *cl, int
 	if (err)
 		sv_warn("task %s/%s: cleanup: %s", t->ns, t->id, strerror(err));
 	task_fire(e, t, TE_CLEANED, &(struct task_ev){ .code = err, .body = cl,
-						       .fd = -1, .link_fd = -1 });
+						       .link_fd = -1 });
 }
 
 void task_worker_gone(struct engine *e, struct task *t)
@@ -373,9 +312,8 @@ void task_worker_gone(struct engine *e, struct task *t)
 void task_deleted(struct engine *e, struct task *t, int code, const char *msg,
 		  const sv_DeleteResponse *dr)
 {
-	struct task_ev a = { .code = code, .msg = msg, .fd = -1, .link_fd = -1 };
+	struct task_ev a = { .code = code, .msg = msg, .link_fd = -1 };
 
-	drain(e, t);
 	if (code == SV_OK || code == SV_NOT_FOUND) {
 		a.body = code == SV_OK ? dr : NULL;
 		task_fire(e, t, TE_DELETED, &a);

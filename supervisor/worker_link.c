@@ -136,7 +136,7 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		if (t)
 			task_fire(e, t, code == SV_OK ? TE_CREATED : TE_CREATE_FAILED,
 				  &(struct task_ev){ .code = code, .msg = msg, .pid = r.pid, .rt = w->rt,
-						     .fd = -1, .link_fd = -1 });
+						     .link_fd = -1 });
 		else
 			reply(e, w->rt, SV_UNAVAILABLE, "task is gone", NULL, NULL);
 		break;
@@ -144,7 +144,7 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 	case W_START: {
 		sv_StartResponse r = { 0 };
 		if (code == SV_OK && sv_pb_decode(sv_StartResponse_fields, &r, b, n) == 0 && t)
-			task_fire(e, t, TE_STARTED, &(struct task_ev){ .pid = r.pid, .fd = -1, .link_fd = -1 });
+			task_fire(e, t, TE_STARTED, &(struct task_ev){ .pid = r.pid, .link_fd = -1 });
 		relay_raw(e, w->rt, code, msg, payload);
 		break;
 	}
@@ -186,7 +186,7 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 			code = SV_INTERNAL;
 		if (t)
 			task_fire(e, t, code == SV_OK ? TE_CONNECTED : TE_CONNECT_FAILED,
-				  &(struct task_ev){ .code = code, .body = &r, .fd = -1, .link_fd = -1 });
+				  &(struct task_ev){ .code = code, .body = &r, .link_fd = -1 });
 		break;
 	}
 	case W_STATE: {
@@ -196,7 +196,7 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 		if (t)
 			recovery_done(e, t, false);
 		if (t)
-			task_fire(e, t, TE_STATE, &(struct task_ev){ .code = code, .body = &r, .fd = -1,
+			task_fire(e, t, TE_STATE, &(struct task_ev){ .code = code, .body = &r,
 								     .link_fd = -1 });
 		sv_pb_free(sv_StateResponse_fields, &r);
 		break;
@@ -207,7 +207,7 @@ static void complete(struct engine *e, struct task *t, struct wcall *w, int code
 			code = SV_INTERNAL;
 		if (t && code == SV_OK)
 			task_fire(e, t, TE_EXITED, &(struct task_ev){
-				.exit_status = r.exit_status, .fd = -1, .link_fd = -1,
+				.exit_status = r.exit_status, .link_fd = -1,
 				.exited_at = r.has_exited_at ? &r.exited_at : NULL });
 		break;
 	}
@@ -233,6 +233,11 @@ void link_frame(struct engine *e, struct conn *c)
 	sv_Response resp;
 	struct wcall *w;
 
+	if (c->rd.hdr.type == SV_TTRPC_TYPE_DATA && c->rd.hdr.stream == SV_REPORT_STREAM) {
+		if (c->task)
+			task_report(e, c->task, c->rd.body, c->rd.hdr.len);
+		return;
+	}
 	if (c->rd.hdr.type != SV_TTRPC_TYPE_RESPONSE)
 		return;
 	w = take_call(c, c->rd.hdr.stream);

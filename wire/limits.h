@@ -11,7 +11,8 @@
  * daemon its fd 2, like the engine's, is its own log relay to the monitor (a SOCK_DGRAM
  * socket: one line per datagram, "<level>text"; supervisor/monitor_log.c). */
 #define SV_FD_LISTEN        3   /* listening shim socket */
-#define SV_FD_REPORT        4   /* write end of the report pipe (absent under containerd) */
+#define SV_FD_LINK          4   /* the engine's link: a connected stream socket carrying its
+				 * ttrpc calls and the worker's reports (absent under containerd) */
 #define SV_FD_HANDOVER      3   /* a warm (idle) worker's socket to the monitor, until assigned */
 
 /* Fixed fds of the engine, exec'd by the monitor as `shimvisord-eng --engine` (everything
@@ -44,8 +45,12 @@
 #define SV_TTRPC_MAX_BODY       (4u << 20)
 #define SV_TTRPC_TYPE_REQUEST   1
 #define SV_TTRPC_TYPE_RESPONSE  2
+/* A worker's Report on its link (SV_FD_LINK): a frame of type DATA on an even stream, the
+ * one a server may start, that no call uses; the body is one encoded sv_Report. */
+#define SV_TTRPC_TYPE_DATA      3
+#define SV_REPORT_STREAM        2
 
-#define SV_REPORT_MAX           (64u << 10)   /* one Report on the report pipe */
+#define SV_REPORT_MAX           (64u << 10)   /* one Report on a worker's link */
 #define SV_MONITOR_MAX_MSG      (256u << 10)  /* one engine<->monitor packet */
 /* Debian's nanopb runtime is built with a 16-bit pb_size_t: one bytes field holds at most
  * 65535 bytes (larger ones fail to decode, never truncate). */

@@ -11,29 +11,36 @@
 #include "wire/status.h"
 #include "worker.h"
 
+struct wconn *wconn_add(struct worker *w, int fd)
+{
+	struct wconn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	c->cid = ++w->next_cid;
+	c->next = w->conns;
+	w->conns = c;
+	w->nconns++;
+	return c;
+}
+
 void wconn_accept(struct worker *w)
 {
 	int k;
 
 	for (k = 0; k < 16 && w->nconns < SV_CONN_MAX; k++) {
 		int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		struct wconn *c;
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				sv_warn_err(-errno, "accept");
 			return;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
+		if (!wconn_add(w, fd))
 			return;
-		}
-		c->fd = fd;
-		c->cid = ++w->next_cid;
-		c->next = w->conns;
-		w->conns = c;
-		w->nconns++;
 	}
 }
 
@@ -58,6 +65,10 @@ void wconn_close(struct worker *w, struct wconn *c)
 		}
 	}
 	w->nconns--;
+	if (c->cid == w->ev.link_cid) {
+		sv_warn("the engine's link closed; events are dropped until the daemon re-attaches");
+		w->ev.link_cid = 0;
+	}
 	wtask_forget_conn(w, c->cid);
 	close(c->fd);
 	ttrpc_reader_free(&c->rd);

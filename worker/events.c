@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* worker/events.c: task events to the report pipe (shimvisord) or Events/Forward (containerd). */
+/* worker/events.c: task events as reports on the engine's link (shimvisord) or Events/Forward
+ * (containerd). */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -17,19 +18,24 @@
 #define FWD_BACKOFF_MIN_MS 250
 #define FWD_BACKOFF_MAX_MS 4000
 
-void wev_init(struct worker *w, int report_fd)
+void wev_init(struct worker *w, int link_fd)
 {
 	struct events *e = &w->ev;
 	const char *a;
 
 	memset(e, 0, sizeof(*e));
-	e->report_fd = report_fd;
-	e->report_mode = report_fd >= 0;
+	e->report_mode = link_fd >= 0;
 	e->fwd_fd = -1;
 	e->fwd_next = 1;
 	e->backoff_ms = FWD_BACKOFF_MIN_MS;
-	if (e->report_mode)
+	if (e->report_mode) {
+		struct wconn *c = wconn_add(w, link_fd);
+
+		if (!c)
+			sv_die(-ENOMEM, "the engine's link");
+		e->link_cid = c->cid;
 		return;
+	}
 	a = getenv("TTRPC_ADDRESS");
 	if (a && strncmp(a, "unix://", 7) == 0)
 		a += 7;
@@ -37,50 +43,27 @@ void wev_init(struct worker *w, int report_fd)
 		e->ttrpc_path = strdup(a);
 }
 
-static void report_gone(struct events *e)
-{
-	sv_warn("report pipe closed; events are dropped until the daemon re-attaches");
-	close(e->report_fd);
-	e->report_fd = -1;
-	sv_outq_free(&e->rq);
-	memset(&e->rq, 0, sizeof(e->rq));
-}
-
-void wev_report_ready(struct worker *w)
-{
-	struct events *e = &w->ev;
-	int r;
-
-	if (e->report_fd < 0)
-		return;
-	r = sv_outq_flush(&e->rq, e->report_fd);
-	if (r < 0)
-		report_gone(e);
-	else if (r == 0 && e->rq.cap > 65536) {
-		sv_outq_free(&e->rq);
-		memset(&e->rq, 0, sizeof(e->rq));
-	}
-}
-
+/* One Report, queued on the link behind the replies already there: the engine reads both
+ * in the order they happened. Numbered even when the link is gone. */
 static void report_send(struct worker *w, sv_Report *rep)
 {
 	struct events *e = &w->ev;
+	struct wconn *c;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int err;
 
 	rep->seq = ++e->seq;
-	if (e->report_fd < 0)
+	if (!e->link_cid || !(c = wconn_find(w, e->link_cid)))
 		return;
-	err = sv_report_frame(sv_Report_fields, rep, &buf, &len);
+	err = sv_pb_encode(sv_Report_fields, rep, &buf, &len);
+	if (err == 0 && len > SV_REPORT_MAX)
+		err = -EMSGSIZE;
 	if (err == 0)
-		err = sv_outq_append(&e->rq, buf, len);
+		err = sv_outq_frame(&c->out, SV_REPORT_STREAM, SV_TTRPC_TYPE_DATA, buf, len);
 	free(buf);
-	if (err < 0) {
+	if (err < 0)
 		sv_warn_err(err, "report %llu", (unsigned long long)rep->seq);
-		return;
-	}
-	wev_report_ready(w);
 }
 
 void wev_hello(struct worker *w)
@@ -276,8 +259,6 @@ bool wev_idle(const struct worker *w)
 {
 	const struct events *e = &w->ev;
 
-	if (e->report_fd >= 0 && sv_outq_pending(&e->rq))
-		return false;
 	return !e->ttrpc_path || !e->head;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/handover.c: a warm worker waits, exec'd ahead of need, until the monitor assigns it
- * a task: then it takes the task's listening socket and report pipe onto their fixed fds. */
+ * a task: then it takes the task's listening socket and its link to the engine onto their
+ * fixed fds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -51,7 +52,7 @@ int handover_take(int sock, char ns[SV_ID_SZ], char id[SV_ID_SZ], char *bundle, 
 
 int worker_await_assignment(struct worker *w)
 {
-	int fds[2], r, l, rp;
+	int fds[2], r, l, lk;
 
 	r = handover_take(SV_FD_HANDOVER, as_ns, as_id, as_bundle, sizeof(as_bundle), fds);
 	if (r == -ECONNRESET)
@@ -62,11 +63,11 @@ int worker_await_assignment(struct worker *w)
 		sv_die(r, "hand-over");
 	/* lift both fds clear of 3 and 4, then put them in place of the hand-over socket */
 	l = fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
-	rp = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+	lk = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
 	close(fds[0]);
 	close(fds[1]);
 	close(SV_FD_HANDOVER);
-	if (l < 0 || rp < 0 || fd_to(l, SV_FD_LISTEN) < 0 || fd_to(rp, SV_FD_REPORT) < 0)
+	if (l < 0 || lk < 0 || fd_to(l, SV_FD_LISTEN) < 0 || fd_to(lk, SV_FD_LINK) < 0)
 		sv_die(-errno, "hand-over: fds");
 	w->o.ns = as_ns;
 	w->o.id = as_id;

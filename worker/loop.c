@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "worker.h"
 
-enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_LOGGER, P_PUMP, P_OOM, P_REPORT, P_FWD };
+enum pkind { P_SIG, P_LISTEN, P_CONN, P_SYNC, P_LOGGER, P_PUMP, P_OOM, P_FWD };
 
 struct pset {
 	struct pollfd *fds;
@@ -237,8 +237,6 @@ int w_serve(struct worker *w)
 		}
 		if (!err && w->task)
 			err = pset_add_task(&p, w->task);
-		if (!err && w->ev.report_fd >= 0 && sv_outq_pending(&w->ev.rq))
-			err = pset_add(&p, w->ev.report_fd, POLLOUT, P_REPORT, NULL);
 		ffd = wev_poll_fd(w, &fev);
 		if (!err && ffd >= 0)
 			err = pset_add(&p, ffd, fev, P_FWD, NULL);
@@ -310,9 +308,6 @@ int w_serve(struct worker *w)
 			case P_OOM:
 				if (w->task && w->task->oom_fd == p.fds[i].fd)
 					wtask_oom_ready(w, w->task);
-				break;
-			case P_REPORT:
-				wev_report_ready(w);
 				break;
 			case P_FWD:
 				wev_fwd_ready(w, re);

@@ -53,7 +53,7 @@ static void enter_bundle(const char *bundle)
 int main(int argc, char **argv)
 {
 	struct worker w;            /* the one context, passed explicitly from here on */
-	int report_fd = -1, r;
+	int link_fd = -1, r;
 	bool under_daemon;
 
 	memset(&w, 0, sizeof(w));
@@ -96,10 +96,10 @@ int main(int argc, char **argv)
 	if (w.o.action)
 		sv_die(0, "unknown action %s", w.o.action);
 
-	if (fcntl(SV_FD_REPORT, F_GETFD) >= 0) {
-		report_fd = SV_FD_REPORT;
-		sv_set_cloexec(report_fd, 1);
-		sv_set_nonblock(report_fd, 1);
+	if (fcntl(SV_FD_LINK, F_GETFD) >= 0) {
+		link_fd = SV_FD_LINK;
+		sv_set_cloexec(link_fd, 1);
+		sv_set_nonblock(link_fd, 1);
 	} else {
 		open_log_fifo();
 	}
@@ -108,6 +108,6 @@ int main(int argc, char **argv)
 	w.listen_fd = SV_FD_LISTEN;
 	sv_set_cloexec(w.listen_fd, 1);
 	sv_set_nonblock(w.listen_fd, 1);
-	wev_init(&w, report_fd);
+	wev_init(&w, link_fd);
 	return w_serve(&w) < 0 ? 1 : 0;
 }

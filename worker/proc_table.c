@@ -395,11 +395,13 @@ static void delete_answer(struct worker *w, struct wtask *t, struct proc *p, str
 	r.has_exited_at = true;
 	r.exited_at.seconds = p->exited_at.tv_sec;
 	r.exited_at.nanos = (int32_t)p->exited_at.tv_nsec;
-	w_reply_pending(w, rep, SV_OK, NULL, sv_DeleteResponse_fields, &r);
 	if (!is_init(t, p)) {
+		w_reply_pending(w, rep, SV_OK, NULL, sv_DeleteResponse_fields, &r);
 		wtask_drop_exec(w, t, p);
 		return;
 	}
+	/* the event first, as containerd's shims send it: on the engine's link it then comes
+	 * before the answer that ends the task there */
 	memset(&ev, 0, sizeof(ev));
 	memcpy(ev.container_id, t->id, sizeof(ev.container_id));
 	ev.pid = r.pid;
@@ -407,6 +409,7 @@ static void delete_answer(struct worker *w, struct wtask *t, struct proc *p, str
 	ev.has_exited_at = true;
 	ev.exited_at = r.exited_at;
 	wev_publish(w, "/tasks/delete", "containerd.events.TaskDelete", sv_TaskDelete_fields, &ev);
+	w_reply_pending(w, rep, SV_OK, NULL, sv_DeleteResponse_fields, &r);
 	w->task = NULL;
 	wtask_free(w, t);
 }

@@ -91,7 +91,7 @@ int proc_warm_init(struct worker *w)
 		return err;
 	}
 	close(sp[1]);
-	/* above the fds a hand-over puts in place (SV_FD_LISTEN, SV_FD_REPORT) */
+	/* above the fds a hand-over puts in place (SV_FD_LISTEN, SV_FD_LINK) */
 	w->warm_init_fd = fcntl(sp[0], F_DUPFD_CLOEXEC, 10);
 	close(sp[0]);
 	if (w->warm_init_fd < 0) {

@@ -161,7 +161,7 @@ struct wtask {
 				     * for a cold init should it answer INIT_COLD */
 };
 
-/* Event sink: report pipe (shimvisord) or Forward to containerd. */
+/* Event sink: reports on the engine's link (shimvisord) or Forward to containerd. */
 struct evq_item {
 	struct evq_item *next;
 	uint8_t *buf;               /* encoded ttrpc Request body (Forward) */
@@ -171,11 +171,10 @@ struct evq_item {
 
 struct events {
 	uint64_t seq;
-	bool report_mode;           /* started with a report pipe on SV_FD_REPORT */
+	bool report_mode;           /* started with the engine's link on SV_FD_LINK */
 	uint32_t fwd_next;          /* next client stream id (odd) */
-	/* report pipe */
-	int report_fd;              /* -1 = containerd mode or gone */
-	struct sv_outq rq;
+	/* reports: DATA frames on the link's own queue (wire/limits.h, SV_REPORT_STREAM) */
+	uint64_t link_cid;          /* the link's connection; 0 = containerd mode or gone */
 	/* Forward */
 	char *ttrpc_path;           /* NULL = nowhere to send */
 	int fwd_fd;
@@ -220,6 +219,8 @@ _Noreturn void w_exit_now(struct worker *w, int code);
 
 /* conn.c */
 void wconn_accept(struct worker *w);
+/* A connected socket served as a client (accepted, or the engine's link); NULL: closed. */
+struct wconn *wconn_add(struct worker *w, int fd);
 void wconn_input(struct worker *w, struct wconn *c);
 int wconn_output(struct worker *w, struct wconn *c);
 void wconn_close(struct worker *w, struct wconn *c);
@@ -344,13 +345,12 @@ void proc_exited(struct worker *w, struct wtask *t, struct proc *p, int wstatus)
 int proc_starttime(pid_t pid, unsigned long long *st);
 
 /* events.c */
-void wev_init(struct worker *w, int report_fd);
+void wev_init(struct worker *w, int link_fd);
 void wev_publish(struct worker *w, const char *topic, const char *type,
 		const pb_msgdesc_t *fields, const void *msg);
 void wev_hello(struct worker *w);
 bool wev_idle(const struct worker *w);
 int wev_poll_fd(struct worker *w, short *events);   /* forward fd to poll, or -1 */
-void wev_report_ready(struct worker *w);
 void wev_fwd_ready(struct worker *w, short revents);
 void wev_timer(struct worker *w, int64_t now);
 

@@ -82,7 +82,11 @@ for l in open(sys.argv[1]):
 
 test_kill_signal_and_all() {
 	daemon_start
-	"$SV" run -d k1 /bin/sh -c 'trap "exit 42" TERM; while :; do sleep 1 & wait; done' || fail "run"
+	"$SV" run -d k1 /bin/sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 1 & wait; done' ||
+		fail "run"
+	# pid 1 of its namespace: a TERM before the trap is set would be dropped
+	timeout 10 sh -c 'until grep -qx ready "$1" 2>/dev/null; do :; done' _ "$T/state/default/k1/log" ||
+		fail "the trap was not set"
 	"$SV" kill -s TERM k1 || fail "kill TERM"
 	"$SV" wait k1; [ $? = 42 ] || fail "trap status"
 	"$SV" run -d k2 /bin/sh -c 'sleep 1000 & sleep 1000 & wait' || fail "run k2"

@@ -147,7 +147,7 @@ test_restart_removes_empty_bundles() {
 }
 
 # The daemon died between spawning a worker and sending it Create: the worker serves, with
-# no task. Made here by hand exactly as the monitor makes one (bundle, socket, report pipe,
+# no task. Made here by hand exactly as the monitor makes one (bundle, socket, link,
 # worker.pid not yet written). A restart lets it go and removes its bundle, at once.
 test_restart_releases_a_worker_without_task() {
 	mkdir -p "$T/state/default/ghost/rootfs" "$T/state/.s"
@@ -159,10 +159,10 @@ bundle = state + "/default/ghost"
 sock = state + "/.s/" + hashlib.sha256(bundle.encode()).hexdigest()[:32]
 l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(sock); l.listen(64)
 open(bundle + "/address", "w").write("unix://" + sock)
-r, w = os.pipe()
+r, w = socket.socketpair()                 # the link: the engine's end dies with us
 if os.fork() == 0:
     os.setsid()
-    a, b = os.dup(l.fileno()), os.dup(w)      # copies: no dup2 below overwrites a source
+    a, b = os.dup(l.fileno()), os.dup(w.fileno())  # copies: no dup2 below overwrites a source
     os.dup2(a, 3); os.dup2(b, 4)
     os.set_inheritable(3, True); os.set_inheritable(4, True)
     os.chdir(bundle)

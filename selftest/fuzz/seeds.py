@@ -8,7 +8,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from shim_client import field, varint  # noqa: E402  (the ttrpc client's protobuf encoder)
+from shim_client import field  # noqa: E402  (the ttrpc client's protobuf encoder)
 
 
 def u(num, n):          # a varint field
@@ -43,9 +43,8 @@ def ctl_request(method, payload=b"", ns="default"):
 def envelope(topic, value=b"", type_url=""):
     return s(1, u(1, 1700000000)) + s(2, "default") + s(3, topic) + s(4, s(1, type_url) + s(2, value))
 
-def report(seq, kind_field, msg):
-    body = u(1, seq) + s(kind_field, msg)
-    return varint(len(body)) + body
+def report(seq, kind_field, msg):    # a Report as the worker sends it: a DATA frame, stream 2
+    return ttrpc_frame(u(1, seq) + s(kind_field, msg), 2, 3)
 
 TS = u(1, 1700000000) + u(2, 5)
 EVENTS = [
@@ -83,8 +82,6 @@ def seeds():
     out["ttrpc_frame"] = {"request": ttrpc_frame(req),
                           "two": ttrpc_frame(req) + ttrpc_frame(ctl_request("List"), 3),
                           "response": ttrpc_frame(s(1, u(1, 5) + s(2, "not found")) + s(2, b"x"), 1, 2)}
-    out["report"] = {"hello": HELLO,
-                     "events": HELLO + b"".join(report(i + 2, 3, ev) for i, ev in enumerate(EVENTS))}
     out["spec"] = {"config": CONFIG.encode(), "minimal": CONFIG_MIN.encode()}
     out["policy"] = dict(out["spec"])
     out["resources"] = {"all": RESOURCES.encode(), "memory": b'{"memory":{"limit":4096}}'}
@@ -113,8 +110,7 @@ def seeds():
     # replies: byte 0 = the fixture's task (2: running) | fds << 5; seq 7 is t1's request
     name = s(3, "default") + s(4, "t1")
     found = s(1, "/run/shimvisor/default/t1")
-    out["replies"] = {"spawned": bytes([2 | 2 << 5]) + u(1, 7) + name + s(5, u(1, 42) + s(3, "/b")),
-                      "spawned-unlinked": bytes([2 | 1 << 5]) + u(1, 7) + name + s(13, u(1, 42) + s(3, "/b")),
+    out["replies"] = {"spawned": bytes([2 | 1 << 5]) + u(1, 7) + name + s(5, u(1, 42) + s(3, "/b")),
                       "spawn-failed": bytes([0]) + u(1, 7) + name + s(14, u(1, 1) + s(2, "policy")),
                       "committed": bytes([0]) + u(1, 7) + name + s(11, b""),
                       "commit-failed": bytes([0]) + u(1, 7) + name + s(15, u(1, 2)),
@@ -140,9 +136,12 @@ def seeds():
     out["control"]["bad-ns"] = bytes([2]) + ctl_request("State", s(1, "t1"), "a/b")
     out["control"]["bad-service"] = bytes([2]) + s(1, "x.Y") + s(2, "State")
     out["task_report"] = {}
-    for sel in (0, 1 | 8, 2 | 8, 3):
-        out["task_report"]["events-%d" % sel] = bytes([sel]) + out["report"]["events"]
-        out["task_report"]["partial-%d" % sel] = bytes([sel]) + out["report"]["events"][:-3]
+    events = HELLO + b"".join(report(i + 2, 3, ev) for i, ev in enumerate(EVENTS))
+    answer = ttrpc_frame(s(2, s(1, u(1, 4242))), 1, 2)     # a response no call is owed
+    for sel in (0, 1, 2, 3):
+        out["task_report"]["events-%d" % sel] = bytes([sel | 8]) + events
+        out["task_report"]["partial-%d" % sel] = bytes([sel | 8]) + events[:-3]
+        out["task_report"]["answer-%d" % sel] = bytes([sel | 8]) + answer + events
     return out
 
 def main():

@@ -35,6 +35,7 @@ struct fx {
 	int engine_dead;      /* EOF once the stand-in engine process is gone */
 	int log;              /* the monitor's stderr */
 	int nfds;             /* how many fds came with the last reply */
+	int type0;            /* its first fd's socket type (SO_TYPE), -1: none or not a socket */
 };
 
 static struct fx f;
@@ -142,6 +143,9 @@ static int recv_rep(sv_MonReply *rep)
 	ck_assert_int_eq(poll(&p, 1, 5000), 1);
 	r = fdchan_recv(f.eng, sv_MonReply_fields, rep, fds, &n, 0);
 	f.nfds = n;
+	f.type0 = -1;
+	if (n > 0 && getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &f.type0, &(socklen_t){ sizeof(int) }) < 0)
+		f.type0 = -1;
 	while (n > 0)
 		close(fds[--n]);
 	return r == -ECONNRESET ? 0 : r;
@@ -321,7 +325,8 @@ START_TEST(commit_once_for_a_spawned_worker)
 	sv_pb_free(sv_MonReply_fields, &rep);
 	spawn("x", "CAP_CHOWN", &rep);
 	ck_assert_int_eq(rep.which_r, sv_MonReply_spawned_tag);
-	ck_assert_int_eq(f.nfds, 2);        /* the report pipe and the link */
+	ck_assert_int_eq(f.nfds, 1);        /* the link: a stream socket */
+	ck_assert_int_eq(f.type0, SOCK_STREAM);
 	sv_pb_free(sv_MonReply_fields, &rep);
 	snprintf(p, sizeof(p), "%s/state/default/x/creating", f.dir);
 	ck_assert_int_eq(stat(p, &st), 0);

@@ -219,7 +219,7 @@ START_TEST(flood_limited_and_reported)
 }
 END_TEST
 
-/* One fd per child in the monitor: at most half its fd limit; past it, none (said once). */
+/* One fd per child in the monitor: at most what its fd limit leaves; past it, none (said once). */
 START_TEST(relays_bounded_by_the_fd_limit)
 {
 	int rd[3], wr[3];

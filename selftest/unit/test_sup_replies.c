@@ -66,7 +66,6 @@ static void valid(pb_size_t type, sv_MonReply *rep)
 	rep->which_r = type;
 	switch (type) {
 	case sv_MonReply_spawned_tag:
-	case sv_MonReply_spawned_unlinked_tag:
 		rep->r.spawned.pid = 42;
 		rep->r.spawned.bundle = (char *)"/state/default/t1";
 		break;
@@ -93,7 +92,6 @@ static void misfit(pb_size_t type, sv_MonReply *rep)
 	valid(type, rep);
 	switch (type) {
 	case sv_MonReply_spawned_tag:
-	case sv_MonReply_spawned_unlinked_tag:
 		rep->r.spawned.pid = 0;
 		break;
 	case sv_MonReply_spawn_failed_tag:
@@ -242,21 +240,19 @@ START_TEST(out_of_fds_takes_what_came)
 {
 	struct chan c = chan_open();
 	int fds[ENGINE_REPLY_MAX_FDS], fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	struct rlimit rl = { (rlim_t)fd + 1, (rlim_t)fd + 1 };   /* room for one fd: fd's own */
+	struct rlimit rl = { (rlim_t)fd, (rlim_t)fd };   /* no room: fd is the lowest free */
 	sv_MonReply rep, in;
 	size_t row;
 
 	valid(sv_MonReply_spawned_tag, &rep);
-	ck_assert_int_eq(fdchan_send(c.mon, sv_MonReply_fields, &rep, (int[]){ 0, 1 }, 2), 0);
+	ck_assert_int_eq(fdchan_send(c.mon, sv_MonReply_fields, &rep, (int[]){ 0 }, 1), 0);
 	close(fd);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	ck_assert_int_eq(engine_reply_take(c.eng, &in, fds, &row), 1);
 	ck_assert_int_eq(engine_reply_type(row, &(int){ 0 }), sv_MonReply_spawned_tag);
-	ck_assert_int_eq(fds[0], fd);
-	ck_assert_int_eq(fds[1], -1);
+	ck_assert_int_eq(fds[0], -1);
 	sv_pb_free(sv_MonReply_fields, &in);
-	close(fds[0]);
-	ck_assert_int_eq(send_take(c, &rep, 1, &row), -EPROTO);    /* one, not cut */
+	ck_assert_int_eq(send_take(c, &rep, 0, &row), -EPROTO);    /* none, not cut */
 	close(c.mon);
 	close(c.eng);
 }
@@ -340,7 +336,7 @@ START_TEST(tables_print)
 	engine_replies_print(f);
 	monitor_requests_print(f);
 	fclose(f);
-	ck_assert_msg(strstr(out, "| spawned | spawn | 2 | on_spawned |\n") &&
+	ck_assert_msg(strstr(out, "| spawned | spawn | 1 | on_spawned |\n") &&
 		      strstr(out, "| spawn_failed | spawn | 0 | on_spawn_failed |\n") &&
 		      strstr(out, "| found_live | scan | 1 | on_found_live |\n") &&
 		      strstr(out, "| exited | notice | 0 | on_exited |\n") &&

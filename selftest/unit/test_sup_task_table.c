@@ -39,6 +39,12 @@ void conn_dirty(struct engine *e, struct conn *c)
 	(void)e, (void)c;
 }
 
+/* A worker's link read to its end: nothing more came on it (no fd behind these links). */
+void conn_input(struct engine *e, struct conn *c)
+{
+	(void)e, (void)c;
+}
+
 int ev_watch(struct engine *e, int fd, uint32_t events, enum ev_kind *tag)
 {
 	(void)e, (void)fd, (void)events, (void)tag;
@@ -287,7 +293,7 @@ static void end_from(enum task_state st, const enum task_event *seq, size_t n)
 	setup();
 	t = task_in(st, &owed);
 	for (size_t i = 0; i < n && eng.tasks; i++) {
-		struct task_ev a = { .fd = -1, .link_fd = -1, .body = seq[i] == TE_CLEANED ? &cl : NULL,
+		struct task_ev a = { .link_fd = -1, .body = seq[i] == TE_CLEANED ? &cl : NULL,
 				     .code = seq[i] == TE_SPAWN_FAILED ? 5 : 0 };
 		task_fire(&eng, t, seq[i], &a);
 	}
@@ -330,22 +336,22 @@ START_TEST(create_run_delete)
 	setup();
 	t = task_in(TS_SPAWNING, &owed);
 	t->waiters->rt.conn = 0;        /* no waiter for this one */
-	task_spawned(&eng, t, 0, NULL, &sp, -1, 5);
+	task_spawned(&eng, t, 0, NULL, &sp, 5);
 	ck_assert_int_eq(t->st, TS_CREATING);
 	ck_assert_int_eq(calls[0], W_CREATE);
-	task_fire(&eng, t, TE_CREATED, &(struct task_ev){ .pid = 7, .rt = { 5, 1 }, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_CREATED, &(struct task_ev){ .pid = 7, .rt = { 5, 1 }, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_COMMITTING);
 	ck_assert_int_eq(t->create_rt.conn, 5);
 	task_committed(&eng, t, 0);
 	ck_assert_int_eq(t->st, TS_CREATED);
 	ck_assert_int_eq(calls[1], W_START);    /* the Start pipelined behind the Create */
 	ck_assert_int_eq(t->start_rt.conn, 0);
-	task_fire(&eng, t, TE_STARTED, &(struct task_ev){ .pid = 7, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_STARTED, &(struct task_ev){ .pid = 7, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_RUNNING);
-	task_fire(&eng, t, TE_DELETE_FORCE, &(struct task_ev){ .rt = { 6, 1 }, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_DELETE_FORCE, &(struct task_ev){ .rt = { 6, 1 }, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_KILLING);
 	ck_assert_int_eq(calls[2], W_KILL);
-	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 137, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 137, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_DELETING);
 	ck_assert_int_eq(calls[3], W_DELETE);
 	ck_assert_int_eq(calls[4], W_SHUTDOWN);
@@ -384,7 +390,7 @@ START_TEST(restart_on_failure)
 	sv_MonSpawned sp = { .pid = 100, .bundle = (char *)"/b" };
 	struct task *t = running_with("on-failure:1");
 
-	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 1, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 1, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_BACKOFF);
 	ck_assert_int_eq(t->restart.count, 1);
 	ck_assert_int_eq(t->backoff_ms, SV_RESTART_BACKOFF_MIN_MS);
@@ -406,23 +412,23 @@ START_TEST(restart_on_failure)
 	task_worker_gone(&eng, t);
 	ck_assert_int_eq(t->st, TS_RESPAWNING);
 	ck_assert_ptr_null(t->link);
-	task_spawned(&eng, t, 0, NULL, &sp, -1, 5);
+	task_spawned(&eng, t, 0, NULL, &sp, 5);
 	ck_assert_int_eq(t->st, TS_RECREATING);
 	ck_assert_int_eq(t->worker_pid, 100);
 	ck_assert_int_eq(calls[2], W_CREATE);
-	task_fire(&eng, t, TE_CREATED, &(struct task_ev){ .pid = 8, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_CREATED, &(struct task_ev){ .pid = 8, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_RESTARTING);
 	ck_assert_int_eq(calls[3], W_START);
 	ck_assert(task_exit_known(t));                  /* until the new run starts */
-	task_fire(&eng, t, TE_STARTED, &(struct task_ev){ .pid = 8, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_STARTED, &(struct task_ev){ .pid = 8, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_RUNNING);
 	ck_assert(!task_exit_known(t));
 	ck_assert_int_eq(t->pid, 8);
 	/* the second failure: on-failure:1 is spent */
-	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 1, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 1, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_STOPPED);
 	ck_assert_int_eq(t->restart.count, 1);
-	task_fire(&eng, t, TE_DELETE, &(struct task_ev){ .rt = { 6, 1 }, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_DELETE, &(struct task_ev){ .rt = { 6, 1 }, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_DELETING);
 	task_deleted(&eng, t, SV_OK, NULL, NULL);
 	task_cleaned(&eng, t, NULL, 0);
@@ -441,12 +447,12 @@ START_TEST(kill_ends_the_policy)
 	sv_KillRequest hup = { .signal = 1 }, term = { .signal = 15 };
 	struct task *t = running_with("always");
 
-	task_fire(&eng, t, TE_KILL, &(struct task_ev){ .rt = { 7, 1 }, .body = &hup, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_KILL, &(struct task_ev){ .rt = { 7, 1 }, .body = &hup, .link_fd = -1 });
 	ck_assert(!t->restart.stopped);
 	ck_assert_int_eq(nmon, 0);
-	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 0, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_EXITED, &(struct task_ev){ .exit_status = 0, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_BACKOFF);           /* always: a clean exit too */
-	task_fire(&eng, t, TE_KILL, &(struct task_ev){ .rt = { 8, 1 }, .body = &term, .fd = -1, .link_fd = -1 });
+	task_fire(&eng, t, TE_KILL, &(struct task_ev){ .rt = { 8, 1 }, .body = &term, .link_fd = -1 });
 	ck_assert(t->restart.stopped);
 	ck_assert_int_eq(nmon, 0);                      /* the record: no task seq (mon_send NULL) */
 	ck_assert_int_eq(t->st, TS_STOPPED);
@@ -472,7 +478,7 @@ START_TEST(failed_create_answered_once_cleaned)
 	t = task_in(TS_CREATING, &owed);
 	t->waiters->rt.conn = 0;
 	task_fire(&eng, t, TE_CREATE_FAILED, &(struct task_ev){ .code = SV_INVALID_ARGUMENT, .msg = "bad",
-							       .rt = { 1, 1 }, .fd = -1, .link_fd = -1 });
+							       .rt = { 1, 1 }, .link_fd = -1 });
 	ck_assert_int_eq(t->st, TS_FAILED);
 	ck_assert(!task_visible(t->st));
 	ck_assert_int_eq(nreplies, 0);          /* not before its bundle is gone */

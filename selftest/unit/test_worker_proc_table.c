@@ -179,7 +179,7 @@ static void walk_setup(struct walk *k, enum pstate s, bool init)
 	k->w.listen_fd = k->w.sig_fd = k->w.warm_init_fd = k->w.init_exe = -1;
 	k->w.confined = true;                   /* never confine the test */
 	snprintf(k->w.self_dir, sizeof(k->w.self_dir), "/nonexistent");     /* spawns fail */
-	k->w.ev.report_fd = -1;                 /* events go nowhere */
+	/* ev zeroed: no link, no Forward address: events go nowhere */
 	k->w.o.ns = NS;
 	k->w.o.id = ID;
 	k->c.cid = 1;

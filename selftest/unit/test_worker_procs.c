@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_worker_procs.c: shimvisor-worker's execs and its cgroup-backed methods
- * (Pause, Resume, Stats, Update, Kill --all), over its socket and report pipe. */
+ * (Pause, Resume, Stats, Update, Kill --all), over its socket and its link (reports). */
 #include <check.h>
 #include <errno.h>
 #include "tap_main.h"

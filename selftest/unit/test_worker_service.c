@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* selftest/unit/test_worker_service.c: shimvisor-worker end to end over its socket and report pipe. */
+/* selftest/unit/test_worker_service.c: shimvisor-worker end to end over its socket and its link (reports). */
 #include <check.h>
 #include <errno.h>
 #include <sys/stat.h>

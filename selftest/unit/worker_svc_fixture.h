@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* selftest/unit/worker_svc_fixture.h: a real shimvisor-worker on a socket and a report pipe,
+/* selftest/unit/worker_svc_fixture.h: a real shimvisor-worker on a socket and a link (its reports),
  * as the daemon runs it, and the calls and event checks the worker service tests share. */
 #ifndef SV_WORKER_SVC_FIXTURE_H
 #define SV_WORKER_SVC_FIXTURE_H
@@ -33,9 +33,7 @@ struct tw {
 	char sock[108];
 	char build[4096];
 	pid_t pid;              /* the worker */
-	int rep;                /* read end of the report pipe */
-	uint8_t rbuf[SV_REPORT_MAX + 16];
-	size_t rlen;
+	int rep;                /* our end of the worker's link (SV_FD_LINK): its reports */
 };
 
 static const char *const ns_all =
@@ -89,7 +87,7 @@ static inline void start_worker(struct tw *w)
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(listen(lfd, 16), 0);
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
 	w->pid = fork();
 	ck_assert_int_ge(w->pid, 0);
 	if (w->pid == 0) {
@@ -98,16 +96,15 @@ static inline void start_worker(struct tw *w)
 		/* a failed test must not leave its worker behind */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (a < 0 || b < 0 || chdir(w->bundle) < 0 || dup2(a, SV_FD_LISTEN) < 0 ||
-		    dup2(b, SV_FD_REPORT) < 0)
+		    dup2(b, SV_FD_LINK) < 0)
 			_exit(120);
-		close_range(SV_FD_REPORT + 1, ~0U, 0);
+		close_range(SV_FD_LINK + 1, ~0U, 0);
 		execl(exe, exe, "-namespace", NS, "-id=" ID, "--debug=false", "-unknown-flag", "x", NULL);
 		_exit(121);
 	}
 	close(lfd);
 	close(p[1]);
 	w->rep = p[0];
-	w->rlen = 0;
 }
 
 static inline int connect_worker(const struct tw *w)
@@ -135,27 +132,18 @@ static inline int call(int fd, uint32_t *stream, const char *method, const pb_ms
 	return code;
 }
 
-/* Next report (blocking, bounded). */
+/* Next report: a DATA frame on SV_REPORT_STREAM of the link (blocking, bounded). */
 static inline void next_report(struct tw *w, sv_Report *out)
 {
-	for (;;) {
-		size_t h, b;
-		int r = sv_report_peek(w->rbuf, w->rlen, &h, &b);
-		struct pollfd p = { .fd = w->rep, .events = POLLIN };
-		ssize_t n;
+	struct ttrpc_hdr h;
+	uint8_t *body = NULL;
 
-		ck_assert_int_ge(r, 0);
-		if (r == 1) {
-			ck_assert_int_eq(sv_pb_decode(sv_Report_fields, out, w->rbuf + h, b), 0);
-			memmove(w->rbuf, w->rbuf + h + b, w->rlen - h - b);
-			w->rlen -= h + b;
-			return;
-		}
-		ck_assert_int_eq(poll(&p, 1, CALL_MS), 1);
-		n = read(w->rep, w->rbuf + w->rlen, sizeof(w->rbuf) - w->rlen);
-		ck_assert_int_gt(n, 0);
-		w->rlen += (size_t)n;
-	}
+	ck_assert_int_eq(ttrpc_read_frame(w->rep, &h, &body, CALL_MS), 0);
+	ck_assert_uint_eq(h.type, SV_TTRPC_TYPE_DATA);
+	ck_assert_uint_eq(h.stream, SV_REPORT_STREAM);
+	ck_assert_uint_le(h.len, SV_REPORT_MAX);
+	ck_assert_int_eq(sv_pb_decode(sv_Report_fields, out, body, h.len), 0);
+	free(body);
 }
 
 static inline void expect_event(struct tw *w, uint64_t seq, const char *topic, const char *type)
