@@ -64,22 +64,26 @@ from benchlib import (RESULTS_JSON, RESULTS_MD, SvStack, BenchError, drive, fd_c
 
 SECTION = "Scale"
 CONC = 4
+MEMCG = "/sys/fs/cgroup/memory"
 # the kernel's memory, from /proc/meminfo: what a task's namespaces, processes and mounts take
 KERNEL_KEYS = ("Slab", "KernelStack", "PageTables", "Percpu")
 TOP_CACHES = 8                  # slab caches named per row, by growth
 # pids a run leaves to the rest of the machine (each task is two: its worker and its process)
 PID_HEADROOM = 512
-# The isolation each task gets, the cheaper variants `shimvisor run` offers and one more a
-# --bundle can say: (label, run options, the namespaces a task gets). The daemon's policy
-# permits the host's net, ipc and uts namespaces (host_namespaces) for them.
+# The isolation each task gets, the cheaper variants `shimvisor run` offers, one more a
+# --bundle can say, and the floor: no task, a pair of plain processes as a worker and its task
+# are: (label, run options, the namespaces a task gets). The daemon's policy permits the
+# host's net, ipc and uts namespaces (host_namespaces) for them.
 ISO_DEFAULT = "default (`--net loopback`)"
 ISO_NET_NONE = "`--net none`"
 ISO_NET_HOST = "`--net host`"
 ISO_HOST_IPC_UTS = "`--net host` + host ipc, uts (`--bundle`)"
+ISO_FLOOR = "floor: two plain processes (busybox `sh -c 'sleep & wait'`)"
 ISO_VARIANTS = ((ISO_DEFAULT, [], "pid, ipc, uts, mount, net (lo up)"),
                 (ISO_NET_NONE, ["--net", "none"], "pid, ipc, uts, mount, net (no lo)"),
                 (ISO_NET_HOST, ["--net", "host"], "pid, ipc, uts, mount"),
-                (ISO_HOST_IPC_UTS, None, "pid, mount"))
+                (ISO_HOST_IPC_UTS, None, "pid, mount"),
+                (ISO_FLOOR, None, "none"))
 
 
 def meminfo():
@@ -128,8 +132,18 @@ def slab_aliases(names):
     return out
 
 
-def kernel_snapshot():
-    return {"meminfo": meminfo(), "slab": slabinfo()}
+def memcg_kmem(cg):
+    """KiB of kernel memory charged to the cgroup v1 memory cgroup `cg` (the allocations the kernel
+    accounts: most of a task's namespaces, its task struct, stacks, page tables), or None."""
+    try:
+        with open(os.path.join(cg, "memory.kmem.usage_in_bytes")) as f:
+            return int(f.read()) / 1024
+    except (TypeError, OSError, ValueError):
+        return None
+
+
+def kernel_snapshot(cg=None):
+    return {"meminfo": meminfo(), "slab": slabinfo(), "kmem": memcg_kmem(cg)}
 
 
 def kernel_per_task(k0, k1, n):
@@ -142,6 +156,7 @@ def kernel_per_task(k0, k1, n):
     r["host"] = (m0["MemAvailable"] - m1["MemAvailable"]) / n
     grow = {c: (v - k0["slab"].get(c, 0)) / n for c, v in k1["slab"].items()}
     r["slab_objects"] = sum(grow.values())
+    r["memcg_kmem"] = (k1["kmem"] - k0["kmem"]) / n if k0["kmem"] is not None and k1["kmem"] is not None else None
     r["caches"] = sorted(([c, v] for c, v in grow.items() if abs(v) >= 0.05), key=lambda cv: -cv[1])
     return r
 
@@ -149,7 +164,7 @@ def kernel_per_task(k0, k1, n):
 def kernel_median(rs):
     """The median of several kernel_per_task results, each figure apart (the caches too): other
     work on the machine moves a round's figures, one round more than the others."""
-    out = {k: statistics.median(r[k] for r in rs) for k in rs[0] if k != "caches"}
+    out = {k: statistics.median(r[k] for r in rs) if rs[0][k] is not None else None for k in rs[0] if k != "caches"}
     caches = {}
     for r in rs:
         for c, v in r["caches"]:
@@ -233,6 +248,19 @@ class Scale(SvStack):
     def __init__(self, nofile, **kw):
         super().__init__(prefix="shimvisor-scale.", **kw)
         self.nofile = nofile
+        self.memcg = None
+        self.floor = []                 # ISO_FLOOR's shells (Popen)
+
+    def make_memcg(self):
+        """A cgroup v1 memory cgroup of the daemon's own (removed at clean-up), so the kernel
+        memory charged to it and its children is read apart from the rest of the machine's;
+        None without one (cgroup v2 hosts: the meminfo figures only)."""
+        if not os.path.exists(os.path.join(MEMCG, "memory.kmem.usage_in_bytes")):
+            return None
+        name = os.path.basename(self.scr)
+        os.mkdir(os.path.join(MEMCG, name))
+        self.cg_names.append(name)
+        return os.path.join(MEMCG, name)
 
     def daemon_popen(self, meanwhile=None):
         """Start (or restart on the same state) the private daemon; seconds to its readiness."""
@@ -246,12 +274,16 @@ class Scale(SvStack):
             with open(conf, "w") as f:
                 # the host's net, ipc and uts namespaces permitted for the isolation phase's variants
                 f.write("[policy]\nrootfs_sources = %s\nhost_namespaces = net ipc uts\n" % os.path.dirname(self.rfs))
+            self.memcg = self.make_memcg()
         self.svd_log = open(os.path.join(d, "daemon.log"), "a")
         self.logs.append(self.svd_log)
-        nofile = self.nofile
+        nofile, memcg = self.nofile, self.memcg
 
         def limits():
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+            if memcg:
+                with open(os.path.join(memcg, "cgroup.procs"), "w") as f:
+                    f.write(str(os.getpid()))
         return self.spawn_daemon(conf, timeout=120, preexec_fn=limits, meanwhile=meanwhile)
 
     def first_answer(self, t0, out):
@@ -292,7 +324,7 @@ class Scale(SvStack):
         # the baseline: the idle daemon, the pids found (a /proc walk of the machine makes inodes)
         # and what an earlier N left freed
         r["settle_s"] = settle_kernel()
-        k0 = kernel_snapshot()
+        k0 = kernel_snapshot(self.memcg)
         m0 = k0["meminfo"]
 
         # start
@@ -308,7 +340,7 @@ class Scale(SvStack):
         log("N=%d: started in %.1f s (%.1f/s; last tenth %.1f/s)" % (
             n, wall1 + wall2, r["start_per_s"], r["start_last_tenth_per_s"]))
         # the kernel's share first: reading /proc of 2N processes below makes dentries and inodes
-        k1 = kernel_snapshot()
+        k1 = kernel_snapshot(self.memcg)
         m1 = k1["meminfo"]
         r["host_kib_per_task"] = (m0["MemAvailable"] - m1["MemAvailable"]) / n
         r["slab_kib_per_task"] = (m1["Slab"] - m0["Slab"]) / n
@@ -395,6 +427,42 @@ class Scale(SvStack):
             json.dump(cfg, f)
         return ["--bundle", d]
 
+    def floor_start(self, n):
+        """ISO_FLOOR: N pairs of plain processes in the daemon's memory cgroup, no namespace of
+        their own: busybox sh (from the rootfs) and its sleep; each shell says when its sleep is
+        forked, on a pipe then closed."""
+        bb = os.path.join(self.rfs, "bin", "busybox")
+        memcg = self.memcg
+
+        def join():
+            if memcg:
+                with open(os.path.join(memcg, "cgroup.procs"), "w") as f:
+                    f.write(str(os.getpid()))
+        for _ in range(n):
+            p = subprocess.Popen([bb, "sh", "-c", "sleep 100000 & echo; wait"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=join,
+                                 start_new_session=True)
+            self.floor.append(p)
+        for p in self.floor:
+            p.stdout.readline()
+            p.stdout.close()
+
+    def floor_stop(self):
+        """Each pair of floor_start killed (its process group) and the shell reaped."""
+        for p in self.floor:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for p in self.floor:
+            p.wait(10)
+        self.floor = []
+
+    def cleanup(self):
+        if self.floor:
+            self.floor_stop()
+        super().cleanup()
+
     def iso(self, n, reps):
         """The isolation phase: on one daemon, N tasks of each ISO_VARIANTS in turn (`reps`
         rounds), the kernel's memory from before their start to after it, per task; all deleted
@@ -410,14 +478,19 @@ class Scale(SvStack):
             for label, _, _ in order:
                 self.sv_delete_all()
                 settle_kernel()
-                k0 = kernel_snapshot()
-                rfs = [] if "--bundle" in opts[label] else ["--rootfs", self.rfs]
-                cmds = [self.sv_cmd(*(["run", "-d"] + opts[label] + rfs + ["i%d" % i, "/bin/sleep", "100000"]))
-                        for i in range(n)]
-                wall, _, err = pool_run(cmds, CONC, timeout=60)
-                if err:
-                    raise BenchError("isolation %s: %d starts failed: %s" % (label, len(err), err[:3]))
-                k1 = kernel_snapshot()
+                k0 = kernel_snapshot(self.memcg)
+                if label == ISO_FLOOR:
+                    self.floor_start(n)
+                else:
+                    rfs = [] if "--bundle" in opts[label] else ["--rootfs", self.rfs]
+                    cmds = [self.sv_cmd(*(["run", "-d"] + opts[label] + rfs + ["i%d" % i, "/bin/sleep", "100000"]))
+                            for i in range(n)]
+                    wall, _, err = pool_run(cmds, CONC, timeout=60)
+                    if err:
+                        raise BenchError("isolation %s: %d starts failed: %s" % (label, len(err), err[:3]))
+                k1 = kernel_snapshot(self.memcg)
+                if label == ISO_FLOOR:
+                    self.floor_stop()
                 kp = kernel_per_task(k0, k1, n)
                 seen[label].append(kp)
                 log("isolation, round %d, %s: kernel %.0f KiB/task (slab %.0f, per-cpu %.0f, stacks %.0f, page "
@@ -434,9 +507,8 @@ class Scale(SvStack):
         for label, o, nss in ISO_VARIANTS:
             m = med[label]
             m["caches"] = m["caches"][:TOP_CACHES]
-            out.append({"variant": label, "namespaces": nss, "options": " ".join(
-                x.replace(self.scr or "", "$SCR") for x in opts[label]) if o is not None else "--bundle DIR",
-                "kernel_per_task_kib": m})
+            out.append({"variant": label, "namespaces": nss, "kernel_per_task_kib": m,
+                        "options": " ".join(o) if o is not None else "--bundle DIR" if label == ISO_HOST_IPC_UTS else ""})
         return {"n": n, "reps": reps, "variants": out, "net_caches": net[:TOP_CACHES]}
 
 
@@ -474,6 +546,10 @@ def runc_shim(b, n):
     return res
 
 
+def opt(x):
+    return "-" if x is None else "%.0f" % x
+
+
 def caches_text(caches, k=5):
     """`name` KiB, ... of the first k caches (with the caches SLUB merged into each, when any)."""
     al = slab_aliases([c for c, _ in caches[:k]])
@@ -481,48 +557,75 @@ def caches_text(caches, k=5):
                                     if al.get(c) else "", v) for c, v in caches[:k])
 
 
+def iso_parts(by, key):
+    """A default task's kernel memory (figure `key`) split by the isolation variants: each
+    namespace's share the difference of two variants, the processes' the floor's."""
+    d, host, bare, floor = by[ISO_DEFAULT], by[ISO_NET_HOST], by[ISO_HOST_IPC_UTS], by[ISO_FLOOR]
+    return [("the network namespace", d[key] - host[key]),
+            ("the ipc and uts namespaces", host[key] - bare[key]),
+            ("the pid and mount namespaces with their mounts", bare[key] - floor[key]),
+            ("the two processes", floor[key])]
+
+
+def iso_noisy(by):
+    """Why the meminfo figures cannot rank the parts (other work on the machine moved them), or ""."""
+    wide = [v for v, k in by.items() if k["kernel_range"][1] - k["kernel_range"][0] > max(32, abs(k["kernel"]) / 4)]
+    if wide:
+        return "the rounds' kernel figures of %d of the %d variants lie more than a quarter apart" % (
+            len(wide), len(by))
+    neg = [w for w, v in iso_parts(by, "kernel") if v < 0]
+    if neg:
+        return "%s came out negative" % " and ".join(neg)
+    return ""
+
+
 def iso_conclusion(iso):
-    """The isolation phase's verdict, from its figures: what the network namespace, its loopback
-    and the ipc + uts namespaces cost of a default task's kernel memory."""
+    """The isolation phase's verdict, from its figures: what each namespace costs of a default
+    task's kernel memory, which costs the most, and what a cheaper default would save. From the
+    meminfo figures (all the kernel's memory), unless other work on the machine moved them too
+    much: then from the memory cgroup's (only what the kernel accounts, but ours alone)."""
     by = {v["variant"]: v["kernel_per_task_kib"] for v in iso["variants"]}
-    d, none, host, bare = by[ISO_DEFAULT], by[ISO_NET_NONE], by[ISO_NET_HOST], by[ISO_HOST_IPC_UTS]
-    tot = d["kernel"]
+    d = by[ISO_DEFAULT]
+    noisy = iso_noisy(by)
+    have_kmem = d.get("memcg_kmem") is not None
+    out = []
+    if noisy and have_kmem:
+        key, what = "memcg_kmem", "charged to the daemon's memory cgroup (what the kernel accounts)"
+        out.append("Other work on the machine moved the meminfo figures too much to rank the parts (%s): what "
+                   "follows is the memory cgroup's." % noisy)
+    else:
+        key, what = "kernel", "of kernel memory (slab, kernel stacks, page tables, per-cpu)"
+        if noisy:
+            out.append("Other work on the machine moved the figures (%s): a reading, not a ranking." % noisy)
+    tot = d[key]
 
     def pct(x):
         return x / tot * 100 if tot else float("nan")
-    net = tot - host["kernel"]
-    lo = tot - none["kernel"]
-    ipcuts = host["kernel"] - bare["kernel"]
-    out = ["At N=%d (median of %d rounds) a default task costs the kernel %.0f KiB (slab, kernel stacks, page "
-           "tables, per-cpu). Its network namespace costs %.0f KiB of it (%.0f%%; default minus `--net host`: "
-           "slab %.0f, per-cpu %.0f), of which its loopback, up, %.0f KiB (default minus `--net none`); the ipc "
-           "and uts namespaces together %.0f KiB (%.0f%%); the rest (the pid and mount namespaces, their mounts, "
-           "the worker and the task's process) %.0f KiB (%.0f%%)." % (
-               iso["n"], iso["reps"], tot, net, pct(net), d["Slab"] - host["Slab"], d["Percpu"] - host["Percpu"],
-               lo, ipcuts, pct(ipcuts), bare["kernel"], pct(bare["kernel"]))]
-    # what the pid and mount namespaces could cost at most: the rest's slab and per-cpu memory
-    # (stacks and page tables are the processes'; the slab holds their task structs too)
-    bound = max(bare["Slab"], bare["slab_objects"]) + bare["Percpu"]
-    out.append("The caches it grows most: %s." % caches_text(iso["net_caches"]))
-    if net > tot - net:
-        out.append("The network namespace is the default isolation that costs the most kernel memory: more than "
-                   "all the rest of a task together.")
-    elif net > ipcuts and net > bound:
-        out.append("The network namespace is the default isolation that costs the most kernel memory: more than "
-                   "the ipc and uts namespaces together, and more than the pid and mount namespaces can (at most "
-                   "%.0f KiB: the slab, pages or objects whichever is more, and per-cpu memory of a task with only "
-                   "those, its processes' task structs included; its kernel stacks and page tables, %.0f KiB, are "
-                   "the two processes')." % (
-                       bound, bare["KernelStack"] + bare["PageTables"]))
-    else:
-        out.append("The network namespace is not shown to be the largest namespace cost here (ipc + uts: %.0f KiB; "
-                   "pid + mount at most %.0f KiB)." % (ipcuts, bound))
-    out.append("Cheaper defaults: `--net host` would save %.0f%% but gives the task the host's network, so it stays "
-               "an opt-in the policy must permit; `--net none` keeps the task off every network (no loopback "
-               "either) and saves %.0f KiB (%.0f%%): %s" % (
-                   pct(net), lo, pct(lo),
-                   "worth offering as the default, with `--net loopback` for a task that needs localhost."
-                   if pct(lo) >= 20 else "too little to change the default for."))
+    parts = iso_parts(by, key)
+    lo = tot - by[ISO_NET_NONE][key]
+    out.append("At N=%d (median of %d rounds) a default task costs %.0f KiB %s: %s; its loopback, up, %.0f KiB of "
+               "the network namespace's (default minus `--net none`)." % (
+                   iso["n"], iso["reps"], tot, what, ", ".join("%s %.0f (%.0f%%)" % (w, v, pct(v)) for w, v in parts),
+                   lo))
+    top = max(parts[:3], key=lambda wv: wv[1])
+    out.append("Of the default isolation, the most kernel memory goes to %s: %.0f KiB per task." % top)
+    if key == "kernel" and have_kmem:
+        kparts = iso_parts(by, "memcg_kmem")
+        ktop = max(kparts[:3], key=lambda wv: wv[1])
+        out.append("Charged to the daemon's memory cgroup (the part the kernel accounts, untouched by other work on "
+                   "the machine): %.0f KiB per default task: %s; %s." % (
+                       d["memcg_kmem"], ", ".join("%s %.0f" % wv for wv in kparts),
+                       "the same first" if ktop[0] == top[0] else "by this measure the most goes to %s" % ktop[0]))
+    out.append("The caches the network namespace grows most (default minus `--net host`): %s." %
+               caches_text(iso["net_caches"]))
+    net = parts[0][1]
+    out.append("Cheaper defaults: `--net host` would save %.0f KiB (%.0f%%) but gives the task the host's network, "
+               "so it stays an opt-in the policy must permit; `--net none` keeps the task off every network (no "
+               "loopback either) and saves %.0f KiB (%.0f%%): %s; the host's ipc and uts would save %.0f KiB "
+               "(%.0f%%)." % (
+                   net, pct(net), lo, pct(lo),
+                   "worth offering as the default, with `--net loopback` for a task that needs localhost"
+                   if pct(lo) >= 20 else "too little to change the default for", parts[1][1], pct(parts[1][1])))
     return " ".join(out)
 
 
@@ -554,18 +657,22 @@ def report(res):
                  "`/proc/meminfo` from the idle daemon (the kernel settled) to after the N starts, over N: "
                  "Slab (unreclaimable part), kernel stacks, page tables, per-cpu; the slab caches that grew most "
                  "(`/proc/slabinfo`, active objects × size; SLUB's merged caches named after one member); the "
-                 "state's tmpfs (Shmem); the host's (drop of MemAvailable). Fds per task: each daemon process's "
-                 "growth over N.\n")
-        P.append("| N | worker USS; PSS | task process USS; PSS | kernel | slab (unreclaimable; objects) | stacks; "
-                 "page tables; per-cpu | tmpfs | sum: PSS + kernel + tmpfs | host | slab caches that grew most | "
-                 "fds/task monitor; engine |")
+                 "state's tmpfs (Shmem); the host's (drop of MemAvailable). Other work on the machine moves these "
+                 "(a reading, not a proof); not so the memcg kmem: the kernel memory charged to the daemon's own "
+                 "memory cgroup (cgroup v1 `memory.kmem.usage_in_bytes`; every worker and task is in it), only the "
+                 "allocations the kernel accounts, so less than the kernel column. Fds per task: each daemon "
+                 "process's growth over N.\n")
+        P.append("| N | worker USS; PSS | task process USS; PSS | kernel (memcg kmem) | slab (unreclaimable; "
+                 "objects) | stacks; page tables; per-cpu | tmpfs | sum: PSS + kernel + tmpfs | host | slab caches "
+                 "that grew most | fds/task monitor; engine |")
         P.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             w, t = r["process_per_task_kib"]["worker"], r["process_per_task_kib"]["task"]
             k = r["kernel_per_task_kib"]
-            P.append("| %d | %.0f; %.0f | %.0f; %.0f | %.0f | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | %.0f "
+            P.append("| %d | %.0f; %.0f | %.0f; %.0f | %.0f (%s) | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | %.0f "
                      "| %.0f | %s | %.2f; %.2f |" % (
-                         r["n"], w["uss"], w["pss"], t["uss"], t["pss"], k["kernel"], k["Slab"], k["SUnreclaim"],
+                         r["n"], w["uss"], w["pss"], t["uss"], t["pss"], k["kernel"], opt(k.get("memcg_kmem")),
+                         k["Slab"], k["SUnreclaim"],
                          k["slab_objects"], k["KernelStack"], k["PageTables"], k["Percpu"], k["Shmem"],
                          w["pss"] + t["pss"] + k["kernel"] + k["Shmem"], k["host"], caches_text(k["caches"]),
                          r["fds_per_task"]["monitor"], r["fds_per_task"]["engine"]))
@@ -584,13 +691,15 @@ def report(res):
                  "namespaces, its hostname and /dev/mqueue); the daemon's policy permits them "
                  "(`host_namespaces = net ipc uts`). Other work on the machine moves a round's figures: the range "
                  "of the kernel column shows by how much.\n" % (iso["n"], iso["reps"]))
-        P.append("| isolation | namespaces of its own | kernel KiB/task (rounds' range) | slab (unreclaimable; "
-                 "objects) | stacks; page tables; per-cpu | host KiB/task | slab caches that grew most |")
-        P.append("|---|---|---|---|---|---|---|")
+        P.append("| isolation | namespaces of its own | kernel KiB/task (rounds' range) | memcg kmem | slab "
+                 "(unreclaimable; objects) | stacks; page tables; per-cpu | host KiB/task | slab caches that grew "
+                 "most |")
+        P.append("|---|---|---|---|---|---|---|---|")
         for v in iso["variants"]:
             k = v["kernel_per_task_kib"]
-            P.append("| %s | %s | %.0f (%.0f-%.0f) | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | %s |" % (
-                v["variant"], v["namespaces"], k["kernel"], k["kernel_range"][0], k["kernel_range"][1], k["Slab"],
+            P.append("| %s | %s | %.0f (%.0f-%.0f) | %s | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | %s |" % (
+                v["variant"], v["namespaces"], k["kernel"], k["kernel_range"][0], k["kernel_range"][1],
+                opt(k.get("memcg_kmem")), k["Slab"],
                 k["SUnreclaim"], k["slab_objects"], k["KernelStack"], k["PageTables"], k["Percpu"], k["host"],
                 caches_text(k["caches"])))
         P.append("")
@@ -644,25 +753,34 @@ def main():
     SETTLE_MAX[0] = args.settle_max
     cur = [None]
 
+    def write():
+        """RESULTS.md's section and results.json's key from what is measured so far: after each
+        phase, so a long run that fails at its largest N keeps the others."""
+        res["loadavg"][1:] = [loadavg()]
+        text = report(res)
+        if not args.no_write:
+            merge_sections(RESULTS_MD, text, [SECTION])
+            update_json(RESULTS_JSON, {"scale": res}, "scale")
+        return text
+
     def body():
         check_host(ns + [args.iso_n], args.nofile)
         if args.iso_n:
             cur[0] = Scale(args.nofile)
             cur[0].check_build()
             res["iso"] = cur[0].iso(args.iso_n, max(1, args.iso_reps))
+            write()
         if args.runc_n:
             cur[0] = runc_bench(settle=2.0)
             res["runc_shim"] = runc_shim(cur[0], args.runc_n)
+            write()
         for n in ns:
             cur[0] = Scale(args.nofile)
             cur[0].check_build()
             res["runs"].append(cur[0].one(n, args.calls))
-        res["loadavg"].append(loadavg())
-        text = report(res)
-        print(text)
-        if not args.no_write:
-            merge_sections(RESULTS_MD, text, [SECTION])
-            update_json(RESULTS_JSON, {"scale": res}, "scale")
+            if n != ns[-1]:
+                write()
+        print(write())
         return 0
 
     def cleanup():
