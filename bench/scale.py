@@ -8,15 +8,25 @@ First, nothing started yet, the host's limits: a task is two processes (its work
 process), so 2N pids beside those in use must fit kernel.pid_max and threads-max (else the run
 stops before it starts, saying so); --nofile must fit fs.nr_open.
 
+Each private daemon runs in a cgroup v1 memory cgroup of its own (when the host has one), so
+the kernel memory charged to it, its workers and their tasks (memory.kmem: what the kernel
+accounts) is read apart from the rest of the machine's; the meminfo and slabinfo figures are
+the whole machine's.
+
 Isolation (--iso-n N, 0: none): on one private daemon, N tasks of each isolation in turn, the
 default (`--net loopback`: pid, ipc, uts, mount and network namespaces), `--net none`, `--net
 host` and, through `--bundle`, `--net host` with the host's ipc and uts too (the daemon's policy
-permits them); --iso-reps rounds, each starting one variant later; before each variant the
+permits them), and a floor: N pairs of plain processes (busybox sh and its sleep) in the same
+memory cgroup; --iso-reps rounds, each starting one variant later; before each variant the
 tasks are deleted and the kernel settles (the network namespaces of deleted tasks are freed
 late). Per task: the kernel's memory from /proc/meminfo (Slab and its unreclaimable part,
-KernelStack, PageTables, Percpu) and the slab caches that grew most (/proc/slabinfo: active
-objects x size). The median of the rounds, and the written verdict (which namespace costs the
-kernel the most, whether a cheaper default is worth it) computed from them.
+KernelStack, PageTables, Percpu), the memory cgroup's kmem, and the slab caches that grew most
+(/proc/slabinfo: active objects x size). The median of the rounds, and the written verdict
+computed from them: a default task's kernel memory split into the network, ipc + uts and pid +
+mount namespaces and the two processes, which namespace costs the most, what a cheaper default
+would save. When the rounds' meminfo figures lie too far apart (other work on the machine), the
+verdict takes the memory cgroup's instead, with the growth of the plain kmalloc-N caches added
+(allocations the kernel does not account to a cgroup: much of a network namespace's).
 
 Beside a containerd shim (--runc-n N, 0: none): bench/bench.py's private containerd and its
 issue-3 phase: N idle `ctr run -d` through containerd-shim-runc-v2 and through our worker as
@@ -157,6 +167,10 @@ def kernel_per_task(k0, k1, n):
     grow = {c: (v - k0["slab"].get(c, 0)) / n for c, v in k1["slab"].items()}
     r["slab_objects"] = sum(grow.values())
     r["memcg_kmem"] = (k1["kmem"] - k0["kmem"]) / n if k0["kmem"] is not None and k1["kmem"] is not None else None
+    # the plain kmalloc caches: allocations the kernel does not account to a memory cgroup
+    # (the accounted ones go to kmalloc-cg-*), so the memory cgroup's figure lacks them
+    r["kmalloc_plain"] = sum(v for c, v in grow.items() if re.fullmatch(r"kmalloc-\d+k?", c))
+    r["kmem_plus"] = r["memcg_kmem"] + r["kmalloc_plain"] if r["memcg_kmem"] is not None else None
     r["caches"] = sorted(([c, v] for c, v in grow.items() if abs(v) >= 0.05), key=lambda cv: -cv[1])
     return r
 
@@ -590,9 +604,10 @@ def iso_conclusion(iso):
     have_kmem = d.get("memcg_kmem") is not None
     out = []
     if noisy and have_kmem:
-        key, what = "memcg_kmem", "charged to the daemon's memory cgroup (what the kernel accounts)"
+        key, what = "kmem_plus", ("charged to the daemon's memory cgroup (what the kernel accounts) plus the "
+                                  "growth of the plain kmalloc caches (what it does not)")
         out.append("Other work on the machine moved the meminfo figures too much to rank the parts (%s): what "
-                   "follows is the memory cgroup's." % noisy)
+                   "follows is the memory cgroup's, with the plain kmalloc caches added." % noisy)
     else:
         key, what = "kernel", "of kernel memory (slab, kernel stacks, page tables, per-cpu)"
         if noisy:
@@ -609,11 +624,11 @@ def iso_conclusion(iso):
                    lo))
     top = max(parts[:3], key=lambda wv: wv[1])
     out.append("Of the default isolation, the most kernel memory goes to %s: %.0f KiB per task." % top)
-    if key == "kernel" and have_kmem:
+    if have_kmem:
         kparts = iso_parts(by, "memcg_kmem")
         ktop = max(kparts[:3], key=lambda wv: wv[1])
-        out.append("Charged to the daemon's memory cgroup (the part the kernel accounts, untouched by other work on "
-                   "the machine): %.0f KiB per default task: %s; %s." % (
+        out.append("Charged to the daemon's memory cgroup alone (the part the kernel accounts, untouched by other "
+                   "work on the machine): %.0f KiB per default task: %s; %s." % (
                        d["memcg_kmem"], ", ".join("%s %.0f" % wv for wv in kparts),
                        "the same first" if ktop[0] == top[0] else "by this measure the most goes to %s" % ktop[0]))
     out.append("The caches the network namespace grows most (default minus `--net host`): %s." %
@@ -660,19 +675,20 @@ def report(res):
                  "state's tmpfs (Shmem); the host's (drop of MemAvailable). Other work on the machine moves these "
                  "(a reading, not a proof); not so the memcg kmem: the kernel memory charged to the daemon's own "
                  "memory cgroup (cgroup v1 `memory.kmem.usage_in_bytes`; every worker and task is in it), only the "
-                 "allocations the kernel accounts, so less than the kernel column. Fds per task: each daemon "
+                 "allocations the kernel accounts, so less than the kernel column; with the growth of the plain "
+                 "kmalloc caches (kmalloc-N: not accounted) added after it. Fds per task: each daemon "
                  "process's growth over N.\n")
-        P.append("| N | worker USS; PSS | task process USS; PSS | kernel (memcg kmem) | slab (unreclaimable; "
-                 "objects) | stacks; page tables; per-cpu | tmpfs | sum: PSS + kernel + tmpfs | host | slab caches "
-                 "that grew most | fds/task monitor; engine |")
+        P.append("| N | worker USS; PSS | task process USS; PSS | kernel (memcg kmem; + plain kmalloc) | slab "
+                 "(unreclaimable; objects) | stacks; page tables; per-cpu | tmpfs | sum: PSS + kernel + tmpfs | "
+                 "host | slab caches that grew most | fds/task monitor; engine |")
         P.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             w, t = r["process_per_task_kib"]["worker"], r["process_per_task_kib"]["task"]
             k = r["kernel_per_task_kib"]
-            P.append("| %d | %.0f; %.0f | %.0f; %.0f | %.0f (%s) | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | %.0f "
-                     "| %.0f | %s | %.2f; %.2f |" % (
+            P.append("| %d | %.0f; %.0f | %.0f; %.0f | %.0f (%s; %s) | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | "
+                     "%.0f | %.0f | %s | %.2f; %.2f |" % (
                          r["n"], w["uss"], w["pss"], t["uss"], t["pss"], k["kernel"], opt(k.get("memcg_kmem")),
-                         k["Slab"], k["SUnreclaim"],
+                         opt(k.get("kmem_plus")), k["Slab"], k["SUnreclaim"],
                          k["slab_objects"], k["KernelStack"], k["PageTables"], k["Percpu"], k["Shmem"],
                          w["pss"] + t["pss"] + k["kernel"] + k["Shmem"], k["host"], caches_text(k["caches"]),
                          r["fds_per_task"]["monitor"], r["fds_per_task"]["engine"]))
@@ -691,15 +707,16 @@ def report(res):
                  "namespaces, its hostname and /dev/mqueue); the daemon's policy permits them "
                  "(`host_namespaces = net ipc uts`). Other work on the machine moves a round's figures: the range "
                  "of the kernel column shows by how much.\n" % (iso["n"], iso["reps"]))
-        P.append("| isolation | namespaces of its own | kernel KiB/task (rounds' range) | memcg kmem | slab "
+        P.append("| isolation | namespaces of its own | kernel KiB/task (rounds' range) | memcg kmem (+ plain "
+                 "kmalloc) | slab "
                  "(unreclaimable; objects) | stacks; page tables; per-cpu | host KiB/task | slab caches that grew "
                  "most |")
         P.append("|---|---|---|---|---|---|---|---|")
         for v in iso["variants"]:
             k = v["kernel_per_task_kib"]
-            P.append("| %s | %s | %.0f (%.0f-%.0f) | %s | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | %s |" % (
+            P.append("| %s | %s | %.0f (%.0f-%.0f) | %s (%s) | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | %s |" % (
                 v["variant"], v["namespaces"], k["kernel"], k["kernel_range"][0], k["kernel_range"][1],
-                opt(k.get("memcg_kmem")), k["Slab"],
+                opt(k.get("memcg_kmem")), opt(k.get("kmem_plus")), k["Slab"],
                 k["SUnreclaim"], k["slab_objects"], k["KernelStack"], k["PageTables"], k["Percpu"], k["host"],
                 caches_text(k["caches"])))
         P.append("")
