@@ -454,12 +454,18 @@ SOAK_ARGS ?=
 soak: all
 	sh bench/deps.sh && python3 bench/soak.py --n $(SOAK_N) $(SOAK_ARGS)
 
-# Scale (not CI): one fresh daemon per N of SCALE_N, N `sleep` tasks: start rate, `ls`, the
-# engine's CPU per call, RSS, restart (serving, re-attached), delete per task. Writes only its
-# own section of bench/RESULTS.md ("Scale").
+# Scale (not CI): one fresh daemon per N of SCALE_N, N `sleep` tasks: start rate, memory per
+# task (worker and task USS/PSS; the kernel's: slab and its caches, stacks, page tables,
+# per-cpu), `ls`, the engine's CPU per call, RSS and fds, restart (serving, re-attached),
+# delete per task. Before them: the kernel's memory per task of each isolation (default,
+# --net none, --net host, host ipc+uts, plain processes; --iso-n tasks) and an idle runc-v2
+# shim's memory per task (--runc-n). 2 pids a task: it refuses an N kernel.pid_max cannot hold. SCALE_ARGS: more
+# options (`python3 bench/scale.py --help`). Writes only its own section of bench/RESULTS.md
+# ("Scale").
 SCALE_N ?= 200,2000
+SCALE_ARGS ?=
 scale: all
-	sh bench/deps.sh && python3 bench/scale.py --n $(SCALE_N)
+	sh bench/deps.sh && python3 bench/scale.py --n $(SCALE_N) $(SCALE_ARGS)
 
 # Fuzz targets (selftest/fuzz/fuzz_<name>.c, libFuzzer's LLVMFuzzerTestOneInput), each with the
 # component whose decoder it drives. `make unit` links each with gcc and replay.c into
