@@ -459,8 +459,9 @@ soak: all
 # per-cpu), `ls`, the engine's CPU per call, RSS and fds, restart (serving, re-attached),
 # delete per task. Before them: the kernel's memory per task of each isolation (default,
 # --net none, --net host, host ipc+uts, plain processes; --iso-n tasks) and an idle runc-v2
-# shim's memory per task (--runc-n). 2 pids a task: it refuses an N kernel.pid_max cannot hold. SCALE_ARGS: more
-# options (`python3 bench/scale.py --help`). Writes only its own section of bench/RESULTS.md
+# shim's memory per task (--runc-n); --net-host-n: the same sweep with `run --net host`. 2 pids
+# a task: it refuses an N kernel.pid_max cannot hold. SCALE_ARGS: more options (`python3
+# bench/scale.py --help`). Writes only its own section of bench/RESULTS.md
 # ("Scale").
 SCALE_N ?= 200,2000
 SCALE_ARGS ?=

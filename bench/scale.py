@@ -32,7 +32,8 @@ Beside a containerd shim (--runc-n N, 0: none): bench/bench.py's private contain
 issue-3 phase: N idle `ctr run -d` through containerd-shim-runc-v2 and through our worker as
 containerd's shim, the shim servers' USS, PSS and RSS per task.
 
-Then, for each N of --n, a fresh private shimvisord (bench/benchlib.py's SvStack: snapshot of
+Then, for each N of --n (and again for each N of --net-host-n, the tasks run with `--net host`:
+no network namespace, no sysfs of their own), a fresh private shimvisord (bench/benchlib.py's SvStack: snapshot of
 build/, busybox-static rootfs, state on tmpfs, RLIMIT_NOFILE = --nofile) and, in order:
 
   - start: N `shimvisor run -d --rootfs RFS sK /bin/sleep 100000`, 4 at a time: tasks/s over
@@ -328,8 +329,9 @@ class Scale(SvStack):
         self.copy_binaries()
         self.make_rootfs()
 
-    def one(self, n, calls):
-        r = {"n": n}
+    def one(self, n, calls, net=None):
+        r = {"n": n, "net": net or "own"}
+        extra = ["--net", net] if net else []
         self.start_stack()
         self.daemon_popen()
         mon, eng = self.svd_pids()[:2]
@@ -342,7 +344,7 @@ class Scale(SvStack):
         m0 = k0["meminfo"]
 
         # start
-        cmds = [self.sv_cmd("run", "-d", "--rootfs", self.rfs, "s%d" % i, "/bin/sleep", "100000")
+        cmds = [self.sv_cmd("run", "-d", *extra, "--rootfs", self.rfs, "s%d" % i, "/bin/sleep", "100000")
                 for i in range(n)]
         tenth = max(1, n // 10)
         wall1, _, err1 = pool_run(cmds[:n - tenth], CONC, timeout=60)
@@ -644,14 +646,39 @@ def iso_conclusion(iso):
     return " ".join(out)
 
 
+def row_name(r):
+    """A run's label: N, and the isolation when it is not the default."""
+    return "%d" % r["n"] if r.get("net", "own") == "own" else "%d, `--net %s`" % (r["n"], r["net"])
+
+
+def flatness(rows, net):
+    """The largest N's start rate (last tenth) and delete cost against the smallest N's, for
+    the runs of one isolation: the issue's measure of a cost that does not grow with N."""
+    rs = sorted((r for r in rows if r.get("net", "own") == net), key=lambda r: r["n"])
+    if len(rs) < 2:
+        return ""
+    a, b = rs[0], rs[-1]
+    return ("- %s: from N=%d to N=%d the start rate (last tenth) falls %.2fx (%.1f -> %.1f/s) and `delete -f` "
+            "costs %.2fx (%.2f -> %.2f ms/task); the engine's CPU per `state` %.2fx." % (
+                "tasks with a network namespace of their own (the default)" if net == "own"
+                else "tasks with `--net %s`" % net, a["n"], b["n"],
+                a["start_last_tenth_per_s"] / b["start_last_tenth_per_s"], a["start_last_tenth_per_s"],
+                b["start_last_tenth_per_s"], b["delete_ms_per_task"] / a["delete_ms_per_task"],
+                a["delete_ms_per_task"], b["delete_ms_per_task"],
+                b["engine_us_per_state"] / a["engine_us_per_state"]))
+
+
 def report(res):
     rows = res["runs"]
     P = []
     P.append("## %s\n" % SECTION)
-    P.append("`python3 bench/scale.py --n %s --iso-n %d --runc-n %d` (%s, %s, %d CPUs, RLIMIT_NOFILE %d, load "
+    P.append("`python3 bench/scale.py --n %s%s --iso-n %d --runc-n %d` (%s, %s, %d CPUs, RLIMIT_NOFILE %d, load "
              "average %s at the start, %s at the end): one fresh daemon per N, `sleep` tasks started 4 at a time. "
              "Written by bench/scale.py.\n" % (
-                 ",".join(str(r["n"]) for r in rows), res["iso"]["n"] if res.get("iso") else 0,
+                 ",".join(str(r["n"]) for r in rows if r.get("net", "own") == "own"),
+                 "".join(" --net-host-n " + ",".join(str(r["n"]) for r in rows if r.get("net", "own") == "host")
+                         for _ in [0] if any(r.get("net", "own") == "host" for r in rows)),
+                 res["iso"]["n"] if res.get("iso") else 0,
                  res["runc_shim"]["n"] if res.get("runc_shim") else 0, res["date"], res["kernel"],
                  os.cpu_count(), res["nofile"], res["loadavg"][0], res["loadavg"][-1]))
     if rows:
@@ -660,8 +687,8 @@ def report(res):
                  "RSS KiB monitor; engine | host KiB/task (slab) |")
         P.append("|---|---|---|---|---|---|---|---|")
         for r in rows:
-            P.append("| %d | %.1f; %.1f | %.2f | %.2f; %.2f (%d) | %.0f (%.0f, %d) | %.0f; %.0f | %d; %d | %.0f (%.0f) |" % (
-                r["n"], r["start_per_s"], r["start_last_tenth_per_s"], r["delete_ms_per_task"],
+            P.append("| %s | %.1f; %.1f | %.2f | %.2f; %.2f (%d) | %.0f (%.0f, %d) | %.0f; %.0f | %d; %d | %.0f (%.0f) |" % (
+                row_name(r), r["start_per_s"], r["start_last_tenth_per_s"], r["delete_ms_per_task"],
                 r["restart_serve_s"], r["restart_s"], r["restart_late"], r["ls_ms"], r["ls_json_ms"],
                 r["ls_json_bytes"] // 1024, r["engine_us_per_state"], r["engine_us_per_ps"],
                 r["rss_kib"]["monitor"], r["rss_kib"]["engine"], r["host_kib_per_task"],
@@ -685,13 +712,16 @@ def report(res):
         for r in rows:
             w, t = r["process_per_task_kib"]["worker"], r["process_per_task_kib"]["task"]
             k = r["kernel_per_task_kib"]
-            P.append("| %d | %.0f; %.0f | %.0f; %.0f | %.0f (%s; %s) | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | "
+            P.append("| %s | %.0f; %.0f | %.0f; %.0f | %.0f (%s; %s) | %.0f (%.0f; %.0f) | %.0f; %.0f; %.0f | %.0f | "
                      "%.0f | %.0f | %s | %.2f; %.2f |" % (
-                         r["n"], w["uss"], w["pss"], t["uss"], t["pss"], k["kernel"], opt(k.get("memcg_kmem")),
+                         row_name(r), w["uss"], w["pss"], t["uss"], t["pss"], k["kernel"], opt(k.get("memcg_kmem")),
                          opt(k.get("kmem_plus")), k["Slab"], k["SUnreclaim"],
                          k["slab_objects"], k["KernelStack"], k["PageTables"], k["Percpu"], k["Shmem"],
                          w["pss"] + t["pss"] + k["kernel"] + k["Shmem"], k["host"], caches_text(k["caches"]),
                          r["fds_per_task"]["monitor"], r["fds_per_task"]["engine"]))
+        P.append("")
+        for net in sorted(set(r.get("net", "own") for r in rows), key=lambda x: x != "own"):
+            P.append(flatness(rows, net))
         P.append("")
         r = max(rows, key=lambda x: x["n"])
         fpt = r["fds_per_task"]["engine"]
@@ -762,9 +792,13 @@ def main():
                     help="idle tasks per containerd shim, runc-v2's and ours (default 10; 0: none)")
     ap.add_argument("--settle-max", type=float, default=120,
                     help="seconds at most to wait for the kernel to free earlier tasks' memory (default 120)")
+    ap.add_argument("--net-host-n", default="",
+                    help="comma-separated task counts to run again with `run --net host` (the host's network "
+                         "namespace: no namespace, no sysfs of its own per task; default none)")
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = ap.parse_args()
     ns = [int(x) for x in args.n.split(",")] if args.n else []
+    hosts = [int(x) for x in args.net_host_n.split(",")] if args.net_host_n else []
     res = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%MZ"),
            "kernel": platform.release(), "nofile": args.nofile, "runs": [], "loadavg": [loadavg()]}
     SETTLE_MAX[0] = args.settle_max
@@ -781,7 +815,7 @@ def main():
         return text
 
     def body():
-        check_host(ns + [args.iso_n], args.nofile)
+        check_host(ns + hosts + [args.iso_n], args.nofile)
         if args.iso_n:
             cur[0] = Scale(args.nofile)
             cur[0].check_build()
@@ -791,11 +825,12 @@ def main():
             cur[0] = runc_bench(settle=2.0)
             res["runc_shim"] = runc_shim(cur[0], args.runc_n)
             write()
-        for n in ns:
+        runs = [(n, None) for n in ns] + [(n, "host") for n in hosts]
+        for i, (n, net) in enumerate(runs):
             cur[0] = Scale(args.nofile)
             cur[0].check_build()
-            res["runs"].append(cur[0].one(n, args.calls))
-            if n != ns[-1]:
+            res["runs"].append(cur[0].one(n, args.calls, net))
+            if i != len(runs) - 1:
                 write()
         print(write())
         return 0
