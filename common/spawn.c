@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/spawn.c: posix_spawn with the fd contract of our helpers (see spawn.h), an exec
- * through an fd for what must not run from a writable path, and the read-only pin of such a
- * file. */
+/* common/spawn.c: a vfork-like clone with the fd contract of our helpers (see spawn.h), an
+ * exec through an fd for what must not run from a writable path, and the read-only pin of
+ * such a file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/mount.h>
@@ -18,54 +18,17 @@
 #include "wire/limits.h"
 
 #define SPAWN_MAX_FDS 6
-/* posix_spawn_file_actions_addclosefrom_np is glibc's (2.34); musl has none: there every
- * spawn takes the vfork path below, which marks the rest close-on-exec itself. */
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
-#define SPAWN_CLOSEFROM 1
-#else
-#define SPAWN_CLOSEFROM 0
+#define SPAWN_STACK (64 << 10)  /* the child's, until it execs: mapped per spawn, touched little */
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
 #endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+
 /* copies of the caller's fds go at or above this, clear of every target */
 #define SPAWN_HI_FD (SV_FD_FIRST + SPAWN_MAX_FDS + 1)
-
-#if SPAWN_CLOSEFROM
-/* The file actions, in order: the directory first (dirfd may be closed below), then 0-2,
- * then the contract fds from copies above every target, then nothing else. */
-static int actions(posix_spawn_file_actions_t *fa, const struct sv_spawn *o, const int *hi)
-{
-	int r = 0, i;
-
-	if (o->dirfd >= 0)
-		r = posix_spawn_file_actions_addfchdir_np(fa, o->dirfd);
-	else if (o->chdir_root)
-		r = posix_spawn_file_actions_addchdir_np(fa, "/");
-	if (o->std_null) {
-		r = r ? r : posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDWR, 0);
-		r = r ? r : posix_spawn_file_actions_adddup2(fa, o->out >= 0 ? o->out : 0, 1);
-		r = r ? r : posix_spawn_file_actions_adddup2(fa, o->err >= 0 ? o->err : 0, 2);
-	}
-	for (i = 0; i < o->nfds; i++)
-		r = r ? r : hi[i] >= 0 ? posix_spawn_file_actions_adddup2(fa, hi[i], SV_FD_FIRST + i) :
-			    posix_spawn_file_actions_addclose(fa, SV_FD_FIRST + i);
-	return r ? r : posix_spawn_file_actions_addclosefrom_np(fa, SV_FD_FIRST + o->nfds);
-}
-
-static int attrs(posix_spawnattr_t *at, const struct sv_spawn *o)
-{
-	sigset_t none, dfl;
-	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-	int r;
-
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	if (o->setsid)
-		flags |= POSIX_SPAWN_SETSID;
-	r = posix_spawnattr_setflags(at, flags);
-	r = r ? r : posix_spawnattr_setsigmask(at, &none);
-	return r ? r : posix_spawnattr_setsigdefault(at, &dfl);
-}
-#endif
 
 /* src onto dst, without close-on-exec (also when they are the same fd) */
 static int fd_on(int src, int dst)
@@ -81,13 +44,16 @@ struct fd_child {
 	const struct sv_spawn *o;
 	const int *hi;
 	int exe;                /* -1: exec path */
+	unsigned keep;          /* every fd the child uses is below it */
 	const char *path;
 	char *const *argv, *const *envp;
 	volatile int err;
 };
 
-/* The same contract as the file actions and attributes of the posix_spawn path, in the same
- * order; the rest is marked close-on-exec (not closed: the exec still needs c->exe). */
+/* The fd contract, in order: an fd table of its own holding only what lies below c->keep (a
+ * parent with thousands of fds costs no copy of them: the table is shared until here), the
+ * handlers, session, cwd, 0-2, the contract fds from their copies above every target, the
+ * rest marked close-on-exec (not closed: the exec may still need c->exe). */
 static _Noreturn void fd_child(struct fd_child *c)
 {
 	const struct sv_spawn *o = c->o;
@@ -95,6 +61,10 @@ static _Noreturn void fd_child(struct fd_child *c)
 	sigset_t none;
 	int i, fd;
 
+	/* Linux 5.9; below, the whole table is copied, as fork does */
+	if (syscall(SYS_close_range, c->keep, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
+	    (errno != ENOSYS && errno != EINVAL ? 1 : unshare(CLONE_FILES) < 0))
+		goto fail;
 	/* no handler of ours may run here, and SIGPIPE is at its default */
 	for (i = 1; i < NSIG; i++)
 		if (sigaction(i, NULL, &cur) == 0 && (i == SIGPIPE ||
@@ -129,24 +99,52 @@ fail:
 	_exit(127);
 }
 
-/* vfork, as posix_spawn does (no copy of our page tables), with every signal blocked until
- * the child has put its handlers back to the defaults. A failed child is reaped here. */
-static int spawn_vfork(const char *path, const int *hi, int exe, char *const argv[], char *const envp[],
+static int child_main(void *arg)
+{
+	fd_child(arg);
+}
+
+/* What the child uses, hi[] and exe among them: every fd below the result. */
+static unsigned fds_needed(const struct sv_spawn *o, const int *hi, int exe)
+{
+	int top = 2;
+
+	for (int i = 0; i < o->nfds; i++)
+		top = hi[i] > top ? hi[i] : top;
+	top = exe > top ? exe : top;
+	top = o->dirfd > top ? o->dirfd : top;
+	if (o->std_null) {
+		top = o->out > top ? o->out : top;
+		top = o->err > top ? o->err : top;
+	}
+	return (unsigned)top + 1;
+}
+
+/* As posix_spawn does (CLONE_VM | CLONE_VFORK: no copy of our pages or page tables; a stack
+ * of its own), and with CLONE_FILES: the child shares our fd table only until it takes its
+ * own, of the few fds it needs. Every signal is blocked until the child has put its
+ * handlers back to the defaults. A failed child is reaped here. */
+static int spawn_clone(const char *path, const int *hi, int exe, char *const argv[], char *const envp[],
 		       const struct sv_spawn *o, pid_t *pid)
 {
 	struct fd_child c = { .o = o, .hi = hi, .exe = exe, .path = path, .argv = argv, .envp = envp,
-			      .err = 0 };
+			      .keep = fds_needed(o, hi, exe), .err = 0 };
 	sigset_t all, old;
+	void *stack;
 	pid_t p;
 	int err;
 
+	stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+		     -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	p = vfork();
-	if (p == 0)
-		fd_child(&c);
+	p = clone(child_main, (char *)stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD,
+		  &c);
 	err = p < 0 ? -errno : c.err;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, SPAWN_STACK);
 	if (p > 0 && err < 0)
 		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -154,30 +152,6 @@ static int spawn_vfork(const char *path, const int *hi, int exe, char *const arg
 		*pid = p;
 	return err;
 }
-
-#if SPAWN_CLOSEFROM
-/* The posix_spawn path: exec path. */
-static int spawn_path(const char *path, const int *hi, char *const argv[], char *const envp[],
-		      const struct sv_spawn *o, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	int r;
-
-	if ((r = posix_spawnattr_init(&at)) != 0)
-		return -r;
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		posix_spawnattr_destroy(&at);
-		return -r;
-	}
-	r = attrs(&at, o);
-	r = r ? r : actions(&fa, o, hi);
-	r = r ? r : posix_spawn(pid, path, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	return -r;
-}
-#endif
 
 int sv_spawn(const char *path, char *const argv[], char *const envp[], const struct sv_spawn *o,
 	     pid_t *pid)
@@ -205,12 +179,7 @@ int sv_spawn(const char *path, char *const argv[], char *const envp[], const str
 			self = -1;
 		}
 	}
-#if SPAWN_CLOSEFROM
-	if (!o->exe_fd)
-		r = spawn_path(path, hi, argv, envp, o, pid);
-	else
-#endif
-		r = spawn_vfork(path, hi, exe, argv, envp, o, pid);
+	r = spawn_clone(path, hi, exe, argv, envp, o, pid);
 	if (self >= 0) {
 		if (setns(self, CLONE_NEWPID) < 0)
 			sv_die(-errno, "setns back to our pid namespace");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/spawn.h: start a helper binary with posix_spawn (vfork semantics: the parent's
- * pages and page tables are not copied) and a fixed fd contract. Monitor and worker use it
- * for every child they exec. */
+/* common/spawn.h: start a helper binary as posix_spawn would (vfork semantics: the parent's
+ * pages and page tables are not copied; nor is its fd table beyond the fds the child needs)
+ * and a fixed fd contract. Monitor and worker use it for every child they exec. */
 #ifndef SV_COMMON_SPAWN_H
 #define SV_COMMON_SPAWN_H
 #include <stdbool.h>

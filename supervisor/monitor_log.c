@@ -8,6 +8,7 @@
  * monitor's own level, rate-limited per sender and for all children together, and written
  * with the sender's pid as the kernel gave it (SCM_CREDENTIALS). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,6 +21,7 @@
 #define SYSLOG_IDENT "shimvisord"
 #define READS_PER_ROUND 64        /* datagrams read from one relay before serving the rest */
 #define MON_OWN_FDS 256           /* the fd limit's part kept from relays */
+#define MON_RELAY_FD_BASE 256     /* relays at or above it; the fds a spawn passes below */
 #define REPORT_MS 1000            /* suppressed lines are reported at most this often */
 #define ENGINE_RELAY_BUF (4 << 20)
 
@@ -69,7 +71,12 @@ int mon_log_relay_new(int *rd, int *wr)
 		close(sp[0]), close(sp[1]);
 		return r;
 	}
-	*rd = sp[0];
+	/* the monitor's end, kept for the child's life, above the fds a spawn passes on: those
+	 * stay low, so that a child's own fd table copies only them (common/spawn.c) */
+	if ((*rd = fcntl(sp[0], F_DUPFD_CLOEXEC, MON_RELAY_FD_BASE)) >= 0)
+		close(sp[0]);
+	else
+		*rd = sp[0];    /* a limit below the base: where it is */
 	*wr = sp[1];
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* selftest/unit/test_common_spawn.c: sv_spawn's fd contract, session, cwd, signals and new
  * pid namespace, seen from a real child (/bin/sh), and a failed exec reported as -errno;
- * each by path (posix_spawn) and through an fd (exe_fd: vfork + execveat) of /bin/sh pinned
- * read-only by sv_exe_pin, whose pin is checked on its own. */
+ * each by path (execve) and through an fd (exe_fd: execveat) of /bin/sh pinned read-only by
+ * sv_exe_pin, whose pin is checked on its own; a parent's many fds not copied. */
 #include <check.h>
 #include "tap_main.h"
 #include "build_fixture.h"
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/mount.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -113,6 +114,31 @@ START_TEST(fds_land_in_order_and_nothing_else_stays)
 	close(a[0]);
 	close(b[0]);
 	close(extra);
+}
+END_TEST
+
+/* A parent holding an fd far up (a monitor with thousands of log relays): the child's own
+ * fd table holds what lies below its contract's fds, not a copy up to the parent's highest.
+ * FDSize in /proc/PID/status is the table's size; exec keeps it. */
+START_TEST(a_parent_s_high_fds_are_not_copied)
+{
+	struct rlimit rl;
+	char buf[64];
+	struct sv_spawn o = { .std_null = true, .out = -1, .err = -1, .dirfd = -1 };
+	int high, fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	pick_exec(_i);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	high = rl.rlim_cur > 5001 ? 5000 : (int)rl.rlim_cur - 1;
+	ck_assert_int_ge(high, 900);
+	ck_assert_int_eq(dup3(fd, high, O_CLOEXEC), high);
+	ck_assert_int_eq(run_sh("while read k v; do [ \"$k\" = FDSize: ] && echo $v; done < /proc/$$/status; exit 0",
+				&o, buf, sizeof(buf)), 0);
+	ck_assert_msg(atoi(buf) > 0 && atoi(buf) < 512, "the child's fd table: %s", buf);
+	close(high);
+	close(fd);
 }
 END_TEST
 
@@ -225,6 +251,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, fds_land_in_order_and_nothing_else_stays, 0, 2);
+	tcase_add_loop_test(tc, a_parent_s_high_fds_are_not_copied, 0, 2);
 	tcase_add_loop_test(tc, session_cwd_signals, 0, 2);
 	tcase_add_loop_test(tc, new_pid_namespace_only_for_that_child, 0, 2);
 	tcase_add_test(tc, failed_exec_is_an_error);
