@@ -155,6 +155,7 @@ ctd_restart() {
 	c2=$(run_ctr "$pod" "rs-$1" c2 "$SLEEPER") || exit 1
 	ctd_stop
 	ctd_start
+	cri_ready || h_fail "the CRI plugin after the restart"
 	r=$(cri ListContainers '{"filter": {"pod_sandbox_id": "'"$pod"'"}}') || h_fail "ListContainers after the restart"
 	[ "$(cri_get "$r" 'sorted((c["metadata"]["name"], c["state"]) for c in j["containers"])')" = \
 		'[["c1", "CONTAINER_RUNNING"], ["c2", "CONTAINER_RUNNING"]]' ] || h_fail "after the restart: $r"

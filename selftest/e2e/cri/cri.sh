@@ -42,6 +42,18 @@ cri() {
 	esac
 }
 
+# Wait (30 s at most) until a restarted containerd's CRI plugin has recovered its state: until
+# then it answers every call "server is not initialized yet".
+cri_ready() {
+	local end=$((SECONDS + 30)) err
+	while [ $SECONDS -lt $end ]; do
+		err=$(cri ListPodSandbox '{}' 2>&1 >/dev/null) && return 0
+		case $err in *"not initialized"*) ;; *) printf '%s\n' "$err" >&2; return 1 ;; esac
+	done
+	echo "the CRI plugin did not finish its start" >&2
+	return 1
+}
+
 # Start `cri.py serve` on two FIFOs (its stdin, then its stdout: opened in that order on
 # both sides); ctd_cleanup stops it with the other background clients.
 cri_serve() {
