@@ -17,6 +17,9 @@ BG_PIDS=()
 
 fail() { echo "# FAIL: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
+# A figure for the TAP stream whether the case passes or not (prove shows it, as
+# Test::More's diag); note's lines are shown only when the case fails.
+diag() { echo "# diag: $*" >&2; }
 # (exit 77: the driver's SKIP; the case's EXIT trap still cleans up)
 skip_case() { echo "SKIP $*" >&2; exit 77; }
 
@@ -199,6 +202,7 @@ run_cases() {
 		rc=$?
 		if [ $rc = 0 ]; then
 			echo "ok $n - $name"
+			echo "$out" | sed -n "s/^# diag: /# $name: /p" >&2
 		elif [ $rc = 77 ]; then
 			echo "ok $n - $name # SKIP $(echo "$out" | grep '^SKIP' | head -n1 | cut -c6-)"
 		else
