@@ -490,7 +490,7 @@ static void check_ready(struct engine *e, int64_t now, int64_t *next)
 	} else if (!e->serving && due < *next) {
 		*next = due;
 	}
-	if (e->ready_fd >= 0 && e->serving && (recovery_over(e) || e->scan_pending)) {
+	if (e->ready_fd >= 0 && e->serving && recovery_over(e)) {
 		(void)!write(e->ready_fd, "\n", 1);
 		close(e->ready_fd);
 		e->ready_fd = -1;
