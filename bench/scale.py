@@ -765,15 +765,17 @@ def report(res):
             rs["sv"]["uss"], rs["sv"]["pss"], rs["sv"]["rss"]))
         for r in rows:
             w = r["process_per_task_kib"]["worker"]
-            P.append("| our worker under shimvisord, N=%d | %.0f | %.0f | %.0f |" % (
-                r["n"], w["uss"], w["pss"], w["rss"]))
-        if rows:
-            w = rows[-1]["process_per_task_kib"]["worker"]
-            k = rows[-1]["kernel_per_task_kib"]
-            t = rows[-1]["process_per_task_kib"]["task"]
+            P.append("| our worker under shimvisord, N=%s | %.0f | %.0f | %.0f |" % (
+                row_name(r), w["uss"], w["pss"], w["rss"]))
+        own = [r for r in rows if r.get("net", "own") == "own"] or rows
+        if own:
+            big = max(own, key=lambda x: x["n"])
+            w = big["process_per_task_kib"]["worker"]
+            k = big["kernel_per_task_kib"]
+            t = big["process_per_task_kib"]["task"]
             P.append("\nAt N=%d the runc-v2 shim costs %.1fx our worker in USS, %.1fx in PSS; per task the kernel "
                      "holds %.0f KiB, our worker %.0f and the task's process %.0f (PSS)." % (
-                         rows[-1]["n"], rs["runc"]["uss"] / w["uss"] if w["uss"] else float("nan"),
+                         big["n"], rs["runc"]["uss"] / w["uss"] if w["uss"] else float("nan"),
                          rs["runc"]["pss"] / w["pss"] if w["pss"] else float("nan"), k["kernel"], w["pss"], t["pss"]))
         P.append("")
     return "\n".join(P) + "\n"
