@@ -411,7 +411,7 @@ void recovery_check_over(struct engine *e);
 /* TM_PROGRESS: one line a second while re-attach goes on. */
 void recovery_progress(struct engine *e);
 #define SV_REATTACH_INFLIGHT 64
-#define SV_REATTACH_SERVE_MS 500
+#define SV_REATTACH_SERVE_MS 100
 
 /* engine_replies.c: the monitor's replies, each checked against one table {type, request
  * answered, fds, handler}, the mirror of the monitor's request table */

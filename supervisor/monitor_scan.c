@@ -72,12 +72,12 @@ static pb_bytes_array_t *summary_of(int bfd, const char *ns, const char *id)
 	return b;
 }
 
-static void found(struct monitor *m, uint32_t seq, const char *ns, const char *id, int fd,
+/* bfd: the bundle, open (its restart record and summary are read), or -1 */
+static void found(struct monitor *m, uint32_t seq, const char *ns, const char *id, int bfd, int fd,
 		  bool dead, bool unreachable, bool rollback)
 {
-	char bundle[PATH_MAX], rel[2 * SV_ID_SZ + 2];
+	char bundle[PATH_MAX];
 	sv_MonReply rep;
-	int bfd;
 
 	mon_reply_base(&rep, seq, ns, id);
 	snprintf(bundle, sizeof(bundle), "%s/%s/%s", m->cfg->state, ns, id);
@@ -87,12 +87,9 @@ static void found(struct monitor *m, uint32_t seq, const char *ns, const char *i
 	rep.r.found.dead = dead;
 	rep.r.found.unreachable = unreachable;
 	rep.r.found.rollback = rollback;
-	snprintf(rel, sizeof(rel), "%s/%s", ns, id);
-	bfd = rollback ? -1 : openat(m->state_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (bfd >= 0) {
+	if (bfd >= 0 && !rollback) {
 		rep.r.found.has_restart = restart_of(bfd, &rep.r.found.restart);
 		rep.r.found.summary = summary_of(bfd, ns, id);
-		close(bfd);
 	}
 	if (mon_send_reply_fds(m, &rep, &fd, fd >= 0) < 0 && fd >= 0) {
 		/* out of fds to queue its link: found without one, listed and left running (a
@@ -201,11 +198,11 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 		sv_warn("recovery: %s/%s: its create was not committed: rolled back", ns, id);
 		rollback_worker(m, bfd, ns, id);
 		close(bfd);
-		found(m, seq, ns, id, -1, true, false, true);
+		found(m, seq, ns, id, -1, -1, true, false, true);
 		return;
 	}
-	close(bfd);
 	if (r == -ENOENT) {
+		close(bfd);
 		/* an empty or half-made bundle: no worker was ever started from it */
 		mon_remove_task(m, ns, id);
 		return;
@@ -213,6 +210,7 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 	if (r < 0) {
 		/* out of fds or memory says nothing of the bundle: never remove it for that */
 		sv_warn_err(r, "re-attach %s/%s: read its bundle; left as it is", ns, id);
+		close(bfd);
 		return;
 	}
 	r = sv_shim_socket_path(m->cfg->state, ns, id, sock, sizeof(sock));
@@ -221,10 +219,12 @@ static void scan_bundle(struct monitor *m, uint32_t seq, int nsfd, const char *n
 		/* listed as unknown, left running; a restart with room re-attaches it */
 		sv_warn_err(fd, "re-attach %s/%s: cannot connect to its worker now; left as it is, "
 			    "running", ns, id);
-		found(m, seq, ns, id, -1, false, true, false);
+		found(m, seq, ns, id, bfd, -1, false, true, false);
+		close(bfd);
 		return;
 	}
-	found(m, seq, ns, id, fd, fd < 0, false, false);   /* no socket or no listener: it is dead */
+	found(m, seq, ns, id, bfd, fd, fd < 0, false, false);  /* no socket or no listener: dead */
+	close(bfd);
 	if (fd >= 0)
 		close(fd);
 }
