@@ -27,6 +27,14 @@
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
+/* ASan follows a child of vfork (it intercepts vfork), not one cloned onto a stack it does
+ * not know: a sanitized build takes vfork, whose child gets a copy of the whole fd table. */
+#ifdef __SANITIZE_ADDRESS__
+#define SPAWN_SHARED_TABLE 0
+#else
+#define SPAWN_SHARED_TABLE 1
+#endif
+
 /* copies of the caller's fds go at or above this, clear of every target */
 #define SPAWN_HI_FD (SV_FD_FIRST + SPAWN_MAX_FDS + 1)
 
@@ -99,10 +107,12 @@ fail:
 	_exit(127);
 }
 
+#if SPAWN_SHARED_TABLE
 static int child_main(void *arg)
 {
 	fd_child(arg);
 }
+#endif
 
 /* What the child uses, hi[] and exe among them: every fd below the result. */
 static unsigned fds_needed(const struct sv_spawn *o, const int *hi, int exe)
@@ -130,21 +140,30 @@ static int spawn_clone(const char *path, const int *hi, int exe, char *const arg
 	struct fd_child c = { .o = o, .hi = hi, .exe = exe, .path = path, .argv = argv, .envp = envp,
 			      .keep = fds_needed(o, hi, exe), .err = 0 };
 	sigset_t all, old;
-	void *stack;
 	pid_t p;
 	int err;
+#if SPAWN_SHARED_TABLE
+	void *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 
-	stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		     -1, 0);
 	if (stack == MAP_FAILED)
 		return -errno;
+#endif
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
+#if SPAWN_SHARED_TABLE
 	p = clone(child_main, (char *)stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD,
 		  &c);
+#else
+	p = vfork();
+	if (p == 0)
+		fd_child(&c);
+#endif
 	err = p < 0 ? -errno : c.err;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+#if SPAWN_SHARED_TABLE
 	munmap(stack, SPAWN_STACK);
+#endif
 	if (p > 0 && err < 0)
 		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -128,6 +128,10 @@ START_TEST(a_parent_s_high_fds_are_not_copied)
 	int high, fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	pick_exec(_i);
+#ifdef __SANITIZE_ADDRESS__
+	printf("# SKIP %s: a sanitized build spawns by vfork, which copies the whole fd table\n", __func__);
+	return;
+#endif
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	rl.rlim_cur = rl.rlim_max;
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
