@@ -43,6 +43,9 @@ int sv_set_nonblock(int fd, int on);
  * but keep (-1 for none). What a caller leaks to us (a pipe, a shell's fds) would else be
  * held for the daemon's life and eat into its fd budget. 0 or -errno. */
 int sv_fd_hygiene(int keep);
+/* The soft RLIMIT_NOFILE raised to the hard one (where allowed); what it is then, unlimited
+ * counted as 1 << 20, 1024 when it cannot be read. Monitor and engine budget their fds by it. */
+unsigned long sv_nofile_raise(void);
 /* Path of the directory holding the running executable (no trailing slash). */
 int sv_self_dir(char *buf, size_t sz);
 

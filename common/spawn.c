@@ -38,6 +38,15 @@
 /* copies of the caller's fds go at or above this, clear of every target */
 #define SPAWN_HI_FD (SV_FD_FIRST + SPAWN_MAX_FDS + 1)
 
+/* The calling child's fd table of its own, holding only the fds below keep (Linux 5.9;
+ * below, the whole table is copied, as fork does). 0, or -1 with errno. */
+static int own_fd_table(unsigned keep)
+{
+	if (syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_UNSHARE) == 0)
+		return 0;
+	return errno == ENOSYS || errno == EINVAL ? unshare(CLONE_FILES) : -1;
+}
+
 /* src onto dst, without close-on-exec (also when they are the same fd) */
 static int fd_on(int src, int dst)
 {
@@ -69,9 +78,7 @@ static _Noreturn void fd_child(struct fd_child *c)
 	sigset_t none;
 	int i, fd;
 
-	/* Linux 5.9; below, the whole table is copied, as fork does */
-	if (syscall(SYS_close_range, c->keep, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
-	    (errno != ENOSYS && errno != EINVAL ? 1 : unshare(CLONE_FILES) < 0))
+	if (own_fd_table(c->keep) < 0)
 		goto fail;
 	/* no handler of ours may run here, and SIGPIPE is at its default */
 	for (i = 1; i < NSIG; i++)
@@ -112,6 +119,33 @@ static int child_main(void *arg)
 {
 	fd_child(arg);
 }
+
+/* The child, sharing our memory and fd table until it execs or exits; its pid, or -1 with
+ * errno. */
+static pid_t start_child(struct fd_child *c)
+{
+	void *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pid_t p;
+	int err;
+
+	if (stack == MAP_FAILED)
+		return -1;
+	p = clone(child_main, (char *)stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, c);
+	err = errno;
+	munmap(stack, SPAWN_STACK);
+	errno = err;
+	return p;
+}
+#else
+static pid_t start_child(struct fd_child *c)
+{
+	pid_t p = vfork();
+
+	if (p == 0)
+		fd_child(c);
+	return p;
+}
 #endif
 
 /* What the child uses, hi[] and exe among them: every fd below the result. */
@@ -142,28 +176,12 @@ static int spawn_clone(const char *path, const int *hi, int exe, char *const arg
 	sigset_t all, old;
 	pid_t p;
 	int err;
-#if SPAWN_SHARED_TABLE
-	void *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 
-	if (stack == MAP_FAILED)
-		return -errno;
-#endif
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-#if SPAWN_SHARED_TABLE
-	p = clone(child_main, (char *)stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD,
-		  &c);
-#else
-	p = vfork();
-	if (p == 0)
-		fd_child(&c);
-#endif
+	p = start_child(&c);
 	err = p < 0 ? -errno : c.err;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-#if SPAWN_SHARED_TABLE
-	munmap(stack, SPAWN_STACK);
-#endif
 	if (p > 0 && err < 0)
 		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -215,20 +214,12 @@ void engine_fd_budget(struct engine *e, unsigned long nofile)
 /* Raise the soft fd limit to the hard one and budget it. */
 static void fd_limit(struct engine *e)
 {
-	struct rlimit rl;
+	unsigned long nofile = sv_nofile_raise();
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		rl.rlim_cur = 1024;
-	} else if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	engine_fd_budget(e, rl.rlim_cur == RLIM_INFINITY ? 1UL << 20 : (unsigned long)rl.rlim_cur);
+	engine_fd_budget(e, nofile);
 	if (e->max_tasks < 4096)
 		sv_warn("engine: the fd limit (%lu) allows at most %zu tasks and %zu clients; "
-			"raise RLIMIT_NOFILE for more", (unsigned long)rl.rlim_cur, e->max_tasks,
-			e->max_clients);
+			"raise RLIMIT_NOFILE for more", nofile, e->max_tasks, e->max_clients);
 }
 
 /* The spare fd: a slot held, not a file (a dup of the epoll fd), so the engine needs no

@@ -11,9 +11,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/syslog.h"
 #include "monitor.h"
@@ -103,20 +103,13 @@ int mon_log_child_relay(struct monitor *m, int *rd, int *wr)
 int mon_log_open(struct monitor *m)
 {
 	struct mon_log *l = &m->log;
-	struct rlimit rl;
+	unsigned long nofile = sv_nofile_raise();
 	int r;
 
-	/* the soft limit raised to the hard one, as the engine does: a relay per worker, the
-	 * engine a link per task. MON_OWN_FDS of it are for the monitor's own work (a spawn
-	 * holds a few fds, replies queued for a slow engine hold theirs). */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		rl.rlim_cur = 1 << 20;
-	l->max_relays = rl.rlim_cur > 2 * MON_OWN_FDS ? rl.rlim_cur - MON_OWN_FDS : rl.rlim_cur / 2;
+	/* a relay per worker, as the engine holds a link per task; MON_OWN_FDS of the limit
+	 * are for the monitor's own work (a spawn holds a few fds, replies queued for a slow
+	 * engine hold theirs) */
+	l->max_relays = nofile > 2 * MON_OWN_FDS ? nofile - MON_OWN_FDS : nofile / 2;
 	l->nrelays = 0;
 
 	l->foreground = m->cfg->foreground;

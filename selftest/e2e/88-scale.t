@@ -85,15 +85,7 @@ scale_cleanup() {
 	set +e
 	if [ -n "$SMALL" ]; then
 		small_stop
-		for f in "$SMALL"/state/*/*/worker.pid; do
-			[ -f "$f" ] && kill -9 "$(cut -d' ' -f1 "$f")" 2>/dev/null
-		done
-		for f in "$SMALL"/state/*/*/init.pid; do
-			[ -f "$f" ] || continue
-			read -r ipid istart < "$f"
-			[ -n "$ipid" ] && [ "$(awk '{print $22}' "/proc/$ipid/stat" 2>/dev/null)" = "$istart" ] &&
-				kill -9 "$ipid" 2>/dev/null
-		done
+		kill_bundle_processes "$SMALL/state"
 	fi
 	case_cleanup
 }

@@ -110,6 +110,23 @@ events_wait() {
 # command line names no task).
 worker_pid() { cat "$T/state/${2:-default}/$1/worker.pid"; }
 
+# SIGKILL what the bundles under state dir $1 name: each worker (worker.pid) and each task
+# the daemon could not clean up (a case that failed or timed out: init.pid, "<pid> <start
+# time>", killed only while the start time still matches).
+kill_bundle_processes() {
+	local f ipid istart
+	for f in "$1"/*/*/worker.pid; do
+		[ -f "$f" ] && kill -9 "$(cut -d' ' -f1 "$f")" 2>/dev/null
+	done
+	for f in "$1"/*/*/init.pid; do
+		[ -f "$f" ] || continue
+		read -r ipid istart < "$f"
+		[ -n "$ipid" ] && [ "$(awk '{print $22}' "/proc/$ipid/stat" 2>/dev/null)" = "$istart" ] &&
+			kill -9 "$ipid" 2>/dev/null
+	done
+	return 0
+}
+
 case_cleanup() {
 	set +e
 	if [ -n "$DAEMON_PID" ] && [ -S "$T/ctl.sock" ]; then
@@ -119,17 +136,7 @@ case_cleanup() {
 	daemon_stop
 	# anything still running from this case: workers (a warm one's command line names no
 	# task: found by its bundle's worker.pid or its cwd), cleaners, tasks
-	for f in "$T"/state/*/*/worker.pid; do
-		[ -f "$f" ] && kill -9 "$(cut -d' ' -f1 "$f")" 2>/dev/null
-	done
-	# tasks the daemon could not clean up (a case that failed or timed out): init.pid names
-	# each ("<pid> <start time>"); killed only while the start time still matches
-	for f in "$T"/state/*/*/init.pid; do
-		[ -f "$f" ] || continue
-		read -r ipid istart < "$f"
-		[ -n "$ipid" ] && [ "$(awk '{print $22}' "/proc/$ipid/stat" 2>/dev/null)" = "$istart" ] &&
-			kill -9 "$ipid" 2>/dev/null
-	done
+	kill_bundle_processes "$T/state"
 	# (one find, not a readlink per process: on a host running a thousand processes that
 	# walk took longer than the case's timeout)
 	find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$T/*" 2>/dev/null | cut -d/ -f3 |
