@@ -8,7 +8,14 @@
 # A task that ignores SIGTERM, and one that ends on it with 143 (a pid 1 has no default
 # action: it must trap it).
 IGNORES_TERM='trap "" TERM; while :; do sleep 0.05; done'
-HANDLES_TERM='trap "exit 143" TERM; while :; do sleep 0.05; done'
+HANDLES_TERM='trap "exit 143" TERM; echo trapped; while :; do sleep 0.05; done'
+
+# Wait (bounded) until task $1's shell has set its trap (its log says so): as pid 1 of its
+# namespace it would drop a TERM sent before.
+trapped() {
+	timeout 10 sh -c 'until grep -qx trapped "$1" 2>/dev/null; do :; done' _ \
+		"$T/state/default/$1/log" || fail "$1: the trap was not set"
+}
 
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 
@@ -55,6 +62,7 @@ test_stop_of_a_task_that_ignores_term_kills_it_after_the_grace_period() {
 test_stop_of_a_task_that_handles_term_is_quick_and_143() {
 	daemon_start
 	"$SV" run -d polite /bin/sh -c "$HANDLES_TERM" || fail "run"
+	trapped polite
 	local t0 el out
 	t0=$(now_ms)
 	out=$("$SV" stop polite) || fail "stop: $out"        # the default grace: 10 s
@@ -91,6 +99,7 @@ test_stop_ends_a_restart_policy() {
 	daemon_start
 	events_start
 	"$SV" run -d --restart always pol /bin/sh -c "$HANDLES_TERM" || fail "run"
+	trapped pol
 	"$SV" stop pol >/dev/null || fail "stop"
 	[ "$(field pol status)" = stopped ] || fail "not stopped"
 	[ "$(field pol exit_status)" = 143 ] || fail "exit status"
@@ -110,6 +119,7 @@ test_restart_runs_a_stopped_task_again_on_its_bundle() {
 	"$SV" run -d again /bin/sh -c "echo run; $HANDLES_TERM" || fail "run"
 	local pid1 pid2 out
 	pid1=$(field again pid)
+	trapped again
 	"$SV" stop again >/dev/null || fail "stop"
 	out=$("$SV" restart again) || fail "restart: $out"
 	[ "$out" = again ] || fail "restart printed: $out"
@@ -117,9 +127,10 @@ test_restart_runs_a_stopped_task_again_on_its_bundle() {
 	pid2=$(field again pid)
 	[ "$pid2" != "$pid1" ] && [ "$pid2" -gt 0 ] || fail "pid $pid1 -> $pid2"
 	kill -0 "$pid2" || fail "pid $pid2 is not alive"
-	# its log (in the bundle it kept) has both runs; wait for the second line
+	# its log (in the bundle it kept) has both runs; wait for the second run's trap
 	local deadline=$((SECONDS + 10))
-	until [ "$("$SV" logs again | grep -c '^run$')" = 2 ]; do
+	until [ "$("$SV" logs again | grep -c '^run$')" = 2 ] &&
+	      [ "$("$SV" logs again | grep -c '^trapped$')" = 2 ]; do
 		[ $SECONDS -lt $deadline ] || fail "log: $("$SV" logs again)"
 		sleep 0.02
 	done
@@ -286,6 +297,7 @@ test_run_rm_detached_leaves_nothing_once_it_exits() {
 	grep -q 'task default/gone: removed once exited (--rm)' "$T/daemon.log" || fail "log"
 	# stop of a --rm -d task: it is gone once stopped, and stop says it stopped
 	"$SV" run -d --rm gone2 /bin/sh -c "$HANDLES_TERM" || fail "run gone2"
+	trapped gone2
 	out=$("$SV" stop gone2) || fail "stop gone2: $out"
 	[ "$out" = gone2 ] || fail "$out"
 	events_wait 20 '"topic":"/tasks/delete"' '"gone2"' >/dev/null || fail "gone2 not deleted"
